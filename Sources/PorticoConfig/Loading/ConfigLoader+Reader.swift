@@ -1,0 +1,265 @@
+import Foundation
+
+extension ConfigLoader {
+    /// The walk over one config tree. Each `read…` reports problems where they are and goes on.
+    struct Reader {
+        let sink: DiagnosticSink
+        let folder: String
+        let environment: EnvironmentInterpolation
+
+        func readRoot(_ root: ConfigNode, into config: inout GatewayConfig, hash: inout ContentHash) {
+            guard let fields = root.fields(allowed: ConfigLoader.rootKeys, context: "the config") else { return }
+            if let node = fields["listen"], let address = readAddress(node, context: "listen") {
+                config.listen = address
+            }
+            if let node = fields["admin"] { config.admin = readAdmin(node) }
+            if let node = fields["store"] { config.store = readStore(node) }
+            config.store.sqlitePath = ConfigLoader.absolute(config.store.sqlitePath, relativeTo: folder)
+            if let node = fields["server"] { config.server = readServer(node) }
+            if let node = fields["upstreams"] { config.upstreams = readUpstreams(node) }
+
+            var names: Set<String> = []
+            for (index, apiNode) in (fields["apis"]?.sequence(context: "apis") ?? []).enumerated() {
+                guard var api = readAPI(apiNode, index: index, hash: &hash, config: &config) else { continue }
+                if !names.insert(api.name).inserted {
+                    apiNode.report("duplicate API name '\(api.name)'")
+                }
+                if api.upstream != UpstreamConfig.mockName, config.upstream(named: api.upstream) == nil {
+                    let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
+                    let at = apiNode.fields(allowed: ConfigLoader.apiKeys, context: "")?["upstream"] ?? apiNode
+                    at.report("API '\(api.name)' names upstream '\(api.upstream)', which is not defined (defined: \(known))")
+                }
+                if api.upstream == UpstreamConfig.mockName, api.openAPIFile == nil {
+                    apiNode.report("API '\(api.name)' uses the mock upstream, which needs an openapi document to answer from")
+                }
+                config.apis.append(api)
+            }
+            checkRouteConflicts(config.apis, root: root)
+        }
+
+        // MARK: Sections
+
+        func readAddress(_ node: ConfigNode, context: String) -> ListenAddress? {
+            guard let text = node.string(context: context) else { return nil }
+            guard let address = ListenAddress(parsing: text) else {
+                node.report("\(context) must be host:port, found '\(text)'")
+                return nil
+            }
+            return address
+        }
+
+        func readAdmin(_ node: ConfigNode) -> AdminConfig? {
+            guard let fields = node.fields(allowed: ["listen", "token"], context: "admin") else { return nil }
+            var admin = AdminConfig(token: "")
+            if let listen = fields["listen"], let address = readAddress(listen, context: "admin.listen") {
+                admin.listen = address
+            }
+            guard let tokenNode = fields["token"] else {
+                node.report("admin needs a token (for example token: ${PORTICO_ADMIN_TOKEN})")
+                return nil
+            }
+            guard let token = tokenNode.nonEmptyString(context: "admin.token") else { return nil }
+            admin.token = token
+            return admin
+        }
+
+        func readStore(_ node: ConfigNode) -> StoreConfig {
+            var store = StoreConfig()
+            guard let fields = node.fields(allowed: ["sqlite"], context: "store") else { return store }
+            if let path = fields["sqlite"]?.nonEmptyString(context: "store.sqlite") { store.sqlitePath = path }
+            return store
+        }
+
+        func readServer(_ node: ConfigNode) -> ServerConfig {
+            var server = ServerConfig()
+            let keys: Set<String> = ["drain-timeout", "idle-timeout", "access-log", "request-id-header"]
+            guard let fields = node.fields(allowed: keys, context: "server") else { return server }
+            if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") { server.drainTimeout = value }
+            if let value = fields["idle-timeout"]?.duration(context: "server.idle-timeout") { server.idleTimeout = value }
+            if let value = fields["access-log"]?.bool(context: "server.access-log") { server.accessLog = value }
+            if let value = fields["request-id-header"]?.nonEmptyString(context: "server.request-id-header") {
+                server.requestIDHeader = value
+            }
+            return server
+        }
+
+        func readUpstreams(_ node: ConfigNode) -> [UpstreamConfig] {
+            guard let entries = node.mapping(allowed: nil, context: "upstreams") else { return [] }
+            var upstreams: [UpstreamConfig] = []
+            for entry in entries {
+                if entry.key == UpstreamConfig.mockName {
+                    entry.keyNode.report("the upstream name 'mock' is reserved for answers from OpenAPI examples")
+                    continue
+                }
+                if let upstream = readUpstream(entry.value, name: entry.key) { upstreams.append(upstream) }
+            }
+            return upstreams
+        }
+
+        func readUpstream(_ node: ConfigNode, name: String) -> UpstreamConfig? {
+            let context = "upstream '\(name)'"
+            guard let fields = node.fields(allowed: ConfigLoader.upstreamKeys, context: context) else { return nil }
+            var upstream = UpstreamConfig(name: name, targets: [])
+            guard let targetsNode = fields["targets"] else {
+                node.report("\(context) needs targets (a list of - url: http://host:port)")
+                return nil
+            }
+            for targetNode in targetsNode.sequence(context: "\(context) targets") ?? [] {
+                guard
+                    let target = targetNode.fields(allowed: ["url", "weight"], context: "a target of \(context)"),
+                    let urlNode = target["url"] ?? { targetNode.report("a target needs a url"); return nil }(),
+                    let url = urlNode.string(context: "url")
+                else { continue }
+                let weight = target["weight"]?.int(context: "weight", range: 0...10_000) ?? 1
+                guard let parsed = TargetConfig(url: url, weight: weight) else {
+                    urlNode.report("bad target url '\(url)' (expected http://host:port or https://host:port)")
+                    continue
+                }
+                upstream.targets.append(parsed)
+            }
+            if upstream.targets.isEmpty, targetsNode.sequence(context: "") != nil {
+                targetsNode.report("\(context) has no usable targets")
+            }
+            if let value = fields["connect-timeout"]?.duration(context: "connect-timeout") { upstream.connectTimeout = value }
+            if let value = fields["timeout"]?.duration(context: "timeout") { upstream.timeout = value }
+            if let value = fields["idle-timeout"]?.duration(context: "idle-timeout") { upstream.idleTimeout = value }
+            if let value = fields["max-connections"]?.int(context: "max-connections", range: 1...100_000) {
+                upstream.maxConnections = value
+            }
+            if let value = fields["preserve-host"]?.bool(context: "preserve-host") { upstream.preserveHost = value }
+            return upstream
+        }
+
+        func readAPI(_ node: ConfigNode, index: Int, hash: inout ContentHash, config: inout GatewayConfig) -> APIConfig? {
+            guard let fields = node.fields(allowed: ConfigLoader.apiKeys, context: "apis[\(index)]") else { return nil }
+            guard let name = fields["name"]?.nonEmptyString(context: "name") else {
+                if fields["name"] == nil { node.report("apis[\(index)] needs a name") }
+                return nil
+            }
+            let context = "API '\(name)'"
+            guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") else {
+                if fields["upstream"] == nil { node.report("\(context) needs an upstream") }
+                return nil
+            }
+            var api = APIConfig(name: name, upstream: upstream)
+            api.version = fields["version"]?.nonEmptyString(context: "\(context) version")
+            if let baseNode = fields["base-path"], let base = baseNode.string(context: "base-path") {
+                guard let normalized = PathTemplate.normalizePrefix(base) else {
+                    baseNode.report("base-path must start with '/' and hold no '{', '?' or '#', found '\(base)'")
+                    return nil
+                }
+                api.basePath = normalized
+            }
+            api.host = fields["host"]?.nonEmptyString(context: "\(context) host")?.lowercased()
+            if let value = fields["strip-base-path"]?.bool(context: "strip-base-path") { api.stripBasePath = value }
+            api.policies = readPolicies(fields, prefix: "", context: context)
+
+            if let routesNode = fields["routes"] {
+                for routeNode in routesNode.sequence(context: "\(context) routes") ?? [] {
+                    if let route = readRoute(routeNode, api: name) { api.routes.append(route) }
+                }
+            }
+            if let specNode = fields["openapi"], let specPath = specNode.nonEmptyString(context: "openapi") {
+                let absolute = ConfigLoader.absolute(specPath, relativeTo: folder)
+                api.openAPIFile = absolute
+                let importer = OpenAPIImporter(sink: sink, environment: environment)
+                if let spec = importer.importDocument(
+                    path: absolute, displayName: displayPath(absolute), reportAt: specNode, hash: &hash)
+                {
+                    config.sourceFiles.append(absolute)
+                    api.upstreamBasePath = spec.serverBasePath
+                    api.policies = api.policies.overridden(by: spec.policies)
+                    if fields["routes"] != nil {
+                        fields["routes"]?.report("\(context) has both routes and an openapi document; the document's operations are used and routes must be left out")
+                    }
+                    api.routes = spec.routes
+                }
+            }
+            return api
+        }
+
+        func readRoute(_ node: ConfigNode, api: String) -> RouteConfig? {
+            let context = "a route of API '\(api)'"
+            guard let fields = node.fields(allowed: ConfigLoader.routeKeys, context: context) else { return nil }
+            guard let pathNode = fields["path"], let path = pathNode.string(context: "path") else {
+                if fields["path"] == nil { node.report("\(context) needs a path") }
+                return nil
+            }
+            if let problem = PathTemplate.problem(in: path) {
+                pathNode.report("bad route path '\(path)': \(problem)")
+                return nil
+            }
+            var route = RouteConfig(path: path, location: "\(node.file):\(node.line)")
+            if let methodsNode = fields["methods"], let methods = methodsNode.stringList(context: "methods") {
+                route.methods = methods.map { $0.uppercased() }
+                for method in route.methods where !HTTPMethodName.isValid(method) {
+                    methodsNode.report("'\(method)' is not an HTTP method")
+                }
+            }
+            route.name = fields["name"]?.nonEmptyString(context: "name")
+            route.policies = readPolicies(fields, prefix: "", context: context)
+            return route
+        }
+
+        /// Reads the policy keys of a mapping. In OpenAPI documents they carry the prefix `x-portico-`.
+        func readPolicies(_ fields: [String: ConfigNode], prefix: String, context: String) -> PolicyConfig {
+            var policies = PolicyConfig()
+            if let node = fields[prefix + "request-headers"] { policies.requestHeaders = readHeaderRules(node) }
+            if let node = fields[prefix + "response-headers"] { policies.responseHeaders = readHeaderRules(node) }
+            if let node = fields[prefix + "max-body-size"] { policies.maxBodySize = node.byteSize(context: prefix + "max-body-size") }
+            if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
+            return policies
+        }
+
+        func readHeaderRules(_ node: ConfigNode) -> HeaderRules? {
+            guard let fields = node.fields(allowed: ["set", "add", "remove"], context: "header rules") else { return nil }
+            var rules = HeaderRules()
+            rules.set = fields["set"].map(readHeaderPairs) ?? []
+            rules.add = fields["add"].map(readHeaderPairs) ?? []
+            rules.remove = fields["remove"]?.stringList(context: "remove") ?? []
+            for name in rules.remove where !HTTPMethodName.isToken(name) {
+                fields["remove"]?.report("'\(name)' is not a valid header name")
+            }
+            return rules
+        }
+
+        func readHeaderPairs(_ node: ConfigNode) -> [HeaderPair] {
+            var pairs: [HeaderPair] = []
+            for entry in node.mapping(allowed: nil, context: "headers") ?? [] {
+                guard HTTPMethodName.isToken(entry.key) else {
+                    entry.keyNode.report("'\(entry.key)' is not a valid header name")
+                    continue
+                }
+                if let value = entry.value.string(context: "header \(entry.key)") {
+                    pairs.append(HeaderPair(name: entry.key, value: value))
+                }
+            }
+            return pairs
+        }
+
+        /// Two routes that would answer the same host, method and path are a mistake; say where both are.
+        func checkRouteConflicts(_ apis: [APIConfig], root: ConfigNode) {
+            var seen: [String: String] = [:]
+            for api in apis {
+                let routes = api.routes.isEmpty ? [RouteConfig(path: "/**")] : api.routes
+                for route in routes {
+                    let template = PathTemplate.join(api.basePath, route.path)
+                    let shape = PathTemplate.shape(of: template)
+                    for method in route.methods.isEmpty ? ["*"] : route.methods {
+                        let key = "\(api.host ?? "*") \(method) \(shape)"
+                        if let first = seen[key] {
+                            root.report("route \(method) \(template) of API '\(api.name)' is already defined by \(first)")
+                        } else {
+                            seen[key] = "API '\(api.name)'" + (route.location.isEmpty ? "" : " at \(route.location)")
+                        }
+                    }
+                }
+            }
+        }
+
+        func displayPath(_ absolute: String) -> String {
+            let cwd = FileManager.default.currentDirectoryPath + "/"
+            return absolute.hasPrefix(cwd) ? String(absolute.dropFirst(cwd.count)) : absolute
+        }
+    }
+}

@@ -1,0 +1,91 @@
+/// One published API: a public prefix, the upstream behind it, and its routes.
+public struct APIConfig: Sendable {
+    public var name: String
+    /// The API version label (for example `v1`); used in logs and, later, in version routing.
+    public var version: String?
+    /// The public path prefix, `/` or `/something` without a trailing slash.
+    public var basePath: String
+    /// An exact host (`api.example.com`) or a wildcard (`*.example.com`); nil matches every host.
+    public var host: String?
+    /// The upstream's name, or `mock` to answer from the OpenAPI examples.
+    public var upstream: String
+    /// Whether the base path is removed before forwarding.
+    public var stripBasePath: Bool
+    /// The routes. Empty means the whole prefix is proxied for any method.
+    public var routes: [RouteConfig]
+    /// The OpenAPI document the routes came from, if any (absolute path).
+    public var openAPIFile: String?
+    /// The path prefix the upstream serves this API under (the OpenAPI `servers` URL path).
+    public var upstreamBasePath: String
+    /// Settings that apply to every route of this API unless a route overrides them.
+    public var policies: PolicyConfig
+
+    public init(
+        name: String,
+        version: String? = nil,
+        basePath: String = "/",
+        host: String? = nil,
+        upstream: String,
+        stripBasePath: Bool = true,
+        routes: [RouteConfig] = [],
+        openAPIFile: String? = nil,
+        upstreamBasePath: String = "",
+        policies: PolicyConfig = .init()
+    ) {
+        self.name = name
+        self.version = version
+        self.basePath = basePath
+        self.host = host
+        self.upstream = upstream
+        self.stripBasePath = stripBasePath
+        self.routes = routes
+        self.openAPIFile = openAPIFile
+        self.upstreamBasePath = upstreamBasePath
+        self.policies = policies
+    }
+}
+
+/// One route of an API: a path template and the methods it answers.
+public struct RouteConfig: Sendable {
+    /// The path template below the API's base path, like `/items/{id}`.
+    public var path: String
+    /// Upper-case methods; empty means any method.
+    public var methods: [String]
+    /// A name for logs and metrics: the OpenAPI operationId, or `METHOD path`.
+    public var name: String?
+    /// Settings for this route; they override the API's.
+    public var policies: PolicyConfig
+    /// The canned answer the mock upstream gives for this route.
+    public var mock: MockResponse?
+    /// Where the route was declared, for messages.
+    public var location: String
+
+    public init(
+        path: String,
+        methods: [String] = [],
+        name: String? = nil,
+        policies: PolicyConfig = .init(),
+        mock: MockResponse? = nil,
+        location: String = ""
+    ) {
+        self.path = path
+        self.methods = methods
+        self.name = name
+        self.policies = policies
+        self.mock = mock
+        self.location = location
+    }
+}
+
+/// An answer taken from an OpenAPI document's examples.
+public struct MockResponse: Sendable, Hashable {
+    public var status: Int
+    public var contentType: String?
+    public var body: [UInt8]
+
+    public init(status: Int, contentType: String?, body: [UInt8]) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+    }
+}

@@ -1,0 +1,17 @@
+/// Sizes written in a config as `512`, `64KiB`, `1MiB`, `2GiB` (or the decimal `KB`, `MB`, `GB`).
+public enum ByteSize {
+    /// Parses a size into bytes, or returns nil.
+    public static func parse(_ text: String) -> Int? {
+        let trimmed = text.trimmingWhitespace()
+        let units: [(suffix: String, factor: Int)] = [
+            ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),
+            ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
+        ]
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            guard let value = Int(trimmed.dropLast(unit.suffix.count).trimmingWhitespace()), value >= 0 else { return nil }
+            return value * unit.factor
+        }
+        guard let value = Int(trimmed), value >= 0 else { return nil }
+        return value
+    }
+}

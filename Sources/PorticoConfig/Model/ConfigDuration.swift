@@ -1,0 +1,46 @@
+/// A duration written in a config as `250ms`, `30s`, `5m` or `1h` (a bare number means seconds).
+public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+    /// The duration in milliseconds.
+    public var milliseconds: Int64
+
+    public init(milliseconds: Int64) {
+        self.milliseconds = milliseconds
+    }
+
+    public static func seconds(_ seconds: Int64) -> ConfigDuration { .init(milliseconds: seconds * 1000) }
+
+    /// Parses `250ms`, `1.5s`, `30s`, `5m`, `1h`, or a bare number of seconds. Returns nil for anything else.
+    public init?(parsing text: String) {
+        let trimmed = text.trimmingWhitespace()
+        let units: [(suffix: String, factor: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        var number = Substring(trimmed)
+        var factor = 1000.0
+        for unit in units where trimmed.hasSuffix(unit.suffix) {
+            number = trimmed.dropLast(unit.suffix.count)
+            factor = unit.factor
+            break
+        }
+        guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(number), value >= 0
+        else { return nil }
+        self.milliseconds = Int64((value * factor).rounded())
+    }
+
+    public var seconds: Double { Double(milliseconds) / 1000 }
+
+    public var duration: Duration { .milliseconds(milliseconds) }
+
+    public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
+
+    public var description: String {
+        milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
+    }
+}
+
+extension StringProtocol {
+    func trimmingWhitespace() -> String {
+        var view = Substring(self)
+        while view.first?.isWhitespace == true { view.removeFirst() }
+        while view.last?.isWhitespace == true { view.removeLast() }
+        return String(view)
+    }
+}

@@ -1,0 +1,117 @@
+/// The whole loaded configuration: what `gateway.yaml` and the OpenAPI documents it names describe.
+public struct GatewayConfig: Sendable {
+    /// The data-plane listener.
+    public var listen: ListenAddress
+    /// The admin API listener; nil when the config has no `admin` section.
+    public var admin: AdminConfig?
+    /// Where call records and keys are kept.
+    public var store: StoreConfig
+    /// Settings of the HTTP server itself.
+    public var server: ServerConfig
+    /// The upstreams, by name, in file order.
+    public var upstreams: [UpstreamConfig]
+    /// The APIs, in file order, with the routes of their OpenAPI documents already imported.
+    public var apis: [APIConfig]
+    /// The config file this was loaded from (absolute).
+    public var sourceFile: String
+    /// Every file the config was read from: the root file and the OpenAPI documents.
+    public var sourceFiles: [String]
+    /// A hash over the bytes of every source file, to tell one loaded config from another.
+    public var contentHash: String
+
+    public init(
+        listen: ListenAddress = .init(host: "127.0.0.1", port: 8080),
+        admin: AdminConfig? = nil,
+        store: StoreConfig = .init(),
+        server: ServerConfig = .init(),
+        upstreams: [UpstreamConfig] = [],
+        apis: [APIConfig] = [],
+        sourceFile: String = "",
+        sourceFiles: [String] = [],
+        contentHash: String = ""
+    ) {
+        self.listen = listen
+        self.admin = admin
+        self.store = store
+        self.server = server
+        self.upstreams = upstreams
+        self.apis = apis
+        self.sourceFile = sourceFile
+        self.sourceFiles = sourceFiles
+        self.contentHash = contentHash
+    }
+
+    /// The upstream with this name, if the config has one.
+    public func upstream(named name: String) -> UpstreamConfig? {
+        upstreams.first { $0.name == name }
+    }
+}
+
+/// A `host:port` to listen on.
+public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    public var host: String
+    public var port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses `host:port`, `:port` (all interfaces) or `[::1]:port`.
+    public init?(parsing text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
+            (0...65535).contains(port)
+        else { return nil }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        self.host = host.isEmpty ? "0.0.0.0" : host
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}
+
+/// The admin API: its own listener, protected by a bearer token.
+public struct AdminConfig: Sendable {
+    public var listen: ListenAddress
+    public var token: String
+
+    public init(listen: ListenAddress = .init(host: "127.0.0.1", port: 9901), token: String) {
+        self.listen = listen
+        self.token = token
+    }
+}
+
+/// Where Portico keeps its data.
+public struct StoreConfig: Sendable {
+    /// The SQLite file (absolute after loading).
+    public var sqlitePath: String
+
+    public init(sqlitePath: String = "data/portico.sqlite") {
+        self.sqlitePath = sqlitePath
+    }
+}
+
+/// Settings of the data-plane HTTP server.
+public struct ServerConfig: Sendable {
+    /// How long shutdown waits for in-flight requests before it stops them.
+    public var drainTimeout: ConfigDuration
+    /// How long an idle client connection stays open.
+    public var idleTimeout: ConfigDuration
+    /// Whether each request writes one JSON line to standard output.
+    public var accessLog: Bool
+    /// The header that carries the request id, both ways.
+    public var requestIDHeader: String
+
+    public init(
+        drainTimeout: ConfigDuration = .seconds(30),
+        idleTimeout: ConfigDuration = .seconds(75),
+        accessLog: Bool = true,
+        requestIDHeader: String = "X-Request-Id"
+    ) {
+        self.drainTimeout = drainTimeout
+        self.idleTimeout = idleTimeout
+        self.accessLog = accessLog
+        self.requestIDHeader = requestIDHeader
+    }
+}

@@ -1,0 +1,67 @@
+/// Per-API and per-route settings of the policy chain.
+///
+/// The same keys are read from `gateway.yaml` (on an API or a route) and from `x-portico-*`
+/// extensions of an OpenAPI document (on the document or an operation). Each field is optional
+/// so that the most specific level that sets it wins.
+public struct PolicyConfig: Sendable, Hashable {
+    /// Headers set on, added to or removed from the request before it is forwarded.
+    public var requestHeaders: HeaderRules?
+    /// Headers set on, added to or removed from the response before it is returned.
+    public var responseHeaders: HeaderRules?
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    public var maxBodySize: Int?
+    /// Overrides the upstream's timeout for the response head.
+    public var timeout: ConfigDuration?
+
+    public init(
+        requestHeaders: HeaderRules? = nil,
+        responseHeaders: HeaderRules? = nil,
+        maxBodySize: Int? = nil,
+        timeout: ConfigDuration? = nil
+    ) {
+        self.requestHeaders = requestHeaders
+        self.responseHeaders = responseHeaders
+        self.maxBodySize = maxBodySize
+        self.timeout = timeout
+    }
+
+    /// These settings with every field that `more` sets taken from `more`.
+    public func overridden(by more: PolicyConfig) -> PolicyConfig {
+        PolicyConfig(
+            requestHeaders: more.requestHeaders ?? requestHeaders,
+            responseHeaders: more.responseHeaders ?? responseHeaders,
+            maxBodySize: more.maxBodySize ?? maxBodySize,
+            timeout: more.timeout ?? timeout
+        )
+    }
+
+    /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
+    public static let keys: Set<String> = ["request-headers", "response-headers", "max-body-size", "timeout"]
+}
+
+/// Edits to a header list, applied in the order remove, set, add.
+public struct HeaderRules: Sendable, Hashable {
+    /// Replace any existing value.
+    public var set: [HeaderPair]
+    /// Append a value, keeping existing ones.
+    public var add: [HeaderPair]
+    /// Header names to drop.
+    public var remove: [String]
+
+    public init(set: [HeaderPair] = [], add: [HeaderPair] = [], remove: [String] = []) {
+        self.set = set
+        self.add = add
+        self.remove = remove
+    }
+}
+
+/// A header name and value.
+public struct HeaderPair: Sendable, Hashable {
+    public var name: String
+    public var value: String
+
+    public init(name: String, value: String) {
+        self.name = name
+        self.value = value
+    }
+}

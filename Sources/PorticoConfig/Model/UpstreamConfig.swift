@@ -1,0 +1,88 @@
+/// A named group of targets that serve one backend service.
+public struct UpstreamConfig: Sendable, Hashable {
+    /// The name APIs use to point at it. `mock` is reserved for the built-in mock upstream.
+    public var name: String
+    public var targets: [TargetConfig]
+    /// How long opening a connection to a target may take.
+    public var connectTimeout: ConfigDuration
+    /// How long the target may take to send the response head.
+    public var timeout: ConfigDuration
+    /// How long a started body may stay silent, either way, before the exchange is dropped.
+    public var idleTimeout: ConfigDuration
+    /// The most connections kept open to each target.
+    public var maxConnections: Int
+    /// Whether the client's `Host` is forwarded instead of the target's.
+    public var preserveHost: Bool
+
+    public init(
+        name: String,
+        targets: [TargetConfig],
+        connectTimeout: ConfigDuration = .seconds(5),
+        timeout: ConfigDuration = .seconds(60),
+        idleTimeout: ConfigDuration = .seconds(60),
+        maxConnections: Int = 256,
+        preserveHost: Bool = false
+    ) {
+        self.name = name
+        self.targets = targets
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+        self.idleTimeout = idleTimeout
+        self.maxConnections = maxConnections
+        self.preserveHost = preserveHost
+    }
+
+    /// The name under which APIs get answers from their OpenAPI examples.
+    public static let mockName = "mock"
+}
+
+/// One server of an upstream.
+public struct TargetConfig: Sendable, Hashable {
+    /// `http` or `https`.
+    public var scheme: String
+    public var host: String
+    public var port: Int
+    /// A path prefix the target serves under (from the URL), without a trailing slash.
+    public var basePath: String
+    public var weight: Int
+
+    public init(scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1) {
+        self.scheme = scheme
+        self.host = host
+        self.port = port
+        self.basePath = basePath
+        self.weight = weight
+    }
+
+    /// Parses `http://host:port/base`; nil when it is not an http(s) URL with a host.
+    public init?(url: String, weight: Int = 1) {
+        guard let schemeEnd = url.range(of: "://") else { return nil }
+        let scheme = url[..<schemeEnd.lowerBound].lowercased()
+        guard scheme == "http" || scheme == "https" else { return nil }
+        let rest = url[schemeEnd.upperBound...]
+        let authorityEnd = rest.firstIndex(where: { $0 == "/" || $0 == "?" || $0 == "#" }) ?? rest.endIndex
+        let authority = rest[..<authorityEnd]
+        var path = String(rest[authorityEnd...])
+        if let cut = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = String(path[..<cut]) }
+        while path.hasSuffix("/") { path.removeLast() }
+        var host = String(authority)
+        var port = scheme == "https" ? 443 : 80
+        if let bracketEnd = authority.lastIndex(of: "]") {
+            host = String(authority[...bracketEnd])
+            let after = authority[authority.index(after: bracketEnd)...]
+            if after.hasPrefix(":") {
+                guard let value = Int(after.dropFirst()) else { return nil }
+                port = value
+            }
+        } else if let colon = authority.lastIndex(of: ":") {
+            host = String(authority[..<colon])
+            guard let value = Int(authority[authority.index(after: colon)...]) else { return nil }
+            port = value
+        }
+        guard !host.isEmpty, (1...65535).contains(port) else { return nil }
+        self.init(scheme: scheme, host: host, port: port, basePath: path, weight: weight)
+    }
+
+    /// `scheme://host:port`, without the base path.
+    public var origin: String { "\(scheme)://\(host):\(port)" }
+}
