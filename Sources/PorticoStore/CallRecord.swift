@@ -1,0 +1,82 @@
+import Foundation
+import PorticoConfig
+
+/// One request, as the log phase sees it. Filled along the way and handed to the log sinks.
+public struct CallRecord: Sendable {
+    /// Wall-clock time the request arrived.
+    public var time: Date
+    public var requestID: String
+    public var method: String
+    /// The path as the client sent it, without the query.
+    public var path: String
+    public var api: String?
+    public var route: String?
+    public var status: Int
+    public var bytesIn: Int
+    public var bytesOut: Int
+    /// Total time in the gateway, head received to body sent.
+    public var totalMilliseconds: Double
+    /// Time the upstream took to send its head; nil when no upstream was called.
+    public var upstreamMilliseconds: Double?
+    public var target: String?
+    public var clientAddress: String?
+    /// A problem slug (`bad-gateway`, `no-route`) when the gateway answered with an error.
+    public var error: String?
+
+    public init(
+        time: Date, requestID: String, method: String, path: String, api: String?, route: String?, status: Int,
+        bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?, target: String?,
+        clientAddress: String?, error: String?
+    ) {
+        self.time = time
+        self.requestID = requestID
+        self.method = method
+        self.path = path
+        self.api = api
+        self.route = route
+        self.status = status
+        self.bytesIn = bytesIn
+        self.bytesOut = bytesOut
+        self.totalMilliseconds = totalMilliseconds
+        self.upstreamMilliseconds = upstreamMilliseconds
+        self.target = target
+        self.clientAddress = clientAddress
+        self.error = error
+    }
+
+    /// The access-log line: one JSON object, no trailing newline.
+    public var jsonLine: String {
+        var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\(JSONText.quote(requestID))"
+        line += ",\"method\":\(JSONText.quote(method)),\"path\":\(JSONText.quote(path))"
+        line += ",\"api\":" + (api.map(JSONText.quote) ?? "null")
+        line += ",\"route\":" + (route.map(JSONText.quote) ?? "null")
+        line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
+        line += ",\"total_ms\":\(Self.format(totalMilliseconds))"
+        line += ",\"upstream_ms\":" + (upstreamMilliseconds.map(Self.format) ?? "null")
+        line += ",\"target\":" + (target.map(JSONText.quote) ?? "null")
+        line += ",\"client\":" + (clientAddress.map(JSONText.quote) ?? "null")
+        line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
+        line += "}"
+        return line
+    }
+
+    static func format(_ milliseconds: Double) -> String {
+        let scaled = (milliseconds * 1000).rounded() / 1000
+        return String(scaled)
+    }
+
+    /// RFC 3339 UTC with milliseconds, built without a formatter on the request path.
+    static func timestamp(_ date: Date) -> String {
+        let interval = date.timeIntervalSince1970
+        var seconds = time_t(interval)
+        let millis = Int((interval - Double(seconds)) * 1000)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        func pad(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
+            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+    }
+}
