@@ -1,0 +1,48 @@
+import Hummingbird
+import Synchronization
+
+/// The per-request state that policies share and the log phase reads.
+///
+/// One exchange belongs to one request and is touched by that request's task only, except the
+/// byte counters, which the body streams update and are therefore atomic.
+public final class Exchange: Sendable {
+    /// The request id: the client's valid `X-Request-Id`, or a new one.
+    public let requestID: String
+    /// The client's IP address as seen on the socket.
+    public let clientAddress: String?
+    /// The `Host` the client asked for.
+    public let host: String?
+    /// When the gateway received the request head.
+    public let start: ContinuousClock.Instant
+    /// The matched route.
+    public let route: CompiledRoute
+    /// Request body bytes read from the client.
+    public let bytesIn = Atomic<Int>(0)
+    /// Response body bytes written to the client.
+    public let bytesOut = Atomic<Int>(0)
+    private let upstreamState = Mutex<UpstreamTiming>(.init())
+
+    struct UpstreamTiming {
+        var target: String?
+        var elapsed: Duration?
+    }
+
+    init(requestID: String, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute) {
+        self.requestID = requestID
+        self.clientAddress = clientAddress
+        self.host = host
+        self.start = start
+        self.route = route
+    }
+
+    /// Records which target served the request and how long it took to answer with a head.
+    public func recordUpstream(target: String, elapsed: Duration?) {
+        upstreamState.withLock {
+            $0.target = target
+            $0.elapsed = elapsed
+        }
+    }
+
+    public var upstreamTarget: String? { upstreamState.withLock { $0.target } }
+    public var upstreamElapsed: Duration? { upstreamState.withLock { $0.elapsed } }
+}

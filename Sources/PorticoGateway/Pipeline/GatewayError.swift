@@ -1,0 +1,107 @@
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PorticoConfig
+
+/// An error the gateway answers a client with, rendered as RFC 9457 `application/problem+json`.
+///
+/// A struct around a private code so that cases can be added without breaking callers.
+public struct GatewayError: Error, Sendable, CustomStringConvertible {
+    private enum Code: Sendable {
+        case noRoute
+        case methodNotAllowed(allowed: [String])
+        case payloadTooLarge(limit: Int)
+        case badGateway(String)
+        case gatewayTimeout(String)
+        case noMockExample
+        case badRequest(String)
+        case unauthorized
+        case notFound(String)
+    }
+
+    private let code: Code
+
+    public static let noRoute = GatewayError(code: .noRoute)
+    public static func methodNotAllowed(allowed: [String]) -> GatewayError { .init(code: .methodNotAllowed(allowed: allowed)) }
+    public static func payloadTooLarge(limit: Int) -> GatewayError { .init(code: .payloadTooLarge(limit: limit)) }
+    public static func badGateway(_ detail: String) -> GatewayError { .init(code: .badGateway(detail)) }
+    public static func gatewayTimeout(_ detail: String) -> GatewayError { .init(code: .gatewayTimeout(detail)) }
+    public static let noMockExample = GatewayError(code: .noMockExample)
+    public static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
+    public static let unauthorized = GatewayError(code: .unauthorized)
+    public static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
+
+    /// The HTTP status sent to the client.
+    public var status: HTTPResponse.Status {
+        switch code {
+        case .noRoute, .notFound: return .notFound
+        case .methodNotAllowed: return .methodNotAllowed
+        case .payloadTooLarge: return .contentTooLarge
+        case .badGateway: return .badGateway
+        case .gatewayTimeout: return .gatewayTimeout
+        case .noMockExample: return .notImplemented
+        case .badRequest: return .badRequest
+        case .unauthorized: return .unauthorized
+        }
+    }
+
+    /// A short, stable slug used in the problem `type` URI and in the call log.
+    public var slug: String {
+        switch code {
+        case .noRoute: return "no-route"
+        case .methodNotAllowed: return "method-not-allowed"
+        case .payloadTooLarge: return "payload-too-large"
+        case .badGateway: return "bad-gateway"
+        case .gatewayTimeout: return "gateway-timeout"
+        case .noMockExample: return "no-mock-example"
+        case .badRequest: return "bad-request"
+        case .unauthorized: return "unauthorized"
+        case .notFound: return "not-found"
+        }
+    }
+
+    private var title: String {
+        switch code {
+        case .noRoute: return "No route matches this request"
+        case .methodNotAllowed: return "Method not allowed"
+        case .payloadTooLarge: return "Request body too large"
+        case .badGateway: return "Bad gateway"
+        case .gatewayTimeout: return "Gateway timeout"
+        case .noMockExample: return "No example to answer with"
+        case .badRequest: return "Bad request"
+        case .unauthorized: return "Unauthorized"
+        case .notFound: return "Not found"
+        }
+    }
+
+    private var detail: String {
+        switch code {
+        case .noRoute: return "No API route matches this host, method and path."
+        case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."
+        case .payloadTooLarge(let limit): return "The request body is larger than the limit of \(limit) bytes."
+        case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail):
+            return detail
+        case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
+        case .unauthorized: return "A valid bearer token is required."
+        }
+    }
+
+    public var description: String { "\(status.code) \(slug): \(detail)" }
+
+    /// The problem+json response, carrying the request id in the body and in the header.
+    public func response(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> Response {
+        var json = "{\"type\":\"https://portico.dev/problems/\(slug)\""
+        json += ",\"title\":\(JSONText.quote(title)),\"status\":\(status.code)"
+        json += ",\"detail\":\(JSONText.quote(detail)),\"instance\":\(JSONText.quote(instance))"
+        json += ",\"request_id\":\(JSONText.quote(requestID))"
+        if case .methodNotAllowed(let allowed) = code {
+            json += ",\"allow\":[" + allowed.map(JSONText.quote).joined(separator: ",") + "]"
+        }
+        json += "}"
+        var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
+        if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
+        if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+    }
+}
+

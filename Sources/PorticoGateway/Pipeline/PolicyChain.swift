@@ -1,0 +1,26 @@
+import Hummingbird
+
+/// A route's policies, sorted once when the config is compiled, ending in the upstream stage.
+public struct PolicyChain: Sendable {
+    /// The policies in the order they run, the terminal stage last.
+    public let policies: [any Policy]
+
+    /// Sorts by phase and priority; the terminal stage must be the only `upstream` policy.
+    public init(policies: [any Policy], terminal: any Policy) {
+        let sorted = policies.enumerated().sorted { lhs, rhs in
+            if lhs.element.phase != rhs.element.phase { return lhs.element.phase < rhs.element.phase }
+            if lhs.element.priority != rhs.element.priority { return lhs.element.priority > rhs.element.priority }
+            return lhs.offset < rhs.offset
+        }
+        self.policies = sorted.map(\.element) + [terminal]
+    }
+
+    /// Runs the whole chain.
+    public func run(_ request: Request, exchange: Exchange) async throws -> Response {
+        try await run(request, exchange: exchange, from: 0)
+    }
+
+    func run(_ request: Request, exchange: Exchange, from index: Int) async throws -> Response {
+        try await policies[index].handle(request, exchange: exchange, next: PolicyNext(chain: self, index: index + 1))
+    }
+}

@@ -1,0 +1,142 @@
+import PorticoConfig
+
+/// The compiled route table: host, then a path trie, then the method.
+///
+/// Built once per config snapshot. At each segment a literal child is tried before a `{param}`
+/// child, and both before a `/**` rest, so the route with the longest literal prefix wins.
+public struct RouteTable: Sendable {
+    /// The result of a lookup.
+    public enum Match: Sendable {
+        case route(CompiledRoute)
+        /// The path exists, but not for this method.
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    final class Node: @unchecked Sendable {
+        // Mutated only while the table is built, then read-only.
+        var literals: [Substring: Node] = [:]
+        var parameter: Node?
+        var routes: [CompiledRoute] = []
+        var restRoutes: [CompiledRoute] = []
+    }
+
+    private let exactHosts: [String: Node]
+    private let wildcardHosts: [(suffix: String, node: Node)]
+    private let anyHost: Node
+    /// How many routes the table holds.
+    public let count: Int
+
+    /// Builds the table. Routes must already be free of conflicts (the config loader checks that).
+    public init(routes: [(host: String?, route: CompiledRoute)]) {
+        var exact: [String: Node] = [:]
+        var wildcard: [(String, Node)] = []
+        let any = Node()
+        for (host, route) in routes {
+            let root: Node
+            if let host, host.hasPrefix("*.") {
+                let suffix = String(host.dropFirst())
+                if let existing = wildcard.first(where: { $0.0 == suffix }) {
+                    root = existing.1
+                } else {
+                    root = Node()
+                    wildcard.append((suffix, root))
+                }
+            } else if let host {
+                root = exact[host] ?? Node()
+                exact[host] = root
+            } else {
+                root = any
+            }
+            Self.insert(route, into: root)
+        }
+        self.exactHosts = exact
+        self.wildcardHosts = wildcard.sorted { $0.0.count > $1.0.count }
+        self.anyHost = any
+        self.count = routes.count
+    }
+
+    private static func insert(_ route: CompiledRoute, into root: Node) {
+        var node = root
+        for segment in PathTemplate.segments(of: route.template) {
+            switch segment {
+            case .literal(let text):
+                let key = Substring(text)
+                if let child = node.literals[key] {
+                    node = child
+                } else {
+                    let child = Node()
+                    node.literals[key] = child
+                    node = child
+                }
+            case .parameter:
+                if node.parameter == nil { node.parameter = Node() }
+                node = node.parameter!
+            case .rest:
+                node.restRoutes.append(route)
+                return
+            }
+        }
+        node.routes.append(route)
+    }
+
+    /// Finds the route for a request. `host` may carry a port, which is ignored.
+    public func match(host: String?, method: String, path: String) -> Match {
+        var segments: [Substring] = []
+        segments.reserveCapacity(8)
+        for part in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
+            segments.append(Substring(part))
+        }
+        var allowed: Set<String> = []
+        for root in roots(for: host) {
+            if let route = Self.search(root, segments[...], method: method, allowed: &allowed) {
+                return .route(route)
+            }
+        }
+        if allowed.isEmpty { return .notFound }
+        if allowed.contains("GET") { allowed.insert("HEAD") }
+        return .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    private func roots(for host: String?) -> [Node] {
+        guard let host = host.map(Self.bareHost), !exactHosts.isEmpty || !wildcardHosts.isEmpty else { return [anyHost] }
+        var roots: [Node] = []
+        if let node = exactHosts[host] { roots.append(node) }
+        for (suffix, node) in wildcardHosts where host.hasSuffix(suffix) { roots.append(node) }
+        roots.append(anyHost)
+        return roots
+    }
+
+    static func bareHost(_ host: String) -> String {
+        var value = Substring(host)
+        if value.hasPrefix("[") {
+            if let end = value.firstIndex(of: "]") { value = value[...end] }
+        } else if let colon = value.lastIndex(of: ":") {
+            value = value[..<colon]
+        }
+        return value.lowercased()
+    }
+
+    /// Depth-first: literal, then parameter, then rest routes at this level.
+    private static func search(_ node: Node, _ segments: ArraySlice<Substring>, method: String, allowed: inout Set<String>) -> CompiledRoute? {
+        if let first = segments.first {
+            let rest = segments.dropFirst()
+            if let child = node.literals[first], let found = search(child, rest, method: method, allowed: &allowed) {
+                return found
+            }
+            if let child = node.parameter, let found = search(child, rest, method: method, allowed: &allowed) {
+                return found
+            }
+        } else {
+            for route in node.routes {
+                if route.accepts(method) { return route }
+                allowed.formUnion(route.methods)
+            }
+        }
+        for route in node.restRoutes {
+            if route.accepts(method) { return route }
+            allowed.formUnion(route.methods)
+        }
+        return nil
+    }
+}

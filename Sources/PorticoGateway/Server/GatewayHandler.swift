@@ -1,0 +1,88 @@
+import Foundation
+import PorticoStore
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+
+/// Handles one data-plane request: snapshot, request id, route match, chain, write, log.
+struct GatewayHandler: Sendable {
+    let runtime: GatewayRuntime
+    let sinks: [any CallRecordSink]
+    let logger: Logger
+    let requestIDs = RequestIDGenerator()
+
+    func respond(to request: Request, writer: consuming ResponseWriter, channel: any Channel) async throws {
+        let start = ContinuousClock.now
+        let time = Date()
+        let snapshot = runtime.snapshot
+        let header = snapshot.requestIDHeader
+        let requestID = request.headers[header].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
+        let path = request.uri.path
+        let method = request.method.rawValue
+        let clientAddress = channel.remoteAddress?.ipAddress
+
+        var exchange: Exchange?
+        var failure: GatewayError?
+        var response: Response
+        switch snapshot.routes.match(host: request.head.authority, method: method, path: path) {
+        case .route(let route):
+            let current = Exchange(
+                requestID: requestID, clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
+            exchange = current
+            do {
+                response = try await route.chain!.run(request, exchange: current)
+            } catch let error as GatewayError {
+                failure = error
+                response = error.response(requestID: requestID, instance: path, requestIDHeader: header)
+            } catch {
+                let wrapped = GatewayError.badGateway("The gateway could not complete the request: \(error)")
+                logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                failure = wrapped
+                response = wrapped.response(requestID: requestID, instance: path, requestIDHeader: header)
+            }
+        case .methodNotAllowed(let allowed):
+            failure = .methodNotAllowed(allowed: allowed)
+            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
+        case .notFound:
+            failure = .noRoute
+            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
+        }
+        if failure != nil, let length = response.body.contentLength {
+            exchange?.bytesOut.add(length, ordering: .relaxed)
+        }
+        if request.method == .head { response = response.createHeadResponse() }
+
+        var abort: (any Error)?
+        do {
+            try await writer.write(response: response.head, body: response.body)
+        } catch {
+            abort = error
+        }
+
+        var record = CallRecord(
+            time: time,
+            requestID: requestID,
+            method: method,
+            path: path,
+            api: exchange?.route.apiName,
+            route: exchange?.route.name,
+            status: Int(response.status.code),
+            bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,
+            bytesOut: exchange?.bytesOut.load(ordering: .relaxed) ?? (failure == nil ? 0 : response.body.contentLength ?? 0),
+            totalMilliseconds: Self.milliseconds(ContinuousClock.now - start),
+            upstreamMilliseconds: exchange?.upstreamElapsed.map(Self.milliseconds),
+            target: exchange?.upstreamTarget,
+            clientAddress: clientAddress,
+            error: failure?.slug
+        )
+        if abort != nil { record.error = record.error ?? "aborted" }
+        for sink in sinks { sink.record(record) }
+        if let abort { throw abort }
+    }
+
+    static func milliseconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
+    }
+}
