@@ -1,0 +1,42 @@
+import Logging
+import PorticoConfig
+import PorticoGateway
+import PorticoStore
+import ServiceLifecycle
+
+/// Everything `portico serve` runs, wired once so the CLI and the end-to-end tests start the same thing.
+public struct PorticoApp: Sendable {
+    public let runtime: GatewayRuntime
+    public let store: SQLiteStore
+    public let callLog: CallLogWriter
+    public let accessLog: AccessLogWriter?
+    private let config: GatewayConfig
+    private let logger: Logger
+
+    /// Opens the store and compiles the first snapshot.
+    public init(config: GatewayConfig, logger: Logger) throws {
+        self.config = config
+        self.logger = logger
+        self.store = try SQLiteStore(path: config.store.sqlitePath)
+        self.callLog = CallLogWriter(store: store, logger: logger)
+        self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
+        self.runtime = GatewayRuntime(config: config, logger: logger)
+    }
+
+    /// The services in start order. A service group stops them in reverse order, so the
+    /// listeners drain first, then the pools close, then the logs flush.
+    public func services(
+        onGatewayListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> [any Service] {
+        let sinks: [any CallRecordSink] = [callLog] + (accessLog.map { [$0] } ?? [])
+        var services: [any Service] = [callLog]
+        if let accessLog { services.append(accessLog) }
+        services.append(runtime)
+        if let admin = config.admin {
+            services.append(AdminAPI(runtime: runtime, config: admin).application(logger: logger, onListening: onAdminListening))
+        }
+        services.append(GatewayServer(runtime: runtime, sinks: sinks, logger: logger, onListening: onGatewayListening))
+        return services
+    }
+}

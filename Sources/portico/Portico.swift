@@ -1,0 +1,78 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PorticoConfig
+import PorticoGateway
+import PorticoPortal
+import ServiceLifecycle
+
+@main
+struct Portico: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "portico",
+        abstract: "An API gateway: routes, policies and a developer portal from YAML and OpenAPI.",
+        version: PorticoVersion.current,
+        subcommands: [Serve.self, Validate.self]
+    )
+}
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run the gateway until SIGINT or SIGTERM, then drain in-flight requests and exit."
+    )
+
+    @Option(name: .shortAndLong, help: "The gateway config file.")
+    var config: String = "config/gateway.yaml"
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
+    var logLevel: Logger.Level = .info
+
+    func run() async throws {
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "portico")
+        let loaded: GatewayConfig
+        do {
+            loaded = try ConfigLoader().load(file: config)
+        } catch {
+            FileHandle.standardError.write(Data((error.description + "\n").utf8))
+            throw ExitCode(1)
+        }
+        let app = try PorticoApp(config: loaded, logger: logger)
+        var groupConfiguration = ServiceGroupConfiguration(
+            services: app.services(),
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger
+        )
+        groupConfiguration.maximumGracefulShutdownDuration = loaded.server.drainTimeout.duration
+        groupConfiguration.maximumCancellationDuration = .seconds(5)
+        try await ServiceGroup(configuration: groupConfiguration).run()
+        logger.info("portico stopped")
+    }
+}
+
+struct Validate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Check a config and its OpenAPI documents without starting anything.",
+        discussion: "Prints OK and exits 0, or prints one file:line:column: message line per problem and exits 1."
+    )
+
+    @Argument(help: "The gateway config file.")
+    var file: String
+
+    func run() throws {
+        do {
+            _ = try ConfigLoader().load(file: file)
+            print("OK")
+        } catch {
+            print(error.description)
+            throw ExitCode(1)
+        }
+    }
+}
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
