@@ -5,6 +5,8 @@ extension ConfigLoader {
     struct Reader {
         let sink: DiagnosticSink
         let folder: String
+        /// The folder as the operator named it, so messages show paths the way they were typed.
+        let displayFolder: String
         let environment: EnvironmentInterpolation
 
         func readRoot(_ root: ConfigNode, into config: inout GatewayConfig, hash: inout ContentHash) {
@@ -117,8 +119,8 @@ extension ConfigLoader {
                 }
                 upstream.targets.append(parsed)
             }
-            if upstream.targets.isEmpty, targetsNode.sequence(context: "") != nil {
-                targetsNode.report("\(context) has no usable targets")
+            if case .sequence(let list) = targetsNode.node, list.isEmpty {
+                targetsNode.report("\(context) has an empty targets list")
             }
             if let value = fields["connect-timeout"]?.duration(context: "connect-timeout") { upstream.connectTimeout = value }
             if let value = fields["timeout"]?.duration(context: "timeout") { upstream.timeout = value }
@@ -164,7 +166,7 @@ extension ConfigLoader {
                 api.openAPIFile = absolute
                 let importer = OpenAPIImporter(sink: sink, environment: environment)
                 if let spec = importer.importDocument(
-                    path: absolute, displayName: displayPath(absolute), reportAt: specNode, hash: &hash)
+                    path: absolute, writtenAs: specPath, displayName: displayPath(specPath), reportAt: specNode, hash: &hash)
                 {
                     config.sourceFiles.append(absolute)
                     api.upstreamBasePath = spec.serverBasePath
@@ -257,9 +259,9 @@ extension ConfigLoader {
             }
         }
 
-        func displayPath(_ absolute: String) -> String {
-            let cwd = FileManager.default.currentDirectoryPath + "/"
-            return absolute.hasPrefix(cwd) ? String(absolute.dropFirst(cwd.count)) : absolute
+        /// A path from the config as it should appear in messages: relative to where the operator ran from.
+        func displayPath(_ written: String) -> String {
+            written.hasPrefix("/") || displayFolder.isEmpty ? written : (displayFolder as NSString).appendingPathComponent(written)
         }
     }
 }

@@ -32,6 +32,7 @@ public struct ConfigLoader: Sendable {
             let reader = Reader(
                 sink: sink,
                 folder: (path as NSString).deletingLastPathComponent,
+                displayFolder: (file as NSString).deletingLastPathComponent,
                 environment: interpolation
             )
             reader.readRoot(root, into: &config, hash: &hash)
@@ -44,6 +45,7 @@ public struct ConfigLoader: Sendable {
     /// Parses one YAML (or JSON) file into a positioned node, reporting read and syntax errors.
     static func parseYAML(
         file path: String,
+        writtenAs: String? = nil,
         displayName: String,
         sink: DiagnosticSink,
         environment: EnvironmentInterpolation,
@@ -52,7 +54,7 @@ public struct ConfigLoader: Sendable {
     ) -> ConfigNode? {
         guard let data = FileManager.default.contents(atPath: path) else {
             if let reportAt {
-                reportAt.report("cannot read file '\(displayName)' (resolved to \(path))")
+                reportAt.report("cannot read file '\(writtenAs ?? displayName)' (resolved to \(path))")
             } else {
                 sink.report("cannot read config file", file: displayName, line: 0, column: 0)
             }

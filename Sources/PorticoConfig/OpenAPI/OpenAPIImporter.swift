@@ -24,10 +24,13 @@ struct OpenAPIImporter {
 
     static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "query"]
 
-    func importDocument(path: String, displayName: String, reportAt: ConfigNode, hash: inout ContentHash) -> ImportedSpec? {
+    func importDocument(
+        path: String, writtenAs: String, displayName: String, reportAt: ConfigNode, hash: inout ContentHash
+    ) -> ImportedSpec? {
         guard
             let root = ConfigLoader.parseYAML(
-                file: path, displayName: displayName, sink: sink, environment: environment, hash: &hash, reportAt: reportAt)
+                file: path, writtenAs: writtenAs, displayName: displayName, sink: sink, environment: environment,
+                hash: &hash, reportAt: reportAt)
         else { return nil }
         guard let rootFields = root.mapping(allowed: nil, context: "an OpenAPI document") else { return nil }
         let top = Dictionary(rootFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
@@ -37,7 +40,12 @@ struct OpenAPIImporter {
         }
         guard let document = decode(path: path, version: version, versionNode: versionNode, root: root) else { return nil }
 
-        let reader = ConfigLoader.Reader(sink: sink, folder: (path as NSString).deletingLastPathComponent, environment: environment)
+        let reader = ConfigLoader.Reader(
+            sink: sink,
+            folder: (path as NSString).deletingLastPathComponent,
+            displayFolder: (displayName as NSString).deletingLastPathComponent,
+            environment: environment
+        )
         let examples = MockExampleBuilder(root: root.node)
         var spec = ImportedSpec(
             routes: [],
