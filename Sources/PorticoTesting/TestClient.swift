@@ -1,0 +1,48 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// A small HTTP client for tests: sends one request and collects the answer.
+public struct TestClient: Sendable {
+    public let client: HTTPClient
+    public let baseURL: String
+
+    public init(client: HTTPClient, baseURL: String) {
+        self.client = client
+        self.baseURL = baseURL
+    }
+
+    /// An answer with its body collected.
+    public struct Answer: Sendable {
+        public var status: Int
+        public var headers: HTTPHeaders
+        public var body: ByteBuffer
+
+        public var text: String { String(buffer: body) }
+
+        /// The body parsed as a JSON object.
+        public func json() throws -> [String: Any] {
+            guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
+                throw TestingError("body is not a JSON object: \(text)")
+            }
+            return object
+        }
+    }
+
+    public func send(
+        _ method: HTTPMethod = .GET,
+        _ path: String,
+        headers: [(String, String)] = [],
+        body: HTTPClientRequest.Body? = nil,
+        timeout: TimeAmount = .seconds(30)
+    ) async throws -> Answer {
+        var request = HTTPClientRequest(url: baseURL + path)
+        request.method = method
+        for (name, value) in headers { request.headers.add(name: name, value: value) }
+        if let body { request.body = body }
+        let response = try await client.execute(request, timeout: timeout)
+        let collected = try await response.body.collect(upTo: 64 << 20)
+        return Answer(status: Int(response.status.code), headers: response.headers, body: collected)
+    }
+}

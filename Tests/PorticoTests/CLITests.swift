@@ -1,0 +1,112 @@
+import Foundation
+import GRDB
+import PorticoTesting
+import Testing
+
+/// Runs the real `portico` binary.
+struct PorticoProcess {
+    let process = Process()
+    let output = Pipe()
+    let errors = Pipe()
+
+    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: porticoBinary)
+        process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+    }
+
+    /// Waits for exit and returns the status and both outputs.
+    func finish() -> (status: Int32, output: String, errors: String) {
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+}
+
+@Suite("The portico command", .serialized)
+struct CLITests {
+    @Test("validate prints OK for the example config and file:line:column lines for a broken one")
+    func validate() throws {
+        let good = try PorticoProcess(["validate", packageRoot + "/config/gateway.yaml"], environment: ["PORTICO_ADMIN_TOKEN": "t"])
+            .finish()
+        #expect(good.status == 0)
+        #expect(good.output == "OK\n")
+
+        let folder = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let broken = folder + "/broken.yaml"
+        try "listen: 127.0.0.1:8080\nupstreams:\n  svc:\n    targets: [{url: 'http://127.0.0.1:1'}]\n    timeout: soon\napis:\n  - {name: a, upstream: none}\n"
+            .write(toFile: broken, atomically: true, encoding: .utf8)
+        let bad = try PorticoProcess(["validate", broken]).finish()
+        #expect(bad.status == 1)
+        let lines = bad.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix(broken + ":5:14: timeout: bad duration 'soon'"))
+        #expect(lines[1].hasPrefix(broken + ":7:25: API 'a' names upstream 'none'"))
+    }
+
+    @Test("--version and --help answer")
+    func versionAndHelp() throws {
+        let version = try PorticoProcess(["--version"]).finish()
+        #expect(version.status == 0)
+        #expect(version.output.hasPrefix("0."))
+        for arguments in [["--help"], ["serve", "--help"], ["validate", "--help"]] {
+            let help = try PorticoProcess(arguments).finish()
+            #expect(help.status == 0)
+            #expect(help.output.contains("USAGE"))
+        }
+    }
+
+    @Test("SIGTERM lets an in-flight request finish, flushes the call log and exits 0", arguments: [SIGTERM, SIGINT])
+    func gracefulShutdown(signal: Int32) async throws {
+        try await withUpstream { upstreamPort in
+            let folder = try GatewayHarness.makeTemporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let gatewayPort = try await ProxyTests.closedPort()
+            let yaml = """
+                listen: 127.0.0.1:\(gatewayPort)
+                store:
+                  sqlite: calls.sqlite
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - {name: backend, base-path: /api, upstream: backend}
+                """
+            try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+            let gateway = try PorticoProcess(["serve", "--config", folder + "/gateway.yaml"])
+            try await withClient(baseURL: "http://127.0.0.1:\(gatewayPort)") { client in
+                try await waitUntilAnswering(client)
+                async let slow = client.send(.GET, "/api/slow/1000")
+                try await Task.sleep(for: .milliseconds(300))
+                kill(gateway.process.processIdentifier, signal)
+                let answer = try await slow
+                #expect(answer.status == 200)
+                #expect(answer.text == "slow")
+            }
+            let result = gateway.finish()
+            #expect(result.status == 0)
+            let lines = result.output.split(separator: "\n")
+            #expect(lines.contains { $0.contains("\"path\":\"/api/slow/1000\"") && $0.contains("\"status\":200") })
+            #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
+            let rows = try countCalls(folder + "/calls.sqlite", path: "/api/slow/1000")
+            #expect(rows == 1)
+        }
+    }
+
+    func waitUntilAnswering(_ client: TestClient) async throws {
+        for _ in 0..<200 {
+            if (try? await client.send(.GET, "/api/echo/ready", timeout: .seconds(1)))?.status == 200 { return }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw TestingError("gateway did not start")
+    }
+
+    func countCalls(_ database: String, path: String) throws -> Int {
+        try DatabaseQueue(path: database).read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls WHERE path = ?", arguments: [path]) ?? 0
+        }
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import PorticoConfig
+import PorticoTesting
+import Testing
+
+@Suite("Config validation names file, line and column")
+struct ValidateTests {
+    /// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
+    func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String] = [:]) throws
+        -> [ConfigDiagnostic]
+    {
+        let folder = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+        for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+        do {
+            _ = try ConfigLoader(environment: environment).load(file: folder + "/gateway.yaml")
+            return []
+        } catch {
+            return error.diagnostics.map { diagnostic in
+                var copy = diagnostic
+                copy.file = (diagnostic.file as NSString).lastPathComponent
+                return copy
+            }
+        }
+    }
+
+    let base = """
+        upstreams:
+          svc:
+            targets:
+              - url: http://127.0.0.1:9000
+        """
+
+    @Test("an unknown key")
+    func unknownKey() throws {
+        let found = try diagnostics(base + "\napis:\n  - name: a\n    upstream: svc\n    base-pth: /a\n")
+        #expect(found.count == 1)
+        #expect(found.first?.description.hasPrefix("gateway.yaml:8:5: unknown key 'base-pth' in apis[0]") == true, "\(found)")
+    }
+
+    @Test("a wrong type")
+    func wrongType() throws {
+        let found = try diagnostics("upstreams:\n  svc:\n    targets: http://x\n    max-connections: many\n")
+        #expect(found.map(\.line) == [3, 4])
+        #expect(found[0].description == "gateway.yaml:3:14: upstream 'svc' targets must be a list, found a scalar 'http://x'")
+        #expect(found[1].message.contains("max-connections must be a whole number, found 'many'"))
+    }
+
+    @Test("a missing upstream")
+    func missingUpstream() throws {
+        let found = try diagnostics(base + "\napis:\n  - name: a\n    upstream: nope\n")
+        #expect(found.count == 1)
+        #expect(found.first?.line == 7)
+        #expect(found.first?.column == 15)
+        #expect(found.first?.message == "API 'a' names upstream 'nope', which is not defined (defined: svc, mock)")
+    }
+
+    @Test("a missing OpenAPI file")
+    func missingOpenAPIFile() throws {
+        let found = try diagnostics(base + "\napis:\n  - name: a\n    upstream: svc\n    openapi: specs/none.yaml\n")
+        #expect(found.count == 1)
+        #expect(found.first?.line == 8)
+        #expect(found.first?.message.hasPrefix("cannot read file 'specs/none.yaml'") == true, "\(found)")
+    }
+
+    @Test("a bad duration")
+    func badDuration() throws {
+        let found = try diagnostics(base + "\n    timeout: 10 seconds\n")
+        #expect(found.count == 1)
+        #expect(found.first?.description == "gateway.yaml:5:14: timeout: bad duration '10 seconds' (write it like 250ms, 30s, 5m or 1h)")
+    }
+
+    @Test("a YAML syntax error")
+    func syntaxError() throws {
+        let found = try diagnostics("listen: 127.0.0.1:8080\nupstreams:\n  svc: [unclosed\n")
+        #expect(found.count == 1)
+        #expect(found.first?.message.hasPrefix("YAML syntax error") == true)
+        #expect((found.first?.line ?? 0) >= 3)
+    }
+
+    @Test("an unset environment variable, and a default")
+    func environment() throws {
+        let yaml = "admin:\n  token: ${ADMIN_TOKEN}\n"
+        let unset = try diagnostics(yaml)
+        #expect(unset.first?.description == "gateway.yaml:2:10: environment variable ADMIN_TOKEN is not set (write ${ADMIN_TOKEN:-default} to give a default)")
+        #expect(try diagnostics(yaml, environment: ["ADMIN_TOKEN": "t"]).isEmpty)
+        #expect(try diagnostics("admin:\n  token: ${ADMIN_TOKEN:-dev}\n").isEmpty)
+    }
+
+    @Test("several problems are all reported, in file order")
+    func several() throws {
+        let yaml = """
+            listen: nowhere
+            upstreams:
+              svc:
+                targets:
+                  - url: ftp://x
+            apis:
+              - name: a
+                upstream: svc
+                routes:
+                  - path: /items/{id
+                    methods: [GET, fetch]
+            """
+        let lines = try diagnostics(yaml).map(\.line)
+        #expect(lines == [1, 5, 10])
+    }
+
+    @Test("an OpenAPI document error points into the document")
+    func brokenOpenAPI() throws {
+        let spec = """
+            openapi: 3.0.3
+            info:
+              title: Broken
+              version: 1.0.0
+            paths:
+              /pets:
+                get:
+                  responses: 200
+            """
+        let found = try diagnostics(
+            base + "\napis:\n  - name: a\n    upstream: svc\n    openapi: broken.yaml\n", files: ["broken.yaml": spec])
+        #expect(found.count == 1)
+        #expect(found.first?.file == "broken.yaml")
+        #expect(found.first?.line == 8)
+        #expect(found.first?.message.hasPrefix("invalid OpenAPI document") == true)
+    }
+
+    @Test("an unknown x-portico extension is named")
+    func unknownExtension() throws {
+        let spec = """
+            openapi: 3.1.0
+            info: {title: T, version: "1"}
+            paths:
+              /a:
+                get:
+                  x-portico-timeuot: 5s
+                  responses:
+                    "200": {description: ok}
+            """
+        let found = try diagnostics(
+            base + "\napis:\n  - name: a\n    upstream: svc\n    openapi: spec.yaml\n", files: ["spec.yaml": spec])
+        #expect(found.map(\.line) == [6])
+        #expect(found.first?.message.hasPrefix("unknown extension 'x-portico-timeuot'") == true)
+    }
+
+    @Test("two routes for the same method and path conflict")
+    func conflict() throws {
+        let yaml = base + """
+
+            apis:
+              - name: a
+                upstream: svc
+                routes:
+                  - {path: "/x/{id}", methods: [GET]}
+                  - {path: "/x/{key}", methods: [GET, POST]}
+            """
+        let found = try diagnostics(yaml)
+        #expect(found.count == 1)
+        #expect(found.first?.message.contains("route GET /x/{key} of API 'a' is already defined") == true)
+    }
+
+    @Test("durations and sizes parse")
+    func units() {
+        #expect(ConfigDuration(parsing: "250ms")?.milliseconds == 250)
+        #expect(ConfigDuration(parsing: "1.5s")?.milliseconds == 1500)
+        #expect(ConfigDuration(parsing: "2m")?.milliseconds == 120_000)
+        #expect(ConfigDuration(parsing: "1h")?.milliseconds == 3_600_000)
+        #expect(ConfigDuration(parsing: "30")?.milliseconds == 30_000)
+        #expect(ConfigDuration(parsing: "-1s") == nil)
+        #expect(ConfigDuration(parsing: "fast") == nil)
+        #expect(ByteSize.parse("1MiB") == 1 << 20)
+        #expect(ByteSize.parse("64KiB") == 65536)
+        #expect(ByteSize.parse("10MB") == 10_000_000)
+        #expect(ByteSize.parse("lots") == nil)
+    }
+}
