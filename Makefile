@@ -1,0 +1,24 @@
+# The two commands of README.md: `make run` and `make test`.
+SWIFT ?= swift
+CONFIG ?= config/gateway.yaml
+# The example config reads its admin token from the environment; this is the local default.
+export PORTICO_ADMIN_TOKEN ?= dev-admin-token
+
+.PHONY: run test deps build bench
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build --product portico
+
+run: build
+	.build/debug/portico serve --config $(CONFIG)
+
+# The CLI tests run the built binary, so it is built before the tests.
+test: build
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: deps
+	bench/proxy.sh
