@@ -13,29 +13,11 @@ struct BodySizeLimitPolicy: Policy {
             throw GatewayError.payloadTooLarge(limit: limit)
         }
         var request = request
-        request.body = RequestBody(asyncSequence: LimitedBody(base: request.body, limit: limit))
+        let limit = self.limit
+        request.body = RequestBody(
+            asyncSequence: ObservedBody(base: request.body) { _, total in
+                if total > limit { throw GatewayError.payloadTooLarge(limit: limit) }
+            })
         return try await next(request, exchange: exchange)
     }
-}
-
-/// A body stream that fails once more than `limit` bytes have passed.
-struct LimitedBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let limit: Int
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let limit: Int
-        var seen = 0
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else { return nil }
-            seen += chunk.readableBytes
-            if seen > limit { throw GatewayError.payloadTooLarge(limit: limit) }
-            return chunk
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), limit: limit) }
 }

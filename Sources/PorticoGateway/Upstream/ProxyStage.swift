@@ -83,7 +83,7 @@ struct ProxyStage: Policy {
 
     /// A streamed body when the request has one (a length, or chunked framing).
     private func requestBody(_ request: Request, exchange: Exchange) -> HTTPClientRequest.Body? {
-        let counted = CountingBody(base: request.body, exchange: exchange)
+        let counted = ObservedBody(base: request.body) { chunk, _ in exchange.bytesIn.add(chunk, ordering: .relaxed) }
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
             return length == 0 ? nil : .stream(counted, length: .known(length))
         }
@@ -138,24 +138,4 @@ struct ProxyStage: Policy {
         }
         return GatewayError.badGateway("Upstream '\(upstream)' failed: \(error)")
     }
-}
-
-/// The client's body, counted as it streams through.
-struct CountingBody: AsyncSequence, Sendable {
-    typealias Element = ByteBuffer
-    let base: RequestBody
-    let exchange: Exchange
-
-    struct AsyncIterator: AsyncIteratorProtocol {
-        var base: RequestBody.AsyncIterator
-        let exchange: Exchange
-
-        mutating func next() async throws -> ByteBuffer? {
-            guard let chunk = try await base.next() else { return nil }
-            exchange.bytesIn.add(chunk.readableBytes, ordering: .relaxed)
-            return chunk
-        }
-    }
-
-    func makeAsyncIterator() -> AsyncIterator { AsyncIterator(base: base.makeAsyncIterator(), exchange: exchange) }
 }
