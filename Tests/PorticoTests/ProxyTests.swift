@@ -236,3 +236,70 @@ struct ProxyTests {
         return port
     }
 }
+
+@Suite("Route policies")
+struct PolicyTests {
+    static func yaml(upstreamPort: Int) -> String {
+        """
+        \(upstreamYAML(port: upstreamPort))
+        apis:
+          - name: backend
+            base-path: /api
+            upstream: backend
+            request-headers:
+              remove: [Cookie]
+              set: {X-Gateway: portico}
+            routes:
+              - path: /upload
+                methods: [POST]
+                max-body-size: 1KiB
+              - path: /echo/{name}
+                response-headers:
+                  set: {Cache-Control: no-store}
+                  add: {X-Extra: one}
+        """
+    }
+
+    @Test("request and response header rules apply, the route's over the API's")
+    func headers() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let answer = try await client.send(
+                        .GET, "/api/echo/h", headers: [("Cookie", "session=1"), ("X-Gateway", "client")])
+                    let headers = (try answer.json()["headers"] as? [[String]]) ?? []
+                    #expect(!headers.contains { $0[0].lowercased() == "cookie" })
+                    #expect(headers.filter { $0[0].lowercased() == "x-gateway" }.map { $0[1] } == ["portico"])
+                    #expect(answer.headers.first(name: "Cache-Control") == "no-store")
+                    #expect(answer.headers.first(name: "X-Extra") == "one")
+                }
+            }
+        }
+    }
+
+    @Test("bodies over max-body-size get 413, by Content-Length and while streaming")
+    func bodyLimit() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let small = try await client.send(.POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1024)))
+                    #expect(small.status == 200)
+                    #expect(try small.json()["bytes"] as? Int == 1024)
+
+                    let declared = try await client.send(.POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1025)))
+                    #expect(declared.status == 413)
+                    #expect(declared.headers.first(name: "Content-Type") == "application/problem+json")
+
+                    let chunk = ByteBuffer(repeating: 1, count: 600)
+                    let stream = AsyncStream<ByteBuffer> { continuation in
+                        continuation.yield(chunk)
+                        continuation.yield(chunk)
+                        continuation.finish()
+                    }
+                    let chunked = try await client.send(.POST, "/api/upload", body: .stream(stream, length: .unknown))
+                    #expect(chunked.status == 413)
+                }
+            }
+        }
+    }
+}
