@@ -1,4 +1,3 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
 
@@ -16,8 +15,11 @@ enum HopByHop {
         var named: [HTTPField.Name] = []
         for value in fields[values: .connection] {
             for token in value.split(separator: ",") {
-                let trimmed = token.trimmingCharacters(in: .whitespaces)
-                if let name = HTTPField.Name(trimmed) { named.append(name) }
+                let trimmed = token.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
+                let name = String(trimmed)
+                // keep-alive and close are options, not header names, except Keep-Alive itself (already removed).
+                if name.lowercased() == "close" || name.lowercased() == "keep-alive" { continue }
+                if let field = HTTPField.Name(name) { named.append(field) }
             }
         }
         for name in names where fields.contains(name) { fields[name] = nil }

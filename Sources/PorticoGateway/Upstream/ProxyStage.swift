@@ -37,7 +37,11 @@ struct ProxyStage: Policy {
             throw Self.gatewayError(for: error, upstream: pool.config.name, timeout: timeout)
         }
         exchange.recordUpstream(target: target.origin, elapsed: ContinuousClock.now - sent)
-        return response(from: upstreamResponse, exchange: exchange)
+        do {
+            return try await response(from: upstreamResponse, exchange: exchange)
+        } catch {
+            throw Self.gatewayError(for: error, upstream: pool.config.name, timeout: timeout)
+        }
     }
 
     /// The path (and query) to send: the public prefix stripped, the target's and the API's base paths added.
@@ -93,7 +97,11 @@ struct ProxyStage: Policy {
         return nil
     }
 
-    private func response(from upstream: HTTPClientResponse, exchange: Exchange) -> Response {
+    /// Bodies up to this size whose length the upstream declared are read whole before the head is
+    /// written, so head, body and end leave in one write instead of three.
+    static let smallBodyLimit = 64 * 1024
+
+    private func response(from upstream: HTTPClientResponse, exchange: Exchange) async throws -> Response {
         var fields = HTTPFields()
         fields.reserveCapacity(upstream.headers.count + 2)
         for (name, value) in upstream.headers {
@@ -102,8 +110,18 @@ struct ProxyStage: Policy {
         HopByHop.strip(&fields)
         fields[.via] = fields[.via].map { $0 + ", " + Self.via } ?? Self.via
         fields[requestIDHeader] = exchange.requestID
-        let body = upstream.body
         let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        let declaredLength = fields[.contentLength].flatMap { Int($0) }
+
+        if let declaredLength, declaredLength <= Self.smallBodyLimit {
+            // Small and of known length: collect it (bounded by the declared length) and answer in one write.
+            let body = try await upstream.body.collect(upTo: Self.smallBodyLimit)
+            exchange.bytesOut.add(body.readableBytes, ordering: .relaxed)
+            var response = Response(status: status, headers: fields, body: .init(byteBuffer: body))
+            response.headers[.contentLength] = String(declaredLength)
+            return response
+        }
+        let body = upstream.body
         return Response(
             status: status,
             headers: fields,
