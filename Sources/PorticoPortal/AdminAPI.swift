@@ -20,10 +20,22 @@ public struct AdminAPI {
     /// The admin routes, behind the token check.
     func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        router.add(middleware: AdminTokenMiddleware(token: config.token))
         let runtime = self.runtime
+        let startToken = config.token
+        // The token is read per request, so a reload can rotate it.
+        router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
         router.get("/admin/status") { _, _ -> Response in
-            Self.json(Self.status(of: runtime.snapshot))
+            Self.json(Self.status(of: runtime))
+        }
+        router.post("/admin/reload") { request, context -> Response in
+            switch await runtime.reload(trigger: "admin") {
+            case .applied(let hash, let duration):
+                return Self.json("{\"result\":\"applied\",\"config_hash\":\(JSONText.quote(hash)),\"reload_ms\":\(duration.milliseconds)}")
+            case .unchanged(let hash):
+                return Self.json("{\"result\":\"unchanged\",\"config_hash\":\(JSONText.quote(hash))}")
+            case .failed(let message, let diagnostics):
+                return Self.reloadProblem(message: message, diagnostics: diagnostics, requestID: context.id, path: request.uri.path)
+            }
         }
         return router
     }
@@ -40,15 +52,42 @@ public struct AdminAPI {
         )
     }
 
-    static func status(of snapshot: RuntimeSnapshot) -> String {
+    static func status(of runtime: GatewayRuntime) -> String {
+        let snapshot = runtime.snapshot
         let config = snapshot.config
+        let history = runtime.reloadHistory
         var json = "{\"version\":\(JSONText.quote(PorticoVersion.current))"
         json += ",\"config_file\":\(JSONText.quote(config.sourceFile))"
         json += ",\"config_hash\":\(JSONText.quote(config.contentHash))"
-        json += ",\"loaded_at\":\(JSONText.quote(ISO8601DateFormatter().string(from: snapshot.loadedAt)))"
+        json += ",\"loaded_at\":\(JSONText.quote(timestamp(snapshot.loadedAt)))"
+        json += ",\"reloads\":{\"succeeded\":\(history.succeeded),\"failed\":\(history.failed)"
+        json += ",\"last_trigger\":" + (history.lastTrigger.map(JSONText.quote) ?? "null")
+        json += ",\"last_reload_ms\":" + (history.lastDuration.map { String($0.milliseconds) } ?? "null") + "}"
+        json += ",\"last_error\":" + (history.lastError.map(JSONText.quote) ?? "null")
+        json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(timestamp($0)) } ?? "null")
         json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
         json += "}"
         return json
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: date)
+    }
+
+    /// 422 problem+json listing every config error, so a CI job can show them.
+    static func reloadProblem(message: String, diagnostics: [ConfigDiagnostic], requestID: String, path: String) -> Response {
+        var json = "{\"type\":\"https://portico.dev/problems/invalid-config\",\"title\":\"The config is invalid\""
+        json += ",\"status\":422,\"detail\":\"The reload was rejected; the previous config keeps serving.\""
+        json += ",\"instance\":\(JSONText.quote(path)),\"request_id\":\(JSONText.quote(requestID))"
+        let errors = diagnostics.isEmpty ? [message] : diagnostics.map(\.description)
+        json += ",\"errors\":[" + errors.map(JSONText.quote).joined(separator: ",") + "]}"
+        return Response(
+            status: .unprocessableContent,
+            headers: [.contentType: "application/problem+json"],
+            body: .init(byteBuffer: ByteBuffer(string: json))
+        )
     }
 
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
@@ -63,13 +102,13 @@ public struct AdminAPI {
 /// Refuses admin requests without the configured bearer token, as problem+json.
 struct AdminTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
-    let token: String
+    let token: @Sendable () -> String
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let presented = request.headers[.authorization].flatMap { value -> Substring? in
             value.hasPrefix("Bearer ") ? value.dropFirst("Bearer ".count) : nil
         }
-        guard let presented, Self.constantTimeEquals(Array(presented.utf8), Array(token.utf8)) else {
+        guard let presented, Self.constantTimeEquals(Array(presented.utf8), Array(token().utf8)) else {
             return GatewayError.unauthorized.response(
                 requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
         }

@@ -14,18 +14,23 @@ public struct PorticoApp: Sendable {
     private let logger: Logger
 
     /// Opens the store and compiles the first snapshot.
-    public init(config: GatewayConfig, logger: Logger) throws {
+    ///
+    /// - Parameter configPath: the config file as the operator named it; reloads read it again.
+    public init(config: GatewayConfig, configPath: String? = nil, logger: Logger) throws {
         self.config = config
         self.logger = logger
         self.store = try SQLiteStore(path: config.store.sqlitePath)
         self.callLog = CallLogWriter(store: store, logger: logger)
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
-        self.runtime = GatewayRuntime(config: config, logger: logger)
+        self.runtime = GatewayRuntime(config: config, configPath: configPath, logger: logger)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the
     /// listeners drain first, then the pools close, then the logs flush.
+    ///
+    /// - Parameter reloadOnSIGHUP: trap SIGHUP to reload; `portico serve` does, in-process tests do not.
     public func services(
+        reloadOnSIGHUP: Bool = false,
         onGatewayListening: @escaping @Sendable (Int) async -> Void = { _ in },
         onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
@@ -33,6 +38,10 @@ public struct PorticoApp: Sendable {
         var services: [any Service] = [callLog]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)
+        if config.server.watchConfig {
+            services.append(ConfigWatcher(runtime: runtime, interval: config.server.watchInterval.duration, logger: logger))
+        }
+        if reloadOnSIGHUP { services.append(ReloadSignalService(runtime: runtime)) }
         if let admin = config.admin {
             services.append(AdminAPI(runtime: runtime, config: admin).application(logger: logger, onListening: onAdminListening))
         }

@@ -42,9 +42,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
         }
-        let app = try PorticoApp(config: loaded, logger: logger)
+        let app = try PorticoApp(config: loaded, configPath: config, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
-            services: app.services(),
+            services: app.services(reloadOnSIGHUP: true),
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger
         )

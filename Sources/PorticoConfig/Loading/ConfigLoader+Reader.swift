@@ -74,13 +74,23 @@ extension ConfigLoader {
 
         func readServer(_ node: ConfigNode) -> ServerConfig {
             var server = ServerConfig()
-            let keys: Set<String> = ["drain-timeout", "idle-timeout", "access-log", "request-id-header"]
+            let keys: Set<String> = [
+                "drain-timeout", "idle-timeout", "access-log", "request-id-header", "watch-config", "watch-interval",
+            ]
             guard let fields = node.fields(allowed: keys, context: "server") else { return server }
             if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") { server.drainTimeout = value }
             if let value = fields["idle-timeout"]?.duration(context: "server.idle-timeout") { server.idleTimeout = value }
             if let value = fields["access-log"]?.bool(context: "server.access-log") { server.accessLog = value }
             if let value = fields["request-id-header"]?.nonEmptyString(context: "server.request-id-header") {
                 server.requestIDHeader = value
+            }
+            if let value = fields["watch-config"]?.bool(context: "server.watch-config") { server.watchConfig = value }
+            if let node = fields["watch-interval"], let value = node.duration(context: "server.watch-interval") {
+                if value.milliseconds < 10 {
+                    node.report("server.watch-interval must be at least 10ms")
+                } else {
+                    server.watchInterval = value
+                }
             }
             return server
         }

@@ -95,6 +95,11 @@ public struct ConfigLoader: Sendable {
         }
     }
 
+    /// `path` made absolute against the current folder, as `load(file:)` resolves it.
+    public static func absolutePath(_ path: String) -> String {
+        absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
+    }
+
     static func absolute(_ path: String, relativeTo folder: String) -> String {
         let full = path.hasPrefix("/") ? path : (folder as NSString).appendingPathComponent(path)
         return (full as NSString).standardizingPath

@@ -102,16 +102,24 @@ public struct ServerConfig: Sendable {
     public var accessLog: Bool
     /// The header that carries the request id, both ways.
     public var requestIDHeader: String
+    /// Whether a change to the config files triggers a reload.
+    public var watchConfig: Bool
+    /// How often the config files are checked for changes.
+    public var watchInterval: ConfigDuration
 
     public init(
         drainTimeout: ConfigDuration = .seconds(30),
         idleTimeout: ConfigDuration = .seconds(75),
         accessLog: Bool = true,
-        requestIDHeader: String = "X-Request-Id"
+        requestIDHeader: String = "X-Request-Id",
+        watchConfig: Bool = true,
+        watchInterval: ConfigDuration = .init(milliseconds: 250)
     ) {
         self.drainTimeout = drainTimeout
         self.idleTimeout = idleTimeout
         self.accessLog = accessLog
         self.requestIDHeader = requestIDHeader
+        self.watchConfig = watchConfig
+        self.watchInterval = watchInterval
     }
 }

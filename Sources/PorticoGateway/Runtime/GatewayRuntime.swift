@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
@@ -5,29 +6,175 @@ import PorticoConfig
 import ServiceLifecycle
 import Synchronization
 
-/// Holds the active snapshot behind one lock-protected reference and owns the upstream pools.
+/// Holds the active snapshot behind one lock-protected reference, reloads it, and owns the pools.
 ///
-/// As a `Service` it stays up while the gateway runs; on shutdown it closes the pools, after the
-/// listeners (which the service group stops first) have drained.
+/// A reload loads and compiles a whole new snapshot on a blocking-I/O thread, never on the
+/// request path, and swaps it in only if the config is valid. Requests that took the old
+/// snapshot finish on it; once they have, the pools it had and the new one does not are closed.
+/// As a `Service` it runs those retirements and closes every pool at shutdown.
 public final class GatewayRuntime: Service, Sendable {
     private let current: Mutex<RuntimeSnapshot>
+    private let history: Mutex<ReloadHistory>
+    /// Serializes reloads: two triggers at once must not compile and swap concurrently.
+    private let reloadLock = Mutex(())
+    private let retirements: AsyncStream<RuntimeSnapshot>
+    private let retire: AsyncStream<RuntimeSnapshot>.Continuation
+    private let configPath: String
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
 
     /// Compiles the first snapshot from a loaded config.
-    public init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+    ///
+    /// - Parameter configPath: the path reloads read, as the operator gave it (defaults to the config's absolute path).
+    public init(
+        config: GatewayConfig,
+        configPath: String? = nil,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger
+    ) {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.configPath = configPath ?? config.sourceFile
         self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup))
+        self.history = Mutex(ReloadHistory())
+        (self.retirements, self.retire) = AsyncStream.makeStream(of: RuntimeSnapshot.self)
     }
 
     /// The snapshot to use for one request, from start to end.
     public var snapshot: RuntimeSnapshot { current.withLock { $0 } }
 
+    /// Reload counters and the last error, for `/admin/status`.
+    public var reloadHistory: ReloadHistory { history.withLock { $0 } }
+
+    /// The files a change to which should trigger a reload: the config and the documents it names.
+    public var watchedFiles: [String] {
+        let files = snapshot.config.sourceFiles
+        let root = ConfigLoader.absolutePath(configPath)
+        return files.contains(root) ? files : [root] + files
+    }
+
+    /// Loads the config file again and swaps in the result if it is valid and different.
+    @discardableResult
+    public func reload(trigger: String) async -> ReloadOutcome {
+        let outcome: ReloadOutcome
+        do {
+            outcome = try await NIOThreadPool.singleton.runIfActive { self.reloadNow(trigger: trigger) }
+        } catch {
+            outcome = .failed(message: "reload could not run: \(error)", diagnostics: [])
+        }
+        return outcome
+    }
+
+    private func reloadNow(trigger: String) -> ReloadOutcome {
+        reloadLock.withLock { _ in
+            let started = ContinuousClock.now
+            let old = snapshot
+            let config: GatewayConfig
+            do throws(ConfigError) {
+                config = try ConfigLoader().load(file: configPath)
+            } catch {
+                let message = error.description
+                history.withLock { $0.recordFailure(message: message, trigger: trigger) }
+                logger.error(
+                    "reload rejected; the previous config keeps serving",
+                    metadata: ["reload.trigger": "\(trigger)", "config.errors": "\(message)"])
+                return .failed(message: message, diagnostics: error.diagnostics)
+            }
+            guard config.contentHash != old.config.contentHash else {
+                return .unchanged(hash: config.contentHash)
+            }
+            warnAboutRestartOnlySettings(old: old.config, new: config)
+            let next = RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools)
+            current.withLock { $0 = next }
+            let elapsed = ContinuousClock.now - started
+            history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }
+            retire.yield(old)
+            logger.info(
+                "config reloaded",
+                metadata: [
+                    "reload.trigger": "\(trigger)", "config.hash": "\(config.contentHash)",
+                    "routes.count": "\(next.routes.count)", "reload.ms": "\(elapsed.milliseconds)",
+                ])
+            return .applied(hash: config.contentHash, duration: elapsed)
+        }
+    }
+
+    /// Listeners and the store are bound at start; a reload cannot move them.
+    private func warnAboutRestartOnlySettings(old: GatewayConfig, new: GatewayConfig) {
+        var changed: [String] = []
+        if old.listen != new.listen { changed.append("listen") }
+        if old.admin?.listen != new.admin?.listen { changed.append("admin.listen") }
+        if old.store.sqlitePath != new.store.sqlitePath { changed.append("store") }
+        if !changed.isEmpty {
+            logger.warning(
+                "these settings take effect only after a restart",
+                metadata: ["config.keys": "\(changed.joined(separator: ", "))"])
+        }
+    }
+
     public func run() async throws {
-        try? await gracefulShutdown()
+        await withDiscardingTaskGroup { group in
+            for await old in retirements.cancelOnGracefulShutdown() {
+                group.addTask { await self.retire(old) }
+            }
+        }
         let pools = snapshot.pools.values
         for pool in pools { await pool.shutdown() }
         logger.debug("upstream pools closed", metadata: ["upstream.count": "\(pools.count)"])
+    }
+
+    /// Waits for the old snapshot's requests to finish, then closes the pools no longer used.
+    private func retire(_ old: RuntimeSnapshot) async {
+        let deadline = ContinuousClock.now + old.config.server.drainTimeout.duration
+        while old.inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        let live = snapshot.pools.values
+        for pool in old.pools.values where !live.contains(where: { $0 === pool }) {
+            await pool.shutdown()
+            logger.info("upstream removed; its connections are closed", metadata: ["upstream.name": "\(pool.config.name)"])
+        }
+    }
+}
+
+/// What a reload did.
+public enum ReloadOutcome: Sendable {
+    case applied(hash: String, duration: Duration)
+    /// The files compile to the config already running.
+    case unchanged(hash: String)
+    /// The config is invalid; the previous one keeps serving.
+    case failed(message: String, diagnostics: [ConfigDiagnostic])
+}
+
+/// Reload counters and the last error.
+public struct ReloadHistory: Sendable {
+    public private(set) var succeeded = 0
+    public private(set) var failed = 0
+    public private(set) var lastError: String?
+    public private(set) var lastErrorAt: Date?
+    public private(set) var lastTrigger: String?
+    public private(set) var lastDuration: Duration?
+
+    mutating func recordSuccess(duration: Duration, trigger: String) {
+        succeeded += 1
+        lastDuration = duration
+        lastTrigger = trigger
+        lastError = nil
+        lastErrorAt = nil
+    }
+
+    mutating func recordFailure(message: String, trigger: String) {
+        failed += 1
+        lastTrigger = trigger
+        lastError = message
+        lastErrorAt = Date()
+    }
+}
+
+extension Duration {
+    /// The duration in (fractional) milliseconds.
+    public var milliseconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

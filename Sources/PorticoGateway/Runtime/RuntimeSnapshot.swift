@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PorticoConfig
+import Synchronization
 
 /// Everything a request needs, compiled from one config and never changed afterwards.
 ///
@@ -15,6 +16,8 @@ public final class RuntimeSnapshot: Sendable {
     public let pools: [String: UpstreamPool]
     /// When this snapshot was compiled.
     public let loadedAt: Date
+    /// Requests being served with this snapshot; a replaced snapshot's pools close when it reaches 0.
+    let inFlight = Atomic<Int>(0)
     let requestIDHeader: HTTPField.Name
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with

@@ -16,6 +16,8 @@ struct GatewayHandler: Sendable {
         let start = ContinuousClock.now
         let time = Date()
         let snapshot = runtime.snapshot
+        snapshot.inFlight.add(1, ordering: .relaxed)
+        defer { snapshot.inFlight.subtract(1, ordering: .releasing) }
         let header = snapshot.requestIDHeader
         let requestID = request.headers[header].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
         let path = request.uri.path
@@ -70,8 +72,8 @@ struct GatewayHandler: Sendable {
             status: Int(response.status.code),
             bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,
             bytesOut: exchange?.bytesOut.load(ordering: .relaxed) ?? (failure == nil ? 0 : response.body.contentLength ?? 0),
-            totalMilliseconds: Self.milliseconds(ContinuousClock.now - start),
-            upstreamMilliseconds: exchange?.upstreamElapsed.map(Self.milliseconds),
+            totalMilliseconds: (ContinuousClock.now - start).milliseconds,
+            upstreamMilliseconds: exchange?.upstreamElapsed?.milliseconds,
             target: exchange?.upstreamTarget,
             clientAddress: clientAddress,
             error: failure?.slug
@@ -79,10 +81,5 @@ struct GatewayHandler: Sendable {
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
         if let abort { throw abort }
-    }
-
-    static func milliseconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }
 }

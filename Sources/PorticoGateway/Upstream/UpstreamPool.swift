@@ -12,6 +12,7 @@ public final class UpstreamPool: Sendable {
     public let config: UpstreamConfig
     let client: HTTPClient
     private let cursor = Atomic<Int>(0)
+    private let closed = Atomic<Bool>(false)
     /// Targets repeated by weight, so round robin honours weights without per-request work.
     private let schedule: [TargetConfig]
 
@@ -44,8 +45,12 @@ public final class UpstreamPool: Sendable {
         return schedule[Int(UInt(bitPattern: index) % UInt(schedule.count))]
     }
 
-    /// Closes the pooled connections once in-flight requests are done.
+    /// Closes the pooled connections; callers first wait for the requests using them.
     func shutdown() async {
+        guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         try? await client.shutdown()
     }
+
+    /// True once `shutdown()` has been called.
+    public var isClosed: Bool { closed.load(ordering: .acquiring) }
 }
