@@ -1,0 +1,142 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PorticoConfig
+import PorticoTesting
+import Synchronization
+import Testing
+
+@Suite("Hot reload")
+struct ReloadTests {
+    static func config(version: String, upstreamPort: Int, extraRoute: String) -> String {
+        """
+        listen: 127.0.0.1:0
+        admin:
+          listen: 127.0.0.1:0
+          token: admin-token
+        store:
+          sqlite: portico.sqlite
+        server:
+          access-log: false
+          watch-interval: 50ms
+        \(upstreamYAML(port: upstreamPort))
+        apis:
+          - name: backend
+            base-path: /api
+            upstream: backend
+            response-headers:
+              set: {X-Version: "\(version)"}
+            routes:
+              - path: /echo/{name}
+              - path: /echo/\(extraRoute)/{id}
+        """
+    }
+
+    @Test("a broken config is rejected and reported while the old one serves; a good one then applies")
+    func brokenThenGood() async throws {
+        try await withUpstream { upstreamPort in
+            let good = Self.config(version: "A", upstreamPort: upstreamPort, extraRoute: "only-a")
+            try await GatewayHarness.with(yaml: good) { gateway in
+                let admin = "http://127.0.0.1:\(try #require(gateway.adminPort))"
+                let file = gateway.folder + "/gateway.yaml"
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let adminClient = TestClient(client: client.client, baseURL: admin)
+                    let auth = [("Authorization", "Bearer admin-token")]
+                    #expect(try await client.send(.GET, "/api/echo/x").headers.first(name: "X-Version") == "A")
+
+                    // An unknown upstream: rejected, reported with file:line, old routes still served.
+                    try good.replacingOccurrences(of: "upstream: backend", with: "upstream: nowhere")
+                        .write(toFile: file, atomically: true, encoding: .utf8)
+                    var status: [String: Any] = [:]
+                    for _ in 0..<100 {
+                        status = try await adminClient.send(.GET, "/admin/status", headers: auth).json()
+                        if status["last_error"] is String { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    let error = try #require(status["last_error"] as? String)
+                    #expect(error.contains("gateway.yaml:18:15: API 'backend' names upstream 'nowhere'"))
+                    #expect((status["reloads"] as? [String: Any])?["failed"] as? Int == 1)
+                    #expect(try await client.send(.GET, "/api/echo/x").headers.first(name: "X-Version") == "A")
+                    #expect(try await client.send(.GET, "/api/echo/only-a/1").status == 200)
+
+                    // The admin trigger reports the same errors as problem+json.
+                    let rejected = try await adminClient.send(.POST, "/admin/reload", headers: auth)
+                    #expect(rejected.status == 422)
+                    #expect(rejected.headers.first(name: "Content-Type") == "application/problem+json")
+                    #expect((try rejected.json()["errors"] as? [String])?.count == 1)
+
+                    // A half-written file is rejected the same way.
+                    try String(good.prefix(120)).write(toFile: file, atomically: true, encoding: .utf8)
+                    #expect(try await adminClient.send(.POST, "/admin/reload", headers: auth).status == 422)
+
+                    // A good config applies, with the new route table.
+                    try Self.config(version: "B", upstreamPort: upstreamPort, extraRoute: "only-b")
+                        .write(toFile: file, atomically: true, encoding: .utf8)
+                    var version: String?
+                    for _ in 0..<100 {
+                        version = try await client.send(.GET, "/api/echo/x").headers.first(name: "X-Version")
+                        if version == "B" { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    #expect(version == "B")
+                    #expect(try await client.send(.GET, "/api/echo/only-b/1").status == 200)
+                    #expect(try await client.send(.GET, "/api/echo/only-a/1").status == 404)
+                    status = try await adminClient.send(.GET, "/admin/status", headers: auth).json()
+                    #expect(status["last_error"] is NSNull)
+                    #expect((status["reloads"] as? [String: Any])?["succeeded"] as? Int == 1)
+                    #expect(status["routes"] as? Int == 2)
+
+                    // Writing the same content again is no reload at all.
+                    let unchanged = try await adminClient.send(.POST, "/admin/reload", headers: auth)
+                    #expect(try unchanged.json()["result"] as? String == "unchanged")
+                }
+            }
+        }
+    }
+
+    @Test("a removed upstream's pool is closed once its requests finish; a kept one carries over")
+    func poolsCarryOver() async throws {
+        try await withUpstream { upstreamPort in
+            let first = """
+                admin: {listen: "127.0.0.1:0", token: t}
+                server: {access-log: false, watch-config: false}
+                upstreams:
+                  kept: {targets: [{url: "http://127.0.0.1:\(upstreamPort)"}]}
+                  removed: {targets: [{url: "http://127.0.0.1:\(upstreamPort)"}]}
+                apis:
+                  - {name: kept, base-path: /kept, upstream: kept}
+                  - {name: removed, base-path: /removed, upstream: removed}
+                """
+            try await GatewayHarness.with(yaml: first) { gateway in
+                let runtime = gateway.app.runtime
+                let kept = try #require(runtime.snapshot.pools["kept"])
+                let removed = try #require(runtime.snapshot.pools["removed"])
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    async let slow = client.send(.GET, "/removed/slow/600")
+                    try await Task.sleep(for: .milliseconds(150))
+                    let file = gateway.folder + "/gateway.yaml"
+                    try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
+                        .filter { !$0.contains("removed") }.joined(separator: "\n")
+                        .write(toFile: file, atomically: true, encoding: .utf8)
+                    let outcome = await runtime.reload(trigger: "test")
+                    guard case .applied = outcome else {
+                        Issue.record("reload did not apply: \(outcome)")
+                        return
+                    }
+                    #expect(runtime.snapshot.pools["kept"] === kept)
+                    #expect(runtime.snapshot.pools["removed"] == nil)
+                    // The request that started on the old snapshot finishes on it, through the removed pool.
+                    #expect(!removed.isClosed)
+                    let answer = try await slow
+                    #expect(answer.status == 200)
+                    #expect(answer.text == "slow")
+                    for _ in 0..<100 where !removed.isClosed { try await Task.sleep(for: .milliseconds(20)) }
+                    #expect(removed.isClosed)
+                    #expect(!kept.isClosed)
+                    #expect(try await client.send(.GET, "/removed/slow/1").status == 404)
+                    #expect(try await client.send(.GET, "/kept/slow/1").status == 200)
+                }
+            }
+        }
+    }
+}
