@@ -1,4 +1,6 @@
 import Foundation
+import Synchronization
+import Yams
 
 extension ConfigLoader {
     /// The walk over one config tree. Each `read…` reports problems where they are and goes on.
@@ -21,14 +23,17 @@ extension ConfigLoader {
             if let node = fields["upstreams"] { config.upstreams = readUpstreams(node) }
 
             var names: Set<String> = []
-            for (index, apiNode) in (fields["apis"]?.sequence(context: "apis") ?? []).enumerated() {
-                guard var api = readAPI(apiNode, index: index, hash: &hash, config: &config) else { continue }
+            let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
+            let documents = importDocuments(of: apiNodes)
+            for (index, apiNode) in apiNodes.enumerated() {
+                guard var api = readAPI(apiNode, index: index, document: documents[index], hash: &hash, config: &config)
+                else { continue }
                 if !names.insert(api.name).inserted {
                     apiNode.report("duplicate API name '\(api.name)'")
                 }
                 if api.upstream != UpstreamConfig.mockName, config.upstream(named: api.upstream) == nil {
                     let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
-                    let at = apiNode.fields(allowed: ConfigLoader.apiKeys, context: "")?["upstream"] ?? apiNode
+                    let at = apiNode.node.value(forKey: "upstream").map(apiNode.child) ?? apiNode
                     at.report("API '\(api.name)' names upstream '\(api.upstream)', which is not defined (defined: \(known))")
                 }
                 if api.upstream == UpstreamConfig.mockName, api.openAPIFile == nil {
@@ -142,7 +147,9 @@ extension ConfigLoader {
             return upstream
         }
 
-        func readAPI(_ node: ConfigNode, index: Int, hash: inout ContentHash, config: inout GatewayConfig) -> APIConfig? {
+        func readAPI(
+            _ node: ConfigNode, index: Int, document: ImportedDocument?, hash: inout ContentHash, config: inout GatewayConfig
+        ) -> APIConfig? {
             guard let fields = node.fields(allowed: ConfigLoader.apiKeys, context: "apis[\(index)]") else { return nil }
             guard let name = fields["name"]?.nonEmptyString(context: "name") else {
                 if fields["name"] == nil { node.report("apis[\(index)] needs a name") }
@@ -174,10 +181,10 @@ extension ConfigLoader {
             if let specNode = fields["openapi"], let specPath = specNode.nonEmptyString(context: "openapi") {
                 let absolute = ConfigLoader.absolute(specPath, relativeTo: folder)
                 api.openAPIFile = absolute
-                let importer = OpenAPIImporter(sink: sink, environment: environment)
-                if let spec = importer.importDocument(
-                    path: absolute, writtenAs: specPath, displayName: displayPath(specPath), reportAt: specNode, hash: &hash)
-                {
+                let imported = document?.writtenAs == specPath ? document! : importDocument(specNode, writtenAs: specPath)
+                sink.append(imported.diagnostics)
+                hash.combine(imported.hash.hex.utf8)
+                if let spec = imported.spec {
                     config.sourceFiles.append(absolute)
                     api.upstreamBasePath = spec.serverBasePath
                     api.policies = api.policies.overridden(by: spec.policies)
@@ -188,6 +195,63 @@ extension ConfigLoader {
                 }
             }
             return api
+        }
+
+        /// One OpenAPI document read on its own, with its own diagnostics, so documents can be read in parallel.
+        struct ImportedDocument: Sendable {
+            var writtenAs: String
+            var spec: ImportedSpec?
+            var diagnostics: [ConfigDiagnostic]
+            var hash: ContentHash
+        }
+
+        func importDocument(_ specNode: ConfigNode, writtenAs specPath: String) -> ImportedDocument {
+            Self.importDocument(
+                DocumentJob(index: 0, mark: specNode.node.mark, file: specNode.file, path: specPath),
+                folder: folder, displayFolder: displayFolder, environment: environment)
+        }
+
+        /// What one parallel import needs: plain values only, no shared diagnostics sink.
+        struct DocumentJob: Sendable {
+            var index: Int
+            /// Where the `openapi:` value is in the config; problems reading the file are reported there.
+            var mark: Mark?
+            var file: String
+            var path: String
+        }
+
+        static func importDocument(
+            _ job: DocumentJob, folder: String, displayFolder: String, environment: EnvironmentInterpolation
+        ) -> ImportedDocument {
+            let local = DiagnosticSink()
+            var localHash = ContentHash()
+            let reader = Reader(sink: local, folder: folder, displayFolder: displayFolder, environment: environment)
+            let reportAt = ConfigNode(
+                node: .scalar(.init(job.path, .implicit, .plain, job.mark)), file: job.file, sink: local, environment: environment)
+            let spec = OpenAPIImporter(sink: local, environment: environment).importDocument(
+                path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path,
+                displayName: reader.displayPath(job.path), reportAt: reportAt, hash: &localHash)
+            return ImportedDocument(writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, hash: localHash)
+        }
+
+        /// Reads every API's OpenAPI document on all cores; parsing and decoding them is most of a
+        /// large config's load time. Problems are reported later, in file order, by `readAPI`.
+        func importDocuments(of apiNodes: [ConfigNode]) -> [Int: ImportedDocument] {
+            var jobs: [DocumentJob] = []
+            for (index, apiNode) in apiNodes.enumerated() {
+                guard let node = apiNode.node.value(forKey: "openapi"), case .scalar(let scalar) = node,
+                    case .success(let path) = environment.apply(scalar.string), !path.isEmpty
+                else { continue }
+                jobs.append(DocumentJob(index: index, mark: node.mark, file: apiNode.file, path: path))
+            }
+            let work = jobs
+            let (folder, displayFolder, environment) = (self.folder, self.displayFolder, self.environment)
+            let results = Mutex<[Int: ImportedDocument]>([:])
+            DispatchQueue.concurrentPerform(iterations: work.count) { job in
+                let document = Self.importDocument(work[job], folder: folder, displayFolder: displayFolder, environment: environment)
+                results.withLock { $0[work[job].index] = document }
+            }
+            return results.withLock { $0 }
         }
 
         func readRoute(_ node: ConfigNode, api: String) -> RouteConfig? {

@@ -66,7 +66,7 @@ public struct ConfigLoader: Sendable {
             return nil
         }
         do {
-            guard let node = try Yams.compose(yaml: text) else {
+            guard let node = try Yams.compose(yaml: text, .basic) else {
                 sink.report("file is empty", file: displayName, line: 1, column: 1)
                 return nil
             }

@@ -1,5 +1,5 @@
 /// FNV-1a over the bytes of the config files: cheap, stable across runs, enough to tell configs apart.
-struct ContentHash {
+struct ContentHash: Sendable {
     private var state: UInt64 = 0xcbf2_9ce4_8422_2325
 
     mutating func combine(_ bytes: some Sequence<UInt8>) {

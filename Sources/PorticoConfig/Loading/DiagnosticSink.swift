@@ -6,5 +6,9 @@ final class DiagnosticSink {
         diagnostics.append(ConfigDiagnostic(file: file, line: line, column: column, message: message))
     }
 
+    func append(_ more: [ConfigDiagnostic]) {
+        diagnostics.append(contentsOf: more)
+    }
+
     var isEmpty: Bool { diagnostics.isEmpty }
 }

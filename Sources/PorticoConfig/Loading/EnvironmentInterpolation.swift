@@ -1,5 +1,5 @@
 /// Replaces `${NAME}` and `${NAME:-default}` in config values with environment variables.
-struct EnvironmentInterpolation {
+struct EnvironmentInterpolation: Sendable {
     let environment: [String: String]
 
     enum Failure: Error {

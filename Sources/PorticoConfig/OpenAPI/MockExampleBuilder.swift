@@ -10,18 +10,18 @@ struct MockExampleBuilder {
     private static let maxDepth = 8
 
     func mockResponse(forOperation operation: Node) -> MockResponse? {
-        guard case .mapping(let responses)? = operation["responses"] else { return nil }
+        guard case .mapping(let responses)? = operation.value(forKey: "responses") else { return nil }
         for (key, value) in responses {
             guard let code = key.string, let status = Self.successStatus(code) else { continue }
             let response = resolve(value, depth: 0)
-            guard case .mapping(let content)? = response["content"], !content.isEmpty else {
+            guard case .mapping(let content)? = response.value(forKey: "content"), !content.isEmpty else {
                 return MockResponse(status: status, contentType: nil, body: [])
             }
             let chosen =
                 content.first { ($0.key.string ?? "").lowercased().contains("json") } ?? content.first!
             let contentType = chosen.key.string ?? "application/json"
             let media = resolve(chosen.value, depth: 0)
-            let value = exampleValue(of: media) ?? media["schema"].map { generate(from: $0, depth: 0) } ?? .null
+            let value = exampleValue(of: media) ?? media.value(forKey: "schema").map { generate(from: $0, depth: 0) } ?? .null
             if contentType.lowercased().contains("json") {
                 return MockResponse(status: status, contentType: contentType, body: Array(value.jsonText.utf8))
             }
@@ -41,12 +41,12 @@ struct MockExampleBuilder {
 
     /// `example`, or the first entry of `examples` (a map of Example Objects, or a list in a 3.1 schema).
     private func exampleValue(of node: Node) -> JSONValue? {
-        if let example = node["example"] { return JSONValue(example) }
-        switch node["examples"] {
+        if let example = node.value(forKey: "example") { return JSONValue(example) }
+        switch node.value(forKey: "examples") {
         case .mapping(let examples)?:
             guard let first = examples.first else { return nil }
             let example = resolve(first.value, depth: 0)
-            return example["value"].map(JSONValue.init)
+            return example.value(forKey: "value").map(JSONValue.init)
         case .sequence(let list)?:
             return list.first.map(JSONValue.init)
         default:
@@ -56,11 +56,11 @@ struct MockExampleBuilder {
 
     /// Follows a local `$ref` (`#/components/...`).
     private func resolve(_ node: Node, depth: Int) -> Node {
-        guard depth < Self.maxDepth, let reference = node["$ref"]?.string, reference.hasPrefix("#/") else { return node }
+        guard depth < Self.maxDepth, let reference = node.value(forKey: "$ref")?.string, reference.hasPrefix("#/") else { return node }
         var current = root
         for part in reference.dropFirst(2).split(separator: "/") {
             let key = part.replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")
-            guard let next = current[key] else { return node }
+            guard let next = current.value(forKey: key) else { return node }
             current = next
         }
         return resolve(current, depth: depth + 1)
@@ -70,9 +70,9 @@ struct MockExampleBuilder {
         guard depth < Self.maxDepth else { return .null }
         let schema = resolve(schemaNode, depth: depth)
         if let example = exampleValue(of: schema) { return example }
-        for key in ["const", "default"] { if let value = schema[key] { return JSONValue(value) } }
-        if case .sequence(let values)? = schema["enum"], let first = values.first { return JSONValue(first) }
-        if case .sequence(let parts)? = schema["allOf"] {
+        for key in ["const", "default"] { if let value = schema.value(forKey: key) { return JSONValue(value) } }
+        if case .sequence(let values)? = schema.value(forKey: "enum"), let first = values.first { return JSONValue(first) }
+        if case .sequence(let parts)? = schema.value(forKey: "allOf") {
             var merged: [(String, JSONValue)] = []
             for part in parts {
                 if case .object(let fields) = generate(from: part, depth: depth + 1) { merged += fields }
@@ -80,38 +80,38 @@ struct MockExampleBuilder {
             return .object(merged)
         }
         for key in ["oneOf", "anyOf"] {
-            if case .sequence(let options)? = schema[key], let first = options.first {
+            if case .sequence(let options)? = schema.value(forKey: key), let first = options.first {
                 return generate(from: first, depth: depth + 1)
             }
         }
         switch Self.type(of: schema) {
         case "object":
-            guard case .mapping(let properties)? = schema["properties"] else { return .object([]) }
+            guard case .mapping(let properties)? = schema.value(forKey: "properties") else { return .object([]) }
             return .object(properties.compactMap { name, property in
                 name.string.map { ($0, generate(from: property, depth: depth + 1)) }
             })
         case "array":
-            guard let items = schema["items"] else { return .array([]) }
+            guard let items = schema.value(forKey: "items") else { return .array([]) }
             return .array([generate(from: items, depth: depth + 1)])
         case "integer":
-            return .number(schema["minimum"]?.string ?? "1")
+            return .number(schema.value(forKey: "minimum")?.string ?? "1")
         case "number":
-            return .number(schema["minimum"]?.string ?? "1.5")
+            return .number(schema.value(forKey: "minimum")?.string ?? "1.5")
         case "boolean":
             return .bool(true)
         case "null":
             return .null
         default:
-            return .string(Self.sampleString(format: schema["format"]?.string))
+            return .string(Self.sampleString(format: schema.value(forKey: "format")?.string))
         }
     }
 
     private static func type(of schema: Node) -> String {
-        if let type = schema["type"]?.string { return type }
-        if case .sequence(let types)? = schema["type"] {
+        if let type = schema.value(forKey: "type")?.string { return type }
+        if case .sequence(let types)? = schema.value(forKey: "type") {
             return types.compactMap(\.string).first { $0 != "null" } ?? "null"
         }
-        return schema["properties"] != nil ? "object" : "string"
+        return schema.value(forKey: "properties") != nil ? "object" : "string"
     }
 
     private static func sampleString(format: String?) -> String {
@@ -177,5 +177,16 @@ enum JSONValue: Equatable {
         case .object(let fields):
             return "{" + fields.map { JSONText.quote($0.0) + ":" + $0.1.jsonText }.joined(separator: ",") + "}"
         }
+    }
+}
+
+extension Node {
+    /// The value under `key` in a mapping, compared as plain text.
+    ///
+    /// Yams' own subscript compares whole nodes, resolving each key's YAML tag with a regular
+    /// expression; that made config loading several times slower.
+    func value(forKey key: String) -> Node? {
+        guard case .mapping(let mapping) = self else { return nil }
+        return mapping.first { $0.key.string == key }?.value
     }
 }
