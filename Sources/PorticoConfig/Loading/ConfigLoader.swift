@@ -18,6 +18,7 @@ public struct ConfigLoader: Sendable {
     static let routeKeys = Set(["path", "methods", "name"]).union(PolicyConfig.keys)
     static let upstreamKeys: Set<String> = [
         "targets", "connect-timeout", "timeout", "idle-timeout", "max-connections", "preserve-host",
+        "balance", "hash-on", "health", "circuit-breaker", "retries", "timeouts", "dns",
     ]
 
     /// Loads and checks the config at `file`. Relative paths inside it resolve against its folder.

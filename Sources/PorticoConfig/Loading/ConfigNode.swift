@@ -148,6 +148,18 @@ struct ConfigNode {
         return value
     }
 
+    /// A share written `50%` or `0.5`, as a number from 0 to 1.
+    func fraction(context: String) -> Double? {
+        guard let text = string(context: context) else { return nil }
+        let trimmed = text.trimmingWhitespace()
+        let value = trimmed.hasSuffix("%") ? Double(trimmed.dropLast()).map { $0 / 100 } : Double(trimmed)
+        guard let value, (0...1).contains(value) else {
+            report("\(context) must be a share like 20% or 0.2, found '\(text)'")
+            return nil
+        }
+        return value
+    }
+
     func stringList(context: String) -> [String]? {
         if case .scalar = node {
             return string(context: context).map { [$0] }

@@ -13,6 +13,15 @@ public struct UpstreamConfig: Sendable, Hashable {
     public var maxConnections: Int
     /// Whether the client's `Host` is forwarded instead of the target's.
     public var preserveHost: Bool
+    public var balance: BalanceStrategy = .roundRobin
+    /// What consistent hashing hashes; required with `consistent-hash`.
+    public var hashOn: HashKey?
+    public var activeHealth: ActiveHealthConfig?
+    public var passiveHealth: PassiveHealthConfig?
+    public var circuitBreaker: CircuitBreakerConfig?
+    public var retries: RetryConfig = .init()
+    /// The time for all tries together, back-offs included; nil for no limit beyond the tries'.
+    public var totalTimeout: ConfigDuration?
 
     public init(
         name: String,
