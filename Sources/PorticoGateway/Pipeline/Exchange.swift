@@ -20,6 +20,9 @@ public final class Exchange: Sendable {
     public let bytesIn = Atomic<Int>(0)
     /// Response body bytes written to the client.
     public let bytesOut = Atomic<Int>(0)
+    /// Tries beyond the first that the upstream stage made.
+    public let retries = Atomic<Int>(0)
+    private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -41,6 +44,16 @@ public final class Exchange: Sendable {
             $0.target = target
             $0.elapsed = elapsed
         }
+    }
+
+    /// Runs `action` once the response has been written (or the write failed), whatever happened.
+    public func onFinish(_ action: @escaping @Sendable () -> Void) {
+        finishers.withLock { $0.append(action) }
+    }
+
+    /// Called by the gateway after the response is written.
+    func finish() {
+        for action in finishers.withLock({ $0 }) { action() }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

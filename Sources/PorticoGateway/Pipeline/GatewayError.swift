@@ -17,6 +17,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case badRequest(String)
         case unauthorized
         case notFound(String)
+        case upstreamUnavailable(upstream: String, retryAfter: Duration)
     }
 
     private let code: Code
@@ -30,6 +31,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
     public static let unauthorized = GatewayError(code: .unauthorized)
     public static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
+    public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
+        .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
+    }
 
     /// The HTTP status sent to the client.
     public var status: HTTPResponse.Status {
@@ -42,6 +46,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .noMockExample: return .notImplemented
         case .badRequest: return .badRequest
         case .unauthorized: return .unauthorized
+        case .upstreamUnavailable: return .serviceUnavailable
         }
     }
 
@@ -57,6 +62,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .badRequest: return "bad-request"
         case .unauthorized: return "unauthorized"
         case .notFound: return "not-found"
+        case .upstreamUnavailable: return "upstream-unavailable"
         }
     }
 
@@ -71,6 +77,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .badRequest: return "Bad request"
         case .unauthorized: return "Unauthorized"
         case .notFound: return "Not found"
+        case .upstreamUnavailable: return "Upstream unavailable"
         }
     }
 
@@ -83,6 +90,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."
+        case .upstreamUnavailable(let upstream, _):
+            return "Upstream '\(upstream)' is failing and its circuit breaker is open; try again later."
         }
     }
 
@@ -101,6 +110,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
         if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
         if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
+        if case .upstreamUnavailable(_, let retryAfter) = code {
+            headers[.retryAfter] = String(max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)))
+        }
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
     }
 }

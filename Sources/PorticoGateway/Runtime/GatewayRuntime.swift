@@ -17,8 +17,10 @@ public final class GatewayRuntime: Service, Sendable {
     private let history: Mutex<ReloadHistory>
     /// Serializes reloads: two triggers at once must not compile and swap concurrently.
     private let reloadLock = Mutex(())
-    private let retirements: AsyncStream<RuntimeSnapshot>
-    private let retire: AsyncStream<RuntimeSnapshot>.Continuation
+    /// Pools of replaced snapshots not yet closed; shutdown closes whatever is left.
+    private let leaving = Mutex<[UpstreamPool]>([])
+    private let events: AsyncStream<Event>
+    private let post: AsyncStream<Event>.Continuation
     private let configPath: String
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
@@ -37,7 +39,15 @@ public final class GatewayRuntime: Service, Sendable {
         self.configPath = configPath ?? config.sourceFile
         self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup))
         self.history = Mutex(ReloadHistory())
-        (self.retirements, self.retire) = AsyncStream.makeStream(of: RuntimeSnapshot.self)
+        (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
+    }
+
+    /// Work for `run()`'s task group.
+    private enum Event {
+        /// New pools whose active health checks must start.
+        case started([UpstreamPool])
+        /// A replaced snapshot whose removed pools close once its requests finish.
+        case retired(RuntimeSnapshot)
     }
 
     /// The snapshot to use for one request, from start to end.
@@ -88,7 +98,9 @@ public final class GatewayRuntime: Service, Sendable {
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
             history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }
-            retire.yield(old)
+            let oldPools = old.pools.values
+            post.yield(.started(next.pools.values.filter { pool in !oldPools.contains { $0 === pool } }))
+            post.yield(.retired(old))
             logger.info(
                 "config reloaded",
                 metadata: [
@@ -114,24 +126,37 @@ public final class GatewayRuntime: Service, Sendable {
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
-            for await old in retirements.cancelOnGracefulShutdown() {
-                group.addTask { await self.retire(old) }
+            for pool in snapshot.pools.values {
+                group.addTask { await pool.runHealthChecks(logger: self.logger) }
             }
+            for await event in events.cancelOnGracefulShutdown() {
+                switch event {
+                case .started(let pools):
+                    for pool in pools { group.addTask { await pool.runHealthChecks(logger: self.logger) } }
+                case .retired(let old):
+                    group.addTask { await self.retire(old) }
+                }
+            }
+            // Shutting down: the listeners have drained; stop the health checks and retirements.
+            group.cancelAll()
         }
-        let pools = snapshot.pools.values
-        for pool in pools { await pool.shutdown() }
+        let pools = Array(snapshot.pools.values) + leaving.withLock { $0 }
+        for pool in pools where !pool.isClosed { await pool.shutdown() }
         logger.debug("upstream pools closed", metadata: ["upstream.count": "\(pools.count)"])
     }
 
     /// Waits for the old snapshot's requests to finish, then closes the pools no longer used.
     private func retire(_ old: RuntimeSnapshot) async {
+        let removed = old.pools.values.filter { pool in !snapshot.pools.values.contains { $0 === pool } }
+        leaving.withLock { $0.append(contentsOf: removed) }
         let deadline = ContinuousClock.now + old.config.server.drainTimeout.duration
-        while old.inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
+        while old.inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline, !Task.isCancelled {
             try? await Task.sleep(for: .milliseconds(50))
         }
-        let live = snapshot.pools.values
-        for pool in old.pools.values where !live.contains(where: { $0 === pool }) {
+        guard !Task.isCancelled else { return }  // shutdown closes them
+        for pool in removed {
             await pool.shutdown()
+            leaving.withLock { $0.removeAll { $0 === pool } }
             logger.info("upstream removed; its connections are closed", metadata: ["upstream.name": "\(pool.config.name)"])
         }
     }

@@ -61,6 +61,7 @@ struct GatewayHandler: Sendable {
         } catch {
             abort = error
         }
+        exchange?.finish()
 
         var record = CallRecord(
             time: time,

@@ -4,6 +4,7 @@ import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import Foundation
 import PorticoConfig
 
 /// The terminal stage: forwards the request to a target of the route's upstream and streams the
@@ -22,26 +23,153 @@ struct ProxyStage: Policy {
     static let via = "1.1 portico"
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        let target = pool.nextTarget()
+        let start = ContinuousClock.now
+        let settings = pool.config
+        if case .reject(let wait) = pool.admit(now: start) { return try unavailable(retryAfter: wait, exchange: exchange) }
+        let retryable = settings.retries.attempts > 0 && Self.idempotent.contains(request.method) && !Self.hasBody(request)
+        if retryable { pool.recordRequestForBudget(now: start) }
+        let deadline = settings.totalTimeout.map { start + $0.duration }
+        let hashKey = settings.balance == .consistentHash ? self.hashKey(for: request, exchange: exchange) : nil
+        var tried: Set<Int> = []
+        var retriesDone = 0
+
+        while true {
+            let now = ContinuousClock.now
+            let choice = pool.choose(hashKey: hashKey, excluding: tried, now: now)
+            guard case .target(let target) = choice else {
+                if case .open(let wait) = choice { return try unavailable(retryAfter: wait, exchange: exchange) }
+                throw GatewayError.badGateway("Upstream '\(settings.name)' has no usable target.")
+            }
+            tried.insert(target.index)
+            var tryTimeout = timeout
+            if let deadline {
+                guard deadline > now else {
+                    throw GatewayError.gatewayTimeout("Upstream '\(settings.name)' did not answer within its total timeout.")
+                }
+                tryTimeout = min(tryTimeout, TimeAmount(deadline - now))
+            }
+            /// True when another try is allowed after a failure of this kind.
+            func mayRetry(_ condition: RetryConfig.Condition?) -> Bool {
+                guard retryable, retriesDone < settings.retries.attempts, let condition, settings.retries.on.contains(condition)
+                else { return false }
+                if let deadline, ContinuousClock.now >= deadline { return false }
+                return pool.takeRetryFromBudget(now: ContinuousClock.now)
+            }
+
+            target.inFlight.add(1, ordering: .relaxed)
+            let sent = ContinuousClock.now
+            let upstreamResponse: HTTPClientResponse
+            do {
+                upstreamResponse = try await pool.client.execute(upstreamRequest(request, exchange: exchange, target: target.config), timeout: tryTimeout)
+            } catch {
+                let elapsed = ContinuousClock.now - sent
+                exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+                target.inFlight.subtract(1, ordering: .relaxed)
+                pool.report(.failure, target: target, now: ContinuousClock.now)
+                if mayRetry(Self.retryCondition(for: error)) {
+                    retriesDone += 1
+                    exchange.retries.add(1, ordering: .relaxed)
+                    try await backoff(retry: retriesDone)
+                    continue
+                }
+                pool.reportRequest(.failure, now: ContinuousClock.now)
+                throw Self.gatewayError(for: error, upstream: settings.name, timeout: tryTimeout)
+            }
+            let elapsed = ContinuousClock.now - sent
+            exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+            let status = Int(upstreamResponse.status.code)
+            let outcome: UpstreamPool.TryOutcome = status >= 500 ? .failure : .success(elapsed)
+            pool.report(outcome, target: target, now: ContinuousClock.now)
+            if status >= 500, mayRetry(.status(status)) {
+                // Read and drop the failed answer so its connection can be reused.
+                _ = try? await upstreamResponse.body.collect(upTo: Self.smallBodyLimit)
+                target.inFlight.subtract(1, ordering: .relaxed)
+                retriesDone += 1
+                exchange.retries.add(1, ordering: .relaxed)
+                try await backoff(retry: retriesDone)
+                continue
+            }
+            pool.reportRequest(outcome, now: ContinuousClock.now)
+            // The target stays busy until the response body has been sent.
+            exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
+            do {
+                return try await response(from: upstreamResponse, exchange: exchange)
+            } catch {
+                throw Self.gatewayError(for: error, upstream: settings.name, timeout: tryTimeout)
+            }
+        }
+    }
+
+    static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .trace, .put, .delete]
+
+    /// Only bodiless requests are retried: a streamed body cannot be sent twice.
+    static func hasBody(_ request: Request) -> Bool {
+        if request.headers.contains(.transferEncoding) { return true }
+        return request.headers[.contentLength].map { $0 != "0" } ?? false
+    }
+
+    private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig) -> HTTPClientRequest {
         var upstreamRequest = HTTPClientRequest(url: target.origin + upstreamPath(for: request, target: target))
         upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
         upstreamRequest.headers = forwardedHeaders(request, exchange: exchange, target: target)
         if let body = requestBody(request, exchange: exchange) { upstreamRequest.body = body }
+        return upstreamRequest
+    }
 
-        let sent = ContinuousClock.now
-        let upstreamResponse: HTTPClientResponse
-        do {
-            upstreamResponse = try await pool.client.execute(upstreamRequest, timeout: timeout)
-        } catch {
-            exchange.recordUpstream(target: target.origin, elapsed: ContinuousClock.now - sent)
-            throw Self.gatewayError(for: error, upstream: pool.config.name, timeout: timeout)
+    /// Exponential back-off with jitter: base, 2x base, 4x base… each between half and one and a half times that, capped at 1 s.
+    private func backoff(retry: Int) async throws {
+        let base = Double(pool.config.retries.backoff.milliseconds) * Double(1 << min(retry - 1, 6))
+        let jittered = min(base * Double.random(in: 0.5...1.5), 1000)
+        try await Task.sleep(for: .milliseconds(jittered))
+    }
+
+    /// The answer while the breakers are open: the configured fallback, or 503 with `Retry-After`.
+    private func unavailable(retryAfter: Duration, exchange: Exchange) throws -> Response {
+        if let fallback = pool.config.circuitBreaker?.fallback {
+            var headers: HTTPFields = [requestIDHeader: exchange.requestID]
+            if let contentType = fallback.contentType { headers[.contentType] = contentType }
+            return Response(
+                status: HTTPResponse.Status(code: fallback.status), headers: headers,
+                body: .init(byteBuffer: ByteBuffer(bytes: fallback.body)))
         }
-        exchange.recordUpstream(target: target.origin, elapsed: ContinuousClock.now - sent)
-        do {
-            return try await response(from: upstreamResponse, exchange: exchange)
-        } catch {
-            throw Self.gatewayError(for: error, upstream: pool.config.name, timeout: timeout)
+        throw GatewayError.upstreamUnavailable(upstream: pool.config.name, retryAfter: retryAfter)
+    }
+
+    /// The consistent-hash key of a request, from the configured source.
+    private func hashKey(for request: Request, exchange: Exchange) -> String? {
+        switch pool.config.hashOn {
+        case .header(let name)?:
+            return HTTPField.Name(name).flatMap { request.headers[$0] }
+        case .cookie(let name)?:
+            for cookie in request.headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
+                let pair = cookie.split(separator: "=", maxSplits: 1)
+                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name { return String(pair[1]) }
+            }
+            return nil
+        case .clientIP?:
+            return exchange.clientAddress
+        case .path?:
+            return request.uri.path
+        case nil:
+            return nil
         }
+    }
+
+    /// Which retry condition an error of the client is, if any.
+    static func retryCondition(for error: any Error) -> RetryConfig.Condition? {
+        if let clientError = error as? HTTPClientError {
+            switch clientError {
+            case .connectTimeout: return .connectFailure
+            case .remoteConnectionClosed: return .reset
+            case .deadlineExceeded, .readTimeout: return .timeout
+            default: return nil
+            }
+        }
+        if error is NIOConnectionError { return .connectFailure }
+        if let ioError = error as? IOError {
+            return ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE ? .reset : .connectFailure
+        }
+        return nil
     }
 
     /// The path (and query) to send: the public prefix stripped, the target's and the API's base paths added.
@@ -155,5 +283,12 @@ struct ProxyStage: Policy {
             return GatewayError.badGateway("Upstream '\(upstream)' refused or reset the connection.")
         }
         return GatewayError.badGateway("Upstream '\(upstream)' failed: \(error)")
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -1,0 +1,39 @@
+import AsyncHTTPClient
+import Logging
+import NIOCore
+import PorticoConfig
+
+extension UpstreamPool {
+    /// Probes every target on the configured interval until the pool closes or the task is cancelled.
+    func runHealthChecks(logger: Logger) async {
+        guard let settings = config.activeHealth else { return }
+        while !Task.isCancelled, !isClosed {
+            await withTaskGroup(of: Void.self) { group in
+                for target in targets {
+                    group.addTask { await self.probe(target, settings: settings, logger: logger) }
+                }
+            }
+            try? await Task.sleep(for: settings.interval.duration)
+        }
+    }
+
+    private func probe(_ target: UpstreamTarget, settings: ActiveHealthConfig, logger: Logger) async {
+        let request = HTTPClientRequest(url: target.config.origin + target.config.basePath + settings.path)
+        var passed = false
+        do {
+            let response = try await client.execute(request, timeout: .milliseconds(settings.timeout.milliseconds))
+            _ = try? await response.body.collect(upTo: 64 * 1024)
+            let status = Int(response.status.code)
+            passed = settings.statuses.isEmpty ? (200..<400).contains(status) : settings.statuses.contains(status)
+        } catch {
+            passed = false
+        }
+        guard !isClosed, let healthy = target.recordProbe(passed: passed) else { return }
+        let metadata: Logger.Metadata = ["upstream.name": "\(config.name)", "upstream.target": "\(target.config.origin)"]
+        if healthy {
+            logger.info("target healthy again", metadata: metadata)
+        } else {
+            logger.warning("target unhealthy; no longer sent traffic", metadata: metadata)
+        }
+    }
+}

@@ -1,0 +1,116 @@
+import PorticoConfig
+import Synchronization
+
+/// One target of an upstream and what the gateway knows about it right now.
+public final class UpstreamTarget: Sendable {
+    public let config: TargetConfig
+    /// Its position in the upstream's target list.
+    public let index: Int
+    /// Requests sent to it and not yet finished (least-request balances on this).
+    public let inFlight = Atomic<Int>(0)
+    private let state: Mutex<State>
+
+    struct State {
+        var breaker: CircuitBreaker?
+        var outlier: OutlierDetector?
+        var active: ActiveHealth?
+        var drained = false
+        var requests = 0
+        var failures = 0
+        var lastLatency: Duration?
+    }
+
+    init(config: TargetConfig, index: Int, upstream: UpstreamConfig) {
+        self.config = config
+        self.index = index
+        self.state = Mutex(
+            State(
+                breaker: upstream.circuitBreaker.map { CircuitBreaker(settings: $0) },
+                outlier: upstream.passiveHealth.map { OutlierDetector(settings: $0) },
+                active: upstream.activeHealth.map { ActiveHealth(settings: $0) }
+            ))
+    }
+
+    var isDrained: Bool { state.withLock { $0.drained } }
+
+    /// Healthy by active checks and not ejected by passive health.
+    func isAvailable(now: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            (state.active?.isHealthy ?? true) && !(state.outlier?.isEjected(now: now) ?? false)
+        }
+    }
+
+    func breakerAllows(now: ContinuousClock.Instant) -> Bool {
+        state.withLock { $0.breaker?.wouldAllow(now: now) ?? true }
+    }
+
+    func breakerRetryAfter(now: ContinuousClock.Instant) -> Duration? {
+        state.withLock { state in
+            guard case .open(let until)? = state.breaker?.state else { return nil }
+            return max(until - now, .zero)
+        }
+    }
+
+    /// Counts the call in a half-open breaker; false if the breaker refuses it after all.
+    func acquireBreaker(now: ContinuousClock.Instant) -> Bool {
+        state.withLock { state in
+            guard state.breaker != nil else { return true }
+            return state.breaker!.acquire(now: now) == .allow
+        }
+    }
+
+    func record(_ outcome: UpstreamPool.TryOutcome, now: ContinuousClock.Instant) {
+        state.withLock { state in
+            state.requests += 1
+            state.breaker?.record(outcome.breakerOutcome, now: now)
+            switch outcome {
+            case .success(let latency):
+                state.lastLatency = latency
+                state.outlier?.recordSuccess(now: now)
+            case .failure:
+                state.failures += 1
+                _ = state.outlier?.recordFailure(now: now)
+            }
+        }
+    }
+
+    /// Records an active probe; returns the new health when it changed.
+    func recordProbe(passed: Bool) -> Bool? {
+        state.withLock { $0.active?.record(passed: passed) ?? nil }
+    }
+
+    func setDrained(_ drained: Bool) {
+        state.withLock { $0.drained = drained }
+    }
+
+    /// A snapshot of the target's state for the admin API.
+    struct Report {
+        var healthy: Bool
+        var ejected: Bool
+        var drained: Bool
+        var breaker: String?
+        var inFlight: Int
+        var requests: Int
+        var failures: Int
+        var lastLatency: Duration?
+    }
+
+    func report(now: ContinuousClock.Instant) -> Report {
+        let inFlight = inFlight.load(ordering: .relaxed)
+        return state.withLock { state in
+            Report(
+                healthy: state.active?.isHealthy ?? true,
+                ejected: state.outlier?.isEjected(now: now) ?? false,
+                drained: state.drained,
+                breaker: state.breaker.map { breaker in
+                    if case .open(let until) = breaker.state, now >= until { return "half-open" }
+                    return breaker.state.name
+                },
+                inFlight: inFlight,
+                requests: state.requests,
+                failures: state.failures,
+                lastLatency: state.lastLatency
+            )
+        }
+    }
+}
