@@ -166,6 +166,10 @@ struct ProxyStage: Policy {
             }
         }
         if error is NIOConnectionError { return .connectFailure }
+        // A pooled connection the target closed just as it was reused.
+        if let channelError = error as? ChannelError, channelError == .ioOnClosedChannel || channelError == .eof {
+            return .reset
+        }
         if let ioError = error as? IOError {
             return ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE ? .reset : .connectFailure
         }
@@ -279,7 +283,7 @@ struct ProxyStage: Policy {
                 break
             }
         }
-        if error is NIOConnectionError || error is IOError {
+        if error is NIOConnectionError || error is IOError || error is ChannelError {
             return GatewayError.badGateway("Upstream '\(upstream)' refused or reset the connection.")
         }
         return GatewayError.badGateway("Upstream '\(upstream)' failed: \(error)")
