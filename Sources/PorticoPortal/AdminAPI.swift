@@ -8,7 +8,7 @@ import PorticoGateway
 import ServiceLifecycle
 
 /// The admin API on its own listener. Every route needs `Authorization: Bearer <admin.token>`.
-public struct AdminAPI {
+public struct AdminAPI: Sendable {
     let runtime: GatewayRuntime
     let config: AdminConfig
 
@@ -26,6 +26,9 @@ public struct AdminAPI {
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
         router.get("/admin/status") { _, _ -> Response in
             Self.json(Self.status(of: runtime))
+        }
+        router.get("/admin/upstreams") { _, _ -> Response in
+            Self.json(Self.upstreams(of: runtime.snapshot))
         }
         router.post("/admin/reload") { request, context -> Response in
             switch await runtime.reload(trigger: "admin") {
@@ -47,7 +50,11 @@ public struct AdminAPI {
         Application(
             router: router(),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "portico-admin"),
-            onServerRunning: { channel in await onListening(channel.localAddress?.port ?? 0) },
+            onServerRunning: { channel in
+                let port = channel.localAddress?.port ?? 0
+                logger.info("admin listening", metadata: ["listen.address": "\(config.listen.host):\(port)"])
+                await onListening(port)
+            },
             logger: logger
         )
     }
@@ -68,6 +75,30 @@ public struct AdminAPI {
         json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
         json += "}"
         return json
+    }
+
+    /// Each upstream's balancer and breaker, and each target's health, breaker, load and errors.
+    static func upstreams(of snapshot: RuntimeSnapshot) -> String {
+        let now = ContinuousClock.now
+        let pools = snapshot.config.upstreams.compactMap { snapshot.pools[$0.name] }
+        let items = pools.map { pool -> String in
+            let targets = pool.targets.map { target -> String in
+                let report = target.report(now: now)
+                var json = "{\"url\":\(JSONText.quote(target.config.origin + target.config.basePath))"
+                json += ",\"weight\":\(target.config.weight),\"healthy\":\(report.healthy),\"ejected\":\(report.ejected)"
+                json += ",\"drained\":\(report.drained),\"breaker\":" + (report.breaker.map(JSONText.quote) ?? "null")
+                json += ",\"in_flight\":\(report.inFlight),\"requests\":\(report.requests),\"failures\":\(report.failures)"
+                let rate = report.requests == 0 ? 0 : Double(report.failures) / Double(report.requests)
+                json += ",\"error_rate\":\(rate)"
+                json += ",\"last_latency_ms\":" + (report.lastLatency.map { String($0.milliseconds) } ?? "null") + "}"
+                return json
+            }
+            var json = "{\"name\":\(JSONText.quote(pool.config.name)),\"balance\":\(JSONText.quote(pool.config.balance.rawValue))"
+            json += ",\"breaker\":" + (pool.breakerStateName.map(JSONText.quote) ?? "null")
+            json += ",\"targets\":[" + targets.joined(separator: ",") + "]}"
+            return json
+        }
+        return "{\"upstreams\":[" + items.joined(separator: ",") + "]}"
     }
 
     static func timestamp(_ date: Date) -> String {

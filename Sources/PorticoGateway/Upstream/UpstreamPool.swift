@@ -125,8 +125,14 @@ public final class UpstreamPool: Sendable {
         budget.withLock { $0.tryRetry(now: now) }
     }
 
-    /// The upstream breaker's state, for the admin API.
-    var breakerState: CircuitBreaker.State? { breaker?.withLock { $0.state } }
+    /// The upstream breaker's state (`closed`, `open`, `half-open`) for the admin API; nil without a breaker.
+    public var breakerStateName: String? {
+        let now = ContinuousClock.now
+        return breaker?.withLock { breaker in
+            if case .open(let until) = breaker.state, now >= until { return "half-open" }
+            return breaker.state.name
+        }
+    }
 
     // MARK: Lifecycle
 

@@ -84,18 +84,19 @@ public final class UpstreamTarget: Sendable {
     }
 
     /// A snapshot of the target's state for the admin API.
-    struct Report {
-        var healthy: Bool
-        var ejected: Bool
-        var drained: Bool
-        var breaker: String?
-        var inFlight: Int
-        var requests: Int
-        var failures: Int
-        var lastLatency: Duration?
+    public struct Report: Sendable {
+        public var healthy: Bool
+        public var ejected: Bool
+        public var drained: Bool
+        /// `closed`, `open` or `half-open`; nil without a breaker.
+        public var breaker: String?
+        public var inFlight: Int
+        public var requests: Int
+        public var failures: Int
+        public var lastLatency: Duration?
     }
 
-    func report(now: ContinuousClock.Instant) -> Report {
+    public func report(now: ContinuousClock.Instant) -> Report {
         let inFlight = inFlight.load(ordering: .relaxed)
         return state.withLock { state in
             Report(
