@@ -3,27 +3,47 @@ import GRDB
 import PorticoTesting
 import Testing
 
-/// Runs the real `portico` binary.
+/// Runs the real `portico` binary. Standard error goes to a file, so the log can be read while it runs.
 struct PorticoProcess {
     let process = Process()
     let output = Pipe()
-    let errors = Pipe()
+    let errorFile: String
 
     init(_ arguments: [String], environment: [String: String] = [:]) throws {
         process.executableURL = URL(fileURLWithPath: porticoBinary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         process.standardOutput = output
-        process.standardError = errors
+        errorFile = NSTemporaryDirectory() + "portico-stderr-" + UUID().uuidString
+        FileManager.default.createFile(atPath: errorFile, contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: errorFile)
         try process.run()
+    }
+
+    var errors: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
+
+    /// The port a listener logged (`gateway listening` or `admin listening`), waiting up to 10 s for it.
+    func port(of listener: String) async throws -> Int {
+        for _ in 0..<500 {
+            for line in errors.split(separator: "\n") where line.hasSuffix("\(listener) listening") {
+                if let range = line.range(of: "listen.address="),
+                    let port = line[range.upperBound...].split(separator: " ").first?.split(separator: ":").last.flatMap({ Int($0) })
+                {
+                    return port
+                }
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw TestingError("portico did not log '\(listener) listening': \(errors)")
     }
 
     /// Waits for exit and returns the status and both outputs.
     func finish() -> (status: Int32, output: String, errors: String) {
         let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let err = errors
+        try? FileManager.default.removeItem(atPath: errorFile)
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
     }
 }
 
@@ -66,9 +86,8 @@ struct CLITests {
         try await withUpstream { upstreamPort in
             let folder = try GatewayHarness.makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let gatewayPort = try await ProxyTests.closedPort()
             let yaml = """
-                listen: 127.0.0.1:\(gatewayPort)
+                listen: 127.0.0.1:0
                 store:
                   sqlite: calls.sqlite
                 \(upstreamYAML(port: upstreamPort))
@@ -77,6 +96,7 @@ struct CLITests {
                 """
             try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
             let gateway = try PorticoProcess(["serve", "--config", folder + "/gateway.yaml"])
+            let gatewayPort = try await gateway.port(of: "gateway")
             try await withClient(baseURL: "http://127.0.0.1:\(gatewayPort)") { client in
                 try await waitUntilAnswering(client)
                 async let slow = client.send(.GET, "/api/slow/1000")

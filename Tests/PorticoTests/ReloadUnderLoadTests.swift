@@ -32,11 +32,11 @@ final class LoadCounters: Sendable {
 
 @Suite("Hot reload under load", .serialized)
 struct ReloadUnderLoadTests {
-    static func config(_ version: String, gatewayPort: Int, adminPort: Int, upstreamPort: Int) -> String {
+    static func config(_ version: String, upstreamPort: Int) -> String {
         """
-        listen: 127.0.0.1:\(gatewayPort)
+        listen: 127.0.0.1:0
         admin:
-          listen: 127.0.0.1:\(adminPort)
+          listen: 127.0.0.1:0
           token: t
         store:
           sqlite: calls.sqlite
@@ -61,19 +61,19 @@ struct ReloadUnderLoadTests {
         try await withUpstream { upstreamPort in
             let folder = try GatewayHarness.makeTemporaryFolder()
             defer { try? FileManager.default.removeItem(atPath: folder) }
-            let gatewayPort = try await ProxyTests.closedPort()
-            let adminPort = try await ProxyTests.closedPort()
             let file = folder + "/gateway.yaml"
             var texts: [String: String] = [:]
             var hashes: [String: String] = [:]
             for version in ["A", "B"] {
-                let text = Self.config(version, gatewayPort: gatewayPort, adminPort: adminPort, upstreamPort: upstreamPort)
+                let text = Self.config(version, upstreamPort: upstreamPort)
                 try text.write(toFile: file, atomically: true, encoding: .utf8)
                 texts[version] = text
                 hashes[version] = try ConfigLoader().load(file: file).contentHash
             }
             try texts["A"]!.write(toFile: file, atomically: true, encoding: .utf8)
-            let gateway = try PorticoProcess(["serve", "--config", file, "--log-level", "warning"])
+            let gateway = try PorticoProcess(["serve", "--config", file])
+            let gatewayPort = try await gateway.port(of: "gateway")
+            let adminPort = try await gateway.port(of: "admin")
 
             var configuration = HTTPClient.Configuration()
             configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
