@@ -30,6 +30,19 @@ public struct AdminAPI: Sendable {
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
         }
+        for (action, drained) in [("drain", true), ("undrain", false)] {
+            router.post("/admin/upstreams/{upstream}/targets/{index}/\(action)") { request, context -> Response in
+                let name = context.parameters.get("upstream") ?? ""
+                guard let pool = runtime.snapshot.pools[name], let index = context.parameters.get("index", as: Int.self),
+                    pool.targets.indices.contains(index)
+                else {
+                    return GatewayError.notFound("No upstream '\(name)' with that target index.").response(
+                        requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+                }
+                pool.targets[index].setDrained(drained)
+                return Self.json(Self.upstreams(of: runtime.snapshot))
+            }
+        }
         router.post("/admin/reload") { request, context -> Response in
             switch await runtime.reload(trigger: "admin") {
             case .applied(let hash, let duration):

@@ -98,6 +98,26 @@ struct ResilienceTests {
         }
     }
 
+    @Test("a target drained through the admin API gets no traffic until it is put back")
+    func drain() async throws {
+        try await withThree { upstreams in
+            try await GatewayHarness.with(yaml: yaml(upstreams, settings: "")) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
+                    let auth = [("Authorization", "Bearer t")]
+                    let drained = try await admin.send(.POST, "/admin/upstreams/svc/targets/0/drain", headers: auth)
+                    #expect(drained.status == 200)
+                    for _ in 0..<9 { #expect(try await client.send(.GET, "/svc/d").text != "one") }
+                    #expect(upstreams[0].requestCount == 0)
+                    #expect(try await admin.send(.POST, "/admin/upstreams/svc/targets/0/undrain", headers: auth).status == 200)
+                    for _ in 0..<9 { _ = try await client.send(.GET, "/svc/d") }
+                    #expect(upstreams[0].requestCount == 3)
+                    #expect(try await admin.send(.POST, "/admin/upstreams/svc/targets/7/drain", headers: auth).status == 404)
+                }
+            }
+        }
+    }
+
     @Test("a target answering 500 is ejected, then readmitted after the ejection")
     func ejectAndReadmit() async throws {
         try await withThree { upstreams in

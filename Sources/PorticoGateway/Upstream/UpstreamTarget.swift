@@ -79,7 +79,9 @@ public final class UpstreamTarget: Sendable {
         state.withLock { $0.active?.record(passed: passed) ?? nil }
     }
 
-    func setDrained(_ drained: Bool) {
+    /// Takes the target out of rotation (or puts it back) without a config change; kept across
+    /// reloads that keep the upstream.
+    public func setDrained(_ drained: Bool) {
         state.withLock { $0.drained = drained }
     }
 
