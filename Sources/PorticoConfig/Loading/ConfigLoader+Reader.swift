@@ -117,9 +117,14 @@ extension ConfigLoader {
             let context = "upstream '\(name)'"
             guard let fields = node.fields(allowed: ConfigLoader.upstreamKeys, context: context) else { return nil }
             var upstream = UpstreamConfig(name: name, targets: [])
+            if let dnsNode = fields["dns"] { upstream.dns = readDNS(dnsNode, context: context) }
             guard let targetsNode = fields["targets"] else {
-                node.report("\(context) needs targets (a list of - url: http://host:port)")
-                return nil
+                if fields["dns"] == nil {
+                    node.report("\(context) needs targets (a list of - url: http://host:port) or dns")
+                    return nil
+                }
+                readResilience(fields, into: &upstream, context: context)
+                return upstream
             }
             for targetNode in targetsNode.sequence(context: "\(context) targets") ?? [] {
                 guard
@@ -150,9 +155,6 @@ extension ConfigLoader {
 
         /// Balancing, health, the breaker, retries and timeouts of an upstream.
         func readResilience(_ fields: [String: ConfigNode], into upstream: inout UpstreamConfig, context: String) {
-            if let node = fields["dns"] {
-                node.report("\(context): dns targets are not supported yet; list the targets under targets")
-            }
             if let node = fields["balance"], let text = node.string(context: "balance") {
                 if let strategy = BalanceStrategy(rawValue: text) {
                     upstream.balance = strategy
@@ -186,6 +188,33 @@ extension ConfigLoader {
                 if let value = timeouts["try"]?.duration(context: "timeouts.try") { upstream.timeout = value }
                 if let value = timeouts["total"]?.duration(context: "timeouts.total") { upstream.totalTimeout = value }
             }
+        }
+
+        func readDNS(_ node: ConfigNode, context: String) -> DNSTargetsConfig? {
+            let keys: Set<String> = ["name", "port", "interval", "scheme", "family", "weight"]
+            guard let fields = node.fields(allowed: keys, context: "\(context) dns") else { return nil }
+            guard let name = fields["name"]?.nonEmptyString(context: "dns.name") else {
+                if fields["name"] == nil { node.report("\(context) dns needs a name") }
+                return nil
+            }
+            guard let port = fields["port"]?.int(context: "dns.port", range: 1...65535) else {
+                if fields["port"] == nil { node.report("\(context) dns needs a port") }
+                return nil
+            }
+            var dns = DNSTargetsConfig(name: name, port: port)
+            if let value = fields["interval"]?.duration(context: "dns.interval") { dns.interval = value }
+            if let node = fields["scheme"], let scheme = node.string(context: "dns.scheme") {
+                if scheme == "http" || scheme == "https" { dns.scheme = scheme } else { node.report("dns.scheme must be http or https") }
+            }
+            if let node = fields["family"], let text = node.string(context: "dns.family") {
+                if let family = DNSTargetsConfig.Family(rawValue: text) {
+                    dns.family = family
+                } else {
+                    node.report("dns.family must be any, ipv4 or ipv6, found '\(text)'")
+                }
+            }
+            if let value = fields["weight"]?.int(context: "dns.weight", range: 0...10_000) { dns.weight = value }
+            return dns
         }
 
         func readActiveHealth(_ node: ConfigNode) -> ActiveHealthConfig? {

@@ -108,3 +108,25 @@ public struct RetryConfig: Sendable, Hashable {
 
     public init() {}
 }
+
+/// Targets taken from DNS: every A (and AAAA) record of a name, re-resolved on an interval.
+public struct DNSTargetsConfig: Sendable, Hashable {
+    public enum Family: String, Sendable, Hashable, CaseIterable {
+        case any
+        case ipv4
+        case ipv6
+    }
+
+    public var name: String
+    public var port: Int
+    public var interval: ConfigDuration = .seconds(10)
+    public var scheme: String = "http"
+    public var family: Family = .any
+    /// The weight of each resolved target.
+    public var weight = 1
+
+    public init(name: String, port: Int) {
+        self.name = name
+        self.port = port
+    }
+}

@@ -22,6 +22,8 @@ public struct UpstreamConfig: Sendable, Hashable {
     public var retries: RetryConfig = .init()
     /// The time for all tries together, back-offs included; nil for no limit beyond the tries'.
     public var totalTimeout: ConfigDuration?
+    /// Targets resolved from DNS, besides `targets`.
+    public var dns: DNSTargetsConfig?
 
     public init(
         name: String,
@@ -54,13 +56,16 @@ public struct TargetConfig: Sendable, Hashable {
     /// A path prefix the target serves under (from the URL), without a trailing slash.
     public var basePath: String
     public var weight: Int
+    /// The `Host` sent to this target; nil means `host[:port]` (a DNS target sends the DNS name).
+    public var hostHeader: String?
 
-    public init(scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1) {
+    public init(scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1, hostHeader: String? = nil) {
         self.scheme = scheme
         self.host = host
         self.port = port
         self.basePath = basePath
         self.weight = weight
+        self.hostHeader = hostHeader
     }
 
     /// Parses `http://host:port/base`; nil when it is not an http(s) URL with a host.

@@ -128,11 +128,15 @@ public final class GatewayRuntime: Service, Sendable {
         await withDiscardingTaskGroup { group in
             for pool in snapshot.pools.values {
                 group.addTask { await pool.runHealthChecks(logger: self.logger) }
+                group.addTask { await pool.runDNSRefresh(logger: self.logger) }
             }
             for await event in events.cancelOnGracefulShutdown() {
                 switch event {
                 case .started(let pools):
-                    for pool in pools { group.addTask { await pool.runHealthChecks(logger: self.logger) } }
+                    for pool in pools {
+                        group.addTask { await pool.runHealthChecks(logger: self.logger) }
+                        group.addTask { await pool.runDNSRefresh(logger: self.logger) }
+                    }
                 case .retired(let old):
                     group.addTask { await self.retire(old) }
                 }

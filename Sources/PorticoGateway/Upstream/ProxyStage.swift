@@ -30,7 +30,7 @@ struct ProxyStage: Policy {
         if retryable { pool.recordRequestForBudget(now: start) }
         let deadline = settings.totalTimeout.map { start + $0.duration }
         let hashKey = settings.balance == .consistentHash ? self.hashKey(for: request, exchange: exchange) : nil
-        var tried: Set<Int> = []
+        var tried: Set<ObjectIdentifier> = []
         var retriesDone = 0
 
         while true {
@@ -40,7 +40,7 @@ struct ProxyStage: Policy {
                 if case .open(let wait) = choice { return try unavailable(retryAfter: wait, exchange: exchange) }
                 throw GatewayError.badGateway("Upstream '\(settings.name)' has no usable target.")
             }
-            tried.insert(target.index)
+            tried.insert(ObjectIdentifier(target))
             var tryTimeout = timeout
             if let deadline {
                 guard deadline > now else {
@@ -198,6 +198,8 @@ struct ProxyStage: Policy {
         let originalHost = request.head.authority
         if pool.config.preserveHost, let originalHost {
             headers.replaceOrAdd(name: "Host", value: originalHost)
+        } else if let hostHeader = target.hostHeader {
+            headers.replaceOrAdd(name: "Host", value: hostHeader)
         } else {
             let defaultPort = target.scheme == "https" ? 443 : 80
             headers.replaceOrAdd(name: "Host", value: target.port == defaultPort ? target.host : "\(target.host):\(target.port)")

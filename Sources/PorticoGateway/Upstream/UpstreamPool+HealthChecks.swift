@@ -1,9 +1,33 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOPosix
 import PorticoConfig
 
 extension UpstreamPool {
+    /// Re-resolves the DNS targets on their interval until the pool closes or the task is cancelled.
+    /// A failed lookup keeps the targets the last good one gave.
+    func runDNSRefresh(logger: Logger) async {
+        guard let dns = config.dns else { return }
+        while !Task.isCancelled, !isClosed {
+            try? await Task.sleep(for: dns.interval.duration)
+            do {
+                let addresses = try await NIOThreadPool.singleton.runIfActive {
+                    try DNSResolver.resolve(dns.name, family: dns.family)
+                }
+                if updateDNSTargets(addresses) {
+                    logger.info(
+                        "dns targets changed",
+                        metadata: ["upstream.name": "\(config.name)", "dns.addresses": "\(addresses.joined(separator: ", "))"])
+                }
+            } catch {
+                logger.warning(
+                    "dns lookup failed; keeping the previous targets",
+                    metadata: ["upstream.name": "\(config.name)", "dns.name": "\(dns.name)", "error": "\(error)"])
+            }
+        }
+    }
+
     /// Probes every target on the configured interval until the pool closes or the task is cancelled.
     func runHealthChecks(logger: Logger) async {
         guard let settings = config.activeHealth else { return }

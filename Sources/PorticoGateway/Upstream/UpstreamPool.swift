@@ -9,18 +9,31 @@ import Synchronization
 ///
 /// Each pool owns its `HTTPClient`, so its connect and idle timeouts are its own and removing the
 /// upstream closes exactly its connections. The state machines are driven here under short locks;
-/// the clock is passed in so the same code runs in tests.
+/// the clock is passed in so the same code runs in tests. The target list can change (DNS), so it
+/// is an immutable `TargetSet` swapped whole.
 public final class UpstreamPool: Sendable {
     public let config: UpstreamConfig
     let client: HTTPClient
-    /// The targets, in config order.
-    public let targets: [UpstreamTarget]
-    private let weights: [Int]
-    private let roundRobin: Mutex<SmoothWeightedRoundRobin>
-    private let ring: ConsistentHashRing?
+    private let current: Mutex<TargetSet>
     private let breaker: Mutex<CircuitBreaker>?
     private let budget: Mutex<RetryBudget>
     private let closed = Atomic<Bool>(false)
+
+    /// One version of the target list with the balancer state that depends on it.
+    final class TargetSet: Sendable {
+        let targets: [UpstreamTarget]
+        let weights: [Int]
+        let roundRobin: Mutex<SmoothWeightedRoundRobin>
+        let ring: ConsistentHashRing?
+
+        init(targets: [UpstreamTarget], balance: BalanceStrategy) {
+            self.targets = targets
+            self.weights = targets.map { max($0.config.weight, 0) }
+            self.roundRobin = Mutex(SmoothWeightedRoundRobin(count: targets.count))
+            self.ring = balance == .consistentHash
+                ? ConsistentHashRing(names: targets.map { $0.config.origin + $0.config.basePath }, weights: weights) : nil
+        }
+    }
 
     init(config: UpstreamConfig, eventLoopGroup: any EventLoopGroup) {
         self.config = config
@@ -38,14 +51,17 @@ public final class UpstreamPool: Sendable {
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
-        self.targets = config.targets.enumerated().map { UpstreamTarget(config: $1, index: $0, upstream: config) }
-        self.weights = config.targets.map { max($0.weight, 0) }
-        self.roundRobin = Mutex(SmoothWeightedRoundRobin(count: config.targets.count))
-        self.ring = config.balance == .consistentHash
-            ? ConsistentHashRing(names: config.targets.map { $0.origin + $0.basePath }, weights: weights) : nil
+        var targets = config.targets.map { UpstreamTarget(config: $0, upstream: config) }
+        if let dns = config.dns, let addresses = try? DNSResolver.resolve(dns.name, family: dns.family) {
+            targets += addresses.map { UpstreamTarget(config: Self.target(address: $0, dns: dns), upstream: config) }
+        }
+        self.current = Mutex(TargetSet(targets: targets, balance: config.balance))
         self.breaker = config.circuitBreaker.map { Mutex(CircuitBreaker(settings: $0)) }
         self.budget = Mutex(RetryBudget(ratio: config.retries.budget, origin: .now))
     }
+
+    /// The targets now: the configured ones, then those from DNS.
+    public var targets: [UpstreamTarget] { current.withLock { $0.targets } }
 
     // MARK: Choosing a target
 
@@ -54,6 +70,8 @@ public final class UpstreamPool: Sendable {
         case target(UpstreamTarget)
         /// Every breaker that could let the call through is open.
         case open(retryAfter: Duration)
+        /// There is no target at all (DNS gave none yet).
+        case none
     }
 
     /// Whether the upstream's own breaker lets a request through.
@@ -65,36 +83,41 @@ public final class UpstreamPool: Sendable {
     ///
     /// Targets that are drained, unhealthy, ejected or behind an open breaker are skipped; if that
     /// leaves none, health is ignored (fail open), since refusing everything helps no one.
-    func choose(hashKey: String?, excluding: Set<Int>, now: ContinuousClock.Instant) -> Choice {
-        let usable = targets.filter { weights[$0.index] > 0 && !$0.isDrained }
-        let fresh = usable.filter { !excluding.contains($0.index) }
+    func choose(hashKey: String?, excluding: Set<ObjectIdentifier>, now: ContinuousClock.Instant) -> Choice {
+        let set = current.withLock { $0 }
+        let targets = set.targets
+        let usable = targets.indices.filter { set.weights[$0] > 0 && !targets[$0].isDrained }
+        guard !usable.isEmpty else { return .none }
+        let fresh = usable.filter { !excluding.contains(ObjectIdentifier(targets[$0])) }
         let candidates = fresh.isEmpty ? usable : fresh
-        var allowed = candidates.filter { $0.breakerAllows(now: now) }
+        var allowed = candidates.filter { targets[$0].breakerAllows(now: now) }
         if allowed.isEmpty {
-            let wait = candidates.compactMap { $0.breakerRetryAfter(now: now) }.min() ?? .seconds(1)
+            let wait = candidates.compactMap { targets[$0].breakerRetryAfter(now: now) }.min() ?? .seconds(1)
             return .open(retryAfter: wait)
         }
-        let healthy = allowed.filter { $0.isAvailable(now: now) }
+        let healthy = allowed.filter { targets[$0].isAvailable(now: now) }
         if !healthy.isEmpty { allowed = healthy }
-        guard let index = pick(among: allowed.map(\.index), hashKey: hashKey), targets[index].acquireBreaker(now: now) else {
+        guard let index = pick(among: allowed, in: set, hashKey: hashKey), targets[index].acquireBreaker(now: now) else {
             return .open(retryAfter: .seconds(1))
         }
         return .target(targets[index])
     }
 
-    private func pick(among eligible: [Int], hashKey: String?) -> Int? {
+    private func pick(among eligible: [Int], in set: TargetSet, hashKey: String?) -> Int? {
         var random = SystemRandomNumberGenerator()
         switch config.balance {
         case .roundRobin:
-            return roundRobin.withLock { $0.pick(eligible: eligible, weights: weights) }
+            return set.roundRobin.withLock { $0.pick(eligible: eligible, weights: set.weights) }
         case .random:
-            return WeightedRandom.pick(eligible: eligible, weights: weights, using: &random)
+            return WeightedRandom.pick(eligible: eligible, weights: set.weights, using: &random)
         case .leastRequest:
             return LeastRequest.pick(
-                eligible: eligible, weights: weights, inFlight: { self.targets[$0].inFlight.load(ordering: .relaxed) },
+                eligible: eligible, weights: set.weights, inFlight: { set.targets[$0].inFlight.load(ordering: .relaxed) },
                 using: &random)
         case .consistentHash:
-            guard let hashKey, let ring else { return WeightedRandom.pick(eligible: eligible, weights: weights, using: &random) }
+            guard let hashKey, let ring = set.ring else {
+                return WeightedRandom.pick(eligible: eligible, weights: set.weights, using: &random)
+            }
             return ring.pick(key: hashKey, eligible: Set(eligible))
         }
     }
@@ -131,6 +154,32 @@ public final class UpstreamPool: Sendable {
         return breaker?.withLock { breaker in
             if case .open(let until) = breaker.state, now >= until { return "half-open" }
             return breaker.state.name
+        }
+    }
+
+    // MARK: DNS
+
+    static func target(address: String, dns: DNSTargetsConfig) -> TargetConfig {
+        let defaultPort = dns.scheme == "https" ? 443 : 80
+        return TargetConfig(
+            scheme: dns.scheme, host: address, port: dns.port, weight: dns.weight,
+            hostHeader: dns.port == defaultPort ? dns.name : "\(dns.name):\(dns.port)")
+    }
+
+    /// Replaces the DNS targets with `addresses`, keeping the state of the ones that stay.
+    /// Returns whether the list changed.
+    @discardableResult
+    func updateDNSTargets(_ addresses: [String]) -> Bool {
+        guard let dns = config.dns else { return false }
+        return current.withLock { set in
+            let fixed = Array(set.targets.prefix(config.targets.count))
+            let old = set.targets.dropFirst(config.targets.count)
+            let resolved = addresses.map { address in
+                old.first { $0.config.host == address } ?? UpstreamTarget(config: Self.target(address: address, dns: dns), upstream: config)
+            }
+            guard resolved.map(ObjectIdentifier.init) != old.map(ObjectIdentifier.init) else { return false }
+            set = TargetSet(targets: fixed + resolved, balance: config.balance)
+            return true
         }
     }
 

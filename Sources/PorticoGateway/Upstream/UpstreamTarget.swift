@@ -4,8 +4,6 @@ import Synchronization
 /// One target of an upstream and what the gateway knows about it right now.
 public final class UpstreamTarget: Sendable {
     public let config: TargetConfig
-    /// Its position in the upstream's target list.
-    public let index: Int
     /// Requests sent to it and not yet finished (least-request balances on this).
     public let inFlight = Atomic<Int>(0)
     private let state: Mutex<State>
@@ -20,9 +18,8 @@ public final class UpstreamTarget: Sendable {
         var lastLatency: Duration?
     }
 
-    init(config: TargetConfig, index: Int, upstream: UpstreamConfig) {
+    init(config: TargetConfig, upstream: UpstreamConfig) {
         self.config = config
-        self.index = index
         self.state = Mutex(
             State(
                 breaker: upstream.circuitBreaker.map { CircuitBreaker(settings: $0) },
