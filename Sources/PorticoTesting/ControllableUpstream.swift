@@ -7,7 +7,7 @@ import Synchronization
 
 /// An upstream for failure tests that can be told to fail, hang, stop and start again.
 ///
-/// Every path answers with the upstream's name, unless the mode says otherwise: `failing` answers
+/// Every path answers GET and POST with the upstream's name, unless the mode says otherwise: `failing` answers
 /// 500, `hanging` waits 30 seconds. `/health` follows the mode too. It counts the requests it got.
 public final class ControllableUpstream: Sendable {
     public enum Mode: Sendable {
@@ -40,7 +40,7 @@ public final class ControllableUpstream: Sendable {
 
     private func start(port: Int) async throws {
         let router = Router(context: BasicRequestContext.self)
-        router.get("/**") { _, _ -> Response in
+        @Sendable func handle(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
             self.received.add(1, ordering: .relaxed)
             switch self.mode.withLock({ $0 }) {
             case .normal:
@@ -52,6 +52,8 @@ public final class ControllableUpstream: Sendable {
                 return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: self.name)))
             }
         }
+        router.get("/**", use: handle)
+        router.on("/**", method: .post, use: handle)
         var logger = Logger(label: "test.upstream.\(name)")
         logger.logLevel = .critical
         let bound = BoundPort()

@@ -431,6 +431,7 @@ extension ConfigLoader {
             if let node = fields[prefix + "response-headers"] { policies.responseHeaders = readHeaderRules(node) }
             if let node = fields[prefix + "max-body-size"] { policies.maxBodySize = node.byteSize(context: prefix + "max-body-size") }
             if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
+            if let node = fields[prefix + "retry-safe"] { policies.retrySafe = node.bool(context: prefix + "retry-safe") }
             return policies
         }
 

@@ -12,17 +12,21 @@ public struct PolicyConfig: Sendable, Hashable {
     public var maxBodySize: Int?
     /// Overrides the upstream's timeout for the response head.
     public var timeout: ConfigDuration?
+    /// Marks a non-idempotent route (a POST) as safe to retry.
+    public var retrySafe: Bool?
 
     public init(
         requestHeaders: HeaderRules? = nil,
         responseHeaders: HeaderRules? = nil,
         maxBodySize: Int? = nil,
-        timeout: ConfigDuration? = nil
+        timeout: ConfigDuration? = nil,
+        retrySafe: Bool? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
         self.maxBodySize = maxBodySize
         self.timeout = timeout
+        self.retrySafe = retrySafe
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -31,12 +35,13 @@ public struct PolicyConfig: Sendable, Hashable {
             requestHeaders: more.requestHeaders ?? requestHeaders,
             responseHeaders: more.responseHeaders ?? responseHeaders,
             maxBodySize: more.maxBodySize ?? maxBodySize,
-            timeout: more.timeout ?? timeout
+            timeout: more.timeout ?? timeout,
+            retrySafe: more.retrySafe ?? retrySafe
         )
     }
 
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
-    public static let keys: Set<String> = ["request-headers", "response-headers", "max-body-size", "timeout"]
+    public static let keys: Set<String> = ["request-headers", "response-headers", "max-body-size", "timeout", "retry-safe"]
 }
 
 /// Edits to a header list, applied in the order remove, set, add.

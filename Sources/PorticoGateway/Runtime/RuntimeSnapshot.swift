@@ -82,6 +82,7 @@ public final class RuntimeSnapshot: Sendable {
                 strippedPrefix: api.stripBasePath ? api.basePath : nil,
                 upstreamBasePath: api.upstreamBasePath,
                 timeout: TimeAmount.milliseconds(timeout.milliseconds),
+                retrySafe: policies.retrySafe ?? false,
                 requestIDHeader: requestIDHeader
             )
         } else {

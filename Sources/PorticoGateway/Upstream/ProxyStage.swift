@@ -18,6 +18,8 @@ struct ProxyStage: Policy {
     /// Prepended after stripping: the OpenAPI `servers` path of the API.
     let upstreamBasePath: String
     let timeout: TimeAmount
+    /// Whether the route allows retrying methods that are not idempotent.
+    let retrySafe: Bool
     let requestIDHeader: HTTPField.Name
 
     static let via = "1.1 portico"
@@ -26,7 +28,8 @@ struct ProxyStage: Policy {
         let start = ContinuousClock.now
         let settings = pool.config
         if case .reject(let wait) = pool.admit(now: start) { return try unavailable(retryAfter: wait, exchange: exchange) }
-        let retryable = settings.retries.attempts > 0 && Self.idempotent.contains(request.method) && !Self.hasBody(request)
+        let retryable = settings.retries.attempts > 0 && (retrySafe || Self.idempotent.contains(request.method))
+            && !Self.hasBody(request)
         if retryable { pool.recordRequestForBudget(now: start) }
         let deadline = settings.totalTimeout.map { start + $0.duration }
         let hashKey = settings.balance == .consistentHash ? self.hashKey(for: request, exchange: exchange) : nil
