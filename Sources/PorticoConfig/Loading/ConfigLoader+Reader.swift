@@ -28,13 +28,14 @@ extension ConfigLoader {
             for (index, apiNode) in apiNodes.enumerated() {
                 guard var api = readAPI(apiNode, index: index, document: documents[index], hash: &hash, config: &config)
                 else { continue }
-                if !names.insert(api.name).inserted {
-                    apiNode.report("duplicate API name '\(api.name)'")
+                if !names.insert(api.name + "@" + (api.version ?? "")).inserted {
+                    apiNode.report("duplicate API '\(api.name)'" + (api.version.map { " version \($0)" } ?? ""))
                 }
-                if api.upstream != UpstreamConfig.mockName, config.upstream(named: api.upstream) == nil {
+                for upstream in api.split.map({ $0.sides.map(\.upstream) }) ?? [api.upstream]
+                where upstream != UpstreamConfig.mockName && config.upstream(named: upstream) == nil {
                     let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
-                    let at = apiNode.node.value(forKey: "upstream").map(apiNode.child) ?? apiNode
-                    at.report("API '\(api.name)' names upstream '\(api.upstream)', which is not defined (defined: \(known))")
+                    let at = apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child) ?? apiNode
+                    at.report("API '\(api.name)' names upstream '\(upstream)', which is not defined (defined: \(known))")
                 }
                 if api.upstream == UpstreamConfig.mockName, api.openAPIFile == nil {
                     apiNode.report("API '\(api.name)' uses the mock upstream, which needs an openapi document to answer from")
@@ -42,6 +43,7 @@ extension ConfigLoader {
                 config.apis.append(api)
             }
             checkRouteConflicts(config.apis, root: root)
+            checkVersions(config.apis, root: root)
         }
 
         // MARK: Sections
@@ -217,6 +219,78 @@ extension ConfigLoader {
             return dns
         }
 
+        func readVersioning(_ node: ConfigNode, context: String) -> VersioningConfig? {
+            guard let fields = node.fields(allowed: ["by", "name"], context: "\(context) versioning") else { return nil }
+            var versioning = VersioningConfig()
+            if let byNode = fields["by"], let text = byNode.string(context: "versioning.by") {
+                guard let source = VersioningConfig.Source(rawValue: text) else {
+                    let known = VersioningConfig.Source.allCases.map(\.rawValue).joined(separator: ", ")
+                    byNode.report("unknown versioning '\(text)' (known: \(known))")
+                    return nil
+                }
+                versioning.by = source
+            }
+            versioning.name = fields["name"]?.nonEmptyString(context: "versioning.name")
+            if let name = versioning.name, versioning.by == .header, !HTTPMethodName.isToken(name) {
+                fields["name"]?.report("'\(name)' is not a valid header name")
+            }
+            return versioning
+        }
+
+        func readLifecycle(_ fields: [String: ConfigNode], context: String) -> LifecycleConfig {
+            var lifecycle = LifecycleConfig()
+            if let node = fields["deprecated"], let text = node.string(context: "deprecated") {
+                switch text.lowercased() {
+                case "true", "yes": lifecycle.deprecated = .distantPast
+                case "false", "no": break
+                default:
+                    lifecycle.deprecated = LifecycleConfig.parseDate(text)
+                    if lifecycle.deprecated == nil { node.report("deprecated must be true or a date like 2026-12-01, found '\(text)'") }
+                }
+            }
+            if let node = fields["sunset"], let text = node.string(context: "sunset") {
+                lifecycle.sunset = LifecycleConfig.parseDate(text)
+                if lifecycle.sunset == nil { node.report("sunset must be a date like 2027-06-30, found '\(text)'") }
+            }
+            lifecycle.successor = fields["successor"]?.nonEmptyString(context: "successor")
+            lifecycle.docs = fields["deprecation-docs"]?.nonEmptyString(context: "deprecation-docs")
+            if let value = fields["serve-after-sunset"]?.bool(context: "serve-after-sunset") { lifecycle.serveAfterSunset = value }
+            return lifecycle
+        }
+
+        func readSplit(_ node: ConfigNode, fields: [String: ConfigNode], context: String) -> SplitConfig? {
+            var sides: [SplitSide] = []
+            for item in node.sequence(context: "\(context) split") ?? [] {
+                guard let side = item.fields(allowed: ["upstream", "weight"], context: "a split side"),
+                    let upstream = side["upstream"]?.nonEmptyString(context: "split upstream")
+                else {
+                    if case .mapping = item.node, item.node.value(forKey: "upstream") == nil { item.report("a split side needs an upstream") }
+                    continue
+                }
+                let weight = side["weight"]?.int(context: "split weight", range: 0...1_000_000) ?? 1
+                sides.append(SplitSide(upstream: upstream, weight: weight))
+            }
+            guard !sides.isEmpty else {
+                node.report("\(context) split needs at least one side")
+                return nil
+            }
+            if sides.allSatisfy({ $0.weight == 0 }) { node.report("\(context) split has no side with a weight above 0") }
+            var split = SplitConfig(sides: sides)
+            if let stickyNode = fields["sticky"], let text = stickyNode.string(context: "sticky") {
+                if text == "consumer" {
+                    stickyNode.report("sticky: consumer needs authenticated consumers, which are not built yet; use ip, header:NAME or cookie:NAME")
+                } else if let key = HashKey(parsing: text), key != .path {
+                    split.sticky = key
+                } else {
+                    stickyNode.report("sticky must be ip, header:NAME or cookie:NAME, found '\(text)'")
+                }
+            }
+            if let forceNode = fields["force-header"], let name = forceNode.nonEmptyString(context: "force-header") {
+                if HTTPMethodName.isToken(name) { split.forceHeader = name } else { forceNode.report("'\(name)' is not a valid header name") }
+            }
+            return split
+        }
+
         func readActiveHealth(_ node: ConfigNode) -> ActiveHealthConfig? {
             let keys: Set<String> = ["path", "interval", "timeout", "healthy", "unhealthy", "statuses"]
             guard let fields = node.fields(allowed: keys, context: "health.active") else { return nil }
@@ -303,12 +377,24 @@ extension ConfigLoader {
                 return nil
             }
             let context = "API '\(name)'"
-            guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") else {
-                if fields["upstream"] == nil { node.report("\(context) needs an upstream") }
+            let split = fields["split"].flatMap { readSplit($0, fields: fields, context: context) }
+            guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") ?? split?.sides.first?.upstream
+            else {
+                if fields["upstream"] == nil && fields["split"] == nil { node.report("\(context) needs an upstream or a split") }
                 return nil
             }
+            if fields["upstream"] != nil && fields["split"] != nil {
+                fields["split"]?.report("\(context) has both upstream and split; a split names its upstreams itself")
+            }
             var api = APIConfig(name: name, upstream: upstream)
+            api.split = split
             api.version = fields["version"]?.nonEmptyString(context: "\(context) version")
+            if let node = fields["versioning"] { api.versioning = readVersioning(node, context: context) ?? api.versioning }
+            if let value = fields["default"]?.bool(context: "\(context) default") { api.isDefaultVersion = value }
+            api.lifecycle = readLifecycle(fields, context: context)
+            if api.versioning.by != .path, api.version == nil {
+                (fields["versioning"] ?? node).report("\(context) is versioned by \(api.versioning.by.rawValue) but has no version")
+            }
             if let baseNode = fields["base-path"], let base = baseNode.string(context: "base-path") {
                 guard let normalized = PathTemplate.normalizePrefix(base) else {
                     baseNode.report("base-path must start with '/' and hold no '{', '?' or '#', found '\(base)'")
@@ -421,6 +507,7 @@ extension ConfigLoader {
             }
             route.name = fields["name"]?.nonEmptyString(context: "name")
             route.policies = readPolicies(fields, prefix: "", context: context)
+            route.lifecycle = readLifecycle(fields, context: context)
             return route
         }
 
@@ -469,14 +556,35 @@ extension ConfigLoader {
                 for route in routes {
                     let template = PathTemplate.join(api.basePath, route.path)
                     let shape = PathTemplate.shape(of: template)
+                    // Versions named by header, query or media type share paths; they differ by version.
+                    let version = api.versioning.by == .path ? "" : " @\(api.version ?? "")"
                     for method in route.methods.isEmpty ? ["*"] : route.methods {
-                        let key = "\(api.host ?? "*") \(method) \(shape)"
+                        let key = "\(api.host ?? "*") \(method) \(shape)\(version)"
                         if let first = seen[key] {
                             root.report("route \(method) \(template) of API '\(api.name)' is already defined by \(first)")
                         } else {
                             seen[key] = "API '\(api.name)'" + (route.location.isEmpty ? "" : " at \(route.location)")
                         }
                     }
+                }
+            }
+        }
+
+        /// APIs that share a name and base path must agree on how the version is named, and have at most one default.
+        func checkVersions(_ apis: [APIConfig], root: ConfigNode) {
+            let groups = Dictionary(grouping: apis.filter { $0.versioning.by != .path }) { "\($0.host ?? "*") \($0.basePath)" }
+            for (_, group) in groups where group.count > 1 || group.contains(where: \.isDefaultVersion) {
+                if Set(group.map(\.versioning)).count > 1 {
+                    root.report("APIs under \(group[0].basePath) name their version in different ways; use one versioning for all")
+                }
+                if group.filter(\.isDefaultVersion).count > 1 {
+                    root.report("APIs under \(group[0].basePath) have more than one default version")
+                }
+            }
+            let versions = Set(apis.compactMap { api in api.version.map { "\(api.name)@\($0)" } })
+            for api in apis {
+                if let successor = api.lifecycle.successor, !versions.contains("\(api.name)@\(successor)") {
+                    root.report("API '\(api.name)' names successor version '\(successor)', which is not defined")
                 }
             }
         }

@@ -13,9 +13,12 @@ public struct ConfigLoader: Sendable {
     }
 
     static let rootKeys: Set<String> = ["listen", "admin", "store", "server", "upstreams", "apis"]
-    static let apiKeys = Set(["name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path"])
-        .union(PolicyConfig.keys)
-    static let routeKeys = Set(["path", "methods", "name"]).union(PolicyConfig.keys)
+    static let lifecycleKeys: Set<String> = ["deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset"]
+    static let apiKeys = Set([
+        "name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path",
+        "versioning", "default", "split", "sticky", "force-header",
+    ]).union(PolicyConfig.keys).union(lifecycleKeys)
+    static let routeKeys = Set(["path", "methods", "name"]).union(PolicyConfig.keys).union(lifecycleKeys)
     static let upstreamKeys: Set<String> = [
         "targets", "connect-timeout", "timeout", "idle-timeout", "max-connections", "preserve-host",
         "balance", "hash-on", "health", "circuit-breaker", "retries", "timeouts", "dns",

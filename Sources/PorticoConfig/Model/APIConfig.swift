@@ -19,6 +19,14 @@ public struct APIConfig: Sendable {
     public var upstreamBasePath: String
     /// Settings that apply to every route of this API unless a route overrides them.
     public var policies: PolicyConfig
+    /// How a request names this API's version, when several share the name and base path.
+    public var versioning: VersioningConfig = .init()
+    /// The version served to requests that name none.
+    public var isDefaultVersion = false
+    /// Deprecation and sunset of this version.
+    public var lifecycle: LifecycleConfig = .init()
+    /// A weighted split over upstreams, instead of `upstream`.
+    public var split: SplitConfig?
 
     public init(
         name: String,
@@ -57,6 +65,8 @@ public struct RouteConfig: Sendable {
     public var policies: PolicyConfig
     /// The canned answer the mock upstream gives for this route.
     public var mock: MockResponse?
+    /// Deprecation and sunset of this route (OpenAPI `deprecated: true`, or the config's).
+    public var lifecycle: LifecycleConfig = .init()
     /// Where the route was declared, for messages.
     public var location: String
 

@@ -82,6 +82,7 @@ struct OpenAPIImporter {
                     location: "\(displayName):\(rawOperation?.line ?? 0)"
                 )
                 route.policies = readExtensions(operationFields, reader: reader, context: "operation \(method) \(template.rawValue)")
+                if endpoint.operation.deprecated { route.lifecycle.deprecated = .distantPast }
                 if let rawOperation { route.mock = examples.mockResponse(forOperation: rawOperation.node) }
                 spec.routes.append(route)
             }
