@@ -10,6 +10,8 @@ public struct CallRecord: Sendable {
     /// The path as the client sent it, without the query.
     public var path: String
     public var api: String?
+    /// The API version served.
+    public var version: String?
     public var route: String?
     public var status: Int
     public var bytesIn: Int
@@ -22,17 +24,20 @@ public struct CallRecord: Sendable {
     public var clientAddress: String?
     /// A problem slug (`bad-gateway`, `no-route`) when the gateway answered with an error.
     public var error: String?
+    /// Tries beyond the first.
+    public var retries: Int
 
     public init(
-        time: Date, requestID: String, method: String, path: String, api: String?, route: String?, status: Int,
-        bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?, target: String?,
-        clientAddress: String?, error: String?
+        time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil, route: String?,
+        status: Int, bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?, target: String?,
+        clientAddress: String?, error: String?, retries: Int = 0
     ) {
         self.time = time
         self.requestID = requestID
         self.method = method
         self.path = path
         self.api = api
+        self.version = version
         self.route = route
         self.status = status
         self.bytesIn = bytesIn
@@ -42,6 +47,7 @@ public struct CallRecord: Sendable {
         self.target = target
         self.clientAddress = clientAddress
         self.error = error
+        self.retries = retries
     }
 
     /// The access-log line: one JSON object, no trailing newline.
@@ -49,12 +55,14 @@ public struct CallRecord: Sendable {
         var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\(JSONText.quote(requestID))"
         line += ",\"method\":\(JSONText.quote(method)),\"path\":\(JSONText.quote(path))"
         line += ",\"api\":" + (api.map(JSONText.quote) ?? "null")
+        line += ",\"version\":" + (version.map(JSONText.quote) ?? "null")
         line += ",\"route\":" + (route.map(JSONText.quote) ?? "null")
         line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
         line += ",\"total_ms\":\(Self.format(totalMilliseconds))"
         line += ",\"upstream_ms\":" + (upstreamMilliseconds.map(Self.format) ?? "null")
         line += ",\"target\":" + (target.map(JSONText.quote) ?? "null")
         line += ",\"client\":" + (clientAddress.map(JSONText.quote) ?? "null")
+        line += ",\"retries\":\(retries)"
         line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
         line += "}"
         return line

@@ -42,6 +42,12 @@ public final class SQLiteStore: Sendable {
             }
             try db.create(index: "calls_time", on: "calls", columns: ["time"])
         }
+        migrator.registerMigration("v2-calls-version-retries") { db in
+            try db.alter(table: "calls") { table in
+                table.add(column: "version", .text)
+                table.add(column: "retries", .integer).notNull().defaults(to: 0)
+            }
+        }
         return migrator
     }
 
@@ -50,15 +56,15 @@ public final class SQLiteStore: Sendable {
         try await database.write { db in
             let statement = try db.cachedStatement(
                 sql: """
-                    INSERT INTO calls (time, request_id, method, path, api, route, status, bytes_in, bytes_out,
-                                       total_ms, upstream_ms, target, client, error)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO calls (time, request_id, method, path, api, version, route, status, bytes_in, bytes_out,
+                                       total_ms, upstream_ms, target, client, error, retries)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for call in calls {
                 try statement.execute(arguments: [
-                    call.time.timeIntervalSince1970, call.requestID, call.method, call.path, call.api, call.route,
-                    call.status, call.bytesIn, call.bytesOut, call.totalMilliseconds, call.upstreamMilliseconds,
-                    call.target, call.clientAddress, call.error,
+                    call.time.timeIntervalSince1970, call.requestID, call.method, call.path, call.api, call.version,
+                    call.route, call.status, call.bytesIn, call.bytesOut, call.totalMilliseconds,
+                    call.upstreamMilliseconds, call.target, call.clientAddress, call.error, call.retries,
                 ])
             }
         }
