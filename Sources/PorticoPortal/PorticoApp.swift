@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import PorticoConfig
 import PorticoGateway
@@ -16,13 +17,17 @@ public struct PorticoApp: Sendable {
     /// Opens the store and compiles the first snapshot.
     ///
     /// - Parameter configPath: the config file as the operator named it; reloads read it again.
-    public init(config: GatewayConfig, configPath: String? = nil, logger: Logger) throws {
+    /// - Parameter wallClock: the time sunsets are checked against; tests pass their own.
+    public init(
+        config: GatewayConfig, configPath: String? = nil, logger: Logger,
+        wallClock: @escaping @Sendable () -> Date = { Date() }
+    ) throws {
         self.config = config
         self.logger = logger
         self.store = try SQLiteStore(path: config.store.sqlitePath)
         self.callLog = CallLogWriter(store: store, logger: logger)
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
-        self.runtime = GatewayRuntime(config: config, configPath: configPath, logger: logger)
+        self.runtime = GatewayRuntime(config: config, configPath: configPath, logger: logger, wallClock: wallClock)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the

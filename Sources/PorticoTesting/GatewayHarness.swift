@@ -21,6 +21,7 @@ public enum GatewayHarness {
     public static func with<T: Sendable>(
         yaml: String,
         files: [String: String] = [:],
+        wallClock: @escaping @Sendable () -> Date = { Date() },
         _ body: (Running) async throws -> T
     ) async throws -> T {
         let folder = try makeTemporaryFolder()
@@ -39,7 +40,7 @@ public enum GatewayHarness {
         let config = try ConfigLoader().load(file: folder + "/gateway.yaml")
         var logger = Logger(label: "portico.test")
         logger.logLevel = .warning
-        let app = try PorticoApp(config: config, logger: logger)
+        let app = try PorticoApp(config: config, logger: logger, wallClock: wallClock)
         let gatewayPort = BoundPort()
         let adminPort = BoundPort()
         let services = app.services(

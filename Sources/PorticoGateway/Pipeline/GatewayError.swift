@@ -18,6 +18,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case unauthorized
         case notFound(String)
         case upstreamUnavailable(upstream: String, retryAfter: Duration)
+        case unknownVersion(requested: String, available: [String])
+        case gone(sunset: String, successor: String?)
     }
 
     private let code: Code
@@ -31,6 +33,12 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
     public static let unauthorized = GatewayError(code: .unauthorized)
     public static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
+    public static func unknownVersion(requested: String, available: [String]) -> GatewayError {
+        .init(code: .unknownVersion(requested: requested, available: available))
+    }
+    public static func gone(sunset: String, successor: String?) -> GatewayError {
+        .init(code: .gone(sunset: sunset, successor: successor))
+    }
     public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
@@ -47,6 +55,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .badRequest: return .badRequest
         case .unauthorized: return .unauthorized
         case .upstreamUnavailable: return .serviceUnavailable
+        case .unknownVersion: return .notFound
+        case .gone: return .gone
         }
     }
 
@@ -63,6 +73,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthorized: return "unauthorized"
         case .notFound: return "not-found"
         case .upstreamUnavailable: return "upstream-unavailable"
+        case .unknownVersion: return "unknown-version"
+        case .gone: return "sunset"
         }
     }
 
@@ -78,6 +90,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthorized: return "Unauthorized"
         case .notFound: return "Not found"
         case .upstreamUnavailable: return "Upstream unavailable"
+        case .unknownVersion: return "Unknown API version"
+        case .gone: return "This API version is retired"
         }
     }
 
@@ -92,6 +106,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthorized: return "A valid bearer token is required."
         case .upstreamUnavailable(let upstream, _):
             return "Upstream '\(upstream)' is failing and its circuit breaker is open; try again later."
+        case .unknownVersion(let requested, let available):
+            return "Version '\(requested)' does not exist here; the versions are \(available.joined(separator: ", "))."
+        case .gone(let sunset, let successor):
+            return "This version was retired on \(sunset)." + (successor.map { " Its successor is at \($0)." } ?? "")
         }
     }
 
@@ -106,10 +124,17 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         if case .methodNotAllowed(let allowed) = code {
             json += ",\"allow\":[" + allowed.map(JSONText.quote).joined(separator: ",") + "]"
         }
+        if case .unknownVersion(_, let available) = code {
+            json += ",\"versions\":[" + available.map(JSONText.quote).joined(separator: ",") + "]"
+        }
         json += "}"
         var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
         if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
         if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
+        if case .gone(let sunset, let successor) = code {
+            headers[LifecyclePolicy.sunset] = sunset
+            if let successor { headers[LifecyclePolicy.link] = "<\(successor)>; rel=\"successor-version\"" }
+        }
         if case .upstreamUnavailable(_, let retryAfter) = code {
             headers[.retryAfter] = String(max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)))
         }

@@ -14,6 +14,10 @@ public struct CompiledRoute: Sendable {
     /// The API's public base path, removed before forwarding when `stripBasePath` is set.
     public let basePath: String
     public let stripBasePath: Bool
+    /// How a request names the version, when versions share this path.
+    public let versioning: VersioningConfig
+    /// Served to requests that name no version.
+    public let isDefaultVersion: Bool
     /// The handling chain; nil only while the route is being built.
     public internal(set) var chain: PolicyChain?
 

@@ -10,6 +10,8 @@ public struct RouteTable: Sendable {
         case route(CompiledRoute)
         /// The path exists, but not for this method.
         case methodNotAllowed(allowed: [String])
+        /// The path exists in other versions than the one asked for.
+        case unknownVersion(requested: String, available: [String])
         case notFound
     }
 
@@ -80,8 +82,11 @@ public struct RouteTable: Sendable {
         node.routes.append(route)
     }
 
-    /// Finds the route for a request. `host` may carry a port, which is ignored.
-    public func match(host: String?, method: String, path: String) -> Match {
+    /// Finds the route for a request. `host` may carry a port, which is ignored. `version` reads
+    /// the version a request names for a route's versioning (nil when it names none).
+    public func match(
+        host: String?, method: String, path: String, version: (CompiledRoute) -> String? = { _ in nil }
+    ) -> Match {
         var segments: [Substring] = []
         segments.reserveCapacity(8)
         for part in path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true) {
@@ -89,8 +94,8 @@ public struct RouteTable: Sendable {
         }
         var allowed: Set<String> = []
         for root in roots(for: host) {
-            if let route = Self.search(root, segments[...], method: method, allowed: &allowed) {
-                return .route(route)
+            if let candidates = Self.search(root, segments[...], method: method, allowed: &allowed) {
+                return Self.choose(among: candidates, version: version)
             }
         }
         if allowed.isEmpty { return .notFound }
@@ -117,8 +122,21 @@ public struct RouteTable: Sendable {
         return value.lowercased()
     }
 
-    /// Depth-first: literal, then parameter, then rest routes at this level.
-    private static func search(_ node: Node, _ segments: ArraySlice<Substring>, method: String, allowed: inout Set<String>) -> CompiledRoute? {
+    /// Picks among the versions of one route: the one asked for, else the default, else the last declared.
+    private static func choose(among candidates: [CompiledRoute], version: (CompiledRoute) -> String?) -> Match {
+        guard candidates.count > 1 || candidates[0].versioning.by != .path else { return .route(candidates[0]) }
+        if let requested = version(candidates[0]) {
+            if let route = candidates.first(where: { $0.apiVersion == requested }) { return .route(route) }
+            return .unknownVersion(requested: requested, available: candidates.compactMap(\.apiVersion))
+        }
+        return .route(candidates.first(where: \.isDefaultVersion) ?? candidates[candidates.count - 1])
+    }
+
+    /// Depth-first: literal, then parameter, then rest routes at this level. Returns the routes of
+    /// the first level that answers the method (several when versions share the path).
+    private static func search(
+        _ node: Node, _ segments: ArraySlice<Substring>, method: String, allowed: inout Set<String>
+    ) -> [CompiledRoute]? {
         if let first = segments.first {
             let rest = segments.dropFirst()
             if let child = node.literals[first], let found = search(child, rest, method: method, allowed: &allowed) {
@@ -127,16 +145,17 @@ public struct RouteTable: Sendable {
             if let child = node.parameter, let found = search(child, rest, method: method, allowed: &allowed) {
                 return found
             }
-        } else {
-            for route in node.routes {
-                if route.accepts(method) { return route }
-                allowed.formUnion(route.methods)
-            }
+        } else if let found = accepting(node.routes, method: method, allowed: &allowed) {
+            return found
         }
-        for route in node.restRoutes {
-            if route.accepts(method) { return route }
-            allowed.formUnion(route.methods)
+        return accepting(node.restRoutes, method: method, allowed: &allowed)
+    }
+
+    private static func accepting(_ routes: [CompiledRoute], method: String, allowed: inout Set<String>) -> [CompiledRoute]? {
+        var found: [CompiledRoute] = []
+        for route in routes {
+            if route.accepts(method) { found.append(route) } else { allowed.formUnion(route.methods) }
         }
-        return nil
+        return found.isEmpty ? nil : found
     }
 }

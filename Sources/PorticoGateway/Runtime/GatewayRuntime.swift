@@ -24,20 +24,25 @@ public final class GatewayRuntime: Service, Sendable {
     private let configPath: String
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
+    private let wallClock: @Sendable () -> Date
 
     /// Compiles the first snapshot from a loaded config.
     ///
-    /// - Parameter configPath: the path reloads read, as the operator gave it (defaults to the config's absolute path).
+    /// - Parameters:
+    ///   - configPath: the path reloads read, as the operator gave it (defaults to the config's absolute path).
+    ///   - wallClock: the time sunsets are checked against; tests pass their own.
     public init(
         config: GatewayConfig,
         configPath: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-        logger: Logger
+        logger: Logger,
+        wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
-        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup))
+        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -94,7 +99,7 @@ public final class GatewayRuntime: Service, Sendable {
                 return .unchanged(hash: config.contentHash)
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
-            let next = RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools)
+            let next = RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, wallClock: wallClock)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
             history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }

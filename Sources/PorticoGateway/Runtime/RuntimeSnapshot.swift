@@ -19,12 +19,20 @@ public final class RuntimeSnapshot: Sendable {
     /// Requests being served with this snapshot; a replaced snapshot's pools close when it reaches 0.
     let inFlight = Atomic<Int>(0)
     let requestIDHeader: HTTPField.Name
+    /// The wall clock that sunsets are checked against.
+    let wallClock: @Sendable () -> Date
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with
     /// their open connections, instead of being created anew.
-    init(config: GatewayConfig, eventLoopGroup: any EventLoopGroup, reusing previous: [String: UpstreamPool] = [:]) {
+    init(
+        config: GatewayConfig,
+        eventLoopGroup: any EventLoopGroup,
+        reusing previous: [String: UpstreamPool] = [:],
+        wallClock: @escaping @Sendable () -> Date = { Date() }
+    ) {
         self.config = config
-        self.loadedAt = Date()
+        self.wallClock = wallClock
+        self.loadedAt = wallClock()
         let requestIDHeader = HTTPField.Name(config.server.requestIDHeader) ?? HTTPField.Name("X-Request-Id")!
         self.requestIDHeader = requestIDHeader
 
@@ -38,6 +46,8 @@ public final class RuntimeSnapshot: Sendable {
         }
         self.pools = pools
 
+        let builder = ChainBuilder(
+            config: config, loadedAt: loadedAt, wallClock: wallClock, requestIDHeader: requestIDHeader)
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
             let routes = api.routes.isEmpty ? [RouteConfig(path: "/**", name: api.name)] : api.routes
@@ -50,11 +60,11 @@ public final class RuntimeSnapshot: Sendable {
                     template: template,
                     methods: Set(route.methods),
                     basePath: api.basePath,
-                    stripBasePath: api.stripBasePath
+                    stripBasePath: api.stripBasePath,
+                    versioning: api.versioning,
+                    isDefaultVersion: api.isDefaultVersion
                 )
-                let policies = api.policies.overridden(by: route.policies)
-                compiled.chain = Self.chain(
-                    api: api, route: route, policies: policies, pools: pools, requestIDHeader: requestIDHeader)
+                compiled.chain = builder.chain(api: api, route: route, pools: pools)
                 entries.append((api.host, compiled))
             }
         }
@@ -62,32 +72,52 @@ public final class RuntimeSnapshot: Sendable {
     }
 
     /// The route's chain: its policies, ending in the proxy or the mock.
-    private static func chain(
-        api: APIConfig,
-        route: RouteConfig,
-        policies: PolicyConfig,
-        pools: [String: UpstreamPool],
-        requestIDHeader: HTTPField.Name
-    ) -> PolicyChain {
+}
+
+/// Builds each route's policy chain from the config, once per snapshot.
+struct ChainBuilder {
+    let config: GatewayConfig
+    let loadedAt: Date
+    let wallClock: @Sendable () -> Date
+    let requestIDHeader: HTTPField.Name
+
+    func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
+        let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
             steps.append(headers)
         }
+        let lifecycle = api.lifecycle.overridden(by: route.lifecycle)
+        let successor = lifecycle.successor.flatMap { version in
+            config.apis.first { $0.name == api.name && $0.version == version }?.basePath
+        }
+        if let policy = LifecyclePolicy(lifecycle: lifecycle, successorPath: successor, loadedAt: loadedAt, now: wallClock) {
+            steps.append(policy)
+        }
         let terminal: any Policy
-        if let pool = pools[api.upstream] {
-            let timeout = policies.timeout ?? pool.config.timeout
-            terminal = ProxyStage(
-                pool: pool,
-                strippedPrefix: api.stripBasePath ? api.basePath : nil,
-                upstreamBasePath: api.upstreamBasePath,
-                timeout: TimeAmount.milliseconds(timeout.milliseconds),
-                retrySafe: policies.retrySafe ?? false,
-                requestIDHeader: requestIDHeader
-            )
+        if let split = api.split {
+            let sides = split.sides.map { side in (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools)) }
+            terminal = SplitStage(sides: sides, config: split)
         } else {
-            terminal = MockStage(mock: route.mock, requestIDHeader: requestIDHeader)
+            terminal = stage(for: api.upstream, api: api, route: route, policies: policies, pools: pools)
         }
         return PolicyChain(policies: steps, terminal: terminal)
+    }
+
+    /// The proxy to an upstream, or the mock.
+    private func stage(for upstream: String, api: APIConfig, route: RouteConfig, policies: PolicyConfig, pools: [String: UpstreamPool])
+        -> any Policy
+    {
+        guard let pool = pools[upstream] else { return MockStage(mock: route.mock, requestIDHeader: requestIDHeader) }
+        let timeout = policies.timeout ?? pool.config.timeout
+        return ProxyStage(
+            pool: pool,
+            strippedPrefix: api.stripBasePath ? api.basePath : nil,
+            upstreamBasePath: api.upstreamBasePath,
+            timeout: TimeAmount.milliseconds(timeout.milliseconds),
+            retrySafe: policies.retrySafe ?? false,
+            requestIDHeader: requestIDHeader
+        )
     }
 }

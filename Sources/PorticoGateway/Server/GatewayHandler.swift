@@ -27,7 +27,10 @@ struct GatewayHandler: Sendable {
         var exchange: Exchange?
         var failure: GatewayError?
         var response: Response
-        switch snapshot.routes.match(host: request.head.authority, method: method, path: path) {
+        let match = snapshot.routes.match(host: request.head.authority, method: method, path: path) { route in
+            RequestedVersion.of(request, for: route)
+        }
+        switch match {
         case .route(let route):
             let current = Exchange(
                 requestID: requestID, clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
@@ -45,6 +48,9 @@ struct GatewayHandler: Sendable {
             }
         case .methodNotAllowed(let allowed):
             failure = .methodNotAllowed(allowed: allowed)
+            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
+        case .unknownVersion(let requested, let available):
+            failure = .unknownVersion(requested: requested, available: available)
             response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
         case .notFound:
             failure = .noRoute
@@ -69,6 +75,7 @@ struct GatewayHandler: Sendable {
             method: method,
             path: path,
             api: exchange?.route.apiName,
+            version: exchange?.route.apiVersion,
             route: exchange?.route.name,
             status: Int(response.status.code),
             bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,
@@ -77,7 +84,8 @@ struct GatewayHandler: Sendable {
             upstreamMilliseconds: exchange?.upstreamElapsed?.milliseconds,
             target: exchange?.upstreamTarget,
             clientAddress: clientAddress,
-            error: failure?.slug
+            error: failure?.slug,
+            retries: exchange?.retries.load(ordering: .relaxed) ?? 0
         )
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }

@@ -144,11 +144,7 @@ struct ProxyStage: Policy {
         case .header(let name)?:
             return HTTPField.Name(name).flatMap { request.headers[$0] }
         case .cookie(let name)?:
-            for cookie in request.headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
-                let pair = cookie.split(separator: "=", maxSplits: 1)
-                if pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces) == name { return String(pair[1]) }
-            }
-            return nil
+            return Cookies.value(named: name, in: request.headers)
         case .clientIP?:
             return exchange.clientAddress
         case .path?:

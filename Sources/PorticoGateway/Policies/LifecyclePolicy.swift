@@ -1,0 +1,72 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PorticoConfig
+
+/// Announces deprecation and sunset, and retires a route after its sunset.
+///
+/// Responses carry `Deprecation` (RFC 9745, a structured-field date such as `@1796083200`),
+/// `Sunset` (RFC 8594, an HTTP-date) and `Link` to the successor version and to the deprecation
+/// docs. After the sunset the gateway answers 410 unless the config keeps serving.
+struct LifecyclePolicy: Policy {
+    let phase = PolicyPhase.request
+    let priority = 10_000
+    let lifecycle: LifecycleConfig
+    /// The path of the successor version, for `Link`.
+    let successorPath: String?
+    /// When the config was loaded: the date `deprecated: true` announces.
+    let loadedAt: Date
+    /// The wall clock; tests pass their own.
+    let now: @Sendable () -> Date
+
+    init?(lifecycle: LifecycleConfig, successorPath: String?, loadedAt: Date, now: @escaping @Sendable () -> Date) {
+        guard !lifecycle.isEmpty else { return nil }
+        self.lifecycle = lifecycle
+        self.successorPath = successorPath
+        self.loadedAt = loadedAt
+        self.now = now
+    }
+
+    func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
+        if let sunset = lifecycle.sunset, now() >= sunset, !lifecycle.serveAfterSunset {
+            throw GatewayError.gone(sunset: Self.httpDate(sunset), successor: successorPath)
+        }
+        var response = try await next(request, exchange: exchange)
+        for field in headers() { response.headers.append(field) }
+        return response
+    }
+
+    func headers() -> [HTTPField] {
+        var fields: [HTTPField] = []
+        if let deprecated = lifecycle.deprecated {
+            let date = deprecated == .distantPast ? loadedAt : deprecated
+            fields.append(HTTPField(name: Self.deprecation, value: "@\(Int(date.timeIntervalSince1970))"))
+        }
+        if let sunset = lifecycle.sunset {
+            fields.append(HTTPField(name: Self.sunset, value: Self.httpDate(sunset)))
+        }
+        if let successorPath {
+            fields.append(HTTPField(name: Self.link, value: "<\(successorPath)>; rel=\"successor-version\""))
+        }
+        if let docs = lifecycle.docs {
+            fields.append(HTTPField(name: Self.link, value: "<\(docs)>; rel=\"deprecation\"; type=\"text/html\""))
+        }
+        return fields
+    }
+
+    static let deprecation = HTTPField.Name("Deprecation")!
+    static let sunset = HTTPField.Name("Sunset")!
+    static let link = HTTPField.Name("Link")!
+
+    /// An IMF-fixdate (RFC 9110 section 5.6.7): `Wed, 30 Jun 2027 00:00:00 GMT`.
+    static func httpDate(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
+        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
+            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    }
+}
