@@ -7,7 +7,7 @@ struct RouteTableTests {
     func route(_ template: String, _ methods: [String] = [], api: String = "a") -> (host: String?, route: CompiledRoute) {
         (nil, CompiledRoute(
             apiName: api, apiVersion: nil, name: "\(methods.joined(separator: ",")) \(template)", template: template,
-            methods: Set(methods), basePath: "/", stripBasePath: true, chain: nil))
+            methods: Set(methods), basePath: "/", stripBasePath: true, versioning: .init(), isDefaultVersion: false, chain: nil))
     }
 
     func matched(_ table: RouteTable, _ method: String, _ path: String, host: String? = nil) -> String? {
