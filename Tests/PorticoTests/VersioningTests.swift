@@ -54,6 +54,13 @@ struct VersioningTests {
           - {name: media, version: v2, base-path: /media, versioning: {by: media-type}, upstream: v2}
           - {name: paths, version: v1, base-path: /v1/things, upstream: v1}
           - {name: paths, version: v2, base-path: /v2/things, upstream: v2}
+          - name: routed
+            base-path: /routed
+            upstream: v1
+            routes:
+              - {path: /plain}
+              - path: /canaried
+                split: [{upstream: v2, weight: 1}, {upstream: canary, weight: 1}]
         """
     }
 
@@ -115,6 +122,11 @@ struct VersioningTests {
                     for _ in 0..<5 {
                         #expect(try await client.send(.GET, "/users/1", headers: [("X-Canary", "canary")]).text == "canary")
                     }
+                    // A split on one route only.
+                    #expect(try await client.send(.GET, "/routed/plain").text == "v1")
+                    var sides: [String] = []
+                    for _ in 0..<4 { sides.append(try await client.send(.GET, "/routed/canaried").text) }
+                    #expect(sides.sorted() == ["canary", "canary", "v2", "v2"])
                 }
             }
         }

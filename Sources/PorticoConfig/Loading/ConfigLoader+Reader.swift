@@ -31,7 +31,8 @@ extension ConfigLoader {
                 if !names.insert(api.name + "@" + (api.version ?? "")).inserted {
                     apiNode.report("duplicate API '\(api.name)'" + (api.version.map { " version \($0)" } ?? ""))
                 }
-                for upstream in api.split.map({ $0.sides.map(\.upstream) }) ?? [api.upstream]
+                let routeSides = api.routes.flatMap { $0.split?.sides.map(\.upstream) ?? [] }
+                for upstream in (api.split.map({ $0.sides.map(\.upstream) }) ?? [api.upstream]) + routeSides
                 where upstream != UpstreamConfig.mockName && config.upstream(named: upstream) == nil {
                     let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
                     let at = apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child) ?? apiNode
@@ -508,6 +509,7 @@ extension ConfigLoader {
             route.name = fields["name"]?.nonEmptyString(context: "name")
             route.policies = readPolicies(fields, prefix: "", context: context)
             route.lifecycle = readLifecycle(fields, context: context)
+            route.split = fields["split"].flatMap { readSplit($0, fields: fields, context: context) }
             return route
         }
 

@@ -18,7 +18,8 @@ public struct ConfigLoader: Sendable {
         "name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path",
         "versioning", "default", "split", "sticky", "force-header",
     ]).union(PolicyConfig.keys).union(lifecycleKeys)
-    static let routeKeys = Set(["path", "methods", "name"]).union(PolicyConfig.keys).union(lifecycleKeys)
+    static let routeKeys = Set(["path", "methods", "name", "split", "sticky", "force-header"])
+        .union(PolicyConfig.keys).union(lifecycleKeys)
     static let upstreamKeys: Set<String> = [
         "targets", "connect-timeout", "timeout", "idle-timeout", "max-connections", "preserve-host",
         "balance", "hash-on", "health", "circuit-breaker", "retries", "timeouts", "dns",

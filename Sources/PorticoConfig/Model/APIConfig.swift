@@ -67,6 +67,8 @@ public struct RouteConfig: Sendable {
     public var mock: MockResponse?
     /// Deprecation and sunset of this route (OpenAPI `deprecated: true`, or the config's).
     public var lifecycle: LifecycleConfig = .init()
+    /// A split for this route alone, overriding the API's upstream or split.
+    public var split: SplitConfig?
     /// Where the route was declared, for messages.
     public var location: String
 

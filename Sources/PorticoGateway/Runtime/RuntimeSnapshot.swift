@@ -96,7 +96,7 @@ struct ChainBuilder {
             steps.append(policy)
         }
         let terminal: any Policy
-        if let split = api.split {
+        if let split = route.split ?? api.split {
             let sides = split.sides.map { side in (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools)) }
             terminal = SplitStage(sides: sides, config: split)
         } else {
