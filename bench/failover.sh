@@ -61,17 +61,5 @@ start_target 18102
 run after
 
 echo "Failover ($(date -u +%Y-%m-%d), wrk -t2 -c64, ${phase}s per phase, release build, 3 nginx targets)"
-printf '%-8s %10s %10s %12s %14s\n' phase rps p99_ms non_2xx socket_errors
-for name in before during after; do
-  python3 - "$work/$name.txt" "$name" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-errors = sum(int(x) for x in sock.groups()) if sock else 0
-print(f"{sys.argv[2]:<8} {rps:>10.0f} {p99:>10.2f} {int(non2xx.group(1)) if non2xx else 0:>12} {errors:>14}")
-PY
-done
+printf '%-16s %10s %10s %10s %14s\n' phase rps p99_ms non_2xx socket_errors
+for name in before during after; do python3 bench/wrk-summary.py "$work/$name.txt" "$name"; done

@@ -57,21 +57,8 @@ kill "${pids[-1]}"; unset 'pids[-1]'
 reloads=$(curl -s "${auth[@]}" http://127.0.0.1:19096/admin/status | python3 -c 'import json,sys; r=json.load(sys.stdin)["reloads"]; print(r["succeeded"], r["failed"])')
 stop
 
-summary() {  # summary FILE -> "rps p99 non2xx socketerrors"
-  python3 - "$1" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-m = re.search(r"99%\s+([\d.]+)(us|ms|s)", text)
-p99 = float(m.group(1)) * {"us": 0.001, "ms": 1, "s": 1000}[m.group(2)]
-non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
-sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-errors = sum(int(x) for x in sock.groups()) if sock else 0
-print(f"{rps:.0f} {p99:.2f} {int(non2xx.group(1)) if non2xx else 0} {errors}")
-PY
-}
-read -r q_rps q_p99 q_non q_err <<<"$(summary "$work/quiet.txt")"
-read -r r_rps r_p99 r_non r_err <<<"$(summary "$work/reloading.txt")"
+read -r _ q_rps q_p99 q_non q_err <<<"$(python3 bench/wrk-summary.py "$work/quiet.txt" quiet)"
+read -r _ r_rps r_p99 r_non r_err <<<"$(python3 bench/wrk-summary.py "$work/reloading.txt" reloading)"
 read -r ok failed <<<"$reloads"
 echo "Reload under load ($(date -u +%Y-%m-%d), wrk -t2 -c64, ${duration}s each, release build, mock upstream)"
 printf '%-16s %10s %10s %10s %14s\n' run rps p99_ms non_2xx socket_errors
