@@ -50,9 +50,7 @@ struct DNSTargetTests {
                     let answer = try await client.send(.GET, "/svc/echo/dns")
                     #expect(answer.status == 200)
                     #expect(try answer.json()["authority"] as? String == "localhost:\(upstreamPort)")
-                    let report = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                        .send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer t")]).json()
-                    let targets = ((report["upstreams"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
+                    let targets = try await adminTargets(client, adminPort: gateway.adminPort!)
                     #expect(targets.map { $0["url"] as? String } == ["http://127.0.0.1:\(upstreamPort)"])
                 }
             }

@@ -87,9 +87,7 @@ struct ResilienceTests {
                     let counts = tally.served.withLock { $0 }
                     #expect((counts["one"] ?? 0) > 50 && (counts["three"] ?? 0) > 50, "\(counts)")
 
-                    let report = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                        .send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer t")]).json()
-                    let targets = ((report["upstreams"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
+                    let targets = try await adminTargets(client, adminPort: gateway.adminPort!)
                     #expect(targets.count == 3)
                     #expect(targets[1]["ejected"] as? Bool == true)
                     #expect(targets[0]["ejected"] as? Bool == false)
@@ -154,11 +152,8 @@ struct ResilienceTests {
                 """
             try await GatewayHarness.with(yaml: yaml(upstreams, settings: settings)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
-                    let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
                     func healthy() async throws -> [Bool] {
-                        let report = try await admin.send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer t")]).json()
-                        let targets = ((report["upstreams"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
-                        return targets.map { $0["healthy"] as? Bool ?? false }
+                        try await adminTargets(client, adminPort: gateway.adminPort!).map { $0["healthy"] as? Bool ?? false }
                     }
                     upstreams[0].setMode(.failing)
                     var state: [Bool] = []

@@ -57,3 +57,10 @@ func upstreamYAML(name: String = "backend", port: Int, extra: String = "") -> St
     \(extra)
     """
 }
+
+/// The first upstream's targets as `GET /admin/upstreams` reports them (admin token `t`).
+func adminTargets(_ client: TestClient, adminPort: Int) async throws -> [[String: Any]] {
+    let report = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(adminPort)")
+        .send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer t")]).json()
+    return ((report["upstreams"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
+}
