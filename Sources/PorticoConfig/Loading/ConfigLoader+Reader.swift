@@ -75,8 +75,26 @@ extension ConfigLoader {
 
         func readStore(_ node: ConfigNode) -> StoreConfig {
             var store = StoreConfig()
-            guard let fields = node.fields(allowed: ["sqlite"], context: "store") else { return store }
+            guard let fields = node.fields(allowed: ["sqlite", "queue", "retention"], context: "store") else { return store }
             if let path = fields["sqlite"]?.nonEmptyString(context: "store.sqlite") { store.sqlitePath = path }
+            if let value = fields["queue"]?.int(context: "store.queue", range: 1...100_000_000) { store.queue = value }
+            if let node = fields["retention"],
+                let levels = node.fields(allowed: ["calls", "minutes", "hours", "days"], context: "store.retention")
+            {
+                func keep(_ key: String) -> ConfigDuration?? {
+                    guard let node = levels[key], let text = node.string(context: "store.retention.\(key)") else { return nil }
+                    if text == "forever" { return .some(nil) }
+                    guard let value = ConfigDuration(parsing: text) else {
+                        node.report("store.retention.\(key): bad duration '\(text)' (write it like 7d or 12h, or forever)")
+                        return nil
+                    }
+                    return .some(value)
+                }
+                if let value = keep("calls") { store.retention.calls = value }
+                if let value = keep("minutes") { store.retention.minutes = value }
+                if let value = keep("hours") { store.retention.hours = value }
+                if let value = keep("days") { store.retention.days = value }
+            }
             return store
         }
 

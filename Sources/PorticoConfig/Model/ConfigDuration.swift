@@ -1,4 +1,4 @@
-/// A duration written in a config as `250ms`, `30s`, `5m` or `1h` (a bare number means seconds).
+/// A duration written in a config as `250ms`, `30s`, `5m`, `1h` or `7d` (a bare number means seconds).
 public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The duration in milliseconds.
     public var milliseconds: Int64
@@ -12,7 +12,9 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
     /// Parses `250ms`, `1.5s`, `30s`, `5m`, `1h`, or a bare number of seconds. Returns nil for anything else.
     public init?(parsing text: String) {
         let trimmed = text.trimmingWhitespace()
-        let units: [(suffix: String, factor: Double)] = [("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000)]
+        let units: [(suffix: String, factor: Double)] = [
+            ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
+        ]
         var number = Substring(trimmed)
         var factor = 1000.0
         for unit in units where trimmed.hasSuffix(unit.suffix) {

@@ -86,9 +86,24 @@ public struct AdminConfig: Sendable {
 public struct StoreConfig: Sendable {
     /// The SQLite file (absolute after loading).
     public var sqlitePath: String
+    /// Call records held in memory before the writer drops new ones.
+    public var queue: Int
+    /// How long each level of the call log is kept; nil keeps it forever.
+    public var retention: Retention
 
-    public init(sqlitePath: String = "data/portico.sqlite") {
+    public struct Retention: Sendable, Hashable {
+        public var calls: ConfigDuration? = .init(milliseconds: 7 * 86_400_000)
+        public var minutes: ConfigDuration? = .init(milliseconds: 2 * 86_400_000)
+        public var hours: ConfigDuration? = .init(milliseconds: 90 * 86_400_000)
+        public var days: ConfigDuration? = nil
+
+        public init() {}
+    }
+
+    public init(sqlitePath: String = "data/portico.sqlite", queue: Int = 100_000, retention: Retention = .init()) {
         self.sqlitePath = sqlitePath
+        self.queue = queue
+        self.retention = retention
     }
 }
 
