@@ -8,6 +8,7 @@ import Synchronization
 public final class BatchQueue<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
+        var costs: [Int] = []
         var cost = 0
         var dropped = 0
     }
@@ -20,23 +21,49 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         self.capacity = capacity
     }
 
-    /// Adds an item unless the queue is full.
-    public func append(_ item: Element, cost: Int = 1) {
+    /// Adds an item unless the queue is full; returns how many items are queued now.
+    @discardableResult
+    public func append(_ item: Element, cost: Int = 1) -> Int {
         state.withLock { state in
             guard state.cost + cost <= capacity else {
                 state.dropped += 1
-                return
+                return state.items.count
             }
             state.items.append(item)
+            state.costs.append(cost)
             state.cost += cost
+            return state.items.count
         }
     }
+
+    /// Takes up to `limit` items, oldest first.
+    public func drain(upTo limit: Int) -> [Element] {
+        state.withLock { state in
+            guard state.items.count > limit else {
+                defer {
+                    state.items.removeAll(keepingCapacity: true)
+                    state.costs.removeAll(keepingCapacity: true)
+                    state.cost = 0
+                }
+                return state.items
+            }
+            let taken = Array(state.items.prefix(limit))
+            state.items.removeFirst(limit)
+            state.cost -= state.costs.prefix(limit).reduce(0, +)
+            state.costs.removeFirst(limit)
+            return taken
+        }
+    }
+
+    /// Items waiting.
+    public var count: Int { state.withLock { $0.items.count } }
 
     /// Takes everything queued.
     public func drain() -> [Element] {
         state.withLock { state in
             defer {
                 state.items.removeAll(keepingCapacity: true)
+                state.costs.removeAll(keepingCapacity: true)
                 state.cost = 0
             }
             return state.items

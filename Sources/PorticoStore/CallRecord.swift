@@ -12,6 +12,8 @@ public struct CallRecord: Sendable {
     public var api: String?
     /// The API version served.
     public var version: String?
+    /// The authenticated consumer, once authentication names one.
+    public var consumer: String?
     public var route: String?
     public var status: Int
     public var bytesIn: Int
@@ -28,7 +30,8 @@ public struct CallRecord: Sendable {
     public var retries: Int
 
     public init(
-        time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil, route: String?,
+        time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
+        consumer: String? = nil, route: String?,
         status: Int, bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?, target: String?,
         clientAddress: String?, error: String?, retries: Int = 0
     ) {
@@ -38,6 +41,7 @@ public struct CallRecord: Sendable {
         self.path = path
         self.api = api
         self.version = version
+        self.consumer = consumer
         self.route = route
         self.status = status
         self.bytesIn = bytesIn
@@ -56,6 +60,7 @@ public struct CallRecord: Sendable {
         line += ",\"method\":\(JSONText.quote(method)),\"path\":\(JSONText.quote(path))"
         line += ",\"api\":" + (api.map(JSONText.quote) ?? "null")
         line += ",\"version\":" + (version.map(JSONText.quote) ?? "null")
+        line += ",\"consumer\":" + (consumer.map(JSONText.quote) ?? "null")
         line += ",\"route\":" + (route.map(JSONText.quote) ?? "null")
         line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
         line += ",\"total_ms\":\(Self.format(totalMilliseconds))"
@@ -74,7 +79,7 @@ public struct CallRecord: Sendable {
     }
 
     /// RFC 3339 UTC with milliseconds, built without a formatter on the request path.
-    static func timestamp(_ date: Date) -> String {
+    public static func timestamp(_ date: Date) -> String {
         let interval = date.timeIntervalSince1970
         var seconds = time_t(interval)
         let millis = Int((interval - Double(seconds)) * 1000)

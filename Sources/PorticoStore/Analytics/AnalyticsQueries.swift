@@ -1,0 +1,132 @@
+import Foundation
+import GRDB
+
+/// What an analytics query covers.
+public struct AnalyticsFilter: Sendable {
+    public var from: Date
+    public var to: Date
+    public var api: String?
+    public var version: String?
+    public var route: String?
+    public var consumer: String?
+    /// 2 to 5, for 2xx to 5xx.
+    public var statusClass: Int?
+
+    public init(from: Date, to: Date, api: String? = nil, version: String? = nil, route: String? = nil, consumer: String? = nil, statusClass: Int? = nil) {
+        self.from = from
+        self.to = to
+        self.api = api
+        self.version = version
+        self.route = route
+        self.consumer = consumer
+        self.statusClass = statusClass
+    }
+}
+
+/// Counts and latency percentiles for one time bucket or one group.
+public struct UsageSummary: Sendable {
+    /// The bucket's start, or the group's key.
+    public var key: String
+    public var time: Date?
+    public var count: Int
+    public var errors: Int
+    public var bytesIn: Int
+    public var bytesOut: Int
+    public var p50: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var upstreamP50: Double?
+    public var upstreamP95: Double?
+    public var upstreamP99: Double?
+}
+
+/// The groupings `top` can break usage down by.
+public enum UsageDimension: String, Sendable, CaseIterable {
+    case api, version, route, consumer
+    case status = "status_class"
+}
+
+extension SQLiteStore {
+    /// Usage per time bucket, from the rollups: minute rollups for buckets under an hour, hour
+    /// rollups for whole hours, day rollups for whole days.
+    public func timeSeries(_ filter: AnalyticsFilter, bucketSeconds: Int) async throws -> [UsageSummary] {
+        let size = max(60, bucketSeconds - bucketSeconds % 60)
+        let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
+        let group = "(r.bucket / \(size)) * \(size)"
+        return try await summaries(filter, level: level, groupExpression: group).map { summary in
+            var point = summary
+            point.time = Date(timeIntervalSince1970: Double(summary.key) ?? 0)
+            return point
+        }.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
+    }
+
+    /// The `limit` largest groups by call count.
+    public func top(_ dimension: UsageDimension, _ filter: AnalyticsFilter, limit: Int) async throws -> [UsageSummary] {
+        let span = filter.to.timeIntervalSince(filter.from)
+        let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
+        let rows = try await summaries(filter, level: level, groupExpression: "r.\(dimension.rawValue)")
+        return Array(rows.sorted { ($0.count, $1.key) > ($1.count, $0.key) }.prefix(limit)).map { row in
+            var named = row
+            if dimension == .status { named.key = "\(row.key)xx" }
+            return named
+        }
+    }
+
+    private func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
+        var conditions = ["r.level = ?", "r.bucket >= ?", "r.bucket < ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [level, Int64(filter.from.timeIntervalSince1970), Int64(filter.to.timeIntervalSince1970)]
+        for (column, value) in [("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer)] {
+            if let value {
+                conditions.append("r.\(column) = ?")
+                arguments.append(value)
+            }
+        }
+        if let statusClass = filter.statusClass {
+            conditions.append("r.status_class = ?")
+            arguments.append(statusClass)
+        }
+        let whereClause = conditions.joined(separator: " AND ")
+        let statementArguments = StatementArguments(arguments)
+        return try await database.read { db in
+            var summaries: [String: UsageSummary] = [:]
+            let totals = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(\(groupExpression) AS TEXT) AS key, SUM(count) AS count, SUM(errors) AS errors,
+                           SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out
+                    FROM rollups r WHERE \(whereClause) GROUP BY key
+                    """,
+                arguments: statementArguments)
+            for row in totals {
+                let key: String = row["key"] ?? ""
+                summaries[key] = UsageSummary(
+                    key: key, count: row["count"], errors: row["errors"], bytesIn: row["bytes_in"], bytesOut: row["bytes_out"])
+            }
+            var histograms: [String: [Int: [Int: Int]]] = [:]
+            let buckets = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT CAST(\(groupExpression) AS TEXT) AS key, h.kind AS kind, h.bucket AS bucket, SUM(h.count) AS count
+                    FROM rollups r JOIN rollup_histograms h ON h.rollup_id = r.id
+                    WHERE \(whereClause) GROUP BY key, h.kind, h.bucket
+                    """,
+                arguments: statementArguments)
+            for row in buckets {
+                let key: String = row["key"] ?? ""
+                histograms[key, default: [:]][row["kind"], default: [:]][row["bucket"]] = row["count"]
+            }
+            return summaries.values.map { summary in
+                var filled = summary
+                let total = histograms[summary.key]?[0] ?? [:]
+                let upstream = histograms[summary.key]?[1] ?? [:]
+                filled.p50 = LatencyHistogram.percentile(0.50, counts: total)
+                filled.p95 = LatencyHistogram.percentile(0.95, counts: total)
+                filled.p99 = LatencyHistogram.percentile(0.99, counts: total)
+                filled.upstreamP50 = LatencyHistogram.percentile(0.50, counts: upstream)
+                filled.upstreamP95 = LatencyHistogram.percentile(0.95, counts: upstream)
+                filled.upstreamP99 = LatencyHistogram.percentile(0.99, counts: upstream)
+                return filled
+            }
+        }
+    }
+}

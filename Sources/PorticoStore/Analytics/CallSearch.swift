@@ -1,0 +1,83 @@
+import Foundation
+import GRDB
+
+/// A search of the raw call log.
+public struct CallSearch: Sendable {
+    public var requestID: String?
+    public var consumer: String?
+    /// An exact status.
+    public var status: Int?
+    /// 2 to 5, for 2xx to 5xx.
+    public var statusClass: Int?
+    public var route: String?
+    public var api: String?
+    public var from: Date?
+    public var to: Date?
+    /// Only calls that took at least this long in total.
+    public var minMilliseconds: Double?
+    public var limit = 100
+    public var offset = 0
+
+    public init() {}
+}
+
+extension SQLiteStore {
+    /// Matching calls, newest first.
+    public func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
+        var conditions: [String] = []
+        var arguments: [(any DatabaseValueConvertible)?] = []
+        func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
+            guard let value else { return }
+            conditions.append(condition)
+            arguments.append(value)
+        }
+        add("request_id = ?", search.requestID)
+        add("consumer = ?", search.consumer)
+        add("status = ?", search.status)
+        add("status / 100 = ?", search.statusClass)
+        add("route = ?", search.route)
+        add("api = ?", search.api)
+        add("time >= ?", search.from?.timeIntervalSince1970)
+        add("time < ?", search.to?.timeIntervalSince1970)
+        add("total_ms >= ?", search.minMilliseconds)
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        arguments.append(max(1, min(search.limit, 100_000)))
+        arguments.append(max(0, search.offset))
+        let statementArguments = StatementArguments(arguments)
+        return try await database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: "SELECT * FROM calls \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?",
+                arguments: statementArguments
+            ).map(CallRecord.init(row:))
+        }
+    }
+}
+
+extension CallRecord {
+    init(row: Row) {
+        self.init(
+            time: Date(timeIntervalSince1970: row["time"]), requestID: row["request_id"], method: row["method"],
+            path: row["path"], api: row["api"], version: row["version"], consumer: row["consumer"], route: row["route"],
+            status: row["status"], bytesIn: row["bytes_in"], bytesOut: row["bytes_out"], totalMilliseconds: row["total_ms"],
+            upstreamMilliseconds: row["upstream_ms"], target: row["target"], clientAddress: row["client"],
+            error: row["error"], retries: row["retries"])
+    }
+
+    /// The CSV header row matching `csvLine`.
+    public static let csvHeader =
+        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries"
+
+    /// One RFC 4180 CSV row.
+    public var csvLine: String {
+        let fields: [String] = [
+            CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
+            String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),
+            upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "", String(retries),
+        ]
+        return fields.map { field in
+            field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+                ? "\"" + field.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : field
+        }.joined(separator: ",")
+    }
+}
