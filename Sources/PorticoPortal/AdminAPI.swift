@@ -5,16 +5,21 @@ import Logging
 import NIOCore
 import PorticoConfig
 import PorticoGateway
+import PorticoStore
 import ServiceLifecycle
 
 /// The admin API on its own listener. Every route needs `Authorization: Bearer <admin.token>`.
 public struct AdminAPI: Sendable {
     let runtime: GatewayRuntime
     let config: AdminConfig
+    let store: SQLiteStore
+    let callLog: CallLogWriter
 
-    public init(runtime: GatewayRuntime, config: AdminConfig) {
+    public init(runtime: GatewayRuntime, config: AdminConfig, store: SQLiteStore, callLog: CallLogWriter) {
         self.runtime = runtime
         self.config = config
+        self.store = store
+        self.callLog = callLog
     }
 
     /// The admin routes, behind the token check.
@@ -24,9 +29,11 @@ public struct AdminAPI: Sendable {
         let startToken = config.token
         // The token is read per request, so a reload can rotate it.
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
+        let callLog = self.callLog
         router.get("/admin/status") { _, _ -> Response in
-            Self.json(Self.status(of: runtime))
+            Self.json(Self.status(of: runtime, callLog: callLog))
         }
+        Self.addAnalytics(to: router, store: store)
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
         }
@@ -72,7 +79,7 @@ public struct AdminAPI: Sendable {
         )
     }
 
-    static func status(of runtime: GatewayRuntime) -> String {
+    static func status(of runtime: GatewayRuntime, callLog: CallLogWriter) -> String {
         let snapshot = runtime.snapshot
         let config = snapshot.config
         let history = runtime.reloadHistory
@@ -86,6 +93,7 @@ public struct AdminAPI: Sendable {
         json += ",\"last_error\":" + (history.lastError.map(JSONText.quote) ?? "null")
         json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(timestamp($0)) } ?? "null")
         json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
+        json += ",\"call_log\":{\"queued\":\(callLog.queuedCount),\"written\":\(callLog.writtenCount),\"dropped\":\(callLog.droppedCount)}"
         json += "}"
         return json
     }

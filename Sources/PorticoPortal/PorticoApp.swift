@@ -25,7 +25,7 @@ public struct PorticoApp: Sendable {
         self.config = config
         self.logger = logger
         self.store = try SQLiteStore(path: config.store.sqlitePath)
-        self.callLog = CallLogWriter(store: store, logger: logger)
+        self.callLog = CallLogWriter(store: store, capacity: config.store.queue, logger: logger)
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
         self.runtime = GatewayRuntime(config: config, configPath: configPath, logger: logger, wallClock: wallClock)
     }
@@ -40,7 +40,7 @@ public struct PorticoApp: Sendable {
         onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let sinks: [any CallRecordSink] = [callLog] + (accessLog.map { [$0] } ?? [])
-        var services: [any Service] = [callLog]
+        var services: [any Service] = [callLog, RetentionService(store: store, retention: config.store.retention, logger: logger)]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)
         if config.server.watchConfig {
@@ -48,7 +48,7 @@ public struct PorticoApp: Sendable {
         }
         if reloadOnSIGHUP { services.append(ReloadSignalService(runtime: runtime)) }
         if let admin = config.admin {
-            services.append(AdminAPI(runtime: runtime, config: admin).application(logger: logger, onListening: onAdminListening))
+            services.append(AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog).application(logger: logger, onListening: onAdminListening))
         }
         services.append(GatewayServer(runtime: runtime, sinks: sinks, logger: logger, onListening: onGatewayListening))
         return services
