@@ -99,6 +99,7 @@ struct CLITests {
             let gatewayPort = try await gateway.port(of: "gateway")
             try await withClient(baseURL: "http://127.0.0.1:\(gatewayPort)") { client in
                 try await waitUntilAnswering(client)
+                for index in 0..<300 { _ = try await client.send(.GET, "/api/echo/bulk", headers: [("X-Request-Id", "bulk-\(index)")]) }
                 async let slow = client.send(.GET, "/api/slow/1000")
                 try await Task.sleep(for: .milliseconds(300))
                 kill(gateway.process.processIdentifier, signal)
@@ -111,8 +112,26 @@ struct CLITests {
             let lines = result.output.split(separator: "\n")
             #expect(lines.contains { $0.contains("\"path\":\"/api/slow/1000\"") && $0.contains("\"status\":200") })
             #expect(lines.allSatisfy { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) != nil })
-            let rows = try countCalls(folder + "/calls.sqlite", path: "/api/slow/1000")
-            #expect(rows == 1)
+            #expect(try countCalls(folder + "/calls.sqlite", path: "/api/slow/1000") == 1)
+            // Shutdown loses nothing: every call is in the store.
+            #expect(try countCalls(folder + "/calls.sqlite", path: "/api/echo/bulk") == 300)
+
+            // The CLI reads the same store, with no gateway running.
+            let logs = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--since", "10m", "--limit", "1000"]).finish()
+            #expect(logs.status == 0)
+            #expect(logs.output.split(separator: "\n").filter { $0.contains("\"path\":\"/api/echo/bulk\"") }.count == 300)
+            let slowOnly = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--min-ms", "900"]).finish()
+            #expect(slowOnly.output.split(separator: "\n").count == 1 && slowOnly.output.contains("/api/slow/1000"))
+            let table = try PorticoProcess(["analytics", "--config", folder + "/gateway.yaml", "--since", "1h", "--by", "status"]).finish()
+            #expect(table.status == 0)
+            let statusRow = table.output.split(separator: "\n").first { $0.hasPrefix("2xx") }
+            let successes = try await DatabaseQueue(path: folder + "/calls.sqlite").read { db in
+                try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls WHERE status / 100 = 2") ?? 0
+            }
+            #expect(successes >= 301)  // the bulk calls, the slow one, and the readiness probes
+            #expect(statusRow?.split(separator: " ").dropFirst().first == Substring(String(successes)), "\(table.output)")
+            let bad = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--status", "teapot"]).finish()
+            #expect(bad.status != 0)
         }
     }
 

@@ -1,0 +1,178 @@
+import Foundation
+import GRDB
+import PorticoConfig
+import PorticoStore
+import PorticoTesting
+import Testing
+
+@Suite("Call log, rollups and analytics")
+struct AnalyticsTests {
+    /// A store in a fresh temporary folder for the length of `body`.
+    func withStore<T>(_ body: (SQLiteStore) async throws -> T) async throws -> T {
+        let folder = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        return try await body(try SQLiteStore(path: folder + "/calls.sqlite"))
+    }
+
+    func call(_ time: Date, route: String, status: Int, total: Double, upstream: Double? = nil, bytesOut: Int = 100) -> CallRecord {
+        CallRecord(
+            time: time, requestID: UUID().uuidString, method: "GET", path: "/x", api: "shop", version: "v1", route: route,
+            status: status, bytesIn: 10, bytesOut: bytesOut, totalMilliseconds: total, upstreamMilliseconds: upstream,
+            target: "http://127.0.0.1:1", clientAddress: "127.0.0.1", error: status >= 500 ? "bad-gateway" : nil)
+    }
+
+    let start = Date(timeIntervalSince1970: 1_800_000_000)
+
+    @Test("rollups agree with the raw rows, at every level")
+    func rollupsAgree() async throws {
+        try await withStore { store in
+            var calls: [CallRecord] = []
+            for index in 0..<3000 {
+                let route = ["list", "get", "put"][index % 3]
+                let status = index % 10 == 0 ? 503 : index % 7 == 0 ? 404 : 200
+                calls.append(call(start.addingTimeInterval(Double(index)), route: route, status: status, total: Double(index % 50) + 1))
+            }
+            for batch in stride(from: 0, to: calls.count, by: 1000) { try await store.insert(Array(calls[batch..<batch + 1000])) }
+            let raw = try await store.database.read { db in
+                try Row.fetchAll(db, sql: "SELECT route, status / 100 AS class, COUNT(*) AS n, SUM(bytes_out) AS bytes FROM calls GROUP BY route, class")
+            }
+            for level in ["minute", "hour", "day"] {
+                let rolled = try await store.database.read { db in
+                    try Row.fetchAll(
+                        db,
+                        sql: "SELECT route, status_class AS class, SUM(count) AS n, SUM(bytes_out) AS bytes FROM rollups WHERE level = ? GROUP BY route, class",
+                        arguments: [level])
+                }
+                #expect(Set(rolled.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" })
+                    == Set(raw.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" }), "\(level)")
+            }
+            let filter = AnalyticsFilter(from: start, to: start.addingTimeInterval(3000))
+            let routes = try await store.top(.route, filter, limit: 10)
+            #expect(routes.map(\.count).reduce(0, +) == 3000)
+            #expect(Set(routes.map(\.key)) == ["list", "get", "put"])
+            let errors = try await store.top(.status, filter, limit: 10).first { $0.key == "5xx" }
+            #expect(errors?.count == 300 && errors?.errors == 300)
+            let series = try await store.timeSeries(filter, bucketSeconds: 600)
+            #expect(series.map(\.count).reduce(0, +) == 3000)
+            #expect(series.count == 5)  // 3000 s from a start aligned to 10 minutes
+        }
+    }
+
+    @Test("percentiles from the histograms are within a bucket of the exact values")
+    func percentiles() async throws {
+        try await withStore { store in
+            var random = SplitMix64(state: 3)
+            let latencies = (0..<5000).map { _ in exp(Double.random(in: 0...8, using: &random)) }  // 1 ms to 3 s, log-spread
+            try await store.insert(latencies.map { call(start, route: "r", status: 200, total: $0, upstream: $0 / 2) })
+            let summary = try #require(try await store.top(.route, AnalyticsFilter(from: start, to: start.addingTimeInterval(60)), limit: 1).first)
+            let sorted = latencies.sorted()
+            for (quantile, estimate) in [(0.50, summary.p50), (0.95, summary.p95), (0.99, summary.p99)] {
+                let exact = sorted[Int((quantile * Double(sorted.count)).rounded(.up)) - 1]
+                let value = try #require(estimate)
+                #expect(abs(value - exact) / exact <= 0.19, "p\(Int(quantile * 100)): \(value) vs \(exact)")
+            }
+            let upstream = try #require(summary.upstreamP50)
+            let exactUpstream = sorted[2499] / 2
+            #expect(abs(upstream - exactUpstream) / exactUpstream <= 0.19)
+        }
+    }
+
+    @Test("retention removes exactly what is older than each level keeps")
+    func retention() async throws {
+        try await withStore { store in
+            let now = start.addingTimeInterval(30 * 86_400)
+            let ages: [Double] = [1, 3, 10, 29]  // days before now
+            try await store.insert(ages.map { call(now.addingTimeInterval(-$0 * 86_400), route: "r", status: 200, total: 1) })
+            var retention = StoreConfig.Retention()
+            retention.calls = ConfigDuration(parsing: "7d")
+            retention.minutes = ConfigDuration(parsing: "2d")
+            retention.hours = ConfigDuration(parsing: "5d")
+            retention.days = nil
+            try await store.enforce(retention, now: now)
+            let left = try await store.database.read { db in
+                (
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls")!,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'minute'")!,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'hour'")!,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'day'")!,
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollup_histograms h LEFT JOIN rollups r ON r.id = h.rollup_id WHERE r.id IS NULL")!
+                )
+            }
+            #expect(left.0 == 2)  // the calls 1 and 3 days old
+            #expect(left.1 == 1)  // minutes: 1 day old only
+            #expect(left.2 == 2)  // hours: 1 and 3 days old
+            #expect(left.3 == 4)  // days are kept forever
+            #expect(left.4 == 0)  // histograms go with their rollups
+        }
+    }
+
+    @Test("a full queue drops and counts, and a flush writes what was kept")
+    func fullQueue() async throws {
+        try await withStore { store in
+            let writer = CallLogWriter(store: store, capacity: 10, logger: .init(label: "test"))
+            for index in 0..<100 { writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1)) }
+            #expect(writer.queuedCount == 10)
+            #expect(writer.droppedCount == 90)
+            await writer.flush()
+            #expect(writer.writtenCount == 10)
+            let stored = try store.callCount()
+            #expect(stored == 10)
+        }
+    }
+
+    @Test("requests through the gateway become rows with their fields, and the admin API answers from them")
+    func endToEnd() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = """
+                admin: {listen: "127.0.0.1:0", token: t}
+                server: {access-log: false, watch-config: false}
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - name: backend
+                    version: v1
+                    base-path: /api
+                    upstream: backend
+                    routes:
+                      - {path: "/echo/{name}", name: echoName}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    for index in 0..<40 { _ = try await client.send(.GET, "/api/echo/n\(index)", headers: [("X-Request-Id", "req-\(index)")]) }
+                    for _ in 0..<5 { _ = try await client.send(.GET, "/api/missing") }
+                    await gateway.app.callLog.flush()
+
+                    let rows = try await gateway.app.store.searchCalls({ var search = CallSearch(); search.limit = 1000; return search }())
+                    #expect(rows.count == 45)
+                    let first = try #require(rows.first { $0.requestID == "req-0" })
+                    #expect(first.method == "GET" && first.path == "/api/echo/n0" && first.api == "backend")
+                    #expect(first.version == "v1" && first.route == "echoName" && first.status == 200)
+                    #expect(first.bytesOut > 0 && first.upstreamMilliseconds != nil && first.totalMilliseconds >= first.upstreamMilliseconds!)
+                    #expect(first.target == "http://127.0.0.1:\(upstreamPort)" && first.clientAddress == "127.0.0.1")
+
+                    let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
+                    let auth = [("Authorization", "Bearer t")]
+                    let top = try await admin.send(.GET, "/admin/analytics/top?by=route&since=1h", headers: auth).json()
+                    let topRows = top["rows"] as? [[String: Any]] ?? []
+                    #expect(topRows.first?["key"] as? String == "echoName" && topRows.first?["count"] as? Int == 40)
+                    #expect(topRows.first?["p95_ms"] as? Double != nil)
+                    let series = try await admin.send(.GET, "/admin/analytics/timeseries?since=10m&bucket=1m", headers: auth).json()
+                    #expect((series["points"] as? [[String: Any]] ?? []).compactMap { $0["count"] as? Int }.reduce(0, +) == 45)
+                    let missing = try await admin.send(.GET, "/admin/analytics/calls?status=404&since=1h", headers: auth).json()
+                    #expect((missing["calls"] as? [[String: Any]])?.count == 5)
+                    let byID = try await admin.send(.GET, "/admin/analytics/calls?request_id=req-7&format=jsonl", headers: auth)
+                    #expect(byID.headers.first(name: "Content-Type") == "application/x-ndjson")
+                    #expect(byID.text.split(separator: "\n").count == 1 && byID.text.contains("\"request_id\":\"req-7\""))
+                    let csv = try await admin.send(.GET, "/admin/analytics/calls?status=2xx&limit=3&format=csv", headers: auth)
+                    let lines = csv.text.split(separator: "\r\n")
+                    #expect(lines.count == 4 && lines[0] == Substring(CallRecord.csvHeader))
+                    let page = try await admin.send(.GET, "/admin/analytics/calls?status=2xx&limit=10&offset=35", headers: auth).json()
+                    #expect((page["calls"] as? [[String: Any]])?.count == 5)
+                    let bad = try await admin.send(.GET, "/admin/analytics/top?by=color", headers: auth)
+                    #expect(bad.status == 400 && bad.headers.first(name: "Content-Type") == "application/problem+json")
+                    let status = try await admin.send(.GET, "/admin/status", headers: auth).json()
+                    #expect((status["call_log"] as? [String: Any])?["dropped"] as? Int == 0)
+                }
+            }
+        }
+    }
+}
