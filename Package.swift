@@ -80,6 +80,10 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .executableTarget(
+            name: "portico-bench",
+            dependencies: ["PorticoStore"]
+        ),
         .target(
             name: "PorticoTesting",
             dependencies: [

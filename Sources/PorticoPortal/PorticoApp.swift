@@ -39,7 +39,7 @@ public struct PorticoApp: Sendable {
         onGatewayListening: @escaping @Sendable (Int) async -> Void = { _ in },
         onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
-        let sinks: [any CallRecordSink] = [callLog] + (accessLog.map { [$0] } ?? [])
+        let sinks: [any CallRecordSink] = (config.store.callLog ? [callLog] : []) + (accessLog.map { [$0] } ?? [])
         var services: [any Service] = [callLog, RetentionService(store: store, retention: config.store.retention, logger: logger)]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)

@@ -75,7 +75,10 @@ extension ConfigLoader {
 
         func readStore(_ node: ConfigNode) -> StoreConfig {
             var store = StoreConfig()
-            guard let fields = node.fields(allowed: ["sqlite", "queue", "retention"], context: "store") else { return store }
+            guard let fields = node.fields(allowed: ["sqlite", "queue", "retention", "call-log"], context: "store") else {
+                return store
+            }
+            if let value = fields["call-log"]?.bool(context: "store.call-log") { store.callLog = value }
             if let path = fields["sqlite"]?.nonEmptyString(context: "store.sqlite") { store.sqlitePath = path }
             if let value = fields["queue"]?.int(context: "store.queue", range: 1...100_000_000) { store.queue = value }
             if let node = fields["retention"],

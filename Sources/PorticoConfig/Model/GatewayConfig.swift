@@ -88,6 +88,8 @@ public struct StoreConfig: Sendable {
     public var sqlitePath: String
     /// Call records held in memory before the writer drops new ones.
     public var queue: Int
+    /// Whether calls are recorded at all (on by default; off is for measuring its cost).
+    public var callLog = true
     /// How long each level of the call log is kept; nil keeps it forever.
     public var retention: Retention
 

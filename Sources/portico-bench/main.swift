@@ -1,0 +1,59 @@
+// Store benchmark for bench/analytics.sh: insert throughput, then query times over what was inserted.
+//   portico-bench STORE_PATH RECORDS
+// Inserts RECORDS synthetic calls spread over the 24 hours before now (20 routes, 100 consumers,
+// realistic statuses and latencies) in the gateway's batches of 1,000, then times a 24-hour time
+// series and top-10 breakdowns, which read the rollups.
+import Foundation
+import PorticoStore
+
+let arguments = CommandLine.arguments
+guard arguments.count == 3, let total = Int(arguments[2]) else {
+    FileHandle.standardError.write(Data("usage: portico-bench STORE_PATH RECORDS\n".utf8))
+    exit(2)
+}
+let store = try SQLiteStore(path: arguments[1])
+let now = Date()
+let start = now.addingTimeInterval(-86_400)
+func batch(_ first: Int, _ count: Int) -> [CallRecord] {
+    var generator = SystemRandomNumberGenerator()
+    return (first..<first + count).map { index in
+        let time = start.addingTimeInterval(86_400 * Double(index) / Double(total))
+        let roll = Int.random(in: 0..<100, using: &generator)
+        let status = roll < 90 ? 200 : roll < 95 ? 404 : roll < 98 ? 429 : 503
+        let latency = exp(Double.random(in: 0...6, using: &generator))
+        return CallRecord(
+            time: time, requestID: String(index), method: "GET", path: "/api/items/\(index % 1000)", api: "shop",
+            version: "v1", consumer: "consumer-\(index % 100)", route: "route-\(index % 20)", status: status, bytesIn: 0,
+            bytesOut: 512, totalMilliseconds: latency, upstreamMilliseconds: latency * 0.8, target: "http://127.0.0.1:9000",
+            clientAddress: "127.0.0.1", error: status >= 500 ? "bad-gateway" : nil)
+    }
+}
+
+let insertStart = ContinuousClock.now
+var written = 0
+while written < total {
+    let count = min(CallLogWriter.batchSize, total - written)
+    try await store.insert(batch(written, count))
+    written += count
+}
+let insertSeconds = (ContinuousClock.now - insertStart).components
+let elapsed = Double(insertSeconds.seconds) + Double(insertSeconds.attoseconds) / 1e18
+print(String(format: "insert: %d records in %.1f s = %.0f records/s", total, elapsed, Double(total) / elapsed))
+
+func timed(_ name: String, _ body: () async throws -> Int) async throws {
+    var best = Double.infinity
+    var rows = 0
+    for _ in 0..<3 {
+        let began = ContinuousClock.now
+        rows = try await body()
+        let (seconds, attoseconds) = (ContinuousClock.now - began).components
+        best = min(best, Double(seconds) * 1000 + Double(attoseconds) / 1e15)
+    }
+    print(String(format: "%@: %.1f ms (best of 3, %d rows)", name, best, rows))
+}
+
+let day = AnalyticsFilter(from: start, to: now.addingTimeInterval(60))
+try await timed("24 h time series, 1 h buckets") { try await store.timeSeries(day, bucketSeconds: 3600).count }
+try await timed("24 h time series, 5 min buckets") { try await store.timeSeries(day, bucketSeconds: 300).count }
+try await timed("top 10 routes over 24 h") { try await store.top(.route, day, limit: 10).count }
+try await timed("top 10 consumers over 24 h") { try await store.top(.consumer, day, limit: 10).count }
