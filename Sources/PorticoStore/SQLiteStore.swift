@@ -14,6 +14,8 @@ public final class SQLiteStore: Sendable {
         var configuration = Configuration()
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            db.add(function: Self.histogramMerge)
+            db.add(function: Self.histogramSum)
         }
         self.database = try DatabasePool(path: path, configuration: configuration)
         self.path = path
@@ -53,7 +55,6 @@ public final class SQLiteStore: Sendable {
                 table.add(column: "consumer", .text)
             }
             try db.create(index: "calls_request_id", on: "calls", columns: ["request_id"])
-            try db.create(index: "calls_status_time", on: "calls", columns: ["status", "time"])
             try db.execute(
                 sql: """
                     CREATE TABLE rollups (
@@ -82,7 +83,33 @@ public final class SQLiteStore: Sendable {
                     ) WITHOUT ROWID;
                     """)
         }
+        migrator.registerMigration("v4-histogram-blobs") { db in
+            // Histograms move into the rollup rows: one upsert per group instead of one per bucket.
+            try db.execute(sql: "DROP TABLE rollup_histograms")
+            try db.execute(sql: "DROP INDEX IF EXISTS calls_status_time")
+            try db.alter(table: "rollups") { table in
+                table.add(column: "total_histogram", .blob).notNull().defaults(to: Data())
+                table.add(column: "upstream_histogram", .blob).notNull().defaults(to: Data())
+            }
+        }
         return migrator
+    }
+
+    /// `portico_histogram_merge(a, b)`: two encoded histograms added, for upserts.
+    static let histogramMerge = DatabaseFunction("portico_histogram_merge", argumentCount: 2, pure: true) { values in
+        LatencyHistogram.merge(Data.fromDatabaseValue(values[0]), Data.fromDatabaseValue(values[1]))
+    }
+
+    /// `portico_histogram_sum(h)`: the aggregate sum of encoded histograms, for queries.
+    static let histogramSum = DatabaseFunction("portico_histogram_sum", argumentCount: 1, pure: true, aggregate: HistogramSum.self)
+
+    final class HistogramSum: DatabaseAggregate {
+        var counts: [Int: Int] = [:]
+        init() {}
+        func step(_ values: [DatabaseValue]) {
+            if let data = Data.fromDatabaseValue(values[0]) { LatencyHistogram.decode(data, into: &counts) }
+        }
+        func finalize() -> (any DatabaseValueConvertible)? { LatencyHistogram.encode(counts) }
     }
 
     /// Inserts a batch of calls, and adds them to the minute, hour and day rollups, in one transaction.
@@ -110,34 +137,21 @@ public final class SQLiteStore: Sendable {
         let upsert = try db.cachedStatement(
             sql: """
                 INSERT INTO rollups (level, bucket, api, version, route, consumer, status_class, count, errors,
-                                     bytes_in, bytes_out, total_ms, upstream_ms)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                     bytes_in, bytes_out, total_ms, upstream_ms, total_histogram, upstream_histogram)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (level, bucket, api, version, route, consumer, status_class) DO UPDATE SET
                     count = count + excluded.count, errors = errors + excluded.errors,
                     bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
-                    total_ms = total_ms + excluded.total_ms, upstream_ms = upstream_ms + excluded.upstream_ms
-                RETURNING id
-                """)
-        let histogram = try db.cachedStatement(
-            sql: """
-                INSERT INTO rollup_histograms (rollup_id, kind, bucket, count) VALUES (?, ?, ?, ?)
-                ON CONFLICT (rollup_id, kind, bucket) DO UPDATE SET count = count + excluded.count
+                    total_ms = total_ms + excluded.total_ms, upstream_ms = upstream_ms + excluded.upstream_ms,
+                    total_histogram = portico_histogram_merge(total_histogram, excluded.total_histogram),
+                    upstream_histogram = portico_histogram_merge(upstream_histogram, excluded.upstream_histogram)
                 """)
         for (key, sums) in rollups.groups {
-            guard
-                let id = try Int64.fetchOne(
-                    upsert,
-                    arguments: [
-                        key.level.rawValue, key.bucket, key.api, key.version, key.route, key.consumer, key.statusClass,
-                        sums.count, sums.errors, sums.bytesIn, sums.bytesOut, sums.totalMilliseconds,
-                        sums.upstreamMilliseconds,
-                    ])
-            else { continue }
-            for (kind, counts) in [(0, sums.total), (1, sums.upstream)] {
-                for (bucket, count) in counts {
-                    try histogram.execute(arguments: [id, kind, bucket, count])
-                }
-            }
+            try upsert.execute(arguments: [
+                key.level.rawValue, key.bucket, key.api, key.version, key.route, key.consumer, key.statusClass,
+                sums.count, sums.errors, sums.bytesIn, sums.bytesOut, sums.totalMilliseconds, sums.upstreamMilliseconds,
+                LatencyHistogram.encode(sums.total), LatencyHistogram.encode(sums.upstream),
+            ])
         }
     }
 

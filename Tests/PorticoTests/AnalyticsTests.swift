@@ -94,15 +94,13 @@ struct AnalyticsTests {
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls")!,
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'minute'")!,
                     try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'hour'")!,
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'day'")!,
-                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollup_histograms h LEFT JOIN rollups r ON r.id = h.rollup_id WHERE r.id IS NULL")!
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'day'")!
                 )
             }
             #expect(left.0 == 2)  // the calls 1 and 3 days old
             #expect(left.1 == 1)  // minutes: 1 day old only
             #expect(left.2 == 2)  // hours: 1 and 3 days old
             #expect(left.3 == 4)  // days are kept forever
-            #expect(left.4 == 0)  // histograms go with their rollups
         }
     }
 

@@ -88,44 +88,29 @@ extension SQLiteStore {
         let whereClause = conditions.joined(separator: " AND ")
         let statementArguments = StatementArguments(arguments)
         return try await database.read { db in
-            var summaries: [String: UsageSummary] = [:]
-            let totals = try Row.fetchAll(
+            try Row.fetchAll(
                 db,
                 sql: """
                     SELECT CAST(\(groupExpression) AS TEXT) AS key, SUM(count) AS count, SUM(errors) AS errors,
-                           SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out
+                           SUM(bytes_in) AS bytes_in, SUM(bytes_out) AS bytes_out,
+                           portico_histogram_sum(total_histogram) AS total, portico_histogram_sum(upstream_histogram) AS upstream
                     FROM rollups r WHERE \(whereClause) GROUP BY key
                     """,
-                arguments: statementArguments)
-            for row in totals {
-                let key: String = row["key"] ?? ""
-                summaries[key] = UsageSummary(
-                    key: key, count: row["count"], errors: row["errors"], bytesIn: row["bytes_in"], bytesOut: row["bytes_out"])
-            }
-            var histograms: [String: [Int: [Int: Int]]] = [:]
-            let buckets = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT CAST(\(groupExpression) AS TEXT) AS key, h.kind AS kind, h.bucket AS bucket, SUM(h.count) AS count
-                    FROM rollups r JOIN rollup_histograms h ON h.rollup_id = r.id
-                    WHERE \(whereClause) GROUP BY key, h.kind, h.bucket
-                    """,
-                arguments: statementArguments)
-            for row in buckets {
-                let key: String = row["key"] ?? ""
-                histograms[key, default: [:]][row["kind"], default: [:]][row["bucket"]] = row["count"]
-            }
-            return summaries.values.map { summary in
-                var filled = summary
-                let total = histograms[summary.key]?[0] ?? [:]
-                let upstream = histograms[summary.key]?[1] ?? [:]
-                filled.p50 = LatencyHistogram.percentile(0.50, counts: total)
-                filled.p95 = LatencyHistogram.percentile(0.95, counts: total)
-                filled.p99 = LatencyHistogram.percentile(0.99, counts: total)
-                filled.upstreamP50 = LatencyHistogram.percentile(0.50, counts: upstream)
-                filled.upstreamP95 = LatencyHistogram.percentile(0.95, counts: upstream)
-                filled.upstreamP99 = LatencyHistogram.percentile(0.99, counts: upstream)
-                return filled
+                arguments: statementArguments
+            ).map { row in
+                var total: [Int: Int] = [:]
+                var upstream: [Int: Int] = [:]
+                if let data = row["total"] as Data? { LatencyHistogram.decode(data, into: &total) }
+                if let data = row["upstream"] as Data? { LatencyHistogram.decode(data, into: &upstream) }
+                return UsageSummary(
+                    key: row["key"] ?? "", count: row["count"], errors: row["errors"], bytesIn: row["bytes_in"],
+                    bytesOut: row["bytes_out"],
+                    p50: LatencyHistogram.percentile(0.50, counts: total),
+                    p95: LatencyHistogram.percentile(0.95, counts: total),
+                    p99: LatencyHistogram.percentile(0.99, counts: total),
+                    upstreamP50: LatencyHistogram.percentile(0.50, counts: upstream),
+                    upstreamP95: LatencyHistogram.percentile(0.95, counts: upstream),
+                    upstreamP99: LatencyHistogram.percentile(0.99, counts: upstream))
             }
         }
     }

@@ -37,3 +37,40 @@ public enum LatencyHistogram {
         return nil
     }
 }
+
+extension LatencyHistogram {
+    /// Counts per bucket as a compact blob: for each non-empty bucket, its index (one byte) and
+    /// its count (four bytes, little-endian), in bucket order. Rollup rows store histograms so.
+    public static func encode(_ counts: [Int: Int]) -> Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(counts.count * 5)
+        for (bucket, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 {
+            let value = UInt32(clamping: count)
+            bytes.append(UInt8(bucket))
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+        }
+        return Data(bytes)
+    }
+
+    public static func decode(_ data: Data, into counts: inout [Int: Int]) {
+        var index = data.startIndex
+        while index + 5 <= data.endIndex {
+            let bucket = Int(data[index])
+            var count: UInt32 = 0
+            for offset in 0..<4 { count |= UInt32(data[index + 1 + offset]) << (8 * offset) }
+            counts[bucket, default: 0] += Int(count)
+            index += 5
+        }
+    }
+
+    /// Two encoded histograms added together.
+    static func merge(_ first: Data?, _ second: Data?) -> Data {
+        var counts: [Int: Int] = [:]
+        if let first { decode(first, into: &counts) }
+        if let second { decode(second, into: &counts) }
+        return encode(counts)
+    }
+}
