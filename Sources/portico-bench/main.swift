@@ -29,14 +29,18 @@ func batch(_ first: Int, _ count: Int) -> [CallRecord] {
     }
 }
 
-let insertStart = ContinuousClock.now
+// Only the inserts are timed: the gateway makes its records on the request path, not here.
+var inserting = Duration.zero
 var written = 0
 while written < total {
     let count = min(CallLogWriter.batchSize, total - written)
-    try await store.insert(batch(written, count))
+    let records = batch(written, count)
+    let began = ContinuousClock.now
+    try await store.insert(records)
+    inserting += ContinuousClock.now - began
     written += count
 }
-let insertSeconds = (ContinuousClock.now - insertStart).components
+let insertSeconds = inserting.components
 let elapsed = Double(insertSeconds.seconds) + Double(insertSeconds.attoseconds) / 1e18
 print(String(format: "insert: %d records in %.1f s = %.0f records/s", total, elapsed, Double(total) / elapsed))
 
