@@ -28,6 +28,9 @@ struct ProxyStage: Policy {
         let start = ContinuousClock.now
         let settings = pool.config
         if case .reject(let wait) = pool.admit(now: start) { return try unavailable(retryAfter: wait, exchange: exchange) }
+        // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
+        var requestOutcome: UpstreamPool.TryOutcome = .failure
+        defer { pool.reportRequest(requestOutcome, now: ContinuousClock.now) }
         let retryable = settings.retries.attempts > 0 && (retrySafe || Self.idempotent.contains(request.method))
             && !Self.hasBody(request)
         if retryable { pool.recordRequestForBudget(now: start) }
@@ -75,7 +78,6 @@ struct ProxyStage: Policy {
                     try await backoff(retry: retriesDone)
                     continue
                 }
-                pool.reportRequest(.failure, now: ContinuousClock.now)
                 throw Self.gatewayError(for: error, upstream: settings.name, timeout: tryTimeout)
             }
             let elapsed = ContinuousClock.now - sent
@@ -92,7 +94,7 @@ struct ProxyStage: Policy {
                 try await backoff(retry: retriesDone)
                 continue
             }
-            pool.reportRequest(outcome, now: ContinuousClock.now)
+            requestOutcome = outcome
             // The target stays busy until the response body has been sent.
             exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
             do {
