@@ -10,10 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${RECORDS:-10000000}"
 command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
-work="$(mktemp -d /tmp/portico-analytics.XXXXXX)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh analytics
 
 swift build -c release --product portico >/dev/null
 swift build -c release --product portico-bench >/dev/null

@@ -8,10 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: run ../shared/bench/setup" >&2; exit 1; }
 phase="${PHASE:-10}"
-work="$(mktemp -d /tmp/portico-failover.XXXXXX)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill -9 "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh failover
 
 start_target() {  # start_target PORT -> pid in $target_pid
   mkdir -p "$work/$1"

@@ -11,10 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-30}"
 command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
-work="$(mktemp -d /tmp/portico-reload.XXXXXX)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh reload
 auth=(-H 'Authorization: Bearer bench')
 
 swift build -c release --product portico >/dev/null

@@ -6,10 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 size="${SIZE:-1073741824}"
-work="$(mktemp -d /tmp/portico-stream.XXXXXX)"
-pids=()
-cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
+source bench/lib.sh stream
 
 swift build -c release --product portico >/dev/null
 cat > "$work/gateway.yaml" <<YAML
