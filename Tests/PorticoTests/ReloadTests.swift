@@ -94,6 +94,41 @@ struct ReloadTests {
         }
     }
 
+    @Test("a burst of writes is noticed within a second and causes one reload, not several half-written ones")
+    func burstOfWrites() async throws {
+        try await withUpstream { upstreamPort in
+            let first = Self.config(version: "A", upstreamPort: upstreamPort, extraRoute: "only-a")
+                .replacingOccurrences(of: "  watch-interval: 50ms\n", with: "")  // the default, 250ms
+            try await GatewayHarness.with(yaml: first) { gateway in
+                let file = gateway.folder + "/gateway.yaml"
+                let full = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "\"A\"", with: "\"B\"")
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    // An editor saving in three steps, without renaming: truncate, half, all.
+                    let handle = try #require(FileHandle(forWritingAtPath: file))
+                    try handle.truncate(atOffset: 0)
+                    try await Task.sleep(for: .milliseconds(20))
+                    try handle.write(contentsOf: Data(full.utf8.prefix(full.utf8.count / 2)))
+                    try await Task.sleep(for: .milliseconds(20))
+                    try handle.write(contentsOf: Data(full.utf8.dropFirst(full.utf8.count / 2)))
+                    try handle.close()
+                    let written = ContinuousClock.now
+                    var version: String?
+                    while ContinuousClock.now - written < .seconds(3) {
+                        version = try await client.send(.GET, "/api/echo/x").headers.first(name: "X-Version")
+                        if version == "B" { break }
+                        try await Task.sleep(for: .milliseconds(10))
+                    }
+                    #expect(version == "B")
+                    #expect(ContinuousClock.now - written < .seconds(1))
+                    try await Task.sleep(for: .milliseconds(500))
+                    let history = gateway.app.runtime.reloadHistory
+                    #expect(history.succeeded == 1)
+                    #expect(history.failed == 0)
+                }
+            }
+        }
+    }
+
     @Test("a removed upstream's pool is closed once its requests finish; a kept one carries over")
     func poolsCarryOver() async throws {
         try await withUpstream { upstreamPort in
