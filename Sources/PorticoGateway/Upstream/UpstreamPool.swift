@@ -85,22 +85,25 @@ public final class UpstreamPool: Sendable {
     /// leaves none, health is ignored (fail open), since refusing everything helps no one.
     func choose(hashKey: String?, excluding: Set<ObjectIdentifier>, now: ContinuousClock.Instant) -> Choice {
         let set = current.withLock { $0 }
-        let targets = set.targets
-        let usable = targets.indices.filter { set.weights[$0] > 0 && !targets[$0].isDrained }
-        guard !usable.isEmpty else { return .none }
-        let fresh = usable.filter { !excluding.contains(ObjectIdentifier(targets[$0])) }
-        let candidates = fresh.isEmpty ? usable : fresh
-        var allowed = candidates.filter { targets[$0].breakerAllows(now: now) }
-        if allowed.isEmpty {
-            let wait = candidates.compactMap { targets[$0].breakerRetryAfter(now: now) }.min() ?? .seconds(1)
-            return .open(retryAfter: wait)
+        // One look at each target (one lock each), then the choice from those standings.
+        var usable: [(index: Int, standing: UpstreamTarget.Standing, fresh: Bool)] = []
+        usable.reserveCapacity(set.targets.count)
+        for (index, target) in set.targets.enumerated() where set.weights[index] > 0 {
+            let standing = target.standing(now: now)
+            if !standing.drained { usable.append((index, standing, !excluding.contains(ObjectIdentifier(target)))) }
         }
-        let healthy = allowed.filter { targets[$0].isAvailable(now: now) }
-        if !healthy.isEmpty { allowed = healthy }
-        guard let index = pick(among: allowed, in: set, hashKey: hashKey), targets[index].acquireBreaker(now: now) else {
+        guard !usable.isEmpty else { return .none }
+        let candidates = usable.contains(where: \.fresh) ? usable.filter(\.fresh) : usable
+        let allowed = candidates.filter { $0.standing.retryAfter == nil }
+        guard !allowed.isEmpty else {
+            return .open(retryAfter: candidates.compactMap(\.standing.retryAfter).min() ?? .seconds(1))
+        }
+        let healthy = allowed.filter(\.standing.available)
+        let eligible = (healthy.isEmpty ? allowed : healthy).map(\.index)
+        guard let index = pick(among: eligible, in: set, hashKey: hashKey), set.targets[index].acquireBreaker(now: now) else {
             return .open(retryAfter: .seconds(1))
         }
-        return .target(targets[index])
+        return .target(set.targets[index])
     }
 
     private func pick(among eligible: [Int], in set: TargetSet, hashKey: String?) -> Int? {

@@ -30,21 +30,25 @@ public final class UpstreamTarget: Sendable {
 
     var isDrained: Bool { state.withLock { $0.drained } }
 
-    /// Healthy by active checks and not ejected by passive health.
-    func isAvailable(now: ContinuousClock.Instant) -> Bool {
-        state.withLock { state in
-            (state.active?.isHealthy ?? true) && !(state.outlier?.isEjected(now: now) ?? false)
-        }
+    /// What choosing a target needs to know about it, read under one lock.
+    struct Standing {
+        var drained: Bool
+        /// Nil when the breaker lets a call through; otherwise how long until it may.
+        var retryAfter: Duration?
+        /// Healthy by active checks and not ejected by passive health.
+        var available: Bool
     }
 
-    func breakerAllows(now: ContinuousClock.Instant) -> Bool {
-        state.withLock { $0.breaker?.wouldAllow(now: now) ?? true }
-    }
-
-    func breakerRetryAfter(now: ContinuousClock.Instant) -> Duration? {
+    func standing(now: ContinuousClock.Instant) -> Standing {
         state.withLock { state in
-            guard case .open(let until)? = state.breaker?.state else { return nil }
-            return max(until - now, .zero)
+            var retryAfter: Duration?
+            if let breaker = state.breaker, !breaker.wouldAllow(now: now) {
+                if case .open(let until) = breaker.state { retryAfter = max(until - now, .zero) } else { retryAfter = .seconds(1) }
+            }
+            return Standing(
+                drained: state.drained,
+                retryAfter: retryAfter,
+                available: (state.active?.isHealthy ?? true) && !(state.outlier?.isEjected(now: now) ?? false))
         }
     }
 
