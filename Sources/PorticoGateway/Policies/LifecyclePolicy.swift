@@ -14,16 +14,17 @@ struct LifecyclePolicy: Policy {
     let lifecycle: LifecycleConfig
     /// The path of the successor version, for `Link`.
     let successorPath: String?
-    /// When the config was loaded: the date `deprecated: true` announces.
-    let loadedAt: Date
+    /// The headers every response gets, built once when the config is compiled.
+    let fields: [HTTPField]
     /// The wall clock; tests pass their own.
     let now: @Sendable () -> Date
 
+    /// - Parameter loadedAt: when the config was loaded: the date `deprecated: true` announces.
     init?(lifecycle: LifecycleConfig, successorPath: String?, loadedAt: Date, now: @escaping @Sendable () -> Date) {
         guard !lifecycle.isEmpty else { return nil }
         self.lifecycle = lifecycle
         self.successorPath = successorPath
-        self.loadedAt = loadedAt
+        self.fields = Self.headers(lifecycle: lifecycle, successorPath: successorPath, loadedAt: loadedAt)
         self.now = now
     }
 
@@ -32,11 +33,11 @@ struct LifecyclePolicy: Policy {
             throw GatewayError.gone(sunset: Self.httpDate(sunset), successor: successorPath)
         }
         var response = try await next(request, exchange: exchange)
-        for field in headers() { response.headers.append(field) }
+        response.headers.append(contentsOf: fields)
         return response
     }
 
-    func headers() -> [HTTPField] {
+    static func headers(lifecycle: LifecycleConfig, successorPath: String?, loadedAt: Date) -> [HTTPField] {
         var fields: [HTTPField] = []
         if let deprecated = lifecycle.deprecated {
             let date = deprecated == .distantPast ? loadedAt : deprecated

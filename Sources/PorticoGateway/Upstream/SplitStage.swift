@@ -14,6 +14,7 @@ final class SplitStage: Policy {
     let priority = 0
     let sides: [(upstream: String, stage: any Policy)]
     let weights: [Int]
+    private let allSides: [Int]
     let sticky: HashKey?
     let forceHeader: HTTPField.Name?
     private let roundRobin: Mutex<SmoothWeightedRoundRobin>
@@ -21,6 +22,7 @@ final class SplitStage: Policy {
     init(sides: [(upstream: String, stage: any Policy)], config: SplitConfig) {
         self.sides = sides
         self.weights = config.sides.map { max($0.weight, 0) }
+        self.allSides = Array(sides.indices)
         self.sticky = config.sticky
         self.forceHeader = config.forceHeader.flatMap { HTTPField.Name($0) }
         self.roundRobin = Mutex(SmoothWeightedRoundRobin(count: sides.count))
@@ -44,7 +46,7 @@ final class SplitStage: Policy {
                 if point < 0 { return index }
             }
         }
-        return roundRobin.withLock { $0.pick(eligible: Array(sides.indices), weights: weights) } ?? 0
+        return roundRobin.withLock { $0.pick(eligible: allSides, weights: weights) } ?? 0
     }
 
     private func stickyKey(_ request: Request, exchange: Exchange) -> String? {
