@@ -32,30 +32,6 @@ final class LoadCounters: Sendable {
 
 @Suite("Hot reload under load", .serialized)
 struct ReloadUnderLoadTests {
-    static func config(_ version: String, upstreamPort: Int) -> String {
-        """
-        listen: 127.0.0.1:0
-        admin:
-          listen: 127.0.0.1:0
-          token: t
-        store:
-          sqlite: calls.sqlite
-        server:
-          access-log: false
-          watch-interval: 100ms
-        \(upstreamYAML(port: upstreamPort))
-        apis:
-          - name: backend
-            base-path: /api
-            upstream: backend
-            response-headers:
-              set: {X-Version: \(version)}
-            routes:
-              - path: /echo/{name}
-              - path: /echo/only-\(version)/{id}
-        """
-    }
-
     @Test("32 clients see no failure while the config flips 50 times through the file, SIGHUP and the admin API")
     func flipUnderLoad() async throws {
         try await withUpstream { upstreamPort in
@@ -65,7 +41,7 @@ struct ReloadUnderLoadTests {
             var texts: [String: String] = [:]
             var hashes: [String: String] = [:]
             for version in ["A", "B"] {
-                let text = Self.config(version, upstreamPort: upstreamPort)
+                let text = ReloadTests.config(version: version, upstreamPort: upstreamPort, extraRoute: "only-\(version)")
                 try text.write(toFile: file, atomically: true, encoding: .utf8)
                 texts[version] = text
                 hashes[version] = try ConfigLoader().load(file: file).contentHash
@@ -80,7 +56,7 @@ struct ReloadUnderLoadTests {
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let client = TestClient(client: http, baseURL: "http://127.0.0.1:\(gatewayPort)")
             let admin = TestClient(client: http, baseURL: "http://127.0.0.1:\(adminPort)")
-            let auth = [("Authorization", "Bearer t")]
+            let auth = [("Authorization", "Bearer admin-token")]
             let tracker = VersionTracker(initial: "A")
             let counters = LoadCounters()
             var triggers: [String: Int] = [:]
