@@ -149,7 +149,15 @@ public final class GatewayRuntime: Service, Sendable {
             // Shutting down: the listeners have drained; stop the health checks and retirements.
             group.cancelAll()
         }
-        let pools = Array(snapshot.pools.values) + leaving.withLock { $0 }
+        // The listener can report itself stopped while a handler is still finishing after its
+        // response (recording the call). Wait for those, so the call log, which stops after the
+        // runtime, gets every record before its final flush.
+        let current = snapshot
+        let deadline = ContinuousClock.now + current.config.server.drainTimeout.duration
+        while current.inFlight.load(ordering: .acquiring) > 0, ContinuousClock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(10))
+        }
+        let pools = Array(current.pools.values) + leaving.withLock { $0 }
         for pool in pools where !pool.isClosed { await pool.shutdown() }
         logger.debug("upstream pools closed", metadata: ["upstream.count": "\(pools.count)"])
     }
