@@ -92,6 +92,42 @@ public final class SQLiteStore: Sendable {
                 table.add(column: "upstream_histogram", .blob).notNull().defaults(to: Data())
             }
         }
+        migrator.registerMigration("v5-consumers-keys") { db in
+            // Runtime consumers, API keys (digests only) and a counter that every credential
+            // change bumps, so gateways polling it see a revocation from any process within a second.
+            try db.execute(
+                sql: """
+                    CREATE TABLE consumers (
+                        name TEXT PRIMARY KEY,
+                        groups TEXT NOT NULL DEFAULT '',
+                        plan TEXT,
+                        scopes TEXT NOT NULL DEFAULT '',
+                        password_hash TEXT,
+                        created REAL NOT NULL
+                    );
+                    CREATE TABLE api_keys (
+                        id INTEGER PRIMARY KEY,
+                        consumer TEXT NOT NULL,
+                        prefix TEXT NOT NULL,
+                        digest BLOB NOT NULL UNIQUE,
+                        created REAL NOT NULL,
+                        expires REAL,
+                        revoked REAL,
+                        last_used REAL,
+                        replaced_by INTEGER
+                    );
+                    CREATE INDEX api_keys_consumer ON api_keys (consumer);
+                    CREATE TABLE auth_generation (id INTEGER PRIMARY KEY CHECK (id = 1), value INTEGER NOT NULL);
+                    INSERT INTO auth_generation VALUES (1, 0);
+                    CREATE TRIGGER consumers_insert AFTER INSERT ON consumers BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    CREATE TRIGGER consumers_update AFTER UPDATE ON consumers BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    CREATE TRIGGER consumers_delete AFTER DELETE ON consumers BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    CREATE TRIGGER api_keys_insert AFTER INSERT ON api_keys BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    CREATE TRIGGER api_keys_update AFTER UPDATE OF consumer, digest, expires, revoked ON api_keys
+                        BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    CREATE TRIGGER api_keys_delete AFTER DELETE ON api_keys BEGIN UPDATE auth_generation SET value = value + 1; END;
+                    """)
+        }
         return migrator
     }
 

@@ -21,10 +21,12 @@ extension ConfigLoader {
             config.store.sqlitePath = ConfigLoader.absolute(config.store.sqlitePath, relativeTo: folder)
             if let node = fields["server"] { config.server = readServer(node) }
             if let node = fields["upstreams"] { config.upstreams = readUpstreams(node) }
+            if let node = fields["auth"] { config.auth = readAuthMethods(node) }
+            if let node = fields["consumers"] { config.consumers = readConsumers(node) }
 
             var names: Set<String> = []
             let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
-            let documents = importDocuments(of: apiNodes)
+            let documents = importDocuments(of: apiNodes, authMethods: config.auth)
             for (index, apiNode) in apiNodes.enumerated() {
                 guard var api = readAPI(apiNode, index: index, document: documents[index], hash: &hash, config: &config)
                 else { continue }
@@ -44,6 +46,7 @@ extension ConfigLoader {
                 config.apis.append(api)
             }
             checkRouteConflicts(config.apis, root: root)
+            checkAuthReferences(config, root: root)
             checkVersions(config.apis, root: root)
         }
 
@@ -436,7 +439,8 @@ extension ConfigLoader {
             if let specNode = fields["openapi"], let specPath = specNode.nonEmptyString(context: "openapi") {
                 let absolute = ConfigLoader.absolute(specPath, relativeTo: folder)
                 api.openAPIFile = absolute
-                let imported = document?.writtenAs == specPath ? document! : importDocument(specNode, writtenAs: specPath)
+                let imported =
+                    document?.writtenAs == specPath ? document! : importDocument(specNode, writtenAs: specPath, authMethods: config.auth)
                 sink.append(imported.diagnostics)
                 hash.combine(imported.hash.hex.utf8)
                 if let spec = imported.spec {
@@ -460,9 +464,9 @@ extension ConfigLoader {
             var hash: ContentHash
         }
 
-        func importDocument(_ specNode: ConfigNode, writtenAs specPath: String) -> ImportedDocument {
+        func importDocument(_ specNode: ConfigNode, writtenAs specPath: String, authMethods: [AuthMethodConfig]) -> ImportedDocument {
             Self.importDocument(
-                DocumentJob(index: 0, mark: specNode.node.mark, file: specNode.file, path: specPath),
+                DocumentJob(index: 0, mark: specNode.node.mark, file: specNode.file, path: specPath, authMethods: authMethods),
                 folder: folder, displayFolder: displayFolder, environment: environment)
         }
 
@@ -473,6 +477,8 @@ extension ConfigLoader {
             var mark: Mark?
             var file: String
             var path: String
+            /// The config's auth methods, onto which the document's security schemes map.
+            var authMethods: [AuthMethodConfig]
         }
 
         static func importDocument(
@@ -483,7 +489,7 @@ extension ConfigLoader {
             let reader = Reader(sink: local, folder: folder, displayFolder: displayFolder, environment: environment)
             let reportAt = ConfigNode(
                 node: .scalar(.init(job.path, .implicit, .plain, job.mark)), file: job.file, sink: local, environment: environment)
-            let spec = OpenAPIImporter(sink: local, environment: environment).importDocument(
+            let spec = OpenAPIImporter(sink: local, environment: environment, authMethods: job.authMethods).importDocument(
                 path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path,
                 displayName: reader.displayPath(job.path), reportAt: reportAt, hash: &localHash)
             return ImportedDocument(writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, hash: localHash)
@@ -491,13 +497,13 @@ extension ConfigLoader {
 
         /// Reads every API's OpenAPI document on all cores; parsing and decoding them is most of a
         /// large config's load time. Problems are reported later, in file order, by `readAPI`.
-        func importDocuments(of apiNodes: [ConfigNode]) -> [Int: ImportedDocument] {
+        func importDocuments(of apiNodes: [ConfigNode], authMethods: [AuthMethodConfig]) -> [Int: ImportedDocument] {
             var jobs: [DocumentJob] = []
             for (index, apiNode) in apiNodes.enumerated() {
                 guard let node = apiNode.node.value(forKey: "openapi"), case .scalar(let scalar) = node,
                     case .success(let path) = environment.apply(scalar.string), !path.isEmpty
                 else { continue }
-                jobs.append(DocumentJob(index: index, mark: node.mark, file: apiNode.file, path: path))
+                jobs.append(DocumentJob(index: index, mark: node.mark, file: apiNode.file, path: path, authMethods: authMethods))
             }
             let work = jobs
             let (folder, displayFolder, environment) = (self.folder, self.displayFolder, self.environment)
@@ -542,6 +548,14 @@ extension ConfigLoader {
             if let node = fields[prefix + "max-body-size"] { policies.maxBodySize = node.byteSize(context: prefix + "max-body-size") }
             if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
             if let node = fields[prefix + "retry-safe"] { policies.retrySafe = node.bool(context: prefix + "retry-safe") }
+            if let node = fields[prefix + "auth"] { policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth") }
+            if let node = fields[prefix + "allow-groups"] { policies.allowGroups = node.stringList(context: prefix + "allow-groups") }
+            if let node = fields[prefix + "deny-groups"] { policies.denyGroups = node.stringList(context: prefix + "deny-groups") }
+            if let node = fields[prefix + "scopes"] { policies.scopes = node.stringList(context: prefix + "scopes") }
+            if let node = fields[prefix + "forward-credential"] {
+                policies.forwardCredential = node.bool(context: prefix + "forward-credential")
+            }
+            if let node = fields[prefix + "anonymous"] { policies.anonymous = node.nonEmptyString(context: prefix + "anonymous") }
             return policies
         }
 

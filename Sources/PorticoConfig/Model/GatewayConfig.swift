@@ -12,6 +12,10 @@ public struct GatewayConfig: Sendable {
     public var upstreams: [UpstreamConfig]
     /// The APIs, in file order, with the routes of their OpenAPI documents already imported.
     public var apis: [APIConfig]
+    /// The named authentication methods, in file order.
+    public var auth: [AuthMethodConfig] = []
+    /// The consumers declared in the config; more are created at runtime in the store.
+    public var consumers: [ConsumerConfig] = []
     /// The config file this was loaded from (absolute).
     public var sourceFile: String
     /// Every file the config was read from: the root file and the OpenAPI documents.
@@ -39,6 +43,11 @@ public struct GatewayConfig: Sendable {
         self.sourceFile = sourceFile
         self.sourceFiles = sourceFiles
         self.contentHash = contentHash
+    }
+
+    /// The auth method with this name, if the config has one.
+    public func authMethod(named name: String) -> AuthMethodConfig? {
+        auth.first { $0.name == name }
     }
 
     /// The upstream with this name, if the config has one.

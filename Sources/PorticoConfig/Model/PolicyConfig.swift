@@ -14,19 +14,43 @@ public struct PolicyConfig: Sendable, Hashable {
     public var timeout: ConfigDuration?
     /// Marks a non-idempotent route (a POST) as safe to retry.
     public var retrySafe: Bool?
+    /// Who may call: `auth: [keys, partner-jwt]`, `auth: none`, or an OpenAPI `security` list.
+    public var auth: AuthRequirement?
+    /// Consumer groups of which the caller must be in at least one.
+    public var allowGroups: [String]?
+    /// Consumer groups whose members are refused.
+    public var denyGroups: [String]?
+    /// Scopes the caller must hold, whichever method it used.
+    public var scopes: [String]?
+    /// Whether the credential (key, token, password) is forwarded to the upstream; it is stripped by default.
+    public var forwardCredential: Bool?
+    /// The consumer a request with no credential at all is served as; without it such a request gets 401.
+    public var anonymous: String?
 
     public init(
         requestHeaders: HeaderRules? = nil,
         responseHeaders: HeaderRules? = nil,
         maxBodySize: Int? = nil,
         timeout: ConfigDuration? = nil,
-        retrySafe: Bool? = nil
+        retrySafe: Bool? = nil,
+        auth: AuthRequirement? = nil,
+        allowGroups: [String]? = nil,
+        denyGroups: [String]? = nil,
+        scopes: [String]? = nil,
+        forwardCredential: Bool? = nil,
+        anonymous: String? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
         self.maxBodySize = maxBodySize
         self.timeout = timeout
         self.retrySafe = retrySafe
+        self.auth = auth
+        self.allowGroups = allowGroups
+        self.denyGroups = denyGroups
+        self.scopes = scopes
+        self.forwardCredential = forwardCredential
+        self.anonymous = anonymous
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -36,12 +60,21 @@ public struct PolicyConfig: Sendable, Hashable {
             responseHeaders: more.responseHeaders ?? responseHeaders,
             maxBodySize: more.maxBodySize ?? maxBodySize,
             timeout: more.timeout ?? timeout,
-            retrySafe: more.retrySafe ?? retrySafe
+            retrySafe: more.retrySafe ?? retrySafe,
+            auth: more.auth ?? auth,
+            allowGroups: more.allowGroups ?? allowGroups,
+            denyGroups: more.denyGroups ?? denyGroups,
+            scopes: more.scopes ?? scopes,
+            forwardCredential: more.forwardCredential ?? forwardCredential,
+            anonymous: more.anonymous ?? anonymous
         )
     }
 
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
-    public static let keys: Set<String> = ["request-headers", "response-headers", "max-body-size", "timeout", "retry-safe"]
+    public static let keys: Set<String> = [
+        "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
+        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous",
+    ]
 }
 
 /// Edits to a header list, applied in the order remove, set, add.

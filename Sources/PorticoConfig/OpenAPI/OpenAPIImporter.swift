@@ -21,6 +21,8 @@ struct ImportedSpec: Sendable {
 struct OpenAPIImporter {
     let sink: DiagnosticSink
     let environment: EnvironmentInterpolation
+    /// The config's auth methods, onto which the document's security schemes map.
+    var authMethods: [AuthMethodConfig] = []
 
     func importDocument(
         path: String, writtenAs: String, displayName: String, reportAt: ConfigNode, hash: inout ContentHash
@@ -50,6 +52,8 @@ struct OpenAPIImporter {
             serverBasePath: serverBasePath(top["servers"]),
             policies: readExtensions(rootFields, reader: reader, context: "the document")
         )
+        let security = SecurityImporter(components: top["components"], methods: authMethods)
+        if let node = top["security"] { spec.policies.auth = security.requirement(node) }
         let rawPaths = top["paths"]?.mapping(allowed: nil, context: "paths") ?? []
         // Routes follow the file's order; OpenAPIKit's maps do not keep it when decoded from JSON.
         for rawPath in rawPaths {
@@ -82,6 +86,9 @@ struct OpenAPIImporter {
                     location: "\(displayName):\(rawOperation?.line ?? 0)"
                 )
                 route.policies = readExtensions(operationFields, reader: reader, context: "operation \(method) \(template.rawValue)")
+                if let node = operationFields.first(where: { $0.key == "security" })?.value {
+                    route.policies.auth = security.requirement(node)
+                }
                 if endpoint.operation.deprecated { route.lifecycle.deprecated = .distantPast }
                 if let rawOperation { route.mock = examples.mockResponse(forOperation: rawOperation.node) }
                 spec.routes.append(route)

@@ -1,0 +1,161 @@
+/// One named way of authenticating callers, from the top-level `auth` section.
+///
+/// Methods are named so that an API can accept two JWT issuers; APIs, routes and OpenAPI
+/// security schemes refer to them by name.
+public struct AuthMethodConfig: Sendable, Hashable {
+    public var name: String
+    public var kind: Kind
+    /// Where the method was declared, for messages.
+    public var location: String
+
+    public enum Kind: Sendable, Hashable {
+        case apiKey(APIKeyMethod)
+        case jwt(JWTMethod)
+        case basic(BasicMethod)
+        case introspection(IntrospectionMethod)
+    }
+
+    public init(name: String, kind: Kind, location: String = "") {
+        self.name = name
+        self.kind = kind
+        self.location = location
+    }
+
+    /// The `type:` value of each kind, as written in the config.
+    public var typeName: String {
+        switch kind {
+        case .apiKey: return "api-key"
+        case .jwt: return "jwt"
+        case .basic: return "basic"
+        case .introspection: return "introspection"
+        }
+    }
+
+    public static let typeNames = ["api-key", "jwt", "basic", "introspection"]
+}
+
+/// An API key in a header or a query parameter.
+public struct APIKeyMethod: Sendable, Hashable {
+    public var header: String = "X-API-Key"
+    /// A query parameter that may carry the key instead; nil accepts the header only.
+    public var query: String?
+
+    public init(header: String = "X-API-Key", query: String? = nil) {
+        self.header = header
+        self.query = query
+    }
+}
+
+/// A JSON Web Token in `Authorization: Bearer`, checked with a secret, public keys or a JWKS.
+public struct JWTMethod: Sendable, Hashable {
+    /// The shared secret of HS256/384/512.
+    public var secret: String?
+    /// Public keys, each a PEM block or a JWK (JSON).
+    public var publicKeys: [String] = []
+    /// Where the identity provider publishes its keys.
+    public var jwksURL: String?
+    /// The required `iss`; nil accepts any issuer.
+    public var issuer: String?
+    /// The accepted `aud` values; empty accepts any audience.
+    public var audiences: [String] = []
+    /// The claim whose value names the consumer.
+    public var consumerClaim = "sub"
+    /// A claim listing the consumer's groups (an array or a space-separated string), if any.
+    public var groupsClaim: String?
+    /// How far `exp` and `nbf` may be off.
+    public var leeway: ConfigDuration = .seconds(30)
+    /// The algorithms accepted; empty accepts every one the keys support.
+    public var algorithms: [String] = []
+    /// How often the JWKS is fetched again even when no unknown `kid` arrives.
+    public var jwksRefresh: ConfigDuration = .init(milliseconds: 300_000)
+    /// The least time between two fetches of the JWKS caused by an unknown `kid`.
+    public var jwksMinRefetch: ConfigDuration = .seconds(10)
+
+    public init() {}
+
+    /// Every algorithm Portico checks.
+    public static let supportedAlgorithms = [
+        "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
+    ]
+}
+
+/// HTTP Basic against consumer passwords kept as salted PBKDF2 hashes.
+public struct BasicMethod: Sendable, Hashable {
+    public var realm = "portico"
+
+    public init(realm: String = "portico") { self.realm = realm }
+}
+
+/// OAuth 2.0 token introspection (RFC 7662) of opaque bearer tokens.
+public struct IntrospectionMethod: Sendable, Hashable {
+    /// The introspection endpoint.
+    public var url: String
+    /// The gateway's own client credentials at the endpoint (sent as HTTP Basic), if it needs them.
+    public var clientID: String?
+    public var clientSecret: String?
+    /// The response member that names the consumer.
+    public var consumerClaim = "sub"
+    /// The longest an answer is reused; an active token is never cached past its `exp`.
+    public var cacheTTL: ConfigDuration = .init(milliseconds: 300_000)
+    /// How long an answer of "not active" is reused.
+    public var negativeCacheTTL: ConfigDuration = .seconds(10)
+    /// How long to wait for the endpoint.
+    public var timeout: ConfigDuration = .seconds(5)
+
+    public init(url: String) { self.url = url }
+}
+
+/// Who may call a route: the alternatives of methods, and what the caller needs beyond that.
+public struct AuthRequirement: Sendable, Hashable {
+    /// Any one alternative is enough; every step of an alternative must succeed (OpenAPI's
+    /// security requirement objects). Empty means the route needs no authentication.
+    public var alternatives: [[AuthStep]]
+    /// True when a request with no credential at all may pass (OpenAPI's empty requirement `{}`).
+    public var optional: Bool
+
+    public init(alternatives: [[AuthStep]], optional: Bool = false) {
+        self.alternatives = alternatives
+        self.optional = optional
+    }
+
+    /// `auth: none`.
+    public static let none = AuthRequirement(alternatives: [])
+
+    /// The methods named anywhere in the requirement, in order, once each.
+    public var methodNames: [String] {
+        var seen: [String] = []
+        for step in alternatives.joined() where !seen.contains(step.method) { seen.append(step.method) }
+        return seen
+    }
+}
+
+/// One method of an alternative, with the scopes the operation needs from it.
+public struct AuthStep: Sendable, Hashable {
+    public var method: String
+    public var scopes: [String]
+
+    public init(method: String, scopes: [String] = []) {
+        self.method = method
+        self.scopes = scopes
+    }
+}
+
+/// A caller known to the gateway: from the config's `consumers`, or created at runtime.
+public struct ConsumerConfig: Sendable, Hashable {
+    public var name: String
+    public var groups: [String] = []
+    /// The plan whose limits apply to this consumer.
+    public var plan: String?
+    /// Scopes granted to this consumer when it authenticates with a key or a password.
+    public var scopes: [String] = []
+    /// SHA-256 digests (hex) of the consumer's API keys; the keys themselves are never kept.
+    public var keyDigests: [String] = []
+    /// A PBKDF2 hash of the consumer's password, as `portico consumers hash-password` prints it.
+    public var passwordHash: String?
+
+    public init(name: String, groups: [String] = [], plan: String? = nil) {
+        self.name = name
+        self.groups = groups
+        self.plan = plan
+    }
+}
