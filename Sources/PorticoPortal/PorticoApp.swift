@@ -11,6 +11,8 @@ public struct PorticoApp: Sendable {
     public let store: SQLiteStore
     public let callLog: CallLogWriter
     public let accessLog: AccessLogWriter?
+    /// The store's consumers and keys, polled so revocations apply within a second.
+    public let credentials: CredentialDirectory
     private let config: GatewayConfig
     private let logger: Logger
 
@@ -27,7 +29,10 @@ public struct PorticoApp: Sendable {
         self.store = try SQLiteStore(path: config.store.sqlitePath)
         self.callLog = CallLogWriter(store: store, capacity: config.store.queue, logger: logger)
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
-        self.runtime = GatewayRuntime(config: config, configPath: configPath, logger: logger, wallClock: wallClock)
+        self.credentials = CredentialDirectory(store: store, logger: logger)
+        self.runtime = GatewayRuntime(
+            config: config, configPath: configPath, logger: logger, auth: AuthContext(directory: credentials, logger: logger),
+            wallClock: wallClock)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the
@@ -40,7 +45,9 @@ public struct PorticoApp: Sendable {
         onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> [any Service] {
         let sinks: [any CallRecordSink] = (config.store.callLog ? [callLog] : []) + (accessLog.map { [$0] } ?? [])
-        var services: [any Service] = [callLog, RetentionService(store: store, retention: config.store.retention, logger: logger)]
+        var services: [any Service] = [
+            callLog, RetentionService(store: store, retention: config.store.retention, logger: logger), credentials,
+        ]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)
         if config.server.watchConfig {

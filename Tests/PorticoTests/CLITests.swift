@@ -9,7 +9,7 @@ struct PorticoProcess {
     let output = Pipe()
     let errorFile: String
 
-    init(_ arguments: [String], environment: [String: String] = [:]) throws {
+    init(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: porticoBinary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -17,7 +17,11 @@ struct PorticoProcess {
         errorFile = NSTemporaryDirectory() + "portico-stderr-" + UUID().uuidString
         FileManager.default.createFile(atPath: errorFile, contents: nil)
         process.standardError = FileHandle(forWritingAtPath: errorFile)
+        let inputPipe = Pipe()
+        process.standardInput = inputPipe
         try process.run()
+        if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
+        try? inputPipe.fileHandleForWriting.close()
     }
 
     var errors: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }

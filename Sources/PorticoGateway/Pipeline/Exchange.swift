@@ -23,6 +23,7 @@ public final class Exchange: Sendable {
     /// Tries beyond the first that the upstream stage made.
     public let retries = Atomic<Int>(0)
     private let finishers = Mutex<[@Sendable () -> Void]>([])
+    private let caller = Mutex<Identity?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -54,6 +55,12 @@ public final class Exchange: Sendable {
     /// Called by the gateway after the response is written.
     func finish() {
         for action in finishers.withLock({ $0 }) { action() }
+    }
+
+    /// Who is calling, once the auth policy has decided; nil on routes without auth.
+    public internal(set) var identity: Identity? {
+        get { caller.withLock { $0 } }
+        set { caller.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

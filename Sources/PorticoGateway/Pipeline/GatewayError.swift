@@ -20,6 +20,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case upstreamUnavailable(upstream: String, retryAfter: Duration)
         case unknownVersion(requested: String, available: [String])
         case gone(sunset: String, successor: String?)
+        case unauthenticated(challenges: [String])
+        case forbidden
+        case authUnavailable
+        case conflict(String)
     }
 
     private let code: Code
@@ -39,6 +43,14 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func gone(sunset: String, successor: String?) -> GatewayError {
         .init(code: .gone(sunset: sunset, successor: successor))
     }
+    /// A missing or bad credential on a data-plane route; the challenges name the accepted schemes.
+    public static func unauthenticated(challenges: [String]) -> GatewayError { .init(code: .unauthenticated(challenges: challenges)) }
+    /// A valid credential that is not allowed here.
+    public static let forbidden = GatewayError(code: .forbidden)
+    /// The credential could not be checked (an introspection endpoint or a JWKS was unreachable).
+    public static let authUnavailable = GatewayError(code: .authUnavailable)
+    /// The request clashes with what exists (a consumer that is already there).
+    public static func conflict(_ detail: String) -> GatewayError { .init(code: .conflict(detail)) }
     public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
@@ -57,6 +69,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .upstreamUnavailable: return .serviceUnavailable
         case .unknownVersion: return .notFound
         case .gone: return .gone
+        case .unauthenticated: return .unauthorized
+        case .forbidden: return .forbidden
+        case .authUnavailable: return .serviceUnavailable
+        case .conflict: return .conflict
         }
     }
 
@@ -75,6 +91,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .upstreamUnavailable: return "upstream-unavailable"
         case .unknownVersion: return "unknown-version"
         case .gone: return "sunset"
+        case .unauthenticated: return "unauthenticated"
+        case .forbidden: return "forbidden"
+        case .authUnavailable: return "auth-unavailable"
+        case .conflict: return "conflict"
         }
     }
 
@@ -92,6 +112,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .upstreamUnavailable: return "Upstream unavailable"
         case .unknownVersion: return "Unknown API version"
         case .gone: return "This API version is retired"
+        case .unauthenticated: return "Unauthorized"
+        case .forbidden: return "Forbidden"
+        case .authUnavailable: return "Credentials cannot be checked"
+        case .conflict: return "Conflict"
         }
     }
 
@@ -100,7 +124,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .noRoute: return "No API route matches this host, method and path."
         case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): return "The request body is larger than the limit of \(limit) bytes."
-        case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail):
+        case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail),
+            .conflict(let detail):
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."
@@ -110,6 +135,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             return "Version '\(requested)' does not exist here; the versions are \(available.joined(separator: ", "))."
         case .gone(let sunset, let successor):
             return "This version was retired on \(sunset)." + (successor.map { " Its successor is at \($0)." } ?? "")
+        case .unauthenticated: return "A valid credential is required for this route."
+        case .forbidden: return "The credential is valid but not allowed to use this route."
+        case .authUnavailable: return "The service that checks credentials did not answer; try again later."
         }
     }
 
@@ -131,6 +159,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
         if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
         if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
+        if case .unauthenticated(let challenges) = code {
+            for challenge in challenges { headers.append(HTTPField(name: .wwwAuthenticate, value: challenge)) }
+        }
         if case .gone(let sunset, let successor) = code {
             headers[LifecyclePolicy.sunset] = sunset
             if let successor { headers[LifecyclePolicy.link] = "<\(successor)>; rel=\"successor-version\"" }

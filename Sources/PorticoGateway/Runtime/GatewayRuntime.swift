@@ -25,6 +25,8 @@ public final class GatewayRuntime: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let wallClock: @Sendable () -> Date
+    /// Credentials and key caches that every snapshot shares.
+    public let auth: AuthContext
 
     /// Compiles the first snapshot from a loaded config.
     ///
@@ -36,13 +38,15 @@ public final class GatewayRuntime: Service, Sendable {
         configPath: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
+        auth: AuthContext = AuthContext(),
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.auth = auth
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
-        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, wallClock: wallClock))
+        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, auth: auth, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -99,7 +103,8 @@ public final class GatewayRuntime: Service, Sendable {
                 return .unchanged(hash: config.contentHash)
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
-            let next = RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, wallClock: wallClock)
+            let next = RuntimeSnapshot(
+                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, wallClock: wallClock)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
             history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import NIOCore
 import PorticoConfig
 import Synchronization
@@ -28,6 +29,7 @@ public final class RuntimeSnapshot: Sendable {
         config: GatewayConfig,
         eventLoopGroup: any EventLoopGroup,
         reusing previous: [String: UpstreamPool] = [:],
+        auth: AuthContext = AuthContext(),
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -47,7 +49,10 @@ public final class RuntimeSnapshot: Sendable {
         self.pools = pools
 
         let builder = ChainBuilder(
-            config: config, loadedAt: loadedAt, wallClock: wallClock, requestIDHeader: requestIDHeader)
+            config: config, loadedAt: loadedAt, wallClock: wallClock, requestIDHeader: requestIDHeader,
+            authenticators: auth.authenticators(for: config),
+            consumers: ConsumerLookup(config: CredentialTable(config: config.consumers), directory: auth.directory),
+            logger: auth.logger)
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
             let routes = api.routes.isEmpty ? [RouteConfig(path: "/**", name: api.name)] : api.routes
@@ -71,7 +76,6 @@ public final class RuntimeSnapshot: Sendable {
         self.routes = RouteTable(routes: entries)
     }
 
-    /// The route's chain: its policies, ending in the proxy or the mock.
 }
 
 /// Builds each route's policy chain from the config, once per snapshot.
@@ -80,10 +84,16 @@ struct ChainBuilder {
     let loadedAt: Date
     let wallClock: @Sendable () -> Date
     let requestIDHeader: HTTPField.Name
+    let authenticators: [String: any Authenticator]
+    let consumers: ConsumerLookup
+    let logger: Logger
 
     func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
         let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
+        if let auth = AuthPolicy(policies: policies, authenticators: authenticators, consumers: consumers, logger: logger) {
+            steps.append(auth)
+        }
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
             steps.append(headers)

@@ -76,6 +76,7 @@ struct GatewayHandler: Sendable {
             path: path,
             api: exchange?.route.apiName,
             version: exchange?.route.apiVersion,
+            consumer: exchange?.identity?.consumer,
             route: exchange?.route.name,
             status: Int(response.status.code),
             bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,

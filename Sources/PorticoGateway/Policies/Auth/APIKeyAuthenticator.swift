@@ -1,0 +1,45 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PorticoConfig
+
+/// `type: api-key`: a key in a header (default `X-API-Key`) or a query parameter.
+struct APIKeyAuthenticator: Authenticator {
+    let name: String
+    let header: HTTPField.Name
+    let query: String?
+    let challenge: String
+
+    init(name: String, method: APIKeyMethod) {
+        self.name = name
+        self.challenge = "APIKey header=\"\(method.header)\"" + (method.query.map { ", query=\"\($0)\"" } ?? "")
+        self.header = HTTPField.Name(method.header) ?? HTTPField.Name("X-API-Key")!
+        self.query = method.query
+    }
+
+
+    func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome {
+        let presented: String
+        if let value = request.headers[header] {
+            presented = value
+        } else if let query, let value = QueryParameter.value(query, in: request.head.path ?? "") {
+            presented = value
+        } else {
+            return .absent
+        }
+        let digest = APIKey.digest(presented)
+        guard let key = consumers.config.key(digest: digest) ?? consumers.directory.current.key(digest: digest) else {
+            return .rejected(reason: "unknown API key")
+        }
+        let now = Date()
+        if let expires = key.expires, expires <= now { return .rejected(reason: "expired API key") }
+        guard consumers.consumer(named: key.consumer) != nil else { return .rejected(reason: "the key's consumer no longer exists") }
+        if let id = key.id { consumers.directory.recordUse(of: id, at: now) }
+        return .authenticated(consumers.identity(of: key.consumer, method: name))
+    }
+
+    func strip(_ head: inout HTTPRequest) {
+        head.headerFields[header] = nil
+        if let query, let path = head.path, path.contains("?") { head.path = QueryParameter.removing(query, from: path) }
+    }
+}

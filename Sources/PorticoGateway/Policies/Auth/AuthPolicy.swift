@@ -1,0 +1,138 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import PorticoConfig
+
+/// Decides who is calling and whether they may, before anything else on the route.
+///
+/// It always removes identity headers a client sent. On a route with auth, it tries the
+/// route's alternatives in order; the first whose methods all accept the request, and whose
+/// scopes the credential holds, wins. The upstream then receives `X-Consumer-Name`,
+/// `X-Consumer-Groups` and `X-Authenticated-Scopes`, and not the credential unless the route
+/// forwards it. A missing or bad credential gets 401 naming the accepted schemes; a valid one
+/// that is not allowed gets 403. Neither says what was wrong with the credential.
+struct AuthPolicy: Policy {
+    let phase = PolicyPhase.request
+    /// Before every other request policy: limits and logs need the consumer.
+    let priority = 1_000
+    /// Each alternative: the authenticators that must all succeed, and the scopes it needs.
+    let alternatives: [(steps: [any Authenticator], scopes: Set<String>)]
+    /// Every authenticator of the route, once each, in order: for challenges and stripping.
+    let methods: [any Authenticator]
+    /// A request with no credential at all may pass (OpenAPI's `{}` requirement).
+    let optional: Bool
+    let anonymous: String?
+    let allowGroups: Set<String>?
+    let denyGroups: Set<String>
+    let forwardCredential: Bool
+    let consumers: ConsumerLookup
+    let logger: Logger
+
+    init?(policies: PolicyConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger) {
+        let requirement = policies.auth ?? .none
+        let extraScopes = Set(policies.scopes ?? [])
+        self.alternatives = requirement.alternatives.map { steps in
+            (steps.compactMap { authenticators[$0.method] }, Set(steps.flatMap(\.scopes)).union(extraScopes))
+        }
+        self.methods = requirement.methodNames.compactMap { authenticators[$0] }
+        self.optional = requirement.optional
+        self.anonymous = policies.anonymous
+        self.allowGroups = policies.allowGroups.map(Set.init)
+        self.denyGroups = Set(policies.denyGroups ?? [])
+        self.forwardCredential = policies.forwardCredential ?? false
+        self.consumers = consumers
+        self.logger = logger
+    }
+
+    func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
+        var head = request.head
+        head.headerFields[Identity.consumerNameHeader] = nil
+        head.headerFields[Identity.consumerGroupsHeader] = nil
+        head.headerFields[Identity.scopesHeader] = nil
+
+        var identity: Identity?
+        if !alternatives.isEmpty {
+            identity = try await authenticate(request, exchange: exchange)
+        }
+        if let identity {
+            if let allowGroups, !identity.groups.contains(where: allowGroups.contains) {
+                throw GatewayError.forbidden
+            }
+            if identity.groups.contains(where: denyGroups.contains) { throw GatewayError.forbidden }
+            exchange.identity = identity
+            head.headerFields[Identity.consumerNameHeader] = identity.consumer
+            if !identity.groups.isEmpty { head.headerFields[Identity.consumerGroupsHeader] = identity.groups.joined(separator: ",") }
+            if !identity.scopes.isEmpty { head.headerFields[Identity.scopesHeader] = identity.scopes.sorted().joined(separator: " ") }
+        }
+        if !forwardCredential {
+            for method in methods { method.strip(&head) }
+        }
+        return try await next(Request(head: head, body: request.body), exchange: exchange)
+    }
+
+    /// The caller's identity, or a 401/403/503 error.
+    private func authenticate(_ request: Request, exchange: Exchange) async throws -> Identity? {
+        var outcomes: [String: AuthOutcome] = [:]
+        var presented = false
+        var unavailable = false
+        var lackedScopes = false
+        var reasons: [String] = []
+        alternatives: for alternative in alternatives {
+            var first: Identity?
+            var allScopes: Set<String>?
+            for method in alternative.steps {
+                let outcome: AuthOutcome
+                if let known = outcomes[method.name] {
+                    outcome = known
+                } else {
+                    outcome = await method.authenticate(request, consumers: consumers)
+                    outcomes[method.name] = outcome
+                }
+                switch outcome {
+                case .authenticated(let identity):
+                    presented = true
+                    if first == nil { first = identity }
+                    allScopes = (allScopes ?? []).union(identity.scopes)
+                case .absent:
+                    continue alternatives
+                case .rejected(let reason):
+                    presented = true
+                    reasons.append("\(method.name): \(reason)")
+                    continue alternatives
+                case .unavailable(let reason):
+                    presented = true
+                    unavailable = true
+                    reasons.append("\(method.name): \(reason)")
+                    continue alternatives
+                }
+            }
+            guard var identity = first else { continue }
+            guard alternative.scopes.isSubset(of: allScopes ?? []) else {
+                lackedScopes = true
+                continue
+            }
+            identity.scopes = allScopes ?? identity.scopes
+            return identity
+        }
+        if lackedScopes { throw GatewayError.forbidden }
+        if !reasons.isEmpty {
+            logger.info(
+                "credential refused",
+                metadata: ["request.id": "\(exchange.requestID)", "auth.reasons": "\(reasons.joined(separator: "; "))"])
+        }
+        if unavailable { throw GatewayError.authUnavailable }
+        if !presented {
+            if let anonymous { return consumers.identity(of: anonymous, method: "anonymous").withMethod(nil) }
+            if optional { return nil }
+        }
+        throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
+    }
+}
+
+extension Identity {
+    func withMethod(_ method: String?) -> Identity {
+        var copy = self
+        copy.method = method
+        return copy
+    }
+}

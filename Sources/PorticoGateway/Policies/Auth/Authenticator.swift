@@ -1,0 +1,67 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PorticoConfig
+
+/// One configured auth method, compiled: it reads its credential from a request and checks it.
+protocol Authenticator: Sendable {
+    /// The method's name in the config.
+    var name: String { get }
+    /// The `WWW-Authenticate` challenge a 401 carries for this method.
+    var challenge: String { get }
+    func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome
+    /// Removes the credential this method reads from a request about to be forwarded.
+    func strip(_ head: inout HTTPRequest)
+}
+
+/// Consumers and keys from the config (per snapshot) and from the store (live).
+struct ConsumerLookup: Sendable {
+    let config: CredentialTable
+    let directory: CredentialDirectory
+
+    func consumer(named name: String) -> CredentialTable.Consumer? {
+        config.consumers[name] ?? directory.current.consumers[name]
+    }
+
+    /// The identity of a known consumer, or a bare one for a name only a token vouches for.
+    func identity(of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = []) -> Identity {
+        let known = consumer(named: name)
+        var groups = known?.groups ?? []
+        for group in extraGroups where !groups.contains(group) { groups.append(group) }
+        return Identity(consumer: name, groups: groups, plan: known?.plan, scopes: scopes ?? known?.scopes ?? [], method: method)
+    }
+}
+
+/// Query-string helpers for credentials sent as a parameter.
+enum QueryParameter {
+    /// The decoded value of the first parameter called `name` in `path`'s query, if any.
+    static func value(_ name: String, in path: String) -> String? {
+        guard let question = path.firstIndex(of: "?") else { return nil }
+        for pair in path[path.index(after: question)...].split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            if parts[0] == name {
+                let raw = parts.count > 1 ? String(parts[1]) : ""
+                return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
+            }
+        }
+        return nil
+    }
+
+    /// `path` without any parameter called `name`.
+    static func removing(_ name: String, from path: String) -> String {
+        guard let question = path.firstIndex(of: "?") else { return path }
+        let kept = path[path.index(after: question)...].split(separator: "&").filter {
+            $0.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)[0] != name
+        }
+        return String(path[..<question]) + (kept.isEmpty ? "" : "?" + kept.joined(separator: "&"))
+    }
+}
+
+/// A bearer token from `Authorization`, if the request carries one.
+func bearerToken(_ request: Request) -> Substring? {
+    guard let value = request.headers[.authorization], value.count > 7 else { return nil }
+    let scheme = value.prefix(7)
+    guard scheme.lowercased() == "bearer " else { return nil }
+    let token = value.dropFirst(7).drop { $0 == " " }
+    return token.isEmpty ? nil : token
+}

@@ -1,0 +1,38 @@
+import HTTPTypes
+
+/// Who is calling, as the auth policy established it; later policies and the call log read it.
+public struct Identity: Sendable, Hashable {
+    /// The consumer's name.
+    public var consumer: String
+    public var groups: [String]
+    /// The plan whose limits apply.
+    public var plan: String?
+    /// What the credential allows: a token's `scope`/`scp`, or the consumer's own scopes.
+    public var scopes: Set<String>
+    /// The auth method that established the identity; nil for the anonymous consumer.
+    public var method: String?
+
+    public init(consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil) {
+        self.consumer = consumer
+        self.groups = groups
+        self.plan = plan
+        self.scopes = scopes
+        self.method = method
+    }
+
+    /// The headers the upstream receives; any a client sends are removed first.
+    public static let consumerNameHeader = HTTPField.Name("X-Consumer-Name")!
+    public static let consumerGroupsHeader = HTTPField.Name("X-Consumer-Groups")!
+    public static let scopesHeader = HTTPField.Name("X-Authenticated-Scopes")!
+}
+
+/// What one auth method made of a request.
+enum AuthOutcome: Sendable {
+    /// The request carries no credential this method reads.
+    case absent
+    case authenticated(Identity)
+    /// A credential was there and is not valid. Why is logged, never told to the client.
+    case rejected(reason: String)
+    /// The credential could not be checked (an introspection endpoint down).
+    case unavailable(reason: String)
+}
