@@ -34,6 +34,7 @@ public struct AdminAPI: Sendable {
             Self.json(Self.status(of: runtime, callLog: callLog))
         }
         Self.addAnalytics(to: router, store: store)
+        Self.addConsumers(to: router, runtime: runtime, store: store)
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
         }

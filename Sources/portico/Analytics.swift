@@ -117,7 +117,7 @@ func validated<T>(_ body: () throws -> T) throws -> T {
     }
 }
 
-func printTable(header: [String], rows: [[String]]) {
+func printTable(header: [String], rows: [[String]], empty: String = "(no calls in this range)") {
     let table = [header] + rows
     let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
     for row in table {
@@ -127,5 +127,5 @@ func printTable(header: [String], rows: [[String]]) {
         }
         print(cells.joined(separator: "  "))
     }
-    if rows.isEmpty { print("(no calls in this range)") }
+    if rows.isEmpty { print(empty) }
 }

@@ -12,7 +12,7 @@ struct Portico: AsyncParsableCommand {
         commandName: "portico",
         abstract: "An API gateway: routes, policies and a developer portal from YAML and OpenAPI.",
         version: PorticoVersion.current,
-        subcommands: [Serve.self, Validate.self, Analytics.self, Logs.self]
+        subcommands: [Serve.self, Validate.self, Analytics.self, Logs.self, Consumers.self, Keys.self]
     )
 }
 

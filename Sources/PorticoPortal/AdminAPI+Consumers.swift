@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import PorticoConfig
+import PorticoGateway
+import PorticoStore
+
+/// Consumers, API keys and passwords in the admin API.
+///
+/// Every change is applied to the running gateway at once (the credential table is read again),
+/// and to other gateways on the same store within their poll interval.
+extension AdminAPI {
+    static func addConsumers(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: SQLiteStore) {
+        @Sendable func administration() -> ConsumerAdministration {
+            ConsumerAdministration(store: store, declared: runtime.snapshot.config.consumers)
+        }
+        @Sendable func applied() { try? runtime.auth.directory.refresh() }
+
+        router.get("/admin/consumers") { request, context -> Response in
+            try await handle(request, context) { _ in
+                json("{\"consumers\":[" + (try administration().list()).map(\.json).joined(separator: ",") + "]}")
+            }
+        }
+        router.post("/admin/consumers") { request, context -> Response in
+            try await handle(request, context) { body in
+                guard let name = body["name"] as? String else { throw GatewayError.badRequest("The body needs a name.") }
+                let listing = try administration().create(
+                    name: name, groups: try strings(body, "groups"), plan: body["plan"] as? String,
+                    scopes: try strings(body, "scopes"), password: body["password"] as? String)
+                applied()
+                return json(listing.json, status: .created)
+            }
+        }
+        router.get("/admin/consumers/{name}") { request, context -> Response in
+            try await handle(request, context) { _ in
+                let name = context.parameters.get("name") ?? ""
+                guard let listing = try administration().find(name) else { throw GatewayError.notFound("No consumer named '\(name)'.") }
+                return json(listing.json)
+            }
+        }
+        router.delete("/admin/consumers/{name}") { request, context -> Response in
+            try await handle(request, context) { _ in
+                try administration().delete(context.parameters.get("name") ?? "")
+                applied()
+                return Response(status: .noContent)
+            }
+        }
+        router.put("/admin/consumers/{name}/password") { request, context -> Response in
+            try await handle(request, context) { body in
+                guard let password = body["password"] as? String else { throw GatewayError.badRequest("The body needs a password.") }
+                try administration().setPassword(password, for: context.parameters.get("name") ?? "")
+                applied()
+                return Response(status: .noContent)
+            }
+        }
+        router.post("/admin/consumers/{name}/keys") { request, context -> Response in
+            try await handle(request, context) { body in
+                let created = try administration().createKey(for: context.parameters.get("name") ?? "", expiresIn: body["expires"] as? String)
+                applied()
+                return json(ConsumerAdministration.json(created: created), status: .created)
+            }
+        }
+        router.get("/admin/consumers/{name}/keys") { request, context -> Response in
+            try await handle(request, context) { _ in
+                let keys = try administration().keys(of: context.parameters.get("name") ?? "")
+                return json("{\"keys\":[" + keys.map { ConsumerAdministration.json($0) }.joined(separator: ",") + "]}")
+            }
+        }
+        router.delete("/admin/consumers/{name}/keys/{id}") { request, context -> Response in
+            try await handle(request, context) { _ in
+                guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
+                try administration().revokeKey(id, of: context.parameters.get("name") ?? "")
+                applied()
+                return Response(status: .noContent)
+            }
+        }
+        router.post("/admin/consumers/{name}/keys/{id}/rotate") { request, context -> Response in
+            try await handle(request, context) { body in
+                guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
+                let created = try administration().rotateKey(id, of: context.parameters.get("name") ?? "", grace: body["grace"] as? String ?? "24h")
+                applied()
+                return json(ConsumerAdministration.json(created: created), status: .created)
+            }
+        }
+    }
+
+    /// Reads an optional JSON object body and turns errors into problem+json.
+    private static func handle(
+        _ request: Request, _ context: BasicRequestContext, _ body: ([String: Any]) async throws -> Response
+    ) async throws -> Response {
+        do {
+            let bytes = try await request.body.collect(upTo: 64 * 1024)
+            var object: [String: Any] = [:]
+            if bytes.readableBytes > 0 {
+                guard let parsed = try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] else {
+                    throw GatewayError.badRequest("The body must be a JSON object.")
+                }
+                object = parsed
+            }
+            return try await body(object)
+        } catch let error as GatewayError {
+            return error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+        }
+    }
+
+    private static func strings(_ body: [String: Any], _ key: String) throws -> [String] {
+        guard let value = body[key] else { return [] }
+        guard let list = value as? [String] else { throw GatewayError.badRequest("\(key) must be a list of strings.") }
+        return list
+    }
+}

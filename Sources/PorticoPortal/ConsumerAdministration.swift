@@ -1,0 +1,153 @@
+import Foundation
+import PorticoConfig
+import PorticoGateway
+import PorticoStore
+
+/// Creating and managing consumers, keys and passwords: what the admin API and `portico
+/// consumers`/`portico keys` both do, with the same checks.
+///
+/// Consumers declared in the config are read-only here (change the config for them), but keys
+/// can be created for them; runtime consumers live in the store.
+public struct ConsumerAdministration: Sendable {
+    public let store: SQLiteStore
+    /// The consumers the config declares.
+    public let declared: [ConsumerConfig]
+
+    public init(store: SQLiteStore, declared: [ConsumerConfig]) {
+        self.store = store
+        self.declared = declared
+    }
+
+    /// A consumer as listed: where it comes from, its groups, plan and scopes.
+    public struct Listing: Sendable {
+        public var name: String
+        public var groups: [String]
+        public var plan: String?
+        public var scopes: [String]
+        public var source: String
+        public var hasPassword: Bool
+
+        public var json: String {
+            var text = "{\"name\":\(JSONText.quote(name)),\"source\":\(JSONText.quote(source))"
+            text += ",\"groups\":[" + groups.map(JSONText.quote).joined(separator: ",") + "]"
+            text += ",\"plan\":" + (plan.map(JSONText.quote) ?? "null")
+            text += ",\"scopes\":[" + scopes.map(JSONText.quote).joined(separator: ",") + "]"
+            text += ",\"has_password\":\(hasPassword)}"
+            return text
+        }
+    }
+
+    public func list() throws -> [Listing] {
+        let fromConfig = declared.map {
+            Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "config", hasPassword: $0.passwordHash != nil)
+        }
+        let fromStore = try store.consumers().map {
+            Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "store", hasPassword: $0.passwordHash != nil)
+        }
+        return fromConfig + fromStore
+    }
+
+    public func find(_ name: String) throws -> Listing? {
+        try list().first { $0.name == name }
+    }
+
+    /// Creates a runtime consumer, with a password if one is given.
+    public func create(name: String, groups: [String], plan: String?, scopes: [String], password: String?) throws -> Listing {
+        guard ConsumerConfig.isValidName(name) else {
+            throw GatewayError.badRequest("A consumer name may hold letters, digits, '.', '_', '-' and '@' only.")
+        }
+        if declared.contains(where: { $0.name == name }) {
+            throw GatewayError.conflict("Consumer '\(name)' is declared in the config.")
+        }
+        let hash = try password.map { try Self.hash(password: $0) }
+        do {
+            try store.createConsumer(StoredConsumer(name: name, groups: groups, plan: plan, scopes: scopes, passwordHash: hash))
+        } catch ConsumerStoreError.consumerExists {
+            throw GatewayError.conflict("Consumer '\(name)' already exists.")
+        }
+        return Listing(name: name, groups: groups, plan: plan, scopes: scopes, source: "store", hasPassword: hash != nil)
+    }
+
+    public func delete(_ name: String) throws {
+        if declared.contains(where: { $0.name == name }) {
+            throw GatewayError.conflict("Consumer '\(name)' is declared in the config; remove it there.")
+        }
+        do { try store.deleteConsumer(named: name) } catch ConsumerStoreError.noSuchConsumer {
+            throw GatewayError.notFound("No consumer named '\(name)'.")
+        }
+    }
+
+    public func setPassword(_ password: String, for name: String) throws {
+        if declared.contains(where: { $0.name == name }) {
+            throw GatewayError.conflict("Consumer '\(name)' is declared in the config; set its password-hash there.")
+        }
+        let hash = try Self.hash(password: password)
+        do { try store.setPasswordHash(hash, forConsumer: name) } catch ConsumerStoreError.noSuchConsumer {
+            throw GatewayError.notFound("No consumer named '\(name)'.")
+        }
+    }
+
+    static func hash(password: String) throws -> String {
+        guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
+        return try PasswordHash(password: password).description
+    }
+
+    /// Creates a key; `expiresIn` is a duration like `90d`.
+    public func createKey(for name: String, expiresIn: String?) throws -> CreatedKey {
+        try requireConsumer(name)
+        var expires: Date?
+        if let expiresIn {
+            guard let duration = ConfigDuration(parsing: expiresIn), duration.milliseconds > 0 else {
+                throw GatewayError.badRequest("expires must be a duration like 90d, 12h or 30m.")
+            }
+            expires = Date().addingTimeInterval(duration.seconds)
+        }
+        return try store.createKey(forConsumer: name, expires: expires)
+    }
+
+    public func keys(of name: String) throws -> [StoredKey] {
+        try requireConsumer(name)
+        return try store.keys(ofConsumer: name)
+    }
+
+    public func revokeKey(_ id: Int64, of name: String) throws {
+        try requireConsumer(name)
+        do { try store.revokeKey(id: id, ofConsumer: name) } catch ConsumerStoreError.noSuchKey {
+            throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
+        }
+    }
+
+    /// Replaces a key; the old one keeps working for `grace` (a duration like `24h`, or `0s`).
+    public func rotateKey(_ id: Int64, of name: String, grace: String) throws -> CreatedKey {
+        try requireConsumer(name)
+        guard let duration = ConfigDuration(parsing: grace) else {
+            throw GatewayError.badRequest("grace must be a duration like 24h, 30m or 0s.")
+        }
+        do { return try store.rotateKey(id: id, ofConsumer: name, grace: duration.seconds) } catch ConsumerStoreError.noSuchKey {
+            throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
+        }
+    }
+
+    private func requireConsumer(_ name: String) throws {
+        guard try find(name) != nil else { throw GatewayError.notFound("No consumer named '\(name)'.") }
+    }
+
+    /// A key as listed: everything but the key.
+    public static func json(_ key: StoredKey, now: Date = Date()) -> String {
+        let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
+        var text = "{\"id\":\(key.id),\"prefix\":\(JSONText.quote(key.prefix)),\"status\":\"\(status)\""
+        text += ",\"created\":\(JSONText.quote(CallRecord.timestamp(key.created)))"
+        text += ",\"expires\":" + (key.expires.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        text += ",\"revoked\":" + (key.revoked.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        text += ",\"last_used\":" + (key.lastUsed.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        text += ",\"replaced_by\":" + (key.replacedBy.map { String($0) } ?? "null") + "}"
+        return text
+    }
+
+    /// A key just made, with the key itself: shown this once.
+    public static func json(created: CreatedKey) -> String {
+        var text = String(json(created.record).dropLast())
+        text += ",\"key\":\(JSONText.quote(created.key))}"
+        return text
+    }
+}

@@ -1,0 +1,172 @@
+import ArgumentParser
+import Foundation
+import PorticoConfig
+import PorticoPortal
+import PorticoStore
+
+/// Options every consumer and key command shares: which config names the store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The gateway config file (for the store and the declared consumers).")
+    var config: String = "config/gateway.yaml"
+
+    func administration() throws -> ConsumerAdministration {
+        let loaded: GatewayConfig
+        do {
+            loaded = try ConfigLoader().load(file: config)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        return ConsumerAdministration(store: try SQLiteStore(path: loaded.store.sqlitePath), declared: loaded.consumers)
+    }
+}
+
+/// Runs an administration call, printing its refusal as a usage error.
+func administered<T>(_ body: () throws -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        throw ValidationError("\(error)")
+    }
+}
+
+/// Reads a password from standard input (its first line), so it never shows in `ps` or the shell history.
+func readPassword() throws -> String {
+    guard let line = readLine(strippingNewline: true), !line.isEmpty else {
+        throw ValidationError("give the password on standard input, e.g. printf '%s' \"$PASSWORD\" | portico ...")
+    }
+    return line
+}
+
+struct Consumers: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list and delete consumers, and set their passwords.",
+        discussion: "Works on the store named by the config, also while the gateway runs; gateways apply changes within a second.",
+        subcommands: [Create.self, List.self, Delete.self, SetPassword.self, HashPassword.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a consumer in the store.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The consumer's name.") var name: String
+        @Option(help: "A group the consumer is in (repeat for more).") var group: [String] = []
+        @Option(help: "The consumer's plan (for rate limits).") var plan: String?
+        @Option(help: "A scope granted to the consumer's keys and password (repeat for more).") var scope: [String] = []
+        @Flag(help: "Read a password for basic auth from standard input.") var passwordStdin = false
+
+        func run() throws {
+            let password = passwordStdin ? try readPassword() : nil
+            let listing = try administered {
+                try store.administration().create(name: name, groups: group, plan: plan, scopes: scope, password: password)
+            }
+            print(listing.json)
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the consumers of the config and of the store.")
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            for listing in try administered({ try store.administration().list() }) { print(listing.json) }
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Delete a consumer of the store, and its keys.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The consumer's name.") var name: String
+
+        func run() throws {
+            try administered { try store.administration().delete(name) }
+            print("deleted \(name)")
+        }
+    }
+
+    struct SetPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set a store consumer's basic-auth password, read from standard input.")
+        @OptionGroup var store: StoreOptions
+        @Argument(help: "The consumer's name.") var name: String
+
+        func run() throws {
+            let password = try readPassword()
+            try administered { try store.administration().setPassword(password, for: name) }
+            print("password set for \(name)")
+        }
+    }
+
+    struct HashPassword: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the PBKDF2 hash of a password read from standard input, for a consumer's password-hash in the config.")
+
+        func run() throws {
+            let password = try readPassword()
+            print(try PasswordHash(password: password).description)
+        }
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Create, list, revoke and rotate API keys.",
+        discussion: "Keys are kept as SHA-256 digests; a new key is printed once and cannot be shown again.",
+        subcommands: [Create.self, List.self, Revoke.self, Rotate.self]
+    )
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key for a consumer and print it once.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The consumer the key belongs to.") var consumer: String
+        @Option(help: "How long the key is valid, like 90d or 12h (default: until revoked).") var expires: String?
+
+        func run() throws {
+            let created = try administered { try store.administration().createKey(for: consumer, expiresIn: expires) }
+            print(created.key)
+            FileHandle.standardError.write(Data("key \(created.record.id) for \(consumer) (prefix \(created.record.prefix)); it is shown only now\n".utf8))
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a consumer's keys: prefix, created, last used, expiry.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The consumer whose keys to list.") var consumer: String
+
+        func run() throws {
+            let keys = try administered { try store.administration().keys(of: consumer) }
+            let now = Date()
+            let rows = keys.map { key -> [String] in
+                let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
+                return [
+                    String(key.id), key.prefix + "…", status, CallRecord.timestamp(key.created),
+                    key.lastUsed.map(CallRecord.timestamp) ?? "-", key.expires.map(CallRecord.timestamp) ?? "-",
+                ]
+            }
+            printTable(header: ["id", "prefix", "status", "created", "last used", "expires"], rows: rows, empty: "(no keys)")
+        }
+    }
+
+    struct Revoke: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key; gateways refuse it within a second.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The consumer the key belongs to.") var consumer: String
+        @Argument(help: "The key's id, from keys list.") var id: Int64
+
+        func run() throws {
+            try administered { try store.administration().revokeKey(id, of: consumer) }
+            print("revoked key \(id) of \(consumer)")
+        }
+    }
+
+    struct Rotate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Replace a key with a new one, printed once; the old one works for the grace period.")
+        @OptionGroup var store: StoreOptions
+        @Option(help: "The consumer the key belongs to.") var consumer: String
+        @Option(help: "How long the old key keeps working, like 24h or 0s.") var grace: String = "24h"
+        @Argument(help: "The key's id, from keys list.") var id: Int64
+
+        func run() throws {
+            let created = try administered { try store.administration().rotateKey(id, of: consumer, grace: grace) }
+            print(created.key)
+            FileHandle.standardError.write(Data("key \(created.record.id) replaces key \(id) of \(consumer); the old key expires in \(grace)\n".utf8))
+        }
+    }
+}
