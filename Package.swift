@@ -89,7 +89,15 @@ let package = Package(
         ),
         .executableTarget(
             name: "portico-bench",
-            dependencies: ["PorticoStore"]
+            dependencies: [
+                "PorticoStore",
+                "PorticoConfig",
+                "PorticoGateway",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "JWTKit", package: "jwt-kit"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+            ]
         ),
         .target(
             name: "PorticoTesting",

@@ -1,5 +1,7 @@
 // Store benchmark for bench/analytics.sh: insert throughput, then query times over what was inserted.
 //   portico-bench STORE_PATH RECORDS
+// And for bench/auth.sh: portico-bench jwt FOLDER (keys and tokens, JWTFixtures.swift) and
+// portico-bench auth CONFIG ROUNDS ITERATIONS (the policy chain in a loop, AuthCost.swift).
 // Inserts RECORDS synthetic calls spread over the 24 hours before now (20 routes, 100 consumers,
 // realistic statuses and latencies) in the gateway's batches of 1,000, then times a 24-hour time
 // series and top-10 breakdowns, which read the rollups.
@@ -7,6 +9,14 @@ import Foundation
 import PorticoStore
 
 let arguments = CommandLine.arguments
+if arguments.count == 3, arguments[1] == "jwt" {
+    try await JWTFixtures.write(to: arguments[2])
+    exit(0)
+}
+if arguments.count == 5, arguments[1] == "auth", let rounds = Int(arguments[3]), let iterations = Int(arguments[4]) {
+    try await AuthCost.run(config: arguments[2], rounds: rounds, iterations: iterations)
+    exit(0)
+}
 guard arguments.count == 3, let total = Int(arguments[2]) else {
     FileHandle.standardError.write(Data("usage: portico-bench STORE_PATH RECORDS\n".utf8))
     exit(2)

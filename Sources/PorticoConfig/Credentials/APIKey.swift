@@ -21,7 +21,8 @@ public enum APIKey {
     /// The SHA-256 digest of a key, as stored.
     public static func digest(_ key: some StringProtocol) -> [UInt8] {
         var key = String(key)
-        return key.withUTF8 { Array(SHA256.hash(data: UnsafeRawBufferPointer($0))) }
+        let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
+        return digest.withUnsafeBytes { Array($0) }
     }
 
     /// The digest as lower-case hex, the form the store and the config use.

@@ -78,6 +78,48 @@ public final class RuntimeSnapshot: Sendable {
 
 }
 
+extension RuntimeSnapshot {
+    /// What serving one request produced, before the response is written.
+    public struct Served: Sendable {
+        public var response: Response
+        /// The request's exchange; nil when no route matched.
+        public var exchange: Exchange?
+        /// The error the response reports, if it is one.
+        public var failure: GatewayError?
+    }
+
+    /// Matches the request to a route and runs its chain; every failure becomes a problem+json response.
+    ///
+    /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
+    public func respond(
+        to request: Request, requestID: String, clientAddress: String?, start: ContinuousClock.Instant, logger: Logger
+    ) async -> Served {
+        let path = request.uri.path
+        let match = routes.match(host: request.head.authority, method: request.method.rawValue, path: path) { route in
+            RequestedVersion.of(request, for: route)
+        }
+        let failure: GatewayError
+        switch match {
+        case .route(let route):
+            let exchange = Exchange(
+                requestID: requestID, clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
+            do {
+                return Served(response: try await route.chain!.run(request, exchange: exchange), exchange: exchange)
+            } catch let error as GatewayError {
+                return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), exchange: exchange, failure: error)
+            } catch {
+                let wrapped = GatewayError.badGateway("The gateway could not complete the request: \(error)")
+                logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), exchange: exchange, failure: wrapped)
+            }
+        case .methodNotAllowed(let allowed): failure = .methodNotAllowed(allowed: allowed)
+        case .unknownVersion(let requested, let available): failure = .unknownVersion(requested: requested, available: available)
+        case .notFound: failure = .noRoute
+        }
+        return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
+    }
+}
+
 /// Builds each route's policy chain from the config, once per snapshot.
 struct ChainBuilder {
     let config: GatewayConfig

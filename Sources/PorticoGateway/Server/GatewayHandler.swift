@@ -24,38 +24,10 @@ struct GatewayHandler: Sendable {
         let method = request.method.rawValue
         let clientAddress = channel.remoteAddress?.ipAddress
 
-        var exchange: Exchange?
-        var failure: GatewayError?
-        var response: Response
-        let match = snapshot.routes.match(host: request.head.authority, method: method, path: path) { route in
-            RequestedVersion.of(request, for: route)
-        }
-        switch match {
-        case .route(let route):
-            let current = Exchange(
-                requestID: requestID, clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
-            exchange = current
-            do {
-                response = try await route.chain!.run(request, exchange: current)
-            } catch let error as GatewayError {
-                failure = error
-                response = error.response(requestID: requestID, instance: path, requestIDHeader: header)
-            } catch {
-                let wrapped = GatewayError.badGateway("The gateway could not complete the request: \(error)")
-                logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
-                failure = wrapped
-                response = wrapped.response(requestID: requestID, instance: path, requestIDHeader: header)
-            }
-        case .methodNotAllowed(let allowed):
-            failure = .methodNotAllowed(allowed: allowed)
-            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
-        case .unknownVersion(let requested, let available):
-            failure = .unknownVersion(requested: requested, available: available)
-            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
-        case .notFound:
-            failure = .noRoute
-            response = failure!.response(requestID: requestID, instance: path, requestIDHeader: header)
-        }
+        let served = await snapshot.respond(to: request, requestID: requestID, clientAddress: clientAddress, start: start, logger: logger)
+        let exchange = served.exchange
+        let failure = served.failure
+        var response = served.response
         if failure != nil, let length = response.body.contentLength {
             exchange?.bytesOut.add(length, ordering: .relaxed)
         }

@@ -33,9 +33,12 @@ struct APIKeyAuthenticator: Authenticator {
         }
         let now = Date()
         if let expires = key.expires, expires <= now { return .rejected(reason: "expired API key") }
-        guard consumers.consumer(named: key.consumer) != nil else { return .rejected(reason: "the key's consumer no longer exists") }
+        guard let consumer = consumers.consumer(named: key.consumer) else {
+            return .rejected(reason: "the key's consumer no longer exists")
+        }
         if let id = key.id { consumers.directory.recordUse(of: id, at: now) }
-        return .authenticated(consumers.identity(of: key.consumer, method: name))
+        return .authenticated(
+            Identity(consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name))
     }
 
     func strip(_ head: inout HTTPRequest) {

@@ -72,7 +72,22 @@ struct AuthPolicy: Policy {
 
     /// The caller's identity, or a 401/403/503 error.
     private func authenticate(_ request: Request, exchange: Exchange) async throws -> Identity? {
-        var outcomes: [String: AuthOutcome] = [:]
+        // The common case, one method and no scopes, without the bookkeeping of alternatives.
+        if alternatives.count == 1, alternatives[0].steps.count == 1, alternatives[0].scopes.isEmpty {
+            let method = alternatives[0].steps[0]
+            let outcome = await method.authenticate(request, consumers: consumers)
+            if case .authenticated(let identity) = outcome { return identity }
+            return try await authenticateAlternatives(request, exchange: exchange, known: [(method.name, outcome)])
+        }
+        return try await authenticateAlternatives(request, exchange: exchange, known: [])
+    }
+
+    /// - Parameter known: outcomes already had, so no method runs twice for one request.
+    private func authenticateAlternatives(
+        _ request: Request, exchange: Exchange, known: [(name: String, outcome: AuthOutcome)]
+    ) async throws -> Identity? {
+        // Outcomes by method, so a method named in two alternatives runs once; routes name few methods.
+        var outcomes = known
         var presented = false
         var unavailable = false
         var lackedScopes = false
@@ -82,11 +97,11 @@ struct AuthPolicy: Policy {
             var allScopes: Set<String>?
             for method in alternative.steps {
                 let outcome: AuthOutcome
-                if let known = outcomes[method.name] {
-                    outcome = known
+                if let known = outcomes.first(where: { $0.name == method.name }) {
+                    outcome = known.outcome
                 } else {
                     outcome = await method.authenticate(request, consumers: consumers)
-                    outcomes[method.name] = outcome
+                    outcomes.append((method.name, outcome))
                 }
                 switch outcome {
                 case .authenticated(let identity):
