@@ -25,6 +25,9 @@ struct VersioningTests {
     func yaml(_ upstreams: [String: ControllableUpstream], sticky: String? = nil, serveAfterSunset: Bool = false) -> String {
         """
         server: {access-log: false, watch-config: false}
+        auth:
+          jwt: {type: jwt, secret: \(TestKeys.secret)}
+          keys: {type: api-key}
         upstreams:
         \(upstreams.keys.sorted().map { "  \($0): {targets: [{url: \"http://127.0.0.1:\(upstreams[$0]!.port)\"}]}" }.joined(separator: "\n"))
         apis:
@@ -47,6 +50,7 @@ struct VersioningTests {
               - {upstream: v2, weight: 95}
               - {upstream: canary, weight: 5}
         \(sticky.map { "    sticky: \($0)" } ?? "")
+        \(sticky == "consumer" ? "    auth: [jwt]" : "")
             force-header: X-Canary
           - {name: orders, version: v1, base-path: /orders, versioning: {by: query}, upstream: v1}
           - {name: orders, version: v2, base-path: /orders, versioning: {by: query}, upstream: v2, default: true}
@@ -150,6 +154,32 @@ struct VersioningTests {
         }
     }
 
+    @Test("a split sticky to the consumer keeps each authenticated consumer on one side")
+    func stickyConsumer() async throws {
+        try await withUpstreams { upstreams in
+            try await GatewayHarness.with(yaml: yaml(upstreams, sticky: "consumer")) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    var canaryUsers = 0
+                    for user in 0..<200 {
+                        var claims = TestClaims()
+                        claims.sub = "user-\(user)"
+                        claims.iss = nil
+                        claims.aud = nil
+                        let token = try await TestKeys.shared.sign("HS256", claims)
+                        var sides: Set<String> = []
+                        for _ in 0..<3 {
+                            sides.insert(try await client.send(.GET, "/users/1", headers: [("Authorization", "Bearer " + token)]).text)
+                        }
+                        #expect(sides.count == 1, "user-\(user) saw \(sides)")
+                        if sides == ["canary"] { canaryUsers += 1 }
+                    }
+                    #expect(abs(Double(canaryUsers) / 200 - 0.05) <= 0.04, "\(canaryUsers) of 200 users on the canary")
+                    #expect(try await client.send(.GET, "/users/1").status == 401)
+                }
+            }
+        }
+    }
+
     @Test("deprecated versions and operations carry Deprecation, Sunset and Link")
     func deprecationHeaders() async throws {
         try await withUpstreams { upstreams in
@@ -170,7 +200,11 @@ struct VersioningTests {
             }
             // An operation marked deprecated in its OpenAPI document.
             let spec = try String(contentsOfFile: packageRoot + "/config/specs/petstore.yaml", encoding: .utf8)
-            let petstore = "apis:\n  - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}\n"
+            let petstore = """
+                auth: {keys: {type: api-key}}
+                apis:
+                  - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}
+                """
             try await GatewayHarness.with(yaml: petstore, files: ["petstore.yaml": spec], wallClock: { now }) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let deprecated = try await client.send(.GET, "/petstore/pets/findByTags")

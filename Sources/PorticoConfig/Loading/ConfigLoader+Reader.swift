@@ -194,7 +194,7 @@ extension ConfigLoader {
                 if let key = HashKey(parsing: text) {
                     upstream.hashOn = key
                 } else {
-                    node.report("hash-on must be header:NAME, cookie:NAME, ip or path, found '\(text)'")
+                    node.report("hash-on must be header:NAME, cookie:NAME, ip, consumer or path, found '\(text)'")
                 }
             }
             if upstream.balance == .consistentHash, upstream.hashOn == nil, fields["hash-on"] == nil {
@@ -302,12 +302,10 @@ extension ConfigLoader {
             if sides.allSatisfy({ $0.weight == 0 }) { node.report("\(context) split has no side with a weight above 0") }
             var split = SplitConfig(sides: sides)
             if let stickyNode = fields["sticky"], let text = stickyNode.string(context: "sticky") {
-                if text == "consumer" {
-                    stickyNode.report("sticky: consumer needs authenticated consumers, which are not built yet; use ip, header:NAME or cookie:NAME")
-                } else if let key = HashKey(parsing: text), key != .path {
+                if let key = HashKey(parsing: text), key != .path {
                     split.sticky = key
                 } else {
-                    stickyNode.report("sticky must be ip, header:NAME or cookie:NAME, found '\(text)'")
+                    stickyNode.report("sticky must be ip, consumer, header:NAME or cookie:NAME, found '\(text)'")
                 }
             }
             if let forceNode = fields["force-header"], let name = forceNode.nonEmptyString(context: "force-header") {

@@ -12,11 +12,15 @@ public enum HashKey: Sendable, Hashable {
     case cookie(String)
     case clientIP
     case path
+    /// The authenticated consumer's name (the client's IP for requests without one).
+    case consumer
 
-    /// Parses `header:NAME`, `cookie:NAME`, `ip` or `path`.
+    /// Parses `header:NAME`, `cookie:NAME`, `ip`, `path` or `consumer`.
     public init?(parsing text: String) {
         if text == "ip" {
             self = .clientIP
+        } else if text == "consumer" {
+            self = .consumer
         } else if text == "path" {
             self = .path
         } else if text.hasPrefix("header:"), text.count > 7 {

@@ -151,6 +151,8 @@ struct ProxyStage: Policy {
             return exchange.clientAddress
         case .path?:
             return request.uri.path
+        case .consumer?:
+            return exchange.identity?.consumer ?? exchange.clientAddress
         case nil:
             return nil
         }

@@ -54,6 +54,7 @@ final class SplitStage: Policy {
         case .clientIP?: return exchange.clientAddress
         case .header(let name)?: return HTTPField.Name(name).flatMap { request.headers[$0] }
         case .cookie(let name)?: return Cookies.value(named: name, in: request.headers)
+        case .consumer?: return exchange.identity?.consumer ?? exchange.clientAddress
         case .path?, nil: return nil
         }
     }
