@@ -24,6 +24,7 @@ run() {  # run on|off
 listen: 127.0.0.1:18099
 store: {sqlite: $work/gateway.sqlite, call-log: $flag}
 server: {access-log: false, watch-config: false}
+auth: {keys: {type: api-key}}  # the petstore's api_key scheme maps onto it
 apis:
   - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}
 YAML

@@ -33,6 +33,7 @@ listen: 127.0.0.1:18096
 admin: {listen: 127.0.0.1:19096, token: bench}
 store: {sqlite: $work/small/portico.sqlite}
 server: {access-log: false, watch-config: false}
+auth: {keys: {type: api-key}}  # the petstore's api_key scheme maps onto it
 apis:
   - name: petstore
     base-path: /petstore

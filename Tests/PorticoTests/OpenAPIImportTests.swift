@@ -7,7 +7,7 @@ import Testing
 struct OpenAPIImportTests {
     @Test("every operation of the example document becomes a route")
     func exampleDocument() throws {
-        let config = try ConfigLoader(environment: ["PORTICO_ADMIN_TOKEN": "t"]).load(file: packageRoot + "/config/gateway.yaml")
+        let config = try ConfigLoader(environment: ["PORTICO_ADMIN_TOKEN": "t", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"]).load(file: packageRoot + "/config/gateway.yaml")
         let petstore = try #require(config.apis.first { $0.name == "petstore" })
         let operations = petstore.routes.map { "\($0.methods.joined()) \($0.path) \($0.name ?? "")" }
         #expect(operations == [
@@ -37,7 +37,12 @@ struct OpenAPIImportTests {
     @Test("the mock upstream answers every operation of the example document")
     func mockAnswers() async throws {
         let spec = try String(contentsOfFile: packageRoot + "/config/specs/petstore.yaml", encoding: .utf8)
-        let yaml = "apis:\n  - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}\n"
+        let yaml = """
+            auth: {keys: {type: api-key}}
+            consumers: [{name: demo, keys: [demo-key-0123456789abcdef]}]
+            apis:
+              - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}
+            """
         try await GatewayHarness.with(yaml: yaml, files: ["petstore.yaml": spec]) { gateway in
             try await withClient(baseURL: gateway.baseURL) { client in
                 let pets = try await client.send(.GET, "/petstore/pets")
@@ -64,9 +69,13 @@ struct OpenAPIImportTests {
                 #expect(login.text == "session-3c9f1a")
                 #expect(login.headers.first(name: "Content-Type") == "text/plain")
 
-                for path in ["/petstore/pets/findByTags", "/petstore/store/inventory", "/petstore/users/ada"] {
+                for path in ["/petstore/pets/findByTags", "/petstore/users/ada"] {
                     #expect(try await client.send(.GET, path).status == 200, "\(path)")
                 }
+                // The document's security: getInventory wants the api_key scheme, mapped onto `keys`.
+                #expect(try await client.send(.GET, "/petstore/store/inventory").status == 401)
+                let key = [("X-API-Key", "demo-key-0123456789abcdef")]
+                #expect(try await client.send(.GET, "/petstore/store/inventory", headers: key).status == 200)
             }
         }
     }

@@ -14,7 +14,7 @@ import PorticoConfig
 struct AuthPolicy: Policy {
     let phase = PolicyPhase.request
     /// Before every other request policy: limits and logs need the consumer.
-    let priority = 1_000
+    let priority = 5_000
     /// Each alternative: the authenticators that must all succeed, and the scopes it needs.
     let alternatives: [(steps: [any Authenticator], scopes: Set<String>)]
     /// Every authenticator of the route, once each, in order: for challenges and stripping.
