@@ -17,7 +17,6 @@ struct APIKeyAuthenticator: Authenticator {
         self.query = method.query
     }
 
-
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome {
         let presented: String
         if let value = request.headers[header] {

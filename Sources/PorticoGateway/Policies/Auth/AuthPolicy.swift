@@ -53,13 +53,20 @@ struct AuthPolicy: Policy {
         var identity: Identity?
         if !alternatives.isEmpty {
             identity = try await authenticate(request, exchange: exchange)
+        } else if let anonymous {
+            identity = consumers.identity(of: anonymous, method: "anonymous").withMethod(nil)
+        }
+        if identity == nil, allowGroups != nil, !alternatives.isEmpty {
+            // Authentication was optional and nothing was presented, but only some groups may pass.
+            throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
         }
         if let identity {
+            // Set before the group checks, so that a 403 is logged with the consumer it refused.
+            exchange.identity = identity
             if let allowGroups, !identity.groups.contains(where: allowGroups.contains) {
                 throw GatewayError.forbidden
             }
             if identity.groups.contains(where: denyGroups.contains) { throw GatewayError.forbidden }
-            exchange.identity = identity
             head.headerFields[Identity.consumerNameHeader] = identity.consumer
             if !identity.groups.isEmpty { head.headerFields[Identity.consumerGroupsHeader] = identity.groups.joined(separator: ",") }
             if !identity.scopes.isEmpty { head.headerFields[Identity.scopesHeader] = identity.scopes.sorted().joined(separator: " ") }
@@ -90,7 +97,7 @@ struct AuthPolicy: Policy {
         var outcomes = known
         var presented = false
         var unavailable = false
-        var lackedScopes = false
+        var lackedScopes: Identity?
         var reasons: [String] = []
         alternatives: for alternative in alternatives {
             var first: Identity?
@@ -123,15 +130,18 @@ struct AuthPolicy: Policy {
             }
             guard var identity = first else { continue }
             guard alternative.scopes.isSubset(of: allScopes ?? []) else {
-                lackedScopes = true
+                lackedScopes = lackedScopes ?? identity
                 continue
             }
             identity.scopes = allScopes ?? identity.scopes
             return identity
         }
-        if lackedScopes { throw GatewayError.forbidden }
+        if let lackedScopes {
+            exchange.identity = lackedScopes
+            throw GatewayError.forbidden
+        }
         if !reasons.isEmpty {
-            logger.info(
+            logger.debug(
                 "credential refused",
                 metadata: ["request.id": "\(exchange.requestID)", "auth.reasons": "\(reasons.joined(separator: "; "))"])
         }

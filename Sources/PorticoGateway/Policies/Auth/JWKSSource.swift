@@ -23,6 +23,8 @@ final class JWKSSource: Sendable {
         var fetchedAt: ContinuousClock.Instant?
         /// The last fetch caused by an unknown `kid`; those are limited to one per `minRefetch`.
         var lastForced: ContinuousClock.Instant?
+        /// The last fetch of any kind; after a failure the IdP is not asked again within `minRefetch`.
+        var lastAttempt: ContinuousClock.Instant?
         var inFlight: Task<JWTKeyTable?, Never>?
     }
 
@@ -59,7 +61,10 @@ final class JWKSSource: Sendable {
                 state.lastForced = now
             } else if let fetched = state.fetchedAt, now - fetched <= refresh {
                 return nil
+            } else if let last = state.lastAttempt, now - last < minRefetch {
+                return nil
             }
+            state.lastAttempt = now
             let task = Task { await self.download() }
             state.inFlight = task
             return task

@@ -17,7 +17,9 @@ final class JWTAuthenticator: Authenticator {
     private let staticKeys: Mutex<JWTKeyTable?>
     private let inline: (secret: String?, keys: [JWTPublicKey])
     private let jwks: JWKSSource?
-    private let verified = Mutex<[Substring: (identity: Identity, expires: Date)]>([:])
+    /// Verified tokens: the identity, when the token expires, and the store's credential
+    /// generation the identity was made at (a change to the consumer makes it again).
+    private let verified = Mutex<[Substring: (identity: Identity, expires: Date, generation: Int)]>([:])
     private let now: @Sendable () -> Date
     static let cacheLimit = 50_000
 
@@ -41,7 +43,8 @@ final class JWTAuthenticator: Authenticator {
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome {
         guard let token = bearerToken(request) else { return .absent }
         let time = now()
-        if let cached = verified.withLock({ $0[token] }) {
+        let generation = consumers.directory.current.generation
+        if let cached = verified.withLock({ $0[token] }), cached.generation == generation {
             guard time.timeIntervalSince(cached.expires) <= leeway else {
                 _ = verified.withLock { $0.removeValue(forKey: token) }
                 return .rejected(reason: "token expired")
@@ -52,7 +55,7 @@ final class JWTAuthenticator: Authenticator {
         case .success(let result):
             verified.withLock { cache in
                 if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-                cache[Substring(String(token))] = result
+                cache[Substring(String(token))] = (result.identity, result.expires, generation)
             }
             return .authenticated(result.identity)
         case .failure(let failure):
