@@ -23,6 +23,8 @@ extension ConfigLoader {
             if let node = fields["upstreams"] { config.upstreams = readUpstreams(node) }
             if let node = fields["auth"] { config.auth = readAuthMethods(node) }
             if let node = fields["consumers"] { config.consumers = readConsumers(node) }
+            if let node = fields["plans"] { config.plans = readPlans(node) }
+            if let node = fields["limits"] { config.limits = readLimitsSettings(node) }
 
             var names: Set<String> = []
             let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
@@ -47,6 +49,7 @@ extension ConfigLoader {
             }
             checkRouteConflicts(config.apis, root: root)
             checkAuthReferences(config, root: root)
+            checkPlans(config, root: root)
             checkVersions(config.apis, root: root)
         }
 
@@ -554,6 +557,10 @@ extension ConfigLoader {
                 policies.forwardCredential = node.bool(context: prefix + "forward-credential")
             }
             if let node = fields[prefix + "anonymous"] { policies.anonymous = node.nonEmptyString(context: prefix + "anonymous") }
+            if let node = fields[prefix + "rate-limit"] {
+                policies.rateLimits = readRateLimits(node, context: "\(context) \(prefix)rate-limit")
+            }
+            if let node = fields[prefix + "cost"] { policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000) }
             return policies
         }
 

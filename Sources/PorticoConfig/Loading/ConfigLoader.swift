@@ -12,7 +12,9 @@ public struct ConfigLoader: Sendable {
         self.environment = environment
     }
 
-    static let rootKeys: Set<String> = ["listen", "admin", "store", "server", "upstreams", "auth", "consumers", "apis"]
+    static let rootKeys: Set<String> = [
+        "listen", "admin", "store", "server", "upstreams", "auth", "consumers", "plans", "limits", "apis",
+    ]
     static let lifecycleKeys: Set<String> = ["deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset"]
     static let apiKeys = Set([
         "name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path",

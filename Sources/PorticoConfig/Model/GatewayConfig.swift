@@ -16,6 +16,10 @@ public struct GatewayConfig: Sendable {
     public var auth: [AuthMethodConfig] = []
     /// The consumers declared in the config; more are created at runtime in the store.
     public var consumers: [ConsumerConfig] = []
+    /// The plans consumers are on, by name.
+    public var plans: [String: PlanConfig] = [:]
+    /// Settings shared by all rate limits and quotas.
+    public var limits = LimitsSettings()
     /// The config file this was loaded from (absolute).
     public var sourceFile: String
     /// Every file the config was read from: the root file and the OpenAPI documents.

@@ -26,6 +26,10 @@ public struct PolicyConfig: Sendable, Hashable {
     public var forwardCredential: Bool?
     /// The consumer a request with no credential at all is served as; without it such a request gets 401.
     public var anonymous: String?
+    /// Limits on these routes, on top of the consumer's plan.
+    public var rateLimits: [LimitConfig]?
+    /// What one request counts against rate limits and quotas (default 1).
+    public var cost: Int?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -38,7 +42,9 @@ public struct PolicyConfig: Sendable, Hashable {
         denyGroups: [String]? = nil,
         scopes: [String]? = nil,
         forwardCredential: Bool? = nil,
-        anonymous: String? = nil
+        anonymous: String? = nil,
+        rateLimits: [LimitConfig]? = nil,
+        cost: Int? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -51,6 +57,8 @@ public struct PolicyConfig: Sendable, Hashable {
         self.scopes = scopes
         self.forwardCredential = forwardCredential
         self.anonymous = anonymous
+        self.rateLimits = rateLimits
+        self.cost = cost
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -66,14 +74,16 @@ public struct PolicyConfig: Sendable, Hashable {
             denyGroups: more.denyGroups ?? denyGroups,
             scopes: more.scopes ?? scopes,
             forwardCredential: more.forwardCredential ?? forwardCredential,
-            anonymous: more.anonymous ?? anonymous
+            anonymous: more.anonymous ?? anonymous,
+            rateLimits: more.rateLimits ?? rateLimits,
+            cost: more.cost ?? cost
         )
     }
 
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
-        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous",
+        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost",
     ]
 }
 

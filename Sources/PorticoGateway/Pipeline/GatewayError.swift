@@ -24,6 +24,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case forbidden
         case authUnavailable
         case conflict(String)
+        case tooManyRequests(retryAfter: Int, headers: [HTTPField])
     }
 
     private let code: Code
@@ -51,6 +52,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static let authUnavailable = GatewayError(code: .authUnavailable)
     /// The request clashes with what exists (a consumer that is already there).
     public static func conflict(_ detail: String) -> GatewayError { .init(code: .conflict(detail)) }
+    /// A limit refused the request; `headers` are its RateLimit headers.
+    public static func tooManyRequests(retryAfter: Int, headers: [HTTPField]) -> GatewayError {
+        .init(code: .tooManyRequests(retryAfter: retryAfter, headers: headers))
+    }
     public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
@@ -73,6 +78,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .forbidden: return .forbidden
         case .authUnavailable: return .serviceUnavailable
         case .conflict: return .conflict
+        case .tooManyRequests: return .tooManyRequests
         }
     }
 
@@ -95,6 +101,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .forbidden: return "forbidden"
         case .authUnavailable: return "auth-unavailable"
         case .conflict: return "conflict"
+        case .tooManyRequests: return "rate-limited"
         }
     }
 
@@ -116,6 +123,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .forbidden: return "Forbidden"
         case .authUnavailable: return "Credentials cannot be checked"
         case .conflict: return "Conflict"
+        case .tooManyRequests: return "Too many requests"
         }
     }
 
@@ -138,6 +146,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthenticated: return "A valid credential is required for this route."
         case .forbidden: return "The credential is valid but not allowed to use this route."
         case .authUnavailable: return "The service that checks credentials did not answer; try again later."
+        case .tooManyRequests(let retryAfter, _): return "A rate limit or quota was reached; try again in \(retryAfter) s."
         }
     }
 
@@ -159,6 +168,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
         if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
         if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
+        if case .tooManyRequests(let retryAfter, let limitHeaders) = code {
+            headers[.retryAfter] = String(max(1, retryAfter))
+            for field in limitHeaders { headers.append(field) }
+        }
         if case .unauthenticated(let challenges) = code {
             for challenge in challenges { headers.append(HTTPField(name: .wwwAuthenticate, value: challenge)) }
         }

@@ -27,6 +27,8 @@ public final class GatewayRuntime: Service, Sendable {
     private let wallClock: @Sendable () -> Date
     /// Credentials and key caches that every snapshot shares.
     public let auth: AuthContext
+    /// The rate-limit store and clock that every snapshot shares, so counters survive reloads.
+    public let limits: LimitContext
 
     /// Compiles the first snapshot from a loaded config.
     ///
@@ -39,14 +41,17 @@ public final class GatewayRuntime: Service, Sendable {
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
         auth: AuthContext = AuthContext(),
+        limits: LimitContext? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.auth = auth
+        let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
+        self.limits = limits
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
-        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, auth: auth, wallClock: wallClock))
+        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -104,7 +109,7 @@ public final class GatewayRuntime: Service, Sendable {
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
             let next = RuntimeSnapshot(
-                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, wallClock: wallClock)
+                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, wallClock: wallClock)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
             history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }

@@ -22,6 +22,12 @@ public final class RuntimeSnapshot: Sendable {
     let requestIDHeader: HTTPField.Name
     /// The wall clock that sunsets are checked against.
     let wallClock: @Sendable () -> Date
+    /// Each plan's limit, by plan name.
+    public let planLimits: [String: CompiledLimit]
+    /// This config's rate-limit settings and the shared store.
+    public let limits: LimitContext
+    /// Every limit of this config: the plans' and the routes'.
+    public let allLimits: [CompiledLimit]
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with
     /// their open connections, instead of being created anew.
@@ -30,6 +36,7 @@ public final class RuntimeSnapshot: Sendable {
         eventLoopGroup: any EventLoopGroup,
         reusing previous: [String: UpstreamPool] = [:],
         auth: AuthContext = AuthContext(),
+        limits: LimitContext = LimitContext(store: InMemoryLimiterStore()),
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -52,7 +59,10 @@ public final class RuntimeSnapshot: Sendable {
             config: config, loadedAt: loadedAt, wallClock: wallClock, requestIDHeader: requestIDHeader,
             authenticators: auth.authenticators(for: config),
             consumers: ConsumerLookup(config: CredentialTable(config: config.consumers), directory: auth.directory),
-            logger: auth.logger)
+            logger: auth.logger,
+            limits: limits.with(settings: config.limits))
+        self.planLimits = builder.planLimits
+        self.limits = builder.limits
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
             let routes = api.routes.isEmpty ? [RouteConfig(path: "/**", name: api.name)] : api.routes
@@ -74,6 +84,17 @@ public final class RuntimeSnapshot: Sendable {
             }
         }
         self.routes = RouteTable(routes: entries)
+        var seen: Set<Int> = []
+        let routeLimits = entries.flatMap { entry in
+            (entry.route.chain?.policies ?? []).compactMap { $0 as? RateLimitPolicy }.flatMap(\.routeLimits)
+        }
+        let plans = builder.planLimits
+        self.allLimits = (plans.keys.sorted().compactMap { plans[$0] } + routeLimits).filter { seen.insert($0.id).inserted }
+    }
+
+    /// The state of `key` under every limit of this config that holds some, without charging it.
+    public func limitState(of key: String) async throws -> [LimitDecision] {
+        try await limits.store.peek(key, limits: allLimits, now: limits.clock())
     }
 
 }
@@ -129,12 +150,54 @@ struct ChainBuilder {
     let authenticators: [String: any Authenticator]
     let consumers: ConsumerLookup
     let logger: Logger
+    let limits: LimitContext
+    let planLimits: [String: CompiledLimit]
+    let timeZone: TimeZone
+
+    init(
+        config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
+        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, limits: LimitContext
+    ) {
+        self.config = config
+        self.loadedAt = loadedAt
+        self.wallClock = wallClock
+        self.requestIDHeader = requestIDHeader
+        self.authenticators = authenticators
+        self.consumers = consumers
+        self.logger = logger
+        self.limits = limits
+        let timeZone = TimeZone(identifier: config.limits.timeZone) ?? TimeZone(identifier: "UTC")!
+        self.timeZone = timeZone
+        self.planLimits = config.plans.mapValues { plan in
+            CompiledLimit(config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone)
+        }
+    }
+
+    /// The route's own limits (from the API, or overridden by the route), named for `RateLimit-Policy`.
+    private func routeLimits(api: APIConfig, route: RouteConfig, policies: PolicyConfig) -> [CompiledLimit] {
+        let limits = policies.rateLimits ?? []
+        let fromRoute = route.policies.rateLimits != nil
+        let scope = fromRoute ? "\(api.name)@\(api.version ?? "")/\(route.name ?? route.path)" : "\(api.name)@\(api.version ?? "")"
+        let base = fromRoute ? "\(api.name).\(route.name ?? route.path)" : api.name
+        return limits.enumerated().map { index, limit in
+            let name = limit.name ?? (limits.count == 1 ? base : "\(base)-\(index + 1)")
+            return CompiledLimit(config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone)
+        }
+    }
 
     func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
         let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
         if let auth = AuthPolicy(policies: policies, authenticators: authenticators, consumers: consumers, logger: logger) {
             steps.append(auth)
+        }
+        let ownLimits = routeLimits(api: api, route: route, policies: policies)
+        if !ownLimits.isEmpty || !planLimits.isEmpty {
+            steps.append(
+                RateLimitPolicy(
+                    routeLimits: ownLimits, plans: planLimits, cost: policies.cost ?? 1, context: limits,
+                    routeName: route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))",
+                    apiName: api.name))
         }
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {

@@ -37,7 +37,9 @@ struct APIKeyAuthenticator: Authenticator {
         }
         if let id = key.id { consumers.directory.recordUse(of: id, at: now) }
         return .authenticated(
-            Identity(consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name))
+            Identity(
+                consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name,
+                credential: key.label))
     }
 
     func strip(_ head: inout HTTPRequest) {

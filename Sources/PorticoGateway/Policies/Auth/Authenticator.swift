@@ -24,11 +24,15 @@ struct ConsumerLookup: Sendable {
     }
 
     /// The identity of a known consumer, or a bare one for a name only a token vouches for.
-    func identity(of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = []) -> Identity {
+    func identity(
+        of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = [], credential: String? = nil
+    ) -> Identity {
         let known = consumer(named: name)
         var groups = known?.groups ?? []
         for group in extraGroups where !groups.contains(group) { groups.append(group) }
-        return Identity(consumer: name, groups: groups, plan: known?.plan, scopes: scopes ?? known?.scopes ?? [], method: method)
+        return Identity(
+            consumer: name, groups: groups, plan: known?.plan, scopes: scopes ?? known?.scopes ?? [], method: method,
+            credential: credential)
     }
 }
 

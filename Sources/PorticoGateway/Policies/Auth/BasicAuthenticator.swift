@@ -39,7 +39,7 @@ final class BasicAuthenticator: Authenticator {
         }
         let digest = Array(HMAC<SHA256>.authenticationCode(for: Array(text.utf8), using: cacheKey))
         if let cached = verified.withLock({ $0[user] }), cached.hash == hash, APIKey.constantTimeEquals(cached.digest, digest) {
-            return .authenticated(consumers.identity(of: user, method: name))
+            return .authenticated(consumers.identity(of: user, method: name, credential: "basic:" + user))
         }
         let matches = (try? await NIOThreadPool.singleton.runIfActive { hash.matches(password) }) ?? false
         guard matches else { return .rejected(reason: "wrong password") }
@@ -47,7 +47,7 @@ final class BasicAuthenticator: Authenticator {
             if cache.count >= 10_000 { cache.removeAll() }
             cache[user] = (digest, hash)
         }
-        return .authenticated(consumers.identity(of: user, method: name))
+        return .authenticated(consumers.identity(of: user, method: name, credential: "basic:" + user))
     }
 
     func strip(_ head: inout HTTPRequest) {

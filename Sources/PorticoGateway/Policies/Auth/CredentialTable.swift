@@ -13,6 +13,16 @@ final class CredentialTable: Sendable {
         let consumer: String
         let digest: [UInt8]
         let expires: Date?
+        /// How limits `by: key` name it: the store id, or the start of the digest for config keys.
+        let label: String
+
+        init(id: Int64?, consumer: String, digest: [UInt8], expires: Date?) {
+            self.id = id
+            self.consumer = consumer
+            self.digest = digest
+            self.expires = expires
+            self.label = id.map { "key:\($0)" } ?? "key:" + APIKey.hex(Array(digest.prefix(8)))
+        }
     }
 
     struct Consumer: Sendable {

@@ -11,13 +11,19 @@ public struct Identity: Sendable, Hashable {
     public var scopes: Set<String>
     /// The auth method that established the identity; nil for the anonymous consumer.
     public var method: String?
+    /// Which credential it was, for limits `by: key`: `key:<id>`, `jwt:<method>:<subject>`, …
+    public var credential: String?
 
-    public init(consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil) {
+    public init(
+        consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil,
+        credential: String? = nil
+    ) {
         self.consumer = consumer
         self.groups = groups
         self.plan = plan
         self.scopes = scopes
         self.method = method
+        self.credential = credential
     }
 
     /// The headers the upstream receives; any a client sends are removed first.

@@ -50,7 +50,7 @@ final class IntrospectionAuthenticator: Authenticator {
         default: return .rejected(reason: "no \(settings.consumerClaim) in the introspection answer")
         }
         let scopes = JWTAuthenticator.strings(answer["scope"], separatedBy: " ")
-        let outcome = AuthOutcome.authenticated(consumers.identity(of: consumer, method: name, scopes: Set(scopes)))
+        let outcome = AuthOutcome.authenticated(consumers.identity(of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)"))
         let limit = now.addingTimeInterval(settings.cacheTTL.seconds)
         cache.store(outcome, for: token, until: expires.map { min($0, limit) } ?? limit)
         return outcome

@@ -117,7 +117,8 @@ final class JWTAuthenticator: Authenticator {
         }
         let scopes = Self.strings(claims["scope"], separatedBy: " ") + Self.strings(claims["scp"], separatedBy: " ")
         let groups = settings.groupsClaim.map { Self.strings(claims[$0], separatedBy: " ") } ?? []
-        let identity = consumers.identity(of: consumer, method: name, scopes: Set(scopes), extraGroups: groups)
+        let identity = consumers.identity(
+            of: consumer, method: name, scopes: Set(scopes), extraGroups: groups, credential: "jwt:\(name):\(consumer)")
         return .success((identity, expires))
     }
 

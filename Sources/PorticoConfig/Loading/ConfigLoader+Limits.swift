@@ -1,0 +1,123 @@
+import Foundation
+
+extension ConfigLoader.Reader {
+    static let limitKeys: Set<String> = ["name", "rate", "burst", "quota", "algorithm", "by"]
+
+    /// The `plans` root section: `free: {rate: 10/s, burst: 20, quota: 10000/month}`.
+    func readPlans(_ node: ConfigNode) -> [String: PlanConfig] {
+        var plans: [String: PlanConfig] = [:]
+        for entry in node.mapping(allowed: nil, context: "plans") ?? [] {
+            let context = "plan '\(entry.key)'"
+            guard let fields = entry.value.fields(allowed: ["rate", "burst", "quota", "algorithm"], context: context) else { continue }
+            var plan = PlanConfig(name: entry.key)
+            plan.rate = fields["rate"].flatMap { readRate($0, context: context) }
+            plan.burst = fields["burst"]?.int(context: "\(context) burst", range: 1...100_000_000)
+            plan.quota = fields["quota"].flatMap { readQuota($0, context: context) }
+            if let algorithm = fields["algorithm"].flatMap({ readAlgorithm($0, context: context) }) { plan.algorithm = algorithm }
+            if plan.rate == nil, plan.quota == nil, fields["rate"] == nil, fields["quota"] == nil {
+                entry.value.report("\(context) needs a rate (like 10/s) or a quota (like 10000/month)")
+            }
+            if plan.burst != nil, plan.rate == nil, fields["rate"] == nil { fields["burst"]?.report("\(context): burst needs a rate") }
+            plans[entry.key] = plan
+        }
+        return plans
+    }
+
+    /// The `limits` root section.
+    func readLimitsSettings(_ node: ConfigNode) -> LimitsSettings {
+        var settings = LimitsSettings()
+        guard let fields = node.fields(allowed: ["time-zone", "legacy-headers", "trusted-proxies", "max-keys"], context: "limits") else {
+            return settings
+        }
+        if let zoneNode = fields["time-zone"], let zone = zoneNode.nonEmptyString(context: "limits.time-zone") {
+            if TimeZone(identifier: zone) == nil {
+                zoneNode.report("limits.time-zone: unknown time zone '\(zone)' (write an IANA name like UTC or Europe/Berlin)")
+            } else {
+                settings.timeZone = zone
+            }
+        }
+        if let value = fields["legacy-headers"]?.bool(context: "limits.legacy-headers") { settings.legacyHeaders = value }
+        if let proxiesNode = fields["trusted-proxies"], let proxies = proxiesNode.stringList(context: "limits.trusted-proxies") {
+            for proxy in proxies where CIDRBlock(parsing: proxy) == nil {
+                proxiesNode.report("limits.trusted-proxies: '\(proxy)' is not an address or a CIDR block like 10.0.0.0/8")
+            }
+            settings.trustedProxies = proxies
+        }
+        if let value = fields["max-keys"]?.int(context: "limits.max-keys", range: 1_000...100_000_000) { settings.maxKeys = value }
+        return settings
+    }
+
+    /// `rate-limit:` on an API or route: one limit, or a list of them.
+    func readRateLimits(_ node: ConfigNode, context: String) -> [LimitConfig]? {
+        let items: [ConfigNode]
+        if case .sequence = node.node { items = node.sequence(context: context) ?? [] } else { items = [node] }
+        var limits: [LimitConfig] = []
+        for item in items {
+            guard let fields = item.fields(allowed: Self.limitKeys, context: context) else { return nil }
+            var limit = LimitConfig()
+            limit.name = fields["name"]?.nonEmptyString(context: "\(context) name")
+            limit.rate = fields["rate"].flatMap { readRate($0, context: context) }
+            limit.burst = fields["burst"]?.int(context: "\(context) burst", range: 1...100_000_000)
+            limit.quota = fields["quota"].flatMap { readQuota($0, context: context) }
+            if let algorithm = fields["algorithm"].flatMap({ readAlgorithm($0, context: context) }) { limit.algorithm = algorithm }
+            if let byNode = fields["by"], let parts = byNode.stringList(context: "\(context) by") {
+                var keys: [LimitKeyPart] = []
+                for part in parts {
+                    guard let key = LimitKeyPart(parsing: part) else {
+                        byNode.report("\(context): unknown by '\(part)' (known: consumer, key, ip, route, api, header:NAME)")
+                        continue
+                    }
+                    if case .header(let name) = key, !HTTPMethodName.isToken(name) {
+                        byNode.report("\(context): '\(name)' is not a valid header name")
+                        continue
+                    }
+                    keys.append(key)
+                }
+                if keys.isEmpty { return nil }
+                limit.by = keys
+            }
+            if limit.rate == nil, limit.quota == nil {
+                if fields["rate"] == nil, fields["quota"] == nil { item.report("\(context) needs a rate (like 5/s) or a quota (like 1000/day)") }
+                return nil
+            }
+            limits.append(limit)
+        }
+        return limits
+    }
+
+    private func readRate(_ node: ConfigNode, context: String) -> RateSpec? {
+        guard let text = node.string(context: "\(context) rate") else { return nil }
+        guard let rate = RateSpec(parsing: text) else {
+            node.report("\(context): bad rate '\(text)' (write it like 10/s, 600/m, 1000/h or 5000/d)")
+            return nil
+        }
+        return rate
+    }
+
+    private func readQuota(_ node: ConfigNode, context: String) -> QuotaSpec? {
+        guard let text = node.string(context: "\(context) quota") else { return nil }
+        guard let quota = QuotaSpec(parsing: text) else {
+            node.report("\(context): bad quota '\(text)' (write it like 100/hour, 5000/day or 10000/month)")
+            return nil
+        }
+        return quota
+    }
+
+    private func readAlgorithm(_ node: ConfigNode, context: String) -> LimitConfig.Algorithm? {
+        guard let text = node.string(context: "\(context) algorithm") else { return nil }
+        guard let algorithm = LimitConfig.Algorithm(rawValue: text) else {
+            node.report("\(context): unknown algorithm '\(text)' (known: gcra, sliding-window)")
+            return nil
+        }
+        return algorithm
+    }
+
+    /// Every plan a consumer names must exist.
+    func checkPlans(_ config: GatewayConfig, root: ConfigNode) {
+        for consumer in config.consumers {
+            if let plan = consumer.plan, config.plans[plan] == nil, !config.plans.isEmpty {
+                root.report("consumer '\(consumer.name)' is on plan '\(plan)', which is not defined in plans (defined: \(config.plans.keys.sorted().joined(separator: ", ")))")
+            }
+        }
+    }
+}

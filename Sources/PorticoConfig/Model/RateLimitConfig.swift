@@ -1,0 +1,146 @@
+import Foundation
+
+/// A rate written `10/s`, `600/m`, `1000/h` or `5000/d`: so many requests per period.
+public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
+    public var count: Int
+    /// The period in seconds.
+    public var period: Int
+
+    public init(count: Int, period: Int) {
+        self.count = count
+        self.period = period
+    }
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), count > 0 else { return nil }
+        let unit = parts[1].trimmingCharacters(in: .whitespaces)
+        let seconds: [String: Int] = ["s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400]
+        guard let period = seconds[unit] else { return nil }
+        self.init(count: count, period: period)
+    }
+
+    public var description: String {
+        let unit = [1: "s", 60: "m", 3600: "h", 86_400: "d"][period] ?? "\(period)s"
+        return "\(count)/\(unit)"
+    }
+}
+
+/// A quota written `10000/month`, `500/day` or `100/hour`: so many requests per calendar window.
+public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
+    public enum Window: String, Sendable, Hashable, CaseIterable {
+        case hour, day, month
+    }
+
+    public var count: Int
+    public var window: Window
+
+    public init(count: Int, window: Window) {
+        self.count = count
+        self.window = window
+    }
+
+    public init?(parsing text: String) {
+        let parts = text.split(separator: "/")
+        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), count > 0,
+            let window = Window(rawValue: parts[1].trimmingCharacters(in: .whitespaces))
+        else { return nil }
+        self.init(count: count, window: window)
+    }
+
+    public var description: String { "\(count)/\(window.rawValue)" }
+}
+
+/// What a limit counts by. Several parts make one key (`by: [consumer, route]`).
+public enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
+    /// The authenticated consumer (the client address for requests without one).
+    case consumer
+    /// The credential: the API key, token subject or user that authenticated.
+    case credential
+    /// The client address, taken from `X-Forwarded-For` behind trusted proxies.
+    case ip
+    case route
+    case api
+    case header(String)
+
+    public init?(parsing text: String) {
+        switch text {
+        case "consumer": self = .consumer
+        case "key", "credential": self = .credential
+        case "ip": self = .ip
+        case "route": self = .route
+        case "api": self = .api
+        default:
+            guard text.hasPrefix("header:"), text.count > 7 else { return nil }
+            self = .header(String(text.dropFirst(7)))
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .consumer: return "consumer"
+        case .credential: return "key"
+        case .ip: return "ip"
+        case .route: return "route"
+        case .api: return "api"
+        case .header(let name): return "header:\(name)"
+        }
+    }
+}
+
+/// One limit: a rate (GCRA or sliding window), a quota, or both, counted by a key.
+public struct LimitConfig: Sendable, Hashable {
+    public enum Algorithm: String, Sendable, Hashable, CaseIterable {
+        case gcra
+        case slidingWindow = "sliding-window"
+    }
+
+    /// The policy's name in `RateLimit-Policy`; defaults to one made from the settings.
+    public var name: String?
+    public var rate: RateSpec?
+    /// Requests allowed at once; defaults to the rate's count.
+    public var burst: Int?
+    public var quota: QuotaSpec?
+    public var algorithm: Algorithm = .gcra
+    public var by: [LimitKeyPart] = [.consumer]
+
+    public init(rate: RateSpec? = nil, burst: Int? = nil, quota: QuotaSpec? = nil, by: [LimitKeyPart] = [.consumer]) {
+        self.rate = rate
+        self.burst = burst
+        self.quota = quota
+        self.by = by
+    }
+}
+
+/// A plan: the limits every consumer on it gets, counted per consumer across all APIs.
+public struct PlanConfig: Sendable, Hashable {
+    public var name: String
+    public var rate: RateSpec?
+    public var burst: Int?
+    public var quota: QuotaSpec?
+    public var algorithm: LimitConfig.Algorithm = .gcra
+
+    public init(name: String) { self.name = name }
+
+    /// The plan as a limit counted by consumer.
+    public var limit: LimitConfig {
+        var limit = LimitConfig(rate: rate, burst: burst, quota: quota, by: [.consumer])
+        limit.name = name
+        limit.algorithm = algorithm
+        return limit
+    }
+}
+
+/// Settings that apply to all limits: the `limits` root section.
+public struct LimitsSettings: Sendable, Hashable {
+    /// The time zone in which quota days and months begin.
+    public var timeZone = "UTC"
+    /// Also send `X-RateLimit-Limit`, `-Remaining` and `-Reset` for old clients.
+    public var legacyHeaders = false
+    /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed when finding the client address.
+    public var trustedProxies: [String] = []
+    /// The most keys the in-memory limiter keeps; idle ones go first.
+    public var maxKeys = 1_000_000
+
+    public init() {}
+}

@@ -1,0 +1,66 @@
+import Foundation
+import HTTPTypes
+import PorticoConfig
+
+/// What every snapshot's rate-limit policies share: the store (so counters outlive a reload),
+/// the clock, and how headers and client addresses are made.
+public final class LimitContext: Sendable {
+    public let store: any LimiterStore
+    /// Nanoseconds since 1970; tests inject their own.
+    let clock: @Sendable () -> Int64
+    let clientAddress: ClientAddress
+    let legacyHeaders: Bool
+
+    public init(
+        store: any LimiterStore, settings: LimitsSettings = .init(),
+        clock: @escaping @Sendable () -> Int64 = { LimitContext.wallClockNanoseconds() }
+    ) {
+        self.store = store
+        self.clock = clock
+        self.clientAddress = ClientAddress(trustedProxies: settings.trustedProxies)
+        self.legacyHeaders = settings.legacyHeaders
+    }
+
+    /// The same store with a reloaded config's settings.
+    func with(settings: LimitsSettings) -> LimitContext {
+        LimitContext(store: store, settings: settings, clock: clock)
+    }
+
+    public static func wallClockNanoseconds() -> Int64 {
+        var spec = timespec()
+        clock_gettime(CLOCK_REALTIME, &spec)
+        return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
+    }
+
+    static let policyHeader = HTTPField.Name("RateLimit-Policy")!
+    static let stateHeader = HTTPField.Name("RateLimit")!
+    static let legacyLimit = HTTPField.Name("X-RateLimit-Limit")!
+    static let legacyRemaining = HTTPField.Name("X-RateLimit-Remaining")!
+    static let legacyReset = HTTPField.Name("X-RateLimit-Reset")!
+
+    /// `RateLimit-Policy` listing every policy, `RateLimit` for the tightest (the refusing one,
+    /// else the one with the least left relative to its quota), as structured-field lists.
+    func headers(_ decisions: [LimitDecision], tightest: LimitDecision?) -> [HTTPField] {
+        guard !decisions.isEmpty else { return [] }
+        let tight = tightest ?? decisions.min { lhs, rhs in
+            Double(lhs.remaining) / Double(max(1, lhs.quota)) < Double(rhs.remaining) / Double(max(1, rhs.quota))
+        }!
+        var seen: Set<String> = []
+        let policies = decisions.filter { seen.insert($0.policy).inserted }.map { "\(Self.string($0.policy));q=\($0.quota);w=\($0.window)" }
+        var fields = [
+            HTTPField(name: Self.policyHeader, value: policies.joined(separator: ", ")),
+            HTTPField(name: Self.stateHeader, value: "\(Self.string(tight.policy));r=\(tight.remaining);t=\(tight.reset)"),
+        ]
+        if legacyHeaders {
+            fields.append(HTTPField(name: Self.legacyLimit, value: String(tight.quota)))
+            fields.append(HTTPField(name: Self.legacyRemaining, value: String(tight.remaining)))
+            fields.append(HTTPField(name: Self.legacyReset, value: String(tight.reset)))
+        }
+        return fields
+    }
+
+    /// A structured-field string (RFC 8941 §3.3.3).
+    static func string(_ text: String) -> String {
+        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PorticoConfig
+import PorticoGateway
+
+/// `GET /admin/limits?key=…`: where a key stands under every limit that has seen it.
+extension AdminAPI {
+    static func addLimits(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
+        router.get("/admin/limits") { request, context -> Response in
+            guard let key = request.uri.queryParameters["key"].map(String.init), !key.isEmpty else {
+                return GatewayError.badRequest("Name the key: ?key=demo-app (a consumer), ?key=127.0.0.1 (an IP), …").response(
+                    requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+            }
+            let states = try await runtime.snapshot.limitState(of: key)
+            let items = states.map { state in
+                "{\"policy\":\(JSONText.quote(state.policy)),\"quota\":\(state.quota),\"window_s\":\(state.window)"
+                    + ",\"remaining\":\(state.remaining),\"reset_s\":\(state.reset)}"
+            }
+            return json("{\"key\":\(JSONText.quote(key)),\"limits\":[" + items.joined(separator: ",") + "]}")
+        }
+    }
+}
