@@ -2,6 +2,7 @@
 //   portico-bench STORE_PATH RECORDS
 // And for bench/auth.sh: portico-bench jwt FOLDER (keys and tokens, JWTFixtures.swift) and
 // portico-bench auth CONFIG ROUNDS ITERATIONS (the policy chain in a loop, AuthCost.swift).
+// And for bench/ratelimit.sh: portico-bench limits KEYS ROUNDS (LimitCost.swift).
 // Inserts RECORDS synthetic calls spread over the 24 hours before now (20 routes, 100 consumers,
 // realistic statuses and latencies) in the gateway's batches of 1,000, then times a 24-hour time
 // series and top-10 breakdowns, which read the rollups.
@@ -11,6 +12,10 @@ import PorticoStore
 let arguments = CommandLine.arguments
 if arguments.count == 3, arguments[1] == "jwt" {
     try await JWTFixtures.write(to: arguments[2])
+    exit(0)
+}
+if arguments.count == 4, arguments[1] == "limits", let keys = Int(arguments[2]), let rounds = Int(arguments[3]) {
+    LimitCost.run(keys: keys, rounds: rounds)
     exit(0)
 }
 if arguments.count == 5, arguments[1] == "auth", let rounds = Int(arguments[3]), let iterations = Int(arguments[4]) {

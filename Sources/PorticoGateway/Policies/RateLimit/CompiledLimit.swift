@@ -11,6 +11,9 @@ public final class CompiledLimit: Sendable {
     /// The name in `RateLimit-Policy` of the rate part, and of the quota part.
     public let name: String
     public let quotaName: String
+    /// Both names as structured-field strings, for the headers.
+    let quotedName: String
+    let quotedQuotaName: String
     let by: [LimitKeyPart]
     let gcra: GCRA?
     let sliding: SlidingWindow?
@@ -18,13 +21,15 @@ public final class CompiledLimit: Sendable {
     /// The quota window holding the last request, so the calendar is consulted once per window.
     private let quotaWindow = Mutex<(start: Int64, end: Int64)?>(nil)
 
-    init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone) {
+    public init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone) {
         var hasher = StableHash()
         hasher.combine("\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")")
         hasher.combine("|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)")
         self.id = hasher.value
         self.name = name
         self.quotaName = config.rate == nil ? name : name + "-quota"
+        self.quotedName = Self.structuredString(name)
+        self.quotedQuotaName = Self.structuredString(quotaName)
         self.by = config.by
         if let rate = config.rate {
             switch config.algorithm {
@@ -68,7 +73,7 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && result.allowed
             decisions.append(
                 LimitDecision(
-                    allowed: result.allowed, policy: name, quota: gcra.burst, window: gcra.windowSeconds,
+                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: gcra.burst, window: gcra.windowSeconds,
                     remaining: result.remaining, reset: Self.seconds(result.reset), retryAfter: result.retryAfter.map(Self.seconds)))
             next.idleAt = max(next.idleAt, next.tat)
         } else if let sliding {
@@ -76,7 +81,7 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && result.allowed
             decisions.append(
                 LimitDecision(
-                    allowed: result.allowed, policy: name, quota: sliding.limit, window: Int(sliding.window / 1000),
+                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: sliding.limit, window: Int(sliding.window / 1000),
                     remaining: result.remaining, reset: Self.seconds(result.reset * 1_000_000),
                     retryAfter: result.retryAfter.map { Self.seconds($0 * 1_000_000) }))
             next.idleAt = max(next.idleAt, (next.sliding.start + 2 * sliding.window) * 1_000_000)
@@ -92,7 +97,7 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && fits
             decisions.append(
                 LimitDecision(
-                    allowed: fits, policy: quotaName, quota: quota.limit, window: Self.seconds(window.end - window.start),
+                    allowed: fits, policy: quotaName, quotedPolicy: quotedQuotaName, quota: quota.limit, window: Self.seconds(window.end - window.start),
                     remaining: max(0, quota.limit - next.quotaUsed), reset: Self.seconds(window.end - now),
                     retryAfter: fits ? nil : Self.seconds(window.end - now)))
             next.idleAt = max(next.idleAt, window.end)
@@ -107,6 +112,16 @@ public final class CompiledLimit: Sendable {
         let window = (Int64(bounds.start.timeIntervalSince1970 * 1e9), Int64(bounds.end.timeIntervalSince1970 * 1e9))
         quotaWindow.withLock { $0 = window }
         return window
+    }
+
+    /// A structured-field string (RFC 8941 §3.3.3): quoted, with `\` and `"` escaped.
+    static func structuredString(_ text: String) -> String {
+        var out = "\""
+        for character in text {
+            if character == "\\" || character == "\"" { out.append("\\") }
+            out.append(character)
+        }
+        return out + "\""
     }
 
     /// Whole seconds, rounded up: a client that waits that long is never early.

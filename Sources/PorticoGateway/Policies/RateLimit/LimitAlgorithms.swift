@@ -5,6 +5,8 @@ public struct LimitDecision: Sendable, Hashable {
     public var allowed: Bool
     /// The policy's name, as `RateLimit-Policy` names it.
     public var policy: String
+    /// The name as a structured-field string, quoted once when the limit is compiled.
+    var quotedPolicy: String
     /// The requests the policy allows per window (`q`) and the window in seconds (`w`).
     public var quota: Int
     public var window: Int

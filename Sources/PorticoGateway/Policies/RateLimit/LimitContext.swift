@@ -45,11 +45,17 @@ public final class LimitContext: Sendable {
         let tight = tightest ?? decisions.min { lhs, rhs in
             Double(lhs.remaining) / Double(max(1, lhs.quota)) < Double(rhs.remaining) / Double(max(1, rhs.quota))
         }!
-        var seen: Set<String> = []
-        let policies = decisions.filter { seen.insert($0.policy).inserted }.map { "\(Self.string($0.policy));q=\($0.quota);w=\($0.window)" }
+        var policies = ""
+        for (index, decision) in decisions.enumerated()
+        where !decisions[..<index].contains(where: { $0.policy == decision.policy }) {
+            if !policies.isEmpty { policies += ", " }
+            policies += decision.quotedPolicy + ";q=" + String(decision.quota) + ";w=" + String(decision.window)
+        }
         var fields = [
-            HTTPField(name: Self.policyHeader, value: policies.joined(separator: ", ")),
-            HTTPField(name: Self.stateHeader, value: "\(Self.string(tight.policy));r=\(tight.remaining);t=\(tight.reset)"),
+            HTTPField(name: Self.policyHeader, value: policies),
+            HTTPField(
+                name: Self.stateHeader,
+                value: tight.quotedPolicy + ";r=" + String(tight.remaining) + ";t=" + String(tight.reset)),
         ]
         if legacyHeaders {
             fields.append(HTTPField(name: Self.legacyLimit, value: String(tight.quota)))
@@ -57,10 +63,5 @@ public final class LimitContext: Sendable {
             fields.append(HTTPField(name: Self.legacyReset, value: String(tight.reset)))
         }
         return fields
-    }
-
-    /// A structured-field string (RFC 8941 §3.3.3).
-    static func string(_ text: String) -> String {
-        "\"" + text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
     }
 }
