@@ -8,6 +8,7 @@ struct RateLimitTests {
     static func yaml(upstreamPort: Int, limits: String = "") -> String {
         """
         admin: {listen: 127.0.0.1:0, token: t}
+        portal: {path: /portal}
         \(upstreamYAML(port: upstreamPort))
         auth:
           keys: {type: api-key}
@@ -72,6 +73,26 @@ struct RateLimitTests {
             let limits = try #require(state["limits"] as? [[String: Any]])
             #expect(limits.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 0)
             #expect(limits.first { $0["policy"] as? String == "free-quota" }?["remaining"] as? Int == 997)
+        }
+    }
+
+    @Test("a consumer sees their own limits through the portal API, with their own key")
+    func portalLimits() async throws {
+        try await Self.run { client, _ in
+            let alpha = [("X-API-Key", "alpha-key-0123456789abcdef")]
+            let fresh = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
+            #expect(fresh["consumer"] as? String == "alpha" && fresh["plan"] as? String == "free")
+            #expect((fresh["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 3)
+            _ = try await client.send(.GET, "/planned/echo/x", headers: alpha)
+            let used = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
+            let limits = try #require(used["limits"] as? [[String: Any]])
+            #expect(limits.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 2)
+            #expect(limits.first { $0["policy"] as? String == "free-quota" }?["remaining"] as? Int == 999)
+            // Looking does not charge: still 2.
+            let again = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
+            #expect((again["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 2)
+            #expect(try await client.send(.GET, "/portal/api/me/limits").status == 401)
+            #expect(try await client.send(.GET, "/portal/api/nothing", headers: alpha).status == 404)
         }
     }
 

@@ -25,6 +25,7 @@ extension ConfigLoader {
             if let node = fields["consumers"] { config.consumers = readConsumers(node) }
             if let node = fields["plans"] { config.plans = readPlans(node) }
             if let node = fields["limits"] { config.limits = readLimitsSettings(node) }
+            if let node = fields["portal"] { config.portal = readPortal(node) }
 
             var names: Set<String> = []
             let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
@@ -50,10 +51,28 @@ extension ConfigLoader {
             checkRouteConflicts(config.apis, root: root)
             checkAuthReferences(config, root: root)
             checkPlans(config, root: root)
+            if let portal = config.portal {
+                for api in config.apis where api.basePath == portal.path || api.basePath.hasPrefix(portal.path + "/") {
+                    root.report("API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them")
+                }
+            }
             checkVersions(config.apis, root: root)
         }
 
         // MARK: Sections
+
+        func readPortal(_ node: ConfigNode) -> PortalConfig? {
+            guard let fields = node.fields(allowed: ["path"], context: "portal") else { return nil }
+            var portal = PortalConfig()
+            if let pathNode = fields["path"], let text = pathNode.string(context: "portal.path") {
+                guard let path = PathTemplate.normalizePrefix(text), path != "/" else {
+                    pathNode.report("portal.path must be a path like /portal, found '\(text)'")
+                    return nil
+                }
+                portal.path = path
+            }
+            return portal
+        }
 
         func readAddress(_ node: ConfigNode, context: String) -> ListenAddress? {
             guard let text = node.string(context: context) else { return nil }

@@ -20,6 +20,8 @@ public struct GatewayConfig: Sendable {
     public var plans: [String: PlanConfig] = [:]
     /// Settings shared by all rate limits and quotas.
     public var limits = LimitsSettings()
+    /// The developer portal and its JSON API on the data-plane listener; nil when off.
+    public var portal: PortalConfig?
     /// The config file this was loaded from (absolute).
     public var sourceFile: String
     /// Every file the config was read from: the root file and the OpenAPI documents.
@@ -152,4 +154,12 @@ public struct ServerConfig: Sendable {
         self.watchConfig = watchConfig
         self.watchInterval = watchInterval
     }
+}
+
+/// The developer portal: where on the data-plane listener it and its JSON API are served.
+public struct PortalConfig: Sendable, Hashable {
+    /// The path prefix, `/portal` by default; the JSON API is under `<path>/api`.
+    public var path = "/portal"
+
+    public init(path: String = "/portal") { self.path = path }
 }

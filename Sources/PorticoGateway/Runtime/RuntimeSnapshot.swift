@@ -28,6 +28,8 @@ public final class RuntimeSnapshot: Sendable {
     public let limits: LimitContext
     /// Every limit of this config: the plans' and the routes'.
     public let allLimits: [CompiledLimit]
+    /// The portal's JSON API, when the config has a portal.
+    let portalAPI: PortalAPI?
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with
     /// their open connections, instead of being created anew.
@@ -63,6 +65,11 @@ public final class RuntimeSnapshot: Sendable {
             limits: limits.with(settings: config.limits))
         self.planLimits = builder.planLimits
         self.limits = builder.limits
+        self.portalAPI = config.portal.map { portal in
+            PortalAPI(
+                portal: portal, authenticators: builder.authenticators, order: config.auth.map(\.name),
+                consumers: builder.consumers, requestIDHeader: requestIDHeader)
+        }
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
             let routes = api.routes.isEmpty ? [RouteConfig(path: "/**", name: api.name)] : api.routes
@@ -116,6 +123,16 @@ extension RuntimeSnapshot {
         to request: Request, requestID: String, clientAddress: String?, start: ContinuousClock.Instant, logger: Logger
     ) async -> Served {
         let path = request.uri.path
+        if let portalAPI, portalAPI.handles(path) {
+            do {
+                return Served(response: try await portalAPI.respond(to: request, requestID: requestID, snapshot: self))
+            } catch let error as GatewayError {
+                return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
+            } catch {
+                let wrapped = GatewayError.badGateway("The portal API could not answer: \(error)")
+                return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: wrapped)
+            }
+        }
         let match = routes.match(host: request.head.authority, method: request.method.rawValue, path: path) { route in
             RequestedVersion.of(request, for: route)
         }
