@@ -104,6 +104,18 @@ struct AnalyticsTests {
         }
     }
 
+    @Test("a query ending early in a minute still counts that minute's calls")
+    func queryEndInsideAMinute() async throws {
+        try await withStore { store in
+            // `start` is a whole minute; the call comes 0.2 s into it and the query ends 0.4 s into it.
+            try await store.insert([call(start.addingTimeInterval(0.2), route: "r", status: 200, total: 1)])
+            let filter = AnalyticsFilter(from: start.addingTimeInterval(-600), to: start.addingTimeInterval(0.4))
+            let series = try await store.timeSeries(filter, bucketSeconds: 60)
+            #expect(series.map(\.count).reduce(0, +) == 1)
+            #expect(try await store.top(.route, filter, limit: 10).first?.count == 1)
+        }
+    }
+
     @Test("a full queue drops and counts, and a flush writes what was kept")
     func fullQueue() async throws {
         try await withStore { store in
