@@ -28,6 +28,12 @@ public struct CallRecord: Sendable {
     public var error: String?
     /// Tries beyond the first.
     public var retries: Int
+    /// Which API key was used: its visible prefix (`ptk_AbCd1234`), or `sha256:` and the start
+    /// of its digest for a key from the config. Never the key.
+    public var keyPrefix: String?
+    /// The rate-limit decision: `allowed <policy> r=<remaining>` for the tightest policy, or
+    /// `refused <policy>`; nil when no limit applied.
+    public var rateLimit: String?
 
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
@@ -68,6 +74,8 @@ public struct CallRecord: Sendable {
         line += ",\"target\":" + (target.map(JSONText.quote) ?? "null")
         line += ",\"client\":" + (clientAddress.map(JSONText.quote) ?? "null")
         line += ",\"retries\":\(retries)"
+        line += ",\"key_prefix\":" + (keyPrefix.map(JSONText.quote) ?? "null")
+        line += ",\"rate_limit\":" + (rateLimit.map(JSONText.quote) ?? "null")
         line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
         line += "}"
         return line

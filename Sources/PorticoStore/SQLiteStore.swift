@@ -128,6 +128,12 @@ public final class SQLiteStore: Sendable {
                     CREATE TRIGGER api_keys_delete AFTER DELETE ON api_keys BEGIN UPDATE auth_generation SET value = value + 1; END;
                     """)
         }
+        migrator.registerMigration("v6-calls-key-prefix-rate-limit") { db in
+            try db.alter(table: "calls") { table in
+                table.add(column: "key_prefix", .text)
+                table.add(column: "rate_limit", .text)
+            }
+        }
         return migrator
     }
 
@@ -155,14 +161,15 @@ public final class SQLiteStore: Sendable {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
-                                       bytes_out, total_ms, upstream_ms, target, client, error, retries)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             for call in calls {
                 try statement.execute(arguments: [
                     call.time.timeIntervalSince1970, call.requestID, call.method, call.path, call.api, call.version,
                     call.consumer, call.route, call.status, call.bytesIn, call.bytesOut, call.totalMilliseconds,
                     call.upstreamMilliseconds, call.target, call.clientAddress, call.error, call.retries,
+                    call.keyPrefix, call.rateLimit,
                 ])
             }
             try Self.add(rollups, to: db)

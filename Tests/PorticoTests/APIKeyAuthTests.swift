@@ -180,6 +180,9 @@ struct APIKeyAuthTests {
                 .send(.GET, "/admin/analytics/calls?since=1h&limit=100", headers: [("Authorization", "Bearer t")]).json()
             let consumers = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["consumer"] as? String })
             #expect(consumers.contains("acme"))
+            let prefixes = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["key_prefix"] as? String })
+            #expect(prefixes.contains(String(key.prefix(12))) && prefixes.contains(String(newKey.prefix(12))))
+            #expect(!calls.description.contains(key) && !calls.description.contains(newKey))
         }
     }
 

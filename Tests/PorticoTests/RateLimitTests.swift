@@ -73,6 +73,14 @@ struct RateLimitTests {
             let limits = try #require(state["limits"] as? [[String: Any]])
             #expect(limits.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 0)
             #expect(limits.first { $0["policy"] as? String == "free-quota" }?["remaining"] as? Int == 997)
+
+            // The call log records the decision and which key was used (never the key).
+            try await Task.sleep(for: .milliseconds(300))
+            let calls = try await adminClient(client, port: gateway.adminPort!).send(.GET, "/admin/analytics/calls?since=1h&limit=100").json()
+            let alphaCalls = ((calls["calls"] as? [[String: Any]]) ?? []).filter { $0["consumer"] as? String == "alpha" }
+            let decisions = Set(alphaCalls.compactMap { $0["rate_limit"] as? String })
+            #expect(decisions == ["allowed free r=2", "allowed free r=1", "allowed free r=0", "refused free"], "\(decisions)")
+            #expect(alphaCalls.allSatisfy { ($0["key_prefix"] as? String)?.hasPrefix("sha256:") == true })
         }
     }
 

@@ -24,6 +24,7 @@ public final class Exchange: Sendable {
     public let retries = Atomic<Int>(0)
     private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let caller = Mutex<Identity?>(nil)
+    private let limitDecision = Mutex<String?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -61,6 +62,12 @@ public final class Exchange: Sendable {
     public internal(set) var identity: Identity? {
         get { caller.withLock { $0 } }
         set { caller.withLock { $0 = newValue } }
+    }
+
+    /// The rate-limit decision for the call log, once the rate-limit policy has made one.
+    public internal(set) var rateLimit: String? {
+        get { limitDecision.withLock { $0 } }
+        set { limitDecision.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

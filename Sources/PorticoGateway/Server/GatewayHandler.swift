@@ -60,6 +60,8 @@ struct GatewayHandler: Sendable {
             error: failure?.slug,
             retries: exchange?.retries.load(ordering: .relaxed) ?? 0
         )
+        record.keyPrefix = exchange?.identity?.keyPrefix
+        record.rateLimit = exchange?.rateLimit
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
         if let abort { throw abort }

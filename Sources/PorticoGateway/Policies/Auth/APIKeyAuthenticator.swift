@@ -36,10 +36,11 @@ struct APIKeyAuthenticator: Authenticator {
             return .rejected(reason: "the key's consumer no longer exists")
         }
         if let id = key.id { consumers.directory.recordUse(of: id, at: now) }
-        return .authenticated(
-            Identity(
-                consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name,
-                credential: key.label))
+        var identity = Identity(
+            consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name,
+            credential: key.label)
+        identity.keyPrefix = key.prefix
+        return .authenticated(identity)
     }
 
     func strip(_ head: inout HTTPRequest) {

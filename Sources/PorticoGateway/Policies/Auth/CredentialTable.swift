@@ -15,13 +15,16 @@ final class CredentialTable: Sendable {
         let expires: Date?
         /// How limits `by: key` name it: the store id, or the start of the digest for config keys.
         let label: String
+        /// What the call log shows: the stored visible prefix, or the start of the digest.
+        let prefix: String
 
-        init(id: Int64?, consumer: String, digest: [UInt8], expires: Date?) {
+        init(id: Int64?, consumer: String, digest: [UInt8], expires: Date?, prefix: String? = nil) {
             self.id = id
             self.consumer = consumer
             self.digest = digest
             self.expires = expires
             self.label = id.map { "key:\($0)" } ?? "key:" + APIKey.hex(Array(digest.prefix(8)))
+            self.prefix = prefix ?? "sha256:" + APIKey.hex(Array(digest.prefix(4)))
         }
     }
 
@@ -65,7 +68,7 @@ final class CredentialTable: Sendable {
 
     /// The store's runtime consumers and keys.
     convenience init(stored: StoredCredentials) {
-        let keys = stored.keys.map { Key(id: $0.id, consumer: $0.consumer, digest: $0.digest, expires: $0.expires) }
+        let keys = stored.keys.map { Key(id: $0.id, consumer: $0.consumer, digest: $0.digest, expires: $0.expires, prefix: $0.prefix) }
         let consumers = stored.consumers.map { consumer in
             Consumer(
                 name: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: Set(consumer.scopes),

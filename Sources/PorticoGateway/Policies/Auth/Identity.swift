@@ -13,6 +13,8 @@ public struct Identity: Sendable, Hashable {
     public var method: String?
     /// Which credential it was, for limits `by: key`: `key:<id>`, `jwt:<method>:<subject>`, …
     public var credential: String?
+    /// For an API key, what the call log shows of it: its visible prefix, or `sha256:…` for a config key.
+    public var keyPrefix: String?
 
     public init(
         consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil,

@@ -32,6 +32,13 @@ public final class LimitContext: Sendable {
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)
     }
 
+    /// The decision with the least left relative to its quota; `decisions` must not be empty.
+    static func tightest(_ decisions: [LimitDecision]) -> LimitDecision {
+        decisions.min { lhs, rhs in
+            Double(lhs.remaining) / Double(max(1, lhs.quota)) < Double(rhs.remaining) / Double(max(1, rhs.quota))
+        }!
+    }
+
     static let policyHeader = HTTPField.Name("RateLimit-Policy")!
     static let stateHeader = HTTPField.Name("RateLimit")!
     static let legacyLimit = HTTPField.Name("X-RateLimit-Limit")!
@@ -42,20 +49,18 @@ public final class LimitContext: Sendable {
     /// else the one with the least left relative to its quota), as structured-field lists.
     func headers(_ decisions: [LimitDecision], tightest: LimitDecision?) -> [HTTPField] {
         guard !decisions.isEmpty else { return [] }
-        let tight = tightest ?? decisions.min { lhs, rhs in
-            Double(lhs.remaining) / Double(max(1, lhs.quota)) < Double(rhs.remaining) / Double(max(1, rhs.quota))
-        }!
+        let tight = tightest ?? Self.tightest(decisions)
         var policies = ""
         for (index, decision) in decisions.enumerated()
         where !decisions[..<index].contains(where: { $0.policy == decision.policy }) {
             if !policies.isEmpty { policies += ", " }
-            policies += decision.quotedPolicy + ";q=" + String(decision.quota) + ";w=" + String(decision.window)
+            let item: String = decision.quotedPolicy + ";q=" + String(decision.quota)
+            policies += item + ";w=" + String(decision.window)
         }
+        let state: String = tight.quotedPolicy + ";r=" + String(tight.remaining)
         var fields = [
             HTTPField(name: Self.policyHeader, value: policies),
-            HTTPField(
-                name: Self.stateHeader,
-                value: tight.quotedPolicy + ";r=" + String(tight.remaining) + ";t=" + String(tight.reset)),
+            HTTPField(name: Self.stateHeader, value: state + ";t=" + String(tight.reset)),
         ]
         if legacyHeaders {
             fields.append(HTTPField(name: Self.legacyLimit, value: String(tight.quota)))
