@@ -33,18 +33,15 @@ public final class CallLogWriter: CallRecordSink, Service {
     public var writtenCount: Int { written.load(ordering: .relaxed) }
 
     public func run() async throws {
-        await cancelWhenGracefulShutdown {
-            var lastWrite = ContinuousClock.now
-            while !Task.isCancelled {
-                // A cheap check every 10 ms: write when 100 ms have passed or a full batch waits.
-                try? await Task.sleep(for: .milliseconds(10))
-                if Task.isCancelled { break }
-                guard self.queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else {
-                    continue
-                }
-                await self.flush()
-                lastWrite = ContinuousClock.now
-            }
+        // The loop stops at graceful shutdown by checking, not by being cancelled: cancelling a
+        // GRDB write in progress throws, and the batch it held would be lost.
+        var lastWrite = ContinuousClock.now
+        while !Task.isShuttingDownGracefully, !Task.isCancelled {
+            // A cheap check every 10 ms: write when 100 ms have passed or a full batch waits.
+            try? await Task.sleep(for: .milliseconds(10))
+            guard queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else { continue }
+            await flush()
+            lastWrite = ContinuousClock.now
         }
         await flush()
     }
