@@ -41,10 +41,11 @@ extension SQLiteStore {
                 try db.execute(sql: "DELETE FROM calls WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
                 removed += db.changesCount
             }
-            for (level, keep) in [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)] {
+            let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]
+            for (level, keep) in levels + levels.map({ (RollupBatch.Level.allConsumersPrefix + $0.0, $0.1) }) {
                 guard let keep else { continue }
                 // A rollup covers [bucket, bucket + length): it goes once its end is older than the retention.
-                let length: Double = level == "minute" ? 60 : level == "hour" ? 3600 : 86_400
+                let length: Double = level.hasSuffix("minute") ? 60 : level.hasSuffix("hour") ? 3600 : 86_400
                 try db.execute(
                     sql: "DELETE FROM rollups WHERE level = ? AND bucket + ? <= ?",
                     arguments: [level, length, now.timeIntervalSince1970 - keep.seconds])

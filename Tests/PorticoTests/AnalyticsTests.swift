@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import PorticoConfig
-import PorticoStore
+@testable import PorticoStore
 import PorticoTesting
 import Testing
 
@@ -30,13 +30,15 @@ struct AnalyticsTests {
             for index in 0..<3000 {
                 let route = ["list", "get", "put"][index % 3]
                 let status = index % 10 == 0 ? 503 : index % 7 == 0 ? 404 : 200
-                calls.append(call(start.addingTimeInterval(Double(index)), route: route, status: status, total: Double(index % 50) + 1))
+                var record = call(start.addingTimeInterval(Double(index)), route: route, status: status, total: Double(index % 50) + 1)
+                record.consumer = index % 2 == 0 ? "even" : "odd"
+                calls.append(record)
             }
             for batch in stride(from: 0, to: calls.count, by: 1000) { try await store.insert(Array(calls[batch..<batch + 1000])) }
             let raw = try await store.database.read { db in
                 try Row.fetchAll(db, sql: "SELECT route, status / 100 AS class, COUNT(*) AS n, SUM(bytes_out) AS bytes FROM calls GROUP BY route, class")
             }
-            for level in ["minute", "hour", "day"] {
+            for level in ["minute", "hour", "day", "all-minute", "all-hour", "all-day"] {
                 let rolled = try await store.database.read { db in
                     try Row.fetchAll(
                         db,
@@ -55,6 +57,13 @@ struct AnalyticsTests {
             let series = try await store.timeSeries(filter, bucketSeconds: 600)
             #expect(series.map(\.count).reduce(0, +) == 3000)
             #expect(series.count == 5)  // 3000 s from a start aligned to 10 minutes
+            // By consumer (the per-consumer rollups) and for one consumer.
+            let consumers = try await store.top(.consumer, filter, limit: 10)
+            #expect(Dictionary(uniqueKeysWithValues: consumers.map { ($0.key, $0.count) }) == ["even": 1500, "odd": 1500])
+            var evenOnly = filter
+            evenOnly.consumer = "even"
+            #expect(try await store.timeSeries(evenOnly, bucketSeconds: 600).map(\.count).reduce(0, +) == 1500)
+            #expect(try await store.top(.route, evenOnly, limit: 10).map(\.count).reduce(0, +) == 1500)
         }
     }
 
@@ -102,6 +111,56 @@ struct AnalyticsTests {
             #expect(left.2 == 2)  // hours: 1 and 3 days old
             #expect(left.3 == 4)  // days are kept forever
         }
+    }
+
+    @Test("upgrading a store fills the all-consumer rollups from the per-consumer ones")
+    func allConsumerBackfill() async throws {
+        let folder = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/old.sqlite"
+        do {
+            // A store as version 6 left it, with rollups of two consumers.
+            var configuration = Configuration()
+            configuration.prepareDatabase { db in
+                db.add(function: SQLiteStore.histogramMerge)
+                db.add(function: SQLiteStore.histogramSum)
+            }
+            let old = try DatabaseQueue(path: path, configuration: configuration)
+            try SQLiteStore.migrator.migrate(old, upTo: "v6-calls-key-prefix-rate-limit")
+            try await old.write { db in
+                for (consumer, count) in [("a", 2), ("b", 3)] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO rollups (level, bucket, api, version, route, consumer, status_class, count, errors, bytes_in,
+                                                 bytes_out, total_ms, upstream_ms, total_histogram, upstream_histogram)
+                            VALUES ('minute', 60, 'shop', 'v1', 'list', ?, 2, ?, 0, 0, 0, 0, 0, ?, X'')
+                            """,
+                        arguments: [consumer, count, LatencyHistogram.encode([10: count])])
+                }
+            }
+        }
+        let store = try SQLiteStore(path: path)
+        let rows = try await store.database.read { db in
+            try Row.fetchAll(db, sql: "SELECT consumer, count, total_histogram FROM rollups WHERE level = 'all-minute'")
+        }
+        #expect(rows.count == 1)
+        #expect(rows.first?["count"] as Int? == 5 && rows.first?["consumer"] as String? == "")
+        var counts: [Int: Int] = [:]
+        LatencyHistogram.decode(rows.first?["total_histogram"] as Data? ?? Data(), into: &counts)
+        #expect(counts == [10: 5])
+    }
+
+    @Test("histograms merge on their bytes exactly as counts add")
+    func histogramMerge() {
+        let first: [Int: Int] = [0: 1, 5: 2, 99: 7]
+        let second: [Int: Int] = [5: 3, 6: 1, 98: 4]
+        var merged: [Int: Int] = [:]
+        LatencyHistogram.decode(LatencyHistogram.merge(LatencyHistogram.encode(first), LatencyHistogram.encode(second)), into: &merged)
+        #expect(merged == [0: 1, 5: 5, 6: 1, 98: 4, 99: 7])
+        #expect(LatencyHistogram.merge(nil, LatencyHistogram.encode(second)) == LatencyHistogram.encode(second))
+        var observed: [Int: Int] = [:]
+        LatencyHistogram.decode(LatencyHistogram.encode(observations: [9, 3, 9, 9, 3, 50]), into: &observed)
+        #expect(observed == [3: 2, 9: 3, 50: 1])
     }
 
     @Test("a query ending early in a minute still counts that minute's calls")

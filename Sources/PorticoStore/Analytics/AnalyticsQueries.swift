@@ -53,7 +53,7 @@ extension SQLiteStore {
         let size = max(60, bucketSeconds - bucketSeconds % 60)
         let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
         let group = "(r.bucket / \(size)) * \(size)"
-        return try await summaries(filter, level: level, groupExpression: group).map { summary in
+        return try await summaries(filter, level: Self.level(level, for: filter, byConsumer: false), groupExpression: group).map { summary in
             var point = summary
             point.time = Date(timeIntervalSince1970: Double(summary.key) ?? 0)
             return point
@@ -64,12 +64,19 @@ extension SQLiteStore {
     public func top(_ dimension: UsageDimension, _ filter: AnalyticsFilter, limit: Int) async throws -> [UsageSummary] {
         let span = filter.to.timeIntervalSince(filter.from)
         let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
-        let rows = try await summaries(filter, level: level, groupExpression: "r.\(dimension.rawValue)")
+        let rows = try await summaries(
+            filter, level: Self.level(level, for: filter, byConsumer: dimension == .consumer), groupExpression: "r.\(dimension.rawValue)")
         return Array(rows.sorted { ($0.count, $1.key) > ($1.count, $0.key) }.prefix(limit)).map { row in
             var named = row
             if dimension == .status { named.key = "\(row.key)xx" }
             return named
         }
+    }
+
+    /// The rollup level to read: the all-consumer one (far fewer rows) unless the query filters
+    /// or groups by consumer.
+    static func level(_ level: String, for filter: AnalyticsFilter, byConsumer: Bool) -> String {
+        filter.consumer == nil && !byConsumer ? RollupBatch.Level.allConsumersPrefix + level : level
     }
 
     private func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
@@ -101,19 +108,19 @@ extension SQLiteStore {
                     """,
                 arguments: statementArguments
             ).map { row in
-                var total: [Int: Int] = [:]
-                var upstream: [Int: Int] = [:]
+                var total = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
+                var upstream = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
                 if let data = row["total"] as Data? { LatencyHistogram.decode(data, into: &total) }
                 if let data = row["upstream"] as Data? { LatencyHistogram.decode(data, into: &upstream) }
                 return UsageSummary(
                     key: row["key"] ?? "", count: row["count"], errors: row["errors"], bytesIn: row["bytes_in"],
                     bytesOut: row["bytes_out"],
-                    p50: LatencyHistogram.percentile(0.50, counts: total),
-                    p95: LatencyHistogram.percentile(0.95, counts: total),
-                    p99: LatencyHistogram.percentile(0.99, counts: total),
-                    upstreamP50: LatencyHistogram.percentile(0.50, counts: upstream),
-                    upstreamP95: LatencyHistogram.percentile(0.95, counts: upstream),
-                    upstreamP99: LatencyHistogram.percentile(0.99, counts: upstream))
+                    p50: LatencyHistogram.percentile(0.50, dense: total),
+                    p95: LatencyHistogram.percentile(0.95, dense: total),
+                    p99: LatencyHistogram.percentile(0.99, dense: total),
+                    upstreamP50: LatencyHistogram.percentile(0.50, dense: upstream),
+                    upstreamP95: LatencyHistogram.percentile(0.95, dense: upstream),
+                    upstreamP99: LatencyHistogram.percentile(0.99, dense: upstream))
             }
         }
     }

@@ -26,12 +26,19 @@ public enum LatencyHistogram {
 
     /// The `quantile` (0 to 1) of the distribution given as counts per bucket; nil when empty.
     public static func percentile(_ quantile: Double, counts: [Int: Int]) -> Double? {
-        let total = counts.values.reduce(0, +)
+        var dense = [Int](repeating: 0, count: bucketCount)
+        for (bucket, count) in counts where dense.indices.contains(bucket) { dense[bucket] += count }
+        return percentile(quantile, dense: dense)
+    }
+
+    /// The same, from `bucketCount` counts indexed by bucket.
+    public static func percentile(_ quantile: Double, dense counts: [Int]) -> Double? {
+        let total = counts.reduce(0, +)
         guard total > 0 else { return nil }
         let rank = max(1, Int((quantile * Double(total)).rounded(.up)))
         var seen = 0
-        for bucket in counts.keys.sorted() {
-            seen += counts[bucket]!
+        for (bucket, count) in counts.enumerated() where count > 0 {
+            seen += count
             if seen >= rank { return representative(bucket) }
         }
         return nil
@@ -55,6 +62,54 @@ extension LatencyHistogram {
         return Data(bytes)
     }
 
+    /// Adds an encoded histogram into `bucketCount` dense counts.
+    public static func decode(_ data: Data, into counts: inout [Int]) {
+        data.withUnsafeBytes { bytes in
+            var index = 0
+            while index + 5 <= bytes.count {
+                let bucket = Int(bytes[index])
+                let count = UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16
+                    | UInt32(bytes[index + 4]) << 24
+                if bucket < counts.count { counts[bucket] += Int(count) }
+                index += 5
+            }
+        }
+    }
+
+    /// Dense counts encoded, empty buckets left out.
+    public static func encode(dense counts: [Int]) -> Data {
+        var bytes: [UInt8] = []
+        for (bucket, count) in counts.enumerated() where count > 0 {
+            let value = UInt32(clamping: count)
+            bytes.append(UInt8(bucket))
+            bytes.append(UInt8(truncatingIfNeeded: value))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+        }
+        return Data(bytes)
+    }
+
+    /// The buckets of single observations (one byte each, in any order) encoded.
+    static func encode(observations: [UInt8]) -> Data {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(observations.count * 5)
+        var run: (bucket: UInt8, count: UInt32)?
+        func flush() {
+            guard let run else { return }
+            bytes.append(run.bucket)
+            bytes.append(UInt8(truncatingIfNeeded: run.count))
+            bytes.append(UInt8(truncatingIfNeeded: run.count >> 8))
+            bytes.append(UInt8(truncatingIfNeeded: run.count >> 16))
+            bytes.append(UInt8(truncatingIfNeeded: run.count >> 24))
+        }
+        for bucket in observations.sorted() {
+            if run?.bucket == bucket { run!.count += 1 } else { flush(); run = (bucket, 1) }
+        }
+        flush()
+        return Data(bytes)
+    }
+
     public static func decode(_ data: Data, into counts: inout [Int: Int]) {
         var index = data.startIndex
         while index + 5 <= data.endIndex {
@@ -66,11 +121,44 @@ extension LatencyHistogram {
         }
     }
 
-    /// Two encoded histograms added together.
+    /// Two encoded histograms added together: a merge of two lists sorted by bucket, done on
+    /// the bytes (this runs in every rollup upsert).
     static func merge(_ first: Data?, _ second: Data?) -> Data {
-        var counts: [Int: Int] = [:]
-        if let first { decode(first, into: &counts) }
-        if let second { decode(second, into: &counts) }
-        return encode(counts)
+        guard let first, !first.isEmpty else { return second ?? Data() }
+        guard let second, !second.isEmpty else { return first }
+        return first.withUnsafeBytes { a in second.withUnsafeBytes { b in Data(merge(a, b)) } }
+    }
+
+    /// The merge on raw bytes, for the SQL function.
+    static func merge(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> [UInt8] {
+        var out = [UInt8]()
+        out.reserveCapacity(a.count + b.count)
+        func count(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt32 {
+            UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16 | UInt32(bytes[index + 4]) << 24
+        }
+        func append(_ bucket: UInt8, _ value: UInt32) {
+            out.append(bucket)
+            out.append(UInt8(truncatingIfNeeded: value))
+            out.append(UInt8(truncatingIfNeeded: value >> 8))
+            out.append(UInt8(truncatingIfNeeded: value >> 16))
+            out.append(UInt8(truncatingIfNeeded: value >> 24))
+        }
+        var i = 0
+        var j = 0
+        while i + 5 <= a.count || j + 5 <= b.count {
+            if j + 5 > b.count || (i + 5 <= a.count && a[i] < b[j]) {
+                append(a[i], count(a, i))
+                i += 5
+            } else if i + 5 > a.count || b[j] < a[i] {
+                append(b[j], count(b, j))
+                j += 5
+            } else {
+                let (sum, overflow) = count(a, i).addingReportingOverflow(count(b, j))
+                append(a[i], overflow ? .max : sum)
+                i += 5
+                j += 5
+            }
+        }
+        return out
     }
 }

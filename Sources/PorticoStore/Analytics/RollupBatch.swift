@@ -2,17 +2,26 @@ import Foundation
 
 /// A batch of calls summed per minute, hour and day, per API, version, route, consumer and
 /// status class, so that one write transaction adds each group once instead of once per call.
+///
+/// Each level is kept twice: per consumer, and for all consumers together (`all-minute` …,
+/// consumer `''`). Queries that neither filter nor group by consumer read the second, which has
+/// as many rows per bucket as there are routes and status classes, not times consumers.
 struct RollupBatch {
     enum Level: String, CaseIterable {
         case minute, hour, day
+        case allMinute = "all-minute", allHour = "all-hour", allDay = "all-day"
+
+        static let allConsumersPrefix = "all-"
 
         var seconds: Int64 {
             switch self {
-            case .minute: return 60
-            case .hour: return 3600
-            case .day: return 86_400
+            case .minute, .allMinute: return 60
+            case .hour, .allHour: return 3600
+            case .day, .allDay: return 86_400
             }
         }
+
+        var perConsumer: Bool { self == .minute || self == .hour || self == .day }
     }
 
     struct Key: Hashable {
@@ -32,33 +41,41 @@ struct RollupBatch {
         var bytesOut = 0
         var totalMilliseconds = 0.0
         var upstreamMilliseconds = 0.0
-        /// Counts per latency bucket, for total time and for upstream time.
-        var total: [Int: Int] = [:]
-        var upstream: [Int: Int] = [:]
+        /// The latency bucket of each call, for total time and for upstream time; counted when encoded.
+        var total: [UInt8] = []
+        var upstream: [UInt8] = []
     }
 
     private(set) var groups: [Key: Sums] = [:]
 
     init(_ calls: [CallRecord]) {
+        groups.reserveCapacity(calls.count * 2)
         for call in calls {
             let time = Int64(call.time.timeIntervalSince1970)
+            let totalBucket = UInt8(LatencyHistogram.bucket(milliseconds: call.totalMilliseconds))
+            let upstreamBucket = call.upstreamMilliseconds.map { UInt8(LatencyHistogram.bucket(milliseconds: $0)) }
+            let (api, version, route, consumer) = (call.api ?? "", call.version ?? "", call.route ?? "", call.consumer ?? "")
             for level in Level.allCases {
                 let key = Key(
-                    level: level, bucket: time - time % level.seconds, api: call.api ?? "", version: call.version ?? "",
-                    route: call.route ?? "", consumer: call.consumer ?? "", statusClass: call.status / 100)
-                var sums = groups[key] ?? Sums()
-                sums.count += 1
-                if call.status >= 500 { sums.errors += 1 }
-                sums.bytesIn += call.bytesIn
-                sums.bytesOut += call.bytesOut
-                sums.totalMilliseconds += call.totalMilliseconds
-                sums.total[LatencyHistogram.bucket(milliseconds: call.totalMilliseconds), default: 0] += 1
-                if let upstream = call.upstreamMilliseconds {
-                    sums.upstreamMilliseconds += upstream
-                    sums.upstream[LatencyHistogram.bucket(milliseconds: upstream), default: 0] += 1
-                }
-                groups[key] = sums
+                    level: level, bucket: time - time % level.seconds, api: api, version: version,
+                    route: route, consumer: level.perConsumer ? consumer : "", statusClass: call.status / 100)
+                groups[key, default: Sums()].add(call, totalBucket: totalBucket, upstreamBucket: upstreamBucket)
             }
+        }
+    }
+}
+
+extension RollupBatch.Sums {
+    mutating func add(_ call: CallRecord, totalBucket: UInt8, upstreamBucket: UInt8?) {
+        count += 1
+        if call.status >= 500 { errors += 1 }
+        bytesIn += call.bytesIn
+        bytesOut += call.bytesOut
+        totalMilliseconds += call.totalMilliseconds
+        total.append(totalBucket)
+        if let upstream = call.upstreamMilliseconds, let upstreamBucket {
+            upstreamMilliseconds += upstream
+            self.upstream.append(upstreamBucket)
         }
     }
 }
