@@ -148,7 +148,10 @@ struct ReloadTests {
                 let removed = try #require(runtime.snapshot.pools["removed"])
                 try await withClient(baseURL: gateway.baseURL) { client in
                     async let slow = client.send(.GET, "/removed/slow/600")
-                    try await Task.sleep(for: .milliseconds(150))
+                    // Reload only once the request is being served (a loaded machine may take a while to send it).
+                    let old = runtime.snapshot
+                    for _ in 0..<500 where old.requestsInFlight == 0 { try await Task.sleep(for: .milliseconds(10)) }
+                    #expect(old.requestsInFlight == 1)
                     let file = gateway.folder + "/gateway.yaml"
                     try String(contentsOfFile: file, encoding: .utf8).split(separator: "\n")
                         .filter { !$0.contains("removed") }.joined(separator: "\n")

@@ -19,6 +19,9 @@ public final class RuntimeSnapshot: Sendable {
     public let loadedAt: Date
     /// Requests being served with this snapshot; a replaced snapshot's pools close when it reaches 0.
     let inFlight = Atomic<Int>(0)
+
+    /// How many requests are being served with this snapshot now.
+    public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     let requestIDHeader: HTTPField.Name
     /// The wall clock that sunsets are checked against.
     let wallClock: @Sendable () -> Date
