@@ -46,18 +46,22 @@ public enum LatencyHistogram {
 }
 
 extension LatencyHistogram {
+    /// Appends one entry of the blob format: the bucket byte and the count, little-endian.
+    static func append(_ bucket: UInt8, _ count: UInt32, to bytes: inout [UInt8]) {
+        bytes.append(bucket)
+        bytes.append(UInt8(truncatingIfNeeded: count))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: count >> 24))
+    }
+
     /// Counts per bucket as a compact blob: for each non-empty bucket, its index (one byte) and
     /// its count (four bytes, little-endian), in bucket order. Rollup rows store histograms so.
     public static func encode(_ counts: [Int: Int]) -> Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(counts.count * 5)
         for (bucket, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 {
-            let value = UInt32(clamping: count)
-            bytes.append(UInt8(bucket))
-            bytes.append(UInt8(truncatingIfNeeded: value))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+            append(UInt8(bucket), UInt32(clamping: count), to: &bytes)
         }
         return Data(bytes)
     }
@@ -80,12 +84,7 @@ extension LatencyHistogram {
     public static func encode(dense counts: [Int]) -> Data {
         var bytes: [UInt8] = []
         for (bucket, count) in counts.enumerated() where count > 0 {
-            let value = UInt32(clamping: count)
-            bytes.append(UInt8(bucket))
-            bytes.append(UInt8(truncatingIfNeeded: value))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: value >> 24))
+            append(UInt8(bucket), UInt32(clamping: count), to: &bytes)
         }
         return Data(bytes)
     }
@@ -96,12 +95,7 @@ extension LatencyHistogram {
         bytes.reserveCapacity(observations.count * 5)
         var run: (bucket: UInt8, count: UInt32)?
         func flush() {
-            guard let run else { return }
-            bytes.append(run.bucket)
-            bytes.append(UInt8(truncatingIfNeeded: run.count))
-            bytes.append(UInt8(truncatingIfNeeded: run.count >> 8))
-            bytes.append(UInt8(truncatingIfNeeded: run.count >> 16))
-            bytes.append(UInt8(truncatingIfNeeded: run.count >> 24))
+            if let run { append(run.bucket, run.count, to: &bytes) }
         }
         for bucket in observations.sorted() {
             if run?.bucket == bucket { run!.count += 1 } else { flush(); run = (bucket, 1) }
@@ -136,25 +130,18 @@ extension LatencyHistogram {
         func count(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt32 {
             UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16 | UInt32(bytes[index + 4]) << 24
         }
-        func append(_ bucket: UInt8, _ value: UInt32) {
-            out.append(bucket)
-            out.append(UInt8(truncatingIfNeeded: value))
-            out.append(UInt8(truncatingIfNeeded: value >> 8))
-            out.append(UInt8(truncatingIfNeeded: value >> 16))
-            out.append(UInt8(truncatingIfNeeded: value >> 24))
-        }
         var i = 0
         var j = 0
         while i + 5 <= a.count || j + 5 <= b.count {
             if j + 5 > b.count || (i + 5 <= a.count && a[i] < b[j]) {
-                append(a[i], count(a, i))
+                append(a[i], count(a, i), to: &out)
                 i += 5
             } else if i + 5 > a.count || b[j] < a[i] {
-                append(b[j], count(b, j))
+                append(b[j], count(b, j), to: &out)
                 j += 5
             } else {
                 let (sum, overflow) = count(a, i).addingReportingOverflow(count(b, j))
-                append(a[i], overflow ? .max : sum)
+                append(a[i], overflow ? .max : sum, to: &out)
                 i += 5
                 j += 5
             }
