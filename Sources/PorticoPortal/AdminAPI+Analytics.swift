@@ -51,11 +51,7 @@ extension AdminAPI {
     private static func answer(
         _ request: Request, _ context: BasicRequestContext, _ body: (AnalyticsQuery) async throws -> Response
     ) async throws -> Response {
-        do {
-            return try await body(AnalyticsQuery(request.uri.queryParameters))
-        } catch let error as GatewayError {
-            return error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
-        }
+        try await answering(request, context) { try await body(AnalyticsQuery(request.uri.queryParameters)) }
     }
 
     static func render(_ summary: UsageSummary) -> String {

@@ -89,7 +89,7 @@ extension AdminAPI {
     private static func handle(
         _ request: Request, _ context: BasicRequestContext, _ body: ([String: Any]) async throws -> Response
     ) async throws -> Response {
-        do {
+        try await answering(request, context) {
             let bytes = try await request.body.collect(upTo: 64 * 1024)
             var object: [String: Any] = [:]
             if bytes.readableBytes > 0 {
@@ -99,8 +99,6 @@ extension AdminAPI {
                 object = parsed
             }
             return try await body(object)
-        } catch let error as GatewayError {
-            return error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
         }
     }
 

@@ -9,8 +9,7 @@ extension AdminAPI {
     static func addLimits(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
         router.get("/admin/limits") { request, context -> Response in
             guard let key = request.uri.queryParameters["key"].map(String.init), !key.isEmpty else {
-                return GatewayError.badRequest("Name the key: ?key=demo-app (a consumer), ?key=127.0.0.1 (an IP), …").response(
-                    requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+                return problem(.badRequest("Name the key: ?key=demo-app (a consumer), ?key=127.0.0.1 (an IP), …"), request, context)
             }
             let states = try await runtime.snapshot.limitState(of: key)
             let items = states.map { state in

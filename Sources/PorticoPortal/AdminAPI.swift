@@ -45,8 +45,7 @@ public struct AdminAPI: Sendable {
                 guard let pool = runtime.snapshot.pools[name], let index = context.parameters.get("index", as: Int.self),
                     pool.targets.indices.contains(index)
                 else {
-                    return GatewayError.notFound("No upstream '\(name)' with that target index.").response(
-                        requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+                    return Self.problem(.notFound("No upstream '\(name)' with that target index."), request, context)
                 }
                 pool.targets[index].setDrained(drained)
                 return Self.json(Self.upstreams(of: runtime.snapshot))
@@ -144,6 +143,22 @@ public struct AdminAPI: Sendable {
         )
     }
 
+    /// An error as the admin API answers it: problem+json carrying the request id.
+    static func problem(_ error: GatewayError, _ request: Request, _ context: BasicRequestContext) -> Response {
+        error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+    }
+
+    /// Runs an endpoint, answering the `GatewayError`s it throws as problem+json.
+    static func answering(
+        _ request: Request, _ context: BasicRequestContext, _ body: () async throws -> Response
+    ) async throws -> Response {
+        do {
+            return try await body()
+        } catch let error as GatewayError {
+            return problem(error, request, context)
+        }
+    }
+
     static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
         Response(
             status: status,
@@ -162,18 +177,9 @@ struct AdminTokenMiddleware: RouterMiddleware {
         let presented = request.headers[.authorization].flatMap { value -> Substring? in
             value.hasPrefix("Bearer ") ? value.dropFirst("Bearer ".count) : nil
         }
-        guard let presented, Self.constantTimeEquals(Array(presented.utf8), Array(token().utf8)) else {
-            return GatewayError.unauthorized.response(
-                requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+        guard let presented, APIKey.constantTimeEquals(Array(presented.utf8), Array(token().utf8)) else {
+            return AdminAPI.problem(.unauthorized, request, context)
         }
         return try await next(request, context)
-    }
-
-    /// Compares without an early exit, so timing does not reveal how much of a guess was right.
-    static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
-        guard lhs.count == rhs.count else { return false }
-        var difference: UInt8 = 0
-        for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }
-        return difference == 0
     }
 }
