@@ -42,7 +42,6 @@ extension ConfigLoader.Reader {
             return nil
         }
         guard let fields = node.fields(allowed: allowed, context: context) else { return nil }
-        let location = "\(node.file):\(node.line)"
         switch type {
         case "api-key":
             var method = APIKeyMethod()
@@ -50,17 +49,17 @@ extension ConfigLoader.Reader {
                 if HTTPMethodName.isToken(value) { method.header = value } else { node.report("'\(value)' is not a valid header name") }
             }
             method.query = fields["query"]?.nonEmptyString(context: "\(context) query")
-            return AuthMethodConfig(name: name, kind: .apiKey(method), location: location)
+            return AuthMethodConfig(name: name, kind: .apiKey(method))
         case "jwt":
             return readJWTMethod(fields, node: node, context: context).map {
-                AuthMethodConfig(name: name, kind: .jwt($0), location: location)
+                AuthMethodConfig(name: name, kind: .jwt($0))
             }
         case "basic":
             var method = BasicMethod()
             if let value = fields["realm"]?.nonEmptyString(context: "\(context) realm") {
                 if value.contains("\"") { fields["realm"]?.report("\(context) realm must not contain a double quote") } else { method.realm = value }
             }
-            return AuthMethodConfig(name: name, kind: .basic(method), location: location)
+            return AuthMethodConfig(name: name, kind: .basic(method))
         default:
             guard let urlNode = fields["url"], let url = urlNode.nonEmptyString(context: "\(context) url") else {
                 if fields["url"] == nil { node.report("\(context) needs the introspection endpoint's url") }
@@ -77,7 +76,7 @@ extension ConfigLoader.Reader {
             if let value = fields["cache-ttl"]?.duration(context: "\(context) cache-ttl") { method.cacheTTL = value }
             if let value = fields["negative-cache-ttl"]?.duration(context: "\(context) negative-cache-ttl") { method.negativeCacheTTL = value }
             if let value = fields["timeout"]?.duration(context: "\(context) timeout") { method.timeout = value }
-            return AuthMethodConfig(name: name, kind: .introspection(method), location: location)
+            return AuthMethodConfig(name: name, kind: .introspection(method))
         }
     }
 
@@ -216,15 +215,20 @@ extension ConfigLoader.Reader {
         return AuthRequirement(alternatives: names.map { [AuthStep(method: $0)] })
     }
 
-    /// Every method an API or route names must be declared in `auth`, and group lists must not overlap.
+    /// Every method an API or route names must be declared in `auth`.
     func checkAuthReferences(_ config: GatewayConfig, root: ConfigNode) {
         let known = Set(config.auth.map(\.name))
-        let list = config.auth.map(\.name).joined(separator: ", ")
+        let defined = known.isEmpty ? "none" : config.auth.map(\.name).joined(separator: ", ")
+        func check(_ policies: PolicyConfig, _ place: String) {
+            for name in policies.auth?.methodNames ?? [] where !known.contains(name) {
+                root.report("\(place) names auth method '\(name)', which is not defined in auth (defined: \(defined))")
+            }
+        }
         for api in config.apis {
-            for (policies, place) in [(api.policies, "API '\(api.name)'")] + api.routes.map({ ($0.policies, "route \($0.name ?? $0.path) of API '\(api.name)'" + ($0.location.isEmpty ? "" : " (\($0.location))")) }) {
-                for name in policies.auth?.methodNames ?? [] where !known.contains(name) {
-                    root.report("\(place) names auth method '\(name)', which is not defined in auth (defined: \(list.isEmpty ? "none" : list))")
-                }
+            check(api.policies, "API '\(api.name)'")
+            for route in api.routes {
+                let location = route.location.isEmpty ? "" : " (\(route.location))"
+                check(route.policies, "route \(route.name ?? route.path) of API '\(api.name)'\(location)")
             }
         }
     }

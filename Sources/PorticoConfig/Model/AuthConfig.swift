@@ -5,8 +5,6 @@
 public struct AuthMethodConfig: Sendable, Hashable {
     public var name: String
     public var kind: Kind
-    /// Where the method was declared, for messages.
-    public var location: String
 
     public enum Kind: Sendable, Hashable {
         case apiKey(APIKeyMethod)
@@ -15,10 +13,9 @@ public struct AuthMethodConfig: Sendable, Hashable {
         case introspection(IntrospectionMethod)
     }
 
-    public init(name: String, kind: Kind, location: String = "") {
+    public init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
-        self.location = location
     }
 
     /// The `type:` value of each kind, as written in the config.

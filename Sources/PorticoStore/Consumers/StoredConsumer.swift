@@ -60,14 +60,12 @@ public enum ConsumerStoreError: Error, Equatable, CustomStringConvertible {
     case consumerExists(String)
     case noSuchConsumer(String)
     case noSuchKey(Int64)
-    case invalid(String)
 
     public var description: String {
         switch self {
         case .consumerExists(let name): return "consumer '\(name)' already exists"
         case .noSuchConsumer(let name): return "no consumer named '\(name)'"
         case .noSuchKey(let id): return "no key \(id) for this consumer"
-        case .invalid(let reason): return reason
         }
     }
 }

@@ -21,8 +21,8 @@ struct APIKeyAuthenticator: Authenticator {
         let presented: String
         if let value = request.headers[header] {
             presented = value
-        } else if let query, let value = QueryParameter.value(query, in: request.head.path ?? "") {
-            presented = value
+        } else if let query, let value = request.uri.queryParameters[query[...]] {
+            presented = String(value)
         } else {
             return .absent
         }

@@ -36,21 +36,8 @@ struct ConsumerLookup: Sendable {
     }
 }
 
-/// Query-string helpers for credentials sent as a parameter.
+/// Removing a credential sent as a query parameter (Hummingbird's `uri.queryParameters` reads it).
 enum QueryParameter {
-    /// The decoded value of the first parameter called `name` in `path`'s query, if any.
-    static func value(_ name: String, in path: String) -> String? {
-        guard let question = path.firstIndex(of: "?") else { return nil }
-        for pair in path[path.index(after: question)...].split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            if parts[0] == name {
-                let raw = parts.count > 1 ? String(parts[1]) : ""
-                return raw.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? raw
-            }
-        }
-        return nil
-    }
-
     /// `path` without any parameter called `name`.
     static func removing(_ name: String, from path: String) -> String {
         guard let question = path.firstIndex(of: "?") else { return path }
