@@ -22,10 +22,10 @@ public final class CompiledLimit: Sendable {
     private let quotaWindow = Mutex<(start: Int64, end: Int64)?>(nil)
 
     public init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone) {
-        var hasher = StableHash()
-        hasher.combine("\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")")
-        hasher.combine("|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)")
-        self.id = hasher.value
+        var hasher = ContentHash()
+        hasher.combine("\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")".utf8)
+        hasher.combine("|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)".utf8)
+        self.id = Int(truncatingIfNeeded: hasher.value)
         self.name = name
         self.quotaName = config.rate == nil ? name : name + "-quota"
         self.quotedName = Self.structuredString(name)
@@ -128,16 +128,4 @@ public final class CompiledLimit: Sendable {
     static func seconds(_ nanoseconds: Int64) -> Int {
         nanoseconds <= 0 ? 0 : Int((nanoseconds + 999_999_999) / 1_000_000_000)
     }
-}
-
-/// FNV-1a over strings: a hash that is the same in every process and run (Swift's `Hasher` is seeded per process).
-struct StableHash {
-    private(set) var state: UInt64 = 0xcbf2_9ce4_8422_2325
-    mutating func combine(_ text: String) {
-        for byte in text.utf8 {
-            state ^= UInt64(byte)
-            state = state &* 0x0000_0100_0000_01B3
-        }
-    }
-    var value: Int { Int(truncatingIfNeeded: state) }
 }
