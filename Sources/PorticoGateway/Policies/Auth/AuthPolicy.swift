@@ -45,10 +45,15 @@ struct AuthPolicy: Policy {
     }
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
+        // A route without auth whose request carries no identity header has nothing to change:
+        // pass the request on as it is, without copying its head.
+        if alternatives.isEmpty, anonymous == nil,
+            !Self.identityHeaders.contains(where: { request.headers[$0] != nil })
+        {
+            return try await next(request, exchange: exchange)
+        }
         var head = request.head
-        head.headerFields[Identity.consumerNameHeader] = nil
-        head.headerFields[Identity.consumerGroupsHeader] = nil
-        head.headerFields[Identity.scopesHeader] = nil
+        for name in Self.identityHeaders { head.headerFields[name] = nil }
 
         var identity: Identity?
         if !alternatives.isEmpty {
@@ -76,6 +81,8 @@ struct AuthPolicy: Policy {
         }
         return try await next(Request(head: head, body: request.body), exchange: exchange)
     }
+
+    static let identityHeaders = [Identity.consumerNameHeader, Identity.consumerGroupsHeader, Identity.scopesHeader]
 
     /// The caller's identity, or a 401/403/503 error.
     private func authenticate(_ request: Request, exchange: Exchange) async throws -> Identity? {
