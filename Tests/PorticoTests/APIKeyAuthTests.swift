@@ -155,6 +155,7 @@ struct APIKeyAuthTests {
 
             // The key is nowhere in the store: only its digest and prefix.
             let dump = try storeBytes(gateway.folder)
+            #expect(dump.contains(String(key.prefix(12))))  // the store was read: the prefix is there
             #expect(!dump.contains(key))
 
             let rotated = try await admin.send(.POST, "/admin/consumers/acme/keys/\(id)/rotate", json: #"{"grace":"1s"}"#)
