@@ -9,8 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 records="${RECORDS:-10000000}"
-command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
 source bench/lib.sh analytics
+needs wrk
 
 swift build -c release --product portico >/dev/null
 swift build -c release --product portico-bench >/dev/null

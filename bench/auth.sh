@@ -16,8 +16,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-5}"
 rounds="${ROUNDS:-6}"
-command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
 source bench/lib.sh auth
+needs wrk
 
 swift build -c release --product portico >/dev/null
 swift build -c release --product portico-bench >/dev/null
@@ -64,7 +64,6 @@ header() {
     *) echo "Authorization: Bearer $(cat "$work/$1.token")" ;;
   esac
 }
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 ticks_per_second=$(getconf CLK_TCK)
 for name in none key rs256 es256; do  # each must answer 200 before it is measured
   code=$(curl -s -o /dev/null -w '%{http_code}' -H "$(header $name)" "http://127.0.0.1:18098/$name/pets/1")
@@ -74,9 +73,9 @@ done
 : > "$work/results"
 for round in $(seq "$rounds"); do
   for name in none key rs256 es256; do
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$pid")
     taskset -c 1 wrk -t1 -c16 -d"${duration}s" -H "$(header $name)" "http://127.0.0.1:18098/$name/pets/1" > "$work/$name-$round.txt"
-    after=$(cpu_ticks)
+    after=$(cpu_ticks "$pid")
     requests=$(awk '/requests in/ {print $1}' "$work/$name-$round.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name-$round.txt")
     echo "$name $round $requests $((after - before)) ${non2xx:-0}" >> "$work/results"

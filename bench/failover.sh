@@ -6,9 +6,9 @@
 # only those in flight at the kill) and each run's p99. Every process it starts is stopped by PID.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-command -v wrk >/dev/null && command -v nginx >/dev/null || { echo "needs wrk and nginx: run ../shared/bench/setup" >&2; exit 1; }
 phase="${PHASE:-10}"
 source bench/lib.sh failover
+needs wrk nginx
 
 start_target() {  # start_target PORT -> pid in $target_pid
   mkdir -p "$work/$1"

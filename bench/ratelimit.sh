@@ -10,8 +10,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-5}"
 rounds="${ROUNDS:-4}"
-command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
 source bench/lib.sh ratelimit
+needs wrk
 
 swift build -c release --product portico >/dev/null
 swift build -c release --product portico-bench >/dev/null
@@ -31,14 +31,13 @@ YAML
 taskset -c 0 .build/release/portico serve --config "$work/gateway.yaml" --log-level warning & pid=$!; pids+=($pid)
 for _ in $(seq 100); do curl -sf http://127.0.0.1:18095/off/pets/1 >/dev/null && break; sleep 0.05; done
 curl -sf -D - -o /dev/null http://127.0.0.1:18095/on/pets/1 | grep -i '^ratelimit' >&2
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
 : > "$work/results"
 for name in off on; do wrk -t1 -c16 -d2s "http://127.0.0.1:18095/$name/pets/1" >/dev/null; done
 for round in $(seq "$rounds"); do
   for name in off on; do
-    before=$(cpu_ticks)
+    before=$(cpu_ticks "$pid")
     taskset -c 1 wrk -t1 -c16 -d"${duration}s" "http://127.0.0.1:18095/$name/pets/1" > "$work/$name-$round.txt"
-    after=$(cpu_ticks)
+    after=$(cpu_ticks "$pid")
     rps=$(awk '/Requests\/sec/ {print $2}' "$work/$name-$round.txt")
     requests=$(awk '/requests in/ {print $1}' "$work/$name-$round.txt")
     non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$name-$round.txt")

@@ -10,8 +10,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-30}"
-command -v wrk >/dev/null || { echo "wrk is missing: run ../shared/bench/setup first" >&2; exit 1; }
 source bench/lib.sh reload
+needs wrk
 auth=(-H 'Authorization: Bearer bench')
 
 swift build -c release --product portico >/dev/null
