@@ -24,7 +24,7 @@ public final class Exchange: Sendable {
     public let retries = Atomic<Int>(0)
     private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let caller = Mutex<Identity?>(nil)
-    private let limitDecision = Mutex<String?>(nil)
+    private let limitDecision = Mutex<LimitDecision?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -64,8 +64,8 @@ public final class Exchange: Sendable {
         set { caller.withLock { $0 = newValue } }
     }
 
-    /// The rate-limit decision for the call log, once the rate-limit policy has made one.
-    public internal(set) var rateLimit: String? {
+    /// The rate-limit decision for the call log: the refusing policy's, else the tightest's.
+    public internal(set) var rateLimit: LimitDecision? {
         get { limitDecision.withLock { $0 } }
         set { limitDecision.withLock { $0 = newValue } }
     }

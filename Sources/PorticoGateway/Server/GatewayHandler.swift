@@ -41,6 +41,7 @@ struct GatewayHandler: Sendable {
         }
         exchange?.finish()
 
+        let identity = exchange?.identity
         var record = CallRecord(
             time: time,
             requestID: requestID,
@@ -48,7 +49,7 @@ struct GatewayHandler: Sendable {
             path: path,
             api: exchange?.route.apiName,
             version: exchange?.route.apiVersion,
-            consumer: exchange?.identity?.consumer,
+            consumer: identity?.consumer,
             route: exchange?.route.name,
             status: Int(response.status.code),
             bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,
@@ -60,8 +61,9 @@ struct GatewayHandler: Sendable {
             error: failure?.slug,
             retries: exchange?.retries.load(ordering: .relaxed) ?? 0
         )
-        record.keyPrefix = exchange?.identity?.keyPrefix
-        record.rateLimit = exchange?.rateLimit
+        record.keyPrefix = identity?.keyPrefix
+        // Formatted here, after the response is written, not on the way to it.
+        record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
         if let abort { throw abort }

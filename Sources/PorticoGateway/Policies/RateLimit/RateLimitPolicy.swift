@@ -30,14 +30,14 @@ struct RateLimitPolicy: Policy {
             let key = self.key(limit.by, request: request, exchange: exchange)
             let results = try await context.store.decide(key, limit: limit, cost: cost, now: now)
             if let refused = results.first(where: { !$0.allowed }) {
-                exchange.rateLimit = "refused " + refused.policy
+                exchange.rateLimit = refused
                 throw GatewayError.tooManyRequests(
                     retryAfter: refused.retryAfter ?? 1, headers: context.headers(decisions + results, tightest: refused))
             }
             decisions += results
         }
         let tightest = LimitContext.tightest(decisions)
-        exchange.rateLimit = "allowed \(tightest.policy) r=\(tightest.remaining)"
+        exchange.rateLimit = tightest
         var response = try await next(request, exchange: exchange)
         for field in context.headers(decisions, tightest: tightest) { response.headers.append(field) }
         return response
