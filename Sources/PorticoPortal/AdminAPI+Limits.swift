@@ -12,10 +12,7 @@ extension AdminAPI {
                 return problem(.badRequest("Name the key: ?key=demo-app (a consumer), ?key=127.0.0.1 (an IP), …"), request, context)
             }
             let states = try await runtime.snapshot.limitState(of: key)
-            let items = states.map { state in
-                "{\"policy\":\(JSONText.quote(state.policy)),\"quota\":\(state.quota),\"window_s\":\(state.window)"
-                    + ",\"remaining\":\(state.remaining),\"reset_s\":\(state.reset)}"
-            }
+            let items = states.map(\.json)
             return json("{\"key\":\(JSONText.quote(key)),\"limits\":[" + items.joined(separator: ",") + "]}")
         }
     }

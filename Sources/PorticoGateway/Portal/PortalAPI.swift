@@ -52,10 +52,7 @@ struct PortalAPI: Sendable {
             states = plan.apply(to: &fresh, cost: 0, now: now) + states
         }
         var json = "{\"consumer\":\(JSONText.quote(identity.consumer)),\"plan\":" + (identity.plan.map(JSONText.quote) ?? "null")
-        json += ",\"limits\":[" + states.map { state in
-            "{\"policy\":\(JSONText.quote(state.policy)),\"quota\":\(state.quota),\"window_s\":\(state.window)"
-                + ",\"remaining\":\(state.remaining),\"reset_s\":\(state.reset)}"
-        }.joined(separator: ",") + "]}"
+        json += ",\"limits\":[" + states.map(\.json).joined(separator: ",") + "]}"
         return Response(
             status: .ok, headers: [.contentType: "application/json", .cacheControl: "no-store", requestIDHeader: requestID],
             body: .init(byteBuffer: ByteBuffer(string: json)))

@@ -1,4 +1,5 @@
 import Foundation
+import PorticoConfig
 
 /// What one limit decided for one request.
 public struct LimitDecision: Sendable, Hashable {
@@ -16,6 +17,12 @@ public struct LimitDecision: Sendable, Hashable {
     public var reset: Int
     /// For a refused request: seconds until it would be allowed.
     public var retryAfter: Int?
+
+    /// The state as the admin and portal APIs show it.
+    public var json: String {
+        "{\"policy\":\(JSONText.quote(policy)),\"quota\":\(quota),\"window_s\":\(window)"
+            + ",\"remaining\":\(remaining),\"reset_s\":\(reset)}"
+    }
 }
 
 /// GCRA (the generic cell rate algorithm): a request is allowed if the "theoretical arrival
