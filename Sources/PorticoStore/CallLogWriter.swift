@@ -14,6 +14,8 @@ public final class CallLogWriter: CallRecordSink, Service {
     private let store: SQLiteStore
     private let logger: Logger
     private let written = Atomic<Int>(0)
+    /// Flushes between taking a batch and committing it.
+    private let writing = Atomic<Int>(0)
 
     public init(store: SQLiteStore, capacity: Int = 100_000, logger: Logger) {
         self.store = store
@@ -46,18 +48,28 @@ public final class CallLogWriter: CallRecordSink, Service {
         await flush()
     }
 
-    /// Writes every queued record now, in batches.
+    /// Writes every queued record now, in batches, and returns once every record queued before
+    /// the call is in the store, including a batch the service's own loop took and is writing.
     public func flush() async {
         while true {
+            // Counted before the drain, so a batch taken from the queue is always seen as in flight.
+            writing.add(1, ordering: .acquiringAndReleasing)
             let batch = queue.drain(upTo: Self.batchSize)
-            guard !batch.isEmpty else { return }
+            guard !batch.isEmpty else {
+                writing.subtract(1, ordering: .acquiringAndReleasing)
+                break
+            }
             do {
                 try await store.insert(batch)
                 written.add(batch.count, ordering: .relaxed)
+                writing.subtract(1, ordering: .acquiringAndReleasing)
             } catch {
+                writing.subtract(1, ordering: .acquiringAndReleasing)
+                // The rest stays queued for the next flush.
                 logger.error("call log write failed", metadata: ["store.error": "\(error)", "calls.lost": "\(batch.count)"])
-                return
+                break
             }
         }
+        while writing.load(ordering: .acquiring) > 0 { try? await Task.sleep(for: .milliseconds(1)) }
     }
 }
