@@ -7,10 +7,11 @@ import Testing
 
 @Suite("OAuth2 token introspection")
 struct IntrospectionTests {
-    /// An RFC 7662 endpoint: `good` is active until `goodUntil`, `boom` fails, anything else is inactive.
+    /// An RFC 7662 endpoint: `good` is active for an hour, `short` until `shortUntil`, `boom` fails,
+    /// anything else is inactive.
     final class Endpoint: Sendable {
         let calls = Atomic<Int>(0)
-        let goodUntil = Mutex<Int>(Int(Date().timeIntervalSince1970) + 1)
+        let shortUntil = Mutex<Int>(0)
         let sawClientCredentials = Atomic<Bool>(false)
 
         func router() -> Router<BasicRequestContext> {
@@ -26,8 +27,10 @@ struct IntrospectionTests {
                 let body: String
                 switch token {
                 case "boom": return Response(status: .internalServerError)
-                case "good" where now < self.goodUntil.withLock({ $0 }):
-                    body = #"{"active":true,"sub":"svc-1","scope":"read write","exp":\#(self.goodUntil.withLock { $0 })}"#
+                case "good":
+                    body = #"{"active":true,"sub":"svc-1","scope":"read write","exp":\#(now + 3600)}"#
+                case "short" where now < self.shortUntil.withLock({ $0 }):
+                    body = #"{"active":true,"sub":"svc-2","scope":"read","exp":\#(self.shortUntil.withLock { $0 })}"#
                 default: body = #"{"active":false}"#
                 }
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
@@ -59,8 +62,6 @@ struct IntrospectionTests {
                 try await GatewayHarness.with(yaml: yaml) { gateway in
                     try await withClient(baseURL: gateway.baseURL) { client in
                         func bearer(_ token: String) -> [(String, String)] { [("Authorization", "Bearer " + token)] }
-                        let goodUntil = Int(Date().timeIntervalSince1970) + 3
-                        endpoint.goodUntil.withLock { $0 = goodUntil }
                         let first = try await client.send(.GET, "/api/echo/x", headers: bearer("good"))
                         #expect(first.status == 200)
                         #expect(try echoedHeaders(first)["x-consumer-name"] == ["svc-1"])
@@ -75,11 +76,16 @@ struct IntrospectionTests {
 
                         #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("boom")).status == 503)
 
-                        // The cache entry ends with the token's exp: then the endpoint is asked again.
-                        let left = Double(goodUntil) - Date().timeIntervalSince1970
-                        try await Task.sleep(for: .milliseconds(Int(max(0, left) * 1000) + 100))
-                        #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("good")).status == 401)
+                        // A cache entry ends with the token's exp: then the endpoint is asked again.
+                        let shortUntil = Int(Date().timeIntervalSince1970) + 2
+                        endpoint.shortUntil.withLock { $0 = shortUntil }
+                        #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("short")).status == 200)
+                        #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("short")).status == 200)
                         #expect(endpoint.calls.load(ordering: .relaxed) == 4)
+                        let left = Double(shortUntil) - Date().timeIntervalSince1970
+                        try await Task.sleep(for: .milliseconds(Int(max(0, left) * 1000) + 100))
+                        #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("short")).status == 401)
+                        #expect(endpoint.calls.load(ordering: .relaxed) == 5)
                     }
                 }
             }
