@@ -18,12 +18,12 @@ extension AdminAPI {
         @Sendable func applied() { try? runtime.auth.directory.refresh() }
 
         router.get("/admin/consumers") { request, context -> Response in
-            try await handle(request, context) { _ in
+            try await withJSONBody(request, context) { _ in
                 json("{\"consumers\":[" + (try administration().list()).map(\.json).joined(separator: ",") + "]}")
             }
         }
         router.post("/admin/consumers") { request, context -> Response in
-            try await handle(request, context) { body in
+            try await withJSONBody(request, context) { body in
                 guard let name = body["name"] as? String else { throw GatewayError.badRequest("The body needs a name.") }
                 let listing = try administration().create(
                     name: name, groups: try strings(body, "groups"), plan: body["plan"] as? String,
@@ -33,21 +33,21 @@ extension AdminAPI {
             }
         }
         router.get("/admin/consumers/{name}") { request, context -> Response in
-            try await handle(request, context) { _ in
+            try await withJSONBody(request, context) { _ in
                 let name = context.parameters.get("name") ?? ""
                 guard let listing = try administration().find(name) else { throw GatewayError.notFound("No consumer named '\(name)'.") }
                 return json(listing.json)
             }
         }
         router.delete("/admin/consumers/{name}") { request, context -> Response in
-            try await handle(request, context) { _ in
+            try await withJSONBody(request, context) { _ in
                 try administration().delete(context.parameters.get("name") ?? "")
                 applied()
                 return Response(status: .noContent)
             }
         }
         router.put("/admin/consumers/{name}/password") { request, context -> Response in
-            try await handle(request, context) { body in
+            try await withJSONBody(request, context) { body in
                 guard let password = body["password"] as? String else { throw GatewayError.badRequest("The body needs a password.") }
                 try administration().setPassword(password, for: context.parameters.get("name") ?? "")
                 applied()
@@ -55,20 +55,20 @@ extension AdminAPI {
             }
         }
         router.post("/admin/consumers/{name}/keys") { request, context -> Response in
-            try await handle(request, context) { body in
+            try await withJSONBody(request, context) { body in
                 let created = try administration().createKey(for: context.parameters.get("name") ?? "", expiresIn: body["expires"] as? String)
                 applied()
                 return json(ConsumerAdministration.json(created: created), status: .created)
             }
         }
         router.get("/admin/consumers/{name}/keys") { request, context -> Response in
-            try await handle(request, context) { _ in
+            try await withJSONBody(request, context) { _ in
                 let keys = try administration().keys(of: context.parameters.get("name") ?? "")
                 return json("{\"keys\":[" + keys.map { ConsumerAdministration.json($0) }.joined(separator: ",") + "]}")
             }
         }
         router.delete("/admin/consumers/{name}/keys/{id}") { request, context -> Response in
-            try await handle(request, context) { _ in
+            try await withJSONBody(request, context) { _ in
                 guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
                 try administration().revokeKey(id, of: context.parameters.get("name") ?? "")
                 applied()
@@ -76,7 +76,7 @@ extension AdminAPI {
             }
         }
         router.post("/admin/consumers/{name}/keys/{id}/rotate") { request, context -> Response in
-            try await handle(request, context) { body in
+            try await withJSONBody(request, context) { body in
                 guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
                 let created = try administration().rotateKey(id, of: context.parameters.get("name") ?? "", grace: body["grace"] as? String ?? "24h")
                 applied()
@@ -86,7 +86,7 @@ extension AdminAPI {
     }
 
     /// Reads an optional JSON object body and turns errors into problem+json.
-    private static func handle(
+    static func withJSONBody(
         _ request: Request, _ context: BasicRequestContext, _ body: ([String: Any]) async throws -> Response
     ) async throws -> Response {
         try await answering(request, context) {

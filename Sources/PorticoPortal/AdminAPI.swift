@@ -36,6 +36,7 @@ public struct AdminAPI: Sendable {
         Self.addAnalytics(to: router, store: store)
         Self.addConsumers(to: router, runtime: runtime, store: store)
         Self.addLimits(to: router, runtime: runtime)
+        Self.addCache(to: router, runtime: runtime)
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
         }

@@ -60,20 +60,8 @@ extension ConfigLoader.Reader {
             limit.burst = fields["burst"]?.int(context: "\(context) burst", range: 1...100_000_000)
             limit.quota = fields["quota"].flatMap { readQuota($0, context: context) }
             if let algorithm = fields["algorithm"].flatMap({ readAlgorithm($0, context: context) }) { limit.algorithm = algorithm }
-            if let byNode = fields["by"], let parts = byNode.stringList(context: "\(context) by") {
-                var keys: [LimitKeyPart] = []
-                for part in parts {
-                    guard let key = LimitKeyPart(parsing: part) else {
-                        byNode.report("\(context): unknown by '\(part)' (known: consumer, key, ip, route, api, header:NAME)")
-                        continue
-                    }
-                    if case .header(let name) = key, !HTTPMethodName.isToken(name) {
-                        byNode.report("\(context): '\(name)' is not a valid header name")
-                        continue
-                    }
-                    keys.append(key)
-                }
-                if keys.isEmpty { return nil }
+            if let byNode = fields["by"] {
+                guard let keys = readKeyParts(byNode, context: "\(context) by") else { return nil }
                 limit.by = keys
             }
             if limit.rate == nil, limit.quota == nil {

@@ -26,6 +26,7 @@ extension ConfigLoader {
             if let node = fields["plans"] { config.plans = readPlans(node) }
             if let node = fields["limits"] { config.limits = readLimitsSettings(node) }
             if let node = fields["portal"] { config.portal = readPortal(node) }
+            if let node = fields["cache"] { config.cache = readCacheSettings(node) }
 
             var names: Set<String> = []
             let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
@@ -580,6 +581,7 @@ extension ConfigLoader {
                 policies.rateLimits = readRateLimits(node, context: "\(context) \(prefix)rate-limit")
             }
             if let node = fields[prefix + "cost"] { policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000) }
+            if let node = fields[prefix + "cache"] { policies.cache = readCachePolicy(node, context: "\(context) \(prefix)cache") }
             return policies
         }
 

@@ -22,6 +22,8 @@ public struct GatewayConfig: Sendable {
     public var limits = LimitsSettings()
     /// The developer portal and its JSON API on the data-plane listener; nil when off.
     public var portal: PortalConfig?
+    /// The shared response cache's budget; routes turn caching on with their own `cache` key.
+    public var cache = CacheSettings()
     /// The config file this was loaded from (absolute).
     public var sourceFile: String
     /// Every file the config was read from: the root file and the OpenAPI documents.

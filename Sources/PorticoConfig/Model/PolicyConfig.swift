@@ -30,6 +30,8 @@ public struct PolicyConfig: Sendable, Hashable {
     public var rateLimits: [LimitConfig]?
     /// What one request counts against rate limits and quotas (default 1).
     public var cost: Int?
+    /// The response cache of these routes; nil leaves it off (or as the API set it).
+    public var cache: CachePolicyConfig?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -44,7 +46,8 @@ public struct PolicyConfig: Sendable, Hashable {
         forwardCredential: Bool? = nil,
         anonymous: String? = nil,
         rateLimits: [LimitConfig]? = nil,
-        cost: Int? = nil
+        cost: Int? = nil,
+        cache: CachePolicyConfig? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -59,6 +62,7 @@ public struct PolicyConfig: Sendable, Hashable {
         self.anonymous = anonymous
         self.rateLimits = rateLimits
         self.cost = cost
+        self.cache = cache
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -76,14 +80,15 @@ public struct PolicyConfig: Sendable, Hashable {
             forwardCredential: more.forwardCredential ?? forwardCredential,
             anonymous: more.anonymous ?? anonymous,
             rateLimits: more.rateLimits ?? rateLimits,
-            cost: more.cost ?? cost
+            cost: more.cost ?? cost,
+            cache: more.cache ?? cache
         )
     }
 
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
-        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost",
+        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
     ]
 }
 

@@ -25,6 +25,7 @@ public final class Exchange: Sendable {
     private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let caller = Mutex<Identity?>(nil)
     private let limitDecision = Mutex<LimitDecision?>(nil)
+    private let cacheOutcome = Mutex<CacheStatus?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -68,6 +69,12 @@ public final class Exchange: Sendable {
     public internal(set) var rateLimit: LimitDecision? {
         get { limitDecision.withLock { $0 } }
         set { limitDecision.withLock { $0 = newValue } }
+    }
+
+    /// What the route's cache did; nil on routes without a cache.
+    public internal(set) var cacheStatus: CacheStatus? {
+        get { cacheOutcome.withLock { $0 } }
+        set { cacheOutcome.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

@@ -29,6 +29,8 @@ public final class GatewayRuntime: Service, Sendable {
     public let auth: AuthContext
     /// The rate-limit store and clock that every snapshot shares, so counters survive reloads.
     public let limits: LimitContext
+    /// The response cache every snapshot shares, so entries survive reloads.
+    public let cache: CacheContext
 
     /// Compiles the first snapshot from a loaded config.
     ///
@@ -47,11 +49,14 @@ public final class GatewayRuntime: Service, Sendable {
         self.auth = auth
         let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
         self.limits = limits
+        let cache = CacheContext(budget: config.cache.memory, clock: wallClock)
+        self.cache = cache
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
         self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
-        self.current = Mutex(RuntimeSnapshot(config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, wallClock: wallClock))
+        self.current = Mutex(RuntimeSnapshot(
+                config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -109,7 +114,9 @@ public final class GatewayRuntime: Service, Sendable {
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
             let next = RuntimeSnapshot(
-                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, wallClock: wallClock)
+                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, cache: cache,
+                wallClock: wallClock)
+            cache.store.setBudget(config.cache.memory)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
             history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }
@@ -141,6 +148,7 @@ public final class GatewayRuntime: Service, Sendable {
 
     public func run() async throws {
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.cache.runRefresher() }
             for pool in snapshot.pools.values {
                 group.addTask { await pool.runHealthChecks(logger: self.logger) }
                 group.addTask { await pool.runDNSRefresh(logger: self.logger) }

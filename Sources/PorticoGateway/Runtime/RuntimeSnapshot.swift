@@ -42,6 +42,7 @@ public final class RuntimeSnapshot: Sendable {
         reusing previous: [String: UpstreamPool] = [:],
         auth: AuthContext = AuthContext(),
         limits: LimitContext = LimitContext(store: InMemoryLimiterStore()),
+        cache: CacheContext? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -65,7 +66,8 @@ public final class RuntimeSnapshot: Sendable {
             authenticators: auth.authenticators(for: config),
             consumers: ConsumerLookup(config: CredentialTable(config: config.consumers), directory: auth.directory),
             logger: auth.logger,
-            limits: limits.with(settings: config.limits))
+            limits: limits.with(settings: config.limits),
+            cache: cache ?? CacheContext(budget: config.cache.memory, clock: wallClock))
         self.planLimits = builder.planLimits
         self.limits = builder.limits
         self.portalAPI = config.portal.map { portal in
@@ -147,7 +149,9 @@ extension RuntimeSnapshot {
             do {
                 return Served(response: try await route.chain!.run(request, exchange: exchange), exchange: exchange)
             } catch let error as GatewayError {
-                return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), exchange: exchange, failure: error)
+                var response = error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader)
+                if let cache = exchange.cacheStatus { response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue }
+                return Served(response: response, exchange: exchange, failure: error)
             } catch {
                 let wrapped = GatewayError.badGateway("The gateway could not complete the request: \(error)")
                 logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
@@ -171,13 +175,16 @@ struct ChainBuilder {
     let consumers: ConsumerLookup
     let logger: Logger
     let limits: LimitContext
+    let cache: CacheContext
     let planLimits: [String: CompiledLimit]
     let timeZone: TimeZone
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
-        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, limits: LimitContext
+        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, limits: LimitContext,
+        cache: CacheContext
     ) {
+        self.cache = cache
         self.config = config
         self.loadedAt = loadedAt
         self.wallClock = wallClock
@@ -212,12 +219,15 @@ struct ChainBuilder {
             steps.append(auth)
         }
         let ownLimits = routeLimits(api: api, route: route, policies: policies)
+        let routeName = route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))"
+        let keys = RequestKey(clientAddress: limits.clientAddress, routeName: routeName, apiName: api.name)
         if !ownLimits.isEmpty || !planLimits.isEmpty {
-            steps.append(
-                RateLimitPolicy(
-                    routeLimits: ownLimits, plans: planLimits, cost: policies.cost ?? 1, context: limits,
-                    routeName: route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))",
-                    apiName: api.name))
+            steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: policies.cost ?? 1, context: limits, keys: keys))
+        }
+        if let settings = policies.cache, settings.enabled {
+            var hash = ContentHash()
+            hash.combine("\(api.name)@\(api.version ?? "")/\(routeName)|\(settings)".utf8)
+            steps.append(CachePolicy(config: settings, context: cache, keys: keys, scope: hash.hex, requestIDHeader: requestIDHeader))
         }
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {

@@ -16,8 +16,8 @@ struct RateLimitPolicy: Policy {
     let plans: [String: CompiledLimit]
     let cost: Int
     let context: LimitContext
-    let routeName: String
-    let apiName: String
+    /// Reads each limit's `by` key from a request.
+    let keys: RequestKey
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         let identity = exchange.identity
@@ -27,7 +27,7 @@ struct RateLimitPolicy: Policy {
         let now = context.clock()
         var decisions: [LimitDecision] = []
         for limit in limits {
-            let key = self.key(limit.by, request: request, exchange: exchange)
+            let key = keys.value(of: limit.by, request: request, exchange: exchange)
             let results = try await context.store.decide(key, limit: limit, cost: cost, now: now)
             if let refused = results.first(where: { !$0.allowed }) {
                 exchange.rateLimit = refused
@@ -41,30 +41,5 @@ struct RateLimitPolicy: Policy {
         var response = try await next(request, exchange: exchange)
         for field in context.headers(decisions, tightest: tightest) { response.headers.append(field) }
         return response
-    }
-
-    /// The key's value for this request: the parts joined, each falling back sensibly.
-    func key(_ parts: [LimitKeyPart], request: Request, exchange: Exchange) -> String {
-        if parts.count == 1 { return value(parts[0], request: request, exchange: exchange) }
-        return parts.map { value($0, request: request, exchange: exchange) }.joined(separator: "|")
-    }
-
-    private func value(_ part: LimitKeyPart, request: Request, exchange: Exchange) -> String {
-        switch part {
-        case .consumer:
-            if let consumer = exchange.identity?.consumer { return consumer }
-            return "ip:" + clientIP(request, exchange: exchange)
-        case .credential:
-            if let credential = exchange.identity?.credential { return credential }
-            return "ip:" + clientIP(request, exchange: exchange)
-        case .ip: return clientIP(request, exchange: exchange)
-        case .route: return routeName
-        case .api: return apiName
-        case .header(let name): return HTTPField.Name(name).flatMap { request.headers[$0] } ?? ""
-        }
-    }
-
-    private func clientIP(_ request: Request, exchange: Exchange) -> String {
-        context.clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers) ?? "unknown"
     }
 }

@@ -1,0 +1,49 @@
+/// The shared response cache: the `cache` root section.
+public struct CacheSettings: Sendable, Hashable {
+    /// The byte budget for every cached response together (bodies, headers and bookkeeping).
+    public var memory: Int
+
+    public init(memory: Int = 64 * 1024 * 1024) {
+        self.memory = memory
+    }
+}
+
+/// `cache:` on an API or a route: `cache: true` for the defaults, `cache: false` to turn an API's cache off.
+public struct CachePolicyConfig: Sendable, Hashable {
+    /// Whether responses of these routes are cached at all.
+    public var enabled: Bool
+    /// The freshness given to storable responses that carry none (no max-age, s-maxage or Expires).
+    /// Zero leaves them to the heuristic (10% of the time since `Last-Modified`).
+    public var defaultTTL: ConfigDuration
+    /// Responses larger than this are streamed through and not stored.
+    public var maxObjectSize: Int
+    /// Request headers the cache varies on even when the upstream's `Vary` does not name them.
+    public var varyOn: [String]
+    /// The response header whose space- or comma-separated values tag an entry for purging.
+    public var tagHeader: String?
+    /// Extra parts of the cache key, read as rate-limit keys are: `consumer`, `key`, `ip`, `header:NAME`.
+    public var key: [LimitKeyPart]
+    /// The status codes that may be stored.
+    public var statuses: Set<Int>
+
+    /// The status codes RFC 9110 calls heuristically cacheable, less 206 (ranges are passed through).
+    public static let defaultStatuses: Set<Int> = [200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]
+
+    public init(
+        enabled: Bool = true,
+        defaultTTL: ConfigDuration = .seconds(0),
+        maxObjectSize: Int = 8 * 1024 * 1024,
+        varyOn: [String] = [],
+        tagHeader: String? = nil,
+        key: [LimitKeyPart] = [],
+        statuses: Set<Int> = CachePolicyConfig.defaultStatuses
+    ) {
+        self.enabled = enabled
+        self.defaultTTL = defaultTTL
+        self.maxObjectSize = maxObjectSize
+        self.varyOn = varyOn
+        self.tagHeader = tagHeader
+        self.key = key
+        self.statuses = statuses
+    }
+}

@@ -1,0 +1,36 @@
+import HTTPTypes
+import Hummingbird
+import PorticoConfig
+
+/// Reads a request's key from configured parts, for rate limits (`by`) and the cache (`key`).
+struct RequestKey: Sendable {
+    /// Where the client address comes from (the socket, or `X-Forwarded-For` behind trusted proxies).
+    let clientAddress: ClientAddress
+    let routeName: String
+    let apiName: String
+
+    /// The key's value for this request: the parts joined, each falling back sensibly.
+    func value(of parts: [LimitKeyPart], request: Request, exchange: Exchange) -> String {
+        if parts.count == 1 { return value(parts[0], request: request, exchange: exchange) }
+        return parts.map { value($0, request: request, exchange: exchange) }.joined(separator: "|")
+    }
+
+    private func value(_ part: LimitKeyPart, request: Request, exchange: Exchange) -> String {
+        switch part {
+        case .consumer:
+            if let consumer = exchange.identity?.consumer { return consumer }
+            return "ip:" + clientIP(request, exchange: exchange)
+        case .credential:
+            if let credential = exchange.identity?.credential { return credential }
+            return "ip:" + clientIP(request, exchange: exchange)
+        case .ip: return clientIP(request, exchange: exchange)
+        case .route: return routeName
+        case .api: return apiName
+        case .header(let name): return HTTPField.Name(name).flatMap { request.headers[$0] } ?? ""
+        }
+    }
+
+    private func clientIP(_ request: Request, exchange: Exchange) -> String {
+        clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers) ?? "unknown"
+    }
+}

@@ -1,0 +1,22 @@
+import Foundation
+
+/// The cache state every snapshot shares, so entries survive reloads: the store, the flights
+/// that coalesce misses, the background refreshes, and the clock ages are measured with.
+public final class CacheContext: Sendable {
+    public let store: CacheStore
+    let flights = CacheFlights()
+    /// One background revalidation per key at a time.
+    let refreshes = CacheFlights()
+    let refresher = CacheRefresher()
+    let clock: @Sendable () -> Date
+
+    public init(budget: Int, clock: @escaping @Sendable () -> Date = { Date() }) {
+        self.store = CacheStore(budget: budget)
+        self.clock = clock
+    }
+
+    /// Runs the background refreshes; the runtime's `run()` calls it.
+    func runRefresher() async {
+        await refresher.run()
+    }
+}
