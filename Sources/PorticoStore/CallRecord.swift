@@ -34,6 +34,9 @@ public struct CallRecord: Sendable {
     /// The rate-limit decision: `allowed <policy> r=<remaining>` for the tightest policy, or
     /// `refused <policy>`; nil when no limit applied.
     public var rateLimit: String?
+    /// What the route's cache did: `hit`, `stale`, `revalidated`, `collapsed`, `miss` or `bypass`;
+    /// nil on routes without a cache.
+    public var cache: String?
 
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
@@ -76,6 +79,7 @@ public struct CallRecord: Sendable {
         line += ",\"retries\":\(retries)"
         line += ",\"key_prefix\":" + (keyPrefix.map(JSONText.quote) ?? "null")
         line += ",\"rate_limit\":" + (rateLimit.map(JSONText.quote) ?? "null")
+        line += ",\"cache\":" + (cache.map(JSONText.quote) ?? "null")
         line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
         line += "}"
         return line

@@ -180,6 +180,9 @@ public final class SQLiteStore: Sendable {
                     ALTER TABLE rollups_by_key RENAME TO rollups;
                     """)
         }
+        migrator.registerMigration("v9-calls-cache") { db in
+            try db.alter(table: "calls") { table in table.add(column: "cache", .text) }
+        }
         return migrator
     }
 
@@ -208,8 +211,9 @@ public final class SQLiteStore: Sendable {
             let statement = try db.cachedStatement(
                 sql: """
                     INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
-                                       bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
+                                       cache)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var row = StatementBinder(statement, in: db)
             for call in calls {
@@ -224,6 +228,7 @@ public final class SQLiteStore: Sendable {
                 row.bind(call.retries)
                 row.bind(call.keyPrefix)
                 row.bind(call.rateLimit)
+                row.bind(call.cache)
                 try row.run()
             }
             try Self.add(rollups, to: db)

@@ -673,6 +673,19 @@ struct CacheTests {
             #expect(stats["evictions"] as? Int == 1)
         }
     }
+
+    @Test("The call log records what the cache did")
+    func callLog() async throws {
+        try await Self.run { s in
+            s.origin.set("/c/logged", [("Cache-Control", "max-age=60")])
+            _ = try await s.get("/c/logged")
+            _ = try await s.get("/c/logged")
+            try await s.gateway.app.callLog.flush()
+            let calls = try await s.admin.send(.GET, "/admin/analytics/calls?since=1h&limit=100").json()["calls"] as? [[String: Any]] ?? []
+            let logged = calls.filter { $0["path"] as? String == "/c/logged" }
+            #expect(logged.compactMap { $0["cache"] as? String }.sorted() == ["hit", "miss"])
+        }
+    }
 }
 
 /// Polls `condition` until it holds, for at most `seconds`.

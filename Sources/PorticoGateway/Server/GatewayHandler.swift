@@ -64,6 +64,7 @@ struct GatewayHandler: Sendable {
         record.keyPrefix = identity?.keyPrefix
         // Formatted here, after the response is written, not on the way to it.
         record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
+        record.cache = exchange?.cacheStatus?.outcome.rawValue
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
         if let abort { throw abort }
