@@ -224,6 +224,9 @@ struct CacheTests {
             #expect(hit.headers["Age"].first == "10")
             #expect(hit.headers["Cache-Status"].first == "Portico; hit; ttl=50")
             #expect(hit.headers["X-Request-Id"].first != miss.headers["X-Request-Id"].first)
+            let head = try await s.client.send(.HEAD, "/c/a")
+            #expect(head.status == 200 && head.body.readableBytes == 0 && head.headers["Content-Length"].first == "4")
+            #expect(head.headers["Cache-Status"].first == "Portico; hit; ttl=50")
             #expect(s.origin.count("/c/a") == 1)
 
             // Stale: the origin is asked with the validator and answers 304 with a changed header.
