@@ -24,17 +24,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The gateway config file.")
     var config: String = "config/gateway.yaml"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical.")
-    var logLevel: Logger.Level = .info
+    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (default: PORTICO_LOG_LEVEL, else the config's server.log-level, else info).")
+    var logLevel: Logger.Level?
 
     func run() async throws {
-        let level = logLevel
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
-        }
-        let logger = Logger(label: "portico")
         let loaded: GatewayConfig
         do {
             loaded = try ConfigLoader().load(file: config)
@@ -42,6 +35,9 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
         }
+        let level = JSONLogHandler.level(flag: logLevel, environment: ProcessInfo.processInfo.environment, config: loaded.server.logLevel)
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        let logger = Logger(label: "portico")
         let app = try PorticoApp(config: loaded, configPath: config, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: app.services(reloadOnSIGHUP: true),

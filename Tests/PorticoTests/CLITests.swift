@@ -3,19 +3,23 @@ import GRDB
 import PorticoTesting
 import Testing
 
-/// Runs the real `portico` binary. Standard error goes to a file, so the log can be read while it runs.
+/// Runs the real `portico` binary. Its standard output (where the JSON log goes) and standard
+/// error go to files, so the log can be read while it runs.
 struct PorticoProcess {
     let process = Process()
-    let output = Pipe()
+    let outputFile: String
     let errorFile: String
 
     init(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
         process.executableURL = URL(fileURLWithPath: porticoBinary)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        process.standardOutput = output
-        errorFile = NSTemporaryDirectory() + "portico-stderr-" + UUID().uuidString
+        let id = UUID().uuidString
+        outputFile = NSTemporaryDirectory() + "portico-stdout-" + id
+        errorFile = NSTemporaryDirectory() + "portico-stderr-" + id
+        FileManager.default.createFile(atPath: outputFile, contents: nil)
         FileManager.default.createFile(atPath: errorFile, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: outputFile)
         process.standardError = FileHandle(forWritingAtPath: errorFile)
         let inputPipe = Pipe()
         process.standardInput = inputPipe
@@ -24,30 +28,36 @@ struct PorticoProcess {
         try? inputPipe.fileHandleForWriting.close()
     }
 
+    var output: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
     var errors: String { (try? String(contentsOfFile: errorFile, encoding: .utf8)) ?? "" }
+
+    /// The JSON log lines written so far (access-log lines included).
+    var logLines: [[String: Any]] {
+        output.split(separator: "\n").compactMap { line in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
+        }
+    }
 
     /// The port a listener logged (`gateway listening` or `admin listening`), waiting up to 10 s for it.
     func port(of listener: String) async throws -> Int {
         for _ in 0..<500 {
-            for line in errors.split(separator: "\n") where line.hasSuffix("\(listener) listening") {
-                if let range = line.range(of: "listen.address="),
-                    let port = line[range.upperBound...].split(separator: " ").first?.split(separator: ":").last.flatMap({ Int($0) })
-                {
+            for line in logLines where line["msg"] as? String == "\(listener) listening" {
+                if let address = line["listen.address"] as? String, let port = address.split(separator: ":").last.flatMap({ Int($0) }) {
                     return port
                 }
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestingError("portico did not log '\(listener) listening': \(errors)")
+        throw TestingError("portico did not log '\(listener) listening': \(output) \(errors)")
     }
 
     /// Waits for exit and returns the status and both outputs.
     func finish() -> (status: Int32, output: String, errors: String) {
-        let out = output.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        let err = errors
+        let (out, err) = (output, errors)
+        try? FileManager.default.removeItem(atPath: outputFile)
         try? FileManager.default.removeItem(atPath: errorFile)
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), err)
+        return (process.terminationStatus, out, err)
     }
 }
 

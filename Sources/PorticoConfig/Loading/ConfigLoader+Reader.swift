@@ -131,6 +131,7 @@ extension ConfigLoader {
             var server = ServerConfig()
             let keys: Set<String> = [
                 "drain-timeout", "idle-timeout", "access-log", "request-id-header", "watch-config", "watch-interval",
+                "health-endpoints", "server-timing", "log-level",
             ]
             guard let fields = node.fields(allowed: keys, context: "server") else { return server }
             if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") { server.drainTimeout = value }
@@ -145,6 +146,15 @@ extension ConfigLoader {
                     node.report("server.watch-interval must be at least 10ms")
                 } else {
                     server.watchInterval = value
+                }
+            }
+            if let value = fields["health-endpoints"]?.bool(context: "server.health-endpoints") { server.healthEndpoints = value }
+            if let value = fields["server-timing"]?.bool(context: "server.server-timing") { server.serverTiming = value }
+            if let node = fields["log-level"], let level = node.nonEmptyString(context: "server.log-level") {
+                if ServerConfig.logLevels.contains(level) {
+                    server.logLevel = level
+                } else {
+                    node.report("server.log-level: unknown level '\(level)' (known: \(ServerConfig.logLevels.joined(separator: ", ")))")
                 }
             }
             return server

@@ -140,6 +140,15 @@ public struct ServerConfig: Sendable {
     public var watchConfig: Bool
     /// How often the config files are checked for changes.
     public var watchInterval: ConfigDuration
+    /// Whether `/healthz` and `/readyz` answer on the data-plane listener.
+    public var healthEndpoints = true
+    /// Whether responses carry `Server-Timing` with the gateway's total and the upstream's time.
+    public var serverTiming = false
+    /// The level of the gateway's own log (JSON lines on standard output); `PORTICO_LOG_LEVEL` and `--log-level` override it.
+    public var logLevel = "info"
+
+    /// The levels `log-level` accepts, as swift-log names them.
+    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
     public init(
         drainTimeout: ConfigDuration = .seconds(30),
