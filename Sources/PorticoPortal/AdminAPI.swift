@@ -14,8 +14,10 @@ public struct AdminAPI: Sendable {
     let config: AdminConfig
     let store: SQLiteStore
     let callLog: CallLogWriter
+    let metrics: GatewayMetrics
 
-    public init(runtime: GatewayRuntime, config: AdminConfig, store: SQLiteStore, callLog: CallLogWriter) {
+    public init(runtime: GatewayRuntime, config: AdminConfig, store: SQLiteStore, callLog: CallLogWriter, metrics: GatewayMetrics) {
+        self.metrics = metrics
         self.runtime = runtime
         self.config = config
         self.store = store
@@ -29,6 +31,7 @@ public struct AdminAPI: Sendable {
         let startToken = config.token
         // The token is read per request, so a reload can rotate it.
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
+        router.add(middleware: AdminProblemMiddleware())
         let callLog = self.callLog
         router.get("/admin/status") { _, _ -> Response in
             Self.json(Self.status(of: runtime, callLog: callLog))
@@ -37,6 +40,7 @@ public struct AdminAPI: Sendable {
         Self.addConsumers(to: router, runtime: runtime, store: store)
         Self.addLimits(to: router, runtime: runtime)
         Self.addCache(to: router, runtime: runtime)
+        Self.addObservability(to: router, runtime: runtime, callLog: callLog, metrics: metrics)
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
         }

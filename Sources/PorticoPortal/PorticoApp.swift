@@ -13,6 +13,8 @@ public struct PorticoApp: Sendable {
     public let accessLog: AccessLogWriter?
     /// The store's consumers and keys, polled so revocations apply within a second.
     public let credentials: CredentialDirectory
+    /// The Prometheus metrics `/metrics` on the admin listener serves.
+    public let metrics = GatewayMetrics()
     private let config: GatewayConfig
     private let logger: Logger
 
@@ -32,7 +34,7 @@ public struct PorticoApp: Sendable {
         self.credentials = CredentialDirectory(store: store, logger: logger)
         self.runtime = GatewayRuntime(
             config: config, configPath: configPath, logger: logger, auth: AuthContext(directory: credentials, logger: logger),
-            wallClock: wallClock)
+            readiness: Readiness(probe: { [store] in try await store.probeWrite() }), wallClock: wallClock)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the
@@ -55,9 +57,9 @@ public struct PorticoApp: Sendable {
         }
         if reloadOnSIGHUP { services.append(ReloadSignalService(runtime: runtime)) }
         if let admin = config.admin {
-            services.append(AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog).application(logger: logger, onListening: onAdminListening))
+            services.append(AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog, metrics: metrics).application(logger: logger, onListening: onAdminListening))
         }
-        services.append(GatewayServer(runtime: runtime, sinks: sinks, logger: logger, onListening: onGatewayListening))
+        services.append(GatewayServer(runtime: runtime, sinks: sinks, metrics: metrics, logger: logger, onListening: onGatewayListening))
         return services
     }
 }

@@ -37,6 +37,8 @@ public struct CallRecord: Sendable {
     /// What the route's cache did: `hit`, `stale`, `revalidated`, `collapsed`, `miss` or `bypass`;
     /// nil on routes without a cache.
     public var cache: String?
+    /// The W3C trace id (32 hex digits) the call belongs to.
+    public var traceID: String?
 
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
@@ -80,6 +82,7 @@ public struct CallRecord: Sendable {
         line += ",\"key_prefix\":" + (keyPrefix.map(JSONText.quote) ?? "null")
         line += ",\"rate_limit\":" + (rateLimit.map(JSONText.quote) ?? "null")
         line += ",\"cache\":" + (cache.map(JSONText.quote) ?? "null")
+        line += ",\"trace_id\":" + (traceID.map(JSONText.quote) ?? "null")
         line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
         line += "}"
         return line

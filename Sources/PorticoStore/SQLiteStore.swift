@@ -183,6 +183,11 @@ public final class SQLiteStore: Sendable {
         migrator.registerMigration("v9-calls-cache") { db in
             try db.alter(table: "calls") { table in table.add(column: "cache", .text) }
         }
+        migrator.registerMigration("v10-calls-trace-id-health-probe") { db in
+            try db.alter(table: "calls") { table in table.add(column: "trace_id", .text) }
+            // One row, rewritten by the readiness probe to show that the store takes writes.
+            try db.execute(sql: "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at REAL NOT NULL)")
+        }
         return migrator
     }
 
@@ -204,6 +209,14 @@ public final class SQLiteStore: Sendable {
         func finalize() -> (any DatabaseValueConvertible)? { LatencyHistogram.encode(dense: counts) }
     }
 
+    /// Writes one row, to show that the store takes writes (the readiness probe).
+    public func probeWrite() async throws {
+        try await database.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970])
+        }
+    }
+
     /// Inserts a batch of calls, and adds them to the minute, hour and day rollups, in one transaction.
     public func insert(_ calls: [CallRecord]) async throws {
         let rollups = RollupBatch(calls)
@@ -212,8 +225,8 @@ public final class SQLiteStore: Sendable {
                 sql: """
                     INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
                                        bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
-                                       cache)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       cache, trace_id)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             var row = StatementBinder(statement, in: db)
             for call in calls {
@@ -229,6 +242,7 @@ public final class SQLiteStore: Sendable {
                 row.bind(call.keyPrefix)
                 row.bind(call.rateLimit)
                 row.bind(call.cache)
+                row.bind(call.traceID)
                 try row.run()
             }
             try Self.add(rollups, to: db)

@@ -8,6 +8,8 @@ import Synchronization
 public final class Exchange: Sendable {
     /// The request id: the client's valid `X-Request-Id`, or a new one.
     public let requestID: String
+    /// The W3C trace this request belongs to, and the gateway's span in it.
+    public let trace: TraceContext
     /// The client's IP address as seen on the socket.
     public let clientAddress: String?
     /// The `Host` the client asked for.
@@ -26,6 +28,7 @@ public final class Exchange: Sendable {
     private let caller = Mutex<Identity?>(nil)
     private let limitDecision = Mutex<LimitDecision?>(nil)
     private let cacheOutcome = Mutex<CacheStatus?>(nil)
+    private let authRefusal = Mutex<String?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
 
     struct UpstreamTiming {
@@ -33,8 +36,11 @@ public final class Exchange: Sendable {
         var elapsed: Duration?
     }
 
-    init(requestID: String, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute) {
+    init(
+        requestID: String, trace: TraceContext, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute
+    ) {
         self.requestID = requestID
+        self.trace = trace
         self.clientAddress = clientAddress
         self.host = host
         self.start = start
@@ -75,6 +81,12 @@ public final class Exchange: Sendable {
     public internal(set) var cacheStatus: CacheStatus? {
         get { cacheOutcome.withLock { $0 } }
         set { cacheOutcome.withLock { $0 = newValue } }
+    }
+
+    /// Why auth refused the request (`missing`, `invalid`, `forbidden`, `scope`, `unavailable`), for metrics.
+    public internal(set) var authFailure: String? {
+        get { authRefusal.withLock { $0 } }
+        set { authRefusal.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

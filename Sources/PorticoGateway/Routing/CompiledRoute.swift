@@ -20,6 +20,28 @@ public struct CompiledRoute: Sendable {
     public let isDefaultVersion: Bool
     /// The handling chain; nil only while the route is being built.
     public internal(set) var chain: PolicyChain?
+    /// The host the route is bound to, if any.
+    public internal(set) var host: String?
+    /// Where requests go: an upstream's name, `mock`, or `split:a,b`.
+    public internal(set) var upstream = ""
+
+    /// The chain's steps by name, in the order they run: `auth`, `rate-limit`, `cache`, …, then `proxy`, `mock` or `split`.
+    public var policyNames: [String] {
+        (chain?.policies ?? []).map { policy in
+            switch policy {
+            case is LifecyclePolicy: return "lifecycle"
+            case is AuthPolicy: return "auth"
+            case is RateLimitPolicy: return "rate-limit"
+            case is BodySizeLimitPolicy: return "max-body-size"
+            case is CachePolicy: return "cache"
+            case is HeadersPolicy: return "headers"
+            case is ProxyStage: return "proxy"
+            case is MockStage: return "mock"
+            case is SplitStage: return "split"
+            default: return String(describing: type(of: policy))
+            }
+        }
+    }
 
     /// True when the route answers `method` (a GET route also answers HEAD).
     func accepts(_ method: String) -> Bool {

@@ -31,6 +31,8 @@ public final class GatewayRuntime: Service, Sendable {
     public let limits: LimitContext
     /// The response cache every snapshot shares, so entries survive reloads.
     public let cache: CacheContext
+    /// What `/readyz` reports.
+    public let readiness: Readiness
 
     /// Compiles the first snapshot from a loaded config.
     ///
@@ -44,8 +46,10 @@ public final class GatewayRuntime: Service, Sendable {
         logger: Logger,
         auth: AuthContext = AuthContext(),
         limits: LimitContext? = nil,
+        readiness: Readiness = Readiness(),
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
+        self.readiness = readiness
         self.auth = auth
         let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
         self.limits = limits
@@ -147,6 +151,7 @@ public final class GatewayRuntime: Service, Sendable {
     }
 
     public func run() async throws {
+        readiness.markStarted()
         await withDiscardingTaskGroup { group in
             group.addTask { await self.cache.runRefresher() }
             for pool in snapshot.pools.values {
@@ -165,6 +170,7 @@ public final class GatewayRuntime: Service, Sendable {
                 }
             }
             // Shutting down: the listeners have drained; stop the health checks and retirements.
+            readiness.markDraining()
             group.cancelAll()
         }
         // The listener can report itself stopped while a handler is still finishing after its

@@ -13,6 +13,8 @@ import Synchronization
 public final class RuntimeSnapshot: Sendable {
     public let config: GatewayConfig
     public let routes: RouteTable
+    /// Every compiled route, in config order, for `/admin/routes`.
+    public let routeList: [CompiledRoute]
     /// The upstream pools by name.
     public let pools: [String: UpstreamPool]
     /// When this snapshot was compiled.
@@ -92,10 +94,14 @@ public final class RuntimeSnapshot: Sendable {
                     isDefaultVersion: api.isDefaultVersion
                 )
                 compiled.chain = builder.chain(api: api, route: route, pools: pools)
+                compiled.host = api.host
+                let split = route.split ?? api.split
+                compiled.upstream = split.map { "split:" + $0.sides.map(\.upstream).joined(separator: ",") } ?? api.upstream
                 entries.append((api.host, compiled))
             }
         }
         self.routes = RouteTable(routes: entries)
+        self.routeList = entries.map(\.route)
         var seen: Set<Int> = []
         let routeLimits = entries.flatMap { entry in
             (entry.route.chain?.policies ?? []).compactMap { $0 as? RateLimitPolicy }.flatMap(\.routeLimits)
@@ -125,7 +131,8 @@ extension RuntimeSnapshot {
     ///
     /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
     public func respond(
-        to request: Request, requestID: String, clientAddress: String?, start: ContinuousClock.Instant, logger: Logger
+        to request: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?, start: ContinuousClock.Instant,
+        logger: Logger
     ) async -> Served {
         let path = request.uri.path
         if let portalAPI, portalAPI.handles(path) {
@@ -145,7 +152,7 @@ extension RuntimeSnapshot {
         switch match {
         case .route(let route):
             let exchange = Exchange(
-                requestID: requestID, clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
+                requestID: requestID, trace: trace ?? TraceContext(headers: request.headers), clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
             do {
                 return Served(response: try await route.chain!.run(request, exchange: exchange), exchange: exchange)
             } catch let error as GatewayError {

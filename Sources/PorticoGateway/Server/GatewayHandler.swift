@@ -1,4 +1,6 @@
 import Foundation
+import HTTPTypes
+import PorticoConfig
 import PorticoStore
 import Hummingbird
 import HummingbirdCore
@@ -9,6 +11,7 @@ import NIOCore
 struct GatewayHandler: Sendable {
     let runtime: GatewayRuntime
     let sinks: [any CallRecordSink]
+    let metrics: GatewayMetrics?
     let logger: Logger
     let requestIDs = RequestIDGenerator()
 
@@ -16,6 +19,11 @@ struct GatewayHandler: Sendable {
         let start = ContinuousClock.now
         let time = Date()
         let snapshot = runtime.snapshot
+        if snapshot.config.server.healthEndpoints, let health = await health(request, snapshot: snapshot) {
+            // Probes are answered before anything else and are not logged: they would flood the call log.
+            try await writer.write(response: health.head, body: health.body)
+            return
+        }
         snapshot.inFlight.add(1, ordering: .relaxed)
         defer { snapshot.inFlight.subtract(1, ordering: .releasing) }
         let header = snapshot.requestIDHeader
@@ -23,8 +31,10 @@ struct GatewayHandler: Sendable {
         let path = request.uri.path
         let method = request.method.rawValue
         let clientAddress = channel.remoteAddress?.ipAddress
+        let trace = TraceContext(headers: request.headers)
 
-        let served = await snapshot.respond(to: request, requestID: requestID, clientAddress: clientAddress, start: start, logger: logger)
+        let served = await snapshot.respond(
+            to: request, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger)
         let exchange = served.exchange
         let failure = served.failure
         var response = served.response
@@ -32,6 +42,11 @@ struct GatewayHandler: Sendable {
             exchange?.bytesOut.add(length, ordering: .relaxed)
         }
         if request.method == .head { response = response.createHeadResponse() }
+        if snapshot.config.server.serverTiming {
+            var timing = "total;dur=\(Self.rounded((ContinuousClock.now - start).milliseconds))"
+            if let upstream = exchange?.upstreamElapsed { timing += ", upstream;dur=\(Self.rounded(upstream.milliseconds))" }
+            response.headers.append(HTTPField(name: Self.serverTiming, value: timing))
+        }
 
         var abort: (any Error)?
         do {
@@ -65,8 +80,31 @@ struct GatewayHandler: Sendable {
         // Formatted here, after the response is written, not on the way to it.
         record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
         record.cache = exchange?.cacheStatus?.outcome.rawValue
+        record.traceID = trace.traceID
         if abort != nil { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
+        metrics?.observe(record, authFailure: exchange?.authFailure)
         if let abort { throw abort }
+    }
+
+    static let serverTiming = HTTPField.Name("Server-Timing")!
+
+    static func rounded(_ milliseconds: Double) -> Double { (milliseconds * 10).rounded() / 10 }
+
+    /// `GET /healthz` (the process answers) and `GET /readyz` (see `Readiness`); nil for any other request.
+    private func health(_ request: Request, snapshot: RuntimeSnapshot) async -> Response? {
+        guard request.method == .get || request.method == .head else { return nil }
+        let path = request.uri.path
+        guard path == "/healthz" || path == "/readyz" else { return nil }
+        if path == "/healthz" { return Self.json("{\"status\":\"ok\"}", status: .ok) }
+        let config = "{\"hash\":\(JSONText.quote(snapshot.config.contentHash)),\"loaded_at\":\(JSONText.quote(CallRecord.timestamp(snapshot.loadedAt)))}"
+        let (ready, json) = await runtime.readiness.report(config: config)
+        return Self.json(json, status: ready ? .ok : .serviceUnavailable)
+    }
+
+    private static func json(_ text: String, status: HTTPResponse.Status) -> Response {
+        Response(
+            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 }

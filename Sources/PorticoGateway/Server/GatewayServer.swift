@@ -13,6 +13,7 @@ import ServiceLifecycle
 public struct GatewayServer: Service {
     let runtime: GatewayRuntime
     let sinks: [any CallRecordSink]
+    let metrics: GatewayMetrics?
     let logger: Logger
     let onListening: @Sendable (Int) async -> Void
 
@@ -20,18 +21,20 @@ public struct GatewayServer: Service {
     public init(
         runtime: GatewayRuntime,
         sinks: [any CallRecordSink],
+        metrics: GatewayMetrics? = nil,
         logger: Logger,
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.runtime = runtime
         self.sinks = sinks
+        self.metrics = metrics
         self.logger = logger
         self.onListening = onListening
     }
 
     public func run() async throws {
         let config = runtime.snapshot.config
-        let handler = GatewayHandler(runtime: runtime, sinks: sinks, logger: logger)
+        let handler = GatewayHandler(runtime: runtime, sinks: sinks, metrics: metrics, logger: logger)
         var channelConfiguration = HTTP1Channel.Configuration()
         channelConfiguration.idleTimeout = .milliseconds(config.server.idleTimeout.milliseconds)
         let logger = self.logger

@@ -219,6 +219,7 @@ struct ProxyStage: Policy {
         let via = request.headers[.via].map { $0 + ", " + Self.via } ?? Self.via
         headers.replaceOrAdd(name: "Via", value: via)
         headers.replaceOrAdd(name: requestIDHeader.rawName, value: exchange.requestID)
+        headers.replaceOrAdd(name: "traceparent", value: exchange.trace.traceparent)
         return headers
     }
 

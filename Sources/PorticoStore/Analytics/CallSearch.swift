@@ -65,11 +65,12 @@ extension CallRecord {
         keyPrefix = row["key_prefix"]
         rateLimit = row["rate_limit"]
         cache = row["cache"]
+        traceID = row["trace_id"]
     }
 
     /// The CSV header row matching `csvLine`.
     public static let csvHeader =
-        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache"
+        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id"
 
     /// One RFC 4180 CSV row.
     public var csvLine: String {
@@ -77,7 +78,7 @@ extension CallRecord {
             CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
             String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),
             upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "", String(retries),
-            keyPrefix ?? "", rateLimit ?? "", cache ?? "",
+            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "",
         ]
         return fields.map { field in
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })

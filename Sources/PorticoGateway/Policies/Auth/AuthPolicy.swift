@@ -63,15 +63,20 @@ struct AuthPolicy: Policy {
         }
         if identity == nil, allowGroups != nil, !alternatives.isEmpty {
             // Authentication was optional and nothing was presented, but only some groups may pass.
+            exchange.authFailure = "missing"
             throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
         }
         if let identity {
             // Set before the group checks, so that a 403 is logged with the consumer it refused.
             exchange.identity = identity
             if let allowGroups, !identity.groups.contains(where: allowGroups.contains) {
+                exchange.authFailure = "forbidden"
                 throw GatewayError.forbidden
             }
-            if identity.groups.contains(where: denyGroups.contains) { throw GatewayError.forbidden }
+            if identity.groups.contains(where: denyGroups.contains) {
+                exchange.authFailure = "forbidden"
+                throw GatewayError.forbidden
+            }
             head.headerFields[Identity.consumerNameHeader] = identity.consumer
             if !identity.groups.isEmpty { head.headerFields[Identity.consumerGroupsHeader] = identity.groups.joined(separator: ",") }
             if !identity.scopes.isEmpty { head.headerFields[Identity.scopesHeader] = identity.scopes.sorted().joined(separator: " ") }
@@ -145,6 +150,7 @@ struct AuthPolicy: Policy {
         }
         if let lackedScopes {
             exchange.identity = lackedScopes
+            exchange.authFailure = "scope"
             throw GatewayError.forbidden
         }
         if !reasons.isEmpty {
@@ -152,11 +158,15 @@ struct AuthPolicy: Policy {
                 "credential refused",
                 metadata: ["request.id": "\(exchange.requestID)", "auth.reasons": "\(reasons.joined(separator: "; "))"])
         }
-        if unavailable { throw GatewayError.authUnavailable }
+        if unavailable {
+            exchange.authFailure = "unavailable"
+            throw GatewayError.authUnavailable
+        }
         if !presented {
             if let anonymous { return consumers.identity(of: anonymous, method: "anonymous").withMethod(nil) }
             if optional { return nil }
         }
+        exchange.authFailure = presented ? "invalid" : "missing"
         throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
     }
 }

@@ -420,7 +420,7 @@ struct CachePolicy: Policy {
         let context = context
         let head = Self.conditional(Request(head: request.head, body: .init(buffer: ByteBuffer())), on: entry).head
         let background = Exchange(
-            requestID: exchange.requestID, clientAddress: exchange.clientAddress, host: exchange.host, start: .now, route: exchange.route)
+            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress, host: exchange.host, start: .now, route: exchange.route)
         background.identity = exchange.identity
         let policy = self
         let submitted = context.refresher.submit {

@@ -1,0 +1,64 @@
+import HTTPTypes
+
+/// W3C Trace Context (`traceparent`, version 00): the trace a request belongs to and the span
+/// the gateway opens for it. A valid incoming `traceparent` is continued (same trace id, the
+/// caller's span as parent); otherwise a new trace starts. Upstreams receive the gateway's span.
+public struct TraceContext: Sendable, Equatable {
+    /// 32 lowercase hex digits.
+    public let traceID: String
+    /// The gateway's own span: 16 lowercase hex digits.
+    public let spanID: String
+    /// The caller's span, when the request carried a `traceparent`.
+    public let parentSpanID: String?
+    /// The trace flags, two hex digits (`01` sampled).
+    public let flags: String
+
+    static let traceparent = HTTPField.Name("traceparent")!
+    static let tracestate = HTTPField.Name("tracestate")!
+
+    /// Continues the request's trace, or starts one.
+    public init(headers: HTTPFields) {
+        if let value = headers[Self.traceparent], let parsed = Self.parse(value) {
+            traceID = parsed.traceID
+            parentSpanID = parsed.spanID
+            flags = parsed.flags
+        } else {
+            traceID = Self.randomHex(bytes: 16)
+            parentSpanID = nil
+            flags = "01"
+        }
+        spanID = Self.randomHex(bytes: 8)
+    }
+
+    /// The header sent upstream: this trace, the gateway's span.
+    public var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
+
+    /// The parts of a `traceparent` value, or nil if it is not valid (all-zero ids, wrong lengths,
+    /// uppercase hex and version ff are invalid; a higher version is read by its first four fields).
+    static func parse(_ value: String) -> (traceID: String, spanID: String, flags: String)? {
+        let parts = value.trimmingCharacters(in: .whitespaces).split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count >= 4, parts[0].count == 2, isHex(parts[0]), parts[0] != "ff" else { return nil }
+        if parts[0] == "00", parts.count != 4 { return nil }
+        let trace = parts[1], span = parts[2], flags = parts[3]
+        guard trace.count == 32, span.count == 16, flags.count == 2, isHex(trace), isHex(span), isHex(flags) else { return nil }
+        guard trace.contains(where: { $0 != "0" }), span.contains(where: { $0 != "0" }) else { return nil }
+        return (String(trace), String(span), String(flags))
+    }
+
+    private static func isHex(_ text: Substring) -> Bool {
+        text.utf8.allSatisfy { (48...57).contains($0) || (97...102).contains($0) }
+    }
+
+    private static func randomHex(bytes: Int) -> String {
+        var generator = SystemRandomNumberGenerator()
+        var text = ""
+        text.reserveCapacity(bytes * 2)
+        let digits = Array("0123456789abcdef")
+        for _ in 0..<bytes {
+            let byte = UInt8.random(in: 0...255, using: &generator)
+            text.append(digits[Int(byte >> 4)])
+            text.append(digits[Int(byte & 15)])
+        }
+        return text
+    }
+}
