@@ -161,6 +161,32 @@ struct ValidateTests {
         #expect(found.first?.message.contains("route GET /x/{key} of API 'a' is already defined") == true)
     }
 
+    @Test("cache, server and health settings are checked")
+    func observabilityAndCacheSettings() throws {
+        let apis = "\napis:\n  - {name: h, base-path: /healthz, upstream: svc}\n"
+        let clash = try diagnostics(base + apis)
+        #expect(clash.count == 1 && clash.first?.message.contains("which the health endpoints answer") == true, "\(clash)")
+        #expect(try diagnostics(base + "\nserver: {health-endpoints: false}" + apis).isEmpty)
+        let bad = try diagnostics(
+            base + """
+
+                server: {log-level: loud}
+                cache: {memory: 1KiB}
+                apis:
+                  - name: c
+                    upstream: svc
+                    cache: {default-ttl: soon, key: [nobody], statuses: [206], vary-on: ["bad header"]}
+                """)
+        let messages = bad.map(\.message)
+        #expect(messages.count == 6, "\(messages)")
+        #expect(messages.contains { $0.contains("server.log-level: unknown level 'loud'") })
+        #expect(messages.contains { $0.contains("cache.memory must be at least 64KiB") })
+        #expect(messages.contains { $0.contains("bad duration 'soon'") })
+        #expect(messages.contains { $0.contains("unknown part 'nobody'") })
+        #expect(messages.contains { $0.contains("206 cannot be stored") })
+        #expect(messages.contains { $0.contains("'bad header' is not a valid header name") })
+    }
+
     @Test("durations and sizes parse")
     func units() {
         #expect(ConfigDuration(parsing: "250ms")?.milliseconds == 250)

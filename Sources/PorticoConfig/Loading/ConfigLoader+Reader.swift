@@ -57,6 +57,11 @@ extension ConfigLoader {
                     root.report("API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them")
                 }
             }
+            if config.server.healthEndpoints {
+                for api in config.apis where ["/healthz", "/readyz"].contains(where: { api.basePath == $0 || api.basePath.hasPrefix($0 + "/") }) {
+                    root.report("API '\(api.name)' uses base-path \(api.basePath), which the health endpoints answer; move it or set server.health-endpoints: false")
+                }
+            }
             checkVersions(config.apis, root: root)
         }
 
