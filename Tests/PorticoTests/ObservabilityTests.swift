@@ -82,6 +82,11 @@ struct ObservabilityTests {
                     #expect(Self.value(samples, "portico_reloads_total", ["result": "success"]) == 0)  // unchanged file: no reload
                     #expect(Self.value(samples, "portico_call_log_dropped_total", [:]) == 0)
                     #expect(Self.value(samples, "portico_call_log_queue_depth", [:]) != nil)
+                    // Every metric the Grafana dashboard queries exists.
+                    let dashboard = try String(contentsOfFile: packageRoot + "/config/grafana/portico.json", encoding: .utf8)
+                    let names = Set(dashboard.matches(of: /portico_[a-z_]+/).map { String($0.output) })
+                    #expect(names.count > 10)
+                    for name in names { #expect(scrape.text.contains("\n" + name), "the dashboard queries \(name), which /metrics lacks") }
                     // No label value comes from a raw path.
                     #expect(!scrape.text.contains("/nowhere") && !scrape.text.contains("/shop/echo"))
                 }
