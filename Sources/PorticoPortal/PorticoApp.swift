@@ -34,7 +34,8 @@ public struct PorticoApp: Sendable {
         self.credentials = CredentialDirectory(store: store, logger: logger)
         self.runtime = GatewayRuntime(
             config: config, configPath: configPath, logger: logger, auth: AuthContext(directory: credentials, logger: logger),
-            readiness: Readiness(probe: { [store] in try await store.probeWrite() }), wallClock: wallClock)
+            readiness: Readiness(probe: { [store] in try await store.probeWrite() }), analytics: AnalyticsAnswers(store: store),
+            wallClock: wallClock)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PorticoConfig
+import PorticoGateway
 import PorticoPortal
 import PorticoStore
 

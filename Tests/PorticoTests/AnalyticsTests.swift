@@ -244,4 +244,56 @@ struct AnalyticsTests {
             }
         }
     }
+
+    @Test("the portal API answers the same queries for the caller's own consumer only")
+    func portalUsage() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = """
+                server: {access-log: false, watch-config: false}
+                portal: {path: /portal}
+                \(upstreamYAML(port: upstreamPort))
+                auth:
+                  keys: {type: api-key}
+                consumers:
+                  - {name: alpha, keys: [alpha-key-0123456789abcdef]}
+                  - {name: beta, keys: [beta-key-0123456789abcdef0]}
+                apis:
+                  - name: backend
+                    base-path: /api
+                    upstream: backend
+                    auth: [keys]
+                    routes:
+                      - {path: "/echo/{name}", name: echoName}
+                      - {path: "/slow/{ms}", name: slow}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let alpha = [("X-API-Key", "alpha-key-0123456789abcdef")]
+                    let beta = [("X-API-Key", "beta-key-0123456789abcdef0")]
+                    for index in 0..<6 { _ = try await client.send(.GET, "/api/echo/a\(index)", headers: alpha + [("X-Request-Id", "alpha-\(index)")]) }
+                    _ = try await client.send(.GET, "/api/slow/1", headers: alpha)
+                    for index in 0..<9 { _ = try await client.send(.GET, "/api/echo/b\(index)", headers: beta) }
+                    await gateway.app.callLog.flush()
+
+                    let series = try await client.send(.GET, "/portal/api/me/usage?since=10m&bucket=1m&consumer=beta", headers: alpha)
+                    #expect(series.status == 200 && series.headers.first(name: "Cache-Control") == "no-store")
+                    let points = try series.json()["points"] as? [[String: Any]] ?? []
+                    #expect(points.compactMap { $0["count"] as? Int }.reduce(0, +) == 7, "beta's calls stay hidden from alpha")
+                    let top = try await client.send(.GET, "/portal/api/me/usage/top?by=route&since=1h", headers: alpha).json()
+                    let rows = top["rows"] as? [[String: Any]] ?? []
+                    #expect(rows.map { "\($0["key"] ?? "")=\($0["count"] ?? "")" } == ["echoName=6", "slow=1"])
+                    let byConsumer = try await client.send(.GET, "/portal/api/me/usage/top?by=consumer", headers: alpha)
+                    #expect(byConsumer.status == 400 && byConsumer.headers.first(name: "Content-Type") == "application/problem+json")
+                    let calls = try await client.send(.GET, "/portal/api/me/calls?since=1h&limit=100", headers: beta).json()["calls"] as? [[String: Any]] ?? []
+                    #expect(calls.count == 9 && calls.allSatisfy { $0["consumer"] as? String == "beta" })
+                    let own = try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: alpha).json()["calls"] as? [[String: Any]]
+                    #expect(own?.count == 1)
+                    let foreign = try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: beta).json()["calls"] as? [[String: Any]]
+                    #expect(foreign?.isEmpty == true)
+                    #expect(try await client.send(.GET, "/portal/api/me/usage").status == 401)
+                    #expect(try await client.send(.GET, "/portal/api/me/other", headers: alpha).status == 404)
+                }
+            }
+        }
+    }
 }

@@ -33,6 +33,8 @@ public final class GatewayRuntime: Service, Sendable {
     public let cache: CacheContext
     /// What `/readyz` reports.
     public let readiness: Readiness
+    /// The call store's queries, for the portal API's usage endpoints.
+    private let analytics: AnalyticsAnswers?
 
     /// Compiles the first snapshot from a loaded config.
     ///
@@ -47,9 +49,11 @@ public final class GatewayRuntime: Service, Sendable {
         auth: AuthContext = AuthContext(),
         limits: LimitContext? = nil,
         readiness: Readiness = Readiness(),
+        analytics: AnalyticsAnswers? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.readiness = readiness
+        self.analytics = analytics
         self.auth = auth
         let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
         self.limits = limits
@@ -60,7 +64,8 @@ public final class GatewayRuntime: Service, Sendable {
         self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
         self.current = Mutex(RuntimeSnapshot(
-                config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, wallClock: wallClock))
+                config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, analytics: analytics,
+                wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -119,7 +124,7 @@ public final class GatewayRuntime: Service, Sendable {
             warnAboutRestartOnlySettings(old: old.config, new: config)
             let next = RuntimeSnapshot(
                 config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, cache: cache,
-                wallClock: wallClock)
+                analytics: analytics, wallClock: wallClock)
             cache.store.setBudget(config.cache.memory)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started

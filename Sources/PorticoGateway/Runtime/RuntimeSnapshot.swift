@@ -45,6 +45,7 @@ public final class RuntimeSnapshot: Sendable {
         auth: AuthContext = AuthContext(),
         limits: LimitContext = LimitContext(store: InMemoryLimiterStore()),
         cache: CacheContext? = nil,
+        analytics: AnalyticsAnswers? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -75,7 +76,7 @@ public final class RuntimeSnapshot: Sendable {
         self.portalAPI = config.portal.map { portal in
             PortalAPI(
                 portal: portal, authenticators: builder.authenticators, order: config.auth.map(\.name),
-                consumers: builder.consumers, requestIDHeader: requestIDHeader)
+                consumers: builder.consumers, requestIDHeader: requestIDHeader, analytics: analytics)
         }
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {

@@ -1,0 +1,100 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import PorticoConfig
+import PorticoStore
+
+/// The query parameters shared by the analytics endpoints and the CLI.
+public struct AnalyticsQuery: Sendable {
+    public var values: [String: String]
+    public var now: Date
+
+    public init(_ values: [String: String], now: Date = Date()) {
+        self.values = values
+        self.now = now
+    }
+
+    public init(_ parameters: FlatDictionary<Substring, Substring>) {
+        var values: [String: String] = [:]
+        for (key, value) in parameters { values[String(key)] = String(value) }
+        self.init(values)
+    }
+
+    /// The time range: `from`/`to` (RFC 3339 or Unix seconds), or `since` (a duration back from now; default 1h).
+    public func range() throws -> (from: Date, to: Date) {
+        let to = try values["to"].map(date) ?? now
+        if let from = try values["from"].map(date) { return (from, to) }
+        let since = try duration("since") ?? .seconds(3600)
+        return (to.addingTimeInterval(-since.seconds), to)
+    }
+
+    public func filter() throws -> AnalyticsFilter {
+        let (from, to) = try range()
+        var filter = AnalyticsFilter(
+            from: from, to: to, api: values["api"], version: values["version"], route: values["route"],
+            consumer: values["consumer"])
+        if let status = values["status"] {
+            guard let statusClass = Self.statusClass(status) else {
+                throw GatewayError.badRequest("status must be a class like 5xx here.")
+            }
+            filter.statusClass = statusClass
+        }
+        return filter
+    }
+
+    public func search() throws -> CallSearch {
+        var search = CallSearch()
+        search.requestID = values["request_id"]
+        search.consumer = values["consumer"]
+        search.route = values["route"]
+        search.api = values["api"]
+        if values["from"] != nil || values["since"] != nil || values["to"] != nil {
+            let range = try range()
+            search.from = range.from
+            search.to = range.to
+        }
+        if let status = values["status"] {
+            if let statusClass = Self.statusClass(status) {
+                search.statusClass = statusClass
+            } else if let exact = Int(status), (100...599).contains(exact) {
+                search.status = exact
+            } else {
+                throw GatewayError.badRequest("status must be a status like 503 or a class like 5xx.")
+            }
+        }
+        if let text = values["min_ms"] {
+            guard let value = Double(text) else { throw GatewayError.badRequest("min_ms must be a number.") }
+            search.minMilliseconds = value
+        }
+        search.limit = try int("limit") ?? 100
+        search.offset = try int("offset") ?? 0
+        return search
+    }
+
+    public func int(_ name: String) throws -> Int? {
+        guard let text = values[name] else { return nil }
+        guard let value = Int(text), value >= 0 else { throw GatewayError.badRequest("\(name) must be a whole number.") }
+        return value
+    }
+
+    public func duration(_ name: String) throws -> ConfigDuration? {
+        guard let text = values[name] else { return nil }
+        guard let value = ConfigDuration(parsing: text), value.milliseconds > 0 else {
+            throw GatewayError.badRequest("\(name) must be a duration like 15m, 1h or 7d.")
+        }
+        return value
+    }
+
+    private func date(_ text: String) throws -> Date {
+        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
+        if let date = LifecycleConfig.parseDate(text) { return date }
+        throw GatewayError.badRequest("'\(text)' is not a time (use RFC 3339 or Unix seconds).")
+    }
+
+    static func statusClass(_ text: String) -> Int? {
+        guard text.count == 3, text.lowercased().hasSuffix("xx"), let digit = Int(text.prefix(1)), (1...5).contains(digit) else {
+            return nil
+        }
+        return digit
+    }
+}
