@@ -878,76 +878,28 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "since",
-      "in": "query",
-      "required": false,
-      "description": "How far back, e.g. 1h (default 1h).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/since"
      },
      {
-      "name": "from",
-      "in": "query",
-      "required": false,
-      "description": "Start (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/from"
      },
      {
-      "name": "to",
-      "in": "query",
-      "required": false,
-      "description": "End (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/to"
      },
      {
-      "name": "api",
-      "in": "query",
-      "required": false,
-      "description": "Only this API.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/api"
      },
      {
-      "name": "version",
-      "in": "query",
-      "required": false,
-      "description": "Only this version.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/version"
      },
      {
-      "name": "route",
-      "in": "query",
-      "required": false,
-      "description": "Only this route.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/route"
      },
      {
-      "name": "consumer",
-      "in": "query",
-      "required": false,
-      "description": "Only this consumer.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/consumer"
      },
      {
-      "name": "status",
-      "in": "query",
-      "required": false,
-      "description": "A status class such as 5xx.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/status"
      },
      {
       "name": "bucket",
@@ -1003,76 +955,28 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "since",
-      "in": "query",
-      "required": false,
-      "description": "How far back, e.g. 1h (default 1h).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/since"
      },
      {
-      "name": "from",
-      "in": "query",
-      "required": false,
-      "description": "Start (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/from"
      },
      {
-      "name": "to",
-      "in": "query",
-      "required": false,
-      "description": "End (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/to"
      },
      {
-      "name": "api",
-      "in": "query",
-      "required": false,
-      "description": "Only this API.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/api"
      },
      {
-      "name": "version",
-      "in": "query",
-      "required": false,
-      "description": "Only this version.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/version"
      },
      {
-      "name": "route",
-      "in": "query",
-      "required": false,
-      "description": "Only this route.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/route"
      },
      {
-      "name": "consumer",
-      "in": "query",
-      "required": false,
-      "description": "Only this consumer.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/consumer"
      },
      {
-      "name": "status",
-      "in": "query",
-      "required": false,
-      "description": "A status class such as 5xx.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/status"
      },
      {
       "name": "by",
@@ -1143,76 +1047,28 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "since",
-      "in": "query",
-      "required": false,
-      "description": "How far back, e.g. 1h (default 1h).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/since"
      },
      {
-      "name": "from",
-      "in": "query",
-      "required": false,
-      "description": "Start (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/from"
      },
      {
-      "name": "to",
-      "in": "query",
-      "required": false,
-      "description": "End (RFC 3339 or Unix seconds).",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/to"
      },
      {
-      "name": "api",
-      "in": "query",
-      "required": false,
-      "description": "Only this API.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/api"
      },
      {
-      "name": "version",
-      "in": "query",
-      "required": false,
-      "description": "Only this version.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/version"
      },
      {
-      "name": "route",
-      "in": "query",
-      "required": false,
-      "description": "Only this route.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/route"
      },
      {
-      "name": "consumer",
-      "in": "query",
-      "required": false,
-      "description": "Only this consumer.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/consumer"
      },
      {
-      "name": "status",
-      "in": "query",
-      "required": false,
-      "description": "A status class such as 5xx.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/status"
      },
      {
       "name": "request_id",
@@ -1325,6 +1181,80 @@ enum AdminOpenAPI {
     "type": "http",
     "scheme": "bearer",
     "description": "The config's admin.token."
+   }
+  },
+  "parameters": {
+   "since": {
+    "name": "since",
+    "in": "query",
+    "required": false,
+    "description": "How far back, e.g. 1h (default 1h).",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "from": {
+    "name": "from",
+    "in": "query",
+    "required": false,
+    "description": "Start (RFC 3339 or Unix seconds).",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "to": {
+    "name": "to",
+    "in": "query",
+    "required": false,
+    "description": "End (RFC 3339 or Unix seconds).",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "api": {
+    "name": "api",
+    "in": "query",
+    "required": false,
+    "description": "Only this API.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "version": {
+    "name": "version",
+    "in": "query",
+    "required": false,
+    "description": "Only this version.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "route": {
+    "name": "route",
+    "in": "query",
+    "required": false,
+    "description": "Only this route.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "consumer": {
+    "name": "consumer",
+    "in": "query",
+    "required": false,
+    "description": "Only this consumer.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "status": {
+    "name": "status",
+    "in": "query",
+    "required": false,
+    "description": "A status class such as 5xx (on calls also an exact status).",
+    "schema": {
+     "type": "string"
+    }
    }
   },
   "responses": {

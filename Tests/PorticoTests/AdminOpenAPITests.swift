@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOHTTP1
+import OpenAPIKit
 import PorticoTesting
 import Testing
 
@@ -173,6 +174,17 @@ struct AdminOpenAPITests {
                 }
                 #expect((200..<300).contains(answer.status), "\(step.operation) answered \(answer.status): \(answer.text)")
             }
+        }
+    }
+
+    @Test("The document is valid OpenAPI 3.1 (OpenAPIKit decodes and validates it)")
+    func documentIsValid() async throws {
+        try await Self.run { _, admin, _ in
+            let answer = try await admin.send(.GET, "/admin/openapi.json")
+            let document = try JSONDecoder().decode(OpenAPI.Document.self, from: Data(buffer: answer.body))
+            try document.validate()
+            #expect(document.paths.count == 20)
+            #expect(document.allOperationIds.count == Self.steps.count)
         }
     }
 
