@@ -63,7 +63,8 @@ public final class GatewayRuntime: Service, Sendable {
         self.logger = logger
         self.wallClock = wallClock
         self.configPath = configPath ?? config.sourceFile
-        self.current = Mutex(RuntimeSnapshot(
+        self.current = Mutex(
+            RuntimeSnapshot(
                 config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, analytics: analytics,
                 wallClock: wallClock))
         self.history = Mutex(ReloadHistory())

@@ -19,8 +19,9 @@ struct GatewayHandler: Sendable {
         let start = ContinuousClock.now
         let time = Date()
         let snapshot = runtime.snapshot
-        if snapshot.config.server.healthEndpoints, let health = await health(request, snapshot: snapshot) {
+        if snapshot.config.server.healthEndpoints, var health = await health(request, snapshot: snapshot) {
             // Probes are answered before anything else and are not logged: they would flood the call log.
+            if request.method == .head { health = health.createHeadResponse() }
             try await writer.write(response: health.head, body: health.body)
             return
         }
