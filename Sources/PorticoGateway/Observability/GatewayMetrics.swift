@@ -39,14 +39,19 @@ public final class GatewayMetrics: Sendable {
         var route: String
         var method: String
         var statusClass: String
+        /// The cache's outcome on cached routes, so its counter is found with the others.
+        var cache: String?
     }
 
     private struct RequestHandles: @unchecked Sendable {
-        // swift-metrics handles are thread-safe reference types.
+        // swift-metrics handles are thread-safe reference types; handles with the same labels share one series.
         let requests: CoreMetrics.Counter
         let total: Metrics.Timer
         let upstream: Metrics.Timer
+        let cache: CoreMetrics.Counter?
     }
+
+    private static let statusClasses = (0...9).map { "\($0)xx" }
 
     /// Records one finished call.
     ///
@@ -55,7 +60,8 @@ public final class GatewayMetrics: Sendable {
     public func observe(_ call: CallRecord, authFailure: String?) {
         let labels = RequestLabels(
             api: call.api ?? "none", route: call.route ?? "none",
-            method: Self.methods.contains(call.method) ? call.method : "OTHER", statusClass: "\(call.status / 100)xx")
+            method: Self.methods.contains(call.method) ? call.method : "OTHER",
+            statusClass: Self.statusClasses[min(max(call.status / 100, 0), 9)], cache: call.cache)
         let handles = self.handles.withLock { handles in
             if let existing = handles[labels] { return existing }
             let routeDimensions = [("api", labels.api), ("route", labels.route)]
@@ -64,17 +70,21 @@ public final class GatewayMetrics: Sendable {
                     label: "portico_requests_total",
                     dimensions: routeDimensions + [("method", labels.method), ("status_class", labels.statusClass)], factory: factory),
                 total: Metrics.Timer(label: "portico_request_duration_seconds", dimensions: routeDimensions, factory: factory),
-                upstream: Metrics.Timer(label: "portico_upstream_duration_seconds", dimensions: routeDimensions, factory: factory))
+                upstream: Metrics.Timer(label: "portico_upstream_duration_seconds", dimensions: routeDimensions, factory: factory),
+                cache: labels.cache.map { outcome in
+                    CoreMetrics.Counter(label: "portico_cache_requests_total", dimensions: routeDimensions + [("outcome", outcome)], factory: factory)
+                })
             handles[labels] = made
             return made
         }
         handles.requests.increment()
         handles.total.recordNanoseconds(Int64(call.totalMilliseconds * 1_000_000))
         if let upstream = call.upstreamMilliseconds { handles.upstream.recordNanoseconds(Int64(upstream * 1_000_000)) }
-        let route = [("api", labels.api), ("route", labels.route)]
-        if let cache = call.cache { count("portico_cache_requests_total", route + [("outcome", cache)]) }
+        handles.cache?.increment()
+        // Refusals and auth failures are rare: their counters are looked up when they happen.
         if let decision = call.rateLimit, decision.hasPrefix("refused ") {
-            count("portico_rate_limit_refusals_total", route + [("policy", String(decision.dropFirst("refused ".count)))])
+            let policy = String(decision.dropFirst("refused ".count))
+            count("portico_rate_limit_refusals_total", [("api", labels.api), ("route", labels.route), ("policy", policy)])
         }
         if let authFailure { count("portico_auth_failures_total", [("api", labels.api), ("reason", authFailure)]) }
     }
