@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -38,14 +39,32 @@ public final class CallLogWriter: CallRecordSink, Service {
         // The loop stops at graceful shutdown by checking, not by being cancelled: cancelling a
         // GRDB write in progress throws, and the batch it held would be lost.
         var lastWrite = ContinuousClock.now
+        var lastRollUp = ContinuousClock.now - Self.rollUpInterval
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // A cheap check every 10 ms: write when 100 ms have passed or a full batch waits.
             try? await Task.sleep(for: .milliseconds(10))
             guard queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else { continue }
             await flush()
             lastWrite = ContinuousClock.now
+            if lastWrite - lastRollUp >= Self.rollUpInterval {
+                await rollUp()
+                lastRollUp = ContinuousClock.now
+            }
         }
         await flush()
+        await rollUp()
+    }
+
+    /// How often the writer looks for finished hours to roll up from their minutes.
+    static let rollUpInterval = Duration.seconds(10)
+
+    private func rollUp() async {
+        do {
+            try await store.rollUp(before: Date())
+        } catch {
+            // Nothing is lost: the minutes stay, queries read them, and the next roll-up takes them.
+            logger.error("rolling minutes up into hours failed", metadata: ["store.error": "\(error)"])
+        }
     }
 
     /// Writes every queued record now, in batches, and returns once every record queued before

@@ -46,8 +46,10 @@ extension SQLiteStore {
                 guard let keep else { continue }
                 // A rollup covers [bucket, bucket + length): it goes once its end is older than the retention.
                 let length: Double = level.hasSuffix("minute") ? 60 : level.hasSuffix("hour") ? 3600 : 86_400
+                // Minutes not rolled up into hours yet stay until they are.
                 try db.execute(
-                    sql: "DELETE FROM rollups WHERE level = ? AND bucket + ? <= ?",
+                    sql: "DELETE FROM rollups WHERE level = ? AND bucket + ? <= ?"
+                        + (length == 60 ? " AND bucket < (SELECT until FROM rollup_watermark)" : ""),
                     arguments: [level, length, now.timeIntervalSince1970 - keep.seconds])
                 removed += db.changesCount
             }

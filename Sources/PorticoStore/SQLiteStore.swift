@@ -188,6 +188,16 @@ public final class SQLiteStore: Sendable {
             // One row, rewritten by the readiness probe to show that the store takes writes.
             try db.execute(sql: "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at REAL NOT NULL)")
         }
+        migrator.registerMigration("v11-rollup-watermark") { db in
+            // Minutes before `until` are rolled into hours and days. Until now every batch wrote
+            // all levels, so a store with data starts after its newest minute; an empty one at 0.
+            try db.execute(
+                sql: """
+                    CREATE TABLE rollup_watermark (id INTEGER PRIMARY KEY CHECK (id = 1), until INTEGER NOT NULL);
+                    INSERT INTO rollup_watermark (id, until)
+                        SELECT 1, COALESCE(MAX(bucket) + 60, 0) FROM rollups WHERE level IN ('minute', 'all-minute');
+                    """)
+        }
         return migrator
     }
 
@@ -217,7 +227,8 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Inserts a batch of calls, and adds them to the minute, hour and day rollups, in one transaction.
+    /// Inserts a batch of calls, and adds them to the minute rollups, in one transaction. A call
+    /// from before the roll-up watermark goes into the hour and day rollups too.
     public func insert(_ calls: [CallRecord]) async throws {
         let rollups = RollupBatch(calls)
         try await database.write { db in
@@ -246,8 +257,57 @@ public final class SQLiteStore: Sendable {
                 try row.run()
             }
             try Self.add(rollups, to: db)
+            let watermark = try Self.rollupWatermark(db)
+            let late = calls.filter { Int64($0.time.timeIntervalSince1970) < watermark }
+            if !late.isEmpty { try Self.add(RollupBatch(late, levels: RollupBatch.Level.coarse), to: db) }
         }
     }
+
+    /// The first minute not yet rolled up into hours and days.
+    static func rollupWatermark(_ db: Database) throws -> Int64 {
+        try Int64.fetchOne(db, sql: "SELECT until FROM rollup_watermark") ?? 0
+    }
+
+    /// Rolls the minutes of the hours finished before `now` (and not rolled yet) up into the hour
+    /// and day rollups, and moves the watermark past them, in one transaction. Whole hours at a
+    /// time, so each hour row is written once from its sixty minutes, not once per minute; the
+    /// call log writer tries every 10 seconds, which costs one read until an hour ends. Queries at
+    /// the hour and day levels add the minutes after the watermark, so they never wait for it.
+    /// Returns the minutes rolled.
+    @discardableResult
+    public func rollUp(before now: Date) async throws -> Int {
+        let until = Int64(now.timeIntervalSince1970) / 3600 * 3600
+        return try await database.write { db in
+            let from = try Self.rollupWatermark(db)
+            guard until > from else { return 0 }
+            for level in RollupBatch.Level.coarse {
+                try db.execute(
+                    sql: """
+                        INSERT INTO rollups (level, bucket, api, version, route, consumer, status_class, count, errors,
+                                             bytes_in, bytes_out, total_ms, upstream_ms, total_histogram, upstream_histogram)
+                        SELECT ?, (bucket / \(level.seconds)) * \(level.seconds) AS coarse, api, version, route, consumer, status_class,
+                               SUM(count), SUM(errors), SUM(bytes_in), SUM(bytes_out), SUM(total_ms), SUM(upstream_ms),
+                               portico_histogram_sum(total_histogram), portico_histogram_sum(upstream_histogram)
+                        FROM rollups WHERE level = ? AND bucket >= ? AND bucket < ?
+                        GROUP BY coarse, api, version, route, consumer, status_class
+                        \(Self.mergeOnConflict)
+                        """,
+                    arguments: [level.rawValue, level.source.rawValue, from, until])
+            }
+            try db.execute(sql: "UPDATE rollup_watermark SET until = ?", arguments: [until])
+            return Int((until - from) / 60)
+        }
+    }
+
+    /// Adds a row's counts and histograms to the row already there for its key.
+    static let mergeOnConflict = """
+        ON CONFLICT (level, bucket, api, version, route, consumer, status_class) DO UPDATE SET
+            count = count + excluded.count, errors = errors + excluded.errors,
+            bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
+            total_ms = total_ms + excluded.total_ms, upstream_ms = upstream_ms + excluded.upstream_ms,
+            total_histogram = portico_histogram_merge(total_histogram, excluded.total_histogram),
+            upstream_histogram = portico_histogram_merge(upstream_histogram, excluded.upstream_histogram)
+        """
 
     private static func add(_ rollups: RollupBatch, to db: Database) throws {
         let upsert = try db.cachedStatement(
@@ -255,12 +315,7 @@ public final class SQLiteStore: Sendable {
                 INSERT INTO rollups (level, bucket, api, version, route, consumer, status_class, count, errors,
                                      bytes_in, bytes_out, total_ms, upstream_ms, total_histogram, upstream_histogram)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                ON CONFLICT (level, bucket, api, version, route, consumer, status_class) DO UPDATE SET
-                    count = count + excluded.count, errors = errors + excluded.errors,
-                    bytes_in = bytes_in + excluded.bytes_in, bytes_out = bytes_out + excluded.bytes_out,
-                    total_ms = total_ms + excluded.total_ms, upstream_ms = upstream_ms + excluded.upstream_ms,
-                    total_histogram = portico_histogram_merge(total_histogram, excluded.total_histogram),
-                    upstream_histogram = portico_histogram_merge(upstream_histogram, excluded.upstream_histogram)
+                \(mergeOnConflict)
                 """)
         var row = StatementBinder(upsert, in: db)
         for (key, sums) in rollups.groups {

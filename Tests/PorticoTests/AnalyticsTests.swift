@@ -35,6 +35,16 @@ struct AnalyticsTests {
                 calls.append(record)
             }
             for batch in stride(from: 0, to: calls.count, by: 1000) { try await store.insert(Array(calls[batch..<batch + 1000])) }
+            let filter = AnalyticsFilter(from: start, to: start.addingTimeInterval(3000))
+            // Before the roll-up, hour-level queries read the minutes; after it, the hours.
+            #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 3000)
+            #expect(try await store.rollUp(before: start.addingTimeInterval(3 * 86_400)) > 0)
+            #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 3000)
+            // A call logged after its minute was rolled up goes into the hours and days directly.
+            var late = call(start.addingTimeInterval(10), route: "get", status: 200, total: 5)
+            late.consumer = "odd"
+            try await store.insert([late])
+            #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 3001)
             let raw = try await store.database.read { db in
                 try Row.fetchAll(db, sql: "SELECT route, status / 100 AS class, COUNT(*) AS n, SUM(bytes_out) AS bytes FROM calls GROUP BY route, class")
             }
@@ -48,18 +58,17 @@ struct AnalyticsTests {
                 #expect(Set(rolled.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" })
                     == Set(raw.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" }), "\(level)")
             }
-            let filter = AnalyticsFilter(from: start, to: start.addingTimeInterval(3000))
             let routes = try await store.top(.route, filter, limit: 10)
-            #expect(routes.map(\.count).reduce(0, +) == 3000)
+            #expect(routes.map(\.count).reduce(0, +) == 3001)
             #expect(Set(routes.map(\.key)) == ["list", "get", "put"])
             let errors = try await store.top(.status, filter, limit: 10).first { $0.key == "5xx" }
             #expect(errors?.count == 300 && errors?.errors == 300)
             let series = try await store.timeSeries(filter, bucketSeconds: 600)
-            #expect(series.map(\.count).reduce(0, +) == 3000)
+            #expect(series.map(\.count).reduce(0, +) == 3001)
             #expect(series.count == 5)  // 3000 s from a start aligned to 10 minutes
             // By consumer (the per-consumer rollups) and for one consumer.
             let consumers = try await store.top(.consumer, filter, limit: 10)
-            #expect(Dictionary(uniqueKeysWithValues: consumers.map { ($0.key, $0.count) }) == ["even": 1500, "odd": 1500])
+            #expect(Dictionary(uniqueKeysWithValues: consumers.map { ($0.key, $0.count) }) == ["even": 1500, "odd": 1501])
             var evenOnly = filter
             evenOnly.consumer = "even"
             #expect(try await store.timeSeries(evenOnly, bucketSeconds: 600).map(\.count).reduce(0, +) == 1500)
@@ -97,6 +106,11 @@ struct AnalyticsTests {
             retention.minutes = ConfigDuration(parsing: "2d")
             retention.hours = ConfigDuration(parsing: "5d")
             retention.days = nil
+            // Minutes not rolled up into hours yet are kept whatever their age…
+            try await store.enforce(retention, now: now)
+            #expect(try await store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'minute'") } == 4)
+            // …and go once they are.
+            try await store.rollUp(before: now)
             try await store.enforce(retention, now: now)
             let left = try await store.database.read { db in
                 (

@@ -81,10 +81,14 @@ extension SQLiteStore {
 
     private func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
         var conditions = ["r.level = ?", "r.bucket >= ?", "r.bucket < ?"]
+        var arguments: [(any DatabaseValueConvertible)?] = [level]
+        if let coarse = RollupBatch.Level(rawValue: level), RollupBatch.Level.coarse.contains(coarse) {
+            // Hours and days hold the minutes before the watermark; the minutes after it are read as they are.
+            conditions[0] = "(r.level = ? OR (r.level = ? AND r.bucket >= (SELECT until FROM rollup_watermark)))"
+            arguments.append(coarse.source.rawValue)
+        }
         // `to` rounded up: a query at 12:31:00.4 must still see the bucket starting at 12:31:00.
-        var arguments: [(any DatabaseValueConvertible)?] = [
-            level, Int64(filter.from.timeIntervalSince1970), Int64(filter.to.timeIntervalSince1970.rounded(.up)),
-        ]
+        arguments += [Int64(filter.from.timeIntervalSince1970), Int64(filter.to.timeIntervalSince1970.rounded(.up))]
         for (column, value) in [("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer)] {
             if let value {
                 conditions.append("r.\(column) = ?")

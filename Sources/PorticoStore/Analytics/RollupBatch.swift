@@ -1,11 +1,15 @@
 import Foundation
 
-/// A batch of calls summed per minute, hour and day, per API, version, route, consumer and
+/// A batch of calls summed per minute (or hour, or day), per API, version, route, consumer and
 /// status class, so that one write transaction adds each group once instead of once per call.
 ///
 /// Each level is kept twice: per consumer, and for all consumers together (`all-minute` …,
 /// consumer `''`). Queries that neither filter nor group by consumer read the second, which has
 /// as many rows per bucket as there are routes and status classes, not times consumers.
+///
+/// Batches write the minute levels; hours and days are rolled up from the minutes of finished
+/// hours by `SQLiteStore.rollUp(before:)`. Only a call older than the roll-up watermark (a long request
+/// logged late) is added to the hour and day levels directly.
 struct RollupBatch {
     enum Level: String, CaseIterable {
         case minute, hour, day
@@ -22,6 +26,14 @@ struct RollupBatch {
         }
 
         var perConsumer: Bool { self == .minute || self == .hour || self == .day }
+
+        /// What a batch writes.
+        static let minutes: [Level] = [.minute, .allMinute]
+        /// What the roll-up makes from the minutes, each with the minute level it reads.
+        static let coarse: [Level] = [.hour, .day, .allHour, .allDay]
+
+        /// The minute level a coarser level is rolled up from.
+        var source: Level { perConsumer ? .minute : .allMinute }
     }
 
     struct Key: Hashable {
@@ -48,14 +60,14 @@ struct RollupBatch {
 
     private(set) var groups: [Key: Sums] = [:]
 
-    init(_ calls: [CallRecord]) {
+    init(_ calls: [CallRecord], levels: [Level] = Level.minutes) {
         groups.reserveCapacity(calls.count * 2)
         for call in calls {
             let time = Int64(call.time.timeIntervalSince1970)
             let totalBucket = UInt8(LatencyHistogram.bucket(milliseconds: call.totalMilliseconds))
             let upstreamBucket = call.upstreamMilliseconds.map { UInt8(LatencyHistogram.bucket(milliseconds: $0)) }
             let (api, version, route, consumer) = (call.api ?? "", call.version ?? "", call.route ?? "", call.consumer ?? "")
-            for level in Level.allCases {
+            for level in levels {
                 let key = Key(
                     level: level, bucket: time - time % level.seconds, api: api, version: version,
                     route: route, consumer: level.perConsumer ? consumer : "", statusClass: call.status / 100)
