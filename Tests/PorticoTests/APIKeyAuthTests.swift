@@ -305,7 +305,9 @@ final class RefusalTally: Sendable {
 /// The SQLite file and its write-ahead log as text, to check what was written at rest.
 func storeBytes(_ folder: String) throws -> String {
     var text = ""
-    for suffix in ["", "-wal"] {
+    // The WAL first: a checkpoint between the reads moves its pages into the main file before it
+    // resets the WAL, so what the WAL held when read is then in the main file read after it.
+    for suffix in ["-wal", ""] {
         if let data = FileManager.default.contents(atPath: folder + "/portico.sqlite" + suffix) {
             text += String(decoding: data, as: UTF8.self)
         }
