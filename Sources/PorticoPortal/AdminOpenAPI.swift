@@ -170,22 +170,10 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "upstream",
-      "in": "path",
-      "required": true,
-      "description": "The upstream's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/upstream"
      },
      {
-      "name": "index",
-      "in": "path",
-      "required": true,
-      "description": "The target's index.",
-      "schema": {
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/index"
      }
     ],
     "tags": [
@@ -217,22 +205,10 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "upstream",
-      "in": "path",
-      "required": true,
-      "description": "The upstream's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/upstream"
      },
      {
-      "name": "index",
-      "in": "path",
-      "required": true,
-      "description": "The target's index.",
-      "schema": {
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/index"
      }
     ],
     "tags": [
@@ -363,13 +339,7 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      }
     ],
     "tags": [
@@ -395,13 +365,7 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      }
     ],
     "tags": [
@@ -429,13 +393,7 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      }
     ],
     "requestBody": {
@@ -496,13 +454,7 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      }
     ],
     "tags": [
@@ -535,13 +487,7 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      }
     ],
     "requestBody": {
@@ -586,22 +532,10 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "description": "The key's id.",
-      "schema": {
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/id"
      }
     ],
     "tags": [
@@ -636,22 +570,10 @@ enum AdminOpenAPI {
     },
     "parameters": [
      {
-      "name": "name",
-      "in": "path",
-      "required": true,
-      "description": "The consumer's name.",
-      "schema": {
-       "type": "string"
-      }
+      "$ref": "#/components/parameters/name"
      },
      {
-      "name": "id",
-      "in": "path",
-      "required": true,
-      "description": "The key's id.",
-      "schema": {
-       "type": "integer"
-      }
+      "$ref": "#/components/parameters/id"
      }
     ],
     "requestBody": {
@@ -1254,6 +1176,42 @@ enum AdminOpenAPI {
     "description": "A status class such as 5xx (on calls also an exact status).",
     "schema": {
      "type": "string"
+    }
+   },
+   "name": {
+    "name": "name",
+    "in": "path",
+    "required": true,
+    "description": "The consumer's name.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "id": {
+    "name": "id",
+    "in": "path",
+    "required": true,
+    "description": "The key's id.",
+    "schema": {
+     "type": "integer"
+    }
+   },
+   "upstream": {
+    "name": "upstream",
+    "in": "path",
+    "required": true,
+    "description": "The upstream's name.",
+    "schema": {
+     "type": "string"
+    }
+   },
+   "index": {
+    "name": "index",
+    "in": "path",
+    "required": true,
+    "description": "The target's index.",
+    "schema": {
+     "type": "integer"
     }
    }
   },
