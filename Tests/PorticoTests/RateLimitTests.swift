@@ -133,7 +133,10 @@ struct RateLimitTests {
             #expect(try await client.send(.GET, "/weighted/echo/heavy").status == 200)  // 8
             let third = try await client.send(.GET, "/weighted/echo/heavy")
             #expect(third.status == 429)
-            #expect(third.headers["RateLimit"].first == #""w";r=2;t=48"#)
+            // 48 s until 4 units are back; a loaded machine may let a second pass between the requests.
+            let field = try #require(third.headers["RateLimit"].first)
+            #expect(field.hasPrefix(#""w";r=2;t="#))
+            #expect((46...48).contains(Int(field.split(separator: "=").last ?? "") ?? 0))
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 200)  // 9
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 200)  // 10
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 429)

@@ -119,9 +119,12 @@ struct ReloadTests {
                         try await Task.sleep(for: .milliseconds(10))
                     }
                     #expect(version == "B")
-                    #expect(ContinuousClock.now - written < .seconds(1))
                     try await Task.sleep(for: .milliseconds(500))
                     let history = gateway.app.runtime.reloadHistory
+                    // Noticed (the watcher asked for the reload) within a second of the last write. The
+                    // time to serve B adds the compile and this loop's polling, which a loaded machine stretches.
+                    let noticed = try #require(history.lastRequestedAt)
+                    #expect(noticed - written < .seconds(1))
                     #expect(history.succeeded == 1)
                     #expect(history.failed == 0)
                 }

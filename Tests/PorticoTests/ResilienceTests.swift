@@ -122,8 +122,9 @@ struct ResilienceTests {
         try await withThree { upstreams in
             let settings = """
                     health:
-                      passive: {consecutive-failures: 3, ejection: 3s}
+                      passive: {consecutive-failures: 3, ejection: 6s}
                 """
+            // The ejection is long enough that the 60 requests below finish inside it on a loaded machine.
             try await GatewayHarness.with(yaml: yaml(upstreams, settings: settings)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     upstreams[2].setMode(.failing)
@@ -135,7 +136,7 @@ struct ResilienceTests {
                     #expect(upstreams[2].requestCount == during)
 
                     upstreams[2].setMode(.normal)
-                    try await Task.sleep(for: .milliseconds(3100))
+                    try await Task.sleep(for: .milliseconds(6100))
                     var sawThree = false
                     for _ in 0..<12 where try await client.send(.GET, "/svc/x").text == "three" { sawThree = true }
                     #expect(sawThree)

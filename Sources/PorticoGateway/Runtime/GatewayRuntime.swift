@@ -96,15 +96,16 @@ public final class GatewayRuntime: Service, Sendable {
     @discardableResult
     public func reload(trigger: String) async -> ReloadOutcome {
         let outcome: ReloadOutcome
+        let requested = ContinuousClock.now
         do {
-            outcome = try await NIOThreadPool.singleton.runIfActive { self.reloadNow(trigger: trigger) }
+            outcome = try await NIOThreadPool.singleton.runIfActive { self.reloadNow(trigger: trigger, requested: requested) }
         } catch {
             outcome = .failed(message: "reload could not run: \(error)", diagnostics: [])
         }
         return outcome
     }
 
-    private func reloadNow(trigger: String) -> ReloadOutcome {
+    private func reloadNow(trigger: String, requested: ContinuousClock.Instant) -> ReloadOutcome {
         reloadLock.withLock { _ in
             let started = ContinuousClock.now
             let old = snapshot
@@ -129,7 +130,7 @@ public final class GatewayRuntime: Service, Sendable {
             cache.store.setBudget(config.cache.memory)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started
-            history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger) }
+            history.withLock { $0.recordSuccess(duration: elapsed, trigger: trigger, requested: requested) }
             let oldPools = old.pools.values
             post.yield(.started(next.pools.values.filter { pool in !oldPools.contains { $0 === pool } }))
             post.yield(.retired(old))
@@ -226,10 +227,13 @@ public struct ReloadHistory: Sendable {
     public private(set) var lastErrorAt: Date?
     public private(set) var lastTrigger: String?
     public private(set) var lastDuration: Duration?
+    /// When the last successful reload was asked for (by the watcher, a signal or the admin API).
+    public private(set) var lastRequestedAt: ContinuousClock.Instant?
 
-    mutating func recordSuccess(duration: Duration, trigger: String) {
+    mutating func recordSuccess(duration: Duration, trigger: String, requested: ContinuousClock.Instant) {
         succeeded += 1
         lastDuration = duration
+        lastRequestedAt = requested
         lastTrigger = trigger
         lastError = nil
         lastErrorAt = nil
