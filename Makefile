@@ -9,7 +9,7 @@ export PORTICO_DEMO_KEY ?= demo-key-0123456789abcdef
 .PHONY: run test deps build bench
 
 deps:
-	@scripts/install-deps.sh
+	@scripts/install-deps.sh build
 
 build: deps
 	$(SWIFT) build --product portico
@@ -17,10 +17,14 @@ build: deps
 run: build
 	.build/debug/portico serve --config $(CONFIG)
 
-# The CLI tests run the built binary, so it is built before the tests.
+# The CLI tests and the portal's browser tests run the built binary, so it is built first.
+# Screenshots of the browser tests go to $(PORTICO_ARTIFACTS), outside the repository.
+export PORTICO_ARTIFACTS ?= /tmp/portico-artifacts
 test: build
+	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	python3 Tests/Portal/portal_browser_test.py
 
 bench: deps
 	bench/proxy.sh

@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Portico needs to build and test, when they are missing.
-# Used by `make run` and `make test`; safe to run again.
+# Installs what Portico needs to build and test, when it is missing: Debian packages (SQLite's
+# headers; Chromium and its driver for the portal's browser tests) and PyPI's selenium.
+# Used by `make run` and `make test`; safe to run again. `install-deps.sh build` skips the
+# browser-test tools.
 set -euo pipefail
 
 packages=(libsqlite3-dev)
+[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
+# python3-pip is only needed when no pip is on the PATH (pyenv and others bring their own).
+if [ ${#missing[@]} -gt 0 ] && command -v pip3 >/dev/null 2>&1; then
+  missing=("${missing[@]/python3-pip}")
+  read -r -a missing <<< "${missing[*]}"
+fi
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
-echo "Installing ${missing[*]} (Debian packages)..."
-$sudo apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing ${missing[*]} (Debian packages)..."
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
+fi
+
+if [ "${1:-test}" != "build" ] && ! python3 -c "import selenium" 2>/dev/null; then
+  echo "Installing selenium (PyPI)..."
+  python3 -m pip install --quiet selenium 2>/dev/null || python3 -m pip install --quiet --break-system-packages selenium
+fi

@@ -38,6 +38,7 @@ public struct AdminAPI: Sendable {
         }
         Self.addAnalytics(to: router, store: store)
         Self.addConsumers(to: router, runtime: runtime, store: store)
+        Self.addApps(to: router, runtime: runtime, store: store)
         Self.addLimits(to: router, runtime: runtime)
         Self.addCache(to: router, runtime: runtime)
         Self.addObservability(to: router, runtime: runtime, callLog: callLog, metrics: metrics)

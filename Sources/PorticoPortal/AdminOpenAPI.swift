@@ -1095,6 +1095,128 @@ enum AdminOpenAPI {
      "runtime"
     ]
    }
+  },
+  "/admin/apps": {
+   "get": {
+    "operationId": "listApps",
+    "summary": "The portal's developer apps, with their keys (never the keys themselves).",
+    "parameters": [
+     {
+      "name": "status",
+      "in": "query",
+      "required": false,
+      "description": "Only apps in this state.",
+      "schema": {
+       "type": "string",
+       "enum": [
+        "pending",
+        "active",
+        "rejected",
+        "revoked"
+       ]
+      }
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "OK",
+      "content": {
+       "application/json": {
+        "schema": {
+         "type": "object",
+         "properties": {
+          "apps": {
+           "type": "array",
+           "items": {
+            "$ref": "#/components/schemas/App"
+           }
+          }
+         },
+         "required": [
+          "apps"
+         ]
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/admin/apps/{app}/approve": {
+   "post": {
+    "operationId": "approveApp",
+    "summary": "Approve a pending app (with portal.signup: approval); its developer can then issue keys.",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/app"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The app, now active",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/App"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
+  },
+  "/admin/apps/{app}/revoke": {
+   "post": {
+    "operationId": "revokeApp",
+    "summary": "Reject a pending app, or revoke an active one and all its keys at once.",
+    "parameters": [
+     {
+      "$ref": "#/components/parameters/app"
+     }
+    ],
+    "responses": {
+     "200": {
+      "description": "The app, now rejected or revoked",
+      "content": {
+       "application/json": {
+        "schema": {
+         "$ref": "#/components/schemas/App"
+        }
+       }
+      }
+     },
+     "400": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "404": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "409": {
+      "$ref": "#/components/responses/Problem"
+     },
+     "401": {
+      "$ref": "#/components/responses/Problem"
+     }
+    }
+   }
   }
  },
  "components": {
@@ -1210,6 +1332,15 @@ enum AdminOpenAPI {
     "in": "path",
     "required": true,
     "description": "The target's index.",
+    "schema": {
+     "type": "integer"
+    }
+   },
+   "app": {
+    "name": "app",
+    "in": "path",
+    "required": true,
+    "description": "The app's id.",
     "schema": {
      "type": "integer"
     }
@@ -1904,6 +2035,104 @@ enum AdminOpenAPI {
        "key"
       ]
      }
+    ]
+   },
+   "App": {
+    "type": "object",
+    "properties": {
+     "id": {
+      "type": "integer"
+     },
+     "name": {
+      "type": "string"
+     },
+     "description": {
+      "type": "string"
+     },
+     "status": {
+      "type": "string",
+      "enum": [
+       "pending",
+       "active",
+       "rejected",
+       "revoked"
+      ]
+     },
+     "owner": {
+      "type": "string",
+      "description": "The developer's email."
+     },
+     "consumer": {
+      "type": "string"
+     },
+     "created": {
+      "type": "string",
+      "format": "date-time"
+     },
+     "decided": {
+      "type": [
+       "string",
+       "null"
+      ],
+      "format": "date-time"
+     },
+     "keys": {
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "id": {
+         "type": "integer"
+        },
+        "prefix": {
+         "type": "string"
+        },
+        "status": {
+         "type": "string",
+         "enum": [
+          "active",
+          "expired",
+          "revoked"
+         ]
+        },
+        "created": {
+         "type": "string",
+         "format": "date-time"
+        },
+        "expires": {
+         "type": [
+          "string",
+          "null"
+         ]
+        },
+        "last_used": {
+         "type": [
+          "string",
+          "null"
+         ]
+        }
+       },
+       "required": [
+        "id",
+        "prefix",
+        "status",
+        "created",
+        "expires",
+        "last_used"
+       ]
+      }
+     }
+    },
+    "required": [
+     "id",
+     "name",
+     "description",
+     "status",
+     "owner",
+     "consumer",
+     "created",
+     "decided",
+     "keys"
     ]
    }
   }

@@ -54,7 +54,7 @@ public struct ConsumerAdministration: Sendable {
     /// Creates a runtime consumer, with a password if one is given.
     public func create(name: String, groups: [String], plan: String?, scopes: [String], password: String?) throws -> Listing {
         guard ConsumerConfig.isValidName(name) else {
-            throw GatewayError.badRequest("A consumer name may hold letters, digits, '.', '_', '-' and '@' only.")
+            throw GatewayError.badRequest("A consumer name may hold letters, digits, '.', '_', '-', '@' and '+' only.")
         }
         if declared.contains(where: { $0.name == name }) {
             throw GatewayError.conflict("Consumer '\(name)' is declared in the config.")

@@ -198,6 +198,7 @@ public final class SQLiteStore: Sendable {
                         SELECT 1, COALESCE(MAX(bucket) + 60, 0) FROM rollups WHERE level IN ('minute', 'all-minute');
                     """)
         }
+        Self.registerPortalMigration(&migrator)
         return migrator
     }
 

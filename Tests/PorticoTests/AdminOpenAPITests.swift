@@ -73,6 +73,7 @@ struct AdminOpenAPITests {
           free: {rate: 100/m}
         consumers:
           - {name: config-app, plan: free, keys: [config-key-0123456789abcdef]}
+        portal: {path: /portal, signup: approval}
         apis:
           - {name: echo, base-path: /echo, upstream: origin, auth: [keys], cache: true}
         """
@@ -100,6 +101,9 @@ struct AdminOpenAPITests {
         Step(operation: "listKeys", method: .GET, path: "/admin/consumers/walker/keys"),
         Step(operation: "rotateKey", method: .POST, path: "/admin/consumers/walker/keys/{id}/rotate", body: #"{"grace":"1s"}"#),
         Step(operation: "revokeKey", method: .DELETE, path: "/admin/consumers/walker/keys/{id}"),
+        Step(operation: "listApps", method: .GET, path: "/admin/apps?status=pending"),
+        Step(operation: "approveApp", method: .POST, path: "/admin/apps/{app}/approve"),
+        Step(operation: "revokeApp", method: .POST, path: "/admin/apps/{app}/revoke"),
         Step(operation: "getLimits", method: .GET, path: "/admin/limits?key=config-app"),
         Step(operation: "getCache", method: .GET, path: "/admin/cache"),
         Step(operation: "purgeCache", method: .POST, path: "/admin/cache/purge", body: #"{"prefix":"/echo/"}"#),
@@ -132,8 +136,11 @@ struct AdminOpenAPITests {
 
     @Test("Every operation in /admin/openapi.json answers as the document says")
     func everyEndpointMatchesTheDocument() async throws {
-        try await Self.run { client, admin, _ in
+        try await Self.run { client, admin, gateway in
             _ = try await client.send(.GET, "/echo/echo/a", headers: [("X-API-Key", "config-key-0123456789abcdef")])
+            // A developer's app waiting for approval, as the portal makes one.
+            let account = try gateway.app.store.createAccount(email: "dev@example.com", passwordHash: "unused", plan: nil)
+            let app = try gateway.app.store.createApp(account: account.id, name: "walked", description: "", active: false)
             let document = try await admin.send(.GET, "/admin/openapi.json").json()
             #expect(document["openapi"] as? String == "3.1.0")
             let operations = Self.operations(document)
@@ -142,12 +149,13 @@ struct AdminOpenAPITests {
             let checker = SchemaChecker(document: document)
             var keyID = ""
             for step in Self.steps {
-                let path = step.path.replacingOccurrences(of: "{id}", with: keyID)
+                let path = step.path.replacingOccurrences(of: "{id}", with: keyID).replacingOccurrences(of: "{app}", with: String(app.id))
                 let answer = try await admin.send(step.method, path, json: step.body)
                 let template = String(step.path.split(separator: "?")[0])
                 guard let entry = operations.first(where: { $0.operation["operationId"] as? String == step.operation }) else { continue }
                 #expect(entry.method == step.method.rawValue, "\(step.operation)")
-                #expect(Self.matches(template: entry.path, path: template.replacingOccurrences(of: "{id}", with: "1")), "\(step.operation): \(entry.path)")
+                let concrete = template.replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(of: "{app}", with: "1")
+                #expect(Self.matches(template: entry.path, path: concrete), "\(step.operation): \(entry.path)")
                 let responses = entry.operation["responses"] as? [String: Any] ?? [:]
                 guard var declared = responses[String(answer.status)] as? [String: Any] else {
                     Issue.record("\(step.operation) answered \(answer.status), which the document does not list: \(answer.text)")
@@ -183,7 +191,7 @@ struct AdminOpenAPITests {
             let answer = try await admin.send(.GET, "/admin/openapi.json")
             let document = try JSONDecoder().decode(OpenAPI.Document.self, from: Data(buffer: answer.body))
             try document.validate()
-            #expect(document.paths.count == 20)
+            #expect(document.paths.count == 23)
             #expect(document.allOperationIds.count == Self.steps.count)
         }
     }

@@ -164,7 +164,7 @@ extension ConfigLoader.Reader {
                 continue
             }
             if !ConsumerConfig.isValidName(name) {
-                fields["name"]?.report("consumer name '\(name)' may hold letters, digits, '.', '_', '-' and '@' only")
+                fields["name"]?.report("consumer name '\(name)' may hold letters, digits, '.', '_', '-', '@' and '+' only")
                 continue
             }
             if !names.insert(name).inserted { fields["name"]?.report("duplicate consumer '\(name)'") }
@@ -238,6 +238,6 @@ extension ConsumerConfig {
     /// Consumer names go into headers, URLs and log lines, so they are kept plain.
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= 128
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-@".unicodeScalars.contains($0) }
+            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-@+".unicodeScalars.contains($0) }
     }
 }

@@ -32,7 +32,7 @@ extension ConfigLoader {
             let apiNodes = fields["apis"]?.sequence(context: "apis") ?? []
             let documents = importDocuments(of: apiNodes, authMethods: config.auth)
             for (index, apiNode) in apiNodes.enumerated() {
-                guard var api = readAPI(apiNode, index: index, document: documents[index], hash: &hash, config: &config)
+                guard let api = readAPI(apiNode, index: index, document: documents[index], hash: &hash, config: &config)
                 else { continue }
                 if !names.insert(api.name + "@" + (api.version ?? "")).inserted {
                     apiNode.report("duplicate API '\(api.name)'" + (api.version.map { " version \($0)" } ?? ""))
@@ -52,6 +52,11 @@ extension ConfigLoader {
             checkRouteConflicts(config.apis, root: root)
             checkAuthReferences(config, root: root)
             checkPlans(config, root: root)
+            if let plan = config.portal?.plan, config.plans[plan] == nil {
+                let defined = config.plans.isEmpty ? "none" : config.plans.keys.sorted().joined(separator: ", ")
+                let at = fields["portal"].flatMap { portal in portal.node.value(forKey: "plan").map(portal.child) } ?? root
+                at.report("portal.plan '\(plan)' is not defined in plans (defined: \(defined))")
+            }
             if let portal = config.portal {
                 for api in config.apis where api.basePath == portal.path || api.basePath.hasPrefix(portal.path + "/") {
                     root.report("API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them")
@@ -68,7 +73,8 @@ extension ConfigLoader {
         // MARK: Sections
 
         func readPortal(_ node: ConfigNode) -> PortalConfig? {
-            guard let fields = node.fields(allowed: ["path"], context: "portal") else { return nil }
+            let keys: Set<String> = ["path", "title", "signup", "files", "plan", "session-lifetime"]
+            guard let fields = node.fields(allowed: keys, context: "portal") else { return nil }
             var portal = PortalConfig()
             if let pathNode = fields["path"], let text = pathNode.string(context: "portal.path") {
                 guard let path = PathTemplate.normalizePrefix(text), path != "/" else {
@@ -76,6 +82,31 @@ extension ConfigLoader {
                     return nil
                 }
                 portal.path = path
+            }
+            if let title = fields["title"]?.string(context: "portal.title") { portal.title = title }
+            if let signupNode = fields["signup"], let text = signupNode.string(context: "portal.signup") {
+                if let signup = PortalConfig.Signup(rawValue: text) {
+                    portal.signup = signup
+                } else {
+                    signupNode.report("portal.signup must be open, approval or closed, found '\(text)'")
+                }
+            }
+            if let filesNode = fields["files"], let text = filesNode.string(context: "portal.files") {
+                let folder = ConfigLoader.absolute(text, relativeTo: self.folder)
+                var isFolder: ObjCBool = false
+                if FileManager.default.fileExists(atPath: folder + "/index.html", isDirectory: &isFolder), !isFolder.boolValue {
+                    portal.files = folder
+                } else {
+                    filesNode.report("portal.files: no index.html in '\(text)' (resolved to \(folder))")
+                }
+            }
+            if let plan = fields["plan"]?.string(context: "portal.plan") { portal.plan = plan }
+            if let node = fields["session-lifetime"], let value = node.duration(context: "portal.session-lifetime") {
+                if value.milliseconds < 60_000 {
+                    node.report("portal.session-lifetime must be at least 1m")
+                } else {
+                    portal.sessionLifetime = value
+                }
             }
             return portal
         }

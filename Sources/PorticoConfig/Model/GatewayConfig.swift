@@ -169,8 +169,27 @@ public struct ServerConfig: Sendable {
 
 /// The developer portal: where on the data-plane listener it and its JSON API are served.
 public struct PortalConfig: Sendable, Hashable {
+    /// Who may create a developer account, and whether new apps need an operator's approval.
+    public enum Signup: String, Sendable, Hashable, CaseIterable {
+        /// Anyone may sign up; new apps are active at once.
+        case open
+        /// Anyone may sign up; new apps wait for an operator to approve them on the admin API.
+        case approval
+        /// No sign-up; accounts that exist keep working.
+        case closed
+    }
+
     /// The path prefix, `/portal` by default; the JSON API is under `<path>/api`.
     public var path = "/portal"
+    /// The name shown in the portal's header and page titles.
+    public var title = "API portal"
+    public var signup = Signup.open
+    /// The folder of the portal's static files (absolute once loaded); nil serves the JSON API only.
+    public var files: String?
+    /// The plan a developer who signs up is put on; nil for none.
+    public var plan: String?
+    /// How long a sign-in lasts.
+    public var sessionLifetime = ConfigDuration.seconds(12 * 3600)
 
     public init(path: String = "/portal") { self.path = path }
 }

@@ -127,59 +127,6 @@ struct MockExampleBuilder {
     }
 }
 
-/// A JSON value that keeps object keys in document order.
-enum JSONValue: Equatable {
-    case null
-    case bool(Bool)
-    /// The number as written, so `1.50` stays `1.50`.
-    case number(String)
-    case string(String)
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.jsonText == rhs.jsonText }
-
-    /// Reads a YAML node; plain scalars get YAML's core types, quoted ones stay strings.
-    init(_ node: Node) {
-        switch node {
-        case .mapping(let mapping):
-            self = .object(mapping.map { ($0.key.string ?? "", JSONValue($0.value)) })
-        case .sequence(let sequence):
-            self = .array(sequence.map(JSONValue.init))
-        case .alias:
-            self = .null
-        case .scalar(let scalar):
-            guard scalar.style == .plain else {
-                self = .string(scalar.string)
-                return
-            }
-            switch scalar.string {
-            case "", "~", "null", "Null", "NULL": self = .null
-            case "true", "True", "TRUE": self = .bool(true)
-            case "false", "False", "FALSE": self = .bool(false)
-            default:
-                if Double(scalar.string) != nil, scalar.string.first != "+", !scalar.string.hasPrefix("0x") {
-                    self = .number(scalar.string)
-                } else {
-                    self = .string(scalar.string)
-                }
-            }
-        }
-    }
-
-    var jsonText: String {
-        switch self {
-        case .null: return "null"
-        case .bool(let value): return value ? "true" : "false"
-        case .number(let text): return text
-        case .string(let text): return JSONText.quote(text)
-        case .array(let items): return "[" + items.map(\.jsonText).joined(separator: ",") + "]"
-        case .object(let fields):
-            return "{" + fields.map { JSONText.quote($0.0) + ":" + $0.1.jsonText }.joined(separator: ",") + "}"
-        }
-    }
-}
-
 extension Node {
     /// The value under `key` in a mapping, compared as plain text.
     ///

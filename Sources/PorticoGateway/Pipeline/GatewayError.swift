@@ -22,6 +22,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case gone(sunset: String, successor: String?)
         case unauthenticated(challenges: [String])
         case forbidden
+        case denied(String)
         case authUnavailable
         case conflict(String)
         case tooManyRequests(retryAfter: Int, headers: [HTTPField])
@@ -48,6 +49,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func unauthenticated(challenges: [String]) -> GatewayError { .init(code: .unauthenticated(challenges: challenges)) }
     /// A valid credential that is not allowed here.
     public static let forbidden = GatewayError(code: .forbidden)
+    /// A request that is refused for the reason given (a portal form without its CSRF token).
+    public static func denied(_ detail: String) -> GatewayError { .init(code: .denied(detail)) }
     /// The credential could not be checked (an introspection endpoint or a JWKS was unreachable).
     public static let authUnavailable = GatewayError(code: .authUnavailable)
     /// The request clashes with what exists (a consumer that is already there).
@@ -75,7 +78,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unknownVersion: return .notFound
         case .gone: return .gone
         case .unauthenticated: return .unauthorized
-        case .forbidden: return .forbidden
+        case .forbidden, .denied: return .forbidden
         case .authUnavailable: return .serviceUnavailable
         case .conflict: return .conflict
         case .tooManyRequests: return .tooManyRequests
@@ -98,7 +101,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unknownVersion: return "unknown-version"
         case .gone: return "sunset"
         case .unauthenticated: return "unauthenticated"
-        case .forbidden: return "forbidden"
+        case .forbidden, .denied: return "forbidden"
         case .authUnavailable: return "auth-unavailable"
         case .conflict: return "conflict"
         case .tooManyRequests: return "rate-limited"
@@ -120,7 +123,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unknownVersion: return "Unknown API version"
         case .gone: return "This API version is retired"
         case .unauthenticated: return "Unauthorized"
-        case .forbidden: return "Forbidden"
+        case .forbidden, .denied: return "Forbidden"
         case .authUnavailable: return "Credentials cannot be checked"
         case .conflict: return "Conflict"
         case .tooManyRequests: return "Too many requests"
@@ -133,7 +136,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): return "The request body is larger than the limit of \(limit) bytes."
         case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail),
-            .conflict(let detail):
+            .conflict(let detail), .denied(let detail):
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."

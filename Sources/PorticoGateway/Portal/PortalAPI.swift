@@ -4,49 +4,215 @@ import Hummingbird
 import NIOCore
 import PorticoConfig
 
-/// The portal's JSON API on the data-plane listener, under `<portal.path>/api`.
+/// The developer portal on the data-plane listener, under `portal.path`: the static pages and,
+/// under `<path>/api`, the JSON API that feeds them.
 ///
-/// A developer calls it with their own credential (any configured auth method), so it answers
-/// about them only:
-/// - `GET …/api/me/limits`: their state under their plan and every limit counted by consumer or
-///   by key, read without charging anything;
-/// - `GET …/api/me/usage`, `…/api/me/usage/top` and `…/api/me/calls`: the admin API's analytics
-///   queries (same parameters and answers) limited to their own consumer.
+/// - `GET …/api/portal`, `…/api/catalog`, `…/api/apis/{api}/{version}` (the operation index),
+///   `…/operations/{id}`, `…/schemas/{name}` and `…/api/search?q=`: the docs, public.
+/// - `GET …/api/session`, `POST …/api/signup`, `…/signin`, `…/signout`, and `…/api/apps` with
+///   their keys: self-service, with a session cookie and a CSRF token (`PortalAccounts`).
+/// - `GET …/api/me/limits`, `…/me/usage`, `…/me/usage/top` and `…/me/calls`: the caller's own
+///   limits and the admin API's analytics queries limited to their consumer. The caller is the
+///   signed-in developer, or whoever a configured auth method recognizes.
 struct PortalAPI: Sendable {
+    let portal: PortalConfig
     let prefix: String
     let authenticators: [any Authenticator]
+    let authMethods: [AuthMethodConfig]
     let consumers: ConsumerLookup
     let requestIDHeader: HTTPField.Name
     /// The call store's queries; nil when the gateway runs without one (benchmarks).
     let analytics: AnalyticsAnswers?
+    /// Accounts and apps; nil without a store.
+    let accounts: PortalAccounts?
+    let catalog: PortalCatalogLoader
+    let files: PortalFiles?
 
     init(
-        portal: PortalConfig, authenticators: [String: any Authenticator], order: [String], consumers: ConsumerLookup,
+        config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup,
         requestIDHeader: HTTPField.Name, analytics: AnalyticsAnswers?
     ) {
+        self.portal = portal
         self.prefix = portal.path + "/api"
-        self.authenticators = order.compactMap { authenticators[$0] }
+        self.authenticators = config.auth.map(\.name).compactMap { authenticators[$0] }
+        self.authMethods = config.auth
         self.consumers = consumers
         self.requestIDHeader = requestIDHeader
         self.analytics = analytics
+        self.accounts = analytics.map { PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory) }
+        self.catalog = PortalCatalogLoader(config: config)
+        self.files = portal.files.map(PortalFiles.init(folder:))
     }
 
     func handles(_ path: String) -> Bool {
-        path == prefix || path.hasPrefix(prefix + "/")
+        path == portal.path || path.hasPrefix(portal.path + "/")
     }
 
     static let endpoints = ["/me/limits", "/me/usage", "/me/usage/top", "/me/calls"]
 
     func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot) async throws -> Response {
         let path = request.uri.path
-        let endpoint = String(path.dropFirst(prefix.count))
-        guard Self.endpoints.contains(endpoint) else { throw GatewayError.notFound("The portal API has no \(path).") }
+        guard path == prefix || path.hasPrefix(prefix + "/") else { return try pageResponse(request, requestID: requestID) }
+        let parts = path.dropFirst(prefix.count).split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
+        let isRead = request.method == .get || request.method == .head
+        switch (parts.first ?? "", parts.count) {
+        case ("portal", 1):
+            try requireRead(request)
+            return json(info)
+        case ("catalog", 1):
+            try requireRead(request)
+            return json(await catalog.catalog.catalogJSON)
+        case ("search", 1):
+            try requireRead(request)
+            let query = request.uri.queryParameters["q"].map(String.init) ?? ""
+            return json(await catalog.catalog.search(query))
+        case ("apis", 3), ("apis", 5):
+            try requireRead(request)
+            return json(try await docsPage(parts))
+        case ("me", _):
+            guard Self.endpoints.contains("/" + parts.joined(separator: "/")) else {
+                throw GatewayError.notFound("The portal API has no \(path).")
+            }
+            try requireRead(request)
+            return try await usage("/" + parts.joined(separator: "/"), request: request, snapshot: snapshot)
+        case ("session", 1), ("signup", 1), ("signin", 1), ("signout", 1), ("apps", _):
+            guard let accounts else { throw GatewayError.notFound("This gateway keeps no store, so the portal has no accounts.") }
+            return try await self.accounts(accounts, parts: parts, request: request, isRead: isRead)
+        default:
+            throw GatewayError.notFound("The portal API has no \(path).")
+        }
+    }
+
+    private func requireRead(_ request: Request) throws {
         guard request.method == .get || request.method == .head else { throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD"]) }
+    }
+
+    func json(_ text: String, status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
+        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
+        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// The portal's name, sign-up mode and the auth methods a try-it request can use.
+    private var info: String {
+        let methods: [JSONValue] = authMethods.map { .object([("name", .string($0.name))] + Self.describe($0)) }
+        return JSONValue.object([
+            ("title", .string(portal.title)), ("path", .string(portal.path)), ("signup", .string(portal.signup.rawValue)),
+            ("accounts", .bool(accounts != nil)), ("auth", .array(methods)),
+        ]).jsonText
+    }
+
+    /// `type`, and where the credential goes, of an auth method.
+    static func describe(_ method: AuthMethodConfig) -> [(String, JSONValue)] {
+        var fields: [(String, JSONValue)] = [("type", .string(method.typeName))]
+        switch method.kind {
+        case .apiKey(let key):
+            fields.append(("header", .string(key.header)))
+            if let query = key.query { fields.append(("query", .string(query))) }
+        case .jwt, .introspection:
+            fields.append(("header", .string("Authorization")))
+            fields.append(("scheme", .string("Bearer")))
+        case .basic:
+            fields.append(("header", .string("Authorization")))
+            fields.append(("scheme", .string("Basic")))
+        }
+        return fields
+    }
+
+    /// `apis/{api}/{version}` or `apis/{api}/{version}/operations|schemas/{id}`; `-` is the version of an unversioned API.
+    private func docsPage(_ parts: [String]) async throws -> String {
+        let version = parts[2] == "-" ? "" : parts[2]
+        guard let docs = await catalog.catalog.docs[parts[1]]?[version] else {
+            throw GatewayError.notFound("No API '\(parts[1])' with version '\(parts[2])'.")
+        }
+        guard parts.count == 5 else { return docs.indexJSON }
+        switch parts[3] {
+        case "operations":
+            guard let page = docs.operations[parts[4]] else { throw GatewayError.notFound("No operation '\(parts[4])' in this API.") }
+            return page
+        case "schemas":
+            guard let page = docs.schemas[parts[4]] else { throw GatewayError.notFound("No schema '\(parts[4])' in this API.") }
+            return page
+        default:
+            throw GatewayError.notFound("The portal API has no such page.")
+        }
+    }
+
+    /// A static page; `<path>` itself redirects to `<path>/` so relative links resolve.
+    private func pageResponse(_ request: Request, requestID: String) throws -> Response {
+        guard let files else { throw GatewayError.notFound("This portal serves its JSON API only (portal.files is not set).") }
+        try requireRead(request)
+        let path = request.uri.path
+        if path == portal.path {
+            return Response(status: .permanentRedirect, headers: [.location: portal.path + "/", requestIDHeader: requestID])
+        }
+        let name = String(path.dropFirst(portal.path.count + 1))
+        guard !name.contains("/"), let response = files.response(for: name, request: request, requestID: requestID, requestIDHeader: requestIDHeader)
+        else { throw GatewayError.notFound("The portal has no page \(path).") }
+        return response
+    }
+
+    private func accounts(_ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool) async throws -> Response {
+        let visitor = try accounts.visitor(of: request)
+        if parts == ["session"] {
+            try requireRead(request)
+            let answer = accounts.session(visitor: visitor)
+            return json(answer.json, cookies: answer.cookies)
+        }
+        if !isRead { try accounts.checkCSRF(request, visitor: visitor) }
+        let body = isRead ? [:] : try await Self.jsonBody(request)
+        switch parts[0] {
+        case "signup", "signin":
+            guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
+            let answer = parts[0] == "signup" ? try await accounts.signUp(body, visitor: visitor) : try await accounts.signIn(body, visitor: visitor)
+            return json(answer.json, status: parts[0] == "signup" ? .created : .ok, cookies: answer.cookies)
+        case "signout":
+            guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
+            return json("{\"signed_in\":false}", cookies: try accounts.signOut(visitor: visitor))
+        default:
+            break
+        }
+        guard let session = visitor.session else { throw GatewayError.denied("Sign in to the portal first.") }
+        let number = { (index: Int) throws -> Int64 in
+            guard let value = Int64(parts[index]) else { throw GatewayError.notFound("No such app or key.") }
+            return value
+        }
+        switch (parts.count, request.method) {
+        case (1, .get), (1, .head): return json(try accounts.apps(of: session))
+        case (1, .post): return json(try accounts.createApp(body, session: session), status: .created)
+        case (3, .post) where parts[2] == "keys": return json(try accounts.createKey(app: try number(1), session: session), status: .created)
+        case (5, .post) where parts[2] == "keys" && parts[4] == "rotate":
+            return json(try accounts.rotateKey(try number(3), app: try number(1), body: body, session: session), status: .created)
+        case (5, .post) where parts[2] == "keys" && parts[4] == "revoke":
+            try accounts.revokeKey(try number(3), app: try number(1), session: session)
+            return json("{\"revoked\":true}")
+        case (1, _): throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD", "POST"])
+        case (3, _) where parts[2] == "keys", (5, _) where parts[2] == "keys": throw GatewayError.methodNotAllowed(allowed: ["POST"])
+        default: throw GatewayError.notFound("The portal API has no \(request.uri.path).")
+        }
+    }
+
+    static func jsonBody(_ request: Request) async throws -> [String: Any] {
+        let bytes = try await request.body.collect(upTo: 64 * 1024)
+        guard bytes.readableBytes > 0 else { return [:] }
+        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] else {
+            throw GatewayError.badRequest("The body must be a JSON object.")
+        }
+        return object
+    }
+
+    /// The `me/*` endpoints, for the signed-in developer or a credential's consumer.
+    private func usage(_ endpoint: String, request: Request, snapshot: RuntimeSnapshot) async throws -> Response {
         var identity: Identity?
-        for method in authenticators {
-            if case .authenticated(let found) = await method.authenticate(request, consumers: consumers) {
-                identity = found
-                break
+        if let accounts, let visitor = try? accounts.visitor(of: request) {
+            identity = accounts.identity(of: visitor, consumers: consumers)
+        }
+        if identity == nil {
+            for method in authenticators {
+                if case .authenticated(let found) = await method.authenticate(request, consumers: consumers) {
+                    identity = found
+                    break
+                }
             }
         }
         guard let identity else { throw GatewayError.unauthenticated(challenges: authenticators.map(\.challenge)) }
@@ -65,7 +231,7 @@ struct PortalAPI: Sendable {
             }
         }
         return Response(
-            status: .ok, headers: [.contentType: document.contentType, .cacheControl: "no-store", requestIDHeader: requestID],
+            status: .ok, headers: [.contentType: document.contentType, .cacheControl: "no-store"],
             body: .init(byteBuffer: ByteBuffer(string: document.text)))
     }
 

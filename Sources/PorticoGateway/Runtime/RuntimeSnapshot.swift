@@ -75,8 +75,8 @@ public final class RuntimeSnapshot: Sendable {
         self.limits = builder.limits
         self.portalAPI = config.portal.map { portal in
             PortalAPI(
-                portal: portal, authenticators: builder.authenticators, order: config.auth.map(\.name),
-                consumers: builder.consumers, requestIDHeader: requestIDHeader, analytics: analytics)
+                config: config, portal: portal, authenticators: builder.authenticators, consumers: builder.consumers,
+                requestIDHeader: requestIDHeader, analytics: analytics)
         }
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
@@ -138,7 +138,9 @@ extension RuntimeSnapshot {
         let path = request.uri.path
         if let portalAPI, portalAPI.handles(path) {
             do {
-                return Served(response: try await portalAPI.respond(to: request, requestID: requestID, snapshot: self))
+                var response = try await portalAPI.respond(to: request, requestID: requestID, snapshot: self)
+                response.headers[requestIDHeader] = requestID
+                return Served(response: response)
             } catch let error as GatewayError {
                 return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
             } catch {

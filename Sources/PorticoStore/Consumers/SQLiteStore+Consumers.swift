@@ -52,7 +52,7 @@ extension SQLiteStore {
         try database.write { db in try Self.insertKey(db, consumer: consumer, expires: expires, now: now) }
     }
 
-    private static func insertKey(_ db: Database, consumer: String, expires: Date?, now: Date) throws -> CreatedKey {
+    static func insertKey(_ db: Database, consumer: String, expires: Date?, now: Date) throws -> CreatedKey {
         let key = APIKey.generate()
         let digest = APIKey.digest(key)
         let prefix = APIKey.visiblePrefix(key)
@@ -128,7 +128,7 @@ extension SQLiteStore {
         }
     }
 
-    private static func consumer(_ row: Row) -> StoredConsumer {
+    static func consumer(_ row: Row) -> StoredConsumer {
         StoredConsumer(
             name: row["name"],
             groups: (row["groups"] as String).split(separator: ",").map(String.init),
@@ -138,7 +138,7 @@ extension SQLiteStore {
             created: Date(timeIntervalSince1970: row["created"]))
     }
 
-    private static func key(_ row: Row) -> StoredKey {
+    static func key(_ row: Row) -> StoredKey {
         StoredKey(
             id: row["id"],
             consumer: row["consumer"],

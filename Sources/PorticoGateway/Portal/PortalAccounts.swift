@@ -1,0 +1,274 @@
+import Crypto
+import Foundation
+import HTTPTypes
+import Hummingbird
+import NIOCore
+import NIOPosix
+import PorticoConfig
+import PorticoStore
+
+/// Developer accounts, sessions, apps and keys for the portal's self-service pages.
+///
+/// - A session is a random 256-bit cookie (`portico_session`: `HttpOnly`, `SameSite=Strict`,
+///   `Path` the portal's, `Secure` when the request came over TLS); the store keeps its SHA-256.
+/// - Every state-changing request carries `X-CSRF-Token`: the session's token once signed in;
+///   before that (sign-up, sign-in) the token of the `portico_csrf` cookie that `GET …/session`
+///   set (double submit). A request whose `Origin` names another host is refused as well.
+/// - Passwords are kept as PBKDF2 hashes, derived off the event loop.
+public struct PortalAccounts: Sendable {
+    let store: SQLiteStore
+    let portal: PortalConfig
+    let directory: CredentialDirectory
+
+    static let sessionCookie = "portico_session"
+    static let csrfCookie = "portico_csrf"
+    static let csrfHeader = HTTPField.Name("X-CSRF-Token")!
+
+    /// What a request's cookies say about who is signed in.
+    struct Visitor {
+        var session: PortalSession?
+        /// The digest of the session cookie, to sign out.
+        var sessionDigest: [UInt8]?
+        /// The anonymous double-submit token, when there is no session.
+        var anonymousToken: String?
+        var secure: Bool
+    }
+
+    func visitor(of request: Request) throws -> Visitor {
+        let cookies = Self.cookies(request.headers[.cookie] ?? "")
+        var visitor = Visitor(secure: request.head.scheme == "https" || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
+        if let token = cookies[Self.sessionCookie], !token.isEmpty {
+            let digest = Self.digest(token)
+            visitor.sessionDigest = digest
+            visitor.session = try store.session(digest: digest)
+        }
+        visitor.anonymousToken = cookies[Self.csrfCookie]
+        return visitor
+    }
+
+    /// The identity the usage pages answer for: the signed-in developer's consumer.
+    func identity(of visitor: Visitor, consumers: ConsumerLookup) -> Identity? {
+        guard let account = visitor.session?.account else { return nil }
+        return consumers.identity(of: account.consumer, method: "portal-session")
+    }
+
+    // MARK: Requests
+
+    func session(visitor: Visitor) -> (json: String, cookies: [String]) {
+        var cookies: [String] = []
+        var json = "{\"signup\":\(JSONText.quote(portal.signup.rawValue))"
+        if let session = visitor.session {
+            json += ",\"signed_in\":true,\"email\":\(JSONText.quote(session.account.email))"
+            json += ",\"consumer\":\(JSONText.quote(session.account.consumer)),\"csrf\":\(JSONText.quote(session.csrf))"
+            json += ",\"expires\":\(JSONText.quote(CallRecord.timestamp(session.expires)))}"
+        } else {
+            let token = visitor.anonymousToken.flatMap { $0.count == 43 ? $0 : nil } ?? Self.randomToken()
+            cookies.append(cookie(Self.csrfCookie, token, visitor: visitor, maxAge: nil))
+            json += ",\"signed_in\":false,\"csrf\":\(JSONText.quote(token))}"
+        }
+        return (json, cookies)
+    }
+
+    /// Refuses a state-changing request without the right CSRF token or from another origin.
+    func checkCSRF(_ request: Request, visitor: Visitor) throws {
+        if let origin = request.headers[.origin], origin != "null" {
+            let host = request.head.authority ?? ""
+            let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+            guard originHost == host else { throw GatewayError.denied("Requests to the portal must come from the portal's own pages.") }
+        }
+        let sent = request.headers[Self.csrfHeader] ?? ""
+        let expected = visitor.session?.csrf ?? visitor.anonymousToken ?? ""
+        guard !expected.isEmpty, Self.constantTimeEqual(sent, expected) else {
+            throw GatewayError.denied("The form's CSRF token is missing or stale; reload the page and try again.")
+        }
+    }
+
+    func signUp(_ body: [String: Any], visitor: Visitor) async throws -> (json: String, cookies: [String]) {
+        guard portal.signup != .closed else { throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.") }
+        let (email, password) = try Self.credentials(body)
+        guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
+        guard password.count <= 1024 else { throw GatewayError.badRequest("A password may be at most 1024 characters.") }
+        let hash = try await NIOThreadPool.singleton.runIfActive { try PasswordHash(password: password).description }
+        let account: PortalAccount
+        do {
+            account = try store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
+        } catch PortalStoreError.accountExists {
+            throw GatewayError.conflict("An account with this email exists; sign in instead.")
+        }
+        _ = try? directory.refresh()
+        return try startSession(account, visitor: visitor)
+    }
+
+    func signIn(_ body: [String: Any], visitor: Visitor) async throws -> (json: String, cookies: [String]) {
+        let (email, password) = try Self.credentials(body)
+        let account = try store.account(email: email)
+        // A missing account costs the same derivation as a wrong password, so timing tells nothing.
+        let stored = account?.passwordHash ?? Self.decoyHash
+        let matches = try await NIOThreadPool.singleton.runIfActive { PasswordHash(parsing: stored)?.matches(password) ?? false }
+        guard let account, matches else { throw GatewayError.denied("The email or the password is wrong.") }
+        return try startSession(account, visitor: visitor)
+    }
+
+    func signOut(visitor: Visitor) throws -> [String] {
+        if let digest = visitor.sessionDigest { try store.deleteSession(digest: digest) }
+        return [cookie(Self.sessionCookie, "", visitor: visitor, maxAge: 0, httpOnly: true)]
+    }
+
+    private func startSession(_ account: PortalAccount, visitor: Visitor) throws -> (json: String, cookies: [String]) {
+        let token = Self.randomToken()
+        let csrf = Self.randomToken()
+        let expires = Date().addingTimeInterval(portal.sessionLifetime.seconds)
+        try store.createSession(digest: Self.digest(token), account: account.id, csrf: csrf, expires: expires)
+        let session = PortalSession(account: account, csrf: csrf, expires: expires)
+        var next = visitor
+        next.session = session
+        let cookie = cookie(Self.sessionCookie, token, visitor: visitor, maxAge: Int(portal.sessionLifetime.seconds), httpOnly: true)
+        return (self.session(visitor: next).json, [cookie])
+    }
+
+    func apps(of session: PortalSession) throws -> String {
+        let apps = try store.apps(account: session.account.id)
+        let items = try apps.map { app in
+            let keys = try store.appKeys(app: app.id, account: session.account.id)
+            return Self.json(app, keys: keys)
+        }
+        return "[" + items.joined(separator: ",") + "]"
+    }
+
+    func createApp(_ body: [String: Any], session: PortalSession) throws -> String {
+        guard let name = (body["name"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty, name.count <= 80
+        else { throw GatewayError.badRequest("An app needs a name of 1 to 80 characters.") }
+        let description = (body["description"] as? String) ?? ""
+        guard description.count <= 1000 else { throw GatewayError.badRequest("A description may be at most 1000 characters.") }
+        do {
+            let app = try store.createApp(
+                account: session.account.id, name: name, description: description, active: portal.signup != .approval)
+            return Self.json(app, keys: [])
+        } catch PortalStoreError.appExists {
+            throw GatewayError.conflict("You already have an app called '\(name)'.")
+        }
+    }
+
+    func createKey(app: Int64, session: PortalSession) throws -> String {
+        let created = try mapped { try store.createAppKey(app: app, account: session.account.id) }
+        _ = try? directory.refresh()
+        return Self.json(created: created)
+    }
+
+    func rotateKey(_ key: Int64, app: Int64, body: [String: Any], session: PortalSession) throws -> String {
+        let graceText = (body["grace"] as? String) ?? "1h"
+        guard let grace = ConfigDuration(parsing: graceText), grace.milliseconds <= 7 * 86_400_000 else {
+            throw GatewayError.badRequest("grace must be a duration up to 7d, like 1h or 0s.")
+        }
+        let created = try mapped { try store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds) }
+        _ = try? directory.refresh()
+        return Self.json(created: created)
+    }
+
+    func revokeKey(_ key: Int64, app: Int64, session: PortalSession) throws {
+        try mapped { try store.revokeAppKey(key, app: app, account: session.account.id) }
+        _ = try? directory.refresh()
+    }
+
+    /// Store errors as the problems a developer sees.
+    private func mapped<T>(_ body: () throws -> T) throws -> T {
+        do { return try body() } catch PortalStoreError.noSuchApp {
+            throw GatewayError.notFound("You have no such app.")
+        } catch PortalStoreError.appNotActive(let status) {
+            throw GatewayError.conflict(
+                status == .pending ? "This app waits for an operator's approval; keys can be issued once it is approved."
+                    : "This app is \(status.rawValue); it cannot have keys.")
+        } catch ConsumerStoreError.noSuchKey {
+            throw GatewayError.notFound("This app has no such active key.")
+        }
+    }
+
+    // MARK: JSON
+
+    public static func json(_ app: PortalApp, keys: [StoredKey]) -> String {
+        var text = "{\"id\":\(app.id),\"name\":\(JSONText.quote(app.name)),\"description\":\(JSONText.quote(app.description))"
+        text += ",\"status\":\(JSONText.quote(app.status.rawValue)),\"owner\":\(JSONText.quote(app.owner))"
+        text += ",\"consumer\":\(JSONText.quote(app.consumer)),\"created\":\(JSONText.quote(CallRecord.timestamp(app.created)))"
+        text += ",\"decided\":" + (app.decided.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        text += ",\"keys\":[" + keys.map { keyJSON($0) }.joined(separator: ",") + "]}"
+        return text
+    }
+
+    /// A key as listed: everything but the key.
+    static func keyJSON(_ key: StoredKey, now: Date = Date()) -> String {
+        let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
+        var text = "{\"id\":\(key.id),\"prefix\":\(JSONText.quote(key.prefix)),\"status\":\"\(status)\""
+        text += ",\"created\":\(JSONText.quote(CallRecord.timestamp(key.created)))"
+        text += ",\"expires\":" + (key.expires.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        text += ",\"last_used\":" + (key.lastUsed.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null") + "}"
+        return text
+    }
+
+    /// A key just made, with the key itself: shown this once.
+    static func json(created: CreatedKey) -> String {
+        String(keyJSON(created.record).dropLast()) + ",\"key\":\(JSONText.quote(created.key))}"
+    }
+
+    // MARK: Helpers
+
+    private static func credentials(_ body: [String: Any]) throws -> (email: String, password: String) {
+        guard let rawEmail = body["email"] as? String, let password = body["password"] as? String else {
+            throw GatewayError.badRequest("Send a JSON object with email and password.")
+        }
+        let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
+        guard isEmail(email) else { throw GatewayError.badRequest("'\(rawEmail)' is not an email address Portico accepts.") }
+        return (email, password)
+    }
+
+    /// `local@domain.tld` with the characters a consumer name may hold.
+    static func isEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+            text.utf8.count <= 128
+        else { return false }
+        return ConsumerConfig.isValidName(text)
+    }
+
+    func cookie(_ name: String, _ value: String, visitor: Visitor, maxAge: Int?, httpOnly: Bool = true) -> String {
+        var text = "\(name)=\(value); Path=\(portal.path); SameSite=Strict"
+        if httpOnly { text += "; HttpOnly" }
+        if visitor.secure { text += "; Secure" }
+        if let maxAge { text += "; Max-Age=\(maxAge)" }
+        return text
+    }
+
+    static func cookies(_ header: String) -> [String: String] {
+        var cookies: [String: String] = [:]
+        for pair in header.split(separator: ";") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            if cookies[name] == nil { cookies[name] = parts[1].trimmingCharacters(in: .whitespaces) }
+        }
+        return cookies
+    }
+
+    /// 32 random bytes, base64url without padding (43 characters).
+    static func randomToken() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    static func digest(_ token: String) -> [UInt8] {
+        Array(SHA256.hash(data: Data(token.utf8)))
+    }
+
+    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
+        let left = Array(lhs.utf8)
+        let right = Array(rhs.utf8)
+        guard left.count == right.count else { return false }
+        var difference: UInt8 = 0
+        for index in left.indices { difference |= left[index] ^ right[index] }
+        return difference == 0
+    }
+
+    /// A hash no password matches, checked when an email has no account.
+    static let decoyHash = (try? PasswordHash(password: randomToken()).description) ?? ""
+}
