@@ -5,13 +5,14 @@ import Synchronization
 
 /// Moves call records from the request path into SQLite in batches.
 ///
-/// `record` only appends to a bounded queue; when the queue is full the record is dropped and
-/// counted, so a slow disk never slows traffic. The service writes every 100 ms, or as soon as
-/// 1,000 records are waiting, in transactions of at most 1,000 records (the calls and their
-/// rollups together), and flushes what is left at graceful shutdown.
+/// `record` only packs the call into a bounded queue (`CallRecordQueue`); when the queue is
+/// full the record is dropped and counted, so a slow disk never slows traffic. The service
+/// writes every 100 ms, or as soon as 1,000 records are waiting, in transactions of at most
+/// 1,000 records (the calls and their rollups together), and flushes what is left at graceful
+/// shutdown.
 public final class CallLogWriter: CallRecordSink, Service {
     public static let batchSize = 1000
-    private let queue: BatchQueue<CallRecord>
+    private let queue: CallRecordQueue
     private let store: SQLiteStore
     private let logger: Logger
     private let written = Atomic<Int>(0)
@@ -20,7 +21,7 @@ public final class CallLogWriter: CallRecordSink, Service {
 
     public init(store: SQLiteStore, capacity: Int = 100_000, logger: Logger) {
         self.store = store
-        self.queue = BatchQueue(capacity: capacity)
+        self.queue = CallRecordQueue(capacity: capacity)
         self.logger = logger
     }
 
@@ -82,6 +83,8 @@ public final class CallLogWriter: CallRecordSink, Service {
                 try await store.insert(batch)
                 written.add(batch.count, ordering: .relaxed)
                 writing.subtract(1, ordering: .acquiringAndReleasing)
+                // Consumed, so the queue gets the only reference and reuses the memory as it is.
+                queue.recycle(consume batch)
             } catch {
                 writing.subtract(1, ordering: .acquiringAndReleasing)
                 // The rest stays queued for the next flush.

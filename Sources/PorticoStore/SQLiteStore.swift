@@ -231,42 +231,69 @@ public final class SQLiteStore: Sendable {
     /// Inserts a batch of calls, and adds them to the minute rollups, in one transaction. A call
     /// from before the roll-up watermark goes into the hour and day rollups too.
     public func insert(_ calls: [CallRecord]) async throws {
-        let rollups = RollupBatch(calls)
+        try await insert(CallRecordBatch(calls))
+    }
+
+    /// Inserts packed calls (see `insert(_:)` for `[CallRecord]`), binding their text in place.
+    public func insert(_ batch: CallRecordBatch) async throws {
+        guard !batch.isEmpty else { return }
+        let rollups = RollupBatch(batch)
         try await database.write { db in
-            let statement = try db.cachedStatement(
-                sql: """
-                    INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
-                                       bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
-                                       cache, trace_id)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """)
-            var row = StatementBinder(statement, in: db)
-            for call in calls {
-                row.bind(call.time.timeIntervalSince1970)
-                for text in [call.requestID, call.method, call.path, call.api, call.version, call.consumer, call.route] { row.bind(text) }
-                row.bind(call.status)
-                row.bind(call.bytesIn)
-                row.bind(call.bytesOut)
-                row.bind(call.totalMilliseconds)
-                row.bind(call.upstreamMilliseconds)
-                for text in [call.target, call.clientAddress, call.error] { row.bind(text) }
-                row.bind(call.retries)
-                row.bind(call.keyPrefix)
-                row.bind(call.rateLimit)
-                row.bind(call.cache)
-                row.bind(call.traceID)
-                try row.run()
+            // Many rows per statement: SQLite's per-statement work (and, for the AUTOINCREMENT
+            // key, its sqlite_sequence update) is paid once per chunk instead of once per call.
+            try batch.withReader { reader in
+                var row = StatementBinder(try Self.callInsert(rows: min(Self.rowsPerInsert, batch.count), in: db), in: db)
+                for start in stride(from: 0, to: batch.count, by: Self.rowsPerInsert) {
+                    let end = min(start + Self.rowsPerInsert, batch.count)
+                    if start > 0 { row.use(try Self.callInsert(rows: end - start, in: db)) }
+                    for _ in start..<end { Self.bindCall(&reader, to: &row) }
+                    try row.run()
+                }
             }
             try Self.add(rollups, to: db)
             let watermark = try Self.rollupWatermark(db)
-            let late = calls.filter { Int64($0.time.timeIntervalSince1970) < watermark }
-            if !late.isEmpty { try Self.add(RollupBatch(late, levels: RollupBatch.Level.coarse), to: db) }
+            if rollups.earliest < watermark {
+                try Self.add(RollupBatch(batch, levels: RollupBatch.Level.coarse, before: watermark), to: db)
+            }
         }
+    }
+
+    /// Binds one packed call's 21 values; the batch's layout is the columns' order.
+    private static func bindCall(_ call: inout CallReader, to row: inout StatementBinder) {
+        row.bind(call.double())  // time
+        for _ in 0..<7 { row.bind(text: call.text()) }  // request_id, method, path, api, version, consumer, route
+        for _ in 0..<3 { row.bind(call.int()) }  // status, bytes_in, bytes_out
+        row.bind(call.double())  // total_ms
+        row.bind(call.optionalDouble())  // upstream_ms
+        for _ in 0..<3 { row.bind(text: call.text()) }  // target, client, error
+        row.bind(call.int())  // retries
+        for _ in 0..<4 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id
+    }
+
+    /// Calls per INSERT statement: 64 rows of 21 values stays well under SQLite's limit of 32,766
+    /// bound values.
+    static let rowsPerInsert = 64
+
+    /// `INSERT INTO calls … VALUES (…), (…)` for `rows` rows, prepared once per size.
+    private static func callInsert(rows: Int, in db: Database) throws -> Statement {
+        try db.cachedStatement(sql: rows == rowsPerInsert ? fullCallInsert : callInsertSQL(rows: rows))
+    }
+
+    private static let fullCallInsert = callInsertSQL(rows: rowsPerInsert)
+
+    private static func callInsertSQL(rows: Int) -> String {
+        let values = "(" + Array(repeating: "?", count: 21).joined(separator: ", ") + ")"
+        return """
+            INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
+                               bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
+                               cache, trace_id)
+            VALUES
+            """ + Array(repeating: values, count: rows).joined(separator: ", ")
     }
 
     /// The first minute not yet rolled up into hours and days.
     static func rollupWatermark(_ db: Database) throws -> Int64 {
-        try Int64.fetchOne(db, sql: "SELECT until FROM rollup_watermark") ?? 0
+        try Int64.fetchOne(db.cachedStatement(sql: "SELECT until FROM rollup_watermark")) ?? 0
     }
 
     /// Rolls the minutes of the hours finished before `now` (and not rolled yet) up into the hour

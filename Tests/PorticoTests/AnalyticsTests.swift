@@ -189,6 +189,47 @@ struct AnalyticsTests {
         }
     }
 
+    @Test("every field of every call comes back as written, across partly filled multi-row statements")
+    func fieldsRoundTrip() async throws {
+        try await withStore { store in
+            // 1,000 calls fill whole 64-row statements but the last; 37 and 1 are remainders only.
+            // Strings: empty, non-ASCII, longer than the binder's 64 KiB arena block, and absent.
+            var calls: [CallRecord] = []
+            for index in 0..<1038 {
+                var record = CallRecord(
+                    time: start.addingTimeInterval(Double(index) / 7), requestID: "req-\(index)", method: index % 5 == 0 ? "POST" : "GET",
+                    path: index == 500 ? "/" + String(repeating: "p", count: 70_000) : "/café/\(index)", api: index % 3 == 0 ? nil : "shop",
+                    version: index % 4 == 0 ? "" : "v\(index % 2)", consumer: index % 6 == 0 ? nil : "dev+\(index % 9)@example.com",
+                    route: "route-\(index % 11)", status: [200, 201, 404, 429, 503][index % 5], bytesIn: index, bytesOut: index * 3,
+                    totalMilliseconds: Double(index) * 0.25, upstreamMilliseconds: index % 2 == 0 ? nil : Double(index) * 0.125,
+                    target: index % 2 == 0 ? nil : "http://127.0.0.1:\(9000 + index % 3)", clientAddress: "10.0.0.\(index % 250)",
+                    error: index % 5 == 4 ? "bad-gateway" : nil, retries: index % 3)
+                record.keyPrefix = index % 2 == 0 ? "ptk_\(index)" : nil
+                record.rateLimit = index % 5 == 3 ? "refused per-key" : "allowed per-key r=\(index)"
+                record.cache = ["hit", "miss", nil][index % 3]
+                record.traceID = index % 7 == 0 ? nil : String(repeating: "ab", count: 16)
+                calls.append(record)
+            }
+            try await store.insert(Array(calls[0..<1000]))
+            try await store.insert(Array(calls[1000..<1037]))
+            try await store.insert([calls[1037]])
+            var search = CallSearch()
+            search.limit = 2000
+            let stored = Dictionary(try await store.searchCalls(search).map { ($0.requestID, $0) }, uniquingKeysWith: { first, _ in first })
+            #expect(stored.count == calls.count)
+            for call in calls {
+                let row = try #require(stored[call.requestID])
+                #expect(row.csvLine == call.csvLine, "\(call.requestID)")
+                #expect(row.time.timeIntervalSince1970 == call.time.timeIntervalSince1970)
+            }
+            // Whole rows in one transaction, so the rollups count each call once.
+            let counted = try await store.database.read { db in
+                try Int.fetchOne(db, sql: "SELECT SUM(count) FROM rollups WHERE level = 'minute'")
+            }
+            #expect(counted == calls.count)
+        }
+    }
+
     @Test("a full queue drops and counts, and a flush writes what was kept")
     func fullQueue() async throws {
         try await withStore { store in
@@ -200,6 +241,27 @@ struct AnalyticsTests {
             #expect(writer.writtenCount == 10)
             let stored = try store.callCount()
             #expect(stored == 10)
+        }
+    }
+
+    @Test("a backlog is written in batches of at most 1,000, every call once and in order")
+    func backlog() async throws {
+        try await withStore { store in
+            let writer = CallLogWriter(store: store, capacity: 10_000, logger: .init(label: "test"))
+            for index in 0..<2500 {
+                var record = call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1)
+                record.requestID = "call-\(index)"
+                writer.record(record)
+            }
+            #expect(writer.queuedCount == 2500)
+            await writer.flush()
+            #expect(writer.writtenCount == 2500 && writer.queuedCount == 0)
+            let ids = try await store.database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM calls ORDER BY id") }
+            #expect(ids == (0..<2500).map { "call-\($0)" })
+            // The queue's memory is reused: more calls after the flush are written as well.
+            for index in 2500..<2600 { writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1)) }
+            await writer.flush()
+            #expect(try store.callCount() == 2600)
         }
     }
 

@@ -59,35 +59,122 @@ struct RollupBatch {
     }
 
     private(set) var groups: [Key: Sums] = [:]
+    /// The second of the earliest call added.
+    private(set) var earliest = Int64.max
 
-    init(_ calls: [CallRecord], levels: [Level] = Level.minutes) {
-        groups.reserveCapacity(calls.count * 2)
-        for call in calls {
-            let time = Int64(call.time.timeIntervalSince1970)
-            let totalBucket = UInt8(LatencyHistogram.bucket(milliseconds: call.totalMilliseconds))
-            let upstreamBucket = call.upstreamMilliseconds.map { UInt8(LatencyHistogram.bucket(milliseconds: $0)) }
-            let (api, version, route, consumer) = (call.api ?? "", call.version ?? "", call.route ?? "", call.consumer ?? "")
-            for level in levels {
-                let key = Key(
-                    level: level, bucket: time - time % level.seconds, api: api, version: version,
-                    route: route, consumer: level.perConsumer ? consumer : "", statusClass: call.status / 100)
-                groups[key, default: Sums()].add(call, totalBucket: totalBucket, upstreamBucket: upstreamBucket)
+    /// Sums `batch` at `levels`; with `before`, only the calls before that second (Unix time).
+    init(_ batch: CallRecordBatch, levels: [Level] = Level.minutes, before limit: Int64? = nil) {
+        groups.reserveCapacity(min(batch.count, 1024) * levels.count)
+        // Calls of one group tend to come together (one busy route and consumer in one minute):
+        // each call is compared, bytes against bytes, with the one before, and only a change of
+        // group makes keys (strings) and costs a hash lookup.
+        var open = [Key?](repeating: nil, count: levels.count)
+        var openSums = [Sums](repeating: Sums(), count: levels.count)
+        var previous: RawGroup?
+        batch.forEachCall { reader in
+            let time = Int64(reader.double())
+            for _ in 0..<3 { _ = reader.text() }  // request id, method, path
+            let (api, version, consumer, route) = (reader.text(), reader.text(), reader.text(), reader.text())
+            let status = reader.int()
+            let (bytesIn, bytesOut) = (reader.int(), reader.int())
+            let (total, upstream) = (reader.double(), reader.optionalDouble())
+            for _ in 0..<3 { _ = reader.text() }  // target, client, error
+            _ = reader.int()  // retries
+            for _ in 0..<4 { _ = reader.text() }  // key prefix, rate limit, cache, trace id
+            if let limit, time >= limit { return }
+            earliest = min(earliest, time)
+
+            let group = RawGroup(minute: time / 60, statusClass: status / 100, api: api, version: version, route: route, consumer: consumer)
+            let call = Observation(
+                status: status, bytesIn: bytesIn, bytesOut: bytesOut, total: total, upstream: upstream,
+                totalBucket: UInt8(LatencyHistogram.bucket(milliseconds: total)),
+                upstreamBucket: upstream.map { UInt8(LatencyHistogram.bucket(milliseconds: $0)) })
+            if previous?.matches(group) != true {
+                previous = group
+                let (api, version, route, consumer) = (group.string(api), group.string(version), group.string(route), group.string(consumer))
+                for (index, level) in levels.enumerated() {
+                    let key = Key(
+                        level: level, bucket: time - time % level.seconds, api: api, version: version,
+                        route: route, consumer: level.perConsumer ? consumer : "", statusClass: group.statusClass)
+                    if key != open[index] {
+                        if let filled = open[index] { groups[filled, default: Sums()].add(openSums[index]) }
+                        open[index] = key
+                        openSums[index] = Sums()
+                    }
+                }
             }
+            for index in levels.indices { openSums[index].add(call) }
+        }
+        for (index, key) in open.enumerated() {
+            if let key { groups[key, default: Sums()].add(openSums[index]) }
+        }
+    }
+
+    /// What a call adds to its groups.
+    struct Observation {
+        var status: Int
+        var bytesIn: Int
+        var bytesOut: Int
+        var total: Double
+        var upstream: Double?
+        var totalBucket: UInt8
+        var upstreamBucket: UInt8?
+    }
+
+    /// A call's group at the minute levels, as the bytes in the batch; valid while it is read.
+    struct RawGroup {
+        var minute: Int64
+        var statusClass: Int
+        var api: UnsafeRawBufferPointer?
+        var version: UnsafeRawBufferPointer?
+        var route: UnsafeRawBufferPointer?
+        var consumer: UnsafeRawBufferPointer?
+
+        func matches(_ other: RawGroup) -> Bool {
+            minute == other.minute && statusClass == other.statusClass && Self.same(api, other.api)
+                && Self.same(version, other.version) && Self.same(route, other.route) && Self.same(consumer, other.consumer)
+        }
+
+        static func same(_ a: UnsafeRawBufferPointer?, _ b: UnsafeRawBufferPointer?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            guard a.count == b.count else { return false }
+            return a.count == 0 || memcmp(a.baseAddress!, b.baseAddress!, a.count) == 0
+        }
+
+        /// A key part: the text, or empty when absent.
+        func string(_ text: UnsafeRawBufferPointer?) -> String {
+            text.map { String(decoding: $0, as: UTF8.self) } ?? ""
         }
     }
 }
 
 extension RollupBatch.Sums {
-    mutating func add(_ call: CallRecord, totalBucket: UInt8, upstreamBucket: UInt8?) {
+    mutating func add(_ call: RollupBatch.Observation) {
         count += 1
         if call.status >= 500 { errors += 1 }
         bytesIn += call.bytesIn
         bytesOut += call.bytesOut
-        totalMilliseconds += call.totalMilliseconds
-        total.append(totalBucket)
-        if let upstream = call.upstreamMilliseconds, let upstreamBucket {
+        totalMilliseconds += call.total
+        total.append(call.totalBucket)
+        if let upstream = call.upstream, let upstreamBucket = call.upstreamBucket {
             upstreamMilliseconds += upstream
             self.upstream.append(upstreamBucket)
         }
+    }
+
+    /// Adds another group's sums to these.
+    mutating func add(_ other: Self) {
+        guard count > 0 else {
+            self = other
+            return
+        }
+        count += other.count
+        errors += other.errors
+        bytesIn += other.bytesIn
+        bytesOut += other.bytesOut
+        totalMilliseconds += other.totalMilliseconds
+        upstreamMilliseconds += other.upstreamMilliseconds
+        total += other.total
+        upstream += other.upstream
     }
 }
