@@ -58,13 +58,13 @@ extension AdminAPI {
             try await withJSONBody(request, context) { body in
                 let created = try administration().createKey(for: context.parameters.get("name") ?? "", expiresIn: body["expires"] as? String)
                 applied()
-                return json(ConsumerAdministration.json(created: created), status: .created)
+                return json(created.json, status: .created)
             }
         }
         router.get("/admin/consumers/{name}/keys") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
                 let keys = try administration().keys(of: context.parameters.get("name") ?? "")
-                return json("{\"keys\":[" + keys.map { ConsumerAdministration.json($0) }.joined(separator: ",") + "]}")
+                return json("{\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}")
             }
         }
         router.delete("/admin/consumers/{name}/keys/{id}") { request, context -> Response in
@@ -80,7 +80,7 @@ extension AdminAPI {
                 guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
                 let created = try administration().rotateKey(id, of: context.parameters.get("name") ?? "", grace: body["grace"] as? String ?? "24h")
                 applied()
-                return json(ConsumerAdministration.json(created: created), status: .created)
+                return json(created.json, status: .created)
             }
         }
     }
@@ -90,15 +90,7 @@ extension AdminAPI {
         _ request: Request, _ context: BasicRequestContext, _ body: ([String: Any]) async throws -> Response
     ) async throws -> Response {
         try await answering(request, context) {
-            let bytes = try await request.body.collect(upTo: 64 * 1024)
-            var object: [String: Any] = [:]
-            if bytes.readableBytes > 0 {
-                guard let parsed = try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] else {
-                    throw GatewayError.badRequest("The body must be a JSON object.")
-                }
-                object = parsed
-            }
-            return try await body(object)
+            try await body(try await request.jsonObject())
         }
     }
 

@@ -131,23 +131,4 @@ public struct ConsumerAdministration: Sendable {
     private func requireConsumer(_ name: String) throws {
         guard try find(name) != nil else { throw GatewayError.notFound("No consumer named '\(name)'.") }
     }
-
-    /// A key as listed: everything but the key.
-    public static func json(_ key: StoredKey, now: Date = Date()) -> String {
-        let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
-        var text = "{\"id\":\(key.id),\"prefix\":\(JSONText.quote(key.prefix)),\"status\":\"\(status)\""
-        text += ",\"created\":\(JSONText.quote(CallRecord.timestamp(key.created)))"
-        text += ",\"expires\":" + (key.expires.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"revoked\":" + (key.revoked.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"last_used\":" + (key.lastUsed.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"replaced_by\":" + (key.replacedBy.map { String($0) } ?? "null") + "}"
-        return text
-    }
-
-    /// A key just made, with the key itself: shown this once.
-    public static func json(created: CreatedKey) -> String {
-        var text = String(json(created.record).dropLast())
-        text += ",\"key\":\(JSONText.quote(created.key))}"
-        return text
-    }
 }

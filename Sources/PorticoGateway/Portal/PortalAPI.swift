@@ -160,7 +160,7 @@ struct PortalAPI: Sendable {
             return json(answer.json, cookies: answer.cookies)
         }
         if !isRead { try accounts.checkCSRF(request, visitor: visitor) }
-        let body = isRead ? [:] : try await Self.jsonBody(request)
+        let body = isRead ? [:] : try await request.jsonObject()
         switch parts[0] {
         case "signup", "signin":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
@@ -190,15 +190,6 @@ struct PortalAPI: Sendable {
         case (3, _) where parts[2] == "keys", (5, _) where parts[2] == "keys": throw GatewayError.methodNotAllowed(allowed: ["POST"])
         default: throw GatewayError.notFound("The portal API has no \(request.uri.path).")
         }
-    }
-
-    static func jsonBody(_ request: Request) async throws -> [String: Any] {
-        let bytes = try await request.body.collect(upTo: 64 * 1024)
-        guard bytes.readableBytes > 0 else { return [:] }
-        guard let object = try? JSONSerialization.jsonObject(with: Data(buffer: bytes)) as? [String: Any] else {
-            throw GatewayError.badRequest("The body must be a JSON object.")
-        }
-        return object
     }
 
     /// The `me/*` endpoints, for the signed-in developer or a credential's consumer.

@@ -152,7 +152,7 @@ public struct PortalAccounts: Sendable {
     func createKey(app: Int64, session: PortalSession) throws -> String {
         let created = try mapped { try store.createAppKey(app: app, account: session.account.id) }
         _ = try? directory.refresh()
-        return Self.json(created: created)
+        return created.json
     }
 
     func rotateKey(_ key: Int64, app: Int64, body: [String: Any], session: PortalSession) throws -> String {
@@ -162,7 +162,7 @@ public struct PortalAccounts: Sendable {
         }
         let created = try mapped { try store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds) }
         _ = try? directory.refresh()
-        return Self.json(created: created)
+        return created.json
     }
 
     func revokeKey(_ key: Int64, app: Int64, session: PortalSession) throws {
@@ -190,23 +190,8 @@ public struct PortalAccounts: Sendable {
         text += ",\"status\":\(JSONText.quote(app.status.rawValue)),\"owner\":\(JSONText.quote(app.owner))"
         text += ",\"consumer\":\(JSONText.quote(app.consumer)),\"created\":\(JSONText.quote(CallRecord.timestamp(app.created)))"
         text += ",\"decided\":" + (app.decided.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"keys\":[" + keys.map { keyJSON($0) }.joined(separator: ",") + "]}"
+        text += ",\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}"
         return text
-    }
-
-    /// A key as listed: everything but the key.
-    static func keyJSON(_ key: StoredKey, now: Date = Date()) -> String {
-        let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
-        var text = "{\"id\":\(key.id),\"prefix\":\(JSONText.quote(key.prefix)),\"status\":\"\(status)\""
-        text += ",\"created\":\(JSONText.quote(CallRecord.timestamp(key.created)))"
-        text += ",\"expires\":" + (key.expires.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"last_used\":" + (key.lastUsed.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null") + "}"
-        return text
-    }
-
-    /// A key just made, with the key itself: shown this once.
-    static func json(created: CreatedKey) -> String {
-        String(keyJSON(created.record).dropLast()) + ",\"key\":\(JSONText.quote(created.key))}"
     }
 
     // MARK: Helpers

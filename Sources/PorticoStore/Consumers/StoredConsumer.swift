@@ -1,4 +1,5 @@
 import Foundation
+import PorticoConfig
 
 /// A consumer created at runtime, through the admin API or the CLI.
 public struct StoredConsumer: Sendable, Hashable {
@@ -45,6 +46,24 @@ public struct StoredKey: Sendable, Hashable {
 public struct CreatedKey: Sendable {
     public var key: String
     public var record: StoredKey
+
+    /// The key's JSON (`StoredKey.json`) with the key itself: shown this once.
+    public var json: String {
+        String(record.json().dropLast()) + ",\"key\":\(JSONText.quote(key))}"
+    }
+}
+
+extension StoredKey {
+    /// The key as the admin API and the portal list it: everything but the key. `status` is
+    /// `active`, `expired` (at `now`) or `revoked`.
+    public func json(now: Date = Date()) -> String {
+        func time(_ date: Date?) -> String { date.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null" }
+        let status = revoked != nil ? "revoked" : (expires.map { $0 <= now } == true ? "expired" : "active")
+        var text = "{\"id\":\(id),\"prefix\":\(JSONText.quote(prefix)),\"status\":\"\(status)\""
+        text += ",\"created\":\(time(created)),\"expires\":\(time(expires)),\"revoked\":\(time(revoked))"
+        text += ",\"last_used\":\(time(lastUsed)),\"replaced_by\":" + (replacedBy.map { String($0) } ?? "null") + "}"
+        return text
+    }
 }
 
 /// What the gateway loads to check credentials: runtime consumers and their usable keys.
