@@ -12,6 +12,10 @@ public final class SQLiteStore: Sendable {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         var configuration = Configuration()
+        // Other processes write to the same file (the CLI's consumer and key commands, other
+        // gateways): a write waits for their lock instead of failing with "database is locked",
+        // which lost the call log's batch or failed the command.
+        configuration.busyMode = .timeout(10)
         configuration.prepareDatabase { db in
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
             db.add(function: Self.histogramMerge)

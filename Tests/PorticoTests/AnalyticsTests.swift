@@ -244,6 +244,23 @@ struct AnalyticsTests {
         }
     }
 
+    @Test("a write waits while another connection (a CLI command, another gateway) holds the lock")
+    func waitsForTheWriteLock() async throws {
+        try await withStore { store in
+            let other = try SQLiteStore(path: store.path)
+            let held = Task {
+                try await other.database.write { db in
+                    try db.execute(sql: "INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, 0)")
+                    Thread.sleep(forTimeInterval: 0.3)
+                }
+            }
+            try await Task.sleep(for: .milliseconds(100))
+            try await store.insert([call(start, route: "r", status: 200, total: 1)])
+            try await held.value
+            #expect(try store.callCount() == 1)
+        }
+    }
+
     @Test("a backlog is written in batches of at most 1,000, every call once and in order")
     func backlog() async throws {
         try await withStore { store in
