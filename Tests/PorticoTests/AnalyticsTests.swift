@@ -193,7 +193,7 @@ struct AnalyticsTests {
     func fieldsRoundTrip() async throws {
         try await withStore { store in
             // 1,000 calls fill whole 64-row statements but the last; 37 and 1 are remainders only.
-            // Strings: empty, non-ASCII, longer than the binder's 64 KiB arena block, and absent.
+            // Strings: empty, non-ASCII, 70 KB long, and absent.
             var calls: [CallRecord] = []
             for index in 0..<1038 {
                 var record = CallRecord(
