@@ -187,6 +187,16 @@ struct ValidateTests {
         #expect(messages.contains { $0.contains("'bad header' is not a valid header name") })
     }
 
+    @Test("durations below their minimum are reported where they are written")
+    func durationMinimums() throws {
+        let found = try diagnostics(base + "\nserver: {watch-interval: 5ms}\nportal: {session-lifetime: 30s}\n")
+        #expect(found.map(\.description).sorted() == [
+            "gateway.yaml:5:26: server.watch-interval must be at least 10ms",
+            "gateway.yaml:6:28: portal.session-lifetime must be at least 1m",
+        ], "\(found)")
+        #expect(try diagnostics(base + "\nserver: {watch-interval: 10ms}\nportal: {session-lifetime: 1m}\n").isEmpty)
+    }
+
     @Test("durations and sizes parse")
     func units() {
         #expect(ConfigDuration(parsing: "250ms")?.milliseconds == 250)

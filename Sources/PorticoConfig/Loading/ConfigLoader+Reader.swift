@@ -101,12 +101,8 @@ extension ConfigLoader {
                 }
             }
             if let plan = fields["plan"]?.string(context: "portal.plan") { portal.plan = plan }
-            if let node = fields["session-lifetime"], let value = node.duration(context: "portal.session-lifetime") {
-                if value.milliseconds < 60_000 {
-                    node.report("portal.session-lifetime must be at least 1m")
-                } else {
-                    portal.sessionLifetime = value
-                }
+            if let value = fields["session-lifetime"]?.duration(context: "portal.session-lifetime", atLeast: "1m") {
+                portal.sessionLifetime = value
             }
             return portal
         }
@@ -177,12 +173,8 @@ extension ConfigLoader {
                 server.requestIDHeader = value
             }
             if let value = fields["watch-config"]?.bool(context: "server.watch-config") { server.watchConfig = value }
-            if let node = fields["watch-interval"], let value = node.duration(context: "server.watch-interval") {
-                if value.milliseconds < 10 {
-                    node.report("server.watch-interval must be at least 10ms")
-                } else {
-                    server.watchInterval = value
-                }
+            if let value = fields["watch-interval"]?.duration(context: "server.watch-interval", atLeast: "10ms") {
+                server.watchInterval = value
             }
             if let value = fields["health-endpoints"]?.bool(context: "server.health-endpoints") { server.healthEndpoints = value }
             if let value = fields["server-timing"]?.bool(context: "server.server-timing") { server.serverTiming = value }

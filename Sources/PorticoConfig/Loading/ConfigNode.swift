@@ -139,6 +139,16 @@ struct ConfigNode {
         return value
     }
 
+    /// A duration of at least `minimum` (written as in a config, like `1m`); shorter ones are reported.
+    func duration(context: String, atLeast minimum: String) -> ConfigDuration? {
+        guard let value = duration(context: context) else { return nil }
+        guard let floor = ConfigDuration(parsing: minimum), value >= floor else {
+            report("\(context) must be at least \(minimum)")
+            return nil
+        }
+        return value
+    }
+
     func byteSize(context: String) -> Int? {
         guard let text = string(context: context) else { return nil }
         guard let value = ByteSize.parse(text) else {
