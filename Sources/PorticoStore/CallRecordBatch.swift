@@ -51,7 +51,7 @@ public struct CallRecordBatch: Sendable {
     }
 
     /// Empties the batch, keeping its memory for the next calls.
-    public mutating func removeAll() {
+    mutating func removeAll() {
         bytes.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
     }
