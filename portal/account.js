@@ -3,7 +3,7 @@
 "use strict";
 
 (() => {
-  const { state, esc, get, post, route, refreshSession, main, sidebar, $ } = Portal;
+  const { state, esc, get, post, route, refreshSession, Stale, viewing, main, sidebar, $ } = Portal;
 
   function formView(kind) {
     sidebar().hidden = true;
@@ -45,8 +45,10 @@
 
   async function appsView(notice = "") {
     if (!requireSession()) return;
+    const still = viewing();
     sidebar().hidden = true;
     const apps = await get("apps");
+    still();
     const list = apps.map((app) => {
       const keys = app.keys.map((k) => `<tr><td><code>${esc(k.prefix)}…</code></td><td>${esc(k.status)}</td><td>${esc(k.created)}</td><td>${esc(k.last_used || "never")}</td>
         <td>${k.status === "active" ? `<button type="button" class="secondary" data-rotate="${app.id}/${k.id}">Rotate</button> <button type="button" class="secondary" data-revoke="${app.id}/${k.id}">Revoke</button>` : ""}</td></tr>`).join("");
@@ -66,7 +68,7 @@
       try {
         await post("apps", { name: $("#app-name").value, description: $("#app-description").value });
         await appsView();
-      } catch (error) { $("#app-error").textContent = error.message; }
+      } catch (error) { if (!(error instanceof Stale)) $("#app-error").textContent = error.message; }
     });
     main().addEventListener("click", onKeyAction);
   }
@@ -78,11 +80,11 @@
     try {
       if (button.dataset.newKey) {
         const key = await post(`apps/${button.dataset.newKey}/keys`);
-        showKey(key, "Your new key");
+        await showKey(key, "Your new key");
       } else if (button.dataset.rotate) {
         const [app, id] = button.dataset.rotate.split("/");
         const key = await post(`apps/${app}/keys/${id}/rotate`, { grace: "1h" });
-        showKey(key, "The replacement key (the old one keeps working for an hour)");
+        await showKey(key, "The replacement key (the old one keeps working for an hour)");
       } else {
         const [app, id] = button.dataset.revoke.split("/");
         if (!confirm("Revoke this key? Requests with it are refused at once.")) { main().addEventListener("click", onKeyAction); return; }
@@ -90,7 +92,7 @@
         await appsView("<p>The key is revoked.</p>");
       }
     } catch (error) {
-      await appsView(`<p class="error">${esc(error.message)}</p>`);
+      if (!(error instanceof Stale)) await appsView(`<p class="error">${esc(error.message)}</p>`).catch(() => {});
     }
   }
 
@@ -104,17 +106,22 @@
 
   async function dashboardView() {
     if (!requireSession()) return;
+    const still = viewing();
     sidebar().hidden = true;
     const range = sessionStorage.getItem("portico-range") || "24h";
     const bucket = { "1h": "1m", "24h": "1h", "7d": "1d" }[range] || "1h";
     main().innerHTML = `<h1>Your usage</h1><p class="row"><label for="range" class="flush">Period</label>
       <select id="range" class="auto">${["1h", "24h", "7d"].map((r) => `<option${r === range ? " selected" : ""}>${r}</option>`).join("")}</select>
       <span class="muted">as ${esc(state.session.consumer)}</span></p><div id="dash"><p class="muted">Loading…</p></div>`;
-    $("#range").addEventListener("change", () => { sessionStorage.setItem("portico-range", $("#range").value); dashboardView(); });
+    $("#range").addEventListener("change", () => {
+      sessionStorage.setItem("portico-range", $("#range").value);
+      dashboardView().catch((error) => { if (!(error instanceof Stale)) throw error; });
+    });
     const [series, routes, statuses, limits, calls] = await Promise.all([
       get(`me/usage?since=${range}&bucket=${bucket}`), get(`me/usage/top?by=route&since=${range}&limit=8`),
       get(`me/usage/top?by=status&since=${range}`), get("me/limits"), get("me/calls?limit=20"),
     ]);
+    still();
     const points = series.points;
     const total = points.reduce((sum, p) => sum + p.count, 0);
     const errors = points.reduce((sum, p) => sum + p.errors, 0);

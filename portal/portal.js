@@ -14,6 +14,15 @@ const Portal = (() => {
   const esc = (value) => String(value ?? "").replace(/[&<>"']/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c]);
   const seg = (value) => encodeURIComponent(value === "" ? "-" : value);
 
+  // Views render after waiting for the server. Each makes a check when it starts and calls it
+  // after every wait: once the reader has moved to another page it throws Stale, so a slow
+  // answer never paints over the page that replaced it (render and the handlers drop Stale).
+  class Stale extends Error {}
+  function viewing() {
+    const hash = location.hash;
+    return () => { if (location.hash !== hash) throw new Stale("the page changed"); };
+  }
+
   class Problem extends Error {
     constructor(status, body) {
       super((body && (body.detail || body.title)) || "HTTP " + status);
@@ -102,8 +111,10 @@ const Portal = (() => {
   // ---------- Catalog ----------
 
   async function catalogView() {
+    const still = viewing();
     sidebar().hidden = true;
     state.catalog = state.catalog || await get("catalog");
+    still();
     document.title = state.info.title;
     const cards = state.catalog.map((api) => {
       const versions = api.versions.map((v) => {
@@ -163,7 +174,9 @@ const Portal = (() => {
   }
 
   async function indexView(api, version) {
+    const still = viewing();
     const index = await loadIndex(api, version);
+    still();
     renderSidebar(index, null);
     document.title = `${index.title} · ${state.info.title}`;
     let html = `<h1>${esc(index.title)} <span class="muted">${esc(index.version)}</span></h1>`;
@@ -252,10 +265,13 @@ const Portal = (() => {
   }
 
   async function operationView(api, version, id) {
+    const still = viewing();
     const index = await loadIndex(api, version);
+    still();
     renderSidebar(index, id);
     const key = `${api}@${version}/${id}`;
     if (!state.ops.has(key)) state.ops.set(key, await get(`apis/${seg(api)}/${seg(version)}/operations/${encodeURIComponent(id)}`));
+    still();
     const op = state.ops.get(key);
     const ctx = { api, version, index, op };
     document.title = `${op.summary || op.path} · ${index.title}`;
@@ -318,9 +334,12 @@ const Portal = (() => {
   }
 
   async function schemaView(api, version, name) {
+    const still = viewing();
     const index = await loadIndex(api, version);
+    still();
     renderSidebar(index, null);
     const page = await get(`apis/${seg(api)}/${seg(version)}/schemas/${encodeURIComponent(name)}`);
+    still();
     document.title = `${name} · ${index.title}`;
     main().innerHTML = `<p class="muted"><a href="${docLink(api, version)}">${esc(index.title)} ${esc(index.version)}</a></p>
       <h1>${esc(page.name)} <span class="muted">schema</span></h1>${schemaTree(page.schema, { api, version })}
@@ -506,6 +525,7 @@ const Portal = (() => {
   route("", catalogView);
 
   async function render() {
+    const still = viewing();
     const hash = location.hash.replace(/^#\/?/, "");
     const parts = hash.split("/").filter(Boolean).map((p) => { try { return decodeURIComponent(p); } catch { return p; } });
     const version = (v) => (v === "-" ? "" : v);
@@ -517,6 +537,8 @@ const Portal = (() => {
       else await catalogView();
       main().focus({ preventScroll: true });
     } catch (error) {
+      if (error instanceof Stale) return;
+      try { still(); } catch { return; }  // a failure of a page the reader has left is not shown on the next
       sidebar().hidden = true;
       main().innerHTML = `<h1>Something went wrong</h1><p class="error">${esc(error.message)}</p>${error.body && error.body.request_id ? `<p class="muted">Request id <code>${esc(error.body.request_id)}</code></p>` : ""}`;
     }
@@ -545,5 +567,5 @@ const Portal = (() => {
 
   document.addEventListener("DOMContentLoaded", () => { start().catch((error) => { main().innerHTML = `<p class="error">${esc(error.message)}</p>`; }); });
 
-  return { state, esc, md, get, post, route, render, refreshSession, Problem, main, sidebar, $ };
+  return { state, esc, md, get, post, route, render, refreshSession, Problem, Stale, viewing, main, sidebar, $ };
 })();

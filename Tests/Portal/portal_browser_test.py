@@ -314,6 +314,21 @@ apis:
         self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[data-rotate]")))
         self.assertNotIn(key, driver.page_source)
         self.assertIn(key[:12], driver.page_source)
+        # Leaving the dashboard before its answers arrive (held back here for 600 ms): they must
+        # not paint over the page that replaced it.
+        driver.execute_script("""
+            window.realFetch = window.fetch;
+            window.fetch = (url, options) => String(url).includes("/api/me/")
+                ? new Promise((resolve) => setTimeout(resolve, 600)).then(() => window.realFetch(url, options))
+                : window.realFetch(url, options);
+            location.hash = "#/dashboard";""")
+        self.wait.until(lambda d: d.find_element(By.CSS_SELECTOR, "#main h1").text == "Your usage")
+        driver.execute_script("location.hash = '#/apps';")
+        self.wait.until(EC.presence_of_element_located((By.CSS_SELECTOR, "button[data-rotate]")))
+        time.sleep(1)
+        self.assertEqual(driver.find_element(By.CSS_SELECTOR, "#main h1").text, "Apps & keys")
+        self.assertTrue(driver.find_elements(By.CSS_SELECTOR, "button[data-rotate]"))
+        driver.execute_script("window.fetch = window.realFetch;")
 
         # Try it, with the key the portal filled in.
         driver.get(self.base + "/portal/#/apis/pets/v1/operations/getPet")
