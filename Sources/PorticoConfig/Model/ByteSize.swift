@@ -9,7 +9,8 @@ public enum ByteSize {
         ]
         for unit in units where trimmed.hasSuffix(unit.suffix) {
             guard let value = Int(trimmed.dropLast(unit.suffix.count).trimmingWhitespace()), value >= 0 else { return nil }
-            return value * unit.factor
+            let (bytes, overflow) = value.multipliedReportingOverflow(by: unit.factor)
+            return overflow ? nil : bytes
         }
         guard let value = Int(trimmed), value >= 0 else { return nil }
         return value

@@ -9,6 +9,10 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
 
     public static func seconds(_ seconds: Int64) -> ConfigDuration { .init(milliseconds: seconds * 1000) }
 
+    /// The longest duration any setting or parameter accepts: 100 years. Longer text is refused
+    /// rather than rounded, so no conversion downstream can overflow.
+    public static let maximum = ConfigDuration(milliseconds: 100 * 365 * 86_400_000)
+
     /// Parses `250ms`, `1.5s`, `30s`, `5m`, `1h`, or a bare number of seconds. Returns nil for anything else.
     public init?(parsing text: String) {
         let trimmed = text.trimmingWhitespace()
@@ -22,9 +26,13 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
             factor = unit.factor
             break
         }
-        guard !number.isEmpty, number.allSatisfy({ $0.isNumber || $0 == "." }), let value = Double(number), value >= 0
+        guard !number.isEmpty, number.utf8.count <= 32,
+            number.utf8.allSatisfy({ ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9")) || $0 == UInt8(ascii: ".") }),
+            let value = Double(number), value.isFinite, value >= 0
         else { return nil }
-        self.milliseconds = Int64((value * factor).rounded())
+        let milliseconds = (value * factor).rounded()
+        guard milliseconds <= Double(Self.maximum.milliseconds) else { return nil }
+        self.milliseconds = Int64(milliseconds)
     }
 
     public var seconds: Double { Double(milliseconds) / 1000 }

@@ -11,9 +11,14 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         self.period = period
     }
 
+    /// The most requests one period may hold: a billion, so one request's interval is at least a nanosecond.
+    public static let maximumCount = 1_000_000_000
+
     public init?(parsing text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), count > 0 else { return nil }
+        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+            (1...Self.maximumCount).contains(count)
+        else { return nil }
         let unit = parts[1].trimmingCharacters(in: .whitespaces)
         let seconds: [String: Int] = ["s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400]
         guard let period = seconds[unit] else { return nil }

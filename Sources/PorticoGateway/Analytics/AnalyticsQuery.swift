@@ -63,31 +63,53 @@ public struct AnalyticsQuery: Sendable {
             }
         }
         if let text = values["min_ms"] {
-            guard let value = Double(text) else { throw GatewayError.badRequest("min_ms must be a number.") }
+            guard let value = Double(text), value.isFinite, (0...Self.maximumMilliseconds).contains(value) else {
+                throw GatewayError.badRequest("min_ms must be a number of milliseconds from 0 to 86400000.")
+            }
             search.minMilliseconds = value
         }
-        search.limit = try int("limit") ?? 100
-        search.offset = try int("offset") ?? 0
+        search.limit = try int("limit", in: 1...Self.maximumLimit) ?? 100
+        search.offset = try int("offset", in: 0...Self.maximumOffset) ?? 0
         return search
     }
 
-    public func int(_ name: String) throws -> Int? {
+    /// The most rows one search returns, the most it may skip, and the largest `min_ms`.
+    public static let maximumLimit = 10_000
+    public static let maximumOffset = 1_000_000_000
+    static let maximumMilliseconds = 86_400_000.0
+    /// Times are accepted from 1970 to the end of 9999, as RFC 3339 or Unix seconds.
+    static let latestSeconds = 253_402_300_799.0
+
+    /// A whole number within `range` (by default 0 to a billion); 400 for anything else.
+    public func int(_ name: String, in range: ClosedRange<Int> = 0...1_000_000_000) throws -> Int? {
         guard let text = values[name] else { return nil }
-        guard let value = Int(text), value >= 0 else { throw GatewayError.badRequest("\(name) must be a whole number.") }
+        guard text.utf8.count <= 19, let value = Int(text), range.contains(value) else {
+            throw GatewayError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+        }
         return value
     }
 
     public func duration(_ name: String) throws -> ConfigDuration? {
         guard let text = values[name] else { return nil }
         guard let value = ConfigDuration(parsing: text), value.milliseconds > 0 else {
-            throw GatewayError.badRequest("\(name) must be a duration like 15m, 1h or 7d.")
+            throw GatewayError.badRequest("\(name) must be a duration like 15m, 1h or 7d, at most 100 years.")
         }
         return value
     }
 
     private func date(_ text: String) throws -> Date {
-        if let seconds = Double(text) { return Date(timeIntervalSince1970: seconds) }
-        if let date = LifecycleConfig.parseDate(text) { return date }
+        if let seconds = Double(text) {
+            guard seconds.isFinite, (0...Self.latestSeconds).contains(seconds) else {
+                throw GatewayError.badRequest("'\(text)' is out of range: times run from 0 to 253402300799 (the end of 9999).")
+            }
+            return Date(timeIntervalSince1970: seconds)
+        }
+        if text.utf8.count <= 64, let date = LifecycleConfig.parseDate(text) {
+            guard (0...Self.latestSeconds).contains(date.timeIntervalSince1970) else {
+                throw GatewayError.badRequest("'\(text)' is out of range: times run from 1970 to the end of 9999.")
+            }
+            return date
+        }
         throw GatewayError.badRequest("'\(text)' is not a time (use RFC 3339 or Unix seconds).")
     }
 

@@ -41,7 +41,7 @@ final class IntrospectionAuthenticator: Authenticator {
             cache.store(.rejected(reason: "token not active"), for: token, until: now.addingTimeInterval(settings.negativeCacheTTL.seconds))
             return .rejected(reason: "token not active")
         }
-        let expires = (answer["exp"] as? NSNumber).map { Date(timeIntervalSince1970: $0.doubleValue) }
+        let expires = (answer["exp"] as? NSNumber).flatMap { $0.doubleValue.isFinite ? Date(timeIntervalSince1970: $0.doubleValue) : nil }
         if let expires, expires <= now { return .rejected(reason: "token expired") }
         let consumer: String
         switch answer[settings.consumerClaim] {
@@ -49,6 +49,8 @@ final class IntrospectionAuthenticator: Authenticator {
         case let number as NSNumber: consumer = number.stringValue
         default: return .rejected(reason: "no \(settings.consumerClaim) in the introspection answer")
         }
+        // A token never speaks for a portal account: those are reached with the portal's own keys.
+        if ConsumerConfig.isPortalName(consumer) { return .rejected(reason: "claim names a portal consumer") }
         let scopes = JWTAuthenticator.strings(answer["scope"], separatedBy: " ")
         let outcome = AuthOutcome.authenticated(consumers.identity(of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)"))
         let limit = now.addingTimeInterval(settings.cacheTTL.seconds)

@@ -97,11 +97,11 @@ final class JWTAuthenticator: Authenticator {
         guard let payloadBytes = Base64URL.decode(parts[1]),
             let claims = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
         else { return .failure(.rejected("malformed claims")) }
-        guard let exp = (claims["exp"] as? NSNumber)?.doubleValue else { return .failure(.rejected("no exp claim")) }
+        guard let exp = (claims["exp"] as? NSNumber)?.doubleValue, exp.isFinite else { return .failure(.rejected("no exp claim")) }
         let expires = Date(timeIntervalSince1970: exp)
         guard time.timeIntervalSince(expires) <= leeway else { return .failure(.rejected("token expired")) }
         if let nbfValue = claims["nbf"] {
-            guard let nbf = (nbfValue as? NSNumber)?.doubleValue else { return .failure(.rejected("bad nbf claim")) }
+            guard let nbf = (nbfValue as? NSNumber)?.doubleValue, nbf.isFinite else { return .failure(.rejected("bad nbf claim")) }
             guard Date(timeIntervalSince1970: nbf).timeIntervalSince(time) <= leeway else { return .failure(.rejected("token not yet valid")) }
         }
         if let issuer = settings.issuer, claims["iss"] as? String != issuer { return .failure(.rejected("wrong issuer")) }
@@ -115,6 +115,8 @@ final class JWTAuthenticator: Authenticator {
         case let number as NSNumber: consumer = number.stringValue
         default: return .failure(.rejected("no \(settings.consumerClaim) claim"))
         }
+        // A token never speaks for a portal account: those are reached with the portal's own keys.
+        if ConsumerConfig.isPortalName(consumer) { return .failure(.rejected("claim names a portal consumer")) }
         let scopes = Self.strings(claims["scope"], separatedBy: " ") + Self.strings(claims["scp"], separatedBy: " ")
         let groups = settings.groupsClaim.map { Self.strings(claims[$0], separatedBy: " ") } ?? []
         let identity = consumers.identity(

@@ -50,7 +50,7 @@ struct CacheControl: Sendable, Equatable {
     }
 
     private mutating func apply(_ name: String, _ value: String?) {
-        let seconds = value.flatMap { Int($0) }.map { max($0, 0) }
+        let seconds = value.flatMap(Self.deltaSeconds)
         switch name {
         case "max-age": maxAge = seconds ?? 0
         case "s-maxage": sMaxAge = seconds ?? 0
@@ -69,6 +69,22 @@ struct CacheControl: Sendable, Equatable {
         case "stale-if-error": staleIfError = seconds
         default: break
         }
+    }
+
+    /// The largest delta-seconds kept: RFC 9111 section 1.2.2 has a recipient hold any greater
+    /// value (however many digits) at 2^31.
+    static let maximumDeltaSeconds = 2_147_483_648
+
+    /// A delta-seconds value (`1*DIGIT`), held at 2^31; nil when it is not digits alone.
+    static func deltaSeconds(_ text: String) -> Int? {
+        var value = 0
+        var digits = 0
+        for byte in text.utf8 {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            digits += 1
+            if value < maximumDeltaSeconds { value = value * 10 + Int(byte - UInt8(ascii: "0")) }
+        }
+        return digits == 0 ? nil : min(value, maximumDeltaSeconds)
     }
 
     /// Whether a shared cache may serve this response stale at all (must-revalidate, proxy-revalidate, s-maxage forbid it).

@@ -35,6 +35,13 @@ struct CachePolicy: Policy {
     }
 
     static let cacheStatusHeader = HTTPField.Name("Cache-Status")!
+
+    /// Seconds rounded down and held within ±2^31, the largest delta-seconds a cache sends.
+    static func wholeSeconds(_ seconds: Double) -> Int {
+        let limit = Double(CacheControl.maximumDeltaSeconds)
+        guard seconds.isFinite else { return seconds < 0 ? -Int(limit) : Int(limit) }
+        return Int(min(limit, max(-limit, seconds)).rounded(.down))
+    }
     /// Conditional request fields the cache answers itself instead of passing on.
     static let conditionals: [HTTPField.Name] = [.ifNoneMatch, .ifModifiedSince, .ifMatch, .ifUnmodifiedSince, .ifRange]
 
@@ -125,10 +132,10 @@ struct CachePolicy: Policy {
     /// The stored response (or a 304 when the client's own validators match it), with `Age` and `Cache-Status`.
     private func serve(_ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus) -> Response {
         var status = status
-        status.ttl = Int(entry.timeToLive(at: now).rounded(.down))
+        status.ttl = Self.wholeSeconds(entry.timeToLive(at: now))
         exchange.cacheStatus = status
         var headers = entry.headers
-        headers[.age] = String(Int(entry.currentAge(at: now)))
+        headers[.age] = String(Self.wholeSeconds(entry.currentAge(at: now)))
         headers[Self.cacheStatusHeader] = status.headerValue
         headers[requestIDHeader] = exchange.requestID
         if entry.status == .ok, Self.clientValidatorsMatch(request.headers, etag: entry.etag, lastModified: entry.lastModified) {

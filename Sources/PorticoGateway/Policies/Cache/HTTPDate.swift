@@ -35,7 +35,9 @@ enum HTTPDate {
         default:
             return nil
         }
-        guard let day, let month, let year, let clock, (1...31).contains(day) else { return nil }
+        // Years outside 1…9999 are not dates any HTTP peer means, and keep the day arithmetic in range.
+        guard let day, let month, let year, let clock, (1...31).contains(day), (1...9999).contains(year) else { return nil }
+        guard clock.utf8.count <= 8 else { return nil }
         let time = clock.split(separator: ":").compactMap { Int($0) }
         guard time.count == 3, (0...23).contains(time[0]), (0...59).contains(time[1]), (0...60).contains(time[2]) else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)

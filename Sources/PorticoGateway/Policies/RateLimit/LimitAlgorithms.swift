@@ -38,15 +38,21 @@ struct GCRA: Sendable, Hashable {
     let burst: Int
 
     init(count: Int, period: Int, burst: Int) {
-        self.interval = Int64(period) * 1_000_000_000 / Int64(count)
+        // The config bounds count, period and burst; the products are still checked, and a burst
+        // whose refill would outlast a century is held to one.
+        self.interval = max(1, Int64(period) * 1_000_000_000 / Int64(max(1, count)))
         self.burst = burst
-        self.tolerance = Int64(burst - 1) * interval
+        let (tolerance, overflow) = Int64(max(0, burst - 1)).multipliedReportingOverflow(by: interval)
+        self.tolerance = overflow ? Self.maximumTolerance : min(tolerance, Self.maximumTolerance)
     }
+
+    /// A century in nanoseconds: the most a burst may run ahead of now.
+    static let maximumTolerance: Int64 = 100 * 365 * 86_400 * 1_000_000_000
 
     /// Decides for `cost` units at `now` (ns); updates `tat` only when allowed.
     func decide(tat: inout Int64, now: Int64, cost: Int) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
         let base = max(tat, now)
-        let next = base + Int64(cost) * interval
+        let next = base.saturatingAdd(Int64(cost).saturatingMultiply(interval))
         let allowAt = next - tolerance - interval
         if now < allowAt {
             return (false, remaining(tat: base, now: now), base - now, allowAt - now)
@@ -62,7 +68,7 @@ struct GCRA: Sendable, Hashable {
     }
 
     /// The window `RateLimit-Policy` reports: the time a full burst takes to refill.
-    var windowSeconds: Int { max(1, Int((Int64(burst) * interval + 999_999_999) / 1_000_000_000)) }
+    var windowSeconds: Int { max(1, Int(Int64(burst).saturatingMultiply(interval).saturatingAdd(999_999_999) / 1_000_000_000)) }
 }
 
 /// A sliding window counter: the previous window's count, weighted by how much of it still
@@ -146,5 +152,21 @@ struct CalendarQuota: Sendable {
         let component: Calendar.Component = window == .hour ? .hour : window == .day ? .day : .month
         let interval = calendar.dateInterval(of: component, for: date)!
         return (interval.start, interval.end)
+    }
+}
+
+extension Int64 {
+    /// The product, held at the type's bounds instead of trapping.
+    func saturatingMultiply(_ other: Int64) -> Int64 {
+        let (product, overflow) = multipliedReportingOverflow(by: other)
+        guard overflow else { return product }
+        return (self < 0) == (other < 0) ? .max : .min
+    }
+
+    /// The sum, held at the type's bounds instead of trapping.
+    func saturatingAdd(_ other: Int64) -> Int64 {
+        let (sum, overflow) = addingReportingOverflow(other)
+        guard overflow else { return sum }
+        return other < 0 ? .min : .max
     }
 }
