@@ -48,11 +48,11 @@ public struct CallRecord: Sendable {
     ) {
         self.time = time
         self.requestID = requestID
-        self.method = method
-        self.path = path
+        self.method = Self.bounded(method, to: Self.maximumMethodBytes)
+        self.path = Self.bounded(path, to: Self.maximumPathBytes)
         self.api = api
         self.version = version
-        self.consumer = consumer
+        self.consumer = consumer.map { Self.bounded($0, to: Self.maximumNameBytes) }
         self.route = route
         self.status = status
         self.bytesIn = bytesIn
@@ -63,6 +63,26 @@ public struct CallRecord: Sendable {
         self.clientAddress = clientAddress
         self.error = error
         self.retries = retries
+    }
+
+    /// What a call keeps of a client's text at most, in UTF-8 bytes: a longer path, method or
+    /// consumer name is cut there and ends in `truncationMarker`, so no client can make one call
+    /// cost the store or the log more than a few KiB.
+    public static let maximumPathBytes = 2048
+    public static let maximumMethodBytes = 32
+    public static let maximumNameBytes = 256
+    public static let truncationMarker = "[…]"
+
+    /// `text` cut to at most `limit` bytes (marker included) on a character boundary.
+    public static func bounded(_ text: String, to limit: Int) -> String {
+        guard text.utf8.count > limit else { return text }
+        var kept = Array(text.utf8.prefix(limit - truncationMarker.utf8.count))
+        // Back off to the start of a character: never cut a UTF-8 sequence in two.
+        if let cut = kept.lastIndex(where: { $0 & 0xC0 != 0x80 }), kept[cut] >= 0xC0 {
+            let length = kept[cut] >= 0xF0 ? 4 : kept[cut] >= 0xE0 ? 3 : 2
+            if kept.count - cut < length { kept.removeSubrange(cut...) }
+        }
+        return String(decoding: kept, as: UTF8.self) + truncationMarker
     }
 
     /// The access-log line: one JSON object, no trailing newline.

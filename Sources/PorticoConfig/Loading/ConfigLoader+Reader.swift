@@ -62,6 +62,10 @@ extension ConfigLoader {
                     root.report("API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them")
                 }
             }
+            // `server.trusted-proxies` and the older `limits.trusted-proxies` are one list.
+            let proxies = config.server.trustedProxies + config.limits.trustedProxies.filter { !config.server.trustedProxies.contains($0) }
+            config.server.trustedProxies = proxies
+            config.limits.trustedProxies = proxies
             if config.server.healthEndpoints {
                 for api in config.apis where ["/healthz", "/readyz"].contains(where: { api.basePath == $0 || api.basePath.hasPrefix($0 + "/") }) {
                     root.report("API '\(api.name)' uses base-path \(api.basePath), which the health endpoints answer; move it or set server.health-endpoints: false")
@@ -127,6 +131,10 @@ extension ConfigLoader {
                 return nil
             }
             guard let token = tokenNode.nonEmptyString(context: "admin.token") else { return nil }
+            guard token.utf8.count >= AdminConfig.minimumTokenLength else {
+                tokenNode.report("admin.token must be at least \(AdminConfig.minimumTokenLength) characters, found \(token.utf8.count) (make one with: openssl rand -hex 32)")
+                return nil
+            }
             admin.token = token
             return admin
         }
@@ -163,7 +171,8 @@ extension ConfigLoader {
             var server = ServerConfig()
             let keys: Set<String> = [
                 "drain-timeout", "idle-timeout", "access-log", "request-id-header", "watch-config", "watch-interval",
-                "health-endpoints", "server-timing", "log-level",
+                "health-endpoints", "server-timing", "log-level", "path", "trusted-proxies", "headers-with-underscores",
+                "max-connections", "max-connections-per-ip", "header-timeout", "min-body-rate", "body-grace",
             ]
             guard let fields = node.fields(allowed: keys, context: "server") else { return server }
             if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") { server.drainTimeout = value }
@@ -185,6 +194,28 @@ extension ConfigLoader {
                     node.report("server.log-level: unknown level '\(level)' (known: \(ServerConfig.logLevels.joined(separator: ", ")))")
                 }
             }
+            if let node = fields["path"], let pathFields = node.fields(allowed: ["escaped-slashes", "merge-slashes"], context: "server.path") {
+                if let value = pathFields["escaped-slashes"]?.choice(PathSettings.EscapedSlashes.self, context: "server.path.escaped-slashes") {
+                    server.path.escapedSlashes = value
+                }
+                if let value = pathFields["merge-slashes"]?.bool(context: "server.path.merge-slashes") { server.path.mergeSlashes = value }
+            }
+            if let node = fields["trusted-proxies"], let proxies = node.stringList(context: "server.trusted-proxies") {
+                for proxy in proxies where CIDRBlock(parsing: proxy) == nil {
+                    node.report("server.trusted-proxies: '\(proxy)' is not an address or a CIDR block like 10.0.0.0/8")
+                }
+                server.trustedProxies = proxies
+            }
+            if let value = fields["headers-with-underscores"]?.choice(UnderscoreHeaders.self, context: "server.headers-with-underscores") {
+                server.headersWithUnderscores = value
+            }
+            if let value = fields["max-connections"]?.int(context: "server.max-connections", range: 1...10_000_000) { server.maxConnections = value }
+            if let value = fields["max-connections-per-ip"]?.int(context: "server.max-connections-per-ip", range: 1...10_000_000) {
+                server.maxConnectionsPerIP = value
+            }
+            if let value = fields["header-timeout"]?.duration(context: "server.header-timeout", atLeast: "100ms") { server.headerTimeout = value }
+            if let value = fields["min-body-rate"]?.byteSize(context: "server.min-body-rate") { server.minBodyRate = value }
+            if let value = fields["body-grace"]?.duration(context: "server.body-grace", atLeast: "100ms") { server.bodyGrace = value }
             return server
         }
 

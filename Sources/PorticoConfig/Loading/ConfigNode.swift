@@ -130,6 +130,17 @@ struct ConfigNode {
         }
     }
 
+    /// One of an enumeration's raw values; anything else is reported with the known ones.
+    func choice<Choice: RawRepresentable & CaseIterable>(_ type: Choice.Type, context: String) -> Choice?
+    where Choice.RawValue == String {
+        guard let text = nonEmptyString(context: context) else { return nil }
+        guard let value = Choice(rawValue: text) else {
+            report("\(context): unknown value '\(text)' (known: \(Choice.allCases.map(\.rawValue).joined(separator: ", ")))")
+            return nil
+        }
+        return value
+    }
+
     func duration(context: String) -> ConfigDuration? {
         guard let text = string(context: context) else { return nil }
         guard let value = ConfigDuration(parsing: text) else {

@@ -92,6 +92,8 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
 public struct AdminConfig: Sendable {
     public var listen: ListenAddress
     public var token: String
+    /// The shortest token accepted: 32 characters, as many as 128 random bits in hex.
+    public static let minimumTokenLength = 32
 
     public init(listen: ListenAddress = .init(host: "127.0.0.1", port: 9901), token: String) {
         self.listen = listen
@@ -146,6 +148,22 @@ public struct ServerConfig: Sendable {
     public var serverTiming = false
     /// The level of the gateway's own log (JSON lines on standard output); `PORTICO_LOG_LEVEL` and `--log-level` override it.
     public var logLevel = "info"
+    /// How request paths are canonicalized before matching and forwarding.
+    public var path = PathSettings()
+    /// Peers (addresses or CIDR blocks) whose `Forwarded`, `X-Forwarded-*`, `X-Real-IP`,
+    /// `X-Original-URL` and `X-Rewrite-URL` are believed; everyone else's are removed.
+    public var trustedProxies: [String] = []
+    public var headersWithUnderscores = UnderscoreHeaders.drop
+    /// Open client connections at most; nil takes 80 % of the file-descriptor limit at start.
+    public var maxConnections: Int?
+    /// Open client connections per client IP address at most.
+    public var maxConnectionsPerIP = 256
+    /// How long a client has to send a whole request head (slowloris).
+    public var headerTimeout = ConfigDuration.seconds(10)
+    /// The slowest request body accepted, in bytes per second, after `body-grace`.
+    public var minBodyRate = 1024
+    /// How long a request body may run below `min-body-rate` before the request is ended.
+    public var bodyGrace = ConfigDuration.seconds(10)
 
     /// The levels `log-level` accepts, as swift-log names them.
     public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]

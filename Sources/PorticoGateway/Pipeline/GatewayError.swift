@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PorticoConfig
+import PorticoStore
 
 /// An error the gateway answers a client with, rendered as RFC 9457 `application/problem+json`.
 ///
@@ -159,6 +160,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public func response(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> Response {
         var json = "{\"type\":\"https://portico.dev/problems/\(slug)\""
         json += ",\"title\":\(JSONText.quote(title)),\"status\":\(status.code)"
+        let instance = CallRecord.bounded(instance, to: CallRecord.maximumPathBytes)
         json += ",\"detail\":\(JSONText.quote(detail)),\"instance\":\(JSONText.quote(instance))"
         json += ",\"request_id\":\(JSONText.quote(requestID))"
         if case .methodNotAllowed(let allowed) = code {

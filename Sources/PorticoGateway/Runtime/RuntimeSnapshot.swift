@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PorticoConfig
+import PorticoStore
 import Synchronization
 
 /// Everything a request needs, compiled from one config and never changed afterwards.
@@ -35,6 +36,8 @@ public final class RuntimeSnapshot: Sendable {
     public let allLimits: [CompiledLimit]
     /// The portal's JSON API, when the config has a portal.
     let portalAPI: PortalAPI?
+    /// What every request passes before anything else: one Host, a canonical path, clean headers.
+    let requestGuard: RequestGuard
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with
     /// their open connections, instead of being created anew.
@@ -51,6 +54,7 @@ public final class RuntimeSnapshot: Sendable {
         self.config = config
         self.wallClock = wallClock
         self.loadedAt = wallClock()
+        self.requestGuard = RequestGuard(server: config.server)
         let requestIDHeader = HTTPField.Name(config.server.requestIDHeader) ?? HTTPField.Name("X-Request-Id")!
         self.requestIDHeader = requestIDHeader
 
@@ -69,6 +73,7 @@ public final class RuntimeSnapshot: Sendable {
             authenticators: auth.authenticators(for: config),
             consumers: ConsumerLookup(config: CredentialTable(config: config.consumers), directory: auth.directory),
             logger: auth.logger,
+            authFailures: auth.failures,
             limits: limits.with(settings: config.limits),
             cache: cache ?? CacheContext(budget: config.cache.memory, clock: wallClock))
         self.planLimits = builder.planLimits
@@ -126,13 +131,36 @@ extension RuntimeSnapshot {
         public var exchange: Exchange?
         /// The error the response reports, if it is one.
         public var failure: GatewayError?
+        /// The path the call is logged with: the canonical one, or the refused one cut short.
+        public var path: String = ""
     }
 
     /// Matches the request to a route and runs its chain; every failure becomes a problem+json response.
     ///
     /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
     public func respond(
-        to request: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?, start: ContinuousClock.Instant,
+        to sent: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?, start: ContinuousClock.Instant,
+        logger: Logger
+    ) async -> Served {
+        let request: Request
+        switch requestGuard.admit(sent.head, peer: clientAddress) {
+        case .success(let head):
+            request = head == sent.head ? sent : Request(head: head, body: sent.body)
+        case .failure(let error):
+            let path = CallRecord.bounded(sent.uri.path, to: CallRecord.maximumPathBytes)
+            var served = Served(
+                response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
+            served.path = path
+            return served
+        }
+        var served = await respondAdmitted(
+            to: request, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger)
+        served.path = request.uri.path
+        return served
+    }
+
+    private func respondAdmitted(
+        to request: Request, requestID: String, trace: TraceContext?, clientAddress: String?, start: ContinuousClock.Instant,
         logger: Logger
     ) async -> Served {
         let path = request.uri.path
@@ -144,7 +172,9 @@ extension RuntimeSnapshot {
             } catch let error as GatewayError {
                 return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
             } catch {
-                let wrapped = GatewayError.badGateway("The portal API could not answer: \(error)")
+                // The error's text names internal types and files: it goes to the log, not to the client.
+                logger.error("portal request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                let wrapped = GatewayError.badGateway("The portal API could not answer.")
                 return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: wrapped)
             }
         }
@@ -163,7 +193,7 @@ extension RuntimeSnapshot {
                 if let cache = exchange.cacheStatus { response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue }
                 return Served(response: response, exchange: exchange, failure: error)
             } catch {
-                let wrapped = GatewayError.badGateway("The gateway could not complete the request: \(error)")
+                let wrapped = GatewayError.badGateway("The gateway could not complete the request.")
                 logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
                 return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), exchange: exchange, failure: wrapped)
             }
@@ -184,6 +214,7 @@ struct ChainBuilder {
     let authenticators: [String: any Authenticator]
     let consumers: ConsumerLookup
     let logger: Logger
+    let authFailures: AuthFailures
     let limits: LimitContext
     let cache: CacheContext
     let planLimits: [String: CompiledLimit]
@@ -191,10 +222,11 @@ struct ChainBuilder {
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
-        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, limits: LimitContext,
-        cache: CacheContext
+        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, authFailures: AuthFailures,
+        limits: LimitContext, cache: CacheContext
     ) {
         self.cache = cache
+        self.authFailures = authFailures
         self.config = config
         self.loadedAt = loadedAt
         self.wallClock = wallClock
@@ -225,7 +257,10 @@ struct ChainBuilder {
     func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
         let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
-        if let auth = AuthPolicy(policies: policies, authenticators: authenticators, consumers: consumers, logger: logger) {
+        if let auth = AuthPolicy(
+            policies: policies, authenticators: authenticators, consumers: consumers, logger: logger, failures: authFailures,
+            clientAddress: limits.clientAddress)
+        {
             steps.append(auth)
         }
         let ownLimits = routeLimits(api: api, route: route, policies: policies)

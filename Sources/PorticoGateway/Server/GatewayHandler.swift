@@ -29,7 +29,6 @@ struct GatewayHandler: Sendable {
         defer { snapshot.inFlight.subtract(1, ordering: .releasing) }
         let header = snapshot.requestIDHeader
         let requestID = request.headers[header].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
-        let path = request.uri.path
         let method = request.method.rawValue
         let clientAddress = channel.remoteAddress?.ipAddress
         let trace = TraceContext(headers: request.headers)
@@ -62,7 +61,7 @@ struct GatewayHandler: Sendable {
             time: time,
             requestID: requestID,
             method: method,
-            path: path,
+            path: served.path,
             api: exchange?.route.apiName,
             version: exchange?.route.apiVersion,
             consumer: identity?.consumer,

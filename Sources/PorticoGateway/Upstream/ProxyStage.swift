@@ -214,8 +214,10 @@ struct ProxyStage: Policy {
                 headers.add(name: "X-Forwarded-For", value: client)
             }
         }
-        headers.replaceOrAdd(name: "X-Forwarded-Proto", value: "http")
-        if let originalHost { headers.replaceOrAdd(name: "X-Forwarded-Host", value: originalHost) }
+        // A client's forwarding headers reach here only from a trusted proxy (`RequestGuard`),
+        // whose word on the original scheme and host is kept.
+        if !headers.contains(name: "X-Forwarded-Proto") { headers.add(name: "X-Forwarded-Proto", value: "http") }
+        if !headers.contains(name: "X-Forwarded-Host"), let originalHost { headers.add(name: "X-Forwarded-Host", value: originalHost) }
         let via = request.headers[.via].map { $0 + ", " + Self.via } ?? Self.via
         headers.replaceOrAdd(name: "Via", value: via)
         headers.replaceOrAdd(name: requestIDHeader.rawName, value: exchange.requestID)
@@ -292,7 +294,8 @@ struct ProxyStage: Policy {
         if error is NIOConnectionError || error is IOError || error is ChannelError {
             return GatewayError.badGateway("Upstream '\(upstream)' refused or reset the connection.")
         }
-        return GatewayError.badGateway("Upstream '\(upstream)' failed: \(error)")
+        // Anything else is described by type names and addresses that the client has no business seeing.
+        return GatewayError.badGateway("Upstream '\(upstream)' failed.")
     }
 }
 
