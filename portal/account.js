@@ -24,7 +24,11 @@
     $("#account-form").addEventListener("submit", async (event) => {
       event.preventDefault();
       try {
-        await post(kind, { email: $("#email").value, password: $("#password").value });
+        const credentials = { email: $("#email").value, password: $("#password").value };
+        // Sign-up answers the same for a new and a known email (202, no session), so that it
+        // tells nobody who has an account; signing in with the same credentials starts the session.
+        await post(kind, credentials);
+        if (signup) await post("signin", credentials);
         await refreshSession();
         location.hash = signup ? "#/apps" : "#/dashboard";
       } catch (error) {

@@ -163,7 +163,7 @@ class PortalBrowserTests(unittest.TestCase):
             f.write(big_spec(500))
         config = f"""
 listen: 127.0.0.1:{cls.port}
-admin: {{listen: 127.0.0.1:{cls.admin_port}, token: admin-token}}
+admin: {{listen: 127.0.0.1:{cls.admin_port}, token: admin-token-0123456789abcdef012345}}
 store: {{sqlite: {cls.folder}/portico.sqlite}}
 auth:
   keys: {{type: api-key, header: X-API-Key}}
@@ -405,7 +405,7 @@ apis:
             if origin:
                 request.add_header("Origin", origin)
             if admin:
-                request.add_header("Authorization", "Bearer admin-token")
+                request.add_header("Authorization", "Bearer admin-token-0123456789abcdef012345")
             try:
                 with opener.open(request) as response:
                     return response.status, json.loads(response.read() or b"null")
@@ -419,8 +419,15 @@ apis:
         self.assertEqual(call("POST", "signup", credentials, csrf="x" * 43)[0], 403)
         self.assertEqual(call("POST", "signup", credentials, csrf=anonymous["csrf"], origin="http://evil.example")[0], 403)
         self.assertEqual(call("POST", "signin", credentials, csrf=anonymous["csrf"])[0], 403)  # no such account
-        status, session = call("POST", "signup", credentials, csrf=anonymous["csrf"])
-        self.assertEqual(status, 201)
+        status, accepted = call("POST", "signup", credentials, csrf=anonymous["csrf"])
+        self.assertEqual(status, 202)
+        # A second sign-up with the same email (and another password) answers exactly the same,
+        # and does not touch the account: its password stays the first one.
+        again = call("POST", "signup", {"email": credentials["email"], "password": "another password"}, csrf=anonymous["csrf"])
+        self.assertEqual(again, (202, accepted))
+        self.assertEqual(call("POST", "signin", {"email": credentials["email"], "password": "another password"}, csrf=anonymous["csrf"])[0], 403)
+        status, session = call("POST", "signin", credentials, csrf=anonymous["csrf"])
+        self.assertEqual(status, 200)
         # Signed in, the session's own token is needed; the anonymous one no longer works.
         self.assertEqual(call("POST", "apps", {"name": "a"}, csrf=anonymous["csrf"])[0], 403)
 

@@ -164,8 +164,9 @@ struct PortalAPI: Sendable {
         switch parts[0] {
         case "signup", "signin":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
-            let answer = parts[0] == "signup" ? try await accounts.signUp(body, visitor: visitor) : try await accounts.signIn(body, visitor: visitor)
-            return json(answer.json, status: parts[0] == "signup" ? .created : .ok, cookies: answer.cookies)
+            if parts[0] == "signup" { return json(try await accounts.signUp(body), status: .accepted, cookies: []) }
+            let answer = try await accounts.signIn(body, visitor: visitor)
+            return json(answer.json, status: .ok, cookies: answer.cookies)
         case "signout":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
             return json("{\"signed_in\":false}", cookies: try accounts.signOut(visitor: visitor))

@@ -36,6 +36,7 @@ public struct PortalAccounts: Sendable {
 
     func visitor(of request: Request) throws -> Visitor {
         let cookies = Self.cookies(request.headers[.cookie] ?? "")
+        // X-Forwarded-Proto reaches here only from a trusted proxy: `RequestGuard` removes anyone else's.
         var visitor = Visitor(secure: request.head.scheme == "https" || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
         if let token = cookies[Self.sessionCookie], !token.isEmpty {
             let digest = Self.digest(token)
@@ -83,20 +84,22 @@ public struct PortalAccounts: Sendable {
         }
     }
 
-    func signUp(_ body: [String: Any], visitor: Visitor) async throws -> (json: String, cookies: [String]) {
+    /// Creates an account, and answers the same whether the email was new or already had one,
+    /// so that sign-up cannot be used to learn who has an account: 202, no session, after one
+    /// password derivation either way. The page then signs in with the same email and password.
+    func signUp(_ body: [String: Any]) async throws -> String {
         guard portal.signup != .closed else { throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.") }
         let (email, password) = try Self.credentials(body)
         guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
         guard password.count <= 1024 else { throw GatewayError.badRequest("A password may be at most 1024 characters.") }
-        let hash = try await NIOThreadPool.singleton.runIfActive { try PasswordHash(password: password).description }
-        let account: PortalAccount
+        let hash = try await PasswordWork.shared.run { try PasswordHash(password: password).description }
         do {
-            account = try store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
+            _ = try store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
+            _ = try? directory.refresh()
         } catch PortalStoreError.accountExists {
-            throw GatewayError.conflict("An account with this email exists; sign in instead.")
+            // The existing account is left as it is; the answer below does not say so.
         }
-        _ = try? directory.refresh()
-        return try startSession(account, visitor: visitor)
+        return "{\"status\":\"accepted\",\"detail\":\"Sign in with this email and password to continue.\"}"
     }
 
     func signIn(_ body: [String: Any], visitor: Visitor) async throws -> (json: String, cookies: [String]) {
@@ -104,7 +107,7 @@ public struct PortalAccounts: Sendable {
         let account = try store.account(email: email)
         // A missing account costs the same derivation as a wrong password, so timing tells nothing.
         let stored = account?.passwordHash ?? Self.decoyHash
-        let matches = try await NIOThreadPool.singleton.runIfActive { PasswordHash(parsing: stored)?.matches(password) ?? false }
+        let matches = try await PasswordWork.shared.run { PasswordHash(parsing: stored)?.matches(password) ?? false }
         guard let account, matches else { throw GatewayError.denied("The email or the password is wrong.") }
         return try startSession(account, visitor: visitor)
     }

@@ -5,7 +5,7 @@ import PorticoConfig
 /// The developer portal's accounts, sessions and apps.
 ///
 /// An account signs in with its email and password (a PBKDF2 hash is kept, never the password) and
-/// calls the APIs as its own consumer, whose name is the email. Apps group that consumer's keys: a
+/// calls the APIs as its own consumer, `portal:<email>` (v13 moved older accounts there). Apps group that consumer's keys: a
 /// key made in the portal belongs to one app, and revoking the app revokes its keys. Sessions are
 /// kept as SHA-256 digests of their cookie, so the file holds nothing a browser could replay.
 extension SQLiteStore {
@@ -40,6 +40,18 @@ extension SQLiteStore {
                     ALTER TABLE api_keys ADD COLUMN app INTEGER;
                     """)
         }
+        migrator.registerMigration("v13-portal-namespace") { db in
+            // Accounts made before this named their consumer by the bare email, which a config
+            // consumer or a token's claim could also name: move them into the portal's namespace.
+            try db.execute(
+                sql: """
+                    UPDATE api_keys SET consumer = 'portal:' || consumer
+                        WHERE consumer IN (SELECT consumer FROM portal_accounts WHERE consumer NOT LIKE 'portal:%');
+                    UPDATE consumers SET name = 'portal:' || name
+                        WHERE name IN (SELECT consumer FROM portal_accounts WHERE consumer NOT LIKE 'portal:%');
+                    UPDATE portal_accounts SET consumer = 'portal:' || consumer WHERE consumer NOT LIKE 'portal:%';
+                    """)
+        }
     }
 
     // MARK: Accounts
@@ -47,18 +59,20 @@ extension SQLiteStore {
     /// Creates an account and its consumer in one transaction.
     public func createAccount(email: String, passwordHash: String, plan: String?, now: Date = Date()) throws -> PortalAccount {
         try database.write { db in
+            // The account's consumer is in the portal's own namespace, which no other consumer can enter.
+            let consumer = ConsumerConfig.portalNamespace + email
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM portal_accounts WHERE email = ?", arguments: [email]) == true
-                || Bool.fetchOne(db, sql: "SELECT 1 FROM consumers WHERE name = ?", arguments: [email]) == true
+                || Bool.fetchOne(db, sql: "SELECT 1 FROM consumers WHERE name = ?", arguments: [consumer]) == true
             {
                 throw PortalStoreError.accountExists
             }
             try db.execute(
                 sql: "INSERT INTO consumers (name, groups, plan, scopes, password_hash, created) VALUES (?, 'portal', ?, '', NULL, ?)",
-                arguments: [email, plan, now.timeIntervalSince1970])
+                arguments: [consumer, plan, now.timeIntervalSince1970])
             try db.execute(
                 sql: "INSERT INTO portal_accounts (email, consumer, password_hash, created) VALUES (?, ?, ?, ?)",
-                arguments: [email, email, passwordHash, now.timeIntervalSince1970])
-            return PortalAccount(id: db.lastInsertedRowID, email: email, consumer: email, passwordHash: passwordHash, created: now)
+                arguments: [email, consumer, passwordHash, now.timeIntervalSince1970])
+            return PortalAccount(id: db.lastInsertedRowID, email: email, consumer: consumer, passwordHash: passwordHash, created: now)
         }
     }
 
