@@ -10,6 +10,8 @@ public final class AuthContext: Sendable {
     private let jwks = Mutex<[String: JWKSSource]>([:])
     private let introspection = Mutex<[String: IntrospectionCache]>([:])
     let logger: Logger
+    /// Failed authentications by client address and consumer; kept across reloads.
+    let failures = AuthFailures()
 
     public init(directory: CredentialDirectory = CredentialDirectory(store: nil), logger: Logger = Logger(label: "portico.auth")) {
         self.directory = directory
@@ -26,7 +28,7 @@ public final class AuthContext: Sendable {
             case .apiKey(let settings):
                 result[method.name] = APIKeyAuthenticator(name: method.name, method: settings)
             case .basic(let settings):
-                result[method.name] = BasicAuthenticator(name: method.name, method: settings)
+                result[method.name] = BasicAuthenticator(name: method.name, method: settings, failures: failures)
             case .jwt(let settings):
                 var source: JWKSSource?
                 if let url = settings.jwksURL {

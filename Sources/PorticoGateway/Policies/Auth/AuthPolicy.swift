@@ -27,8 +27,15 @@ struct AuthPolicy: Policy {
     let forwardCredential: Bool
     let consumers: ConsumerLookup
     let logger: Logger
+    /// Failed tries per client address: too many in a minute and the route answers 429 before
+    /// any credential is checked.
+    let failures: AuthFailures?
+    let clientAddress: ClientAddress
 
-    init?(policies: PolicyConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger) {
+    init?(
+        policies: PolicyConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger,
+        failures: AuthFailures? = nil, clientAddress: ClientAddress = ClientAddress(trustedProxies: [])
+    ) {
         let requirement = policies.auth ?? .none
         let extraScopes = Set(policies.scopes ?? [])
         self.alternatives = requirement.alternatives.map { steps in
@@ -42,6 +49,8 @@ struct AuthPolicy: Policy {
         self.forwardCredential = policies.forwardCredential ?? false
         self.consumers = consumers
         self.logger = logger
+        self.failures = failures
+        self.clientAddress = clientAddress
     }
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
@@ -57,7 +66,12 @@ struct AuthPolicy: Policy {
 
         var identity: Identity?
         if !alternatives.isEmpty {
-            identity = try await authenticate(request, exchange: exchange)
+            let address = failures == nil ? nil : clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers)
+            if let failures, let wait = failures.retryAfter(address: address) {
+                exchange.authFailure = "throttled"
+                throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
+            }
+            identity = try await authenticate(request, exchange: exchange, address: address)
         } else if let anonymous {
             identity = consumers.identity(of: anonymous, method: "anonymous").withMethod(nil)
         }
@@ -90,20 +104,20 @@ struct AuthPolicy: Policy {
     static let identityHeaders = [Identity.consumerNameHeader, Identity.consumerGroupsHeader, Identity.scopesHeader]
 
     /// The caller's identity, or a 401/403/503 error.
-    private func authenticate(_ request: Request, exchange: Exchange) async throws -> Identity? {
+    private func authenticate(_ request: Request, exchange: Exchange, address: String?) async throws -> Identity? {
         // The common case, one method and no scopes, without the bookkeeping of alternatives.
         if alternatives.count == 1, alternatives[0].steps.count == 1, alternatives[0].scopes.isEmpty {
             let method = alternatives[0].steps[0]
             let outcome = await method.authenticate(request, consumers: consumers)
             if case .authenticated(let identity) = outcome { return identity }
-            return try await authenticateAlternatives(request, exchange: exchange, known: [(method.name, outcome)])
+            return try await authenticateAlternatives(request, exchange: exchange, known: [(method.name, outcome)], address: address)
         }
-        return try await authenticateAlternatives(request, exchange: exchange, known: [])
+        return try await authenticateAlternatives(request, exchange: exchange, known: [], address: address)
     }
 
     /// - Parameter known: outcomes already had, so no method runs twice for one request.
     private func authenticateAlternatives(
-        _ request: Request, exchange: Exchange, known: [(name: String, outcome: AuthOutcome)]
+        _ request: Request, exchange: Exchange, known: [(name: String, outcome: AuthOutcome)], address: String?
     ) async throws -> Identity? {
         // Outcomes by method, so a method named in two alternatives runs once; routes name few methods.
         var outcomes = known
@@ -111,6 +125,8 @@ struct AuthPolicy: Policy {
         var unavailable = false
         var lackedScopes: Identity?
         var reasons: [String] = []
+        /// A password was wrong: that counts against the client's address.
+        var guessed = false
         alternatives: for alternative in alternatives {
             var first: Identity?
             var allScopes: Set<String>?
@@ -131,6 +147,7 @@ struct AuthPolicy: Policy {
                     continue alternatives
                 case .rejected(let reason):
                     presented = true
+                    guessed = guessed || method.guessable
                     reasons.append("\(method.name): \(reason)")
                     continue alternatives
                 case .unavailable(let reason):
@@ -138,6 +155,9 @@ struct AuthPolicy: Policy {
                     unavailable = true
                     reasons.append("\(method.name): \(reason)")
                     continue alternatives
+                case .throttled(let wait):
+                    exchange.authFailure = "throttled"
+                    throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
                 }
             }
             guard var identity = first else { continue }
@@ -167,6 +187,7 @@ struct AuthPolicy: Policy {
             if optional { return nil }
         }
         exchange.authFailure = presented ? "invalid" : "missing"
+        if guessed { failures?.recordFailure(address: address) }
         throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
     }
 }

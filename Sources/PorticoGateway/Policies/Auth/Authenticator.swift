@@ -12,6 +12,13 @@ protocol Authenticator: Sendable {
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome
     /// Removes the credential this method reads from a request about to be forwarded.
     func strip(_ head: inout HTTPRequest)
+    /// Whether its credentials can be guessed (passwords), so that failures count against the
+    /// client's address. Random keys and signed tokens cannot.
+    var guessable: Bool { get }
+}
+
+extension Authenticator {
+    var guessable: Bool { false }
 }
 
 /// Consumers and keys from the config (per snapshot) and from the store (live).

@@ -43,4 +43,6 @@ enum AuthOutcome: Sendable {
     case rejected(reason: String)
     /// The credential could not be checked (an introspection endpoint down).
     case unavailable(reason: String)
+    /// Too many failed tries for this consumer lately; checked before any hashing.
+    case throttled(retryAfter: Int)
 }
