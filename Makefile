@@ -2,7 +2,7 @@
 SWIFT ?= swift
 CONFIG ?= config/gateway.yaml
 # The example config reads its admin token from the environment; this is the local default.
-export PORTICO_ADMIN_TOKEN ?= dev-admin-token
+export PORTICO_ADMIN_TOKEN ?= dev-admin-token-0123456789abcdef
 # ... and the demo consumer's API key.
 export PORTICO_DEMO_KEY ?= demo-key-0123456789abcdef
 

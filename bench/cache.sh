@@ -51,7 +51,7 @@ taskset -c 0 nginx -p "$work/" -c nginx.conf & pids+=($!)
 
 cat > "$work/gateway.yaml" <<YAML
 listen: 127.0.0.1:18096
-admin: {listen: 127.0.0.1:18098, token: bench}
+admin: {listen: 127.0.0.1:18098, token: bench-admin-token-0123456789abcdef}
 store: {sqlite: $work/gateway.sqlite, call-log: false}
 server: {access-log: false, watch-config: false}
 cache: {memory: 32MiB}
@@ -100,7 +100,7 @@ rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }
 before=$(rss_kib "$pid")
 curl -s -o /dev/null "http://127.0.0.1:18096/cached/large?object=[1-6000]"
 after=$(rss_kib "$pid")
-stats=$(curl -s -H 'Authorization: Bearer bench' http://127.0.0.1:18098/admin/cache)
+stats=$(curl -s -H 'Authorization: Bearer bench-admin-token-0123456789abcdef' http://127.0.0.1:18098/admin/cache)
 python3 - "$before" "$after" "$stats" <<'PY'
 import json, sys
 before, after, stats = int(sys.argv[1]), int(sys.argv[2]), json.loads(sys.argv[3])

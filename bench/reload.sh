@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 duration="${DURATION:-30}"
 source bench/lib.sh reload
 needs wrk
-auth=(-H 'Authorization: Bearer bench')
+auth=(-H 'Authorization: Bearer bench-admin-token-0123456789abcdef')
 
 swift build -c release --product portico >/dev/null
 portico=.build/release/portico
@@ -30,7 +30,7 @@ cp config/specs/petstore.yaml "$work/small/petstore.yaml"
 write_small() {  # write_small VERSION
   cat > "$work/small/gateway.yaml" <<YAML
 listen: 127.0.0.1:18096
-admin: {listen: 127.0.0.1:19096, token: bench}
+admin: {listen: 127.0.0.1:19096, token: bench-admin-token-0123456789abcdef}
 store: {sqlite: $work/small/portico.sqlite}
 server: {access-log: false, watch-config: false}
 auth: {keys: {type: api-key}}  # the petstore's api_key scheme maps onto it

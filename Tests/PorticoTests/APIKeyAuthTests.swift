@@ -14,7 +14,7 @@ struct APIKeyAuthTests {
         """
         admin:
           listen: 127.0.0.1:0
-          token: t
+          token: test-admin-token-0123456789abcdef
         \(upstreamYAML(port: upstreamPort))
         auth:
           keys:
@@ -178,7 +178,7 @@ struct APIKeyAuthTests {
             // The call log names the consumer.
             try await Task.sleep(for: .milliseconds(200))
             let calls = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                .send(.GET, "/admin/analytics/calls?since=1h&limit=100", headers: [("Authorization", "Bearer t")]).json()
+                .send(.GET, "/admin/analytics/calls?since=1h&limit=100", headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")]).json()
             let consumers = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["consumer"] as? String })
             #expect(consumers.contains("acme"))
             let prefixes = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["key_prefix"] as? String })

@@ -65,7 +65,7 @@ struct SchemaChecker {
 struct AdminOpenAPITests {
     static func yaml(upstreamPort: Int) -> String {
         """
-        admin: {listen: 127.0.0.1:0, token: t}
+        admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
         \(upstreamYAML(name: "origin", port: upstreamPort))
         auth:
           keys: {type: api-key}
@@ -213,7 +213,7 @@ struct AdminOpenAPITests {
                 let path = entry.path.replacingOccurrences(of: "{upstream}", with: "origin").replacingOccurrences(of: "{index}", with: "0")
                     .replacingOccurrences(of: "{name}", with: "config-app").replacingOccurrences(of: "{id}", with: "1")
                 let method = HTTPMethod(rawValue: entry.method)
-                for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer t-but-longer")], [("Authorization", "t")]] {
+                for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer test-admin-token-0123456789abcdef-but-longer")], [("Authorization", "test-admin-token-0123456789abcdef")]] {
                     let answer = try await bare.send(method, path, headers: headers)
                     #expect(answer.status == 401, "\(entry.method) \(path) with \(headers)")
                     #expect(answer.headers["Content-Type"].first == "application/problem+json")

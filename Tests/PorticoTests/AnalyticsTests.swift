@@ -286,7 +286,7 @@ struct AnalyticsTests {
     func endToEnd() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
-                admin: {listen: "127.0.0.1:0", token: t}
+                admin: {listen: "127.0.0.1:0", token: test-admin-token-0123456789abcdef}
                 server: {access-log: false, watch-config: false}
                 \(upstreamYAML(port: upstreamPort))
                 apis:
@@ -312,7 +312,7 @@ struct AnalyticsTests {
                     #expect(first.target == "http://127.0.0.1:\(upstreamPort)" && first.clientAddress == "127.0.0.1")
 
                     let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                    let auth = [("Authorization", "Bearer t")]
+                    let auth = [("Authorization", "Bearer test-admin-token-0123456789abcdef")]
                     let top = try await admin.send(.GET, "/admin/analytics/top?by=route&since=1h", headers: auth).json()
                     let topRows = top["rows"] as? [[String: Any]] ?? []
                     #expect(topRows.first?["key"] as? String == "echoName" && topRows.first?["count"] as? Int == 40)

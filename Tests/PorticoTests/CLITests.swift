@@ -65,7 +65,7 @@ struct PorticoProcess {
 struct CLITests {
     @Test("validate prints OK for the example config and file:line:column lines for a broken one")
     func validate() throws {
-        let good = try PorticoProcess(["validate", packageRoot + "/config/gateway.yaml"], environment: ["PORTICO_ADMIN_TOKEN": "t", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"])
+        let good = try PorticoProcess(["validate", packageRoot + "/config/gateway.yaml"], environment: ["PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"])
             .finish()
         #expect(good.status == 0)
         #expect(good.output == "OK\n")

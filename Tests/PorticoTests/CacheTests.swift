@@ -165,7 +165,7 @@ struct CacheTests {
     // MARK: End to end
 
     static let yaml = """
-        admin: {listen: 127.0.0.1:0, token: t}
+        admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
         cache: {memory: 1MiB}
         auth:
           keys: {type: api-key}

@@ -37,7 +37,7 @@ struct DNSTargetTests {
     func endToEnd() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
-                admin: {listen: "127.0.0.1:0", token: t}
+                admin: {listen: "127.0.0.1:0", token: test-admin-token-0123456789abcdef}
                 server: {access-log: false, watch-config: false}
                 upstreams:
                   svc:

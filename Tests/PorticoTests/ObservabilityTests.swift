@@ -33,7 +33,7 @@ struct ObservabilityTests {
     func metrics() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
-                admin: {listen: 127.0.0.1:0, token: t}
+                admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
                 \(upstreamYAML(name: "origin", port: upstreamPort))
                 auth:
                   keys: {type: api-key}
@@ -98,7 +98,7 @@ struct ObservabilityTests {
     func traceparent() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
-                admin: {listen: 127.0.0.1:0, token: t}
+                admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
                 server: {access-log: false, server-timing: true}
                 \(upstreamYAML(port: upstreamPort))
                 apis:
@@ -185,7 +185,7 @@ struct ObservabilityTests {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             let apiKey = "live-key-7f3a9c2e5b1d4f6a8c0e"
             let password = "correct horse battery staple"
-            let adminToken = "admin-token-5e8d2c7b9a1f3e6d"
+            let adminToken = "admin-token-5e8d2c7b9a1f3e6d0a4b"
             let hash = try PasswordHash(password: password, rounds: 210_000).description
             let yaml = """
                 listen: 127.0.0.1:0

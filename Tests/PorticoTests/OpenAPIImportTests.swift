@@ -7,7 +7,7 @@ import Testing
 struct OpenAPIImportTests {
     @Test("every operation of the example document becomes a route")
     func exampleDocument() throws {
-        let config = try ConfigLoader(environment: ["PORTICO_ADMIN_TOKEN": "t", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"]).load(file: packageRoot + "/config/gateway.yaml")
+        let config = try ConfigLoader(environment: ["PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"]).load(file: packageRoot + "/config/gateway.yaml")
         let petstore = try #require(config.apis.first { $0.name == "petstore" })
         let operations = petstore.routes.map { "\($0.methods.joined()) \($0.path) \($0.name ?? "")" }
         #expect(operations == [

@@ -7,7 +7,7 @@ import Testing
 struct RateLimitTests {
     static func yaml(upstreamPort: Int, limits: String = "") -> String {
         """
-        admin: {listen: 127.0.0.1:0, token: t}
+        admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
         portal: {path: /portal}
         \(upstreamYAML(port: upstreamPort))
         auth:

@@ -13,7 +13,7 @@ struct ReloadTests {
         listen: 127.0.0.1:0
         admin:
           listen: 127.0.0.1:0
-          token: admin-token
+          token: admin-token-0123456789abcdef012345
         store:
           sqlite: portico.sqlite
         server:
@@ -41,7 +41,7 @@ struct ReloadTests {
                 let file = gateway.folder + "/gateway.yaml"
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let adminClient = TestClient(client: client.client, baseURL: admin)
-                    let auth = [("Authorization", "Bearer admin-token")]
+                    let auth = [("Authorization", "Bearer admin-token-0123456789abcdef012345")]
                     #expect(try await client.send(.GET, "/api/echo/x").headers.first(name: "X-Version") == "A")
 
                     // An unknown upstream: rejected, reported with file:line, old routes still served.
@@ -66,7 +66,7 @@ struct ReloadTests {
                     #expect((try rejected.json()["errors"] as? [String])?.count == 1)
 
                     // A half-written file is rejected the same way.
-                    try String(good.prefix(120)).write(toFile: file, atomically: true, encoding: .utf8)
+                    try String(good[..<good.range(of: "alse")!.lowerBound]).write(toFile: file, atomically: true, encoding: .utf8)
                     #expect(try await adminClient.send(.POST, "/admin/reload", headers: auth).status == 422)
 
                     // A good config applies, with the new route table.
@@ -136,7 +136,7 @@ struct ReloadTests {
     func poolsCarryOver() async throws {
         try await withUpstream { upstreamPort in
             let first = """
-                admin: {listen: "127.0.0.1:0", token: t}
+                admin: {listen: "127.0.0.1:0", token: test-admin-token-0123456789abcdef}
                 server: {access-log: false, watch-config: false}
                 upstreams:
                   kept: {targets: [{url: "http://127.0.0.1:\(upstreamPort)"}]}

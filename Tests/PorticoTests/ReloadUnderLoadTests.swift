@@ -56,7 +56,7 @@ struct ReloadUnderLoadTests {
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let client = TestClient(client: http, baseURL: "http://127.0.0.1:\(gatewayPort)")
             let admin = TestClient(client: http, baseURL: "http://127.0.0.1:\(adminPort)")
-            let auth = [("Authorization", "Bearer admin-token")]
+            let auth = [("Authorization", "Bearer admin-token-0123456789abcdef012345")]
             let tracker = VersionTracker(initial: "A")
             let counters = LoadCounters()
             var triggers: [String: Int] = [:]

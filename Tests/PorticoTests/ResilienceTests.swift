@@ -35,7 +35,7 @@ struct ResilienceTests {
 
     func yaml(_ upstreams: [ControllableUpstream], settings: String) -> String {
         """
-        admin: {listen: "127.0.0.1:0", token: t}
+        admin: {listen: "127.0.0.1:0", token: test-admin-token-0123456789abcdef}
         server: {access-log: false, watch-config: false}
         upstreams:
           svc:
@@ -103,7 +103,7 @@ struct ResilienceTests {
             try await GatewayHarness.with(yaml: yaml(upstreams, settings: "")) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                    let auth = [("Authorization", "Bearer t")]
+                    let auth = [("Authorization", "Bearer test-admin-token-0123456789abcdef")]
                     let drained = try await admin.send(.POST, "/admin/upstreams/svc/targets/0/drain", headers: auth)
                     #expect(drained.status == 200)
                     for _ in 0..<9 { #expect(try await client.send(.GET, "/svc/d").text != "one") }

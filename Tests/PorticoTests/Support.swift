@@ -64,7 +64,7 @@ func upstreamYAML(name: String = "backend", port: Int, extra: String = "") -> St
 /// The first upstream's targets as `GET /admin/upstreams` reports them (admin token `t`).
 func adminTargets(_ client: TestClient, adminPort: Int) async throws -> [[String: Any]] {
     let report = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(adminPort)")
-        .send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer t")]).json()
+        .send(.GET, "/admin/upstreams", headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")]).json()
     return ((report["upstreams"] as? [[String: Any]])?.first?["targets"] as? [[String: Any]]) ?? []
 }
 
@@ -101,7 +101,7 @@ struct AdminClient: Sendable {
 
     func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> TestClient.Answer {
         try await client.send(
-            method, path, headers: [("Authorization", "Bearer t"), ("Content-Type", "application/json")],
+            method, path, headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef"), ("Content-Type", "application/json")],
             body: json.map { .bytes(ByteBuffer(string: $0)) })
     }
 }

@@ -84,8 +84,8 @@ struct ValidateTests {
         let yaml = "admin:\n  token: ${ADMIN_TOKEN}\n"
         let unset = try diagnostics(yaml)
         #expect(unset.first?.description == "gateway.yaml:2:10: environment variable ADMIN_TOKEN is not set (write ${ADMIN_TOKEN:-default} to give a default)")
-        #expect(try diagnostics(yaml, environment: ["ADMIN_TOKEN": "t"]).isEmpty)
-        #expect(try diagnostics("admin:\n  token: ${ADMIN_TOKEN:-dev}\n").isEmpty)
+        #expect(try diagnostics(yaml, environment: ["ADMIN_TOKEN": "test-admin-token-0123456789abcdef"]).isEmpty)
+        #expect(try diagnostics("admin:\n  token: ${ADMIN_TOKEN:-dev-admin-token-0123456789abcdef}\n").isEmpty)
     }
 
     @Test("several problems are all reported, in file order")
