@@ -102,6 +102,9 @@ public struct AdminAPI: Sendable {
         json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(timestamp($0)) } ?? "null")
         json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
         json += ",\"call_log\":{\"queued\":\(callLog.queuedCount),\"written\":\(callLog.writtenCount),\"dropped\":\(callLog.droppedCount)}"
+        let connections = runtime.connections.report
+        json += ",\"connections\":{\"open\":\(connections.open),\"max\":\(runtime.connections.maximum)"
+        json += ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
         json += "}"
         return json
     }

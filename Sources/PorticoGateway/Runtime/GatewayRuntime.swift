@@ -33,6 +33,9 @@ public final class GatewayRuntime: Service, Sendable {
     public let cache: CacheContext
     /// What `/readyz` reports.
     public let readiness: Readiness
+    /// Open client connections against `server.max-connections` and `max-connections-per-ip`,
+    /// fixed at start (the listener is not rebuilt on reload).
+    public let connections: ConnectionBudget
     /// The call store's queries, for the portal API's usage endpoints.
     private let analytics: AnalyticsAnswers?
 
@@ -54,6 +57,10 @@ public final class GatewayRuntime: Service, Sendable {
     ) {
         self.readiness = readiness
         self.analytics = analytics
+        let descriptors = ConnectionBudget.raiseFileLimit()
+        self.connections = ConnectionBudget(
+            maximum: config.server.maxConnections ?? ConnectionBudget.defaultMaximum(descriptors: descriptors),
+            maximumPerAddress: config.server.maxConnectionsPerIP)
         self.auth = auth
         let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
         self.limits = limits

@@ -39,18 +39,31 @@ public struct GatewayServer: Service {
         channelConfiguration.idleTimeout = .milliseconds(config.server.idleTimeout.milliseconds)
         let logger = self.logger
         let onListening = self.onListening
-        let server = try HTTPServerBuilder.http1(configuration: channelConfiguration).buildServer(
-            configuration: ServerConfiguration(address: .hostname(config.listen.host, port: config.listen.port)),
-            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
-            logger: logger,
+        let base = HTTP1Channel(
             responder: { request, writer, channel in
                 try await handler.respond(to: request, writer: writer, channel: channel)
             },
+            configuration: channelConfiguration)
+        let settings = GuardedHTTP1Channel.ServerSettings(
+            headerTimeout: .milliseconds(config.server.headerTimeout.milliseconds),
+            minimumBodyRate: config.server.minBodyRate,
+            bodyGrace: .milliseconds(config.server.bodyGrace.milliseconds))
+        let guarded = GuardedHTTP1Channel(base: base, budget: runtime.connections, server: settings, logger: logger)
+        let server = guarded.server(
+            configuration: ServerConfiguration(address: .hostname(config.listen.host, port: config.listen.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
-                logger.info("gateway listening", metadata: ["listen.address": "\(config.listen.host):\(port)"])
+                logger.info(
+                    "gateway listening",
+                    metadata: [
+                        "listen.address": "\(config.listen.host):\(port)",
+                        "connections.max": "\(runtime.connections.maximum)",
+                        "connections.max-per-ip": "\(runtime.connections.maximumPerAddress)",
+                    ])
                 await onListening(port)
-            }
+            },
+            eventLoopGroup: MultiThreadedEventLoopGroup.singleton,
+            logger: logger
         )
         try await server.run()
     }
