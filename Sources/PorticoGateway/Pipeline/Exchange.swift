@@ -30,6 +30,7 @@ public final class Exchange: Sendable {
     private let cacheOutcome = Mutex<CacheStatus?>(nil)
     private let authRefusal = Mutex<String?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
+    private let bodyFailure = Mutex<(any Error)?>(nil)
 
     struct UpstreamTiming {
         var target: String?
@@ -87,6 +88,12 @@ public final class Exchange: Sendable {
     public internal(set) var authFailure: String? {
         get { authRefusal.withLock { $0 } }
         set { authRefusal.withLock { $0 = newValue } }
+    }
+
+    /// The first error that ended the client's request body, if one did: the client's fault.
+    public internal(set) var clientBodyError: (any Error)? {
+        get { bodyFailure.withLock { $0 } }
+        set { bodyFailure.withLock { if $0 == nil { $0 = newValue } } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

@@ -27,6 +27,18 @@ struct ProxyStage: Policy {
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         let start = ContinuousClock.now
         let settings = pool.config
+        // A small body is read whole before any upstream connection is taken, so a client that
+        // trickles it holds none, and a broken one is answered 400 without the upstream hearing of it.
+        var collected: ByteBuffer?
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > 0, length <= Self.smallBodyLimit {
+            do {
+                let body = try await request.body.collect(upTo: Self.smallBodyLimit)
+                exchange.bytesIn.add(body.readableBytes, ordering: .relaxed)
+                collected = body
+            } catch {
+                throw Self.clientBodyError(error)
+            }
+        }
         if case .reject(let wait) = pool.admit(now: start) { return try unavailable(retryAfter: wait, exchange: exchange) }
         // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
         var requestOutcome: UpstreamPool.TryOutcome = .failure
@@ -66,11 +78,18 @@ struct ProxyStage: Policy {
             let sent = ContinuousClock.now
             let upstreamResponse: HTTPClientResponse
             do {
-                upstreamResponse = try await pool.client.execute(upstreamRequest(request, exchange: exchange, target: target.config), timeout: tryTimeout)
+                upstreamResponse = try await pool.client.execute(
+                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected), timeout: tryTimeout)
             } catch {
                 let elapsed = ContinuousClock.now - sent
                 exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
                 target.inFlight.subtract(1, ordering: .relaxed)
+                if let bodyError = exchange.clientBodyError {
+                    // The client's body broke off or was refused: its fault, not the target's.
+                    pool.report(.clientFault, target: target, now: ContinuousClock.now)
+                    requestOutcome = .clientFault
+                    throw Self.clientBodyError(bodyError)
+                }
                 pool.report(.failure, target: target, now: ContinuousClock.now)
                 if mayRetry(Self.retryCondition(for: error)) {
                     retriesDone += 1
@@ -113,12 +132,22 @@ struct ProxyStage: Policy {
         return request.headers[.contentLength].map { $0 != "0" } ?? false
     }
 
-    private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig) -> HTTPClientRequest {
+    private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?) -> HTTPClientRequest {
         var upstreamRequest = HTTPClientRequest(url: target.origin + upstreamPath(for: request, target: target))
         upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
         upstreamRequest.headers = forwardedHeaders(request, exchange: exchange, target: target)
-        if let body = requestBody(request, exchange: exchange) { upstreamRequest.body = body }
+        if let collected {
+            upstreamRequest.body = .bytes(collected)
+        } else if let body = requestBody(request, exchange: exchange) {
+            upstreamRequest.body = body
+        }
         return upstreamRequest
+    }
+
+    /// What a client whose request body failed gets: the policy's own answer (413), else 400.
+    static func clientBodyError(_ error: any Error) -> GatewayError {
+        if let gatewayError = error as? GatewayError { return gatewayError }
+        return GatewayError.badRequest("The request body could not be read: it was malformed, too slow, or cut off.")
     }
 
     /// Exponential back-off with jitter: base, 2x base, 4x base… each between half and one and a half times that, capped at 1 s.
@@ -227,7 +256,9 @@ struct ProxyStage: Policy {
 
     /// A streamed body when the request has one (a length, or chunked framing).
     private func requestBody(_ request: Request, exchange: Exchange) -> HTTPClientRequest.Body? {
-        let counted = ObservedBody(base: request.body) { chunk, _ in exchange.bytesIn.add(chunk, ordering: .relaxed) }
+        let counted = ObservedBody(base: request.body, failed: { exchange.clientBodyError = $0 }) { chunk, _ in
+            exchange.bytesIn.add(chunk, ordering: .relaxed)
+        }
         if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
             return length == 0 ? nil : .stream(counted, length: .known(length))
         }

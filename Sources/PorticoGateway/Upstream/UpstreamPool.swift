@@ -131,6 +131,8 @@ public final class UpstreamPool: Sendable {
     enum TryOutcome {
         case success(Duration)
         case failure
+        /// The client's fault (its body broke off or was malformed): not the upstream's.
+        case clientFault
     }
 
     /// Feeds one try's outcome to the target's breaker and outlier detection.
@@ -203,6 +205,7 @@ extension UpstreamPool.TryOutcome {
         switch self {
         case .success(let duration): return .success(duration)
         case .failure: return .failure
+        case .clientFault: return .abandoned
         }
     }
 }

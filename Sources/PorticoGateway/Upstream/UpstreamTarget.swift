@@ -62,8 +62,9 @@ public final class UpstreamTarget: Sendable {
 
     func record(_ outcome: UpstreamPool.TryOutcome, now: ContinuousClock.Instant) {
         state.withLock { state in
-            state.requests += 1
             state.breaker?.record(outcome.breakerOutcome, now: now)
+            if case .clientFault = outcome { return }
+            state.requests += 1
             switch outcome {
             case .success(let latency):
                 state.lastLatency = latency
@@ -71,6 +72,8 @@ public final class UpstreamTarget: Sendable {
             case .failure:
                 state.failures += 1
                 _ = state.outlier?.recordFailure(now: now)
+            case .clientFault:
+                break
             }
         }
     }

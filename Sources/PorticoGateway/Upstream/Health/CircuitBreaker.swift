@@ -33,6 +33,9 @@ struct CircuitBreaker: Sendable {
     enum Outcome: Sendable {
         case success(Duration)
         case failure
+        /// The call ended for a reason of the client's (a broken request body): it says nothing
+        /// about the upstream, so it is not counted, and a half-open probe it held is given back.
+        case abandoned
     }
 
     let settings: CircuitBreakerConfig
@@ -75,6 +78,9 @@ struct CircuitBreaker: Sendable {
     mutating func record(_ outcome: Outcome, now: ContinuousClock.Instant) -> State? {
         let failed: Bool
         switch outcome {
+        case .abandoned:
+            if case .halfOpen(let started, let succeeded) = state { state = .halfOpen(started: max(0, started - 1), succeeded: succeeded) }
+            return nil
         case .failure: failed = true
         case .success(let duration): failed = settings.slowCall.map { duration > $0.duration } ?? false
         }
