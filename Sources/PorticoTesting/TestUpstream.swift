@@ -13,6 +13,8 @@ import ServiceLifecycle
 /// - `/upload`: reads the body as a stream and answers `{"bytes": N}`.
 /// - `/slow/{milliseconds}`: waits, then answers `slow`.
 /// - `/hop`: answers with hop-by-hop headers that a proxy must remove.
+/// - `/respond?Name=value&…`: answers 200 `ok` with each query parameter as a response header,
+///   for tests of what a misbehaving upstream sends (`Cache-Control: max-age=99999999999999999999`).
 public enum TestUpstream {
     /// The upstream's routes.
     public static func router() -> Router<BasicRequestContext> {
@@ -55,6 +57,13 @@ public enum TestUpstream {
             headers[HTTPField.Name("Keep-Alive")!] = "timeout=5"
             headers[HTTPField.Name("X-Upstream-Public")!] = "visible"
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "hop")))
+        }
+        router.get("/respond") { request, _ -> Response in
+            var headers: HTTPFields = [.contentType: "text/plain"]
+            for (name, value) in request.uri.queryParameters {
+                if let field = HTTPField.Name(String(name)) { headers.append(HTTPField(name: field, value: String(value))) }
+            }
+            return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
         return router
     }

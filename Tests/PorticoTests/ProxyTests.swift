@@ -152,7 +152,7 @@ struct ProxyTests {
                     targets: [{url: "http://127.0.0.1:\(resetting.port)"}]
                   slow:
                     targets: [{url: "http://127.0.0.1:\(upstreamPort)"}]
-                    timeout: 300ms
+                    timeout: 1500ms
                 apis:
                   - {name: refused, base-path: /refused, upstream: refused}
                   - {name: reset, base-path: /reset, upstream: reset}
@@ -170,7 +170,8 @@ struct ProxyTests {
                     #expect(reset.status == 502)
                     #expect(try reset.json()["request_id"] as? String == reset.headers.first(name: "X-Request-Id"))
 
-                    let slow = try await client.send(.GET, "/slow-api/slow/1000")
+                    // Margins for a loaded 2-core machine: 4 s against a 1.5 s timeout, and 10 ms.
+                    let slow = try await client.send(.GET, "/slow-api/slow/4000")
                     #expect(slow.status == 504)
                     #expect(try slow.json()["status"] as? Int == 504)
 

@@ -53,16 +53,17 @@ struct RateLimitTests {
                 let answer = try await client.send(.GET, "/planned/echo/x", headers: alpha)
                 #expect(answer.status == 200)
                 #expect(answer.headers["RateLimit-Policy"].first == #""free";q=3;w=60, "free-quota";q=1000;w=\#(Self.monthSeconds())"#)
-                // t counts down in whole seconds from the first request: a loaded machine may cross one.
+                // t counts down in whole seconds from the first request: a loaded machine may cross a few.
                 let fresh = 20 * (3 - expected)
-                #expect([#""free";r=\#(expected);t=\#(fresh)"#, #""free";r=\#(expected);t=\#(fresh - 1)"#].contains(answer.headers["RateLimit"].first ?? ""))
+                let allowed = (fresh - 5...fresh).map { #""free";r=\#(expected);t=\#($0)"# }
+                #expect(allowed.contains(answer.headers["RateLimit"].first ?? ""))
                 #expect(answer.headers["X-RateLimit-Remaining"].first == String(expected))
             }
             let refused = try await client.send(.GET, "/planned/echo/x", headers: alpha)
             #expect(refused.status == 429)
             #expect(refused.headers["Content-Type"].first == "application/problem+json")
-            #expect(["20", "19"].contains(refused.headers["Retry-After"].first ?? ""))
-            #expect([#""free";r=0;t=60"#, #""free";r=0;t=59"#].contains(refused.headers["RateLimit"].first ?? ""))
+            #expect((15...20).map(String.init).contains(refused.headers["Retry-After"].first ?? ""))
+            #expect((55...60).map { #""free";r=0;t=\#($0)"# }.contains(refused.headers["RateLimit"].first ?? ""))
             #expect(try refused.json()["request_id"] as? String == refused.headers["X-Request-Id"].first)
 
             // Another consumer on the same plan has its own budget.

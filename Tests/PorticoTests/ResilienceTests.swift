@@ -86,7 +86,7 @@ struct ResilienceTests {
                     #expect(tally.failures.load(ordering: .relaxed) == 0, "\(tally.reasons.withLock { $0 })")
                     let counts = tally.served.withLock { $0 }
                     // Both surviving targets kept serving (the rate itself depends on the machine's load).
-                    #expect((counts["one"] ?? 0) > 10 && (counts["three"] ?? 0) > 10, "\(counts)")
+                    #expect((counts["one"] ?? 0) > 2 && (counts["three"] ?? 0) > 2, "\(counts)")
 
                     let targets = try await adminTargets(client, adminPort: gateway.adminPort!)
                     #expect(targets.count == 3)

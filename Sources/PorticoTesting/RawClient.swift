@@ -1,0 +1,151 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
+
+/// A TCP client that sends exactly the bytes it is given, for requests no HTTP library would
+/// send (a second `Host`, a broken chunked body, a head that trickles in), and reads what comes
+/// back. Its socket calls block, so each runs on a Dispatch thread, never on the cooperative
+/// pool that the gateway under test runs on. Meant for tests on 127.0.0.1.
+public final class RawClient: @unchecked Sendable {
+    private let socket: Int32
+
+    /// Connects to `127.0.0.1:port`; waits at most `timeout` for each read.
+    public static func connect(port: Int, timeout: Duration = .seconds(10)) async throws -> RawClient {
+        try await offload { try RawClient(port: port, timeout: timeout) }
+    }
+
+    /// Runs blocking work on a Dispatch thread.
+    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+        }
+    }
+
+    private init(port: Int, timeout: Duration) throws {
+        socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { throw RawClientError(message: "socket() failed: \(errno)") }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(socket)
+            throw RawClientError(message: "connect() failed: \(errno)")
+        }
+        var time = timeval(tv_sec: Int(timeout.components.seconds), tv_usec: Int(timeout.components.attoseconds / 1_000_000_000_000))
+        setsockopt(socket, SOL_SOCKET, SO_RCVTIMEO, &time, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(socket) }
+
+    public struct RawClientError: Error, CustomStringConvertible {
+        public let message: String
+        public var description: String { message }
+    }
+
+    /// Sends `text` as bytes; false when the connection is gone.
+    @discardableResult
+    public func send(_ text: String) async -> Bool {
+        (try? await Self.offload { self.sendNow(text) }) ?? false
+    }
+
+    /// Everything until the peer closes or a read times out.
+    public func readAll() async -> String {
+        (try? await Self.offload { self.readAllNow() }) ?? ""
+    }
+
+    /// One response: the head, then `Content-Length` bytes of body (or until close).
+    public func readResponse() async -> RawResponse? {
+        (try? await Self.offload { self.readResponseNow() }) ?? nil
+    }
+
+    /// Whether the peer has closed the connection: a read returns end of file (not a timeout).
+    public func isClosedByPeer() async -> Bool {
+        (try? await Self.offload { self.isClosedByPeerNow() }) ?? false
+    }
+
+    private func sendNow(_ text: String) -> Bool {
+        let bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if count <= 0 { return false }
+            sent += count
+        }
+        return true
+    }
+
+    /// Closes the sending side: the peer sees the end of the request stream.
+    public func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
+
+    private func readAllNow() -> String {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { break }
+            data += buffer[..<count]
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    private func readResponseNow() -> RawResponse? {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        while true {
+            if let response = RawResponse(parsing: data) { return response }
+            let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+            if count <= 0 { return RawResponse(parsing: data, closed: true) }
+            data += buffer[..<count]
+        }
+    }
+
+    private func isClosedByPeerNow() -> Bool {
+        var byte: UInt8 = 0
+        let count = recv(socket, &byte, 1, 0)
+        return count == 0 || (count < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
+    }
+}
+
+/// A response read by `RawClient`.
+public struct RawResponse: Sendable {
+    public let status: Int
+    /// Header names lowercased.
+    public let headers: [(name: String, value: String)]
+    public let body: String
+
+    public func header(_ name: String) -> String? { headers.first { $0.name == name.lowercased() }?.value }
+
+    init?(parsing data: [UInt8], closed: Bool = false) {
+        let text = String(decoding: data, as: UTF8.self)
+        guard let end = text.range(of: "\r\n\r\n") else { return nil }
+        let lines = text[..<end.lowerBound].components(separatedBy: "\r\n")
+        guard let statusLine = lines.first, statusLine.hasPrefix("HTTP/1."), statusLine.count >= 12,
+            let status = Int(statusLine.dropFirst(9).prefix(3))
+        else { return nil }
+        var headers: [(String, String)] = []
+        for line in lines.dropFirst() {
+            guard let colon = line.firstIndex(of: ":") else { continue }
+            headers.append((line[..<colon].lowercased(), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        }
+        let body = String(text[end.upperBound...])
+        if let length = headers.first(where: { $0.0 == "content-length" }).flatMap({ Int($0.1) }) {
+            guard body.utf8.count >= length else { return nil }
+            self.body = String(body.utf8.prefix(length))!
+        } else if headers.contains(where: { $0.0 == "transfer-encoding" }) {
+            guard closed || body.hasSuffix("0\r\n\r\n") else { return nil }
+            self.body = body
+        } else {
+            self.body = body
+        }
+        self.status = status
+        self.headers = headers
+    }
+}
