@@ -22,6 +22,7 @@ public final class CallLogWriter: CallRecordSink, Service {
     public init(store: SQLiteStore, capacity: Int = 100_000, logger: Logger) {
         self.store = store
         self.queue = CallRecordQueue(capacity: capacity)
+        self.capacity = capacity
         self.logger = logger
     }
 
@@ -33,6 +34,12 @@ public final class CallLogWriter: CallRecordSink, Service {
     public var droppedCount: Int { queue.dropped }
     /// Records waiting to be written.
     public var queuedCount: Int { queue.count }
+
+    /// Bytes the waiting calls hold, and the most they may (more are dropped and counted).
+    public var queuedBytes: Int { queue.bytes }
+    public var maximumQueuedBytes: Int { queue.maximumBytes }
+    /// The most calls that may wait.
+    public let capacity: Int
     /// Records written since start.
     public var writtenCount: Int { written.load(ordering: .relaxed) }
 

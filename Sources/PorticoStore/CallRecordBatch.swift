@@ -23,6 +23,9 @@ public struct CallRecordBatch: Sendable {
     }
 
     public var count: Int { starts.count }
+
+    /// The packed bytes held.
+    var byteCount: Int { bytes.count }
     public var isEmpty: Bool { starts.isEmpty }
 
     public mutating func append(_ call: CallRecord) {

@@ -15,14 +15,18 @@ final class CallRecordQueue: Sendable {
 
     private let state = Mutex(State())
     private let capacity: Int
+    /// The packed bytes the open batch may hold: the count alone would let long records
+    /// (a client's 2 KiB paths) take far more memory than `capacity` suggests.
+    let maximumBytes: Int
 
-    init(capacity: Int) {
+    init(capacity: Int, maximumBytes: Int = 64 << 20) {
         self.capacity = capacity
+        self.maximumBytes = maximumBytes
     }
 
     func append(_ call: CallRecord) {
         state.withLock { state in
-            guard state.batch.count < capacity else {
+            guard state.batch.count < capacity, state.batch.byteCount < maximumBytes else {
                 state.dropped += 1
                 return
             }
@@ -56,6 +60,9 @@ final class CallRecordQueue: Sendable {
 
     /// Calls waiting.
     var count: Int { state.withLock { $0.batch.count } }
+
+    /// Packed bytes waiting.
+    var bytes: Int { state.withLock { $0.batch.byteCount } }
 
     /// Calls dropped because the queue was full.
     var dropped: Int { state.withLock { $0.dropped } }

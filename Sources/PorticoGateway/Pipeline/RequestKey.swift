@@ -1,3 +1,5 @@
+import Crypto
+import Foundation
 import HTTPTypes
 import Hummingbird
 import PorticoConfig
@@ -26,8 +28,17 @@ struct RequestKey: Sendable {
         case .ip: return clientIP(request, exchange: exchange)
         case .route: return routeName
         case .api: return apiName
-        case .header(let name): return HTTPField.Name(name).flatMap { request.headers[$0] } ?? ""
+        case .header(let name): return Self.bounded(HTTPField.Name(name).flatMap { request.headers[$0] } ?? "")
         }
+    }
+
+    /// The longest client-chosen key part kept as sent; a longer one is replaced by its SHA-256,
+    /// so one limiter or cache entry's key costs at most this many bytes per part.
+    static let maximumPartBytes = 128
+
+    static func bounded(_ value: String) -> String {
+        guard value.utf8.count > maximumPartBytes else { return value }
+        return "sha256:" + SHA256.hash(data: Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
     private func clientIP(_ request: Request, exchange: Exchange) -> String {

@@ -18,6 +18,17 @@ public final class AuthContext: Sendable {
         self.logger = logger
     }
 
+    /// Entries held now by the auth tables every snapshot shares, with their bounds, for `/admin/status`.
+    public var tables: [(name: String, entries: Int, maximum: Int)] {
+        let introspected = introspection.withLock { $0.values.reduce(0) { $0 + $1.count } }
+        let sources = introspection.withLock { $0.count }
+        return [
+            ("auth_failures", failures.entries, failures.maximumEntries * 2),
+            ("introspection_cache", introspected, IntrospectionCache.limit * max(1, sources)),
+            ("password_work_queue", PasswordWork.shared.inUse, PasswordWork.shared.maximumWaiting),
+        ]
+    }
+
     /// The authenticators of a config, by method name.
     func authenticators(for config: GatewayConfig) -> [String: any Authenticator] {
         var result: [String: any Authenticator] = [:]

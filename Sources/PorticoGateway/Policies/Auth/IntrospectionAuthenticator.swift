@@ -1,3 +1,4 @@
+import Crypto
 import AsyncHTTPClient
 import Foundation
 import HTTPTypes
@@ -100,14 +101,19 @@ final class IntrospectionCache: Sendable {
         let until: Date
     }
 
-    private let entries = Mutex<[String: Entry]>([:])
+    /// By the SHA-256 of the token, so a long token costs no more; least recently used out first.
+    private let entries = Mutex(LRUTable<[UInt8], Entry>(capacity: IntrospectionCache.limit))
     static let limit = 50_000
 
+    /// Answers held now.
+    var count: Int { entries.withLock { $0.count } }
+
     func entry(for token: String, now: Date) -> Entry? {
-        entries.withLock { entries in
-            guard let entry = entries[token] else { return nil }
+        let key = Self.key(token)
+        return entries.withLock { entries in
+            guard let entry = entries[key] else { return nil }
             if entry.until <= now {
-                entries[token] = nil
+                entries[key] = nil
                 return nil
             }
             return entry
@@ -115,9 +121,9 @@ final class IntrospectionCache: Sendable {
     }
 
     func store(_ outcome: AuthOutcome, for token: String, until: Date) {
-        entries.withLock { entries in
-            if entries.count >= Self.limit { entries.removeAll(keepingCapacity: true) }
-            entries[token] = Entry(outcome: outcome, until: until)
-        }
+        let key = Self.key(token)
+        entries.withLock { $0[key] = Entry(outcome: outcome, until: until) }
     }
+
+    private static func key(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -19,7 +20,9 @@ final class JWTAuthenticator: Authenticator {
     private let jwks: JWKSSource?
     /// Verified tokens: the identity, when the token expires, and the store's credential
     /// generation the identity was made at (a change to the consumer makes it again).
-    private let verified = Mutex<[Substring: (identity: Identity, expires: Date, generation: Int)]>([:])
+    /// By the SHA-256 of the token, so an entry costs the same whatever a token's length; least
+    /// recently used out first.
+    private let verified = Mutex(LRUTable<[UInt8], (identity: Identity, expires: Date, generation: Int)>(capacity: JWTAuthenticator.cacheLimit))
     private let now: @Sendable () -> Date
     static let cacheLimit = 50_000
 
@@ -44,19 +47,17 @@ final class JWTAuthenticator: Authenticator {
         guard let token = bearerToken(request) else { return .absent }
         let time = now()
         let generation = consumers.directory.current.generation
-        if let cached = verified.withLock({ $0[token] }), cached.generation == generation {
+        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+        if let cached = verified.withLock({ $0[digest] }), cached.generation == generation {
             guard time.timeIntervalSince(cached.expires) <= leeway else {
-                _ = verified.withLock { $0.removeValue(forKey: token) }
+                verified.withLock { $0[digest] = nil }
                 return .rejected(reason: "token expired")
             }
             return .authenticated(cached.identity)
         }
         switch await verify(token, at: time, consumers: consumers) {
         case .success(let result):
-            verified.withLock { cache in
-                if cache.count >= Self.cacheLimit { cache.removeAll(keepingCapacity: true) }
-                cache[Substring(String(token))] = (result.identity, result.expires, generation)
-            }
+            verified.withLock { $0[digest] = (result.identity, result.expires, generation) }
             return .authenticated(result.identity)
         case .failure(let failure):
             return failure.outcome

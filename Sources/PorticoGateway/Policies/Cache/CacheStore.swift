@@ -62,6 +62,8 @@ public final class CacheStore: Sendable {
         var key: Key
         var entry: CachedResponse
         var generation: UInt64
+        /// What the entry costs the budget: its size and its key, Vary values and tags.
+        var cost: Int
         var newer = -1
         var older = -1
     }
@@ -102,7 +104,7 @@ public final class CacheStore: Sendable {
         mutating func remove(_ index: Int) {
             guard let slot = slots[index] else { return }
             unlink(index)
-            bytes -= slot.entry.size
+            bytes -= slot.cost
             let uri = slot.key.uri
             byURI[uri]?.removeAll { $0 == index }
             if byURI[uri]?.isEmpty == true { byURI[uri] = nil }
@@ -116,7 +118,7 @@ public final class CacheStore: Sendable {
 
         mutating func insert(_ key: Key, _ entry: CachedResponse) {
             generation &+= 1
-            let slot = Slot(key: key, entry: entry, generation: generation)
+            let slot = Slot(key: key, entry: entry, generation: generation, cost: CacheStore.cost(key, entry))
             let index: Int
             if let reused = free.popLast() {
                 index = reused
@@ -126,7 +128,7 @@ public final class CacheStore: Sendable {
                 slots.append(slot)
             }
             linkNewest(index)
-            bytes += entry.size
+            bytes += slot.cost
             byURI[key.uri, default: []].append(index)
             for tag in entry.tags { byTag[tag, default: []].insert(index) }
         }
@@ -137,6 +139,15 @@ public final class CacheStore: Sendable {
                 evictions += 1
             }
         }
+    }
+
+    /// An entry's bytes against the budget: the response, and the key, Vary values and tags that
+    /// a client's request chose (a 60 KB URL costs its 60 KB), with 64 bytes per index entry.
+    static func cost(_ key: Key, _ entry: CachedResponse) -> Int {
+        var cost = entry.size + key.host.utf8.count * 2 + key.target.utf8.count * 2 + key.extra.utf8.count + 128
+        for (name, value) in entry.vary { cost += name.rawName.utf8.count + (value?.utf8.count ?? 0) + 32 }
+        for tag in entry.tags { cost += tag.utf8.count * 2 + 64 }
+        return cost
     }
 
     /// A store that holds at most `budget` bytes of entries.
@@ -177,14 +188,15 @@ public final class CacheStore: Sendable {
     @discardableResult
     func store(_ key: Key, _ entry: CachedResponse) -> Bool {
         state.withLock { state in
-            guard entry.size <= state.budget else { return false }
+            let cost = Self.cost(key, entry)
+            guard cost <= state.budget else { return false }
             for index in state.byURI[key.uri] ?? [] {
                 let slot = state.slots[index]!
                 if slot.key.extra == key.extra, slot.entry.vary.elementsEqual(entry.vary, by: { $0.name == $1.name && $0.value == $1.value }) {
                     state.remove(index)
                 }
             }
-            state.evict(toFit: entry.size)
+            state.evict(toFit: cost)
             state.insert(key, entry)
             state.stores += 1
             return true
@@ -198,7 +210,7 @@ public final class CacheStore: Sendable {
                 return false
             }
             state.remove(handle.slot)
-            state.evict(toFit: entry.size)
+            state.evict(toFit: Self.cost(slot.key, entry))
             state.insert(slot.key, entry)
             return true
         }

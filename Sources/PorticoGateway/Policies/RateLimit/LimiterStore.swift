@@ -35,6 +35,9 @@ public final class InMemoryLimiterStore: LimiterStore {
     private let shards: [ShardBox]
     private let perShard: Int
 
+    /// The most keys held (each key part a client chooses is at most `RequestKey.maximumPartBytes`).
+    public var maximumKeys: Int { perShard * shards.count }
+
     public init(maxKeys: Int = 1_000_000, shards: Int = 64) {
         self.shards = (0..<shards).map { _ in ShardBox() }
         self.perShard = max(16, maxKeys / shards)
