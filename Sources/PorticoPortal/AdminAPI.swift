@@ -105,6 +105,19 @@ public struct AdminAPI: Sendable {
         let connections = runtime.connections.report
         json += ",\"connections\":{\"open\":\(connections.open),\"max\":\(runtime.connections.maximum)"
         json += ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
+        // Every table the gateway keeps for clients, with what it holds and its bound.
+        let cache = runtime.cache.store.statistics
+        var tables: [String] = [
+            "\"call_log_queue\":{\"entries\":\(callLog.queuedCount),\"max_entries\":\(callLog.capacity),\"bytes\":\(callLog.queuedBytes),\"max_bytes\":\(callLog.maximumQueuedBytes)}",
+            "\"cache\":{\"entries\":\(cache.entries),\"bytes\":\(cache.bytes),\"max_bytes\":\(cache.budget)}",
+        ]
+        if let limiter = runtime.limits.store as? InMemoryLimiterStore {
+            tables.append("\"limiter_keys\":{\"entries\":\(limiter.count),\"max_entries\":\(limiter.maximumKeys)}")
+        }
+        for table in runtime.auth.tables {
+            tables.append("\"\(table.name)\":{\"entries\":\(table.entries),\"max_entries\":\(table.maximum)}")
+        }
+        json += ",\"tables\":{" + tables.joined(separator: ",") + "}"
         json += "}"
         return json
     }

@@ -250,7 +250,7 @@ struct HostileInputTests {
         }
     }
 
-    @Test("behind a trusted proxy, its forwarding headers are kept and its client's address is the one limited")
+    @Test("behind a trusted proxy, its forwarding headers are kept and its client list is extended")
     func trustedProxy() async throws {
         try await withUpstream { upstreamPort in
             let yaml = Self.yaml(upstreamPort: upstreamPort, server: "  trusted-proxies: [127.0.0.1/32]")
@@ -286,6 +286,11 @@ struct HostileInputTests {
                 #expect(connections["open"] as? Int == 8)
                 #expect((connections["refused"] as? Int ?? 0) >= 3)
                 #expect(connections["max"] as? Int == 40)
+                let tables = try #require(try Self.object(status)["tables"] as? [String: [String: Any]])
+                for name in ["call_log_queue", "cache", "limiter_keys", "auth_failures", "introspection_cache", "password_work_queue"] {
+                    let table = try #require(tables[name], "no \(name) in /admin/status")
+                    #expect((table["max_entries"] ?? table["max_bytes"]) as? Int ?? 0 > 0, "\(name): \(table)")
+                }
                 idle.removeAll()
                 try await Task.sleep(for: .milliseconds(300))
                 try await Self.stillUp(gateway.port)
@@ -455,6 +460,23 @@ struct HostileInputTests {
                 #expect(calls?.status == 200)
                 #expect(calls?.body.contains("/echo/secret/boss") == false)
                 #expect(calls?.body.contains("/echo/secret/x") == true)
+            }
+        }
+    }
+
+    @Test("with portal.host the portal answers on its own host only, and the APIs do not answer there")
+    func portalHost() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = Self.yaml(upstreamPort: upstreamPort, extra: "portal: {path: /portal, host: portal.example.com}")
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                var statuses: [Int?] = []
+                for (path, host) in [
+                    ("/portal/api/portal", "portal.example.com:8080"), ("/portal/api/portal", "127.0.0.1"),
+                    ("/echo/open/x", "portal.example.com"), ("/echo/open/x", "127.0.0.1"),
+                ] {
+                    statuses.append(try await Self.raw(gateway.port, "GET \(path) HTTP/1.1\r\nHost: \(host)\r\nConnection: close\r\n\r\n")?.status)
+                }
+                #expect(statuses == [200, 404, 404, 200])
             }
         }
     }

@@ -77,7 +77,7 @@ extension ConfigLoader {
         // MARK: Sections
 
         func readPortal(_ node: ConfigNode) -> PortalConfig? {
-            let keys: Set<String> = ["path", "title", "signup", "files", "plan", "session-lifetime"]
+            let keys: Set<String> = ["path", "title", "signup", "files", "plan", "session-lifetime", "host"]
             guard let fields = node.fields(allowed: keys, context: "portal") else { return nil }
             var portal = PortalConfig()
             if let pathNode = fields["path"], let text = pathNode.string(context: "portal.path") {
@@ -88,6 +88,13 @@ extension ConfigLoader {
                 portal.path = path
             }
             if let title = fields["title"]?.string(context: "portal.title") { portal.title = title }
+            if let hostNode = fields["host"], let host = hostNode.nonEmptyString(context: "portal.host") {
+                if host.contains("/") || host.contains(":") || host.contains("*") || host.contains(" ") {
+                    hostNode.report("portal.host must be a host name like portal.example.com, found '\(host)'")
+                } else {
+                    portal.host = host.lowercased()
+                }
+            }
             if let signupNode = fields["signup"], let text = signupNode.string(context: "portal.signup") {
                 if let signup = PortalConfig.Signup(rawValue: text) {
                     portal.signup = signup

@@ -208,6 +208,9 @@ public struct PortalConfig: Sendable, Hashable {
     public var plan: String?
     /// How long a sign-in lasts.
     public var sessionLifetime = ConfigDuration.seconds(12 * 3600)
+    /// The portal's own host name: it answers there only, and the APIs do not, so a script in an
+    /// upstream's response never shares the portal's origin. Nil serves it on every host.
+    public var host: String?
 
     public init(path: String = "/portal") { self.path = path }
 }

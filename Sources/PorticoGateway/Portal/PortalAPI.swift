@@ -30,7 +30,7 @@ struct PortalAPI: Sendable {
 
     init(
         config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup,
-        requestIDHeader: HTTPField.Name, analytics: AnalyticsAnswers?
+        requestIDHeader: HTTPField.Name, analytics: AnalyticsAnswers?, failures: AuthFailures = AuthFailures()
     ) {
         self.portal = portal
         self.prefix = portal.path + "/api"
@@ -39,7 +39,7 @@ struct PortalAPI: Sendable {
         self.consumers = consumers
         self.requestIDHeader = requestIDHeader
         self.analytics = analytics
-        self.accounts = analytics.map { PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory) }
+        self.accounts = analytics.map { PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory, failures: failures) }
         self.catalog = PortalCatalogLoader(config: config)
         self.files = portal.files.map(PortalFiles.init(folder:))
     }
@@ -48,9 +48,17 @@ struct PortalAPI: Sendable {
         path == portal.path || path.hasPrefix(portal.path + "/")
     }
 
+    /// Whether a request for `host` is the portal's: any host without `portal.host`, else that one.
+    func isPortalHost(_ host: String?) -> Bool? {
+        guard let own = portal.host else { return nil }
+        return host.map { RouteTable.bareHost($0).lowercased() == own } ?? false
+    }
+
     static let endpoints = ["/me/limits", "/me/usage", "/me/usage/top", "/me/calls"]
 
-    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot) async throws -> Response {
+    /// - Parameter clientAddress: the caller's address (behind a trusted proxy, the one it names),
+    ///   which sign-up and sign-in count tries against.
+    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String? = nil) async throws -> Response {
         let path = request.uri.path
         guard path == prefix || path.hasPrefix(prefix + "/") else { return try pageResponse(request, requestID: requestID) }
         let parts = path.dropFirst(prefix.count).split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
@@ -77,7 +85,7 @@ struct PortalAPI: Sendable {
             return try await usage("/" + parts.joined(separator: "/"), request: request, snapshot: snapshot)
         case ("session", 1), ("signup", 1), ("signin", 1), ("signout", 1), ("apps", _):
             guard let accounts else { throw GatewayError.notFound("This gateway keeps no store, so the portal has no accounts.") }
-            return try await self.accounts(accounts, parts: parts, request: request, isRead: isRead)
+            return try await self.accounts(accounts, parts: parts, request: request, isRead: isRead, clientAddress: clientAddress)
         default:
             throw GatewayError.notFound("The portal API has no \(path).")
         }
@@ -152,7 +160,7 @@ struct PortalAPI: Sendable {
         return response
     }
 
-    private func accounts(_ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool) async throws -> Response {
+    private func accounts(_ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool, clientAddress: String?) async throws -> Response {
         let visitor = try accounts.visitor(of: request)
         if parts == ["session"] {
             try requireRead(request)
@@ -164,8 +172,8 @@ struct PortalAPI: Sendable {
         switch parts[0] {
         case "signup", "signin":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
-            if parts[0] == "signup" { return json(try await accounts.signUp(body), status: .accepted, cookies: []) }
-            let answer = try await accounts.signIn(body, visitor: visitor)
+            if parts[0] == "signup" { return json(try await accounts.signUp(body, address: clientAddress), status: .accepted, cookies: []) }
+            let answer = try await accounts.signIn(body, visitor: visitor, address: clientAddress)
             return json(answer.json, status: .ok, cookies: answer.cookies)
         case "signout":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }

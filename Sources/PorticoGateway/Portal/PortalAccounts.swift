@@ -19,6 +19,9 @@ public struct PortalAccounts: Sendable {
     let store: SQLiteStore
     let portal: PortalConfig
     let directory: CredentialDirectory
+    /// Tries per client address and per email: sign-ups count against the address, wrong
+    /// passwords against both; too many in a minute answer 429 before any hashing.
+    let failures: AuthFailures
 
     static let sessionCookie = "portico_session"
     static let csrfCookie = "portico_csrf"
@@ -87,8 +90,10 @@ public struct PortalAccounts: Sendable {
     /// Creates an account, and answers the same whether the email was new or already had one,
     /// so that sign-up cannot be used to learn who has an account: 202, no session, after one
     /// password derivation either way. The page then signs in with the same email and password.
-    func signUp(_ body: [String: Any]) async throws -> String {
+    func signUp(_ body: [String: Any], address: String?) async throws -> String {
         guard portal.signup != .closed else { throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.") }
+        if let wait = failures.retryAfter(address: address) { throw GatewayError.tooManyRequests(retryAfter: wait, headers: []) }
+        failures.recordFailure(address: address)
         let (email, password) = try Self.credentials(body)
         guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
         guard password.count <= 1024 else { throw GatewayError.badRequest("A password may be at most 1024 characters.") }
@@ -102,13 +107,19 @@ public struct PortalAccounts: Sendable {
         return "{\"status\":\"accepted\",\"detail\":\"Sign in with this email and password to continue.\"}"
     }
 
-    func signIn(_ body: [String: Any], visitor: Visitor) async throws -> (json: String, cookies: [String]) {
+    func signIn(_ body: [String: Any], visitor: Visitor, address: String?) async throws -> (json: String, cookies: [String]) {
         let (email, password) = try Self.credentials(body)
+        if let wait = failures.retryAfter(address: address, consumer: ConsumerConfig.portalNamespace + email) {
+            throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
+        }
         let account = try store.account(email: email)
         // A missing account costs the same derivation as a wrong password, so timing tells nothing.
         let stored = account?.passwordHash ?? Self.decoyHash
         let matches = try await PasswordWork.shared.run { PasswordHash(parsing: stored)?.matches(password) ?? false }
-        guard let account, matches else { throw GatewayError.denied("The email or the password is wrong.") }
+        guard let account, matches else {
+            failures.recordFailure(address: address, consumer: ConsumerConfig.portalNamespace + email)
+            throw GatewayError.denied("The email or the password is wrong.")
+        }
         return try startSession(account, visitor: visitor)
     }
 
@@ -199,7 +210,7 @@ public struct PortalAccounts: Sendable {
 
     // MARK: Helpers
 
-    private static func credentials(_ body: [String: Any]) throws -> (email: String, password: String) {
+    static func credentials(_ body: [String: Any]) throws -> (email: String, password: String) {
         guard let rawEmail = body["email"] as? String, let password = body["password"] as? String else {
             throw GatewayError.badRequest("Send a JSON object with email and password.")
         }

@@ -81,7 +81,7 @@ public final class RuntimeSnapshot: Sendable {
         self.portalAPI = config.portal.map { portal in
             PortalAPI(
                 config: config, portal: portal, authenticators: builder.authenticators, consumers: builder.consumers,
-                requestIDHeader: requestIDHeader, analytics: analytics)
+                requestIDHeader: requestIDHeader, analytics: analytics, failures: auth.failures)
         }
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
@@ -164,9 +164,17 @@ extension RuntimeSnapshot {
         logger: Logger
     ) async -> Served {
         let path = request.uri.path
-        if let portalAPI, portalAPI.handles(path) {
+        if let portalAPI, let onPortalHost = portalAPI.isPortalHost(request.head.authority) {
+            // The portal has a host of its own: there it alone answers, and elsewhere it does not.
+            if onPortalHost, !portalAPI.handles(path) {
+                let failure = GatewayError.noRoute
+                return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
+            }
+        }
+        if let portalAPI, portalAPI.handles(path), portalAPI.isPortalHost(request.head.authority) ?? true {
             do {
-                var response = try await portalAPI.respond(to: request, requestID: requestID, snapshot: self)
+                let address = limits.clientAddress.resolve(peer: clientAddress, headers: request.headers)
+                var response = try await portalAPI.respond(to: request, requestID: requestID, snapshot: self, clientAddress: address)
                 response.headers[requestIDHeader] = requestID
                 return Served(response: response)
             } catch let error as GatewayError {
