@@ -1,0 +1,109 @@
+import Foundation
+import HTTPTypes
+import PorticoConfig
+
+/// The parsers that read what clients and upstreams send, reachable from `portico-bench fuzz`
+/// (`bench/fuzz.sh`), which feeds each millions of generated inputs. Each entry runs the same
+/// code the request path runs and checks what must hold of its result; a violated property
+/// stops the process, as a crash would, so the fuzzer reports both the same way.
+public enum FuzzEntry {
+    /// `PathNormalizer` under every setting: an accepted path is canonical, stays so when
+    /// normalized again, and holds no dot segment, backslash, NUL or (unless kept) encoded slash.
+    public static func path(_ target: String) {
+        for escaped in PathSettings.EscapedSlashes.allCases {
+            for merge in [true, false] {
+                var settings = PathSettings()
+                settings.escapedSlashes = escaped
+                settings.mergeSlashes = merge
+                let normalizer = PathNormalizer(settings: settings)
+                guard case .success(let normalized) = normalizer.normalize(target) else { continue }
+                guard case .success(let again) = normalizer.normalize(normalized), again == normalized else {
+                    fatalError("not idempotent: \(target.debugDescription) -> \(normalized.debugDescription)")
+                }
+                let path = normalized.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
+                let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+                if segments.contains(where: { $0 == "." || $0 == ".." }) { fatalError("dot segment left: \(normalized.debugDescription)") }
+                if path.contains("\\") || path.contains("\0") { fatalError("backslash or NUL left: \(normalized.debugDescription)") }
+                if escaped != .keep, path.uppercased().contains("%2F") || path.uppercased().contains("%5C") {
+                    fatalError("encoded slash left: \(normalized.debugDescription)")
+                }
+                if merge, path.contains("//") { fatalError("empty segment left: \(normalized.debugDescription)") }
+                if !path.hasPrefix("/") { fatalError("not absolute: \(normalized.debugDescription)") }
+            }
+        }
+    }
+
+    /// A request head through `RequestGuard`: `text` is split into header lines `name: value`.
+    public static func requestHead(path: String, headers text: String) {
+        var fields = HTTPFields()
+        for line in text.split(separator: "\n") {
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
+            fields.append(HTTPField(name: name, value: String(line[line.index(after: colon)...])))
+        }
+        var server = ServerConfig()
+        server.trustedProxies = ["10.0.0.0/8"]
+        for underscores in UnderscoreHeaders.allCases {
+            server.headersWithUnderscores = underscores
+            let guardian = RequestGuard(server: server)
+            for peer in ["10.1.2.3", "203.0.113.9", "::1"] {
+                let head = HTTPRequest(method: .get, scheme: "http", authority: "a", path: path, headerFields: fields)
+                guard case .success(let admitted) = guardian.admit(head, peer: peer) else { continue }
+                for field in admitted.headerFields {
+                    let name = field.name.canonicalName.replacingOccurrences(of: "_", with: "-")
+                    if name.hasPrefix("x-consumer-") || name == "x-authenticated-scopes" { fatalError("identity header kept: \(field.name)") }
+                    if RequestGuard.hopByHop.contains(name) { fatalError("hop-by-hop header kept: \(field.name)") }
+                    if peer != "10.1.2.3", RequestGuard.forwarding.contains(name) { fatalError("forwarding header kept: \(field.name)") }
+                }
+            }
+        }
+    }
+
+    /// A response head's caching headers as the cache reads them, then used as a hit would.
+    public static func cacheHeaders(cacheControl: String, age: String, expires: String, date: String, lastModified: String) {
+        var fields = HTTPFields()
+        for (name, value) in [("Cache-Control", cacheControl), ("Age", age), ("Expires", expires), ("Date", date), ("Last-Modified", lastModified)] {
+            fields.append(HTTPField(name: HTTPField.Name(name)!, value: value))
+        }
+        let now = Date()
+        let entry = CachedResponse(
+            status: .ok, headers: fields, body: .init(), requestHeaders: fields, requestTime: now, responseTime: now,
+            varyNames: [], defaultTTL: 0, tags: [])
+        let control = CacheControl(fields, isRequest: true)
+        for offset in [0.0, 1e6, -1e6] {
+            let at = now.addingTimeInterval(offset)
+            _ = CachePolicy.wholeSeconds(entry.timeToLive(at: at))
+            _ = CachePolicy.wholeSeconds(entry.currentAge(at: at))
+            // What the reuse decision computes from the request's directives.
+            let age = entry.currentAge(at: at)
+            _ = age > Double(control.maxAge ?? 0) || entry.freshnessLifetime - age < Double(control.minFresh ?? 0)
+            if case .seconds(let limit)? = control.maxStale { _ = age - entry.freshnessLifetime <= Double(limit) }
+        }
+        for text in [expires, date, lastModified] { if let parsed = HTTPDate.parse(text) { _ = HTTPDate.format(parsed) } }
+    }
+
+    /// The admin API's and the portal's query parameters, as `name=value&…`.
+    public static func query(_ text: String) {
+        var values: [String: String] = [:]
+        for pair in text.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            values[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        let query = AnalyticsQuery(values)
+        _ = try? query.filter()
+        _ = try? query.search()
+        _ = try? query.duration("bucket").map { Int($0.seconds) }
+        _ = try? query.int("limit")
+    }
+
+    /// A JSON body as the admin API and the portal read it: parsed, then its known fields.
+    public static func jsonBody(_ bytes: [UInt8]) {
+        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return }
+        _ = try? PortalAccounts.credentials(object)
+        if let grace = object["grace"] as? String, let duration = ConfigDuration(parsing: grace) {
+            _ = Date().addingTimeInterval(duration.seconds)
+        }
+        if let expires = object["expires"] as? String { _ = ConfigDuration(parsing: expires).map { Date().addingTimeInterval($0.seconds) } }
+        if let name = object["name"] as? String { _ = ConsumerConfig.isValidName(name) }
+        if let description = object["description"] as? String { _ = description.count <= 1000 }
+    }
+}

@@ -1,0 +1,170 @@
+import Foundation
+import PorticoConfig
+import PorticoGateway
+
+/// `portico-bench fuzz TARGET COUNT [SEED]`: feeds COUNT generated inputs to one parser
+/// (`FuzzEntry`, or the config loader) and prints how many ran. A crash or a broken property
+/// ends the process with a signal, which `bench/fuzz.sh` reports with the input that did it
+/// (the last one is written to `$FUZZ_LAST` every 4,096 inputs and before a config load).
+///
+/// Inputs are mutations of a seed corpus: tokens that matter to each parser (`%2e`, `..;`,
+/// `max-age=`, twenty-digit numbers, `1e300`, `nan`, quotes, NUL) inserted, bytes replaced,
+/// runs deleted or repeated, so most inputs are nearly valid and reach deep into the parser.
+enum Fuzz {
+    struct Generator {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+        mutating func below(_ bound: Int) -> Int { Int(next() % UInt64(max(1, bound))) }
+    }
+
+    static let numbers = [
+        "0", "-1", "1e300", "1e-300", "nan", "inf", "-inf", "9223372036854775807", "9223372036854775808", "99999999999999999999",
+        "18446744073709551616", "2147483648", "0x7fffffffffffffff", "1.5", "-0", "00000000000000000000001", "1e308", "٣",
+    ]
+
+    static func mutate(_ seed: String, tokens: [String], generator: inout Generator, at most: Int = 8) -> String {
+        var bytes = Array(seed.utf8)
+        for _ in 0...generator.below(most) {
+            let position = generator.below(bytes.count + 1)
+            switch generator.below(6) {
+            case 0, 1:
+                let pool = generator.below(3) == 0 ? numbers : tokens
+                bytes.insert(contentsOf: Array(pool[generator.below(pool.count)].utf8), at: position)
+            case 2:
+                if !bytes.isEmpty { bytes[min(position, bytes.count - 1)] = UInt8(truncatingIfNeeded: generator.next()) }
+            case 3:
+                let length = generator.below(8)
+                bytes.removeSubrange(position..<min(bytes.count, position + length))
+            case 4:
+                let length = generator.below(16)
+                let slice = Array(bytes[position..<min(bytes.count, position + length)])
+                bytes.insert(contentsOf: slice + slice, at: position)
+            default:
+                // A number where a number was.
+                if let digit = bytes.indices.dropFirst(position).first(where: { bytes[$0] >= 0x30 && bytes[$0] <= 0x39 }) {
+                    bytes.insert(contentsOf: Array(numbers[generator.below(numbers.count)].utf8), at: digit)
+                }
+            }
+        }
+        if bytes.count > 4096 { bytes.removeLast(bytes.count - 4096) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static let pathSeeds = ["/", "/a/b/c", "/api/v1/pets/1?x=1", "/open/../secret/x", "/a/./b//c/", "/%7Euser/a%20b", "/a;b/c", "/x?q=%2e%2e"]
+    static let pathTokens = [
+        "/", "..", ".", "%2e", "%2E", "%2f", "%2F", "%5c", "%5C", "\\", ";", "..;", "%25", "%252e", "%00", "%", "%g", "?", "#", "//", "%7E",
+        "\u{0}", " ", "é", "%C3%A9", "%ff",
+    ]
+    static let headerSeeds = [
+        "X-Consumer-Name: admin\nConnection: keep-alive, X-Tenant\nX-Tenant: a", "X_Consumer_Name: admin\nForwarded: host=evil",
+        "Connection: close\nX-Forwarded-For: 1.2.3.4\nX-Real-IP: 1.2.3.4\nX-Original-URL: /admin", "Upgrade: websocket\nTE: trailers",
+    ]
+    static let headerTokens = [
+        "\n", ": ", ",", "_", "-", "X-Consumer-", "x_consumer_groups", "Connection: ", "Keep-Alive", "Forwarded", "X-Forwarded-Host",
+        "Proxy-Authorization", "Transfer-Encoding", "Content-Length", "Host", "X-Authenticated-Scopes", "X_Forwarded_For",
+    ]
+    static let cacheSeeds = ["max-age=60", "public, s-maxage=3600, stale-while-revalidate=30", "no-cache=\"Set-Cookie\", private=\"a, b\"", "max-stale, min-fresh=10"]
+    static let cacheTokens = [
+        "max-age=", "s-maxage=", "stale-if-error=", "stale-while-revalidate=", "max-stale", "min-fresh=", "no-store", "private=\"", "\"",
+        ",", "=", " ", "\\", "must-revalidate", "no-cache",
+    ]
+    static let dateSeeds = ["Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994", "0", "-1"]
+    static let dateTokens = ["GMT", ":", "-", " ", ",", "Feb", "29", "31", "99999", "60", "24", "00"]
+    static let querySeeds = [
+        "since=1h&bucket=5m", "from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&status=5xx", "from=0&to=1700000000&limit=10&offset=5",
+        "min_ms=250&status=503&request_id=x", "since=7d&by=route&limit=10",
+    ]
+    static let queryTokens = ["since=", "bucket=", "from=", "to=", "limit=", "offset=", "min_ms=", "status=", "&", "=", "ms", "s", "m", "h", "d", "T", "Z", ":", "xx"]
+    static let jsonSeeds = [
+        #"{"email":"dev@example.com","password":"long enough pw"}"#, #"{"grace":"24h"}"#, #"{"expires":"90d","name":"acme"}"#,
+        #"{"name":"app","description":"d"}"#, #"{"name":"acme","groups":["partners"],"plan":"free","scopes":["read"]}"#,
+    ]
+    static let jsonTokens = ["\"", ":", ",", "{", "}", "[", "]", "\\u0000", "\\ud800", "null", "true", "1e999", "\"grace\":\"", "\"email\":", "d\"", "h\""]
+    static let configSeed = """
+        listen: 127.0.0.1:0
+        admin: {listen: 127.0.0.1:0, token: fuzz-admin-token-0123456789abcdef}
+        store: {sqlite: x.sqlite, queue: 1000, retention: {calls: 7d}}
+        server: {drain-timeout: 30s, idle-timeout: 75s, max-connections: 100, header-timeout: 10s, min-body-rate: 1KiB, path: {escaped-slashes: reject}}
+        cache: {memory: 64MiB}
+        upstreams:
+          backend:
+            targets: [{url: "http://127.0.0.1:9", weight: 3}]
+            timeout: 5s
+            retries: {attempts: 2, backoff: 25ms, budget: 20%}
+            circuit-breaker: {failure-rate: 50%, window: 20, min-calls: 10, open-for: 30s}
+        plans:
+          free: {rate: 10/s, burst: 20, quota: 10000/month}
+        apis:
+          - name: echo
+            base-path: /echo
+            upstream: backend
+            rate-limit: {rate: 5/s, burst: 10, by: [consumer, ip]}
+            cache: {default-ttl: 10s, max-object-size: 1MiB}
+            max-body-size: 1MiB
+            cost: 2
+        """
+    static let configTokens = [
+        ": ", "\n", "  ", "- ", "{", "}", "[", "]", "ms", "s", "m", "h", "d", "KiB", "GiB", "/s", "/d", "/month", "%", "${X}", "&a", "*a",
+        "rate: ", "burst: ", "quota: ", "timeout: ", "weight: ", "cost: ", "queue: ", "memory: ", "!!binary ", "'", "\"",
+    ]
+
+    static func run(target: String, count: Int, seed: UInt64) throws {
+        var generator = Generator(state: seed)
+        let lastFile = ProcessInfo.processInfo.environment["FUZZ_LAST"]
+        func keep(_ input: String, _ index: Int, always: Bool = false) {
+            guard let lastFile, always || index % 4096 == 0 else { return }
+            try? input.write(toFile: lastFile, atomically: false, encoding: .utf8)
+        }
+        let folder = NSTemporaryDirectory() + "portico-fuzz-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let loader = ConfigLoader(environment: ["X": "1"])
+        var rejected = 0
+        let start = ContinuousClock.now
+        for index in 0..<count {
+            switch target {
+            case "path":
+                let input = mutate(pathSeeds[generator.below(pathSeeds.count)], tokens: pathTokens, generator: &generator)
+                keep(input, index)
+                FuzzEntry.path(input)
+            case "headers":
+                let path = mutate(pathSeeds[generator.below(pathSeeds.count)], tokens: pathTokens, generator: &generator)
+                let headers = mutate(headerSeeds[generator.below(headerSeeds.count)], tokens: headerTokens, generator: &generator)
+                keep(path + "\n" + headers, index)
+                FuzzEntry.requestHead(path: path, headers: headers)
+            case "cache":
+                let control = mutate(cacheSeeds[generator.below(cacheSeeds.count)], tokens: cacheTokens + numbers, generator: &generator)
+                let dates = (0..<3).map { _ in mutate(dateSeeds[generator.below(dateSeeds.count)], tokens: dateTokens, generator: &generator) }
+                let age = mutate(numbers[generator.below(numbers.count)], tokens: numbers, generator: &generator)
+                keep(([control, age] + dates).joined(separator: "\n"), index)
+                FuzzEntry.cacheHeaders(cacheControl: control, age: age, expires: dates[0], date: dates[1], lastModified: dates[2])
+            case "query":
+                let input = mutate(querySeeds[generator.below(querySeeds.count)], tokens: queryTokens, generator: &generator)
+                keep(input, index)
+                FuzzEntry.query(input)
+            case "json":
+                let input = mutate(jsonSeeds[generator.below(jsonSeeds.count)], tokens: jsonTokens, generator: &generator)
+                keep(input, index)
+                FuzzEntry.jsonBody(Array(input.utf8))
+            case "config":
+                // Fewer mutations: most inputs should still get past YAML into the typed readers.
+                let input = mutate(configSeed, tokens: configTokens, generator: &generator, at: 2)
+                keep(input, index, always: true)
+                let file = folder + "/gateway.yaml"
+                try input.write(toFile: file, atomically: false, encoding: .utf8)
+                do { _ = try loader.load(file: file) } catch { rejected += 1 }
+            default:
+                FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, cache, query, json, config)\n".utf8))
+                exit(2)
+            }
+        }
+        let seconds = (ContinuousClock.now - start).components.seconds
+        print("fuzz \(target): \(count) inputs, seed \(seed), \(seconds) s, no crash" + (target == "config" ? ", \(rejected) rejected with diagnostics" : ""))
+    }
+}
