@@ -56,13 +56,13 @@ struct ProxyStage: Policy {
             let choice = pool.choose(hashKey: hashKey, excluding: tried, now: now)
             guard case .target(let target) = choice else {
                 if case .open(let wait) = choice { return try unavailable(retryAfter: wait, exchange: exchange) }
-                throw GatewayError.badGateway("Upstream '\(settings.name)' has no usable target.")
+                throw GatewayError.badGateway("The upstream service has no usable target.")
             }
             tried.insert(ObjectIdentifier(target))
             var tryTimeout = timeout
             if let deadline {
                 guard deadline > now else {
-                    throw GatewayError.gatewayTimeout("Upstream '\(settings.name)' did not answer within its total timeout.")
+                    throw GatewayError.gatewayTimeout("The upstream service did not answer within the total timeout.")
                 }
                 tryTimeout = min(tryTimeout, TimeAmount(deadline - now))
             }
@@ -313,20 +313,20 @@ struct ProxyStage: Policy {
             switch clientError {
             case .deadlineExceeded, .readTimeout:
                 let seconds = Double(timeout.nanoseconds) / 1e9
-                return GatewayError.gatewayTimeout("Upstream '\(upstream)' did not answer in time (timeout \(seconds)s).")
+                return GatewayError.gatewayTimeout("The upstream service did not answer in time (timeout \(seconds)s).")
             case .connectTimeout:
-                return GatewayError.gatewayTimeout("Connecting to upstream '\(upstream)' timed out.")
+                return GatewayError.gatewayTimeout("Connecting to the upstream service timed out.")
             case .remoteConnectionClosed:
-                return GatewayError.badGateway("Upstream '\(upstream)' closed the connection before answering.")
+                return GatewayError.badGateway("The upstream service closed the connection before answering.")
             default:
                 break
             }
         }
         if error is NIOConnectionError || error is IOError || error is ChannelError {
-            return GatewayError.badGateway("Upstream '\(upstream)' refused or reset the connection.")
+            return GatewayError.badGateway("The upstream service refused or reset the connection.")
         }
-        // Anything else is described by type names and addresses that the client has no business seeing.
-        return GatewayError.badGateway("Upstream '\(upstream)' failed.")
+        // Neither the upstream's name in the config nor the error's text (type names, addresses) is the client's business.
+        return GatewayError.badGateway("The upstream service failed.")
     }
 }
 
