@@ -1,0 +1,112 @@
+import Foundation
+import HTTPTypes
+import Logging
+import NIOCore
+import PorticoConfig
+
+/// Builds each route's policy chain from the config, once per snapshot.
+struct ChainBuilder {
+    let config: GatewayConfig
+    let loadedAt: Date
+    let wallClock: @Sendable () -> Date
+    let requestIDHeader: HTTPField.Name
+    let authenticators: [String: any Authenticator]
+    let consumers: ConsumerLookup
+    let logger: Logger
+    let authFailures: AuthFailures
+    let limits: LimitContext
+    let cache: CacheContext
+    let planLimits: [String: CompiledLimit]
+    let timeZone: TimeZone
+
+    init(
+        config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
+        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, authFailures: AuthFailures,
+        limits: LimitContext, cache: CacheContext
+    ) {
+        self.cache = cache
+        self.authFailures = authFailures
+        self.config = config
+        self.loadedAt = loadedAt
+        self.wallClock = wallClock
+        self.requestIDHeader = requestIDHeader
+        self.authenticators = authenticators
+        self.consumers = consumers
+        self.logger = logger
+        self.limits = limits
+        let timeZone = TimeZone(identifier: config.limits.timeZone) ?? TimeZone(identifier: "UTC")!
+        self.timeZone = timeZone
+        self.planLimits = config.plans.mapValues { plan in
+            CompiledLimit(config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone)
+        }
+    }
+
+    /// The route's own limits (from the API, or overridden by the route), named for `RateLimit-Policy`.
+    private func routeLimits(api: APIConfig, route: RouteConfig, policies: PolicyConfig) -> [CompiledLimit] {
+        let limits = policies.rateLimits ?? []
+        let fromRoute = route.policies.rateLimits != nil
+        let scope = fromRoute ? "\(api.name)@\(api.version ?? "")/\(route.name ?? route.path)" : "\(api.name)@\(api.version ?? "")"
+        let base = fromRoute ? "\(api.name).\(route.name ?? route.path)" : api.name
+        return limits.enumerated().map { index, limit in
+            let name = limit.name ?? (limits.count == 1 ? base : "\(base)-\(index + 1)")
+            return CompiledLimit(config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone)
+        }
+    }
+
+    func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
+        let policies = api.policies.overridden(by: route.policies)
+        var steps: [any Policy] = []
+        if let auth = AuthPolicy(
+            policies: policies, authenticators: authenticators, consumers: consumers, logger: logger, failures: authFailures,
+            clientAddress: limits.clientAddress)
+        {
+            steps.append(auth)
+        }
+        let ownLimits = routeLimits(api: api, route: route, policies: policies)
+        let routeName = route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))"
+        let keys = RequestKey(clientAddress: limits.clientAddress, routeName: routeName, apiName: api.name)
+        if !ownLimits.isEmpty || !planLimits.isEmpty {
+            steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: policies.cost ?? 1, context: limits, keys: keys))
+        }
+        if let settings = policies.cache, settings.enabled {
+            var hash = ContentHash()
+            hash.combine("\(api.name)@\(api.version ?? "")/\(routeName)|\(settings)".utf8)
+            steps.append(CachePolicy(config: settings, context: cache, keys: keys, scope: hash.hex, requestIDHeader: requestIDHeader))
+        }
+        if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
+        if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
+            steps.append(headers)
+        }
+        let lifecycle = api.lifecycle.overridden(by: route.lifecycle)
+        let successor = lifecycle.successor.flatMap { version in
+            config.apis.first { $0.name == api.name && $0.version == version }?.basePath
+        }
+        if let policy = LifecyclePolicy(lifecycle: lifecycle, successorPath: successor, loadedAt: loadedAt, now: wallClock) {
+            steps.append(policy)
+        }
+        let terminal: any Policy
+        if let split = route.split ?? api.split {
+            let sides = split.sides.map { side in (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools)) }
+            terminal = SplitStage(sides: sides, config: split)
+        } else {
+            terminal = stage(for: api.upstream, api: api, route: route, policies: policies, pools: pools)
+        }
+        return PolicyChain(policies: steps, terminal: terminal)
+    }
+
+    /// The proxy to an upstream, or the mock.
+    private func stage(for upstream: String, api: APIConfig, route: RouteConfig, policies: PolicyConfig, pools: [String: UpstreamPool])
+        -> any Policy
+    {
+        guard let pool = pools[upstream] else { return MockStage(mock: route.mock, requestIDHeader: requestIDHeader) }
+        let timeout = policies.timeout ?? pool.config.timeout
+        return ProxyStage(
+            pool: pool,
+            strippedPrefix: api.stripBasePath ? api.basePath : nil,
+            upstreamBasePath: api.upstreamBasePath,
+            timeout: TimeAmount.milliseconds(timeout.milliseconds),
+            retrySafe: policies.retrySafe ?? false,
+            requestIDHeader: requestIDHeader
+        )
+    }
+}
