@@ -47,7 +47,8 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
 }
 
 extension StringProtocol {
-    func trimmingWhitespace() -> String {
+    /// Without leading and trailing whitespace.
+    public func trimmingWhitespace() -> String {
         var view = Substring(self)
         while view.first?.isWhitespace == true { view.removeFirst() }
         while view.last?.isWhitespace == true { view.removeLast() }

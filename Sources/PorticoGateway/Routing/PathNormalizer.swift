@@ -23,6 +23,11 @@ public struct PathNormalizer: Sendable {
 
     /// The canonical target (path and query) for `target`, or why it is refused.
     public func normalize(_ target: String) -> Result<String, Refusal> {
+        // Most targets are canonical already: checked in place, returned as they came, no copy.
+        let merge = settings.mergeSlashes
+        if target.utf8.withContiguousStorageIfAvailable({ Self.isCanonicalTarget($0, mergeSlashes: merge) }) == true {
+            return .success(target)
+        }
         let utf8 = Array(target.utf8)
         let queryStart = utf8.firstIndex(of: UInt8(ascii: "?"))
         let pathEnd = queryStart ?? utf8.count
@@ -34,7 +39,7 @@ public struct PathNormalizer: Sendable {
                 return .failure(Refusal(reason: "The query holds a control character."))
             }
         }
-        if Self.isCanonical(utf8[..<pathEnd], mergeSlashes: settings.mergeSlashes) { return .success(target) }
+        if utf8.withUnsafeBufferPointer({ Self.isCanonical($0[..<pathEnd], mergeSlashes: merge) }) { return .success(target) }
 
         var segments: [[UInt8]] = [[]]
         var index = 1
@@ -120,7 +125,15 @@ public struct PathNormalizer: Sendable {
 
     /// True when the path needs no change: printable ASCII with no `%`, `\`, `;`, dot segment or
     /// (when merging) empty segment. Most paths are, and are returned without copying.
-    static func isCanonical(_ path: ArraySlice<UInt8>, mergeSlashes: Bool) -> Bool {
+    /// True when the whole target (path and query) needs no change and no refusal.
+    static func isCanonicalTarget(_ target: UnsafeBufferPointer<UInt8>, mergeSlashes: Bool) -> Bool {
+        guard let first = target.first, first == UInt8(ascii: "/") else { return false }
+        let queryStart = target.firstIndex(of: UInt8(ascii: "?")) ?? target.endIndex
+        for byte in target[queryStart...] where byte < 0x20 || byte == 0x7F { return false }
+        return isCanonical(target[..<queryStart], mergeSlashes: mergeSlashes)
+    }
+
+    static func isCanonical(_ path: Slice<UnsafeBufferPointer<UInt8>>, mergeSlashes: Bool) -> Bool {
         var segmentStart = path.startIndex + 1
         var index = path.startIndex + 1
         while index <= path.endIndex {

@@ -145,7 +145,7 @@ extension RuntimeSnapshot {
         let request: Request
         switch requestGuard.admit(sent.head, peer: clientAddress) {
         case .success(let head):
-            request = head == sent.head ? sent : Request(head: head, body: sent.body)
+            request = head.map { Request(head: $0, body: sent.body) } ?? sent
         case .failure(let error):
             let path = CallRecord.bounded(sent.uri.path, to: CallRecord.maximumPathBytes)
             var served = Served(

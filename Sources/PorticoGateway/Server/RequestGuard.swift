@@ -10,13 +10,14 @@ import PorticoConfig
 /// are removed in every spelling; the auth policy sets them again when it has an identity.
 struct RequestGuard: Sendable {
     let normalizer: PathNormalizer
-    let trusted: [CIDRBlock]
+    /// The trusted proxies; the same check `by: ip` limits use.
+    let proxies: ClientAddress
     let underscores: UnderscoreHeaders
 
     /// `server.trustedProxies` already holds `limits.trusted-proxies` too (the loader merges them).
     init(server: ServerConfig) {
         self.normalizer = PathNormalizer(settings: server.path)
-        self.trusted = server.trustedProxies.compactMap(CIDRBlock.init(parsing:))
+        self.proxies = ClientAddress(trustedProxies: server.trustedProxies)
         self.underscores = server.headersWithUnderscores
     }
 
@@ -38,43 +39,50 @@ struct RequestGuard: Sendable {
         "x-rewrite-url", "x-client-ip", "true-client-ip", "x-cluster-client-ip",
     ]
 
-    /// Whether `peer` is one of the trusted proxies.
-    func isTrusted(_ peer: String?) -> Bool {
-        guard let peer, !trusted.isEmpty else { return false }
-        return trusted.contains { $0.contains(peer) }
-    }
-
-    /// The request as the rest of the gateway sees it, or the 400 it gets.
-    func admit(_ head: HTTPRequest, peer: String?) -> Result<HTTPRequest, GatewayError> {
+    /// The request as the rest of the gateway sees it (nil: unchanged, use it as it came), or
+    /// the 400 it gets. Most requests need no change, and then nothing is copied.
+    func admit(_ head: HTTPRequest, peer: String?) -> Result<HTTPRequest?, GatewayError> {
         var head = head
+        var changed = false
         if head.headerFields[Self.host] != nil {
             return .failure(.badRequest("The request has more than one Host header."))
         }
         switch normalizer.normalize(head.path ?? "/") {
-        case .success(let path): if path != head.path { head.path = path }
+        case .success(let path):
+            if path != head.path {
+                head.path = path
+                changed = true
+            }
         case .failure(let refusal): return .failure(.badRequest(refusal.reason))
         }
 
         var named: Set<String> = []
         for value in head.headerFields[values: .connection] {
             for token in value.split(separator: ",") {
-                let name = token.trimmingWhitespaceASCII().lowercased()
+                let name = token.trimmingWhitespace().lowercased()
                 if !name.isEmpty, !Self.framing.contains(name) { named.insert(name) }
             }
         }
-        let trustedPeer = isTrusted(peer)
+        // The peer's trust is looked up only when a forwarding header needs it.
+        var trustedPeer: Bool?
+        let isTrusted = { () -> Bool in
+            if let known = trustedPeer { return known }
+            let trusted = proxies.isTrusted(peer)
+            trustedPeer = trusted
+            return trusted
+        }
         var removal = false
         for field in head.headerFields {
-            let decision = verdict(for: field.name, named: named, trustedPeer: trustedPeer)
+            let decision = verdict(for: field.name, named: named, trusted: isTrusted)
             if decision == .reject {
                 return .failure(.badRequest("The header '\(field.name.rawName)' holds an underscore."))
             }
             if decision == .remove { removal = true }
         }
-        guard removal else { return .success(head) }
+        guard removal else { return .success(changed ? head : nil) }
         var kept = HTTPFields()
         kept.reserveCapacity(head.headerFields.count)
-        for field in head.headerFields where verdict(for: field.name, named: named, trustedPeer: trustedPeer) == .keep {
+        for field in head.headerFields where verdict(for: field.name, named: named, trusted: isTrusted) == .keep {
             kept.append(field)
         }
         head.headerFields = kept
@@ -83,7 +91,7 @@ struct RequestGuard: Sendable {
 
     private enum Verdict { case keep, remove, reject }
 
-    private func verdict(for name: HTTPField.Name, named: Set<String>, trustedPeer: Bool) -> Verdict {
+    private func verdict(for name: HTTPField.Name, named: Set<String>, trusted: () -> Bool) -> Verdict {
         let lowered = name.canonicalName
         if Self.hopByHop.contains(lowered) || named.contains(lowered) { return .remove }
         let hasUnderscore = lowered.utf8.contains(UInt8(ascii: "_"))
@@ -97,7 +105,7 @@ struct RequestGuard: Sendable {
         let spelled = hasUnderscore ? lowered.replacingUnderscores() : lowered
         // Only the auth policy says who is calling: it sets these from the identity it found.
         if spelled.hasPrefix("x-consumer-") || spelled == "x-authenticated-scopes" { return .remove }
-        if Self.forwarding.contains(spelled) { return trustedPeer && !hasUnderscore ? .keep : .remove }
+        if Self.forwarding.contains(spelled) { return !hasUnderscore && trusted() ? .keep : .remove }
         return .keep
     }
 }
@@ -105,14 +113,5 @@ struct RequestGuard: Sendable {
 extension String {
     fileprivate func replacingUnderscores() -> String {
         String(decoding: utf8.map { $0 == UInt8(ascii: "_") ? UInt8(ascii: "-") : $0 }, as: UTF8.self)
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingWhitespaceASCII() -> Substring {
-        var view = self
-        while view.first == " " || view.first == "\t" { view.removeFirst() }
-        while view.last == " " || view.last == "\t" { view.removeLast() }
-        return view
     }
 }

@@ -41,7 +41,7 @@ struct CachedResponse: Sendable {
     ) {
         var headers = headers
         // Age is delta-seconds too; anything else in it is ignored (RFC 9111 section 5.1).
-        let ageValue = headers[.age].flatMap { CacheControl.deltaSeconds($0.trimmingWhitespaceASCII()) }.map(Double.init) ?? 0
+        let ageValue = headers[.age].flatMap { CacheControl.deltaSeconds($0.trimmingWhitespace()) }.map(Double.init) ?? 0
         headers[.age] = nil
         let dateValue: Date
         if let date = headers[.date].flatMap(HTTPDate.parse) {
@@ -126,15 +126,5 @@ struct CachedResponse: Sendable {
         guard !values.isEmpty else { return nil }
         return values.joined(separator: ",").split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
             .joined(separator: ",")
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs.
-    func trimmingWhitespaceASCII() -> String {
-        var view = Substring(self)
-        while view.first == " " || view.first == "\t" { view.removeFirst() }
-        while view.last == " " || view.last == "\t" { view.removeLast() }
-        return String(view)
     }
 }

@@ -25,7 +25,9 @@ struct ClientAddress: Sendable {
         return hops.first ?? peer
     }
 
-    private func isTrusted(_ address: String) -> Bool {
-        trusted.contains { $0.contains(address) }
+    /// Whether `address` is one of the trusted proxies.
+    func isTrusted(_ address: String?) -> Bool {
+        guard let address, !trusted.isEmpty else { return false }
+        return trusted.contains { $0.contains(address) }
     }
 }
