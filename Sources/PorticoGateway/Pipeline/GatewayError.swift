@@ -141,8 +141,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."
-        case .upstreamUnavailable(let upstream, _):
-            _ = upstream  // the config's name stays internal
+        case .upstreamUnavailable:
+            // The config's name for the upstream stays internal.
             return "The upstream service is failing and its circuit breaker is open; try again later."
         case .unknownVersion(let requested, let available):
             return "Version '\(requested)' does not exist here; the versions are \(available.joined(separator: ", "))."

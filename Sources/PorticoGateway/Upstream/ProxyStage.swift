@@ -97,7 +97,7 @@ struct ProxyStage: Policy {
                     try await backoff(retry: retriesDone)
                     continue
                 }
-                throw Self.gatewayError(for: error, upstream: settings.name, timeout: tryTimeout)
+                throw Self.gatewayError(for: error, timeout: tryTimeout)
             }
             let elapsed = ContinuousClock.now - sent
             exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
@@ -119,7 +119,7 @@ struct ProxyStage: Policy {
             do {
                 return try await response(from: upstreamResponse, exchange: exchange)
             } catch {
-                throw Self.gatewayError(for: error, upstream: settings.name, timeout: tryTimeout)
+                throw Self.gatewayError(for: error, timeout: tryTimeout)
             }
         }
     }
@@ -221,7 +221,9 @@ struct ProxyStage: Policy {
 
     private func forwardedHeaders(_ request: Request, exchange: Exchange, target: TargetConfig) -> HTTPHeaders {
         var fields = request.headers
-        HopByHop.strip(&fields)
+        // `RequestGuard` removed the other hop-by-hop headers before any policy; the framing
+        // headers were kept for the body and are the client's hop only.
+        fields[.transferEncoding] = nil
         fields[.contentLength] = nil
         var headers = HTTPHeaders()
         headers.reserveCapacity(fields.count + 6)
@@ -307,7 +309,7 @@ struct ProxyStage: Policy {
     }
 
     /// 504 for anything that timed out, 502 for everything else the upstream did wrong.
-    static func gatewayError(for error: any Error, upstream: String, timeout: TimeAmount) -> any Error {
+    static func gatewayError(for error: any Error, timeout: TimeAmount) -> any Error {
         if let gatewayError = error as? GatewayError { return gatewayError }
         if let clientError = error as? HTTPClientError {
             switch clientError {

@@ -31,6 +31,8 @@ struct AuthPolicy: Policy {
     /// any credential is checked.
     let failures: AuthFailures?
     let clientAddress: ClientAddress
+    /// Whether a method of the route takes a password, so that failures count per address.
+    let countsGuesses: Bool
 
     init?(
         policies: PolicyConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger,
@@ -51,23 +53,20 @@ struct AuthPolicy: Policy {
         self.logger = logger
         self.failures = failures
         self.clientAddress = clientAddress
+        self.countsGuesses = failures != nil && methods.contains { $0.guessable }
     }
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        // A route without auth whose request carries no identity header has nothing to change:
-        // pass the request on as it is, without copying its head.
-        if alternatives.isEmpty, anonymous == nil,
-            !Self.identityHeaders.contains(where: { request.headers[$0] != nil })
-        {
-            return try await next(request, exchange: exchange)
-        }
+        // `RequestGuard` has removed every identity header the client sent, so a route without
+        // auth has nothing to change: pass the request on as it is, without copying its head.
+        if alternatives.isEmpty, anonymous == nil { return try await next(request, exchange: exchange) }
         var head = request.head
-        for name in Self.identityHeaders { head.headerFields[name] = nil }
 
         var identity: Identity?
         if !alternatives.isEmpty {
-            let address = failures == nil ? nil : clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers)
-            if let failures, let wait = failures.retryAfter(address: address) {
+            // Only routes that take a password count failures per address: keys and tokens cannot be guessed.
+            let address = countsGuesses ? clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers) : nil
+            if countsGuesses, let failures, let wait = failures.retryAfter(address: address) {
                 exchange.authFailure = "throttled"
                 throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
             }
@@ -100,8 +99,6 @@ struct AuthPolicy: Policy {
         }
         return try await next(Request(head: head, body: request.body), exchange: exchange)
     }
-
-    static let identityHeaders = [Identity.consumerNameHeader, Identity.consumerGroupsHeader, Identity.scopesHeader]
 
     /// The caller's identity, or a 401/403/503 error.
     private func authenticate(_ request: Request, exchange: Exchange, address: String?) async throws -> Identity? {
