@@ -102,14 +102,14 @@ final class IntrospectionCache: Sendable {
     }
 
     /// By the SHA-256 of the token, so a long token costs no more; least recently used out first.
-    private let entries = Mutex(LRUTable<[UInt8], Entry>(capacity: IntrospectionCache.limit))
+    private let entries = Mutex(LRUTable<SHA256Digest, Entry>(capacity: IntrospectionCache.limit))
     static let limit = 50_000
 
     /// Answers held now.
     var count: Int { entries.withLock { $0.count } }
 
     func entry(for token: String, now: Date) -> Entry? {
-        let key = Self.key(token)
+        let key = TokenDigest.of(token)
         return entries.withLock { entries in
             guard let entry = entries[key] else { return nil }
             if entry.until <= now {
@@ -121,9 +121,7 @@ final class IntrospectionCache: Sendable {
     }
 
     func store(_ outcome: AuthOutcome, for token: String, until: Date) {
-        let key = Self.key(token)
+        let key = TokenDigest.of(token)
         entries.withLock { $0[key] = Entry(outcome: outcome, until: until) }
     }
-
-    private static func key(_ token: String) -> [UInt8] { Array(SHA256.hash(data: Array(token.utf8))) }
 }

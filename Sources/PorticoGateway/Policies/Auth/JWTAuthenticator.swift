@@ -22,7 +22,7 @@ final class JWTAuthenticator: Authenticator {
     /// generation the identity was made at (a change to the consumer makes it again).
     /// By the SHA-256 of the token, so an entry costs the same whatever a token's length; least
     /// recently used out first.
-    private let verified = Mutex(LRUTable<[UInt8], (identity: Identity, expires: Date, generation: Int)>(capacity: JWTAuthenticator.cacheLimit))
+    private let verified = Mutex(LRUTable<SHA256Digest, (identity: Identity, expires: Date, generation: Int)>(capacity: JWTAuthenticator.cacheLimit))
     private let now: @Sendable () -> Date
     static let cacheLimit = 50_000
 
@@ -47,7 +47,7 @@ final class JWTAuthenticator: Authenticator {
         guard let token = bearerToken(request) else { return .absent }
         let time = now()
         let generation = consumers.directory.current.generation
-        let digest = Array(SHA256.hash(data: Array(token.utf8)))
+        let digest = TokenDigest.of(token)
         if let cached = verified.withLock({ $0[digest] }), cached.generation == generation {
             guard time.timeIntervalSince(cached.expires) <= leeway else {
                 verified.withLock { $0[digest] = nil }
