@@ -5,7 +5,7 @@ import PorticoGateway
 /// `portico-bench fuzz TARGET COUNT [SEED]`: feeds COUNT generated inputs to one parser
 /// (`FuzzEntry`, or the config loader) and prints how many ran. A crash or a broken property
 /// ends the process with a signal, which `bench/fuzz.sh` reports with the input that did it
-/// (the last one is written to `$FUZZ_LAST` every 4,096 inputs and before a config load).
+/// (the input is written to `$FUZZ_LAST` every 4,096 inputs; the config target loads that file itself).
 ///
 /// Inputs are mutations of a seed corpus: tokens that matter to each parser (`%2e`, `..;`,
 /// `max-age=`, twenty-digit numbers, `1e300`, `nan`, quotes, NUL) inserted, bytes replaced,
@@ -117,48 +117,50 @@ enum Fuzz {
     static func run(target: String, count: Int, seed: UInt64) throws {
         var generator = Generator(state: seed)
         let lastFile = ProcessInfo.processInfo.environment["FUZZ_LAST"]
-        func keep(_ input: String, _ index: Int, always: Bool = false) {
-            guard let lastFile, always || index % 4096 == 0 else { return }
+        func keep(_ input: String, _ index: Int) {
+            guard let lastFile, index % 4096 == 0 else { return }
             try? input.write(toFile: lastFile, atomically: false, encoding: .utf8)
         }
         let folder = NSTemporaryDirectory() + "portico-fuzz-\(getpid())"
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let loader = ConfigLoader(environment: ["X": "1"])
+        let configFile = lastFile ?? folder + "/gateway.yaml"
         var rejected = 0
         let start = ContinuousClock.now
+        /// One input: a random seed of `seeds`, mutated with `tokens`.
+        func next(_ seeds: [String], _ tokens: [String], at most: Int = 8) -> String {
+            mutate(seeds[generator.below(seeds.count)], tokens: tokens, generator: &generator, at: most)
+        }
         for index in 0..<count {
             switch target {
             case "path":
-                let input = mutate(pathSeeds[generator.below(pathSeeds.count)], tokens: pathTokens, generator: &generator)
+                let input = next(pathSeeds, pathTokens)
                 keep(input, index)
                 FuzzEntry.path(input)
             case "headers":
-                let path = mutate(pathSeeds[generator.below(pathSeeds.count)], tokens: pathTokens, generator: &generator)
-                let headers = mutate(headerSeeds[generator.below(headerSeeds.count)], tokens: headerTokens, generator: &generator)
+                let path = next(pathSeeds, pathTokens), headers = next(headerSeeds, headerTokens)
                 keep(path + "\n" + headers, index)
                 FuzzEntry.requestHead(path: path, headers: headers)
             case "cache":
-                let control = mutate(cacheSeeds[generator.below(cacheSeeds.count)], tokens: cacheTokens + numbers, generator: &generator)
-                let dates = (0..<3).map { _ in mutate(dateSeeds[generator.below(dateSeeds.count)], tokens: dateTokens, generator: &generator) }
-                let age = mutate(numbers[generator.below(numbers.count)], tokens: numbers, generator: &generator)
+                let control = next(cacheSeeds, cacheTokens + numbers), age = next(numbers, numbers)
+                let dates = (0..<3).map { _ in next(dateSeeds, dateTokens) }
                 keep(([control, age] + dates).joined(separator: "\n"), index)
                 FuzzEntry.cacheHeaders(cacheControl: control, age: age, expires: dates[0], date: dates[1], lastModified: dates[2])
             case "query":
-                let input = mutate(querySeeds[generator.below(querySeeds.count)], tokens: queryTokens, generator: &generator)
+                let input = next(querySeeds, queryTokens)
                 keep(input, index)
                 FuzzEntry.query(input)
             case "json":
-                let input = mutate(jsonSeeds[generator.below(jsonSeeds.count)], tokens: jsonTokens, generator: &generator)
+                let input = next(jsonSeeds, jsonTokens)
                 keep(input, index)
                 FuzzEntry.jsonBody(Array(input.utf8))
             case "config":
                 // Fewer mutations: most inputs should still get past YAML into the typed readers.
-                let input = mutate(configSeed, tokens: configTokens, generator: &generator, at: 2)
-                keep(input, index, always: true)
-                let file = folder + "/gateway.yaml"
-                try input.write(toFile: file, atomically: false, encoding: .utf8)
-                do { _ = try loader.load(file: file) } catch { rejected += 1 }
+                // The file loaded is the one kept for a crash report.
+                let input = next([configSeed], configTokens, at: 2)
+                try input.write(toFile: configFile, atomically: false, encoding: .utf8)
+                do { _ = try loader.load(file: configFile) } catch { rejected += 1 }
             default:
                 FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, cache, query, json, config)\n".utf8))
                 exit(2)
