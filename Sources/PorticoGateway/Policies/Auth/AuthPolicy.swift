@@ -5,7 +5,7 @@ import PorticoConfig
 
 /// Decides who is calling and whether they may, before anything else on the route.
 ///
-/// It always removes identity headers a client sent. On a route with auth, it tries the
+/// Identity headers a client sent never reach it (`RequestGuard` removes them). On a route with auth, it tries the
 /// route's alternatives in order; the first whose methods all accept the request, and whose
 /// scopes the credential holds, wins. The upstream then receives `X-Consumer-Name`,
 /// `X-Consumer-Groups` and `X-Authenticated-Scopes`, and not the credential unless the route
