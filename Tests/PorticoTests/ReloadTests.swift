@@ -121,10 +121,12 @@ struct ReloadTests {
                     #expect(version == "B")
                     try await Task.sleep(for: .milliseconds(500))
                     let history = gateway.app.runtime.reloadHistory
-                    // Noticed (the watcher asked for the reload) within a second of the last write. The
-                    // time to serve B adds the compile and this loop's polling, which a loaded machine stretches.
+                    // The watcher asked for the reload after the last write. That it asks within a
+                    // second is `ConfigWatchTests`' to show, on a fake clock: here a loaded machine
+                    // stretches every sleep (CI once saw 1.19 s), so the bound is a loose one.
                     let noticed = try #require(history.lastRequestedAt)
-                    #expect(noticed - written < .seconds(1))
+                    #expect(noticed > written)
+                    #expect(noticed - written < .seconds(3))
                     #expect(history.succeeded == 1)
                     #expect(history.failed == 0)
                 }

@@ -4,9 +4,8 @@ import ServiceLifecycle
 
 /// Reloads when the config file or a document it names changes.
 ///
-/// Polls each file's modification time, size and inode. A change starts a reload only once the
-/// files have stopped changing for one `settle` period, so an editor writing in several steps
-/// causes one reload, not several half-written ones.
+/// Polls each file's modification time, size and inode; `ConfigWatch` decides when a change
+/// has settled enough to reload.
 public struct ConfigWatcher: Service {
     let runtime: GatewayRuntime
     let interval: Duration
@@ -46,24 +45,23 @@ public struct ConfigWatcher: Service {
 
     private func watch() async {
         var files = runtime.watchedFiles
-        var known = Self.fingerprints(files)
+        var watch = ConfigWatch(known: Self.fingerprints(files), interval: interval, settle: settle)
+        var sleep = watch.firstSleep
+        var lastPolled = Self.fingerprints(files)
         while !Task.isCancelled {
-            try? await Task.sleep(for: interval)
-            guard Self.fingerprints(files) != known else { continue }
-            // Wait for the writes to stop, bounded so a file rewritten forever still reloads.
-            var last = Self.fingerprints(files)
-            for _ in 0..<20 {
-                try? await Task.sleep(for: settle)
-                let again = Self.fingerprints(files)
-                if again == last { break }
-                last = again
-            }
+            try? await Task.sleep(for: sleep)
             if Task.isCancelled { break }
-            await runtime.reload(trigger: "file")
-            // Compare later polls with what the reload read, so a write during the reload is not missed.
-            let watched = runtime.watchedFiles
-            known = watched == files ? last : Self.fingerprints(watched)
-            files = watched
+            lastPolled = Self.fingerprints(files)
+            switch watch.poll(lastPolled) {
+            case .sleep(let duration):
+                sleep = duration
+            case .reload:
+                await runtime.reload(trigger: "file")
+                let watched = runtime.watchedFiles
+                watch.reloaded(with: watched == files ? lastPolled : Self.fingerprints(watched))
+                files = watched
+                sleep = interval
+            }
         }
     }
 }
