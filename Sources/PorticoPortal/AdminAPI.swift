@@ -105,6 +105,7 @@ public struct AdminAPI: Sendable {
         let connections = runtime.connections.report
         json += ",\"connections\":{\"open\":\(connections.open),\"max\":\(runtime.connections.maximum)"
         json += ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
+        json += ",\"paths\":{\"event_loop\":\(runtime.paths.eventLoop.load(ordering: .relaxed)),\"streaming\":\(runtime.paths.streaming.load(ordering: .relaxed))}"
         // Every table the gateway keeps for clients, with what it holds and its bound.
         let cache = runtime.cache.store.statistics
         var tables: [String] = [

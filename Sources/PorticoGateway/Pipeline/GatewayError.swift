@@ -159,6 +159,13 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     /// The problem+json response, carrying the request id in the body and in the header.
     public func response(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> Response {
+        var (head, body) = problem(requestID: requestID, instance: instance, requestIDHeader: requestIDHeader)
+        head.headerFields[.contentLength] = nil
+        return Response(status: head.status, headers: head.headerFields, body: .init(byteBuffer: body))
+    }
+
+    /// The problem+json answer as a head and a body, for the event-loop path that writes parts.
+    func problem(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> (HTTPResponse, ByteBuffer) {
         var json = "{\"type\":\"https://portico.dev/problems/\(slug)\""
         json += ",\"title\":\(JSONText.quote(title)),\"status\":\(status.code)"
         let instance = CallRecord.bounded(instance, to: CallRecord.maximumPathBytes)
@@ -188,7 +195,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         if case .upstreamUnavailable(_, let retryAfter) = code {
             headers[.retryAfter] = String(max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)))
         }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
+        headers[.contentLength] = String(json.utf8.count)
+        return (HTTPResponse(status: status, headerFields: headers), ByteBuffer(string: json))
     }
 }
 

@@ -4,6 +4,9 @@ import Hummingbird
 public struct PolicyChain: Sendable {
     /// The policies in the order they run, the terminal stage last.
     public let policies: [any Policy]
+    /// The same chain for the event-loop path, when every policy has a fast path and the
+    /// terminal stage proxies to plain-HTTP targets.
+    let fast: FastChain?
 
     /// Sorts by phase and priority; the terminal stage must be the only `upstream` policy.
     public init(policies: [any Policy], terminal: any Policy) {
@@ -13,6 +16,12 @@ public struct PolicyChain: Sendable {
             return lhs.offset < rhs.offset
         }
         self.policies = sorted.map(\.element) + [terminal]
+        let fastPolicies = sorted.compactMap { $0.element as? any FastPolicy }
+        if fastPolicies.count == sorted.count, let proxy = terminal as? ProxyStage, proxy.pool.servesEventLoopPath {
+            self.fast = FastChain(policies: fastPolicies, proxy: proxy)
+        } else {
+            self.fast = nil
+        }
     }
 
     /// Runs the whole chain.

@@ -3,7 +3,7 @@ import Hummingbird
 import PorticoConfig
 
 /// Edits request headers before forwarding and response headers on the way back.
-struct HeadersPolicy: Policy {
+struct HeadersPolicy: FastPolicy {
     let phase = PolicyPhase.request
     let priority = 100
     let request: CompiledHeaderRules?
@@ -25,6 +25,15 @@ struct HeadersPolicy: Policy {
         var response = try await next(request, exchange: exchange)
         if let rules = self.response { rules.apply(to: &response.headers) }
         return response
+    }
+
+    func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
+        request?.apply(to: &head.headerFields)
+        return .proceed
+    }
+
+    func respond(_ head: inout HTTPResponse, exchange: Exchange) {
+        response?.apply(to: &head.headerFields)
     }
 }
 

@@ -8,7 +8,7 @@ import PorticoConfig
 /// Responses carry `Deprecation` (RFC 9745, a structured-field date such as `@1796083200`),
 /// `Sunset` (RFC 8594, an HTTP-date) and `Link` to the successor version and to the deprecation
 /// docs. After the sunset the gateway answers 410 unless the config keeps serving.
-struct LifecyclePolicy: Policy {
+struct LifecyclePolicy: FastPolicy {
     let phase = PolicyPhase.request
     let priority = 10_000
     let lifecycle: LifecycleConfig
@@ -35,6 +35,17 @@ struct LifecyclePolicy: Policy {
         var response = try await next(request, exchange: exchange)
         response.headers.append(contentsOf: fields)
         return response
+    }
+
+    func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
+        if let sunset = lifecycle.sunset, now() >= sunset, !lifecycle.serveAfterSunset {
+            return .refuse(.gone(sunset: Self.httpDate(sunset), successor: successorPath))
+        }
+        return .proceed
+    }
+
+    func respond(_ head: inout HTTPResponse, exchange: Exchange) {
+        head.headerFields.append(contentsOf: fields)
     }
 
     static func headers(lifecycle: LifecycleConfig, successorPath: String?, loadedAt: Date) -> [HTTPField] {

@@ -36,6 +36,8 @@ public final class GatewayRuntime: Service, Sendable {
     /// Open client connections against `server.max-connections` and `max-connections-per-ip`,
     /// fixed at start (the listener is not rebuilt on reload).
     public let connections: ConnectionBudget
+    /// Requests served on the event-loop path and requests passed on to the streaming path.
+    public let paths = ServingPaths()
     /// The call store's queries, for the portal API's usage endpoints.
     private let analytics: AnalyticsAnswers?
 

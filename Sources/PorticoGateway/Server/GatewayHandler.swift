@@ -56,19 +56,31 @@ struct GatewayHandler: Sendable {
         }
         exchange?.finish()
 
+        log(
+            time: time, requestID: requestID, method: method, path: served.path, exchange: exchange, status: Int(response.status.code),
+            failure: failure, failureLength: response.body.contentLength, start: start, clientAddress: clientAddress,
+            traceID: trace.traceID, aborted: abort != nil)
+        if let abort { throw abort }
+    }
+
+    /// Writes the call record to every sink and the metrics: after the response, on both paths.
+    func log(
+        time: Date, requestID: String, method: String, path: String, exchange: Exchange?, status: Int, failure: GatewayError?,
+        failureLength: Int?, start: ContinuousClock.Instant, clientAddress: String?, traceID: String?, aborted: Bool
+    ) {
         let identity = exchange?.identity
         var record = CallRecord(
             time: time,
             requestID: requestID,
             method: method,
-            path: served.path,
+            path: path,
             api: exchange?.route.apiName,
             version: exchange?.route.apiVersion,
             consumer: identity?.consumer,
             route: exchange?.route.name,
-            status: Int(response.status.code),
+            status: status,
             bytesIn: exchange?.bytesIn.load(ordering: .relaxed) ?? 0,
-            bytesOut: exchange?.bytesOut.load(ordering: .relaxed) ?? (failure == nil ? 0 : response.body.contentLength ?? 0),
+            bytesOut: exchange?.bytesOut.load(ordering: .relaxed) ?? (failure == nil ? 0 : failureLength ?? 0),
             totalMilliseconds: (ContinuousClock.now - start).milliseconds,
             upstreamMilliseconds: exchange?.upstreamElapsed?.milliseconds,
             target: exchange?.upstreamTarget,
@@ -80,11 +92,10 @@ struct GatewayHandler: Sendable {
         // Formatted here, after the response is written, not on the way to it.
         record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
         record.cache = exchange?.cacheStatus?.outcome.rawValue
-        record.traceID = trace.traceID
-        if abort != nil { record.error = record.error ?? "aborted" }
+        record.traceID = traceID
+        if aborted { record.error = record.error ?? "aborted" }
         for sink in sinks { sink.record(record) }
         metrics?.observe(record, authFailure: exchange?.authFailure)
-        if let abort { throw abort }
     }
 
     static let serverTiming = HTTPField.Name("Server-Timing")!

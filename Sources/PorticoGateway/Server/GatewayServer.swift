@@ -36,7 +36,10 @@ public struct GatewayServer: Service {
         let config = runtime.snapshot.config
         let handler = GatewayHandler(runtime: runtime, sinks: sinks, metrics: metrics, logger: logger)
         var channelConfiguration = HTTP1Channel.Configuration()
-        channelConfiguration.idleTimeout = .milliseconds(config.server.idleTimeout.milliseconds)
+        // The idle timeout is `EventLoopPath`'s, which sees every request; Hummingbird's would
+        // see only those passed on to the streaming path.
+        channelConfiguration.idleTimeout = nil
+        let idleTimeout = TimeAmount.milliseconds(config.server.idleTimeout.milliseconds)
         let logger = self.logger
         let onListening = self.onListening
         let base = HTTP1Channel(
@@ -48,7 +51,9 @@ public struct GatewayServer: Service {
             headerTimeout: .milliseconds(config.server.headerTimeout.milliseconds),
             minimumBodyRate: config.server.minBodyRate,
             bodyGrace: .milliseconds(config.server.bodyGrace.milliseconds))
-        let guarded = GuardedHTTP1Channel(base: base, budget: runtime.connections, server: settings, logger: logger)
+        let guarded = GuardedHTTP1Channel(
+            base: base, budget: runtime.connections, server: settings, logger: logger,
+            eventLoopPath: { EventLoopPath(gateway: handler, idleTimeout: idleTimeout) })
         let server = guarded.server(
             configuration: ServerConfiguration(address: .hostname(config.listen.host, port: config.listen.port)),
             onServerRunning: { channel in

@@ -11,6 +11,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let budget: ConnectionBudget
     let server: ServerSettings
     let logger: Logger
+    /// Makes the connection's `EventLoopPath`; nil serves every request on the streaming path.
+    let eventLoopPath: (@Sendable () -> EventLoopPath)?
 
     /// What the guard needs of `server`, in NIO's units.
     struct ServerSettings: Sendable {
@@ -30,7 +32,12 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         }
         var configuration = base.configuration
         let extra = configuration.additionalChannelHandlers
-        configuration.additionalChannelHandlers = { [ConnectionGuard.MessageSide(owner)] + extra() }
+        let eventLoopPath = self.eventLoopPath
+        configuration.additionalChannelHandlers = {
+            var handlers: [any RemovableChannelHandler] = [ConnectionGuard.MessageSide(owner)]
+            if let eventLoopPath { handlers.append(eventLoopPath()) }
+            return handlers + extra()
+        }
         return HTTP1Channel(responder: base.responder, configuration: configuration).setup(channel: channel, logger: logger)
     }
 

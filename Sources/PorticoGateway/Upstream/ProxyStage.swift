@@ -43,35 +43,24 @@ struct ProxyStage: Policy {
         // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
         var requestOutcome: UpstreamPool.TryOutcome = .failure
         defer { pool.reportRequest(requestOutcome, now: ContinuousClock.now) }
-        let retryable = settings.retries.attempts > 0 && (retrySafe || Self.idempotent.contains(request.method))
-            && !Self.hasBody(request)
-        if retryable { pool.recordRequestForBudget(now: start) }
-        let deadline = settings.totalTimeout.map { start + $0.duration }
-        let hashKey = settings.balance == .consistentHash ? self.hashKey(for: request, exchange: exchange) : nil
-        var tried: Set<ObjectIdentifier> = []
-        var retriesDone = 0
+        var attempts = attempts(for: request.head, start: start)
+        if attempts.retryable { pool.recordRequestForBudget(now: start) }
+        let hashKey = settings.balance == .consistentHash ? self.hashKey(for: request.head, exchange: exchange) : nil
 
         while true {
             let now = ContinuousClock.now
-            let choice = pool.choose(hashKey: hashKey, excluding: tried, now: now)
-            guard case .target(let target) = choice else {
-                if case .open(let wait) = choice { return try unavailable(retryAfter: wait, exchange: exchange) }
-                throw GatewayError.badGateway("The upstream service has no usable target.")
-            }
-            tried.insert(ObjectIdentifier(target))
-            var tryTimeout = timeout
-            if let deadline {
-                guard deadline > now else {
-                    throw GatewayError.gatewayTimeout("The upstream service did not answer within the total timeout.")
-                }
-                tryTimeout = min(tryTimeout, TimeAmount(deadline - now))
-            }
-            /// True when another try is allowed after a failure of this kind.
-            func mayRetry(_ condition: RetryConfig.Condition?) -> Bool {
-                guard retryable, retriesDone < settings.retries.attempts, let condition, settings.retries.on.contains(condition)
-                else { return false }
-                if let deadline, ContinuousClock.now >= deadline { return false }
-                return pool.takeRetryFromBudget(now: ContinuousClock.now)
+            let target: UpstreamTarget
+            let tryTimeout: Duration
+            switch attempts.next(choice: pool.choose(hashKey: hashKey, excluding: attempts.tried, now: now), now: now) {
+            case .send(let chosen, let timeout):
+                target = chosen
+                tryTimeout = timeout
+            case .unavailable(let wait):
+                return try unavailable(retryAfter: wait, exchange: exchange)
+            case .fail(let error):
+                throw error
+            case .retry, .deliver:
+                preconditionFailure("choosing a target only sends, fails or is unavailable")
             }
 
             target.inFlight.add(1, ordering: .relaxed)
@@ -79,7 +68,7 @@ struct ProxyStage: Policy {
             let upstreamResponse: HTTPClientResponse
             do {
                 upstreamResponse = try await pool.client.execute(
-                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected), timeout: tryTimeout)
+                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected), timeout: TimeAmount(tryTimeout))
             } catch {
                 let elapsed = ContinuousClock.now - sent
                 exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
@@ -91,26 +80,31 @@ struct ProxyStage: Policy {
                     throw Self.clientBodyError(bodyError)
                 }
                 pool.report(.failure, target: target, now: ContinuousClock.now)
-                if mayRetry(Self.retryCondition(for: error)) {
-                    retriesDone += 1
+                if let gatewayError = error as? GatewayError { throw gatewayError }
+                let now = ContinuousClock.now
+                switch attempts.failed(Self.failure(for: error), now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+                case .retry(let wait):
                     exchange.retries.add(1, ordering: .relaxed)
-                    try await backoff(retry: retriesDone)
+                    try await Task.sleep(for: wait)
                     continue
+                case .fail(let failure):
+                    throw failure
+                default:
+                    preconditionFailure("a failed try is retried or fails")
                 }
-                throw Self.gatewayError(for: error, timeout: tryTimeout)
             }
             let elapsed = ContinuousClock.now - sent
             exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
             let status = Int(upstreamResponse.status.code)
             let outcome: UpstreamPool.TryOutcome = status >= 500 ? .failure : .success(elapsed)
-            pool.report(outcome, target: target, now: ContinuousClock.now)
-            if status >= 500, mayRetry(.status(status)) {
+            let answered = ContinuousClock.now
+            pool.report(outcome, target: target, now: answered)
+            if case .retry(let wait) = attempts.answered(status: status, now: answered, takeBudget: { pool.takeRetryFromBudget(now: answered) }) {
                 // Read and drop the failed answer so its connection can be reused.
                 _ = try? await upstreamResponse.body.collect(upTo: Self.smallBodyLimit)
                 target.inFlight.subtract(1, ordering: .relaxed)
-                retriesDone += 1
                 exchange.retries.add(1, ordering: .relaxed)
-                try await backoff(retry: retriesDone)
+                try await Task.sleep(for: wait)
                 continue
             }
             requestOutcome = outcome
@@ -119,23 +113,38 @@ struct ProxyStage: Policy {
             do {
                 return try await response(from: upstreamResponse, exchange: exchange)
             } catch {
-                throw Self.gatewayError(for: error, timeout: tryTimeout)
+                if let gatewayError = error as? GatewayError { throw gatewayError }
+                throw Self.failure(for: error).gatewayError(timeout: tryTimeout)
             }
         }
+    }
+
+    /// The tries this request may make.
+    func attempts(for head: HTTPRequest, start: ContinuousClock.Instant) -> UpstreamAttempts {
+        let settings = pool.config
+        let retryable = retrySafe || Self.idempotent.contains(head.method)
+        return UpstreamAttempts(
+            settings: settings.retries, retryable: retryable && !Self.hasBody(head), perTry: .nanoseconds(timeout.nanoseconds),
+            totalTimeout: settings.totalTimeout.map(\.duration), start: start)
     }
 
     static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .trace, .put, .delete]
 
     /// Only bodiless requests are retried: a streamed body cannot be sent twice.
-    static func hasBody(_ request: Request) -> Bool {
-        if request.headers.contains(.transferEncoding) { return true }
-        return request.headers[.contentLength].map { $0 != "0" } ?? false
+    static func hasBody(_ head: HTTPRequest) -> Bool {
+        if head.headerFields.contains(.transferEncoding) { return true }
+        return head.headerFields[.contentLength].map { $0 != "0" } ?? false
     }
 
     private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?) -> HTTPClientRequest {
-        var upstreamRequest = HTTPClientRequest(url: target.origin + upstreamPath(for: request, target: target))
-        upstreamRequest.method = HTTPMethod(rawValue: request.method.rawValue)
-        upstreamRequest.headers = forwardedHeaders(request, exchange: exchange, target: target)
+        let head = upstreamHead(request.head, exchange: exchange, target: target)
+        var upstreamRequest = HTTPClientRequest(url: target.origin + (head.path ?? "/"))
+        upstreamRequest.method = HTTPMethod(rawValue: head.method.rawValue)
+        var headers = HTTPHeaders()
+        headers.reserveCapacity(head.headerFields.count + 1)
+        if let authority = head.authority { headers.add(name: "Host", value: authority) }
+        for field in head.headerFields { headers.add(name: field.name.rawName, value: field.value) }
+        upstreamRequest.headers = headers
         if let collected {
             upstreamRequest.body = .bytes(collected)
         } else if let body = requestBody(request, exchange: exchange) {
@@ -148,13 +157,6 @@ struct ProxyStage: Policy {
     static func clientBodyError(_ error: any Error) -> GatewayError {
         if let gatewayError = error as? GatewayError { return gatewayError }
         return GatewayError.badRequest("The request body could not be read: it was malformed, too slow, or cut off.")
-    }
-
-    /// Exponential back-off with jitter: base, 2x base, 4x base… each between half and one and a half times that, capped at 1 s.
-    private func backoff(retry: Int) async throws {
-        let base = Double(pool.config.retries.backoff.milliseconds) * Double(1 << min(retry - 1, 6))
-        let jittered = min(base * Double.random(in: 0.5...1.5), 1000)
-        try await Task.sleep(for: .milliseconds(jittered))
     }
 
     /// The answer while the breakers are open: the configured fallback, or 503 with `Retry-After`.
@@ -170,16 +172,16 @@ struct ProxyStage: Policy {
     }
 
     /// The consistent-hash key of a request, from the configured source.
-    private func hashKey(for request: Request, exchange: Exchange) -> String? {
+    func hashKey(for head: HTTPRequest, exchange: Exchange) -> String? {
         switch pool.config.hashOn {
         case .header(let name)?:
-            return HTTPField.Name(name).flatMap { request.headers[$0] }
+            return HTTPField.Name(name).flatMap { head.headerFields[$0] }
         case .cookie(let name)?:
-            return Cookies.value(named: name, in: request.headers)
+            return Cookies.value(named: name, in: head.headerFields)
         case .clientIP?:
             return exchange.clientAddress
         case .path?:
-            return request.uri.path
+            return head.path.map { String($0.prefix { $0 != "?" }) }
         case .consumer?:
             return exchange.identity?.consumer ?? exchange.clientAddress
         case nil:
@@ -187,14 +189,14 @@ struct ProxyStage: Policy {
         }
     }
 
-    /// Which retry condition an error of the client is, if any.
-    static func retryCondition(for error: any Error) -> RetryConfig.Condition? {
+    /// What an error of AsyncHTTPClient or NIO means for a try.
+    static func failure(for error: any Error) -> UpstreamFailure {
         if let clientError = error as? HTTPClientError {
             switch clientError {
-            case .connectTimeout: return .connectFailure
+            case .connectTimeout: return .connectTimeout
             case .remoteConnectionClosed: return .reset
             case .deadlineExceeded, .readTimeout: return .timeout
-            default: return nil
+            default: return .malformed
             }
         }
         if error is NIOConnectionError { return .connectFailure }
@@ -205,13 +207,12 @@ struct ProxyStage: Policy {
         if let ioError = error as? IOError {
             return ioError.errnoCode == ECONNRESET || ioError.errnoCode == EPIPE ? .reset : .connectFailure
         }
-        return nil
+        return .malformed
     }
 
     /// The path (and query) to send: the public prefix stripped, the target's and the API's base paths added.
-    private func upstreamPath(for request: Request, target: TargetConfig) -> String {
-        let raw = request.head.path ?? "/"
-        var path = Substring(raw)
+    private func upstreamPath(for head: HTTPRequest, target: TargetConfig) -> String {
+        var path = Substring(head.path ?? "/")
         if let strippedPrefix, strippedPrefix != "/", path.hasPrefix(strippedPrefix) {
             path = path.dropFirst(strippedPrefix.count)
         }
@@ -219,41 +220,53 @@ struct ProxyStage: Policy {
         return target.basePath + upstreamBasePath + path
     }
 
-    private func forwardedHeaders(_ request: Request, exchange: Exchange, target: TargetConfig) -> HTTPHeaders {
-        var fields = request.headers
-        // `RequestGuard` removed the other hop-by-hop headers before any policy; the framing
-        // headers were kept for the body and are the client's hop only.
+    /// The head sent to `target`, built from the client's (which `RequestGuard` has cleaned of
+    /// hop-by-hop headers and of forwarding headers from untrusted peers): both the event-loop
+    /// path and the streaming path send exactly this.
+    func upstreamHead(_ request: HTTPRequest, exchange: Exchange, target: TargetConfig) -> HTTPRequest {
+        var fields = request.headerFields
+        // The framing headers were kept for the body and are the client's hop only; the event-loop
+        // path sets its own length below.
         fields[.transferEncoding] = nil
         fields[.contentLength] = nil
-        var headers = HTTPHeaders()
-        headers.reserveCapacity(fields.count + 6)
-        for field in fields { headers.add(name: field.name.rawName, value: field.value) }
-
-        let originalHost = request.head.authority
+        let originalHost = request.authority
+        let authority: String
         if pool.config.preserveHost, let originalHost {
-            headers.replaceOrAdd(name: "Host", value: originalHost)
+            authority = originalHost
         } else if let hostHeader = target.hostHeader {
-            headers.replaceOrAdd(name: "Host", value: hostHeader)
+            authority = hostHeader
         } else {
             let defaultPort = target.scheme == "https" ? 443 : 80
-            headers.replaceOrAdd(name: "Host", value: target.port == defaultPort ? target.host : "\(target.host):\(target.port)")
+            authority = target.port == defaultPort ? target.host : "\(target.host):\(target.port)"
         }
         if let client = exchange.clientAddress {
-            if let existing = request.headers[HopByHop.xForwardedFor] {
-                headers.replaceOrAdd(name: "X-Forwarded-For", value: existing + ", " + client)
+            if let existing = request.headerFields[HopByHop.xForwardedFor] {
+                fields[HopByHop.xForwardedFor] = existing + ", " + client
             } else {
-                headers.add(name: "X-Forwarded-For", value: client)
+                fields.append(HTTPField(name: HopByHop.xForwardedFor, value: client))
             }
         }
         // A client's forwarding headers reach here only from a trusted proxy (`RequestGuard`),
         // whose word on the original scheme and host is kept.
-        if !headers.contains(name: "X-Forwarded-Proto") { headers.add(name: "X-Forwarded-Proto", value: "http") }
-        if !headers.contains(name: "X-Forwarded-Host"), let originalHost { headers.add(name: "X-Forwarded-Host", value: originalHost) }
-        let via = request.headers[.via].map { $0 + ", " + Self.via } ?? Self.via
-        headers.replaceOrAdd(name: "Via", value: via)
-        headers.replaceOrAdd(name: requestIDHeader.rawName, value: exchange.requestID)
-        headers.replaceOrAdd(name: "traceparent", value: exchange.trace.traceparent)
-        return headers
+        if !fields.contains(Self.xForwardedProto) { fields.append(HTTPField(name: Self.xForwardedProto, value: "http")) }
+        if !fields.contains(Self.xForwardedHost), let originalHost { fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost)) }
+        fields[.via] = request.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
+        fields[requestIDHeader] = exchange.requestID
+        fields[Self.traceparent] = exchange.trace.traceparent
+        return HTTPRequest(method: request.method, scheme: nil, authority: authority, path: upstreamPath(for: request, target: target), headerFields: fields)
+    }
+
+    static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+    static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
+    static let traceparent = HTTPField.Name("traceparent")!
+
+    /// The head the client gets for a target's answer: hop-by-hop fields gone, `Via` and the request id added.
+    func clientHead(_ upstream: HTTPResponse, exchange: Exchange) -> HTTPResponse {
+        var head = upstream
+        HopByHop.strip(&head.headerFields)
+        head.headerFields[.via] = head.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
+        head.headerFields[requestIDHeader] = exchange.requestID
+        return head
     }
 
     /// A streamed body when the request has one (a length, or chunked framing).
@@ -275,15 +288,16 @@ struct ProxyStage: Policy {
     static let smallBodyLimit = 64 * 1024
 
     private func response(from upstream: HTTPClientResponse, exchange: Exchange) async throws -> Response {
-        var fields = HTTPFields()
-        fields.reserveCapacity(upstream.headers.count + 2)
+        var received = HTTPFields()
+        received.reserveCapacity(upstream.headers.count + 2)
         for (name, value) in upstream.headers {
-            if let fieldName = HTTPField.Name(name) { fields.append(HTTPField(name: fieldName, value: value)) }
+            if let fieldName = HTTPField.Name(name) { received.append(HTTPField(name: fieldName, value: value)) }
         }
-        HopByHop.strip(&fields)
-        fields[.via] = fields[.via].map { $0 + ", " + Self.via } ?? Self.via
-        fields[requestIDHeader] = exchange.requestID
-        let status = HTTPResponse.Status(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase)
+        let head = clientHead(
+            HTTPResponse(status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase), headerFields: received),
+            exchange: exchange)
+        let fields = head.headerFields
+        let status = head.status
         let declaredLength = fields[.contentLength].flatMap { Int($0) }
 
         if let declaredLength, declaredLength <= Self.smallBodyLimit {
@@ -306,29 +320,6 @@ struct ProxyStage: Policy {
                 try await writer.finish(nil)
             }
         )
-    }
-
-    /// 504 for anything that timed out, 502 for everything else the upstream did wrong.
-    static func gatewayError(for error: any Error, timeout: TimeAmount) -> any Error {
-        if let gatewayError = error as? GatewayError { return gatewayError }
-        if let clientError = error as? HTTPClientError {
-            switch clientError {
-            case .deadlineExceeded, .readTimeout:
-                let seconds = Double(timeout.nanoseconds) / 1e9
-                return GatewayError.gatewayTimeout("The upstream service did not answer in time (timeout \(seconds)s).")
-            case .connectTimeout:
-                return GatewayError.gatewayTimeout("Connecting to the upstream service timed out.")
-            case .remoteConnectionClosed:
-                return GatewayError.badGateway("The upstream service closed the connection before answering.")
-            default:
-                break
-            }
-        }
-        if error is NIOConnectionError || error is IOError || error is ChannelError {
-            return GatewayError.badGateway("The upstream service refused or reset the connection.")
-        }
-        // Neither the upstream's name in the config nor the error's text (type names, addresses) is the client's business.
-        return GatewayError.badGateway("The upstream service failed.")
     }
 }
 

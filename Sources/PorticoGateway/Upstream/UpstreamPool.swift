@@ -14,6 +14,11 @@ import Synchronization
 public final class UpstreamPool: Sendable {
     public let config: UpstreamConfig
     let client: HTTPClient
+    /// The event-loop path's connections: one pool per loop.
+    let connections: UpstreamConnections
+    /// Whether every target speaks plain HTTP/1.1, which the event-loop path's client does; TLS
+    /// targets go through `client`.
+    let servesEventLoopPath: Bool
     private let current: Mutex<TargetSet>
     private let breaker: Mutex<CircuitBreaker>?
     private let budget: Mutex<RetryBudget>
@@ -51,6 +56,8 @@ public final class UpstreamPool: Sendable {
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
+        self.connections = UpstreamConnections(config: config, eventLoopGroup: eventLoopGroup)
+        self.servesEventLoopPath = config.targets.allSatisfy { $0.scheme == "http" } && (config.dns?.scheme ?? "http") == "http"
         var targets = config.targets.map { UpstreamTarget(config: $0, upstream: config) }
         if let dns = config.dns, let addresses = try? DNSResolver.resolve(dns.name, family: dns.family) {
             targets += addresses.map { UpstreamTarget(config: Self.target(address: $0, dns: dns), upstream: config) }
@@ -193,6 +200,7 @@ public final class UpstreamPool: Sendable {
     /// Closes the pooled connections; callers first wait for the requests using them.
     func shutdown() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
+        await connections.shutdown()
         try? await client.shutdown()
     }
 

@@ -11,7 +11,7 @@ import PorticoConfig
 /// `X-Consumer-Groups` and `X-Authenticated-Scopes`, and not the credential unless the route
 /// forwards it. A missing or bad credential gets 401 naming the accepted schemes; a valid one
 /// that is not allowed gets 403. Neither says what was wrong with the credential.
-struct AuthPolicy: Policy {
+struct AuthPolicy: FastPolicy {
     let phase = PolicyPhase.request
     /// Before every other request policy: limits and logs need the consumer.
     let priority = 5_000
@@ -187,6 +187,15 @@ struct AuthPolicy: Policy {
         if guessed { failures?.recordFailure(address: address) }
         throw GatewayError.unauthenticated(challenges: methods.map(\.challenge))
     }
+}
+
+extension AuthPolicy {
+    /// A route without auth passes as it is; one that authenticates takes the streaming path for now.
+    func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
+        alternatives.isEmpty && anonymous == nil ? .proceed : .slow
+    }
+
+    func respond(_ head: inout HTTPResponse, exchange: Exchange) {}
 }
 
 extension Identity {

@@ -1,0 +1,573 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+import PorticoConfig
+
+/// Serves the common request on the event loop of its client connection, end to end: guard,
+/// route, fast policies, an upstream connection from this loop's pool, the response streamed
+/// back, the call record. No task, no continuation, no thread hop.
+///
+/// It sits in the connection's pipeline after the HTTP codec and before Hummingbird's async
+/// channel. A request it cannot serve so (streamed or large bodies, `HEAD`, the portal, health
+/// probes, TLS targets, routes with a cache, a split or the mock, a policy that must wait) it
+/// passes on whole to the streaming path behind it, and it passes everything on while that
+/// path has a request open, so that answers leave in the order the requests came.
+///
+/// Everything here runs on the connection's event loop (hence `@unchecked Sendable`: the timers
+/// and write promises it schedules complete on that loop).
+final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseSink, @unchecked Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum Mode {
+        /// No request open.
+        case idle
+        /// The streaming path has this many requests open; everything goes to it.
+        case passing(open: Int)
+        /// This handler serves a request.
+        case serving
+    }
+
+    let gateway: GatewayHandler
+    /// How long a kept-alive connection may wait for its next request (`server.idle-timeout`).
+    let idleTimeout: TimeAmount?
+    private var idleTimer: Scheduled<Void>?
+    private var mode = Mode.idle {
+        didSet {
+            guard case .idle = mode else {
+                idleTimer?.cancel()
+                idleTimer = nil
+                return
+            }
+            armIdleTimer()
+        }
+    }
+    private var context: ChannelHandlerContext?
+    /// Parts of pipelined requests that arrived while one was served here.
+    private var held = CircularBuffer<HTTPRequestPart>()
+    private var readHeld = false
+    private var current: Call?
+    /// A close asked for by the handlers behind while a request was served here.
+    private var pendingClose: (CloseMode, EventLoopPromise<Void>?)?
+    /// A decoding error behind the request served here, passed on after it.
+    private var heldError: (any Error)?
+
+    init(gateway: GatewayHandler, idleTimeout: TimeAmount?) {
+        self.gateway = gateway
+        self.idleTimeout = idleTimeout
+    }
+
+    private func armIdleTimer() {
+        idleTimer?.cancel()
+        guard let idleTimeout, let context else { return }
+        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { [weak self] in
+            guard let self, case .idle = self.mode else { return }
+            self.context?.close(promise: nil)
+        }
+    }
+
+    /// One request served on the event loop.
+    private final class Call: @unchecked Sendable {
+        let snapshot: RuntimeSnapshot
+        let chain: FastChain
+        let exchange: Exchange
+        let time: Date
+        let method: HTTPRequest.Method
+        let path: String
+        let pool: LoopConnectionPool
+        /// The head as the policies left it, before the target's part is added.
+        var head: HTTPRequest
+        var declaredLength: Int
+        var body: ByteBuffer?
+        var requestEnded = false
+        var refusal: GatewayError?
+        var closeAfter: Bool
+        var attempts: UpstreamAttempts
+        var hashKey: String?
+        /// How the request went, for the upstream's breaker; nil until the breaker admitted it.
+        var requestOutcome: UpstreamPool.TryOutcome?
+        var target: UpstreamTarget?
+        var connection: UpstreamConnection?
+        var sent = ContinuousClock.now
+        var draining = false
+        var responseStarted = false
+        var waitingForWritable = false
+        var status = 0
+        var retryTimer: Scheduled<Void>?
+        /// The back-off before the retry that follows draining a 5xx.
+        var drainedRetry = Duration.zero
+        var done = false
+
+        init(
+            snapshot: RuntimeSnapshot, chain: FastChain, exchange: Exchange, method: HTTPRequest.Method, path: String,
+            pool: LoopConnectionPool, head: HTTPRequest, declaredLength: Int, closeAfter: Bool
+        ) {
+            self.snapshot = snapshot
+            self.chain = chain
+            self.exchange = exchange
+            self.time = Date()
+            self.method = method
+            self.path = path
+            self.pool = pool
+            self.head = head
+            self.declaredLength = declaredLength
+            self.closeAfter = closeAfter
+            self.attempts = chain.proxy.attempts(for: head, start: exchange.start)
+        }
+    }
+
+    // MARK: Inbound
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive { armIdleTimer() }
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        armIdleTimer()
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch mode {
+        case .passing(let open):
+            if case .head = part { mode = .passing(open: open + 1) }
+            context.fireChannelRead(data)
+        case .serving:
+            guard let call = current, !call.requestEnded else {
+                held.append(part)
+                return
+            }
+            switch part {
+            case .head:
+                held.append(part)
+            case .body(let buffer):
+                call.exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
+                if call.body == nil { call.body = buffer } else { call.body!.writeImmutableBuffer(buffer) }
+            case .end:
+                call.requestEnded = true
+                requestEnded(call)
+            }
+        case .idle:
+            guard case .head(let head) = part else {
+                // Body without a head: the decoder never does this; let the streaming path judge.
+                context.fireChannelRead(data)
+                return
+            }
+            if let call = take(head, context: context) {
+                gateway.runtime.paths.eventLoop.add(1, ordering: .relaxed)
+                mode = .serving
+                current = call
+            } else {
+                gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
+                mode = .passing(open: 1)
+                context.fireChannelRead(data)
+            }
+        }
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if let call = current, !call.done {
+            call.retryTimer?.cancel()
+            call.connection?.abandon()
+            call.connection = nil
+            finish(call, status: call.responseStarted ? call.status : 499, failure: nil, failureLength: nil, aborted: true)
+        }
+        held.removeAll()
+        idleTimer?.cancel()
+        idleTimer = nil
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A request body the decoder could not read (cut off, malformed): the client's fault.
+        if let call = current, !call.requestEnded, !call.done {
+            call.closeAfter = true
+            call.requestEnded = true
+            call.requestOutcome = nil
+            answer(call, error: ProxyStage.clientBodyError(error))
+            return
+        }
+        if let call = current, !call.done {
+            // A pipelined request behind the one served here is broken: the streaming path answers
+            // it (400) once this answer is out.
+            heldError = error
+            return
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, let call = current, !call.requestEnded, !call.done {
+            call.closeAfter = true
+            call.requestEnded = true
+            answer(call, error: ProxyStage.clientBodyError(ChannelError.eof))
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func close(context: ChannelHandlerContext, mode closeMode: CloseMode, promise: EventLoopPromise<Void>?) {
+        // The streaming path closes a connection it thinks idle (graceful shutdown, the end of
+        // its input) without knowing of the request served here: that close waits for its end.
+        if let call = current, !call.done {
+            call.closeAfter = true
+            pendingClose = (closeMode, promise)
+            return
+        }
+        context.close(mode: closeMode, promise: promise)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, let call = current, call.waitingForWritable {
+            call.waitingForWritable = false
+            call.connection?.demand()
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: Outbound
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        // Only the streaming path writes through here.
+        if case .end = unwrapOutboundIn(data), case .passing(let open) = mode {
+            mode = open > 1 ? .passing(open: open - 1) : .idle
+            context.write(data, promise: promise)
+            if case .idle = mode { replayHeld(context: context) }
+            return
+        }
+        context.write(data, promise: promise)
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // While a request is served here and its body is in, further requests wait in the socket.
+        if case .serving = mode, current?.requestEnded ?? false {
+            readHeld = true
+            return
+        }
+        context.read()
+    }
+
+    // MARK: Taking a request
+
+    /// The call for `head` if this path can serve it, else nil (the streaming path takes it).
+    private func take(_ sent: HTTPRequest, context: ChannelHandlerContext) -> Call? {
+        let start = ContinuousClock.now
+        let method = sent.method
+        guard method != .head, method != .connect, sent.headerFields[.transferEncoding] == nil,
+            sent.headerFields[.expect] == nil
+        else { return nil }
+        var declaredLength = 0
+        if let lengths = sent.headerFields[values: .contentLength].first {
+            guard sent.headerFields[values: .contentLength].count == 1, let length = Int(lengths), length >= 0,
+                length <= ProxyStage.smallBodyLimit
+            else { return nil }
+            declaredLength = length
+        }
+        let snapshot = gateway.runtime.snapshot
+        let rawPath = sent.path ?? "/"
+        if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
+        if snapshot.portalAPI != nil { return nil }
+        let peer = context.channel.remoteAddress?.ipAddress
+        guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
+        let head = admitted ?? sent
+        let path = String((head.path ?? "/").prefix { $0 != "?" })
+        let match = snapshot.routes.match(host: head.authority, method: method.rawValue, path: path) { route in
+            RequestedVersion.of(head, for: route)
+        }
+        guard case .route(let route) = match, let chain = route.chain?.fast,
+            let pool = chain.proxy.pool.connections.pool(for: context.eventLoop)
+        else { return nil }
+
+        let requestID = head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil }
+            ?? gateway.requestIDs.next()
+        let exchange = Exchange(
+            requestID: requestID, trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
+            start: start, route: route)
+        var policyHead = head
+        var refusal: GatewayError?
+        for policy in chain.policies {
+            switch policy.admit(&policyHead, exchange: exchange) {
+            case .proceed: continue
+            case .refuse(let error): refusal = error
+            case .slow: return nil
+            }
+            break
+        }
+        let closeAfter = sent.headerFields[values: .connection].contains { $0.lowercased().contains("close") }
+        snapshot.inFlight.add(1, ordering: .relaxed)
+        let call = Call(
+            snapshot: snapshot, chain: chain, exchange: exchange, method: method, path: path, pool: pool, head: policyHead,
+            declaredLength: declaredLength, closeAfter: closeAfter)
+        call.refusal = refusal
+        return call
+    }
+
+    private func requestEnded(_ call: Call) {
+        if let refusal = call.refusal { return answer(call, error: refusal) }
+        if (call.body?.readableBytes ?? 0) != call.declaredLength {
+            return answer(call, error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
+        }
+        let proxy = call.chain.proxy
+        let now = ContinuousClock.now
+        if case .reject(let wait) = proxy.pool.admit(now: now) { return unavailable(call, retryAfter: wait) }
+        // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
+        call.requestOutcome = .failure
+        if call.attempts.retryable { proxy.pool.recordRequestForBudget(now: now) }
+        if proxy.pool.config.balance == .consistentHash { call.hashKey = proxy.hashKey(for: call.head, exchange: call.exchange) }
+        tryNext(call)
+    }
+
+    // MARK: Tries
+
+    private func tryNext(_ call: Call) {
+        guard !call.done else { return }
+        let pool = call.chain.proxy.pool
+        let now = ContinuousClock.now
+        switch call.attempts.next(choice: pool.choose(hashKey: call.hashKey, excluding: call.attempts.tried, now: now), now: now) {
+        case .send(let target, let timeout):
+            call.target = target
+            target.inFlight.add(1, ordering: .relaxed)
+            call.sent = ContinuousClock.now
+            call.pool.acquire(target) { [weak self] result in
+                guard let self, !call.done else {
+                    if case .success(let connection) = result { connection.abandon() }
+                    return
+                }
+                switch result {
+                case .success(let connection):
+                    call.connection = connection
+                    var upstreamHead = call.chain.proxy.upstreamHead(call.head, exchange: call.exchange, target: target.config)
+                    if call.declaredLength > 0 || Self.sendsLength(call.method) {
+                        upstreamHead.headerFields[.contentLength] = String(call.declaredLength)
+                    }
+                    connection.send(upstreamHead, body: call.body, timeout: TimeAmount(timeout), to: self)
+                case .failure(let failure):
+                    self.tryFailed(call, failure)
+                }
+            }
+        case .unavailable(let wait):
+            unavailable(call, retryAfter: wait)
+        case .fail(let error):
+            answer(call, error: error)
+        case .retry, .deliver:
+            preconditionFailure("choosing a target only sends, fails or is unavailable")
+        }
+    }
+
+    /// Methods whose bodiless requests still say `Content-Length: 0`, as clients send them.
+    static func sendsLength(_ method: HTTPRequest.Method) -> Bool {
+        method == .post || method == .put || method == .patch
+    }
+
+    private func tryFailed(_ call: Call, _ failure: UpstreamFailure) {
+        guard let target = call.target else { return }
+        call.connection = nil
+        let pool = call.chain.proxy.pool
+        let now = ContinuousClock.now
+        call.exchange.recordUpstream(target: target.config.origin, elapsed: now - call.sent)
+        target.inFlight.subtract(1, ordering: .relaxed)
+        pool.report(.failure, target: target, now: now)
+        switch call.attempts.failed(failure, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+        case .retry(let wait):
+            retry(call, after: wait)
+        case .fail(let error):
+            answer(call, error: error)
+        default:
+            preconditionFailure("a failed try is retried or fails")
+        }
+    }
+
+    private func retry(_ call: Call, after wait: Duration) {
+        call.exchange.retries.add(1, ordering: .relaxed)
+        guard let context else { return }
+        call.retryTimer = context.eventLoop.scheduleTask(in: TimeAmount(wait)) { [weak self] in
+            guard let self else { return }
+            self.tryNext(call)
+        }
+    }
+
+    // MARK: Upstream events
+
+    func upstreamHead(_ upstream: HTTPResponse) {
+        guard let call = current, let target = call.target, let context else { return }
+        let pool = call.chain.proxy.pool
+        let now = ContinuousClock.now
+        let elapsed = now - call.sent
+        call.exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+        let status = upstream.status.code
+        let outcome: UpstreamPool.TryOutcome = status >= 500 ? .failure : .success(elapsed)
+        pool.report(outcome, target: target, now: now)
+        if case .retry(let wait) = call.attempts.answered(status: status, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+            // Drained to its end, so the connection can be reused; the retry follows `upstreamEnd`.
+            call.draining = true
+            call.drainedRetry = wait
+            return
+        }
+        call.requestOutcome = outcome
+        call.exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
+        var head = call.chain.proxy.clientHead(upstream, exchange: call.exchange)
+        for policy in call.chain.policies.reversed() { policy.respond(&head, exchange: call.exchange) }
+        addServerTiming(&head, call: call)
+        call.status = status
+        call.responseStarted = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard let call = current, let context, !call.draining else { return }
+        call.exchange.bytesOut.add(buffer.readableBytes, ordering: .relaxed)
+        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+    }
+
+    func upstreamReadComplete() {
+        guard let call = current, let context else { return }
+        if call.draining { return call.connection?.demand() ?? () }
+        context.flush()
+        if context.channel.isWritable {
+            call.connection?.demand()
+        } else {
+            call.waitingForWritable = true
+        }
+    }
+
+    func upstreamEnd() {
+        guard let call = current, let context else { return }
+        call.connection = nil
+        if call.draining {
+            call.draining = false
+            call.target?.inFlight.subtract(1, ordering: .relaxed)
+            return retry(call, after: call.drainedRetry)
+        }
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        promise.futureResult.whenComplete { [weak self] result in
+            guard let self else { return }
+            var aborted = false
+            if case .failure = result { aborted = true }
+            self.finish(call, status: call.status, failure: nil, failureLength: nil, aborted: aborted)
+        }
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        guard let call = current, !call.done else { return }
+        if call.responseStarted {
+            // Mid-body: the client cannot be told otherwise than by closing.
+            call.connection = nil
+            finish(call, status: call.status, failure: nil, failureLength: nil, aborted: true)
+            context?.close(promise: nil)
+            return
+        }
+        if call.draining {
+            call.draining = false
+            call.connection = nil
+            call.target?.inFlight.subtract(1, ordering: .relaxed)
+            return retry(call, after: call.drainedRetry)
+        }
+        tryFailed(call, failure)
+    }
+
+    // MARK: Answers from the gateway
+
+    private func unavailable(_ call: Call, retryAfter: Duration) {
+        let proxy = call.chain.proxy
+        guard let fallback = proxy.pool.config.circuitBreaker?.fallback, let context else {
+            return answer(call, error: .upstreamUnavailable(upstream: proxy.pool.config.name, retryAfter: retryAfter))
+        }
+        var head = HTTPResponse(status: .init(code: fallback.status))
+        head.headerFields[proxy.requestIDHeader] = call.exchange.requestID
+        if let contentType = fallback.contentType { head.headerFields[.contentType] = contentType }
+        head.headerFields[.contentLength] = String(fallback.body.count)
+        for policy in call.chain.policies.reversed() { policy.respond(&head, exchange: call.exchange) }
+        addServerTiming(&head, call: call)
+        call.status = fallback.status
+        call.exchange.bytesOut.add(fallback.body.count, ordering: .relaxed)
+        writeWhole(call, head: head, body: ByteBuffer(bytes: fallback.body), context: context, failure: nil)
+    }
+
+    private func answer(_ call: Call, error: GatewayError) {
+        guard let context else { return }
+        var (head, body) = error.problem(
+            requestID: call.exchange.requestID, instance: call.path, requestIDHeader: call.snapshot.requestIDHeader)
+        addServerTiming(&head, call: call)
+        call.status = error.status.code
+        writeWhole(call, head: head, body: body, context: context, failure: error)
+    }
+
+    private func writeWhole(_ call: Call, head: HTTPResponse, body: ByteBuffer, context: ChannelHandlerContext, failure: GatewayError?) {
+        call.responseStarted = true
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        let length = body.readableBytes
+        promise.futureResult.whenComplete { [weak self] result in
+            var aborted = false
+            if case .failure = result { aborted = true }
+            self?.finish(call, status: call.status, failure: failure, failureLength: length, aborted: aborted)
+        }
+    }
+
+    private func addServerTiming(_ head: inout HTTPResponse, call: Call) {
+        guard call.snapshot.config.server.serverTiming else { return }
+        var timing = "total;dur=\(GatewayHandler.rounded((ContinuousClock.now - call.exchange.start).milliseconds))"
+        if let upstream = call.exchange.upstreamElapsed { timing += ", upstream;dur=\(GatewayHandler.rounded(upstream.milliseconds))" }
+        head.headerFields.append(HTTPField(name: GatewayHandler.serverTiming, value: timing))
+    }
+
+    // MARK: The end of a call
+
+    private func finish(_ call: Call, status: Int, failure: GatewayError?, failureLength: Int?, aborted: Bool) {
+        guard !call.done else { return }
+        call.done = true
+        if var outcome = call.requestOutcome {
+            // A client that went away before any answer abandoned the request; no fault of the upstream's.
+            if aborted, !call.responseStarted { outcome = .clientFault }
+            call.chain.proxy.pool.reportRequest(outcome, now: .now)
+        }
+        call.exchange.finish()
+        call.snapshot.inFlight.subtract(1, ordering: .releasing)
+        gateway.log(
+            time: call.time, requestID: call.exchange.requestID, method: call.method.rawValue, path: call.path,
+            exchange: call.exchange, status: status, failure: failure, failureLength: failureLength, start: call.exchange.start,
+            clientAddress: call.exchange.clientAddress, traceID: call.exchange.trace.traceID, aborted: aborted)
+        guard current === call else { return }
+        current = nil
+        mode = .idle
+        guard let context else { return }
+        if call.closeAfter || aborted || !call.requestEnded {
+            let promise = pendingClose?.1
+            pendingClose = nil
+            context.close(mode: .all, promise: promise)
+            return
+        }
+        replayHeld(context: context)
+    }
+
+    /// Hands the held parts of pipelined requests to `channelRead` again, then lets reads go on.
+    private func replayHeld(context: ChannelHandlerContext) {
+        var replayed = false
+        while !held.isEmpty {
+            if case .serving = mode, current?.requestEnded ?? true { break }
+            replayed = true
+            channelRead(context: context, data: wrapInboundOut(held.removeFirst()))
+        }
+        // The async channel behind delivers what it was handed at the end of a read.
+        if replayed { context.fireChannelReadComplete() }
+        if let error = heldError, held.isEmpty {
+            heldError = nil
+            if case .serving = mode {
+                heldError = error
+            } else {
+                context.fireErrorCaught(error)
+            }
+        }
+        if readHeld, !(current?.requestEnded ?? false) {
+            readHeld = false
+            context.read()
+        }
+    }
+}

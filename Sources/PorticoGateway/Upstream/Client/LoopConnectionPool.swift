@@ -1,0 +1,169 @@
+import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
+import NIOPosix
+import PorticoConfig
+
+/// One event loop's kept-alive connections to the targets of one upstream (nginx's per-worker
+/// upstream cache, Envoy's per-worker pools).
+///
+/// Touched only on its event loop, so it needs no lock; a request takes a connection from the
+/// pool of the loop its client connection lives on, and the upstream channel is registered on
+/// that same loop, so the whole exchange runs on one thread.
+final class LoopConnectionPool: @unchecked Sendable {
+    let eventLoop: any EventLoop
+    /// The most connections this loop opens to one target.
+    let limit: Int
+    let connectTimeout: TimeAmount
+    let idleTimeout: TimeAmount
+    let bodyIdleTimeout: TimeAmount
+    private var targets: [ObjectIdentifier: TargetConnections] = [:]
+    private var closed = false
+
+    private struct Waiter {
+        var id: Int
+        var timer: Scheduled<Void>?
+        var completion: (Result<UpstreamConnection, UpstreamFailure>) -> Void
+    }
+
+    private struct TargetConnections {
+        let target: UpstreamTarget
+        var idle: [UpstreamConnection] = []
+        var open = 0
+        var waiters = CircularBuffer<Waiter>()
+    }
+
+    private var nextWaiter = 0
+
+    init(eventLoop: any EventLoop, limit: Int, config: UpstreamConfig) {
+        self.eventLoop = eventLoop
+        self.limit = max(1, limit)
+        self.connectTimeout = .milliseconds(config.connectTimeout.milliseconds)
+        self.idleTimeout = .seconds(60)
+        self.bodyIdleTimeout = .milliseconds(config.idleTimeout.milliseconds)
+    }
+
+    /// Hands `completion` a connection to `target`: an idle one, a new one, or the next one freed
+    /// if the limit is reached (failing with `poolExhausted` after the connect timeout).
+    func acquire(_ target: UpstreamTarget, completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+        eventLoop.assertInEventLoop()
+        guard !closed else { return completion(.failure(.connectFailure)) }
+        let key = ObjectIdentifier(target)
+        var entry = targets[key, default: TargetConnections(target: target)]
+        while let connection = entry.idle.popLast() {
+            if connection.isUsable {
+                targets[key] = entry
+                return completion(.success(connection))
+            }
+        }
+        if entry.open < limit {
+            entry.open += 1
+            targets[key] = entry
+            connect(target, key: key, completion: completion)
+            return
+        }
+        let id = nextWaiter
+        nextWaiter &+= 1
+        let timer = eventLoop.scheduleTask(in: connectTimeout) { [weak self] in
+            guard let self else { return }
+            self.expire(waiter: id, key: key)
+        }
+        entry.waiters.append(Waiter(id: id, timer: timer, completion: completion))
+        targets[key] = entry
+    }
+
+    /// Closes every idle connection; later requests fail. In-use connections close when done.
+    func shutdown() {
+        eventLoop.assertInEventLoop()
+        closed = true
+        for (key, var entry) in targets {
+            for connection in entry.idle { connection.close() }
+            entry.idle.removeAll()
+            while let waiter = entry.waiters.popFirst() {
+                waiter.timer?.cancel()
+                waiter.completion(.failure(.connectFailure))
+            }
+            targets[key] = entry
+        }
+    }
+
+    // MARK: Internals
+
+    private func connect(_ target: UpstreamTarget, key: ObjectIdentifier, completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+        let connection = UpstreamConnection(eventLoop: eventLoop, bodyIdleTimeout: bodyIdleTimeout)
+        connection.onClose = { [weak self] connection in self?.closed(connection, key: key) }
+        connection.onReusable = { [weak self] connection in self?.release(connection, key: key) }
+        let bootstrap = ClientBootstrap(group: eventLoop)
+            .connectTimeout(connectTimeout)
+            .channelOption(.autoRead, value: false)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers(leftOverBytesStrategy: .fireError)
+                    try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPClientCodec())
+                    try channel.pipeline.syncOperations.addHandler(connection)
+                }
+            }
+        bootstrap.connect(host: target.config.host, port: target.config.port).assumeIsolated().whenComplete { [weak self] result in
+            switch result {
+            case .success:
+                completion(.success(connection))
+            case .failure(let error):
+                connection.onClose = nil
+                connection.onReusable = nil
+                self?.connectFailed(key: key)
+                if case ChannelError.connectTimeout = error {
+                    completion(.failure(.connectTimeout))
+                } else {
+                    completion(.failure(.connectFailure))
+                }
+            }
+        }
+    }
+
+    /// A connection's response ended and it may carry another: to the next waiter, else idle.
+    private func release(_ connection: UpstreamConnection, key: ObjectIdentifier) {
+        guard !closed else { return connection.close() }
+        guard var entry = targets[key] else { return connection.close() }
+        if let waiter = entry.waiters.popFirst() {
+            targets[key] = entry
+            waiter.timer?.cancel()
+            // After the current call stack: the finishing request has not yet let go of it.
+            eventLoop.assumeIsolated().execute { waiter.completion(.success(connection)) }
+            return
+        }
+        entry.idle.append(connection)
+        targets[key] = entry
+    }
+
+    private func closed(_ connection: UpstreamConnection, key: ObjectIdentifier) {
+        guard var entry = targets[key] else { return }
+        entry.open -= 1
+        entry.idle.removeAll { $0 === connection }
+        targets[key] = entry
+        startWaiterIfRoom(key: key)
+    }
+
+    private func connectFailed(key: ObjectIdentifier) {
+        // The connection never opened; its channelInactive (if any) finds no entry count to spare.
+        guard var entry = targets[key] else { return }
+        entry.open -= 1
+        targets[key] = entry
+        startWaiterIfRoom(key: key)
+    }
+
+    private func startWaiterIfRoom(key: ObjectIdentifier) {
+        guard !closed, var entry = targets[key], entry.open < limit, let waiter = entry.waiters.popFirst() else { return }
+        waiter.timer?.cancel()
+        entry.open += 1
+        targets[key] = entry
+        connect(entry.target, key: key, completion: waiter.completion)
+    }
+
+    private func expire(waiter id: Int, key: ObjectIdentifier) {
+        guard var entry = targets[key], let index = entry.waiters.firstIndex(where: { $0.id == id }) else { return }
+        let waiter = entry.waiters.remove(at: index)
+        targets[key] = entry
+        waiter.completion(.failure(.poolExhausted))
+    }
+}

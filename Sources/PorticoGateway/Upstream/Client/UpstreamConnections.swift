@@ -1,0 +1,33 @@
+import NIOCore
+import PorticoConfig
+
+/// An upstream's connection pools, one per event loop of the gateway's group.
+///
+/// Built once with the upstream and never changed, so finding the pool of the current loop
+/// takes no lock. The connection limit of a target (`max-connections`) is shared out evenly
+/// between the loops.
+final class UpstreamConnections: Sendable {
+    private let pools: [ObjectIdentifier: LoopConnectionPool]
+
+    init(config: UpstreamConfig, eventLoopGroup: any EventLoopGroup) {
+        let loops = Array(eventLoopGroup.makeIterator())
+        let share = (config.maxConnections + loops.count - 1) / max(loops.count, 1)
+        var pools: [ObjectIdentifier: LoopConnectionPool] = [:]
+        for loop in loops {
+            pools[ObjectIdentifier(loop)] = LoopConnectionPool(eventLoop: loop, limit: share, config: config)
+        }
+        self.pools = pools
+    }
+
+    /// The pool of `loop`; nil for a loop outside the group (the caller then takes the slow path).
+    func pool(for loop: any EventLoop) -> LoopConnectionPool? {
+        pools[ObjectIdentifier(loop)]
+    }
+
+    /// Closes every loop's idle connections.
+    func shutdown() async {
+        for pool in pools.values {
+            try? await pool.eventLoop.submit { pool.shutdown() }.get()
+        }
+    }
+}

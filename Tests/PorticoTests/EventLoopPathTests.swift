@@ -1,0 +1,87 @@
+import Foundation
+import NIOCore
+import PorticoTesting
+import Testing
+
+@Suite("The event-loop path and the streaming path")
+struct EventLoopPathTests {
+    static func yaml(upstreamPort: Int) -> String {
+        """
+        server: {access-log: false, watch-config: false}
+        cache: {memory: 1MiB}
+        \(upstreamYAML(port: upstreamPort))
+        apis:
+          - {name: plain, base-path: /api, upstream: backend}
+          - {name: cached, base-path: /cached, upstream: backend, cache: {default-ttl: 30s}}
+        """
+    }
+
+    @Test("plain proxied requests stay on the event loop; a cached route, a large body and HEAD take the streaming path")
+    func whichPath() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                let paths = gateway.app.runtime.paths
+                func counts() -> (Int, Int) { (paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed)) }
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let before = counts()
+                    #expect(try await client.send(.GET, "/api/echo/a").status == 200)
+                    let small = try await client.send(.POST, "/api/echo/b", body: .bytes(ByteBuffer(string: "twelve bytes")))
+                    #expect(try small.json()["body"] as? String == "twelve bytes")
+                    let afterFast = counts()
+                    #expect(afterFast.0 - before.0 == 2)
+                    #expect(afterFast.1 == before.1)
+
+                    #expect(try await client.send(.GET, "/cached/echo/c").status == 200)
+                    let large = String(repeating: "x", count: 100_000)
+                    let big = try await client.send(.POST, "/api/echo/d", body: .bytes(ByteBuffer(string: large)))
+                    #expect(try big.json()["body"] as? String == large)
+                    _ = try await client.send(.HEAD, "/api/echo/e")
+                    let afterSlow = counts()
+                    #expect(afterSlow.0 == afterFast.0)
+                    #expect(afterSlow.1 - afterFast.1 == 3)
+                }
+            }
+        }
+    }
+
+    @Test("pipelined requests that alternate between the paths are answered in the order they came")
+    func pipelinedOrder() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                let raw = try await RawClient.connect(port: gateway.port)
+                let order = ["/api/echo/1", "/cached/echo/2", "/cached/echo/3", "/api/echo/4", "/api/echo/5", "/cached/echo/6"]
+                var text = ""
+                for (index, path) in order.enumerated() {
+                    let close = index == order.count - 1 ? "Connection: close\r\n" : ""
+                    text += "GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\(close)\r\n"
+                }
+                #expect(await raw.send(text))
+                let answers = await raw.readAll()
+                var positions: [Int] = []
+                for index in 1...order.count {
+                    let position = try #require(answers.range(of: "\"\\/echo\\/\(index)\"")).lowerBound
+                    positions.append(answers.distance(from: answers.startIndex, to: position))
+                }
+                #expect(positions == positions.sorted())
+                #expect(answers.components(separatedBy: "HTTP/1.1 200").count - 1 == order.count)
+            }
+        }
+    }
+
+    @Test("a client that goes away mid-response costs the upstream connection, not the gateway")
+    func clientGoesAway() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                for _ in 0..<20 {
+                    let raw = try await RawClient.connect(port: gateway.port)
+                    #expect(await raw.send("GET /api/download/5000000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                    raw.shutdownWrite()
+                }
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let after = try await client.send(.GET, "/api/echo/after")
+                    #expect(after.status == 200)
+                }
+            }
+        }
+    }
+}
