@@ -55,6 +55,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     /// A decoding error behind the request served here, passed on after it.
     private var heldError: (any Error)?
 
+    static let heldPartsBeforePausing = 32
+
     init(gateway: GatewayHandler, idleTimeout: TimeAmount?) {
         self.gateway = gateway
         self.idleTimeout = idleTimeout
@@ -243,8 +245,10 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     }
 
     func read(context: ChannelHandlerContext) {
-        // While a request is served here and its body is in, further requests wait in the socket.
-        if case .serving = mode, current?.requestEnded ?? false {
+        // While a request is served here and its body is in, a few pipelined parts are held; past
+        // that, further requests wait in the socket. (Holding every read would drop the socket's
+        // read interest and register it again for each request: two epoll_ctl calls.)
+        if case .serving = mode, current?.requestEnded ?? false, held.count >= Self.heldPartsBeforePausing {
             readHeld = true
             return
         }
@@ -425,12 +429,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     func upstreamReadComplete() {
         guard let call = current, let context else { return }
-        if call.draining { return call.connection?.demand() ?? () }
+        if call.draining { return }
         context.flush()
-        if context.channel.isWritable {
-            call.connection?.demand()
-        } else {
+        if !context.channel.isWritable {
             call.waitingForWritable = true
+            call.connection?.pause()
         }
     }
 

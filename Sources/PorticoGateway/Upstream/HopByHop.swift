@@ -11,18 +11,52 @@ enum HopByHop {
     ].compactMap { HTTPField.Name($0) }
 
     /// Removes the fixed hop-by-hop headers and every header that `Connection` names.
+    /// The canonical (lowercase) names, for one pass over a head's fields.
+    static let canonicalNames: Set<String> = Set(names.map(\.canonicalName))
+
     static func strip(_ fields: inout HTTPFields) {
+        // The common answer has none but a `Connection: keep-alive`: find out in one pass,
+        // without making strings, and leave the fields untouched when there is nothing to do.
+        var found = false
+        var namesOthers = false
+        for field in fields where canonicalNames.contains(field.name.canonicalName) {
+            found = true
+            if field.name == .connection, !isOnlyOptions(field.value) { namesOthers = true }
+        }
+        guard found else { return }
         var named: [HTTPField.Name] = []
-        for value in fields[values: .connection] {
-            for token in value.split(separator: ",") {
-                let trimmed = token.drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" }.reversed()
-                let name = String(trimmed)
-                // keep-alive and close are options, not header names, except Keep-Alive itself (already removed).
-                if name.lowercased() == "close" || name.lowercased() == "keep-alive" { continue }
-                if let field = HTTPField.Name(name) { named.append(field) }
+        if namesOthers {
+            for value in fields[values: .connection] {
+                for token in value.split(separator: ",") {
+                    let name = token.trimmingSpaces
+                    // keep-alive and close are options, not header names, except Keep-Alive itself (already removed).
+                    if isOption(name) { continue }
+                    if let field = HTTPField.Name(String(name)) { named.append(field) }
+                }
             }
         }
         for name in names where fields.contains(name) { fields[name] = nil }
         for name in named { fields[name] = nil }
+    }
+
+    /// Whether a `Connection` value lists only `close` and `keep-alive`.
+    static func isOnlyOptions(_ value: String) -> Bool {
+        value.split(separator: ",").allSatisfy { isOption($0.trimmingSpaces) }
+    }
+
+    private static func isOption(_ token: Substring) -> Bool {
+        let utf8 = token.utf8
+        return asciiCaseInsensitiveEquals(utf8, "close".utf8) || asciiCaseInsensitiveEquals(utf8, "keep-alive".utf8)
+    }
+
+    /// Compares ASCII case-insensitively, byte by byte.
+    static func asciiCaseInsensitiveEquals(_ lhs: Substring.UTF8View, _ rhs: String.UTF8View) -> Bool {
+        guard lhs.count == rhs.count else { return false }
+        for (left, right) in zip(lhs, rhs) where lowercased(left) != lowercased(right) { return false }
+        return true
+    }
+
+    private static func lowercased(_ byte: UInt8) -> UInt8 {
+        byte >= 0x41 && byte <= 0x5A ? byte | 0x20 : byte
     }
 }

@@ -26,11 +26,17 @@ final class LoopConnectionPool: @unchecked Sendable {
         var completion: (Result<UpstreamConnection, UpstreamFailure>) -> Void
     }
 
-    private struct TargetConnections {
+    /// A class, so that taking and returning a connection edits it in place rather than copying
+    /// its arrays in and out of the dictionary.
+    private final class TargetConnections {
         let target: UpstreamTarget
         var idle: [UpstreamConnection] = []
         var open = 0
         var waiters = CircularBuffer<Waiter>()
+
+        init(target: UpstreamTarget) {
+            self.target = target
+        }
     }
 
     private var nextWaiter = 0
@@ -49,16 +55,18 @@ final class LoopConnectionPool: @unchecked Sendable {
         eventLoop.assertInEventLoop()
         guard !closed else { return completion(.failure(.connectFailure)) }
         let key = ObjectIdentifier(target)
-        var entry = targets[key, default: TargetConnections(target: target)]
+        let entry: TargetConnections
+        if let existing = targets[key] {
+            entry = existing
+        } else {
+            entry = TargetConnections(target: target)
+            targets[key] = entry
+        }
         while let connection = entry.idle.popLast() {
-            if connection.isUsable {
-                targets[key] = entry
-                return completion(.success(connection))
-            }
+            if connection.isUsable { return completion(.success(connection)) }
         }
         if entry.open < limit {
             entry.open += 1
-            targets[key] = entry
             connect(target, key: key, completion: completion)
             return
         }
@@ -69,21 +77,19 @@ final class LoopConnectionPool: @unchecked Sendable {
             self.expire(waiter: id, key: key)
         }
         entry.waiters.append(Waiter(id: id, timer: timer, completion: completion))
-        targets[key] = entry
     }
 
     /// Closes every idle connection; later requests fail. In-use connections close when done.
     func shutdown() {
         eventLoop.assertInEventLoop()
         closed = true
-        for (key, var entry) in targets {
+        for entry in targets.values {
             for connection in entry.idle { connection.close() }
             entry.idle.removeAll()
             while let waiter = entry.waiters.popFirst() {
                 waiter.timer?.cancel()
                 waiter.completion(.failure(.connectFailure))
             }
-            targets[key] = entry
         }
     }
 
@@ -95,7 +101,6 @@ final class LoopConnectionPool: @unchecked Sendable {
         connection.onReusable = { [weak self] connection in self?.release(connection, key: key) }
         let bootstrap = ClientBootstrap(group: eventLoop)
             .connectTimeout(connectTimeout)
-            .channelOption(.autoRead, value: false)
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -124,46 +129,40 @@ final class LoopConnectionPool: @unchecked Sendable {
     /// A connection's response ended and it may carry another: to the next waiter, else idle.
     private func release(_ connection: UpstreamConnection, key: ObjectIdentifier) {
         guard !closed else { return connection.close() }
-        guard var entry = targets[key] else { return connection.close() }
+        guard let entry = targets[key] else { return connection.close() }
         if let waiter = entry.waiters.popFirst() {
-            targets[key] = entry
             waiter.timer?.cancel()
             // After the current call stack: the finishing request has not yet let go of it.
             eventLoop.assumeIsolated().execute { waiter.completion(.success(connection)) }
             return
         }
         entry.idle.append(connection)
-        targets[key] = entry
     }
 
     private func closed(_ connection: UpstreamConnection, key: ObjectIdentifier) {
-        guard var entry = targets[key] else { return }
+        guard let entry = targets[key] else { return }
         entry.open -= 1
         entry.idle.removeAll { $0 === connection }
-        targets[key] = entry
         startWaiterIfRoom(key: key)
     }
 
     private func connectFailed(key: ObjectIdentifier) {
         // The connection never opened; its channelInactive (if any) finds no entry count to spare.
-        guard var entry = targets[key] else { return }
+        guard let entry = targets[key] else { return }
         entry.open -= 1
-        targets[key] = entry
         startWaiterIfRoom(key: key)
     }
 
     private func startWaiterIfRoom(key: ObjectIdentifier) {
-        guard !closed, var entry = targets[key], entry.open < limit, let waiter = entry.waiters.popFirst() else { return }
+        guard !closed, let entry = targets[key], entry.open < limit, let waiter = entry.waiters.popFirst() else { return }
         waiter.timer?.cancel()
         entry.open += 1
-        targets[key] = entry
         connect(entry.target, key: key, completion: waiter.completion)
     }
 
     private func expire(waiter id: Int, key: ObjectIdentifier) {
-        guard var entry = targets[key], let index = entry.waiters.firstIndex(where: { $0.id == id }) else { return }
+        guard let entry = targets[key], let index = entry.waiters.firstIndex(where: { $0.id == id }) else { return }
         let waiter = entry.waiters.remove(at: index)
-        targets[key] = entry
         waiter.completion(.failure(.poolExhausted))
     }
 }

@@ -6,9 +6,9 @@ import NIOHTTPTypes
 /// loop of the client connection that uses it.
 ///
 /// The last handler of the upstream channel's pipeline (after NIO's HTTP/1.1 client codec and
-/// the HTTP types conversion). It reads only when asked to: while idle in its pool (so that a
-/// target closing it is noticed at once), and while a response streams, when the sink wants
-/// more. Every method runs on `eventLoop`.
+/// the HTTP types conversion). The channel reads on its own (so read interest stays registered,
+/// and a target closing an idle connection is noticed at once) until the sink pauses it because
+/// its client cannot take more; `demand()` lets reads go on. Every method runs on `eventLoop`.
 final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     typealias InboundIn = HTTPResponsePart
     typealias OutboundIn = Never
@@ -33,8 +33,13 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     private var state = State.idle
     private var keepAlive = true
     private var timer: Scheduled<Void>?
-    private var readPending = false
-    private var wantsRead = false
+    /// What the timer checks when it fires: the failure, the allowed silence, and the last activity.
+    /// Body parts only move `lastActivity`; the timer re-arms itself for what is left, so a
+    /// streaming body costs no timer per part.
+    private var watch: (failure: UpstreamFailure, limit: TimeAmount, since: NIODeadline)?
+    /// The sink asked for no more reads for now; a read asked for meanwhile waits in `readHeld`.
+    private var paused = false
+    private var readHeld = false
     /// Requests this connection has carried, for the pool's bookkeeping.
     private(set) var uses = 0
     let bodyIdleTimeout: TimeAmount
@@ -64,14 +69,21 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
         if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(body)), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         arm(timeout, failing: .timeout)
-        requestRead()
+    }
+
+    /// The sink cannot take more for now: stop reading from the target.
+    func pause() {
+        paused = true
     }
 
     /// The sink can take more of the body.
     func demand() {
         eventLoop.assertInEventLoop()
-        guard case .streaming = state else { return }
-        requestRead()
+        paused = false
+        if readHeld, let context {
+            readHeld = false
+            context.read()
+        }
     }
 
     /// The sink no longer wants this response (its client went away): close, never reuse.
@@ -110,22 +122,24 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             if head.status.kind == .informational { return }
             keepAlive = Self.keepsAlive(head)
             state = .streaming(sink)
-            arm(bodyIdleTimeout, failing: .cutOff)
+            // The head timer, still pending, becomes the body's idle timer.
+            watch = (.cutOff, bodyIdleTimeout, .now())
             sink.upstreamHead(head)
         case .body(let buffer):
             guard case .streaming(let sink) = state else { return fail(.malformed) }
-            arm(bodyIdleTimeout, failing: .cutOff)
+            watch?.since = .now()
             sink.upstreamBody(buffer)
         case .end:
             guard case .streaming(let sink) = state else { return fail(.malformed) }
             timer?.cancel()
             timer = nil
+            watch = nil
             state = .idle
             sink.upstreamEnd()
             if keepAlive, self.context != nil {
+                // Idle in the pool, reading, so that a close by the target is seen at once.
+                demand()
                 onReusable?(self)
-                // Idle in the pool: keep a read posted, so a close by the target is seen now.
-                requestRead()
             } else {
                 state = .closed
                 context.close(promise: nil)
@@ -134,15 +148,8 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        readPending = false
-        switch state {
-        case .awaitingHead:
-            requestRead()
-        case .streaming(let sink):
-            sink.upstreamReadComplete()
-        case .idle, .closed:
-            break
-        }
+        if case .streaming(let sink) = state { sink.upstreamReadComplete() }
+        context.fireChannelReadComplete()
     }
 
     func channelInactive(context: ChannelHandlerContext) {
@@ -165,16 +172,14 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func read(context: ChannelHandlerContext) {
-        // Reads come from `requestRead` only (autoRead is off); drop the pipeline's own.
+        if paused {
+            readHeld = true
+            return
+        }
+        context.read()
     }
 
     // MARK: Helpers
-
-    private func requestRead() {
-        guard let context, !readPending else { return }
-        readPending = true
-        context.read()
-    }
 
     private func fail(_ failure: UpstreamFailure) {
         let previous = state
@@ -189,16 +194,32 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
 
     private func arm(_ timeout: TimeAmount, failing failure: UpstreamFailure) {
         timer?.cancel()
-        timer = eventLoop.scheduleTask(in: timeout) { [weak self] in
+        watch = (failure, timeout, .now())
+        schedule(at: .now() + timeout)
+    }
+
+    private func schedule(at deadline: NIODeadline) {
+        timer = eventLoop.scheduleTask(deadline: deadline) { [weak self] in
             guard let self else { return }
-            self.fail(failure)
+            self.timerFired()
         }
+    }
+
+    private func timerFired() {
+        timer = nil
+        guard let watch else { return }
+        let due = watch.since + watch.limit
+        if due > .now() { return schedule(at: due) }
+        fail(watch.failure)
     }
 
     /// HTTP/1.1 keeps the connection unless the target says `close`.
     static func keepsAlive(_ head: HTTPResponse) -> Bool {
         for value in head.headerFields[values: .connection] {
-            for token in value.split(separator: ",") where token.trimmingSpaces.lowercased() == "close" { return false }
+            for token in value.split(separator: ",")
+            where HopByHop.asciiCaseInsensitiveEquals(token.trimmingSpaces.utf8, "close".utf8) {
+                return false
+            }
         }
         return true
     }
