@@ -84,4 +84,48 @@ struct EventLoopPathTests {
             }
         }
     }
+
+    @Test("an API key and an in-memory limit decide on the event loop: identity forwarded, RateLimit headers, 401 and 429 as problem+json")
+    func keyedAndLimited() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = """
+                server: {access-log: false, watch-config: false}
+                auth:
+                  key: {type: api-key}
+                consumers:
+                  - {name: app, groups: [partners], keys: [event-loop-key-0123456789abcdef]}
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - name: keyed
+                    base-path: /keyed
+                    upstream: backend
+                    auth: key
+                    rate-limit: {rate: 3/m, burst: 3, by: consumer}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                let paths = gateway.app.runtime.paths
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let before = paths.eventLoop.load(ordering: .relaxed)
+                    let missing = try await client.send(.GET, "/keyed/echo/x")
+                    #expect(missing.status == 401)
+                    #expect(missing.headers.first(name: "Content-Type") == "application/problem+json")
+                    #expect(missing.headers.first(name: "WWW-Authenticate")?.hasPrefix("APIKey") == true)
+                    let key = ("X-API-Key", "event-loop-key-0123456789abcdef")
+                    for remaining in [2, 1, 0] {
+                        let answer = try await client.send(.GET, "/keyed/echo/x", headers: [key])
+                        #expect(answer.status == 200)
+                        #expect(answer.headers.first(name: "RateLimit")?.contains(";r=\(remaining);") == true)
+                        let echoed = (try answer.json()["headers"] as? [[String]]) ?? []
+                        #expect(echoed.contains { $0[0].lowercased() == "x-consumer-name" && $0[1] == "app" })
+                        #expect(!echoed.contains { $0[0].lowercased() == "x-api-key" })
+                    }
+                    let refused = try await client.send(.GET, "/keyed/echo/x", headers: [key])
+                    #expect(refused.status == 429)
+                    #expect(refused.headers.first(name: "Retry-After") != nil)
+                    #expect(try refused.json()["status"] as? Int == 429)
+                    #expect(paths.eventLoop.load(ordering: .relaxed) - before == 5)
+                }
+            }
+        }
+    }
 }

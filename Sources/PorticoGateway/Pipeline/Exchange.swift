@@ -1,3 +1,4 @@
+import HTTPTypes
 import Hummingbird
 import Synchronization
 
@@ -31,6 +32,7 @@ public final class Exchange: Sendable {
     private let authRefusal = Mutex<String?>(nil)
     private let upstreamState = Mutex<UpstreamTiming>(.init())
     private let bodyFailure = Mutex<(any Error)?>(nil)
+    private let pendingFields = Mutex<[HTTPField]>([])
 
     struct UpstreamTiming {
         var target: String?
@@ -94,6 +96,13 @@ public final class Exchange: Sendable {
     public internal(set) var clientBodyError: (any Error)? {
         get { bodyFailure.withLock { $0 } }
         set { bodyFailure.withLock { if $0 == nil { $0 = newValue } } }
+    }
+
+    /// Fields a fast policy decided in its request phase and adds in its response phase
+    /// (`RateLimit`), kept here because a fast policy has no frame that spans both.
+    var responseFields: [HTTPField] {
+        get { pendingFields.withLock { $0 } }
+        set { pendingFields.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

@@ -13,22 +13,27 @@ struct RequestKey: Sendable {
 
     /// The key's value for this request: the parts joined, each falling back sensibly.
     func value(of parts: [LimitKeyPart], request: Request, exchange: Exchange) -> String {
-        if parts.count == 1 { return value(parts[0], request: request, exchange: exchange) }
-        return parts.map { value($0, request: request, exchange: exchange) }.joined(separator: "|")
+        value(of: parts, headers: request.headers, exchange: exchange)
     }
 
-    private func value(_ part: LimitKeyPart, request: Request, exchange: Exchange) -> String {
+    /// The same from a request's header fields, for the event-loop path.
+    func value(of parts: [LimitKeyPart], headers: HTTPFields, exchange: Exchange) -> String {
+        if parts.count == 1 { return value(parts[0], headers: headers, exchange: exchange) }
+        return parts.map { value($0, headers: headers, exchange: exchange) }.joined(separator: "|")
+    }
+
+    private func value(_ part: LimitKeyPart, headers: HTTPFields, exchange: Exchange) -> String {
         switch part {
         case .consumer:
             if let consumer = exchange.identity?.consumer { return consumer }
-            return "ip:" + clientIP(request, exchange: exchange)
+            return "ip:" + clientIP(headers, exchange: exchange)
         case .credential:
             if let credential = exchange.identity?.credential { return credential }
-            return "ip:" + clientIP(request, exchange: exchange)
-        case .ip: return clientIP(request, exchange: exchange)
+            return "ip:" + clientIP(headers, exchange: exchange)
+        case .ip: return clientIP(headers, exchange: exchange)
         case .route: return routeName
         case .api: return apiName
-        case .header(let name): return Self.bounded(HTTPField.Name(name).flatMap { request.headers[$0] } ?? "")
+        case .header(let name): return Self.bounded(HTTPField.Name(name).flatMap { headers[$0] } ?? "")
         }
     }
 
@@ -41,7 +46,7 @@ struct RequestKey: Sendable {
         return "sha256:" + SHA256.hash(data: Array(value.utf8)).map { String(format: "%02x", $0) }.joined()
     }
 
-    private func clientIP(_ request: Request, exchange: Exchange) -> String {
-        clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers) ?? "unknown"
+    private func clientIP(_ headers: HTTPFields, exchange: Exchange) -> String {
+        clientAddress.resolve(peer: exchange.clientAddress, headers: headers) ?? "unknown"
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import PorticoConfig
 
 /// `type: api-key`: a key in a header (default `X-API-Key`) or a query parameter.
@@ -18,10 +19,15 @@ struct APIKeyAuthenticator: Authenticator {
     }
 
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome {
+        authenticateNow(request.head, consumers: consumers)!
+    }
+
+    /// A key is checked against in-memory tables: it never waits.
+    func authenticateNow(_ head: HTTPRequest, consumers: ConsumerLookup) -> AuthOutcome? {
         let presented: String
-        if let value = request.headers[header] {
+        if let value = head.headerFields[header] {
             presented = value
-        } else if let query, let value = request.uri.queryParameters[query[...]] {
+        } else if let query, let path = head.path, path.contains("?"), let value = URI(path).queryParameters[query[...]] {
             presented = String(value)
         } else {
             return .absent

@@ -60,17 +60,47 @@ struct AuthPolicy: FastPolicy {
         // `RequestGuard` has removed every identity header the client sent, so a route without
         // auth has nothing to change: pass the request on as it is, without copying its head.
         if alternatives.isEmpty, anonymous == nil { return try await next(request, exchange: exchange) }
-        var head = request.head
+        var known: [String: AuthOutcome] = [:]
+        while true {
+            let decision = try decide(request.head, exchange: exchange) { method in
+                if let outcome = known[method.name] { return outcome }
+                let outcome = method.authenticateNow(request.head, consumers: consumers)
+                if let outcome { known[method.name] = outcome }
+                return outcome
+            }
+            switch decision {
+            case .pass(let head):
+                return try await next(Request(head: head, body: request.body), exchange: exchange)
+            case .needs(let method):
+                known[method.name] = await method.authenticate(request, consumers: consumers)
+            }
+        }
+    }
 
+    /// What auth decided: pass (with the head to send on), or ask `method` first, which must wait.
+    enum Decision {
+        case pass(HTTPRequest)
+        case needs(any Authenticator)
+    }
+
+    /// The whole decision, for both paths: `outcome` gives a method's outcome, or nil when it
+    /// must wait (then the answer is `.needs`). Refusals are thrown as `GatewayError`s.
+    func decide(
+        _ sent: HTTPRequest, exchange: Exchange, outcome: (any Authenticator) -> AuthOutcome?
+    ) throws(GatewayError) -> Decision {
+        var head = sent
         var identity: Identity?
         if !alternatives.isEmpty {
             // Only routes that take a password count failures per address: keys and tokens cannot be guessed.
-            let address = countsGuesses ? clientAddress.resolve(peer: exchange.clientAddress, headers: request.headers) : nil
+            let address = countsGuesses ? clientAddress.resolve(peer: exchange.clientAddress, headers: sent.headerFields) : nil
             if countsGuesses, let failures, let wait = failures.retryAfter(address: address) {
                 exchange.authFailure = "throttled"
                 throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
             }
-            identity = try await authenticate(request, exchange: exchange, address: address)
+            switch try authenticate(exchange: exchange, address: address, outcome: outcome) {
+            case .identity(let found): identity = found
+            case .needs(let method): return .needs(method)
+            }
         } else if let anonymous {
             identity = consumers.identity(of: anonymous, method: "anonymous").withMethod(nil)
         }
@@ -97,45 +127,40 @@ struct AuthPolicy: FastPolicy {
         if !forwardCredential {
             for method in methods { method.strip(&head) }
         }
-        return try await next(Request(head: head, body: request.body), exchange: exchange)
+        return .pass(head)
     }
 
-    /// The caller's identity, or a 401/403/503 error.
-    private func authenticate(_ request: Request, exchange: Exchange, address: String?) async throws -> Identity? {
+    private enum Found {
+        case identity(Identity?)
+        case needs(any Authenticator)
+    }
+
+    private func authenticate(
+        exchange: Exchange, address: String?, outcome: (any Authenticator) -> AuthOutcome?
+    ) throws(GatewayError) -> Found {
         // The common case, one method and no scopes, without the bookkeeping of alternatives.
         if alternatives.count == 1, alternatives[0].steps.count == 1, alternatives[0].scopes.isEmpty {
             let method = alternatives[0].steps[0]
-            let outcome = await method.authenticate(request, consumers: consumers)
-            if case .authenticated(let identity) = outcome { return identity }
-            return try await authenticateAlternatives(request, exchange: exchange, known: [(method.name, outcome)], address: address)
+            guard let result = outcome(method) else { return .needs(method) }
+            if case .authenticated(let identity) = result { return .identity(identity) }
         }
-        return try await authenticateAlternatives(request, exchange: exchange, known: [], address: address)
+        return try authenticateAlternatives(exchange: exchange, address: address, outcome: outcome)
     }
 
-    /// - Parameter known: outcomes already had, so no method runs twice for one request.
     private func authenticateAlternatives(
-        _ request: Request, exchange: Exchange, known: [(name: String, outcome: AuthOutcome)], address: String?
-    ) async throws -> Identity? {
-        // Outcomes by method, so a method named in two alternatives runs once; routes name few methods.
-        var outcomes = known
+        exchange: Exchange, address: String?, outcome: (any Authenticator) -> AuthOutcome?
+    ) throws(GatewayError) -> Found {
         var presented = false
         var unavailable = false
         var lackedScopes: Identity?
         var reasons: [String] = []
-        /// A password was wrong: that counts against the client's address.
         var guessed = false
         alternatives: for alternative in alternatives {
             var first: Identity?
             var allScopes: Set<String>?
             for method in alternative.steps {
-                let outcome: AuthOutcome
-                if let known = outcomes.first(where: { $0.name == method.name }) {
-                    outcome = known.outcome
-                } else {
-                    outcome = await method.authenticate(request, consumers: consumers)
-                    outcomes.append((method.name, outcome))
-                }
-                switch outcome {
+                guard let result = outcome(method) else { return .needs(method) }
+                switch result {
                 case .authenticated(let identity):
                     presented = true
                     if first == nil { first = identity }
@@ -163,7 +188,7 @@ struct AuthPolicy: FastPolicy {
                 continue
             }
             identity.scopes = allScopes ?? identity.scopes
-            return identity
+            return .identity(identity)
         }
         if let lackedScopes {
             exchange.identity = lackedScopes
@@ -180,8 +205,8 @@ struct AuthPolicy: FastPolicy {
             throw GatewayError.authUnavailable
         }
         if !presented {
-            if let anonymous { return consumers.identity(of: anonymous, method: "anonymous").withMethod(nil) }
-            if optional { return nil }
+            if let anonymous { return .identity(consumers.identity(of: anonymous, method: "anonymous").withMethod(nil)) }
+            if optional { return .identity(nil) }
         }
         exchange.authFailure = presented ? "invalid" : "missing"
         if guessed { failures?.recordFailure(address: address) }
@@ -190,9 +215,30 @@ struct AuthPolicy: FastPolicy {
 }
 
 extension AuthPolicy {
-    /// A route without auth passes as it is; one that authenticates takes the streaming path for now.
+    /// Decides on the event loop when every method it asks can answer at once (an API key, a
+    /// cached token); one that must wait (a key fetch, a password hash) sends the request to
+    /// the streaming path, which decides again from the start.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
-        alternatives.isEmpty && anonymous == nil ? .proceed : .slow
+        if alternatives.isEmpty, anonymous == nil { return .proceed }
+        var known: [String: AuthOutcome] = [:]
+        let sent = head
+        do {
+            let decision = try decide(sent, exchange: exchange) { method in
+                if let outcome = known[method.name] { return outcome }
+                let outcome = method.authenticateNow(sent, consumers: consumers)
+                if let outcome { known[method.name] = outcome }
+                return outcome
+            }
+            switch decision {
+            case .pass(let passed):
+                head = passed
+                return .proceed
+            case .needs:
+                return .slow
+            }
+        } catch {
+            return .refuse(error)
+        }
     }
 
     func respond(_ head: inout HTTPResponse, exchange: Exchange) {}

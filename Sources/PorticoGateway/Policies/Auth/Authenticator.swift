@@ -11,6 +11,9 @@ protocol Authenticator: Sendable {
     var challenge: String { get }
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome
     /// Removes the credential this method reads from a request about to be forwarded.
+    /// The outcome decided at once, without suspending; nil when this request needs work that
+    /// waits (the event-loop path then passes the request to the streaming path).
+    func authenticateNow(_ head: HTTPRequest, consumers: ConsumerLookup) -> AuthOutcome?
     func strip(_ head: inout HTTPRequest)
     /// Whether its credentials can be guessed (passwords), so that failures count against the
     /// client's address. Random keys and signed tokens cannot.
@@ -19,6 +22,7 @@ protocol Authenticator: Sendable {
 
 extension Authenticator {
     var guessable: Bool { false }
+    func authenticateNow(_ head: HTTPRequest, consumers: ConsumerLookup) -> AuthOutcome? { nil }
 }
 
 /// Consumers and keys from the config (per snapshot) and from the store (live).

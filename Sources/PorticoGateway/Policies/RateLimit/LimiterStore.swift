@@ -10,6 +10,13 @@ public protocol LimiterStore: Sendable {
     func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) async throws -> [LimitDecision]
     /// The state of `key` under each limit that has one, without charging anything.
     func peek(_ key: String, limits: [CompiledLimit], now: Int64) async throws -> [LimitDecision]
+    /// The decision made at once, without suspending; nil for a store that must ask elsewhere
+    /// (the event-loop path then passes the request to the streaming path).
+    func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]?
+}
+
+extension LimiterStore {
+    public func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? { nil }
 }
 
 /// Limit state in memory: sharded dictionaries behind locks, with idle keys swept out.
@@ -51,6 +58,10 @@ public final class InMemoryLimiterStore: LimiterStore {
             if shard.decisions & 4095 == 0 || shard.entries.count >= perShard { sweep(&shard, now: now) }
             return limit.apply(to: &shard.entries[key, default: CompiledLimit.Entry()], cost: cost, now: now)
         }
+    }
+
+    public func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? {
+        decide(key, limit: limit, cost: cost, now: now)
     }
 
     public func peek(_ key: String, limits: [CompiledLimit], now: Int64) -> [LimitDecision] {

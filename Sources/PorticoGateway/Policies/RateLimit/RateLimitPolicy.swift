@@ -8,7 +8,7 @@ import PorticoConfig
 /// `Retry-After`. Allowed responses carry `RateLimit-Policy` (every policy that applied) and
 /// `RateLimit` (the tightest), per draft-ietf-httpapi-ratelimit-headers, and optionally the
 /// legacy `X-RateLimit-*` headers.
-struct RateLimitPolicy: Policy {
+struct RateLimitPolicy: FastPolicy {
     let phase = PolicyPhase.request
     /// After authentication (5000), which names the consumer and its plan.
     let priority = 4_000
@@ -41,5 +41,37 @@ struct RateLimitPolicy: Policy {
         var response = try await next(request, exchange: exchange)
         for field in context.headers(decisions, tightest: tightest) { response.headers.append(field) }
         return response
+    }
+
+    /// Decides on the event loop with a store that answers at once (memory). The first limit is
+    /// asked before anything is charged, so a store that must wait sends the request on unharmed.
+    func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
+        let identity = exchange.identity
+        var limits = routeLimits
+        if let plan = identity?.plan, let limit = plans[plan] { limits.insert(limit, at: 0) }
+        guard !limits.isEmpty else { return .proceed }
+        let now = context.clock()
+        var decisions: [LimitDecision] = []
+        for limit in limits {
+            let key = keys.value(of: limit.by, headers: head.headerFields, exchange: exchange)
+            guard let results = context.store.decideNow(key, limit: limit, cost: cost, now: now) else {
+                // Only a store that never answers at once says nil, so this is the first limit.
+                return .slow
+            }
+            if let refused = results.first(where: { !$0.allowed }) {
+                exchange.rateLimit = refused
+                return .refuse(
+                    .tooManyRequests(retryAfter: refused.retryAfter ?? 1, headers: context.headers(decisions + results, tightest: refused)))
+            }
+            decisions += results
+        }
+        let tightest = LimitContext.tightest(decisions)
+        exchange.rateLimit = tightest
+        exchange.responseFields.append(contentsOf: context.headers(decisions, tightest: tightest))
+        return .proceed
+    }
+
+    func respond(_ head: inout HTTPResponse, exchange: Exchange) {
+        head.headerFields.append(contentsOf: exchange.responseFields)
     }
 }
