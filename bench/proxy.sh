@@ -2,6 +2,8 @@
 # Portico against nginx, HAProxy, Caddy, Envoy and the direct upstream, same load, same run.
 #   ../shared/bench/setup    # once per machine (nginx, haproxy, caddy, wrk, h2load, envoy)
 #   bench/proxy.sh           # release build, then the peer harness with Portico as the gateway
+#   CONFIG=bench/proxy-keyed.yaml GATEWAY_QUERY=api_key=bench-api-key-0123456789abcdef bench/proxy.sh
+#                            # the same with an API key, a rate limit and both logs on
 # Extra arguments and environment (BODIES, DURATION, ROUNDS, MODE) pass through to the harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,9 +14,10 @@ command -v wrk >/dev/null || { echo "wrk is missing: run $shared/bench/setup fir
 swift build -c release --product portico
 mkdir -p /tmp/portico-bench
 rm -f /tmp/portico-bench/portico.sqlite*
-.build/release/portico validate bench/proxy.yaml
+config="${CONFIG:-bench/proxy.yaml}"
+.build/release/portico validate "$config"
 
 GATEWAY_NAME=portico \
-GATEWAY_CMD="$PWD/.build/release/portico serve --config $PWD/bench/proxy.yaml --log-level warning" \
+GATEWAY_CMD="$PWD/.build/release/portico serve --config $PWD/$config --log-level warning" \
 GATEWAY_URL=http://127.0.0.1:8080 \
   "$shared/bench/peer-bench" "$@"
