@@ -44,6 +44,24 @@ struct EventLoopPathTests {
         }
     }
 
+    @Test("with a portal configured, the APIs stay on the event loop and the portal's paths do not")
+    func portalBeside() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = Self.yaml(upstreamPort: upstreamPort) + "\nportal: {path: /portal}\n"
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                let paths = gateway.app.runtime.paths
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let api = try await client.send(.GET, "/api/echo/a")
+                    #expect(api.status == 200)
+                    #expect(paths.eventLoop.load(ordering: .relaxed) == 1)
+                    _ = try await client.send(.GET, "/portal/api/catalog")
+                    #expect(paths.streaming.load(ordering: .relaxed) == 1)
+                    #expect(paths.eventLoop.load(ordering: .relaxed) == 1)
+                }
+            }
+        }
+    }
+
     @Test("pipelined requests that alternate between the paths are answered in the order they came")
     func pipelinedOrder() async throws {
         try await withUpstream { upstreamPort in

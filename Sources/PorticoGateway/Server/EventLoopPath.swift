@@ -274,11 +274,14 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         let snapshot = gateway.runtime.snapshot
         let rawPath = sent.path ?? "/"
         if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
-        if snapshot.portalAPI != nil { return nil }
         let peer = context.channel.remoteAddress?.ipAddress
         guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
         let head = admitted ?? sent
         let path = String((head.path ?? "/").prefix { $0 != "?" })
+        // The portal's pages and API, and anything on the portal's own host, are the streaming path's.
+        if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
+            return nil
+        }
         let match = snapshot.routes.match(host: head.authority, method: method.rawValue, path: path) { route in
             RequestedVersion.of(head, for: route)
         }
