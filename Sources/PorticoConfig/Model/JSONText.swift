@@ -1,6 +1,10 @@
 /// Minimal JSON string escaping for the few documents the gateway writes by hand.
 public enum JSONText {
     public static func quote(_ text: String) -> String {
+        // Most values (ids, paths, names) need no escape: one scan of the bytes, one copy.
+        if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+            return "\"" + text + "\""
+        }
         var out = "\""
         out.reserveCapacity(text.utf8.count + 2)
         for scalar in text.unicodeScalars {
