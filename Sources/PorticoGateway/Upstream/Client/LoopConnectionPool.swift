@@ -15,7 +15,6 @@ final class LoopConnectionPool: @unchecked Sendable {
     /// The most connections this loop opens to one target.
     let limit: Int
     let connectTimeout: TimeAmount
-    let idleTimeout: TimeAmount
     let bodyIdleTimeout: TimeAmount
     private var targets: [ObjectIdentifier: TargetConnections] = [:]
     private var closed = false
@@ -45,7 +44,6 @@ final class LoopConnectionPool: @unchecked Sendable {
         self.eventLoop = eventLoop
         self.limit = max(1, limit)
         self.connectTimeout = .milliseconds(config.connectTimeout.milliseconds)
-        self.idleTimeout = .seconds(60)
         self.bodyIdleTimeout = .milliseconds(config.idleTimeout.milliseconds)
     }
 
