@@ -49,9 +49,14 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
 extension StringProtocol {
     /// Without leading and trailing whitespace.
     public func trimmingWhitespace() -> String {
+        String(withoutSurroundingWhitespace)
+    }
+
+    /// The same as a slice, without copying (for header tokens on the request path).
+    public var withoutSurroundingWhitespace: Substring {
         var view = Substring(self)
         while view.first?.isWhitespace == true { view.removeFirst() }
         while view.last?.isWhitespace == true { view.removeLast() }
-        return String(view)
+        return view
     }
 }

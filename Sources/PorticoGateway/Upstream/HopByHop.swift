@@ -1,4 +1,5 @@
 import HTTPTypes
+import PorticoConfig
 import Hummingbird
 
 /// Connection-specific headers that a proxy must not forward (RFC 9110 section 7.6.1).
@@ -28,7 +29,7 @@ enum HopByHop {
         if namesOthers {
             for value in fields[values: .connection] {
                 for token in value.split(separator: ",") {
-                    let name = token.trimmingSpaces
+                    let name = token.withoutSurroundingWhitespace
                     // keep-alive and close are options, not header names, except Keep-Alive itself (already removed).
                     if isOption(name) { continue }
                     if let field = HTTPField.Name(String(name)) { named.append(field) }
@@ -41,7 +42,7 @@ enum HopByHop {
 
     /// Whether a `Connection` value lists only `close` and `keep-alive`.
     static func isOnlyOptions(_ value: String) -> Bool {
-        value.split(separator: ",").allSatisfy { isOption($0.trimmingSpaces) }
+        value.split(separator: ",").allSatisfy { isOption($0.withoutSurroundingWhitespace) }
     }
 
     private static func isOption(_ token: Substring) -> Bool {

@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import PorticoConfig
 import NIOHTTPTypes
 
 /// One kept-alive HTTP/1.1 connection to a target, used by one request at a time, on the event
@@ -217,19 +218,10 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     static func keepsAlive(_ head: HTTPResponse) -> Bool {
         for value in head.headerFields[values: .connection] {
             for token in value.split(separator: ",")
-            where HopByHop.asciiCaseInsensitiveEquals(token.trimmingSpaces.utf8, "close".utf8) {
+            where HopByHop.asciiCaseInsensitiveEquals(token.withoutSurroundingWhitespace.utf8, "close".utf8) {
                 return false
             }
         }
         return true
-    }
-}
-
-extension Substring {
-    var trimmingSpaces: Substring {
-        var text = self
-        while text.first == " " || text.first == "\t" { text = text.dropFirst() }
-        while text.last == " " || text.last == "\t" { text = text.dropLast() }
-        return text
     }
 }
