@@ -62,13 +62,7 @@ struct AuthPolicy: FastPolicy {
         if alternatives.isEmpty, anonymous == nil { return try await next(request, exchange: exchange) }
         var known: [String: AuthOutcome] = [:]
         while true {
-            let decision = try decide(request.head, exchange: exchange) { method in
-                if let outcome = known[method.name] { return outcome }
-                let outcome = method.authenticateNow(request.head, consumers: consumers)
-                if let outcome { known[method.name] = outcome }
-                return outcome
-            }
-            switch decision {
+            switch try decide(request.head, exchange: exchange, known: &known) {
             case .pass(let head):
                 return try await next(Request(head: head, body: request.body), exchange: exchange)
             case .needs(let method):
@@ -81,6 +75,17 @@ struct AuthPolicy: FastPolicy {
     enum Decision {
         case pass(HTTPRequest)
         case needs(any Authenticator)
+    }
+
+    /// `decide` with each method asked once: what `known` holds (awaited by the streaming path),
+    /// else what the method says at once, remembered.
+    func decide(_ sent: HTTPRequest, exchange: Exchange, known: inout [String: AuthOutcome]) throws(GatewayError) -> Decision {
+        try decide(sent, exchange: exchange) { method in
+            if let outcome = known[method.name] { return outcome }
+            let outcome = method.authenticateNow(sent, consumers: consumers)
+            if let outcome { known[method.name] = outcome }
+            return outcome
+        }
     }
 
     /// The whole decision, for both paths: `outcome` gives a method's outcome, or nil when it
@@ -221,15 +226,8 @@ extension AuthPolicy {
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
         if alternatives.isEmpty, anonymous == nil { return .proceed }
         var known: [String: AuthOutcome] = [:]
-        let sent = head
         do {
-            let decision = try decide(sent, exchange: exchange) { method in
-                if let outcome = known[method.name] { return outcome }
-                let outcome = method.authenticateNow(sent, consumers: consumers)
-                if let outcome { known[method.name] = outcome }
-                return outcome
-            }
-            switch decision {
+            switch try decide(head, exchange: exchange, known: &known) {
             case .pass(let passed):
                 head = passed
                 return .proceed
