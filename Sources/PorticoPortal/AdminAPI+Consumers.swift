@@ -15,7 +15,7 @@ extension AdminAPI {
         @Sendable func administration() -> ConsumerAdministration {
             ConsumerAdministration(store: store, declared: runtime.snapshot.config.consumers)
         }
-        @Sendable func applied() { try? runtime.auth.directory.refresh() }
+        @Sendable func applied() { _ = try? runtime.auth.directory.refresh() }
 
         router.get("/admin/consumers") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
