@@ -1,6 +1,5 @@
 import NIOCore
 import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import NIOPosix
 import PorticoConfig
 
@@ -105,7 +104,6 @@ final class LoopConnectionPool: @unchecked Sendable {
                     // HTTPTypes validated every field already: no second validation per request.
                     try channel.pipeline.syncOperations.addHTTPClientHandlers(
                         leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(HTTP1ToHTTPClientCodec())
                     try channel.pipeline.syncOperations.addHandler(connection)
                 }
             }

@@ -1,19 +1,21 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 import PorticoConfig
-import NIOHTTPTypes
 
 /// One kept-alive HTTP/1.1 connection to a target, used by one request at a time, on the event
 /// loop of the client connection that uses it.
 ///
-/// The last handler of the upstream channel's pipeline (after NIO's HTTP/1.1 client codec and
-/// the HTTP types conversion). The channel reads on its own (so read interest stays registered,
+/// The last handler of the upstream channel's pipeline, after NIO's HTTP/1.1 client codec; it
+/// converts between HTTPTypes and NIO's HTTP/1 types itself (one handler fewer for each part to
+/// pass). The channel reads on its own (so read interest stays registered,
 /// and a target closing an idle connection is noticed at once) until the sink pauses it because
 /// its client cannot take more; `demand()` lets reads go on. Every method runs on `eventLoop`.
 final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPResponsePart
+    typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = Never
-    typealias OutboundOut = HTTPRequestPart
+    typealias OutboundOut = HTTPClientRequestPart
 
     private enum State {
         /// In the pool, or being set up.
@@ -64,10 +66,16 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             sink.upstreamFailed(.reset)
             return
         }
+        // HTTPTypes validated the head; the conversion only fails for a head without a path,
+        // which the gateway never makes.
+        guard let converted = try? HTTPRequestHead(head) else {
+            sink.upstreamFailed(.malformed)
+            return
+        }
         uses += 1
         state = .awaitingHead(sink)
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(body)), promise: nil) }
+        context.write(wrapOutboundOut(.head(converted)), promise: nil)
+        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
         context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
         arm(timeout, failing: .timeout)
     }
@@ -118,10 +126,12 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
-        case .head(let head):
+        case .head(let received):
             guard case .awaitingHead(let sink) = state else { return fail(.malformed) }
-            if head.status.kind == .informational { return }
-            keepAlive = Self.keepsAlive(head)
+            if received.status.code < 200 { return }
+            // A field name that is not a token: the target is broken.
+            guard let head = try? HTTPResponse(received) else { return fail(.malformed) }
+            keepAlive = received.isKeepAlive
             state = .streaming(sink)
             // The head timer, still pending, becomes the body's idle timer.
             watch = (.cutOff, bodyIdleTimeout, .now())
@@ -212,16 +222,5 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
         let due = watch.since + watch.limit
         if due > .now() { return schedule(at: due) }
         fail(watch.failure)
-    }
-
-    /// HTTP/1.1 keeps the connection unless the target says `close`.
-    static func keepsAlive(_ head: HTTPResponse) -> Bool {
-        for value in head.headerFields[values: .connection] {
-            for token in value.split(separator: ",")
-            where HopByHop.asciiCaseInsensitiveEquals(token.withoutSurroundingWhitespace.utf8, "close".utf8) {
-                return false
-            }
-        }
-        return true
     }
 }
