@@ -40,6 +40,18 @@ public enum TestUpstream {
                 }
             )
         }
+        // A body of unknown length: `parts` lines, each its own write.
+        router.get("/stream/{parts}") { _, context -> Response in
+            let parts = min(context.parameters.get("parts", as: Int.self) ?? 0, 10_000)
+            return Response(
+                status: .ok,
+                headers: [.contentType: "text/plain"],
+                body: ResponseBody { writer in
+                    for index in 0..<parts { try await writer.write(ByteBuffer(string: "part-\(index)\n")) }
+                    try await writer.finish(nil)
+                }
+            )
+        }
         router.post("/upload") { request, _ -> Response in
             var total = 0
             for try await chunk in request.body { total += chunk.readableBytes }

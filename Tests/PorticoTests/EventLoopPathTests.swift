@@ -146,4 +146,51 @@ struct EventLoopPathTests {
             }
         }
     }
+
+    @Test("one connection: a body of unknown length chunked to the client, a HEAD answer without its body, a plain answer")
+    func framing() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                let raw = try await RawClient.connect(port: gateway.port)
+                #expect(
+                    await raw.send(
+                        "GET /api/stream/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                            + "HEAD /api/stream/3 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+                            + "GET /api/echo/last HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"))
+                let answers = await raw.readAll()
+                let responses = Array(answers.components(separatedBy: "HTTP/1.1 ").dropFirst())
+                try #require(responses.count == 3)
+                let streamed = responses[0]
+                #expect(streamed.hasPrefix("200"))
+                #expect(streamed.lowercased().contains("transfer-encoding: chunked\r\n"))
+                let body = try #require(streamed.range(of: "\r\n\r\n")).upperBound
+                #expect(Self.dechunked(String(streamed[body...])) == "part-0\npart-1\npart-2\n")
+                // Whatever the upstream answers to HEAD, no body follows the head.
+                #expect(responses[1].hasSuffix("\r\n\r\n"))
+                #expect(responses[1].components(separatedBy: "\r\n\r\n").count == 2)
+                #expect(responses[2].hasPrefix("200"))
+                #expect(responses[2].contains("\"\\/echo\\/last\""))
+                // The first on the event loop; HEAD on the streaming path, and the last, sent behind it, too.
+                #expect(gateway.app.runtime.paths.eventLoop.load(ordering: .relaxed) == 1)
+                #expect(gateway.app.runtime.paths.streaming.load(ordering: .relaxed) == 2)
+            }
+        }
+    }
+
+    /// A chunked body's data, or nil if its framing is broken (it must end with the last chunk).
+    static func dechunked(_ text: String) -> String? {
+        var rest = Substring(text)
+        var data = ""
+        while let line = rest.range(of: "\r\n") {
+            guard let size = Int(rest[..<line.lowerBound], radix: 16) else { return nil }
+            rest = rest[line.upperBound...]
+            if size == 0 { return rest == "\r\n" ? data : nil }
+            guard rest.utf8.count >= size + 2 else { return nil }
+            let end = rest.utf8.index(rest.startIndex, offsetBy: size)
+            data += rest[..<end]
+            guard rest[end...].hasPrefix("\r\n") else { return nil }
+            rest = rest[rest.utf8.index(end, offsetBy: 2)...]
+        }
+        return nil
+    }
 }

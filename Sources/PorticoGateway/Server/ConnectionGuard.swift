@@ -5,10 +5,10 @@ import NIOHTTPTypes
 
 /// One client connection's guard: its place in the `ConnectionBudget` and its `ConnectionPace`.
 ///
-/// Two handlers share it: `RawSide` first in the pipeline (it sees bytes, so it knows when a
-/// head starts and when the connection opens and closes) and `MessageSide` after the HTTP
-/// decoder (it sees heads, bodies and ends). Both run on the channel's event loop, as does the
-/// once-a-second check, so the shared state needs no lock.
+/// `RawSide`, first in the pipeline, sees bytes (so it knows when a head starts and when the
+/// connection opens and closes) and lends its context to `EventLoopPath`, which writes the
+/// encoded responses there; `EventLoopPath` reports heads, bodies and ends. All of it runs on
+/// the channel's event loop, as does the once-a-second check, so the shared state needs no lock.
 final class ConnectionGuard: @unchecked Sendable {
     let budget: ConnectionBudget
     let logger: Logger
@@ -16,6 +16,8 @@ final class ConnectionGuard: @unchecked Sendable {
     private var address: String?
     private var admitted = false
     private var check: RepeatedTask?
+    /// `RawSide`'s context, where encoded response bytes are written (below the HTTP decoder).
+    private(set) var rawContext: ChannelHandlerContext?
 
     init(budget: ConnectionBudget, pace: ConnectionPace, logger: Logger) {
         self.budget = budget
@@ -35,6 +37,10 @@ final class ConnectionGuard: @unchecked Sendable {
         let owner: ConnectionGuard
 
         init(_ owner: ConnectionGuard) { self.owner = owner }
+
+        func handlerAdded(context: ChannelHandlerContext) { owner.rawContext = context }
+
+        func handlerRemoved(context: ChannelHandlerContext) { owner.rawContext = nil }
 
         func channelActive(context: ChannelHandlerContext) {
             let address = context.channel.remoteAddress?.ipAddress
@@ -75,33 +81,10 @@ final class ConnectionGuard: @unchecked Sendable {
         }
     }
 
-    /// Sees decoded requests and the responses written back.
-    final class MessageSide: ChannelDuplexHandler, RemovableChannelHandler {
-        typealias InboundIn = HTTPRequestPart
-        typealias InboundOut = HTTPRequestPart
-        typealias OutboundIn = HTTPResponsePart
-        typealias OutboundOut = HTTPResponsePart
-        let owner: ConnectionGuard
+    // MARK: What the HTTP layer reports (`EventLoopPath`, which sees every request and response)
 
-        init(_ owner: ConnectionGuard) { self.owner = owner }
-
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-            switch unwrapInboundIn(data) {
-            case .head(let head):
-                let hasBody = head.headerFields[.transferEncoding] != nil
-                    || (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > 0
-                owner.pace.headReceived(now: .now(), hasBody: hasBody)
-            case .body(let buffer):
-                owner.pace.bodyArrived(buffer.readableBytes)
-            case .end:
-                owner.pace.requestEnded()
-            }
-            context.fireChannelRead(data)
-        }
-
-        func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-            if case .end = unwrapOutboundIn(data) { owner.pace.responseEnded(now: .now()) }
-            context.write(data, promise: promise)
-        }
-    }
+    func headReceived(hasBody: Bool) { pace.headReceived(now: .now(), hasBody: hasBody) }
+    func bodyArrived(_ count: Int) { pace.bodyArrived(count) }
+    func requestEnded() { pace.requestEnded() }
+    func responseEnded() { pace.responseEnded(now: .now()) }
 }

@@ -8,8 +8,11 @@ import PorticoConfig
 /// route, fast policies, an upstream connection from this loop's pool, the response streamed
 /// back, the call record. No task, no continuation, no thread hop.
 ///
-/// It sits in the connection's pipeline after the HTTP codec and before Hummingbird's async
-/// channel. A request it cannot serve so (streamed or large bodies, `HEAD`, the portal, health
+/// It sits in the connection's pipeline after the HTTP decoder and before Hummingbird's async
+/// channel, and it is the connection's response encoder (`HTTP1ResponseEncoder`): it writes
+/// the bytes of every response, its own and the streaming path's, at the connection guard's
+/// context below the decoder, and tells the guard's pace of every head, body and end. A
+/// request it cannot serve so (streamed or large bodies, `HEAD`, the portal, health
 /// probes, TLS targets, routes with a cache, a split or the mock, a policy that must wait) it
 /// passes on whole to the streaming path behind it, and it passes everything on while that
 /// path has a request open, so that answers leave in the order the requests came.
@@ -32,6 +35,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     }
 
     let gateway: GatewayHandler
+    /// The connection's guard: its pace hears of every part, and its raw context takes the bytes.
+    let connection: ConnectionGuard
+    private var encoder = HTTP1ResponseEncoder()
+    /// For each request passed to the streaming path and not yet answered: whether it is `HEAD`.
+    private var passedHeads = CircularBuffer<Bool>()
     /// How long a kept-alive connection may wait for its next request (`server.idle-timeout`).
     let idleTimeout: TimeAmount?
     private var idleTimer: Scheduled<Void>?
@@ -57,8 +65,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     static let heldPartsBeforePausing = 32
 
-    init(gateway: GatewayHandler, idleTimeout: TimeAmount?) {
+    init(gateway: GatewayHandler, connection: ConnectionGuard, idleTimeout: TimeAmount?) {
         self.gateway = gateway
+        self.connection = connection
         self.idleTimeout = idleTimeout
     }
 
@@ -135,10 +144,29 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
+        switch part {
+        case .head(let head):
+            let hasBody = head.headerFields[.transferEncoding] != nil
+                || (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > 0
+            connection.headReceived(hasBody: hasBody)
+        case .body(let buffer):
+            connection.bodyArrived(buffer.readableBytes)
+        case .end:
+            connection.requestEnded()
+        }
+        handle(part, context: context)
+    }
+
+    /// A part that arrived now or was held: served here, held, or passed on.
+    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch mode {
         case .passing(let open):
-            if case .head = part { mode = .passing(open: open + 1) }
-            context.fireChannelRead(data)
+            if case .head(let head) = part {
+                gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
+                mode = .passing(open: open + 1)
+                passedHeads.append(head.method == .head)
+            }
+            context.fireChannelRead(wrapInboundOut(part))
         case .serving:
             guard let call = current, !call.requestEnded else {
                 held.append(part)
@@ -157,7 +185,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         case .idle:
             guard case .head(let head) = part else {
                 // Body without a head: the decoder never does this; let the streaming path judge.
-                context.fireChannelRead(data)
+                context.fireChannelRead(wrapInboundOut(part))
                 return
             }
             if let call = take(head, context: context) {
@@ -167,7 +195,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             } else {
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
                 mode = .passing(open: 1)
-                context.fireChannelRead(data)
+                passedHeads.append(head.method == .head)
+                context.fireChannelRead(wrapInboundOut(part))
             }
         }
     }
@@ -234,14 +263,73 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     // MARK: Outbound
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        // Only the streaming path writes through here.
-        if case .end = unwrapOutboundIn(data), case .passing(let open) = mode {
-            mode = open > 1 ? .passing(open: open - 1) : .idle
-            context.write(data, promise: promise)
-            if case .idle = mode { replayHeld(context: context) }
+        // Only the streaming path writes through here; this path writes its own parts with `emit`.
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            if emit(head: head, answersHead: passedHeads.first ?? false, promise: promise) { _ = passedHeads.popFirst() }
+        case .body(let buffer):
+            emit(body: buffer, promise: promise)
+        case .end(let trailers):
+            emit(end: trailers, promise: promise)
+            if case .passing(let open) = mode {
+                mode = open > 1 ? .passing(open: open - 1) : .idle
+                if case .idle = mode { replayHeld(context: context) }
+            }
+        }
+    }
+
+    func flush(context: ChannelHandlerContext) {
+        connection.rawContext?.flush()
+    }
+
+    // MARK: Bytes out
+
+    /// Writes a response head; true when it is the final head (not a 1xx).
+    @discardableResult
+    private func emit(head: HTTPResponse, answersHead: Bool, promise: EventLoopPromise<Void>?) -> Bool {
+        guard let raw = connection.rawContext else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return true
+        }
+        var buffer = raw.channel.allocator.buffer(capacity: 512)
+        let final = encoder.encode(head: head, answersHead: answersHead, into: &buffer)
+        raw.write(NIOAny(buffer), promise: promise)
+        return final
+    }
+
+    private func emit(body: ByteBuffer, promise: EventLoopPromise<Void>?) {
+        guard let raw = connection.rawContext else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
             return
         }
-        context.write(data, promise: promise)
+        switch encoder.encode(body: body, allocator: raw.channel.allocator) {
+        case .asIs(let bytes):
+            raw.write(NIOAny(bytes), promise: promise)
+        case .chunk(let size, let part):
+            raw.write(NIOAny(size), promise: nil)
+            raw.write(NIOAny(part), promise: nil)
+            raw.write(NIOAny(HTTP1ResponseEncoder.chunkEnd), promise: promise)
+        case .nothing:
+            promise?.succeed(())
+        }
+    }
+
+    /// Ends the response; the guard's pace hears of it. `promise` completes after every byte before it.
+    private func emit(end trailers: HTTPFields?, promise: EventLoopPromise<Void>?) {
+        connection.responseEnded()
+        guard let raw = connection.rawContext else {
+            promise?.fail(ChannelError.ioOnClosedChannel)
+            return
+        }
+        if let bytes = encoder.encodeEnd(trailers: trailers, allocator: raw.channel.allocator) {
+            raw.write(NIOAny(bytes), promise: promise)
+        } else if let promise {
+            raw.write(NIOAny(raw.channel.allocator.buffer(capacity: 0)), promise: promise)
+        }
+    }
+
+    private func flushBytes() {
+        connection.rawContext?.flush()
     }
 
     func read(context: ChannelHandlerContext) {
@@ -400,7 +488,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     // MARK: Upstream events
 
     func upstreamHead(_ upstream: HTTPResponse) {
-        guard let call = current, let target = call.target, let context else { return }
+        guard let call = current, let target = call.target else { return }
         let pool = call.chain.proxy.pool
         let now = ContinuousClock.now
         let elapsed = now - call.sent
@@ -421,19 +509,19 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         addServerTiming(&head, call: call)
         call.status = status
         call.responseStarted = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        emit(head: head, answersHead: false, promise: nil)
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        guard let call = current, let context, !call.draining else { return }
+        guard let call = current, !call.draining else { return }
         call.exchange.bytesOut.add(buffer.readableBytes, ordering: .relaxed)
-        context.write(wrapOutboundOut(.body(buffer)), promise: nil)
+        emit(body: buffer, promise: nil)
     }
 
     func upstreamReadComplete() {
         guard let call = current, let context else { return }
         if call.draining { return }
-        context.flush()
+        flushBytes()
         if !context.channel.isWritable {
             call.waitingForWritable = true
             call.connection?.pause()
@@ -449,7 +537,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             return retry(call, after: call.drainedRetry)
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        emit(end: nil, promise: promise)
+        flushBytes()
         promise.futureResult.whenComplete { [weak self] result in
             guard let self else { return }
             var aborted = false
@@ -505,10 +594,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     private func writeWhole(_ call: Call, head: HTTPResponse, body: ByteBuffer, context: ChannelHandlerContext, failure: GatewayError?) {
         call.responseStarted = true
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.write(wrapOutboundOut(.body(body)), promise: nil)
+        emit(head: head, answersHead: false, promise: nil)
+        emit(body: body, promise: nil)
         let promise = context.eventLoop.makePromise(of: Void.self)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: promise)
+        emit(end: nil, promise: promise)
+        flushBytes()
         let length = body.readableBytes
         promise.futureResult.whenComplete { [weak self] result in
             var aborted = false
@@ -559,7 +649,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         while !held.isEmpty {
             if case .serving = mode, current?.requestEnded ?? true { break }
             replayed = true
-            channelRead(context: context, data: wrapInboundOut(held.removeFirst()))
+            handle(held.removeFirst(), context: context)
         }
         // The async channel behind delivers what it was handed at the end of a read.
         if replayed { context.fireChannelReadComplete() }

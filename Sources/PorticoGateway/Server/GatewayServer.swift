@@ -53,7 +53,7 @@ public struct GatewayServer: Service {
             bodyGrace: .milliseconds(config.server.bodyGrace.milliseconds))
         let guarded = GuardedHTTP1Channel(
             base: base, budget: runtime.connections, server: settings, logger: logger,
-            eventLoopPath: { EventLoopPath(gateway: handler, idleTimeout: idleTimeout) })
+            eventLoopPath: { EventLoopPath(gateway: handler, connection: $0, idleTimeout: idleTimeout) })
         let server = guarded.server(
             configuration: ServerConfiguration(address: .hostname(config.listen.host, port: config.listen.port)),
             onServerRunning: { channel in

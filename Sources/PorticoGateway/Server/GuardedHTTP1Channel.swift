@@ -1,18 +1,20 @@
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOHTTP1
+import NIOHTTPTypesHTTP1
 
-/// HummingbirdCore's HTTP/1.1 child channel with a `ConnectionGuard` around each connection:
-/// the budget's check first in the pipeline, before the HTTP decoder, and the pace's view of
-/// requests after it.
+/// HummingbirdCore's HTTP/1.1 child channel with a `ConnectionGuard` around each connection (the
+/// budget's check first in the pipeline, before the HTTP decoder) and an `EventLoopPath` after
+/// the decoder. Hummingbird's responder serves what the event-loop path passes on.
 struct GuardedHTTP1Channel: ServerChildChannel {
     typealias Value = HTTP1Channel.Value
     let base: HTTP1Channel
     let budget: ConnectionBudget
     let server: ServerSettings
     let logger: Logger
-    /// Makes the connection's `EventLoopPath`; nil serves every request on the streaming path.
-    let eventLoopPath: (@Sendable () -> EventLoopPath)?
+    /// Makes the connection's `EventLoopPath`, given its guard.
+    let eventLoopPath: @Sendable (ConnectionGuard) -> EventLoopPath
 
     /// What the guard needs of `server`, in NIO's units.
     struct ServerSettings: Sendable {
@@ -21,24 +23,33 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         var bodyGrace: TimeAmount
     }
 
+    /// The pipeline, first to last: the guard's raw side (bytes in; encoded responses out), NIO's
+    /// HTTP/1.1 request decoder, the HTTPTypes conversion of requests, `EventLoopPath` (which
+    /// serves what it can and encodes every response), then Hummingbird's connection state
+    /// and async channel for the streaming path. (Hummingbird's `HTTP1Channel` would add NIO's
+    /// response encoder and the response conversion: two more handlers each response passes.)
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         let pace = ConnectionPace(
             headerTimeout: server.headerTimeout, minimumBodyRate: server.minimumBodyRate, bodyGrace: server.bodyGrace)
         let owner = ConnectionGuard(budget: budget, pace: pace, logger: self.logger)
-        do {
-            try channel.pipeline.syncOperations.addHandler(ConnectionGuard.RawSide(owner))
-        } catch {
-            return channel.eventLoop.makeFailedFuture(error)
-        }
-        var configuration = base.configuration
-        let extra = configuration.additionalChannelHandlers
+        let configuration = base.configuration
         let eventLoopPath = self.eventLoopPath
-        configuration.additionalChannelHandlers = {
-            var handlers: [any RemovableChannelHandler] = [ConnectionGuard.MessageSide(owner)]
-            if let eventLoopPath { handlers.append(eventLoopPath()) }
-            return handlers + extra()
+        return channel.eventLoop.makeCompletedFuture {
+            var limits = NIOHTTPDecoderLimitConfiguration()
+            limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+            limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+            limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+            let pipeline = channel.pipeline.syncOperations
+            try pipeline.addHandler(ConnectionGuard.RawSide(owner))
+            try pipeline.addHandler(
+                ByteToMessageHandler(
+                    HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(eventLoopPath(owner))
+            try pipeline.addHandlers(configuration.additionalChannelHandlers())
+            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
         }
-        return HTTP1Channel(responder: base.responder, configuration: configuration).setup(channel: channel, logger: logger)
     }
 
     func handle(value: Value, logger: Logger) async {
