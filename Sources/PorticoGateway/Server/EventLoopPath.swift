@@ -18,7 +18,10 @@ import PorticoConfig
 /// path has a request open, so that answers leave in the order the requests came.
 ///
 /// Everything here runs on the connection's event loop (hence `@unchecked Sendable`: the timers
-/// and write promises it schedules complete on that loop).
+/// and write promises it schedules complete on that loop). Its closures hold it strongly: a weak
+/// reference gives an object a side table, and every retain and release of it then takes the
+/// slow path. Each closure ends soon (a write completes or fails at close; timers are cancelled
+/// when the channel goes inactive).
 final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseSink, @unchecked Sendable {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
@@ -73,9 +76,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     private func armIdleTimer() {
         idleTimer?.cancel()
-        guard let idleTimeout, let context else { return }
-        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) { [weak self] in
-            guard let self, case .idle = self.mode else { return }
+        guard let idleTimeout, let context, context.channel.isActive else { return }
+        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) {
+            guard case .idle = self.mode else { return }
             self.context?.close(promise: nil)
         }
     }
@@ -427,8 +430,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             call.target = target
             target.inFlight.add(1, ordering: .relaxed)
             call.sent = ContinuousClock.now
-            call.pool.acquire(target) { [weak self] result in
-                guard let self, !call.done else {
+            call.pool.acquire(target) { result in
+                guard !call.done else {
                     if case .success(let connection) = result { connection.abandon() }
                     return
                 }
@@ -479,8 +482,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     private func retry(_ call: Call, after wait: Duration) {
         call.exchange.retries.add(1, ordering: .relaxed)
         guard let context else { return }
-        call.retryTimer = context.eventLoop.scheduleTask(in: TimeAmount(wait)) { [weak self] in
-            guard let self else { return }
+        call.retryTimer = context.eventLoop.scheduleTask(in: TimeAmount(wait)) {
             self.tryNext(call)
         }
     }
@@ -539,8 +541,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         let promise = context.eventLoop.makePromise(of: Void.self)
         emit(end: nil, promise: promise)
         flushBytes()
-        promise.futureResult.whenComplete { [weak self] result in
-            guard let self else { return }
+        promise.futureResult.whenComplete { result in
             var aborted = false
             if case .failure = result { aborted = true }
             self.finish(call, status: call.status, failure: nil, failureLength: nil, aborted: aborted)
@@ -600,10 +601,10 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         emit(end: nil, promise: promise)
         flushBytes()
         let length = body.readableBytes
-        promise.futureResult.whenComplete { [weak self] result in
+        promise.futureResult.whenComplete { result in
             var aborted = false
             if case .failure = result { aborted = true }
-            self?.finish(call, status: call.status, failure: failure, failureLength: length, aborted: aborted)
+            self.finish(call, status: call.status, failure: failure, failureLength: length, aborted: aborted)
         }
     }
 

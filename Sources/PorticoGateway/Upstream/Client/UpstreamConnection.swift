@@ -210,10 +210,8 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func schedule(at deadline: NIODeadline) {
-        timer = eventLoop.scheduleTask(deadline: deadline) { [weak self] in
-            guard let self else { return }
-            self.timerFired()
-        }
+        // Held strongly (no weak reference's side table); cancelled at the end and at close.
+        timer = eventLoop.scheduleTask(deadline: deadline) { self.timerFired() }
     }
 
     private func timerFired() {
