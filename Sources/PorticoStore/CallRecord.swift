@@ -87,44 +87,134 @@ public struct CallRecord: Sendable {
 
     /// The access-log line: one JSON object, no trailing newline.
     public var jsonLine: String {
-        var line = "{\"time\":\"\(Self.timestamp(time))\",\"request_id\":\(JSONText.quote(requestID))"
-        line += ",\"method\":\(JSONText.quote(method)),\"path\":\(JSONText.quote(path))"
-        line += ",\"api\":" + (api.map(JSONText.quote) ?? "null")
-        line += ",\"version\":" + (version.map(JSONText.quote) ?? "null")
-        line += ",\"consumer\":" + (consumer.map(JSONText.quote) ?? "null")
-        line += ",\"route\":" + (route.map(JSONText.quote) ?? "null")
-        line += ",\"status\":\(status),\"bytes_in\":\(bytesIn),\"bytes_out\":\(bytesOut)"
-        line += ",\"total_ms\":\(Self.format(totalMilliseconds))"
-        line += ",\"upstream_ms\":" + (upstreamMilliseconds.map(Self.format) ?? "null")
-        line += ",\"target\":" + (target.map(JSONText.quote) ?? "null")
-        line += ",\"client\":" + (clientAddress.map(JSONText.quote) ?? "null")
-        line += ",\"retries\":\(retries)"
-        line += ",\"key_prefix\":" + (keyPrefix.map(JSONText.quote) ?? "null")
-        line += ",\"rate_limit\":" + (rateLimit.map(JSONText.quote) ?? "null")
-        line += ",\"cache\":" + (cache.map(JSONText.quote) ?? "null")
-        line += ",\"trace_id\":" + (traceID.map(JSONText.quote) ?? "null")
-        line += ",\"error\":" + (error.map(JSONText.quote) ?? "null")
-        line += "}"
-        return line
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(512)
+        appendJSONLine(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// `jsonLine`'s bytes, appended: the access log formats its batches so, without a string
+    /// per field.
+    public func appendJSONLine(to out: inout [UInt8]) {
+        func key(_ name: StaticString) {
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+        }
+        func text(_ value: String?) {
+            if let value { JSONText.appendQuoted(value, to: &out) } else { key("null") }
+        }
+        key("{\"time\":\"")
+        Self.appendTimestamp(time, to: &out)
+        key("\",\"request_id\":")
+        text(requestID)
+        key(",\"method\":")
+        text(method)
+        key(",\"path\":")
+        text(path)
+        key(",\"api\":")
+        text(api)
+        key(",\"version\":")
+        text(version)
+        key(",\"consumer\":")
+        text(consumer)
+        key(",\"route\":")
+        text(route)
+        key(",\"status\":")
+        JSONText.appendInteger(status, to: &out)
+        key(",\"bytes_in\":")
+        JSONText.appendInteger(bytesIn, to: &out)
+        key(",\"bytes_out\":")
+        JSONText.appendInteger(bytesOut, to: &out)
+        key(",\"total_ms\":")
+        Self.appendMilliseconds(totalMilliseconds, to: &out)
+        key(",\"upstream_ms\":")
+        if let upstreamMilliseconds { Self.appendMilliseconds(upstreamMilliseconds, to: &out) } else { key("null") }
+        key(",\"target\":")
+        text(target)
+        key(",\"client\":")
+        text(clientAddress)
+        key(",\"retries\":")
+        JSONText.appendInteger(retries, to: &out)
+        key(",\"key_prefix\":")
+        text(keyPrefix)
+        key(",\"rate_limit\":")
+        text(rateLimit)
+        key(",\"cache\":")
+        text(cache)
+        key(",\"trace_id\":")
+        text(traceID)
+        key(",\"error\":")
+        text(error)
+        key("}")
+    }
+
+    /// Milliseconds to three decimals, as `String(Double)` writes them (`12.0`, `0.125`), from
+    /// integer digits. Not finite or beyond 2^53 µs: `null`, which no clock gives.
+    static func appendMilliseconds(_ milliseconds: Double, to out: inout [UInt8]) {
+        let micros = (milliseconds * 1000).rounded()
+        guard micros.isFinite, abs(micros) < 9_007_199_254_740_992 else {
+            out.append(contentsOf: Array("null".utf8))
+            return
+        }
+        var value = Int(micros)
+        if value < 0 {
+            out.append(UInt8(ascii: "-"))
+            value = -value
+        }
+        JSONText.appendInteger(value / 1000, to: &out)
+        out.append(UInt8(ascii: "."))
+        var fraction = value % 1000
+        var digits = 3
+        // Trailing zeros go, but one digit always stays (`12.0`).
+        while digits > 1, fraction % 10 == 0 {
+            fraction /= 10
+            digits -= 1
+        }
+        var divisor = 1
+        for _ in 1..<digits { divisor *= 10 }
+        while divisor > 0 {
+            out.append(UInt8(ascii: "0") + UInt8(fraction / divisor % 10))
+            divisor /= 10
+        }
     }
 
     static func format(_ milliseconds: Double) -> String {
-        let scaled = (milliseconds * 1000).rounded() / 1000
-        return String(scaled)
+        var bytes: [UInt8] = []
+        appendMilliseconds(milliseconds, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// RFC 3339 UTC with milliseconds, built without a formatter on the request path.
     public static func timestamp(_ date: Date) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(24)
+        appendTimestamp(date, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    static func appendTimestamp(_ date: Date, to out: inout [UInt8]) {
         let interval = date.timeIntervalSince1970
         var seconds = time_t(interval)
         let millis = Int((interval - Double(seconds)) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
+        func digits(_ value: Int, _ width: Int, then separator: UInt8?) {
+            var divisor = 1
+            for _ in 1..<width { divisor *= 10 }
+            // A year past 9999 keeps all its digits, as `String(value)` would.
+            while divisor * 10 <= value { divisor *= 10 }
+            let value = max(0, value)
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") + UInt8(value / divisor % 10))
+                divisor /= 10
+            }
+            if let separator { out.append(separator) }
         }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis), 3))Z"
+        digits(Int(parts.tm_year) + 1900, 4, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mon) + 1, 2, then: UInt8(ascii: "-"))
+        digits(Int(parts.tm_mday), 2, then: UInt8(ascii: "T"))
+        digits(Int(parts.tm_hour), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_min), 2, then: UInt8(ascii: ":"))
+        digits(Int(parts.tm_sec), 2, then: UInt8(ascii: "."))
+        digits(max(0, min(millis, 999)), 3, then: UInt8(ascii: "Z"))
     }
 }

@@ -5,7 +5,7 @@ import ServiceLifecycle
 /// Writes one JSON line per call to standard output, batched off the request path.
 ///
 /// Requests append their records to a bounded queue (8 MiB by an estimate of each line); the
-/// service formats and writes them every 100 ms and once more at shutdown, so no JSON is made
+/// service formats them as bytes (`CallRecord.appendJSONLine`) and writes them every 100 ms and once more at shutdown, so no JSON is made
 /// on the request path. When the queue is full, lines are dropped and counted.
 public final class AccessLogWriter: CallRecordSink, Service {
     private let queue: BatchQueue<CallRecord>
@@ -40,12 +40,12 @@ public final class AccessLogWriter: CallRecordSink, Service {
     public func flush() {
         let calls = queue.drain()
         guard !calls.isEmpty else { return }
-        var text = ""
-        text.reserveCapacity(calls.count * 400)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(calls.count * 400)
         for call in calls {
-            text += call.jsonLine
-            text += "\n"
+            call.appendJSONLine(to: &bytes)
+            bytes.append(UInt8(ascii: "\n"))
         }
-        output.write(Data(text.utf8))
+        output.write(Data(bytes))
     }
 }
