@@ -27,8 +27,8 @@ struct APIKeyAuthenticator: Authenticator {
         let presented: String
         if let value = head.headerFields[header] {
             presented = value
-        } else if let query, let path = head.path, path.contains("?"), let value = URI(path).queryParameters[query[...]] {
-            presented = String(value)
+        } else if let query, let path = head.path, let value = QueryParameter.value(of: query, in: path) {
+            presented = value
         } else {
             return .absent
         }
@@ -51,6 +51,6 @@ struct APIKeyAuthenticator: Authenticator {
 
     func strip(_ head: inout HTTPRequest) {
         head.headerFields[header] = nil
-        if let query, let path = head.path, path.contains("?") { head.path = QueryParameter.removing(query, from: path) }
+        if let query, let path = head.path { head.path = QueryParameter.removing(query, from: path) }
     }
 }
