@@ -395,7 +395,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             }
             break
         }
-        let closeAfter = sent.headerFields[values: .connection].contains { $0.lowercased().contains("close") }
+        let closeAfter = HopByHop.connection(sent.headerFields[values: .connection], has: "close")
         snapshot.inFlight.add(1, ordering: .relaxed)
         let call = Call(
             snapshot: snapshot, chain: chain, exchange: exchange, method: method, path: path, pool: pool, head: policyHead,

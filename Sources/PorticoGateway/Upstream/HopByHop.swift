@@ -36,8 +36,15 @@ enum HopByHop {
                 }
             }
         }
-        for name in names where fields.contains(name) { fields[name] = nil }
-        for name in named { fields[name] = nil }
+        // One pass that removes them all, rather than a search of the fields per name.
+        fields.removeAll { field in canonicalNames.contains(field.name.canonicalName) || named.contains(field.name) }
+    }
+
+    /// Whether the `Connection` values hold `token` (ASCII case-insensitive), without making strings.
+    static func connection(_ values: [String], has token: String) -> Bool {
+        values.contains { value in
+            value.split(separator: ",").contains { asciiCaseInsensitiveEquals($0.withoutSurroundingWhitespace.utf8, token.utf8) }
+        }
     }
 
     /// Whether a `Connection` value lists only `close` and `keep-alive`.
