@@ -1,3 +1,4 @@
+import Hummingbird
 import PorticoConfig
 @testable import PorticoGateway
 import Testing
@@ -7,7 +8,16 @@ struct RouteTableTests {
     func route(_ template: String, _ methods: [String] = [], api: String = "a") -> (host: String?, route: CompiledRoute) {
         (nil, CompiledRoute(
             apiName: api, apiVersion: nil, name: "\(methods.joined(separator: ",")) \(template)", template: template,
-            methods: Set(methods), basePath: "/", stripBasePath: true, versioning: .init(), isDefaultVersion: false, chain: nil))
+            methods: Set(methods), basePath: "/", stripBasePath: true, versioning: .init(), isDefaultVersion: false, chain: PolicyChain(policies: [], terminal: Unanswered())))
+    }
+
+    /// A terminal stage for routes that are only matched, never run.
+    struct Unanswered: Policy {
+        let phase = PolicyPhase.upstream
+        let priority = 0
+        func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
+            throw GatewayError.noRoute
+        }
     }
 
     func matched(_ table: RouteTable, _ method: String, _ path: String, host: String? = nil) -> String? {

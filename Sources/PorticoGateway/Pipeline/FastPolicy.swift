@@ -24,7 +24,7 @@ enum FastAdmission {
 }
 
 /// A route's chain as the event-loop path runs it: fast policies, then the proxy.
-struct FastChain: Sendable {
+package struct FastChain: Sendable {
     let policies: [any FastPolicy]
     let proxy: ProxyStage
 }

@@ -24,6 +24,11 @@ public struct PolicyChain: Sendable {
         }
     }
 
+    /// The same policies ending in `terminal` (tests play the upstream so).
+    package func replacingTerminal(_ terminal: any Policy) -> PolicyChain {
+        PolicyChain(policies: Array(policies.dropLast()), terminal: terminal)
+    }
+
     /// Runs the whole chain.
     public func run(_ request: Request, exchange: Exchange) async throws -> Response {
         try await run(request, exchange: exchange, from: 0)

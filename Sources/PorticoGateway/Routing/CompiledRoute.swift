@@ -18,8 +18,8 @@ public struct CompiledRoute: Sendable {
     public let versioning: VersioningConfig
     /// Served to requests that name no version.
     public let isDefaultVersion: Bool
-    /// The handling chain; nil only while the route is being built.
-    public internal(set) var chain: PolicyChain?
+    /// The handling chain, built with the route.
+    public let chain: PolicyChain
     /// The host the route is bound to, if any.
     public internal(set) var host: String?
     /// Where requests go: an upstream's name, `mock`, or `split:a,b`.
@@ -27,7 +27,7 @@ public struct CompiledRoute: Sendable {
 
     /// The chain's steps by name, in the order they run: `auth`, `rate-limit`, `cache`, …, then `proxy`, `mock` or `split`.
     public var policyNames: [String] {
-        (chain?.policies ?? []).map { policy in
+        chain.policies.map { policy in
             switch policy {
             case is LifecyclePolicy: return "lifecycle"
             case is AuthPolicy: return "auth"

@@ -25,7 +25,7 @@ public final class RuntimeSnapshot: Sendable {
 
     /// How many requests are being served with this snapshot now.
     public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
-    let requestIDHeader: HTTPField.Name
+    package let requestIDHeader: HTTPField.Name
     /// The wall clock that sunsets are checked against.
     let wallClock: @Sendable () -> Date
     /// Each plan's limit, by plan name.
@@ -97,9 +97,9 @@ public final class RuntimeSnapshot: Sendable {
                     basePath: api.basePath,
                     stripBasePath: api.stripBasePath,
                     versioning: api.versioning,
-                    isDefaultVersion: api.isDefaultVersion
+                    isDefaultVersion: api.isDefaultVersion,
+                    chain: builder.chain(api: api, route: route, pools: pools)
                 )
-                compiled.chain = builder.chain(api: api, route: route, pools: pools)
                 compiled.host = api.host
                 let split = route.split ?? api.split
                 compiled.upstream = split.map { "split:" + $0.sides.map(\.upstream).joined(separator: ",") } ?? api.upstream
@@ -110,7 +110,7 @@ public final class RuntimeSnapshot: Sendable {
         self.routeList = entries.map(\.route)
         var seen: Set<Int> = []
         let routeLimits = entries.flatMap { entry in
-            (entry.route.chain?.policies ?? []).compactMap { $0 as? RateLimitPolicy }.flatMap(\.routeLimits)
+            entry.route.chain.policies.compactMap { $0 as? RateLimitPolicy }.flatMap(\.routeLimits)
         }
         let plans = builder.planLimits
         self.allLimits = (plans.keys.sorted().compactMap { plans[$0] } + routeLimits).filter { seen.insert($0.id).inserted }
@@ -138,9 +138,17 @@ extension RuntimeSnapshot {
     /// Matches the request to a route and runs its chain; every failure becomes a problem+json response.
     ///
     /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
+    /// `terminal` replaces every route's terminal stage (`PolicyHarness` plays the upstream so).
     public func respond(
         to sent: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?, start: ContinuousClock.Instant,
         logger: Logger
+    ) async -> Served {
+        await respond(to: sent, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger, terminal: nil)
+    }
+
+    package func respond(
+        to sent: Request, requestID: String, trace: TraceContext?, clientAddress: String?, start: ContinuousClock.Instant,
+        logger: Logger, terminal: (any Policy)?
     ) async -> Served {
         let request: Request
         switch requestGuard.admit(sent.head, peer: clientAddress) {
@@ -154,14 +162,15 @@ extension RuntimeSnapshot {
             return served
         }
         var served = await respondAdmitted(
-            to: request, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger)
+            to: request, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger,
+            terminal: terminal)
         served.path = request.uri.path
         return served
     }
 
     private func respondAdmitted(
         to request: Request, requestID: String, trace: TraceContext?, clientAddress: String?, start: ContinuousClock.Instant,
-        logger: Logger
+        logger: Logger, terminal: (any Policy)?
     ) async -> Served {
         let path = request.uri.path
         if let portalAPI, let onPortalHost = portalAPI.isPortalHost(request.head.authority) {
@@ -195,7 +204,8 @@ extension RuntimeSnapshot {
             let exchange = Exchange(
                 requestID: requestID, trace: trace ?? TraceContext(headers: request.headers), clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
             do {
-                return Served(response: try await route.chain!.run(request, exchange: exchange), exchange: exchange)
+                let chain = terminal.map(route.chain.replacingTerminal) ?? route.chain
+                return Served(response: try await chain.run(request, exchange: exchange), exchange: exchange)
             } catch let error as GatewayError {
                 var response = error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader)
                 if let cache = exchange.cacheStatus { response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue }

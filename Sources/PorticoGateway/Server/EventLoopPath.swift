@@ -86,6 +86,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     /// One request served on the event loop.
     private final class Call: @unchecked Sendable {
         let snapshot: RuntimeSnapshot
+        let started: FastStart
         let chain: FastChain
         let exchange: Exchange
         let time: Date
@@ -116,17 +117,18 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         var done = false
 
         init(
-            snapshot: RuntimeSnapshot, chain: FastChain, exchange: Exchange, method: HTTPRequest.Method, path: String,
-            pool: LoopConnectionPool, head: HTTPRequest, declaredLength: Int, closeAfter: Bool
+            snapshot: RuntimeSnapshot, started: FastStart, method: HTTPRequest.Method, pool: LoopConnectionPool, declaredLength: Int,
+            closeAfter: Bool
         ) {
             self.snapshot = snapshot
-            self.chain = chain
-            self.exchange = exchange
+            self.started = started
+            self.chain = started.chain
+            self.exchange = started.exchange
             self.time = Date()
             self.method = method
-            self.path = path
+            self.path = started.path
             self.pool = pool
-            self.head = head
+            self.head = started.head
             self.declaredLength = declaredLength
             self.closeAfter = closeAfter
             self.attempts = chain.proxy.attempts(for: head, start: exchange.start)
@@ -366,41 +368,25 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         let rawPath = sent.path ?? "/"
         if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
         let peer = context.channel.remoteAddress?.ipAddress
-        guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
-        let head = admitted ?? sent
-        let path = String((head.path ?? "/").prefix { $0 != "?" })
-        // The portal's pages and API, and anything on the portal's own host, are the streaming path's.
-        if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
-            return nil
-        }
-        let match = snapshot.routes.match(host: head.authority, method: method.rawValue, path: path) { route in
-            RequestedVersion.of(head, for: route)
-        }
-        guard case .route(let route) = match, let chain = route.chain?.fast,
-            let pool = chain.proxy.pool.connections.pool(for: context.eventLoop)
+        let loop = context.eventLoop
+        var pool: LoopConnectionPool?
+        let requestIDs = gateway.requestIDs
+        guard
+            let started = FastStart.start(
+                sent, snapshot: snapshot, peer: peer, at: start,
+                requestID: { head in
+                    head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
+                },
+                accepts: { chain in
+                    pool = chain.proxy.pool.connections.pool(for: loop)
+                    return pool != nil
+                }),
+            let pool
         else { return nil }
-
-        let requestID = head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil }
-            ?? gateway.requestIDs.next()
-        let exchange = Exchange(
-            requestID: requestID, trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
-            start: start, route: route)
-        var policyHead = head
-        var refusal: GatewayError?
-        for policy in chain.policies {
-            switch policy.admit(&policyHead, exchange: exchange) {
-            case .proceed: continue
-            case .refuse(let error): refusal = error
-            case .slow: return nil
-            }
-            break
-        }
         let closeAfter = HopByHop.connection(sent.headerFields[values: .connection], has: "close")
         snapshot.inFlight.add(1, ordering: .relaxed)
-        let call = Call(
-            snapshot: snapshot, chain: chain, exchange: exchange, method: method, path: path, pool: pool, head: policyHead,
-            declaredLength: declaredLength, closeAfter: closeAfter)
-        call.refusal = refusal
+        let call = Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
+        call.refusal = started.refusal
         return call
     }
 
@@ -506,8 +492,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         }
         call.requestOutcome = outcome
         call.exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
-        var head = call.chain.proxy.clientHead(upstream, exchange: call.exchange)
-        for policy in call.chain.policies.reversed() { policy.respond(&head, exchange: call.exchange) }
+        var head = call.started.respond(to: upstream)
         addServerTiming(&head, call: call)
         call.status = status
         call.responseStarted = true

@@ -1,0 +1,65 @@
+import HTTPTypes
+import PorticoConfig
+
+/// The event-loop path's first step for a request, before any byte of its body: the guard, the
+/// portal's share, the route, the `Exchange`, and the route's fast policies in order.
+///
+/// `EventLoopPath` and `PolicyHarness` (tests) both start requests here, so the decision that
+/// tests see is the one the gateway makes.
+package struct FastStart {
+    package let route: CompiledRoute
+    let chain: FastChain
+    package let exchange: Exchange
+    /// The head as the policies left it (the guard's and the policies' changes made).
+    package var head: HTTPRequest
+    /// The path without its query, for the call record and problem instances.
+    package let path: String
+    /// A policy's answer instead of the upstream's; the request body is still read first.
+    package var refusal: GatewayError?
+
+    /// Starts `sent` on the event loop, or nil when the streaming path must serve it: the
+    /// guard refuses it (that path answers), it is the portal's, it matches no route with a
+    /// fast chain that `accepts` (checked before any policy runs), or a policy must wait.
+    package static func start(
+        _ sent: HTTPRequest, snapshot: RuntimeSnapshot, peer: String?, at start: ContinuousClock.Instant,
+        requestID: (HTTPRequest) -> String, accepts: (FastChain) -> Bool = { _ in true }
+    ) -> FastStart? {
+        guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
+        let head = admitted ?? sent
+        let path = String((head.path ?? "/").prefix { $0 != "?" })
+        // The portal's pages and API, and anything on the portal's own host, are the streaming path's.
+        if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
+            return nil
+        }
+        let match = snapshot.routes.match(host: head.authority, method: head.method.rawValue, path: path) { route in
+            RequestedVersion.of(head, for: route)
+        }
+        guard case .route(let route) = match, let chain = route.chain.fast, accepts(chain) else { return nil }
+        let exchange = Exchange(
+            requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
+            start: start, route: route)
+        var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path)
+        for policy in chain.policies {
+            switch policy.admit(&started.head, exchange: exchange) {
+            case .proceed: continue
+            case .refuse(let error): started.refusal = error
+            case .slow: return nil
+            }
+            break
+        }
+        return started
+    }
+
+    /// The head the proxy sends to `target`: the policies' head with the proxy's changes.
+    package func upstreamHead(for target: TargetConfig) -> HTTPRequest {
+        chain.proxy.upstreamHead(head, exchange: exchange, target: target)
+    }
+
+    /// The response phase on the head of an upstream's answer: the proxy's changes, then each
+    /// policy's in reverse order.
+    package func respond(to upstream: HTTPResponse) -> HTTPResponse {
+        var head = chain.proxy.clientHead(upstream, exchange: exchange)
+        for policy in chain.policies.reversed() { policy.respond(&head, exchange: exchange) }
+        return head
+    }
+}
