@@ -64,7 +64,7 @@ public final class Exchange: Sendable {
     }
 
     /// Called by the gateway after the response is written.
-    func finish() {
+    package func finish() {
         for action in finishers.withLock({ $0 }) { action() }
     }
 

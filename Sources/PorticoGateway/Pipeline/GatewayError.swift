@@ -165,7 +165,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The problem+json answer as a head and a body, for the event-loop path that writes parts.
-    func problem(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> (HTTPResponse, ByteBuffer) {
+    package func problem(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> (HTTPResponse, ByteBuffer) {
         var json = "{\"type\":\"https://portico.dev/problems/\(slug)\""
         json += ",\"title\":\(JSONText.quote(title)),\"status\":\(status.code)"
         let instance = CallRecord.bounded(instance, to: CallRecord.maximumPathBytes)

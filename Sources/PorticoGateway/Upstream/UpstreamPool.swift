@@ -198,7 +198,7 @@ public final class UpstreamPool: Sendable {
     // MARK: Lifecycle
 
     /// Closes the pooled connections; callers first wait for the requests using them.
-    func shutdown() async {
+    package func shutdown() async {
         guard !closed.exchange(true, ordering: .acquiringAndReleasing) else { return }
         await connections.shutdown()
         try? await client.shutdown()
