@@ -70,6 +70,8 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
         // which the gateway never makes.
         guard let converted = try? HTTPRequestHead(head) else {
             sink.upstreamFailed(.malformed)
+            // Closed rather than left idle and out of the pool, which would hold its place there.
+            context.close(promise: nil)
             return
         }
         uses += 1
@@ -95,7 +97,8 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
         }
     }
 
-    /// The sink no longer wants this response (its client went away): close, never reuse.
+    /// The sink no longer wants this connection (its client went away). Mid-request: close, never
+    /// reuse. Handed over but never used: back to the pool, which counts it as open until then.
     func abandon() {
         eventLoop.assertInEventLoop()
         switch state {
@@ -103,7 +106,9 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             state = .closed
             timer?.cancel()
             context?.close(promise: nil)
-        case .idle, .closed:
+        case .idle:
+            if isUsable { onReusable?(self) } else { context?.close(promise: nil) }
+        case .closed:
             break
         }
     }
