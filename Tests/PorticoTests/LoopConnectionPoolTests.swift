@@ -16,7 +16,7 @@ struct LoopConnectionPoolTests {
         }
     }
 
-    @Test("a connection handed over and never used goes back to the pool")
+    @Test("a connection handed over and never used goes back to the pool; a target left without connections is forgotten")
     func abandonedUnused() async throws {
         try await withUpstream { port in
             let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
@@ -29,6 +29,15 @@ struct LoopConnectionPoolTests {
             try await loop.submit { first.abandon() }.get()
             let second = try await Self.acquire(pool, target)
             #expect(second === first)
+            #expect(try await loop.submit { pool.targetCount }.get() == 1)
+
+            try await loop.submit { second.close() }.get()
+            var forgotten = false
+            for _ in 0..<200 where !forgotten {
+                forgotten = try await loop.submit { pool.targetCount == 0 }.get()
+                if !forgotten { try await Task.sleep(for: .milliseconds(10)) }
+            }
+            #expect(forgotten)
             try await loop.submit { pool.shutdown() }.get()
         }
     }

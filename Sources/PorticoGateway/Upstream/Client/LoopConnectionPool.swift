@@ -151,12 +151,22 @@ final class LoopConnectionPool: @unchecked Sendable {
         startWaiterIfRoom(key: key)
     }
 
+    /// Starts the next waiter's connection if the limit allows; forgets a target with no
+    /// connection and no waiter, so that targets a DNS refresh replaced do not pile up.
     private func startWaiterIfRoom(key: ObjectIdentifier) {
-        guard !closed, let entry = targets[key], entry.open < limit, let waiter = entry.waiters.popFirst() else { return }
+        guard let entry = targets[key] else { return }
+        if entry.open == 0, entry.waiters.isEmpty {
+            targets[key] = nil
+            return
+        }
+        guard !closed, entry.open < limit, let waiter = entry.waiters.popFirst() else { return }
         waiter.timer?.cancel()
         entry.open += 1
         connect(entry.target, key: key, completion: waiter.completion)
     }
+
+    /// Targets with a connection or a waiter (for tests).
+    var targetCount: Int { targets.count }
 
     private func expire(waiter id: Int, key: ObjectIdentifier) {
         guard let entry = targets[key], let index = entry.waiters.firstIndex(where: { $0.id == id }) else { return }
