@@ -85,6 +85,13 @@ public final class RawClient: @unchecked Sendable {
     /// Closes the sending side: the peer sees the end of the request stream.
     public func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
 
+    /// Resets the connection (SO_LINGER 0): the peer's next read fails, as when a client crashes.
+    public func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        Glibc.shutdown(socket, Int32(SHUT_RDWR))
+    }
+
     private func readAllNow() -> String {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)

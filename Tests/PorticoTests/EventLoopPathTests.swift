@@ -103,6 +103,30 @@ struct EventLoopPathTests {
         }
     }
 
+    @Test("a client that goes away while the upstream is still answering leaves the target's in-flight count at zero")
+    func inFlightAfterClientLeaves() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                let target = try #require(gateway.app.runtime.snapshot.pools["backend"]?.targets.first)
+                for _ in 0..<3 {
+                    let raw = try await RawClient.connect(port: gateway.port)
+                    #expect(await raw.send("GET /api/slow/3000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
+                    try await Task.sleep(for: .milliseconds(200))
+                    #expect(target.inFlight.load(ordering: .relaxed) >= 1)
+                    raw.reset()
+                }
+                // Well before the upstream's 3 s answers would end the tries.
+                var count = -1
+                for _ in 0..<100 {
+                    count = target.inFlight.load(ordering: .relaxed)
+                    if count == 0 { break }
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                #expect(count == 0)
+            }
+        }
+    }
+
     @Test("an API key and an in-memory limit decide on the event loop: identity forwarded, RateLimit headers, 401 and 429 as problem+json")
     func keyedAndLimited() async throws {
         try await withUpstream { upstreamPort in

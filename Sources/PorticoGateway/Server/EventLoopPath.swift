@@ -86,25 +86,22 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     /// One request served on the event loop.
     private final class Call: @unchecked Sendable {
         let snapshot: RuntimeSnapshot
+        /// The route, exchange and policies' head and answer, from `FastStart`.
         let started: FastStart
-        let chain: FastChain
-        let exchange: Exchange
         let time: Date
         let method: HTTPRequest.Method
-        let path: String
         let pool: LoopConnectionPool
-        /// The head as the policies left it, before the target's part is added.
-        var head: HTTPRequest
-        var declaredLength: Int
+        let declaredLength: Int
         var body: ByteBuffer?
         var requestEnded = false
-        var refusal: GatewayError?
         var closeAfter: Bool
         var attempts: UpstreamAttempts
         var hashKey: String?
         /// How the request went, for the upstream's breaker; nil until the breaker admitted it.
         var requestOutcome: UpstreamPool.TryOutcome?
         var target: UpstreamTarget?
+        /// The target that counts this call in flight, from the send until its try ends or the call does.
+        var busyTarget: UpstreamTarget?
         var connection: UpstreamConnection?
         var sent = ContinuousClock.now
         var draining = false
@@ -122,16 +119,24 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         ) {
             self.snapshot = snapshot
             self.started = started
-            self.chain = started.chain
-            self.exchange = started.exchange
             self.time = Date()
             self.method = method
-            self.path = started.path
             self.pool = pool
-            self.head = started.head
             self.declaredLength = declaredLength
             self.closeAfter = closeAfter
-            self.attempts = chain.proxy.attempts(for: head, start: exchange.start)
+            self.attempts = started.chain.proxy.attempts(for: started.head, start: started.exchange.start)
+        }
+
+        var chain: FastChain { started.chain }
+        var exchange: Exchange { started.exchange }
+        /// The head as the policies left it, before the target's part is added.
+        var head: HTTPRequest { started.head }
+        var path: String { started.path }
+
+        /// The target no longer counts this call in flight.
+        func leaveTarget() {
+            busyTarget?.inFlight.subtract(1, ordering: .relaxed)
+            busyTarget = nil
         }
     }
 
@@ -385,13 +390,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         else { return nil }
         let closeAfter = HopByHop.connection(sent.headerFields[values: .connection], has: "close")
         snapshot.inFlight.add(1, ordering: .relaxed)
-        let call = Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
-        call.refusal = started.refusal
-        return call
+        return Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
     }
 
     private func requestEnded(_ call: Call) {
-        if let refusal = call.refusal { return answer(call, error: refusal) }
+        if let refusal = call.started.refusal { return answer(call, error: refusal) }
         if (call.body?.readableBytes ?? 0) != call.declaredLength {
             return answer(call, error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
         }
@@ -415,6 +418,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         case .send(let target, let timeout):
             call.target = target
             target.inFlight.add(1, ordering: .relaxed)
+            call.busyTarget = target
             call.sent = ContinuousClock.now
             call.pool.acquire(target) { result in
                 guard !call.done else {
@@ -453,7 +457,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         let pool = call.chain.proxy.pool
         let now = ContinuousClock.now
         call.exchange.recordUpstream(target: target.config.origin, elapsed: now - call.sent)
-        target.inFlight.subtract(1, ordering: .relaxed)
+        call.leaveTarget()
         pool.report(.failure, target: target, now: now)
         switch call.attempts.failed(failure, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
         case .retry(let wait):
@@ -491,7 +495,6 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             return
         }
         call.requestOutcome = outcome
-        call.exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
         var head = call.started.respond(to: upstream)
         addServerTiming(&head, call: call)
         call.status = status
@@ -520,7 +523,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         call.connection = nil
         if call.draining {
             call.draining = false
-            call.target?.inFlight.subtract(1, ordering: .relaxed)
+            call.leaveTarget()
             return retry(call, after: call.drainedRetry)
         }
         let promise = context.eventLoop.makePromise(of: Void.self)
@@ -545,7 +548,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         if call.draining {
             call.draining = false
             call.connection = nil
-            call.target?.inFlight.subtract(1, ordering: .relaxed)
+            call.leaveTarget()
             return retry(call, after: call.drainedRetry)
         }
         tryFailed(call, failure)
@@ -605,6 +608,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     private func finish(_ call: Call, status: Int, failure: GatewayError?, failureLength: Int?, aborted: Bool) {
         guard !call.done else { return }
         call.done = true
+        // Also when the client left while the target was being asked.
+        call.leaveTarget()
         if var outcome = call.requestOutcome {
             // A client that went away before any answer abandoned the request; no fault of the upstream's.
             if aborted, !call.responseStarted { outcome = .clientFault }
