@@ -191,10 +191,16 @@ public struct CallRecord: Sendable {
         return String(decoding: bytes, as: UTF8.self)
     }
 
+    /// A time outside years 1…9999 (as a stored row could hold) is written as the nearest end of
+    /// that range, not trapped on.
     static func appendTimestamp(_ date: Date, to out: inout [UInt8]) {
         let interval = date.timeIntervalSince1970
-        var seconds = time_t(interval)
-        let millis = Int((interval - Double(seconds)) * 1000)
+        // 0001-01-01 and 9999-12-31T23:59:59.999, in seconds since 1970.
+        let clamped = interval.isNaN ? 0 : min(max(interval, -62_135_596_800), 253_402_300_799.9995)
+        // Whole seconds rounded down, so that a time before 1970 keeps its milliseconds positive.
+        let whole = clamped.rounded(.down)
+        var seconds = time_t(whole)
+        let millis = Int((clamped - whole) * 1000)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         func digits(_ value: Int, _ width: Int, then separator: UInt8?) {

@@ -32,6 +32,15 @@ struct AccessLogLineTests {
         #expect(bare.jsonLine.contains(#""total_ms":0.0,"#))
     }
 
+    @Test("times before 1970, far outside the calendar, or not a number are written, not trapped on")
+    func oddTimes() {
+        #expect(CallRecord.timestamp(Date(timeIntervalSince1970: -0.25)) == "1969-12-31T23:59:59.750Z")
+        #expect(CallRecord.timestamp(Date(timeIntervalSince1970: 1e300)) == "9999-12-31T23:59:59.999Z")
+        #expect(CallRecord.timestamp(Date(timeIntervalSince1970: -1e300)) == "0001-01-01T00:00:00.000Z")
+        #expect(CallRecord.timestamp(Date(timeIntervalSince1970: .nan)) == "1970-01-01T00:00:00.000Z")
+        #expect(CallRecord.timestamp(Date(timeIntervalSince1970: .infinity)) == "9999-12-31T23:59:59.999Z")
+    }
+
     @Test("milliseconds are written as String(Double) writes them, rounded to three decimals")
     func milliseconds() {
         var values: [Double] = [0, 0.0004, 0.0005, 0.001, 0.01, 0.1, 0.9995, 1, 1.5, 10.25, 999.999, 60_000, 123_456.789]
