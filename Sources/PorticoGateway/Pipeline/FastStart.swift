@@ -26,7 +26,7 @@ package struct FastStart {
     ) -> FastStart? {
         guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
         let head = admitted ?? sent
-        let path = String((head.path ?? "/").prefix { $0 != "?" })
+        let path = head.pathWithoutQuery
         // The portal's pages and API, and anything on the portal's own host, are the streaming path's.
         if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
             return nil

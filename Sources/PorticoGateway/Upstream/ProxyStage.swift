@@ -181,7 +181,7 @@ struct ProxyStage: Policy {
         case .clientIP?:
             return exchange.clientAddress
         case .path?:
-            return head.path.map { String($0.prefix { $0 != "?" }) }
+            return head.path == nil ? nil : head.pathWithoutQuery
         case .consumer?:
             return exchange.identity?.consumer ?? exchange.clientAddress
         case nil:
