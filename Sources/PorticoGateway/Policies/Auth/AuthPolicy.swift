@@ -225,9 +225,10 @@ extension AuthPolicy {
     /// the streaming path, which decides again from the start.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
         if alternatives.isEmpty, anonymous == nil { return .proceed }
-        var known: [String: AuthOutcome] = [:]
+        // One decision, no retry: nothing to remember between asks, so no table per request.
+        let sent = head
         do {
-            switch try decide(head, exchange: exchange, known: &known) {
+            switch try decide(sent, exchange: exchange, outcome: { $0.authenticateNow(sent, consumers: consumers) }) {
             case .pass(let passed):
                 head = passed
                 return .proceed
