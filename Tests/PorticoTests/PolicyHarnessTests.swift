@@ -62,6 +62,20 @@ struct PolicyHarnessTests {
         #expect(refused.head.headerFields[.retryAfter] != nil)
     }
 
+    @Test("an upstream answer with both framings reaches the client without its Content-Length (ProxyStage.clientHead, which both paths use)")
+    func bothFramingsFromUpstream() async throws {
+        try await PolicyHarness.with(yaml: Self.yaml) { harness in
+            let request = PolicyHarness.request(.get, "/keyed/a", headers: Self.key)
+            let reply: @Sendable (HTTPRequest) -> PolicyHarness.Reply = { _ in
+                PolicyHarness.Reply(.ok, headers: [.transferEncoding: "chunked", .contentLength: "2"], body: "")
+            }
+            let quick = try #require(harness.sendFast(request, upstream: reply))
+            #expect(quick.status == 200)
+            #expect(quick.head.headerFields[.contentLength] == nil)
+            #expect(quick.head.headerFields[.transferEncoding] == nil)
+        }
+    }
+
     @Test("the event-loop path's policies give the streaming chain's answers, request by request")
     func bothPathsAgree() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { streaming in

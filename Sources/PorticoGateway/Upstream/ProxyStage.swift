@@ -263,6 +263,9 @@ struct ProxyStage: Policy {
     /// The head the client gets for a target's answer: hop-by-hop fields gone, `Via` and the request id added.
     func clientHead(_ upstream: HTTPResponse, exchange: Exchange) -> HTTPResponse {
         var head = upstream
+        // A body sent chunked has the length of its chunks, whatever `Content-Length` said
+        // (RFC 9112 §6.3): that length must not reach the client, whose framing it would be.
+        if head.headerFields[.transferEncoding] != nil { head.headerFields[.contentLength] = nil }
         HopByHop.strip(&head.headerFields)
         head.headerFields[.via] = head.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
         head.headerFields[requestIDHeader] = exchange.requestID
