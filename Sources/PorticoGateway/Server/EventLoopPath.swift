@@ -334,7 +334,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         if let bytes = encoder.encodeEnd(trailers: trailers, allocator: raw.channel.allocator) {
             raw.write(NIOAny(bytes), promise: promise)
         } else if let promise {
-            raw.write(NIOAny(raw.channel.allocator.buffer(capacity: 0)), promise: promise)
+            raw.write(NIOAny(HTTP1ResponseEncoder.nothing), promise: promise)
         }
     }
 

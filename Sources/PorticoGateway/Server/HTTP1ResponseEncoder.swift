@@ -106,6 +106,9 @@ struct HTTP1ResponseEncoder {
 
     /// The CRLF after a chunk's data.
     static let chunkEnd = ByteBuffer(string: "\r\n")
+    /// No bytes: carries a promise that must complete after the writes before it. Shared, so
+    /// that a response with a length costs no buffer for its end.
+    static let nothing = ByteBuffer()
 
     private static func write(_ field: HTTPField, into buffer: inout ByteBuffer) {
         buffer.writeString(field.name.rawName)
