@@ -18,6 +18,21 @@ struct UpstreamAttemptsTests {
         return config
     }
 
+    @Test("the targets tried are remembered, the latest one too, for the next choice to avoid")
+    func tried() {
+        var attempts = UpstreamAttempts(
+            settings: Self.retries(2), retryable: true, perTry: .seconds(2), totalTimeout: nil, start: Self.start)
+        #expect(attempts.tried.isEmpty)
+        let first = Self.target()
+        let second = Self.target()
+        _ = attempts.next(choice: .target(first), now: Self.start)
+        #expect(attempts.tried == [ObjectIdentifier(first)])
+        _ = attempts.next(choice: .target(second), now: Self.start)
+        #expect(attempts.tried == [ObjectIdentifier(first), ObjectIdentifier(second)])
+        _ = attempts.next(choice: .target(first), now: Self.start)
+        #expect(attempts.tried == [ObjectIdentifier(first), ObjectIdentifier(second)])
+    }
+
     @Test("a try gets the per-try timeout, cut to what is left of the total; past the total it fails with 504")
     func timeouts() throws {
         var attempts = UpstreamAttempts(

@@ -26,8 +26,17 @@ struct UpstreamAttempts {
     let deadline: ContinuousClock.Instant?
     /// Draws the jitter factor of a back-off, between 0.5 and 1.5.
     let jitter: () -> Double
-    /// The targets tried so far, avoided while others remain.
-    private(set) var tried: Set<ObjectIdentifier> = []
+    /// The targets tried so far, avoided while others remain. Made only when asked for after a
+    /// try (for a retry's choice), so that a request tried once builds no set.
+    var tried: Set<ObjectIdentifier> {
+        guard let latest else { return earlier }
+        var all = earlier
+        all.insert(latest)
+        return all
+    }
+    /// The target of the latest try, and those before it.
+    private var latest: ObjectIdentifier?
+    private var earlier: Set<ObjectIdentifier> = []
     /// Tries beyond the first.
     private(set) var retries = 0
     /// The timeout of the try under way.
@@ -52,7 +61,8 @@ struct UpstreamAttempts {
         case .open(let wait): return .unavailable(retryAfter: wait)
         case .none: return .fail(.badGateway("The upstream service has no usable target."))
         }
-        tried.insert(ObjectIdentifier(target))
+        if let latest { earlier.insert(latest) }
+        latest = ObjectIdentifier(target)
         var timeout = perTry
         if let deadline {
             guard deadline > now else { return .fail(Self.totalTimeout) }
