@@ -5,8 +5,9 @@ import ServiceLifecycle
 /// Writes one JSON line per call to standard output, batched off the request path.
 ///
 /// Requests append their records to a bounded queue (8 MiB by an estimate of each line); the
-/// service formats them as bytes (`CallRecord.appendJSONLine`) and writes them every 100 ms and once more at shutdown, so no JSON is made
-/// on the request path. When the queue is full, lines are dropped and counted.
+/// service formats them as bytes (`CallRecord.appendJSONLine`) and writes them every 100 ms and
+/// once more at shutdown, so no JSON is made on the request path. When the queue is full, lines
+/// are dropped and counted.
 public final class AccessLogWriter: CallRecordSink, Service {
     private let queue: BatchQueue<CallRecord>
     private let output: FileHandle
