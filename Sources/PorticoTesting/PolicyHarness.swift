@@ -93,9 +93,11 @@ public struct PolicyHarness: Sendable {
                 head, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "harness-request" })
         else { return nil }
         defer { started.exchange.finish() }
+        if let answer = started.answer { return Answer(head: answer, body: "", forwarded: nil, exchange: started.exchange) }
         if let refusal = started.refusal {
-            let (problem, body) = refusal.problem(
+            var (problem, body) = refusal.problem(
                 requestID: started.exchange.requestID, instance: started.path, requestIDHeader: snapshot.requestIDHeader)
+            problem.headerFields.append(contentsOf: started.exchange.errorFields)
             return Answer(head: problem, body: String(buffer: body), forwarded: nil, exchange: started.exchange)
         }
         guard let pool = snapshot.config.upstreams.first(where: { $0.name == started.route.upstream }),

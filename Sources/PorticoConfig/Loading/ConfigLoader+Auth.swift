@@ -157,7 +157,7 @@ extension ConfigLoader.Reader {
         var consumers: [ConsumerConfig] = []
         var names: Set<String> = []
         for (index, item) in (node.sequence(context: "consumers") ?? []).enumerated() {
-            let allowed: Set<String> = ["name", "groups", "plan", "scopes", "keys", "password-hash"]
+            let allowed: Set<String> = ["name", "groups", "plan", "scopes", "keys", "password-hash", "ip"]
             guard let fields = item.fields(allowed: allowed, context: "consumers[\(index)]") else { continue }
             guard let name = fields["name"]?.nonEmptyString(context: "consumer name") else {
                 if fields["name"] == nil { item.report("consumers[\(index)] needs a name") }
@@ -195,6 +195,7 @@ extension ConfigLoader.Reader {
                     consumer.passwordHash = text
                 }
             }
+            consumer.ipRules = fields["ip"].flatMap { readIPRules($0, context: "consumer '\(name)' ip") }
             consumers.append(consumer)
         }
         return consumers

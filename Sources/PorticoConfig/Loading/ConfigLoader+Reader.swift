@@ -634,6 +634,12 @@ extension ConfigLoader {
             route.policies = readPolicies(fields, prefix: "", context: context)
             route.lifecycle = readLifecycle(fields, context: context)
             route.split = fields["split"].flatMap { readSplit($0, fields: fields, context: context) }
+            route.respond = fields["respond"].flatMap { readStaticResponse($0, context: "\(context) respond") }
+            route.redirect = fields["redirect"].flatMap { readRedirect($0, context: "\(context) redirect") }
+            let terminals = ["respond", "redirect", "split"].filter { fields[$0] != nil }
+            if terminals.count > 1 {
+                node.report("\(context) has \(terminals.joined(separator: " and ")); a route answers in one way only")
+            }
             return route
         }
 
@@ -658,6 +664,15 @@ extension ConfigLoader {
             }
             if let node = fields[prefix + "cost"] { policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000) }
             if let node = fields[prefix + "cache"] { policies.cache = readCachePolicy(node, context: "\(context) \(prefix)cache") }
+            if let node = fields[prefix + "cors"] { policies.cors = readCORS(node, context: "\(context) \(prefix)cors") }
+            if let node = fields[prefix + "ip"] { policies.ipRules = readIPRules(node, context: "\(context) \(prefix)ip") }
+            if let node = fields[prefix + "compress"] { policies.compress = readCompress(node, context: "\(context) \(prefix)compress") }
+            if let node = fields[prefix + "request-transform"] {
+                policies.requestTransform = readTransform(node, request: true, context: "\(context) \(prefix)request-transform")
+            }
+            if let node = fields[prefix + "response-transform"] {
+                policies.responseTransform = readTransform(node, request: false, context: "\(context) \(prefix)response-transform")
+            }
             return policies
         }
 

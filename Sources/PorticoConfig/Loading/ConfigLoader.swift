@@ -20,7 +20,7 @@ public struct ConfigLoader: Sendable {
         "name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path",
         "versioning", "default", "split", "sticky", "force-header",
     ]).union(PolicyConfig.keys).union(lifecycleKeys)
-    static let routeKeys = Set(["path", "methods", "name", "split", "sticky", "force-header"])
+    static let routeKeys = Set(["path", "methods", "name", "split", "sticky", "force-header", "respond", "redirect"])
         .union(PolicyConfig.keys).union(lifecycleKeys)
     static let upstreamKeys: Set<String> = [
         "targets", "connect-timeout", "timeout", "idle-timeout", "max-connections", "preserve-host",

@@ -1,4 +1,7 @@
 /// Replaces `${NAME}` and `${NAME:-default}` in config values with environment variables.
+///
+/// A dotted name (`${consumer.name}`, `${path.id}`) is a request placeholder of a transform or
+/// redirect (`ValueTemplate`), not a variable: it is left as written.
 struct EnvironmentInterpolation: Sendable {
     let environment: [String: String]
 
@@ -24,7 +27,9 @@ struct EnvironmentInterpolation: Sendable {
                 name = expression
                 fallback = nil
             }
-            if let value = environment[String(name)], !value.isEmpty {
+            if fallback == nil, name.contains(".") {
+                output += rest[start.lowerBound...end]
+            } else if let value = environment[String(name)], !value.isEmpty {
                 output += value
             } else if let fallback {
                 output += fallback

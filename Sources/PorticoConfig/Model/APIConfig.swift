@@ -69,6 +69,10 @@ public struct RouteConfig: Sendable {
     public var lifecycle: LifecycleConfig = .init()
     /// A split for this route alone, overriding the API's upstream or split.
     public var split: SplitConfig?
+    /// An answer the gateway gives itself instead of calling an upstream.
+    public var respond: StaticResponseConfig?
+    /// A redirect the gateway answers with instead of calling an upstream.
+    public var redirect: RedirectConfig?
     /// Where the route was declared, for messages.
     public var location: String
 

@@ -149,6 +149,8 @@ public struct ConsumerConfig: Sendable, Hashable {
     public var keyDigests: [String] = []
     /// A PBKDF2 hash of the consumer's password, as `portico consumers hash-password` prints it.
     public var passwordHash: String?
+    /// Addresses this consumer may call from, wherever it calls.
+    public var ipRules: IPRulesConfig?
 
     public init(name: String, groups: [String] = [], plan: String? = nil) {
         self.name = name

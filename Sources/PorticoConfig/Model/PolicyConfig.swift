@@ -32,6 +32,16 @@ public struct PolicyConfig: Sendable, Hashable {
     public var cost: Int?
     /// The response cache of these routes; nil leaves it off (or as the API set it).
     public var cache: CachePolicyConfig?
+    /// Cross-origin rules for browser clients.
+    public var cors: CORSConfig?
+    /// Client address allow and deny lists.
+    public var ipRules: IPRulesConfig?
+    /// Response compression.
+    public var compress: CompressConfig?
+    /// Edits to the request before it is forwarded.
+    public var requestTransform: TransformConfig?
+    /// Edits to the response before it is returned.
+    public var responseTransform: TransformConfig?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -47,7 +57,12 @@ public struct PolicyConfig: Sendable, Hashable {
         anonymous: String? = nil,
         rateLimits: [LimitConfig]? = nil,
         cost: Int? = nil,
-        cache: CachePolicyConfig? = nil
+        cache: CachePolicyConfig? = nil,
+        cors: CORSConfig? = nil,
+        ipRules: IPRulesConfig? = nil,
+        compress: CompressConfig? = nil,
+        requestTransform: TransformConfig? = nil,
+        responseTransform: TransformConfig? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -63,6 +78,11 @@ public struct PolicyConfig: Sendable, Hashable {
         self.rateLimits = rateLimits
         self.cost = cost
         self.cache = cache
+        self.cors = cors
+        self.ipRules = ipRules
+        self.compress = compress
+        self.requestTransform = requestTransform
+        self.responseTransform = responseTransform
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -81,7 +101,12 @@ public struct PolicyConfig: Sendable, Hashable {
             anonymous: more.anonymous ?? anonymous,
             rateLimits: more.rateLimits ?? rateLimits,
             cost: more.cost ?? cost,
-            cache: more.cache ?? cache
+            cache: more.cache ?? cache,
+            cors: more.cors ?? cors,
+            ipRules: more.ipRules ?? ipRules,
+            compress: more.compress ?? compress,
+            requestTransform: more.requestTransform ?? requestTransform,
+            responseTransform: more.responseTransform ?? responseTransform
         )
     }
 
@@ -89,6 +114,7 @@ public struct PolicyConfig: Sendable, Hashable {
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
         "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
+        "cors", "ip", "compress", "request-transform", "response-transform",
     ]
 }
 

@@ -19,6 +19,9 @@ public final class Exchange: Sendable {
     public let start: ContinuousClock.Instant
     /// The matched route.
     public let route: CompiledRoute
+    /// The request head as it reached the chain (after the guard, before any policy), for
+    /// response phases and templates that read the request.
+    public let request: HTTPRequest
     /// Request body bytes read from the client.
     public let bytesIn = Atomic<Int>(0)
     /// Response body bytes written to the client.
@@ -33,6 +36,7 @@ public final class Exchange: Sendable {
     private let upstreamState = Mutex<UpstreamTiming>(.init())
     private let bodyFailure = Mutex<(any Error)?>(nil)
     private let pendingFields = Mutex<[HTTPField]>([])
+    private let everyAnswerFields = Mutex<[HTTPField]>([])
 
     struct UpstreamTiming {
         var target: String?
@@ -40,8 +44,10 @@ public final class Exchange: Sendable {
     }
 
     init(
-        requestID: String, trace: TraceContext, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute
+        requestID: String, trace: TraceContext, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute,
+        request: HTTPRequest
     ) {
+        self.request = request
         self.requestID = requestID
         self.trace = trace
         self.clientAddress = clientAddress
@@ -103,6 +109,13 @@ public final class Exchange: Sendable {
     var responseFields: [HTTPField] {
         get { pendingFields.withLock { $0 } }
         set { pendingFields.withLock { $0 = newValue } }
+    }
+
+    /// Fields a policy puts on the gateway's own error answers too (`CORSPolicy`: a browser
+    /// script may read a 401 or a 429 only when it carries `Access-Control-Allow-Origin`).
+    package var errorFields: [HTTPField] {
+        get { everyAnswerFields.withLock { $0 } }
+        set { everyAnswerFields.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

@@ -19,6 +19,8 @@ enum FastAdmission {
     case proceed
     /// Answer with this error.
     case refuse(GatewayError)
+    /// Answer with this head and no body, as the gateway's own (a CORS preflight).
+    case answer(HTTPResponse)
     /// This request needs work that waits (a key fetch, a password hash): take the streaming path.
     case slow
 }

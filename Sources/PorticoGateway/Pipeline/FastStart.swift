@@ -14,8 +14,10 @@ package struct FastStart {
     package var head: HTTPRequest
     /// The path without its query, for the call record and problem instances.
     package let path: String
-    /// A policy's answer instead of the upstream's; the request body is still read first.
+    /// A policy's refusal instead of the upstream's answer; the request body is still read first.
     package var refusal: GatewayError?
+    /// A policy's own answer (a bodiless head) instead of the upstream's.
+    package var answer: HTTPResponse?
 
     /// Starts `sent` on the event loop, or nil when the streaming path must serve it: the
     /// guard refuses it (that path answers), it is the portal's, it matches no route with a
@@ -31,18 +33,16 @@ package struct FastStart {
         if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
             return nil
         }
-        let match = snapshot.routes.match(host: head.authority, method: head.method.rawValue, path: path) { route in
-            RequestedVersion.of(head, for: route)
-        }
-        guard case .route(let route) = match, let chain = route.chain.fast, accepts(chain) else { return nil }
+        guard case .route(let route) = snapshot.routes.match(head, path: path), let chain = route.chain.fast, accepts(chain) else { return nil }
         let exchange = Exchange(
             requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
-            start: start, route: route)
+            start: start, route: route, request: head)
         var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path)
         for policy in chain.policies {
             switch policy.admit(&started.head, exchange: exchange) {
             case .proceed: continue
             case .refuse(let error): started.refusal = error
+            case .answer(let answer): started.answer = answer
             case .slow: return nil
             }
             break

@@ -7,6 +7,8 @@ public struct PolicyChain: Sendable {
     /// The same chain for the event-loop path, when every policy has a fast path and the
     /// terminal stage proxies to plain-HTTP targets.
     let fast: FastChain?
+    /// The chain has a CORS policy, which answers preflights to the route's path.
+    let answersPreflight: Bool
 
     /// Sorts by phase and priority; the terminal stage must be the only `upstream` policy.
     public init(policies: [any Policy], terminal: any Policy) {
@@ -16,6 +18,7 @@ public struct PolicyChain: Sendable {
             return lhs.offset < rhs.offset
         }
         self.policies = sorted.map(\.element) + [terminal]
+        self.answersPreflight = sorted.contains { $0.element is CORSPolicy }
         let fastPolicies = sorted.compactMap { $0.element as? any FastPolicy }
         if fastPolicies.count == sorted.count, let proxy = terminal as? ProxyStage, proxy.pool.servesEventLoopPath {
             self.fast = FastChain(policies: fastPolicies, proxy: proxy)

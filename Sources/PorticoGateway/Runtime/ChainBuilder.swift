@@ -18,6 +18,10 @@ struct ChainBuilder {
     let cache: CacheContext
     let planLimits: [String: CompiledLimit]
     let timeZone: TimeZone
+    /// Renders transform and redirect templates.
+    let renderer: TemplateRenderer
+    /// Consumers' own address lists, checked on every route with auth.
+    let consumerIPRules: IPRulePolicy?
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
@@ -36,6 +40,8 @@ struct ChainBuilder {
         self.limits = limits
         let timeZone = TimeZone(identifier: config.limits.timeZone) ?? TimeZone(identifier: "UTC")!
         self.timeZone = timeZone
+        self.renderer = TemplateRenderer(clientAddress: limits.clientAddress)
+        self.consumerIPRules = IPRulePolicy(consumers: config.consumers, clientAddress: limits.clientAddress)
         self.planLimits = config.plans.mapValues { plan in
             CompiledLimit(config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone)
         }
@@ -56,11 +62,14 @@ struct ChainBuilder {
     func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
         let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
+        if let rules = policies.ipRules { steps.append(IPRulePolicy(route: rules, clientAddress: limits.clientAddress)) }
+        if let cors = policies.cors { steps.append(CORSPolicy(config: cors, routeMethods: Set(route.methods), requestIDHeader: requestIDHeader)) }
         if let auth = AuthPolicy(
             policies: policies, authenticators: authenticators, consumers: consumers, logger: logger, failures: authFailures,
             clientAddress: limits.clientAddress)
         {
             steps.append(auth)
+            if let consumerIPRules { steps.append(consumerIPRules) }
         }
         let ownLimits = routeLimits(api: api, route: route, policies: policies)
         let routeName = route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))"
@@ -77,6 +86,15 @@ struct ChainBuilder {
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
             steps.append(headers)
         }
+        if let transform = TransformPolicy(
+            request: policies.requestTransform, response: policies.responseTransform, renderer: renderer,
+            strippedPrefix: api.stripBasePath ? api.basePath : nil)
+        {
+            steps.append(transform)
+        }
+        if let bodies = BodyTransformPolicy(request: policies.requestTransform?.body, response: policies.responseTransform?.body, renderer: renderer) {
+            steps.append(bodies)
+        }
         let lifecycle = api.lifecycle.overridden(by: route.lifecycle)
         let successor = lifecycle.successor.flatMap { version in
             config.apis.first { $0.name == api.name && $0.version == version }?.basePath
@@ -85,7 +103,11 @@ struct ChainBuilder {
             steps.append(policy)
         }
         let terminal: any Policy
-        if let split = route.split ?? api.split {
+        if let respond = route.respond {
+            terminal = StaticStage(config: respond, requestIDHeader: requestIDHeader)
+        } else if let redirect = route.redirect {
+            terminal = RedirectStage(config: redirect, renderer: renderer, requestIDHeader: requestIDHeader)
+        } else if let split = route.split ?? api.split {
             let sides = split.sides.map { side in (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools)) }
             terminal = SplitStage(sides: sides, config: split)
         } else {

@@ -195,19 +195,19 @@ extension RuntimeSnapshot {
                 return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: wrapped)
             }
         }
-        let match = routes.match(host: request.head.authority, method: request.method.rawValue, path: path) { route in
-            RequestedVersion.of(request, for: route)
-        }
+        let match = routes.match(request.head, path: path)
         let failure: GatewayError
         switch match {
         case .route(let route):
             let exchange = Exchange(
-                requestID: requestID, trace: trace ?? TraceContext(headers: request.headers), clientAddress: clientAddress, host: request.head.authority, start: start, route: route)
+                requestID: requestID, trace: trace ?? TraceContext(headers: request.headers), clientAddress: clientAddress, host: request.head.authority, start: start, route: route,
+                request: request.head)
             do {
                 let chain = terminal.map(route.chain.replacingTerminal) ?? route.chain
                 return Served(response: try await chain.run(request, exchange: exchange), exchange: exchange)
             } catch let error as GatewayError {
                 var response = error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader)
+                response.headers.append(contentsOf: exchange.errorFields)
                 if let cache = exchange.cacheStatus { response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue }
                 return Served(response: response, exchange: exchange, failure: error)
             } catch {

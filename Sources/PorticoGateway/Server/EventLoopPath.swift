@@ -395,6 +395,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
 
     private func requestEnded(_ call: Call) {
         if let refusal = call.started.refusal { return answer(call, error: refusal) }
+        if var own = call.started.answer, let context {
+            addServerTiming(&own, call: call)
+            call.status = Int(own.status.code)
+            return writeWhole(call, head: own, body: ByteBuffer(), context: context, failure: nil)
+        }
         if (call.body?.readableBytes ?? 0) != call.declaredLength {
             return answer(call, error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
         }
@@ -576,6 +581,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         guard let context else { return }
         var (head, body) = error.problem(
             requestID: call.exchange.requestID, instance: call.path, requestIDHeader: call.snapshot.requestIDHeader)
+        head.headerFields.append(contentsOf: call.exchange.errorFields)
         addServerTiming(&head, call: call)
         call.status = error.status.code
         writeWhole(call, head: head, body: body, context: context, failure: error)

@@ -1,3 +1,4 @@
+import Foundation
 import HTTPTypes
 
 /// Who is calling, as the auth policy established it; later policies and the call log read it.
@@ -15,6 +16,8 @@ public struct Identity: Sendable, Hashable {
     public var credential: String?
     /// For an API key, what the call log shows of it: its visible prefix, or `sha256:…` for a config key.
     public var keyPrefix: String?
+    /// The token's top-level string, number and boolean claims, for transforms (`${claims.tenant}`).
+    public var claims: [String: String] = [:]
 
     public init(
         consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil,
@@ -26,6 +29,26 @@ public struct Identity: Sendable, Hashable {
         self.scopes = scopes
         self.method = method
         self.credential = credential
+    }
+
+    /// The claims templates may read: at most 64, each name and value at most 256 bytes, so a
+    /// token cannot make the identity (which is cached) large.
+    static func scalarClaims(_ object: [String: Any]) -> [String: String] {
+        var claims: [String: String] = [:]
+        for (name, value) in object where name.utf8.count <= 256 {
+            let text: String
+            switch value {
+            case let string as String: text = string
+            case let number as NSNumber:
+                // JSONSerialization gives booleans as NSNumbers of Objective-C type `c`.
+                text = String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : number.stringValue
+            default: continue
+            }
+            guard text.utf8.count <= 256 else { continue }
+            claims[name] = text
+            if claims.count == 64 { break }
+        }
+        return claims
     }
 
     /// The headers the upstream receives; any a client sends are removed first.

@@ -53,7 +53,9 @@ final class IntrospectionAuthenticator: Authenticator {
         // A token never speaks for a portal account: those are reached with the portal's own keys.
         if ConsumerConfig.isPortalName(consumer) { return .rejected(reason: "claim names a portal consumer") }
         let scopes = JWTAuthenticator.strings(answer["scope"], separatedBy: " ")
-        let outcome = AuthOutcome.authenticated(consumers.identity(of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)"))
+        var identity = consumers.identity(of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)")
+        identity.claims = Identity.scalarClaims(answer)
+        let outcome = AuthOutcome.authenticated(identity)
         let limit = now.addingTimeInterval(settings.cacheTTL.seconds)
         cache.store(outcome, for: token, until: expires.map { min($0, limit) } ?? limit)
         return outcome

@@ -120,8 +120,9 @@ final class JWTAuthenticator: Authenticator {
         if ConsumerConfig.isPortalName(consumer) { return .failure(.rejected("claim names a portal consumer")) }
         let scopes = Self.strings(claims["scope"], separatedBy: " ") + Self.strings(claims["scp"], separatedBy: " ")
         let groups = settings.groupsClaim.map { Self.strings(claims[$0], separatedBy: " ") } ?? []
-        let identity = consumers.identity(
+        var identity = consumers.identity(
             of: consumer, method: name, scopes: Set(scopes), extraGroups: groups, credential: "jwt:\(name):\(consumer)")
+        identity.claims = Identity.scalarClaims(claims)
         return .success((identity, expires))
     }
 

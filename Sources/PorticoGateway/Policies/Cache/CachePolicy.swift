@@ -427,7 +427,8 @@ struct CachePolicy: Policy {
         let context = context
         let head = Self.conditional(Request(head: request.head, body: .init(buffer: ByteBuffer())), on: entry).head
         let background = Exchange(
-            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress, host: exchange.host, start: .now, route: exchange.route)
+            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress, host: exchange.host, start: .now, route: exchange.route,
+            request: exchange.request)
         background.identity = exchange.identity
         let policy = self
         let submitted = context.refresher.submit {

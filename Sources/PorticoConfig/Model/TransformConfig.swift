@@ -1,0 +1,22 @@
+/// Edits to a request before it is forwarded (`request-transform`) or to a response before it is
+/// returned (`response-transform`). Header and query edits apply in the order rename, remove,
+/// set, add; body edits in the order rename, remove, set.
+public struct TransformConfig: Sendable, Hashable {
+    public var headers: TemplateRules
+    /// Query parameters; requests only.
+    public var query: TemplateRules
+    /// The path the upstream is sent, below its base path (`/users/{id}?version=1`); requests only.
+    public var path: ValueTemplate?
+    /// Edits to a JSON body by JSON pointer (RFC 6901).
+    public var body: BodyRules?
+
+    public init(headers: TemplateRules = .init(), query: TemplateRules = .init(), path: ValueTemplate? = nil, body: BodyRules? = nil) {
+        self.headers = headers
+        self.query = query
+        self.path = path
+        self.body = body
+    }
+
+    /// True when nothing but headers, query and path change: the event-loop path can serve it.
+    public var leavesBody: Bool { body == nil }
+}

@@ -1,0 +1,55 @@
+import HTTPTypes
+import PorticoConfig
+
+/// Renders a `ValueTemplate` from a request: the client's head as it reached the chain, the
+/// caller's identity and the route. Each value read from the request is made safe for where it
+/// goes: percent-encoded into a path or query, stripped of control characters in a header.
+struct TemplateRenderer: Sendable {
+    let clientAddress: ClientAddress
+
+    enum Target {
+        /// A header value: control characters are dropped, so no value can end the field.
+        case header
+        /// A path or query: values are percent-encoded, so none adds a segment or parameter.
+        case url
+        /// Plain text (a JSON string is quoted where it is written).
+        case text
+    }
+
+    func render(_ template: ValueTemplate, exchange: Exchange, for target: Target) -> String {
+        var output = ""
+        for part in template.parts {
+            if case .text(let text) = part {
+                output += text
+                continue
+            }
+            let value = self.value(of: part, exchange: exchange)
+            switch target {
+            case .text: output += value
+            // A value of dots alone would be a `.` or `..` segment to the upstream.
+            case .url: output += value == "." || value == ".." ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
+            case .header: output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+            }
+        }
+        return output
+    }
+
+    private func value(of part: ValueTemplate.Part, exchange: Exchange) -> String {
+        let identity = exchange.identity
+        switch part {
+        case .text(let text): return text
+        case .consumerName: return identity?.consumer ?? ""
+        case .consumerGroups: return identity?.groups.joined(separator: ",") ?? ""
+        case .consumerPlan: return identity?.plan ?? ""
+        case .claim(let name): return identity?.claims[name] ?? ""
+        case .path(let name):
+            return PathParameters.value(of: name, template: exchange.route.template, path: exchange.request.path ?? "/") ?? ""
+        case .query(let name): return QueryParameter.value(of: name, in: exchange.request.path ?? "/") ?? ""
+        case .header(let name): return HTTPField.Name(name).flatMap { exchange.request.headerFields[$0] } ?? ""
+        case .requestID: return exchange.requestID
+        case .routeName: return exchange.route.name
+        case .apiName: return exchange.route.apiName
+        case .clientIP: return clientAddress.resolve(peer: exchange.clientAddress, headers: exchange.request.headerFields) ?? ""
+        }
+    }
+}
