@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what Portico needs to build and test, when it is missing: Debian packages (SQLite's
-# headers; Chromium and its driver for the portal's browser tests) and PyPI's selenium.
+# and zlib's headers; Chromium and its driver for the portal's browser tests) and PyPI's selenium.
 # Used by `make run` and `make test`; safe to run again. `install-deps.sh build` skips the
 # browser-test tools.
 set -euo pipefail
 
-packages=(libsqlite3-dev)
+packages=(libsqlite3-dev zlib1g-dev)
 [ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip)
 missing=()
 for package in "${packages[@]}"; do

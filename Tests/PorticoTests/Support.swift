@@ -16,10 +16,11 @@ func withUpstream<T: Sendable>(_ body: (Int) async throws -> T) async throws -> 
     }
 }
 
-/// A client for the length of `body`, shut down afterwards.
-func withClient<T: Sendable>(baseURL: String, _ body: (TestClient) async throws -> T) async throws -> T {
+/// A client for the length of `body`, shut down afterwards; it decodes gzip and deflate
+/// answers only when `decompressing`.
+func withClient<T: Sendable>(baseURL: String, decompressing: Bool = false, _ body: (TestClient) async throws -> T) async throws -> T {
     var configuration = HTTPClient.Configuration()
-    configuration.decompression = .disabled
+    configuration.decompression = decompressing ? .enabled(limit: .ratio(100)) : .disabled
     configuration.redirectConfiguration = .disallow
     let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
     do {

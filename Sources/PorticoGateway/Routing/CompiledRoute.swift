@@ -39,6 +39,8 @@ public struct CompiledRoute: Sendable {
             case is CORSPolicy: return "cors"
             case is TransformPolicy: return "transform"
             case is BodyTransformPolicy: return "body-transform"
+            case is AcceptEncodingPolicy: return "accept-encoding"
+            case is CompressPolicy: return "compress"
             case is StaticStage: return "respond"
             case is RedirectStage: return "redirect"
             case is ProxyStage: return "proxy"

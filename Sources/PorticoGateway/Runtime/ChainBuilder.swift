@@ -82,6 +82,10 @@ struct ChainBuilder {
             hash.combine("\(api.name)@\(api.version ?? "")/\(routeName)|\(settings)".utf8)
             steps.append(CachePolicy(config: settings, context: cache, keys: keys, scope: hash.hex, requestIDHeader: requestIDHeader))
         }
+        if let compress = policies.compress {
+            steps.append(AcceptEncodingPolicy(config: compress))
+            steps.append(CompressPolicy(config: compress))
+        }
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
             steps.append(headers)

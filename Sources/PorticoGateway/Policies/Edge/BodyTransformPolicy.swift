@@ -9,7 +9,8 @@ import PorticoConfig
 /// gets 413, and a response is edited only when it declares a length within the limit (others,
 /// and bodies that are not JSON or are content-encoded, pass as they are). A request body that
 /// says it is JSON and is not gets 400. This policy needs the body, so its routes are served
-/// by the streaming path.
+/// by the streaming path. A gzip or deflate request body is decompressed to be edited, within the
+/// same limit (a zip bomb gets 413), and sent on uncompressed.
 struct BodyTransformPolicy: Policy {
     let phase = PolicyPhase.request
     let priority = 80
@@ -33,11 +34,13 @@ struct BodyTransformPolicy: Policy {
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         var request = request
-        if let rules = self.request, Self.isJSON(request.headers[.contentType]), request.headers[.contentEncoding] == nil {
+        let encoding = request.headers[.contentEncoding].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let coding = encoding.flatMap(ContentCoding.init(rawValue:))
+        if let rules = self.request, Self.isJSON(request.headers[.contentType]), encoding == nil || coding != nil {
             if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > rules.maxSize {
                 throw GatewayError.payloadTooLarge(limit: rules.maxSize)
             }
-            let buffer: ByteBuffer
+            var buffer: ByteBuffer
             do {
                 buffer = try await request.body.collect(upTo: rules.maxSize)
             } catch let error as GatewayError {
@@ -46,6 +49,8 @@ struct BodyTransformPolicy: Policy {
                 throw GatewayError.payloadTooLarge(limit: rules.maxSize)
             }
             exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
+            // A compressed body is edited as the JSON inside it, within the same limit.
+            if let coding { buffer = try BoundedInflater.inflate(buffer, coding: coding, limit: rules.maxSize) }
             var document: JSONValue
             do {
                 document = try JSONParser.parse(Array(buffer.readableBytesView))
@@ -57,6 +62,7 @@ struct BodyTransformPolicy: Policy {
             var head = request.head
             head.headerFields[.contentLength] = String(edited.readableBytes)
             head.headerFields[.transferEncoding] = nil
+            head.headerFields[.contentEncoding] = nil
             // The edited body is what the proxy sends; the client's bytes were counted above.
             request = Request(head: head, body: RequestBody(buffer: edited))
             exchange.bytesIn.subtract(edited.readableBytes, ordering: .relaxed)
