@@ -1832,6 +1832,13 @@ enum AdminOpenAPI {
        "null"
       ]
      },
+     "mirror": {
+      "description": "The mirrored copy's outcome, `<status> <ms>ms` or `failed <reason>`; null when the call was not mirrored.",
+      "type": [
+       "string",
+       "null"
+      ]
+     },
      "error": {
       "type": [
        "string",
@@ -1860,6 +1867,7 @@ enum AdminOpenAPI {
      "rate_limit",
      "cache",
      "trace_id",
+     "mirror",
      "error"
     ]
    },

@@ -39,6 +39,8 @@ public struct CallRecord: Sendable {
     public var cache: String?
     /// The W3C trace id (32 hex digits) the call belongs to.
     public var traceID: String?
+    /// The mirrored copy's outcome: `<status> <ms>ms` or `failed <reason>`; nil when not mirrored.
+    public var mirror: String?
 
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
@@ -142,6 +144,8 @@ public struct CallRecord: Sendable {
         text(cache)
         key(",\"trace_id\":")
         text(traceID)
+        key(",\"mirror\":")
+        text(mirror)
         key(",\"error\":")
         text(error)
         key("}")

@@ -51,6 +51,7 @@ public struct CallRecordBatch: Sendable {
         put(call.rateLimit)
         put(call.cache)
         put(call.traceID)
+        put(call.mirror)
     }
 
     /// Empties the batch, keeping its memory for the next calls.

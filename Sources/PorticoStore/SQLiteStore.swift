@@ -203,6 +203,9 @@ public final class SQLiteStore: Sendable {
                     """)
         }
         Self.registerPortalMigration(&migrator)
+        migrator.registerMigration("v13-calls-mirror") { db in
+            try db.alter(table: "calls") { table in table.add(column: "mirror", .text) }
+        }
         return migrator
     }
 
@@ -262,7 +265,7 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Binds one packed call's 21 values; the batch's layout is the columns' order.
+    /// Binds one packed call's 22 values; the batch's layout is the columns' order.
     private static func bindCall(_ call: inout CallReader, to row: inout StatementBinder) {
         row.bind(call.double())  // time
         for _ in 0..<7 { row.bind(text: call.text()) }  // request_id, method, path, api, version, consumer, route
@@ -271,10 +274,10 @@ public final class SQLiteStore: Sendable {
         row.bind(call.optionalDouble())  // upstream_ms
         for _ in 0..<3 { row.bind(text: call.text()) }  // target, client, error
         row.bind(call.int())  // retries
-        for _ in 0..<4 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id
+        for _ in 0..<5 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id, mirror
     }
 
-    /// Calls per INSERT statement: 64 rows of 21 values stays well under SQLite's limit of 32,766
+    /// Calls per INSERT statement: 64 rows of 22 values stays well under SQLite's limit of 32,766
     /// bound values.
     static let rowsPerInsert = 64
 
@@ -286,11 +289,11 @@ public final class SQLiteStore: Sendable {
     private static let fullCallInsert = callInsertSQL(rows: rowsPerInsert)
 
     private static func callInsertSQL(rows: Int) -> String {
-        let values = "(" + Array(repeating: "?", count: 21).joined(separator: ", ") + ")"
+        let values = "(" + Array(repeating: "?", count: 22).joined(separator: ", ") + ")"
         return """
             INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
                                bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
-                               cache, trace_id)
+                               cache, trace_id, mirror)
             VALUES
             """ + Array(repeating: values, count: rows).joined(separator: ", ")
     }

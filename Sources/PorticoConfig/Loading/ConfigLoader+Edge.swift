@@ -212,6 +212,17 @@ extension ConfigLoader.Reader {
         return rules
     }
 
+    func readMirror(_ node: ConfigNode, context: String) -> MirrorConfig? {
+        guard let fields = node.fields(allowed: ["upstream", "share"], context: context) else { return nil }
+        guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") else {
+            if fields["upstream"] == nil { node.report("\(context) needs the upstream to copy requests to") }
+            return nil
+        }
+        var mirror = MirrorConfig(upstream: upstream)
+        if let share = fields["share"]?.fraction(context: "\(context) share") { mirror.share = share }
+        return mirror
+    }
+
     func readStaticResponse(_ node: ConfigNode, context: String) -> StaticResponseConfig? {
         guard let fields = node.fields(allowed: ["status", "headers", "body", "content-type"], context: context) else { return nil }
         var response = StaticResponseConfig()

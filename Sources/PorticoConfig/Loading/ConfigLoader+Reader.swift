@@ -44,6 +44,11 @@ extension ConfigLoader {
                     let at = apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child) ?? apiNode
                     at.report("API '\(api.name)' names upstream '\(upstream)', which is not defined (defined: \(known))")
                 }
+                for mirror in ([api.policies.mirror] + api.routes.map(\.policies.mirror)).compactMap({ $0 })
+                where config.upstream(named: mirror.upstream) == nil {
+                    let known = config.upstreams.map(\.name).joined(separator: ", ")
+                    apiNode.report("API '\(api.name)' mirrors to upstream '\(mirror.upstream)', which is not defined (defined: \(known))")
+                }
                 if api.upstream == UpstreamConfig.mockName, api.openAPIFile == nil {
                     apiNode.report("API '\(api.name)' uses the mock upstream, which needs an openapi document to answer from")
                 }
@@ -670,6 +675,7 @@ extension ConfigLoader {
             if let node = fields[prefix + "request-transform"] {
                 policies.requestTransform = readTransform(node, request: true, context: "\(context) \(prefix)request-transform")
             }
+            if let node = fields[prefix + "mirror"] { policies.mirror = readMirror(node, context: "\(context) \(prefix)mirror") }
             if let node = fields[prefix + "response-transform"] {
                 policies.responseTransform = readTransform(node, request: false, context: "\(context) \(prefix)response-transform")
             }

@@ -42,6 +42,8 @@ public struct PolicyConfig: Sendable, Hashable {
     public var requestTransform: TransformConfig?
     /// Edits to the response before it is returned.
     public var responseTransform: TransformConfig?
+    /// A share of requests copied to another upstream.
+    public var mirror: MirrorConfig?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -62,7 +64,8 @@ public struct PolicyConfig: Sendable, Hashable {
         ipRules: IPRulesConfig? = nil,
         compress: CompressConfig? = nil,
         requestTransform: TransformConfig? = nil,
-        responseTransform: TransformConfig? = nil
+        responseTransform: TransformConfig? = nil,
+        mirror: MirrorConfig? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -83,6 +86,7 @@ public struct PolicyConfig: Sendable, Hashable {
         self.compress = compress
         self.requestTransform = requestTransform
         self.responseTransform = responseTransform
+        self.mirror = mirror
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -106,7 +110,8 @@ public struct PolicyConfig: Sendable, Hashable {
             ipRules: more.ipRules ?? ipRules,
             compress: more.compress ?? compress,
             requestTransform: more.requestTransform ?? requestTransform,
-            responseTransform: more.responseTransform ?? responseTransform
+            responseTransform: more.responseTransform ?? responseTransform,
+            mirror: more.mirror ?? mirror
         )
     }
 
@@ -114,7 +119,7 @@ public struct PolicyConfig: Sendable, Hashable {
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
         "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
-        "cors", "ip", "compress", "request-transform", "response-transform",
+        "cors", "ip", "compress", "request-transform", "response-transform", "mirror",
     ]
 }
 

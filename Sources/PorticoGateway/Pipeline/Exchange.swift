@@ -37,6 +37,7 @@ public final class Exchange: Sendable {
     private let bodyFailure = Mutex<(any Error)?>(nil)
     private let pendingFields = Mutex<[HTTPField]>([])
     private let everyAnswerFields = Mutex<[HTTPField]>([])
+    private let mirrored = Mutex<MirrorOutcome?>(nil)
 
     struct UpstreamTiming {
         var target: String?
@@ -116,6 +117,12 @@ public final class Exchange: Sendable {
     package var errorFields: [HTTPField] {
         get { everyAnswerFields.withLock { $0 } }
         set { everyAnswerFields.withLock { $0 = newValue } }
+    }
+
+    /// The mirrored copy of this request, when one was made or skipped.
+    package var mirror: MirrorOutcome? {
+        get { mirrored.withLock { $0 } }
+        set { mirrored.withLock { $0 = newValue } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

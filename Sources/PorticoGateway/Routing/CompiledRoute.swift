@@ -41,6 +41,7 @@ public struct CompiledRoute: Sendable {
             case is BodyTransformPolicy: return "body-transform"
             case is AcceptEncodingPolicy: return "accept-encoding"
             case is CompressPolicy: return "compress"
+            case is MirrorPolicy: return "mirror"
             case is StaticStage: return "respond"
             case is RedirectStage: return "redirect"
             case is ProxyStage: return "proxy"

@@ -22,6 +22,8 @@ struct ChainBuilder {
     let renderer: TemplateRenderer
     /// Consumers' own address lists, checked on every route with auth.
     let consumerIPRules: IPRulePolicy?
+    /// How many mirrored copies run, over all routes.
+    let mirrorBudget = MirrorPolicy.Budget()
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
@@ -89,6 +91,10 @@ struct ChainBuilder {
         if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
         if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
             steps.append(headers)
+        }
+        if let mirror = policies.mirror, pools[mirror.upstream] != nil {
+            let stage = stage(for: mirror.upstream, api: api, route: route, policies: policies, pools: pools)
+            steps.append(MirrorPolicy(config: mirror, stage: stage, background: cache.refresher, budget: mirrorBudget))
         }
         if let transform = TransformPolicy(
             request: policies.requestTransform, response: policies.responseTransform, renderer: renderer,

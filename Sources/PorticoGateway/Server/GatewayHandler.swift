@@ -94,8 +94,19 @@ struct GatewayHandler: Sendable {
         record.cache = exchange?.cacheStatus?.outcome.rawValue
         record.traceID = traceID
         if aborted { record.error = record.error ?? "aborted" }
-        for sink in sinks { sink.record(record) }
-        metrics?.observe(record, authFailure: exchange?.authFailure)
+        let (sinks, metrics, authFailure) = (self.sinks, self.metrics, exchange?.authFailure)
+        let write: @Sendable (CallRecord) -> Void = { record in
+            for sink in sinks { sink.record(record) }
+            metrics?.observe(record, authFailure: authFailure)
+        }
+        guard let mirror = exchange?.mirror else { return write(record) }
+        // The record waits for the mirrored copy (bounded by the mirror upstream's timeouts).
+        let finished = record
+        mirror.whenDone { outcome in
+            var record = finished
+            record.mirror = outcome
+            write(record)
+        }
     }
 
     static let serverTiming = HTTPField.Name("Server-Timing")!

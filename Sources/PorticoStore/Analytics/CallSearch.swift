@@ -66,11 +66,12 @@ extension CallRecord {
         rateLimit = row["rate_limit"]
         cache = row["cache"]
         traceID = row["trace_id"]
+        mirror = row["mirror"]
     }
 
     /// The CSV header row matching `csvLine`.
     public static let csvHeader =
-        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id"
+        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id,mirror"
 
     /// One RFC 4180 CSV row.
     public var csvLine: String {
@@ -78,7 +79,7 @@ extension CallRecord {
             CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
             String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),
             upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "", String(retries),
-            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "",
+            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "", mirror ?? "",
         ]
         return fields.map { field in
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
