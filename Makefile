@@ -17,7 +17,7 @@ build: deps
 run: build
 	.build/debug/portico serve --config $(CONFIG)
 
-# The CLI tests and the portal's browser tests run the built binary, so it is built first.
+# The CLI tests and the browser tests (the portal; CORS and compression) run the built binary, so it is built first.
 # Screenshots of the browser tests go to $(PORTICO_ARTIFACTS), outside the repository.
 export PORTICO_ARTIFACTS ?= /tmp/portico-artifacts
 test: build
@@ -25,6 +25,7 @@ test: build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	python3 Tests/Portal/portal_browser_test.py
+	python3 Tests/Edge/cors_browser_test.py
 
 bench: deps
 	bench/proxy.sh
