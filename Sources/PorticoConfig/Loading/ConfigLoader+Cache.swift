@@ -38,7 +38,7 @@ extension ConfigLoader.Reader {
         if let keyNode = fields["key"], let parts = readKeyParts(keyNode, context: "\(context) key") { cache.key = parts }
         if let statusNode = fields["statuses"], let items = statusNode.sequence(context: "\(context) statuses") {
             let codes = items.compactMap { $0.int(context: "each item of \(context) statuses", range: 200...599) }
-            if codes.contains(206) { statusNode.report("\(context) statuses: 206 cannot be stored (range requests are passed through)") }
+            if codes.contains(206) { statusNode.report("\(context) statuses: 206 cannot be stored (ranges are cut from stored complete responses)") }
             cache.statuses = Set(codes.filter { $0 != 206 })
         }
         return cache

@@ -23,11 +23,14 @@ public struct CachePolicyConfig: Sendable, Hashable {
     public var tagHeader: String?
     /// Extra parts of the cache key, read as rate-limit keys are: `consumer`, `key`, `ip`, `header:NAME`.
     public var key: [LimitKeyPart]
-    /// The status codes that may be stored.
-    public var statuses: Set<Int>
+    /// The status codes that may be stored, when the route lists them. Without a list, RFC 9111's
+    /// rule: any status with explicit freshness, and the heuristically cacheable ones
+    /// (`heuristicStatuses`) on the default TTL or the heuristic.
+    public var statuses: Set<Int>?
 
-    /// The status codes RFC 9110 calls heuristically cacheable, less 206 (ranges are passed through).
-    public static let defaultStatuses: Set<Int> = [200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]
+    /// The status codes RFC 9110 §15.1 calls heuristically cacheable, less 206 (a partial answer
+    /// is never stored whole; ranges are cut from stored complete responses).
+    public static let heuristicStatuses: Set<Int> = [200, 203, 204, 300, 301, 308, 404, 405, 410, 414, 501]
 
     public init(
         enabled: Bool = true,
@@ -36,7 +39,7 @@ public struct CachePolicyConfig: Sendable, Hashable {
         varyOn: [String] = [],
         tagHeader: String? = nil,
         key: [LimitKeyPart] = [],
-        statuses: Set<Int> = CachePolicyConfig.defaultStatuses
+        statuses: Set<Int>? = nil
     ) {
         self.enabled = enabled
         self.defaultTTL = defaultTTL

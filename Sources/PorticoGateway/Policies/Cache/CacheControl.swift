@@ -9,8 +9,10 @@ struct CacheControl: Sendable, Equatable {
     var maxAge: Int?
     var sMaxAge: Int?
     var noStore = false
-    /// `no-cache`; in a response the field names of its qualified form are ignored, it is treated as unqualified.
+    /// `no-cache`; in a response its qualified form is treated as unqualified, and the fields it
+    /// names (`noCacheFields`) are never stored, so they cannot reach another client.
     var noCache = false
+    var noCacheFields: [String] = []
     /// `private`; `privateFields` holds the names of its qualified form (a shared cache may store the rest).
     var isPrivate = false
     var privateFields: [String] = []
@@ -55,7 +57,9 @@ struct CacheControl: Sendable, Equatable {
         case "max-age": maxAge = seconds ?? 0
         case "s-maxage": sMaxAge = seconds ?? 0
         case "no-store": noStore = true
-        case "no-cache": noCache = true
+        case "no-cache":
+            noCache = true
+            noCacheFields = value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? []
         case "private":
             isPrivate = true
             privateFields = value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? []

@@ -56,15 +56,20 @@ struct CachePolicy: Policy {
         default:
             return try await invalidating(request, exchange: exchange, next: next)
         }
-        if request.headers.contains(.range) {
-            return try await pass(request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "request", detail: "range"))
-        }
         let control = CacheControl(request.headers, isRequest: true)
         let key = CacheStore.Key(
             host: (request.head.authority ?? "").lowercased(), target: request.head.path ?? "/",
             extra: config.key.isEmpty ? scope : scope + "|" + keys.value(of: config.key, request: request, exchange: exchange))
         let now = context.clock()
         let lookup = context.store.lookup(key, requestHeaders: request.headers)
+        if let range = request.headers[.range] {
+            // A range of a fresh, complete stored response is cut from it (RFC 9110 §14); any other
+            // range request goes to the upstream as it is.
+            if request.method == .get, case .found(let entry, _) = lookup, entry.status == .ok, case .fresh = reuse(entry, control: control, now: now) {
+                return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .hit), range: range)
+            }
+            return try await pass(request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "request", detail: "range"))
+        }
         if case .found(let entry, let handle) = lookup {
             switch reuse(entry, control: control, now: now) {
             case .fresh:
@@ -129,21 +134,83 @@ struct CachePolicy: Policy {
 
     // MARK: Serving from the store
 
-    /// The stored response (or a 304 when the client's own validators match it), with `Age` and `Cache-Status`.
-    private func serve(_ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus) -> Response {
+    /// The stored response (or a 304 when the client's own validators match it, or the `range`
+    /// asked for when `If-Range` allows), with `Age` and `Cache-Status`.
+    private func serve(
+        _ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus, range: String? = nil
+    ) -> Response {
         var status = status
         status.ttl = Self.wholeSeconds(entry.timeToLive(at: now))
         exchange.cacheStatus = status
         var headers = entry.headers
+        headers[CacheControl.porticoField] = nil
         headers[.age] = String(Self.wholeSeconds(entry.currentAge(at: now)))
         headers[Self.cacheStatusHeader] = status.headerValue
         headers[requestIDHeader] = exchange.requestID
         if entry.status == .ok, Self.clientValidatorsMatch(request.headers, etag: entry.etag, lastModified: entry.lastModified) {
             return Response(status: .notModified, headers: Self.notModifiedFields(headers))
         }
+        if entry.status == .ok { headers[Self.acceptRanges] = "bytes" }
+        if let range, Self.ifRangeAllows(request.headers, entry: entry) {
+            return ranged(entry, headers: headers, range: range, exchange: exchange)
+        }
         headers[.contentLength] = String(entry.body.readableBytes)
         exchange.bytesOut.add(entry.body.readableBytes, ordering: .relaxed)
         return Response(status: entry.status, headers: headers, body: .init(byteBuffer: entry.body))
+    }
+
+    static let acceptRanges = HTTPField.Name("Accept-Ranges")!
+
+    /// RFC 9110 §13.1.5: without `If-Range` the range is served; with one, only when it names the
+    /// stored response: its strong entity tag (strong comparison), or its exact `Last-Modified`.
+    static func ifRangeAllows(_ headers: HTTPFields, entry: CachedResponse) -> Bool {
+        guard let condition = headers[.ifRange]?.trimmingCharacters(in: .whitespaces) else { return true }
+        if condition.hasPrefix("\"") || condition.hasPrefix("W/") {
+            guard let etag = entry.etag, !etag.hasPrefix("W/"), !condition.hasPrefix("W/") else { return false }
+            return etag == condition
+        }
+        guard let date = HTTPDate.parse(condition), let lastModified = entry.lastModified else { return false }
+        return date == lastModified
+    }
+
+    /// 206 with one range, `multipart/byteranges` with several, or 416 (RFC 9110 §14.3, §14.6, §15.5.17).
+    private func ranged(_ entry: CachedResponse, headers: HTTPFields, range: String, exchange: Exchange) -> Response {
+        var headers = headers
+        let length = entry.body.readableBytes
+        switch ByteRanges.parse(range, length: length) {
+        case .whole:
+            headers[.contentLength] = String(length)
+            exchange.bytesOut.add(length, ordering: .relaxed)
+            return Response(status: entry.status, headers: headers, body: .init(byteBuffer: entry.body))
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(length)"
+            headers[.contentLength] = "0"
+            headers[.contentType] = nil
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .ranges(let ranges) where ranges.count == 1:
+            let part = entry.body.getSlice(at: entry.body.readerIndex + ranges[0].lowerBound, length: ranges[0].count) ?? ByteBuffer()
+            headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(length)"
+            headers[.contentLength] = String(part.readableBytes)
+            exchange.bytesOut.add(part.readableBytes, ordering: .relaxed)
+            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: part))
+        case .ranges(let ranges):
+            let boundary = "portico-" + exchange.requestID.filter { $0.isLetter || $0.isNumber }
+            let type = headers[.contentType]
+            var body = ByteBuffer()
+            for range in ranges {
+                body.writeString("\r\n--\(boundary)\r\n")
+                if let type { body.writeString("Content-Type: \(type)\r\n") }
+                body.writeString("Content-Range: bytes \(range.lowerBound)-\(range.upperBound)/\(length)\r\n\r\n")
+                if var part = entry.body.getSlice(at: entry.body.readerIndex + range.lowerBound, length: range.count) {
+                    body.writeBuffer(&part)
+                }
+            }
+            body.writeString("\r\n--\(boundary)--\r\n")
+            headers[.contentType] = "multipart/byteranges; boundary=\(boundary)"
+            headers[.contentLength] = String(body.readableBytes)
+            exchange.bytesOut.add(body.readableBytes, ordering: .relaxed)
+            return Response(status: .partialContent, headers: headers, body: .init(byteBuffer: body))
+        }
     }
 
     /// RFC 9110 section 13.1.2 and 13.1.3 for GET and HEAD: `If-None-Match` (weak comparison) wins over `If-Modified-Since`.
@@ -187,6 +254,7 @@ struct CachePolicy: Policy {
     private func pass(_ request: Request, exchange: Exchange, next: PolicyNext, status: CacheStatus) async throws -> Response {
         exchange.cacheStatus = status
         var response = try await next(request, exchange: exchange)
+        response.headers[CacheControl.porticoField] = nil
         response.headers.append(HTTPField(name: Self.cacheStatusHeader, value: status.headerValue))
         return response
     }
@@ -304,6 +372,7 @@ struct CachePolicy: Policy {
         {
             // The client holds this representation already: it gets 304 now, the body is stored in the background.
             var notModified = Self.notModifiedFields(teed.headers)
+            notModified[CacheControl.porticoField] = nil
             notModified[Self.cacheStatusHeader] = status.headerValue
             exchange.cacheStatus = status
             return Response(status: .notModified, headers: notModified)
@@ -318,6 +387,7 @@ struct CachePolicy: Policy {
     private func finish(_ response: Response, exchange: Exchange, status: CacheStatus) -> Response {
         exchange.cacheStatus = status
         var response = response
+        response.headers[CacheControl.porticoField] = nil
         response.headers.append(HTTPField(name: Self.cacheStatusHeader, value: status.headerValue))
         return response
     }
@@ -334,15 +404,35 @@ struct CachePolicy: Policy {
         return Request(head: head, body: request.body)
     }
 
-    /// Why this response may not be stored (RFC 9111 section 3, and the route's settings); nil when it may.
+    /// Why this response may not be stored (RFC 9111 section 3, RFC 9213, and the route's
+    /// settings); nil when it may.
+    ///
+    /// Any status may be stored with explicit freshness (RFC 9111 §3: `max-age`, `s-maxage`,
+    /// `Expires`); without it only those RFC 9110 §15.1 calls heuristically cacheable. A route's
+    /// `statuses` list, when it has one, is the only statuses stored at all. A partial answer is never stored whole. `Set-Cookie` is stored
+    /// only when the upstream names it in `private=` or `no-cache=` (then stored without it, so no
+    /// other client ever gets the cookie), or says `public` in a targeted field
+    /// (`Portico-Cache-Control` or `CDN-Cache-Control`), the one place it speaks to this cache alone.
     func unstorable(_ request: Request, exchange: Exchange, control: CacheControl, response: Response) -> String? {
-        let responseControl = CacheControl(response.headers)
+        let (responseControl, targeted) = CacheControl.forSharedCache(response.headers)
+        let code = Int(response.status.code)
         if control.noStore { return "request no-store" }
         if responseControl.noStore { return "no-store" }
         if responseControl.isPrivate, responseControl.privateFields.isEmpty { return "private" }
-        if !config.statuses.contains(Int(response.status.code)) { return "status \(response.status.code)" }
+        if code == 206 || response.headers.contains(.contentRange) { return "partial" }
+        let explicit = responseControl.maxAge != nil || responseControl.sMaxAge != nil || (!targeted && response.headers.contains(.expires))
+        if let listed = config.statuses {
+            if !listed.contains(code) { return "status \(code)" }
+        } else if !explicit, !CachePolicyConfig.heuristicStatuses.contains(code) {
+            return "status \(code)"
+        }
         if response.headers[values: .vary].contains(where: { $0.contains("*") }) { return "vary *" }
-        if response.headers.contains(.setCookie) { return "set-cookie" }
+        if response.headers.contains(.setCookie) {
+            let classic = CacheControl(response.headers)
+            let withheld = (responseControl.privateFields + responseControl.noCacheFields + classic.privateFields + classic.noCacheFields)
+                .contains("set-cookie")
+            if !withheld, !(targeted && responseControl.isPublic) { return "set-cookie" }
+        }
         if let length = response.headers[.contentLength].flatMap(Int.init), length > config.maxObjectSize { return "too large" }
         // RFC 9111 section 3.5, extended to every credential the gateway checked: a response to an
         // authenticated request is shared only when it says so, or when the key is per caller.
@@ -351,19 +441,18 @@ struct CachePolicy: Policy {
         if authenticated, !perCaller, !(responseControl.isPublic || responseControl.sMaxAge != nil || responseControl.mustRevalidate) {
             return "authenticated"
         }
-        let explicit = responseControl.maxAge != nil || responseControl.sMaxAge != nil || response.headers.contains(.expires)
         let hasValidator = response.headers.contains(.eTag) || response.headers.contains(.lastModified)
         if !explicit, defaultTTL <= 0, !hasValidator { return "no freshness" }
         return nil
     }
 
-    /// The response's fields as stored: without the per-response and private (qualified) ones.
-    func storedFields(_ fields: HTTPFields, control: CacheControl) -> HTTPFields {
+    /// The response's fields as stored: without the per-response ones and those the qualified
+    /// `private=` and `no-cache=` name (in `Cache-Control` or a targeted field).
+    func storedFields(_ fields: HTTPFields) -> HTTPFields {
         var stored = fields
         stored[Self.cacheStatusHeader] = nil
         stored[requestIDHeader] = nil
-        for name in control.privateFields { if let field = HTTPField.Name(name) { stored[field] = nil } }
-        return stored
+        return CachedResponse.shareable(stored)
     }
 
     /// Collects the body as it goes by and stores the entry once it is complete and within the size limit.
@@ -371,8 +460,8 @@ struct CachePolicy: Policy {
         for response: Response, requestHeaders: HTTPFields, key: CacheStore.Key, requestTime: Date, responseTime: Date,
         land: @escaping @Sendable () -> Void
     ) -> BodyCollector {
-        let responseControl = CacheControl(response.headers)
-        let headers = storedFields(response.headers, control: responseControl)
+        let headers = storedFields(response.headers)
+        let implicitFreshness = (config.statuses ?? CachePolicyConfig.heuristicStatuses).contains(Int(response.status.code))
         let varyNames = Self.varyNames(headers)
         let tags = tagHeader.map { name in
             headers[values: name].flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
@@ -388,7 +477,8 @@ struct CachePolicy: Policy {
                     key,
                     CachedResponse(
                         status: status, headers: storedHeaders, body: body, requestHeaders: requestHeaders, requestTime: requestTime,
-                        responseTime: responseTime, varyNames: selecting, defaultTTL: defaultTTL, tags: tags))
+                        responseTime: responseTime, varyNames: selecting, defaultTTL: defaultTTL, tags: tags,
+                        implicitFreshness: implicitFreshness))
             }
             land()
         }

@@ -14,7 +14,9 @@ struct CachedResponse: Sendable {
     let responseTime: Date
     /// `corrected_initial_age` of RFC 9111 section 4.2.3, in seconds.
     let correctedInitialAge: Double
-    /// In seconds; from s-maxage, max-age or Expires, else the route's default TTL, else the heuristic.
+    /// In seconds; from s-maxage, max-age or Expires (of the targeted field, RFC 9213, when there
+    /// is one), else the route's default TTL, else the heuristic: those two only for the statuses
+    /// that may be stored without explicit freshness.
     let freshnessLifetime: Double
     let control: CacheControl
     let etag: String?
@@ -25,6 +27,8 @@ struct CachedResponse: Sendable {
     let tags: [String]
     /// What the entry counts against the memory budget.
     let size: Int
+    /// Whether the status may be fresh without explicit freshness; kept for updates after a 304.
+    let implicitFreshness: Bool
 
     /// The heuristic's share of the time since `Last-Modified`, and its cap (RFC 9111 section 4.2.2).
     static let heuristicFraction = 0.1
@@ -35,13 +39,15 @@ struct CachedResponse: Sendable {
     /// - Parameters:
     ///   - varyNames: the names of the response's `Vary` and the route's `vary-on`, lowercased and unique.
     ///   - defaultTTL: seconds of freshness for a response that states none; zero leaves it to the heuristic.
+    ///   - implicitFreshness: whether the status may be fresh without explicit freshness (the
+    ///     route's `statuses`, RFC 9110's heuristically cacheable ones by default).
     init(
         status: HTTPResponse.Status, headers: HTTPFields, body: ByteBuffer, requestHeaders: HTTPFields,
-        requestTime: Date, responseTime: Date, varyNames: [HTTPField.Name], defaultTTL: Double, tags: [String]
+        requestTime: Date, responseTime: Date, varyNames: [HTTPField.Name], defaultTTL: Double, tags: [String],
+        implicitFreshness: Bool = true
     ) {
         var headers = headers
-        // Age is delta-seconds too; anything else in it is ignored (RFC 9111 section 5.1).
-        let ageValue = headers[.age].flatMap { CacheControl.deltaSeconds($0.trimmingWhitespace()) }.map(Double.init) ?? 0
+        let ageValue = Self.age(headers).map(Double.init) ?? 0
         headers[.age] = nil
         let dateValue: Date
         if let date = headers[.date].flatMap(HTTPDate.parse) {
@@ -51,7 +57,7 @@ struct CachedResponse: Sendable {
             dateValue = responseTime
             headers[.date] = HTTPDate.format(responseTime)
         }
-        let control = CacheControl(headers)
+        let (control, targeted) = CacheControl.forSharedCache(headers)
         self.status = status
         self.headers = headers
         self.body = body
@@ -61,6 +67,7 @@ struct CachedResponse: Sendable {
         self.etag = headers[.eTag]
         self.lastModified = headers[.lastModified].flatMap(HTTPDate.parse)
         self.tags = tags
+        self.implicitFreshness = implicitFreshness
 
         let apparentAge = max(0, responseTime.timeIntervalSince(dateValue))
         let responseDelay = max(0, responseTime.timeIntervalSince(requestTime))
@@ -70,9 +77,11 @@ struct CachedResponse: Sendable {
             freshnessLifetime = Double(sMaxAge)
         } else if let maxAge = control.maxAge {
             freshnessLifetime = Double(maxAge)
-        } else if let expiresText = headers[.expires] {
-            // An invalid Expires (such as "0") means already expired.
+        } else if !targeted, let expiresText = headers[values: .expires].first {
+            // RFC 9111 §5.3: an invalid Expires (such as "0") means already expired.
             freshnessLifetime = HTTPDate.parse(expiresText).map { max(0, $0.timeIntervalSince(dateValue)) } ?? 0
+        } else if !implicitFreshness {
+            freshnessLifetime = 0
         } else if defaultTTL > 0 {
             freshnessLifetime = defaultTTL
         } else if let lastModified = headers[.lastModified].flatMap(HTTPDate.parse) {
@@ -84,6 +93,14 @@ struct CachedResponse: Sendable {
         self.vary = varyNames.map { name in (name, Self.normalized(requestHeaders, name)) }
         let headerBytes = headers.reduce(0) { $0 + $1.name.rawName.utf8.count + $1.value.utf8.count + 32 }
         self.size = body.readableBytes + headerBytes + 256
+    }
+
+    /// The `Age` a response carries (RFC 9111 §5.1): of a list, the first member; a value that is
+    /// not a non-negative integer (`1.5`, `30s`, `-1`) is ignored.
+    static func age(_ headers: HTTPFields) -> Int? {
+        guard let line = headers[values: .age].first else { return nil }
+        let first = line.split(separator: ",", maxSplits: 1, omittingEmptySubsequences: false).first ?? ""
+        return CacheControl.deltaSeconds(first.trimmingCharacters(in: .whitespaces))
     }
 
     /// `current_age` at `now`, in seconds (RFC 9111 section 4.2.3).
@@ -109,15 +126,32 @@ struct CachedResponse: Sendable {
     func updated(with notModified: HTTPFields, requestTime: Date, responseTime: Date, defaultTTL: Double) -> CachedResponse {
         var merged = headers
         var replaced: Set<HTTPField.Name> = []
-        for field in notModified where field.name != .contentLength {
+        // A cookie the 304 sets is the revalidating client's, unless the stored entry replays one already.
+        let replaysCookies = headers.contains(.setCookie)
+        for field in notModified where field.name != .contentLength && (field.name != .setCookie || replaysCookies) {
             if replaced.insert(field.name).inserted { merged[field.name] = nil }
             merged.append(field)
         }
         var requestHeaders = HTTPFields()
         for (name, value) in vary { if let value { requestHeaders[name] = value } }
         return CachedResponse(
-            status: status, headers: merged, body: body, requestHeaders: requestHeaders, requestTime: requestTime,
-            responseTime: responseTime, varyNames: vary.map(\.name), defaultTTL: defaultTTL, tags: tags)
+            status: status, headers: Self.shareable(merged), body: body, requestHeaders: requestHeaders, requestTime: requestTime,
+            responseTime: responseTime, varyNames: vary.map(\.name), defaultTTL: defaultTTL, tags: tags,
+            implicitFreshness: implicitFreshness)
+    }
+
+    /// `fields` without what must not reach another client: the fields the qualified `private=`
+    /// and `no-cache=` name (in `Cache-Control` or a targeted field; a `Set-Cookie` so named is
+    /// never replayed). `Portico-Cache-Control` is kept, for 304 updates to read, and removed
+    /// when an entry is served.
+    static func shareable(_ fields: HTTPFields) -> HTTPFields {
+        var kept = fields
+        let classic = CacheControl(fields)
+        let targeted = CacheControl.forSharedCache(fields).control
+        for name in classic.privateFields + classic.noCacheFields + targeted.privateFields + targeted.noCacheFields {
+            if let field = HTTPField.Name(name) { kept[field] = nil }
+        }
+        return kept
     }
 
     /// A request header's value as the Vary comparison sees it: field lines joined, whitespace collapsed.
