@@ -5,7 +5,7 @@ import HTTPTypes
 /// A route whose policies are all fast, and whose terminal stage proxies to plain-HTTP targets,
 /// is served by `EventLoopExchange` on the client connection's event loop; other routes, and
 /// requests a fast policy cannot decide at once, take the streaming path (`Policy.handle`).
-protocol FastPolicy: Policy {
+package protocol FastPolicy: Policy {
     /// The request phase. `.slow` must come before the policy changes anything (a charge, a
     /// count), since the streaming path then starts the chain over.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission
@@ -14,7 +14,7 @@ protocol FastPolicy: Policy {
 }
 
 /// What a fast policy decided about a request.
-enum FastAdmission {
+package enum FastAdmission {
     /// Go on with the next policy.
     case proceed
     /// Answer with this error.
@@ -27,6 +27,6 @@ enum FastAdmission {
 
 /// A route's chain as the event-loop path runs it: fast policies, then the proxy.
 package struct FastChain: Sendable {
-    let policies: [any FastPolicy]
+    package let policies: [any FastPolicy]
     let proxy: ProxyStage
 }

@@ -6,7 +6,7 @@ public struct PolicyChain: Sendable {
     public let policies: [any Policy]
     /// The same chain for the event-loop path, when every policy has a fast path and the
     /// terminal stage proxies to plain-HTTP targets.
-    let fast: FastChain?
+    package let fast: FastChain?
     /// The chain has a CORS policy, which answers preflights to the route's path.
     let answersPreflight: Bool
 

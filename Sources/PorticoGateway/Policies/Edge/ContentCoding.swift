@@ -2,7 +2,7 @@ import CompressNIO
 
 /// A content coding the gateway can compress with (RFC 9110 §8.4.1): `gzip`, and `deflate`,
 /// which HTTP defines as the zlib format (RFC 1950), not raw deflate.
-enum ContentCoding: String, Sendable, CaseIterable {
+package enum ContentCoding: String, Sendable, CaseIterable {
     case gzip
     case deflate
 

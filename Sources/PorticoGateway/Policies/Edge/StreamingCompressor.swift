@@ -5,10 +5,10 @@ import NIOCore
 ///
 /// A stream holds about 2^(window+2) + 128 KiB of zlib state; the window shrinks to fit a body
 /// of known length, as nginx does, so small bodies cost little.
-final class StreamingCompressor {
+package final class StreamingCompressor {
     private let compressor: ZlibCompressor
 
-    init(coding: ContentCoding, level: Int, expectedLength: Int?) throws {
+    package init(coding: ContentCoding, level: Int, expectedLength: Int?) throws {
         var windowBits: Int32 = 15
         if let expectedLength {
             while windowBits > 9, (1 << (windowBits - 1)) >= expectedLength { windowBits -= 1 }
@@ -18,7 +18,7 @@ final class StreamingCompressor {
     }
 
     /// Compresses `part`; the output may be empty while zlib gathers input.
-    func compress(_ part: ByteBuffer) throws -> ByteBuffer {
+    package func compress(_ part: ByteBuffer) throws -> ByteBuffer {
         var input = part
         var output = ByteBufferAllocator().buffer(capacity: compressor.maxSize(from: input))
         while input.readableBytes > 0 {
@@ -32,7 +32,7 @@ final class StreamingCompressor {
     }
 
     /// Everything zlib still holds, and the stream's trailer.
-    func finish() throws -> ByteBuffer {
+    package func finish() throws -> ByteBuffer {
         var input = ByteBuffer()
         var output = ByteBufferAllocator().buffer(capacity: 1024)
         while true {

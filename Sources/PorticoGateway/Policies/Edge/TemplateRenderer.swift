@@ -17,6 +17,11 @@ struct TemplateRenderer: Sendable {
     }
 
     func render(_ template: ValueTemplate, exchange: Exchange, for target: Target) -> String {
+        // Most templates are one constant or one placeholder: no string is built for those.
+        if template.parts.count == 1 {
+            if case .text(let text) = template.parts[0] { return text }
+            if target == .text { return value(of: template.parts[0], exchange: exchange) }
+        }
         var output = ""
         for part in template.parts {
             if case .text(let text) = part {
@@ -28,7 +33,12 @@ struct TemplateRenderer: Sendable {
             case .text: output += value
             // A value of dots alone would be a `.` or `..` segment to the upstream.
             case .url: output += value == "." || value == ".." ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
-            case .header: output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+            case .header:
+                if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
+                    output += value
+                } else {
+                    output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+                }
             }
         }
         return output

@@ -74,11 +74,22 @@ struct HeaderEdits: Sendable {
     let set: [(name: HTTPField.Name, value: ValueTemplate)]
     let add: [(name: HTTPField.Name, value: ValueTemplate)]
 
+    /// Constant values as whole fields, made once.
+    let constants: [HTTPField.Name: HTTPField]
+
     init(_ rules: TemplateRules) {
         self.rename = rules.rename.compactMap { pair in HTTPField.Name(pair.from).flatMap { from in HTTPField.Name(pair.to).map { (from, $0) } } }
         self.remove = rules.remove.compactMap { HTTPField.Name($0) }
         self.set = rules.set.compactMap { pair in HTTPField.Name(pair.name).map { ($0, pair.value) } }
         self.add = rules.add.compactMap { pair in HTTPField.Name(pair.name).map { ($0, pair.value) } }
+        var constants: [HTTPField.Name: HTTPField] = [:]
+        for (name, value) in set + add where value.isConstant { constants[name] = HTTPField(name: name, value: value.description) }
+        self.constants = constants
+    }
+
+    private func field(_ name: HTTPField.Name, _ value: ValueTemplate, renderer: TemplateRenderer, exchange: Exchange) -> HTTPField {
+        if value.isConstant, let field = constants[name] { return field }
+        return HTTPField(name: name, value: renderer.render(value, exchange: exchange, for: .header))
     }
 
     func apply(to fields: inout HTTPFields, renderer: TemplateRenderer, exchange: Exchange) {
@@ -88,8 +99,15 @@ struct HeaderEdits: Sendable {
             fields[from] = nil
             fields[values: to] = values
         }
-        for name in remove { fields[name] = nil }
-        for (name, value) in set { fields[name] = renderer.render(value, exchange: exchange, for: .header) }
-        for (name, value) in add { fields.append(HTTPField(name: name, value: renderer.render(value, exchange: exchange, for: .header))) }
+        for name in remove where fields.contains(name) { fields[name] = nil }
+        for (name, value) in set {
+            let field = field(name, value, renderer: renderer, exchange: exchange)
+            if fields.contains(name) {
+                fields[name] = field.value
+            } else {
+                fields.append(field)
+            }
+        }
+        for (name, value) in add { fields.append(field(name, value, renderer: renderer, exchange: exchange)) }
     }
 }
