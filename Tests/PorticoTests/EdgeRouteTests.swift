@@ -142,3 +142,65 @@ struct EdgeConfigTests {
         #expect(try problems("    request-transform: {headers: {set: {X-Tenant: \"${claims.tenant}\", X-Env: \"${HOME}\"}}}") == [])
     }
 }
+
+/// CORS, IP rules and header, query and path transforms over real sockets, on the event-loop path.
+@Suite("Edge policies end to end")
+struct EdgeEndToEndTests {
+    static func yaml(upstreamPort: Int) -> String {
+        """
+        \(upstreamYAML(port: upstreamPort))
+        apis:
+          - name: local
+            base-path: /local
+            upstream: backend
+            ip: {allow: [127.0.0.0/8]}
+            cors: {origins: ["https://app.example.com"], methods: [GET, PUT], headers: [Content-Type], max-age: 1m}
+            request-transform:
+              headers: {set: {X-From: "${client.ip}", X-Item: "${path.id}"}, remove: [X-Debug]}
+              query: {add: {via: gateway}}
+              path: "/echo/items/{id}"
+            response-transform:
+              headers: {set: {X-Route: "${route.name}"}}
+            routes:
+              - {path: "/v1/items/{id}", methods: [GET, PUT]}
+          - name: elsewhere
+            base-path: /elsewhere
+            upstream: backend
+            ip: {deny: [127.0.0.0/8, "::1"]}
+        """
+    }
+
+    @Test("a local client passes the allow list and is denied by the deny list; transforms reach the upstream; a preflight never does")
+    func endToEnd() async throws {
+        try await withUpstream { port in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: port)) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let answer = try await client.send(
+                        .GET, "/local/v1/items/42?page=2", headers: [("X-Debug", "1"), ("Origin", "https://app.example.com")])
+                    #expect(answer.status == 200)
+                    let echo = try answer.json()
+                    #expect(echo["uri"] as? String == "/echo/items/42?page=2&via=gateway")
+                    let headers = try echoedHeaders(answer)
+                    #expect(headers["x-from"] == ["127.0.0.1"])
+                    #expect(headers["x-item"] == ["42"])
+                    #expect(headers["x-debug"] == nil)
+                    #expect(answer.headers["X-Route"].first == "GET,PUT /local/v1/items/{id}")
+                    #expect(answer.headers["Access-Control-Allow-Origin"].first == "https://app.example.com")
+                    #expect(answer.headers["Vary"].contains { $0.contains("Origin") })
+
+                    let preflight = try await client.send(
+                        .OPTIONS, "/local/v1/items/42",
+                        headers: [("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "PUT"), ("Access-Control-Request-Headers", "content-type")])
+                    #expect(preflight.status == 204)
+                    #expect(preflight.headers["Access-Control-Allow-Methods"].first == "GET, PUT")
+                    #expect(preflight.headers["Access-Control-Max-Age"].first == "60")
+
+                    let denied = try await client.send(.GET, "/elsewhere/echo/a")
+                    #expect(denied.status == 403)
+                    #expect(denied.headers["Content-Type"].first == "application/problem+json")
+                    #expect(denied.text.contains("not allowed"))
+                }
+            }
+        }
+    }
+}
