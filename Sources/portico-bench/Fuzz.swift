@@ -81,6 +81,14 @@ enum Fuzz {
         "min_ms=250&status=503&request_id=x", "since=7d&by=route&limit=10",
     ]
     static let queryTokens = ["since=", "bucket=", "from=", "to=", "limit=", "offset=", "min_ms=", "status=", "&", "=", "ms", "s", "m", "h", "d", "T", "Z", ":", "xx"]
+    static let edgeSeeds = [
+        #"{"a":[1,2.50,{"b":"\u00e9\ud83d\ude00"}],"meta":{}}"#, "bytes=0-99,-5,100-", "gzip;q=0.5, deflate, *;q=0", "https://a.b.example.com",
+        "content-type, X-API-Key", "/users/${path.id}?t=${claims.tenant}", "~^https://[a-z]+$", "[[[[]]]]", "bytes=-0",
+    ]
+    static let edgeTokens = [
+        "\"", ":", ",", "{", "}", "[", "]", "\\u", "\\ud800", "-", "=", ";q=", "q=1.000", "*", "bytes=", "https://", ".example.com",
+        "${", "}", "~", "/", "%", "@", ":8443", "\u{0}", "1e999", "-0", "99999999999999999999",
+    ]
     static let jsonSeeds = [
         #"{"email":"dev@example.com","password":"long enough pw"}"#, #"{"grace":"24h"}"#, #"{"expires":"90d","name":"acme"}"#,
         #"{"name":"app","description":"d"}"#, #"{"name":"acme","groups":["partners"],"plan":"free","scopes":["read"]}"#,
@@ -155,6 +163,11 @@ enum Fuzz {
                 let input = next(jsonSeeds, jsonTokens)
                 keep(input, index)
                 FuzzEntry.jsonBody(Array(input.utf8))
+            case "edge":
+                let input = next(edgeSeeds, edgeTokens)
+                let length = [0, 1, 16, 1000, Int(Int32.max)][generator.below(5)]
+                keep(input, index)
+                FuzzEntry.edge(input, length: length)
             case "config":
                 // Fewer mutations: most inputs should still get past YAML into the typed readers.
                 // The file loaded is the one kept for a crash report.
@@ -162,7 +175,7 @@ enum Fuzz {
                 try input.write(toFile: configFile, atomically: false, encoding: .utf8)
                 do { _ = try loader.load(file: configFile) } catch { rejected += 1 }
             default:
-                FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, cache, query, json, config)\n".utf8))
+                FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, cache, query, json, edge, config)\n".utf8))
                 exit(2)
             }
         }

@@ -107,4 +107,49 @@ public enum FuzzEntry {
         if let name = object["name"] as? String { _ = ConsumerConfig.isValidName(name) }
         if let description = object["description"] as? String { _ = description.count <= 1000 }
     }
+
+    /// What the edge policies read from clients: a JSON body (parsed, printed and parsed again to
+    /// the same text, then edited by pointer), a `Range` against a length (every range inside
+    /// it), `Accept-Encoding`, an `Origin` against an origin list, `Access-Control-Request-Headers`,
+    /// and a template.
+    public static func edge(_ text: String, length: Int) {
+        let bytes = Array(text.utf8)
+        if var document = try? JSONParser.parse(bytes) {
+            let printed = document.jsonText
+            guard let again = try? JSONParser.parse(Array(printed.utf8)), again.jsonText == printed else {
+                fatalError("JSON did not survive printing: \(printed)")
+            }
+            for pointer in ["/a", "/a/0", "/-", "/meta/x", ""] {
+                if let pointer = JSONPointer(pointer) {
+                    pointer.set(.string(text), in: &document)
+                    pointer.remove(from: &document)
+                }
+            }
+        }
+        _ = JSONPointer(text).map { $0.value(in: .object([("a", .array([.null]))])) }
+        switch ByteRanges.parse(text, length: length) {
+        case .ranges(let ranges):
+            for range in ranges where range.lowerBound < 0 || range.upperBound >= length || range.isEmpty {
+                fatalError("range \(range) outside 0..<\(length) from \(text)")
+            }
+        case .whole, .unsatisfiable: break
+        }
+        _ = ContentCoding.negotiate([text], offered: [.gzip, .deflate])
+        let matcher = OriginMatcher([.exact("https://a.example.com"), .subdomains(prefix: "https://", suffix: ".example.com")])
+        if matcher.allows(text) != nil, text.lowercased() != "https://a.example.com" {
+            guard text.lowercased().hasPrefix("https://"), text.lowercased().hasSuffix(".example.com"), !text.contains("/", after: 8) else {
+                fatalError("origin \(text) allowed")
+            }
+        }
+        _ = CORSPolicy.askedHeaders(text)
+        _ = ValueTemplate.parse(text)
+        _ = OriginPattern.parse(text)
+    }
+}
+
+extension String {
+    /// Whether `character` occurs after the first `offset` characters.
+    fileprivate func contains(_ character: Character, after offset: Int) -> Bool {
+        dropFirst(offset).contains(character)
+    }
 }
