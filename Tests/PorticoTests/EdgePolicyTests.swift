@@ -174,6 +174,8 @@ struct EdgePolicyTests {
             #expect(unauthenticated.fast.status == 401)
             #expect(unauthenticated.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == "https://shop.example.com")
             #expect(unauthenticated.streaming.head.headerFields[Self.field("Access-Control-Allow-Credentials")] == "true")
+            #expect(unauthenticated.fast.head.headerFields[.vary] == "Origin")
+            #expect(unauthenticated.streaming.head.headerFields[.vary] == "Origin")
 
             var other = Self.key
             other[Self.field("Origin")] = "https://evil.example"

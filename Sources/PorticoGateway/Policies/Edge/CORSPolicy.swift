@@ -69,7 +69,7 @@ struct CORSPolicy: FastPolicy {
         }
         self.preparedFields = prepared
         self.wildcardFields = Self.answerFields(origin: "*", credentials: config.credentials, exposeHeaders: exposeHeaders)
-        self.answerTail = Array(wildcardFields.dropFirst())
+        self.answerTail = Array(wildcardFields.dropFirst()) + [Self.varyOrigin]
         var preflight: [HTTPField] = []
         if let allowHeaders { preflight.append(HTTPField(name: Self.allowHeadersName, value: allowHeaders)) }
         if let maxAge { preflight.append(HTTPField(name: Self.maxAgeName, value: maxAge)) }
@@ -113,10 +113,12 @@ struct CORSPolicy: FastPolicy {
         return fields
     }
 
+    /// With `Vary: Origin` unless the answer is `*`, so the gateway's errors carry it too.
     private static func answerFields(origin: String, credentials: Bool, exposeHeaders: String?) -> [HTTPField] {
         var fields = [HTTPField(name: allowOrigin, value: origin)]
         if credentials { fields.append(HTTPField(name: allowCredentials, value: "true")) }
         if let exposeHeaders { fields.append(HTTPField(name: exposeHeadersName, value: exposeHeaders)) }
+        if origin != "*" { fields.append(varyOrigin) }
         return fields
     }
 
@@ -151,7 +153,7 @@ struct CORSPolicy: FastPolicy {
         guard methodAllowed, headersAllowed, let asked else {
             return refuse ? .failure(.denied("This API does not allow the method or headers the browser asked for.")) : .success(answer)
         }
-        answer.headerFields.append(contentsOf: answerFields(origin: allowOrigin))
+        answer.headerFields.append(contentsOf: answerFields(origin: allowOrigin).filter { $0.name != .vary })
         answer.headerFields.append(HTTPField(name: Self.allowMethodsName, value: allowMethods ?? method))
         if allowHeaders == nil, !asked.isEmpty {
             answer.headerFields.append(HTTPField(name: Self.allowHeadersName, value: asked.joined(separator: ", ")))
@@ -190,8 +192,13 @@ struct CORSPolicy: FastPolicy {
             head.headerFields[Self.allowCredentials] = nil
             head.headerFields[Self.exposeHeadersName] = nil
         }
-        // Decided in the request phase: the fields for an allowed origin, or none.
-        head.headerFields.append(contentsOf: exchange.errorFields)
+        // Decided in the request phase: the fields for an allowed origin (with `Vary: Origin`
+        // unless they say `*`), or none.
+        let decided = exchange.errorFields
+        if !decided.isEmpty {
+            head.headerFields.append(contentsOf: decided)
+            return
+        }
         guard !(matcher.allowsAll && !credentials) else { return }
         if vary { Self.addVary("Origin", to: &head.headerFields) } else { head.headerFields.append(Self.varyOrigin) }
     }
