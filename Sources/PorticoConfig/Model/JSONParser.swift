@@ -1,7 +1,8 @@
 /// Reads JSON text (RFC 8259) into a `JSONValue`, keeping member order and numbers as written.
 ///
-/// Strict: no comments, trailing commas, or bare control characters; nesting is bounded so a
-/// hostile document cannot exhaust the stack.
+/// Strict: no comments, trailing commas, bare control characters or bytes that are not UTF-8
+/// (RFC 8259 §8.1; replacing them would change members the edit did not touch); nesting is
+/// bounded so a hostile document cannot exhaust the stack.
 public struct JSONParser {
     /// Why a text is not JSON, with the byte offset.
     public struct Failure: Error, Sendable, CustomStringConvertible {
@@ -154,6 +155,15 @@ public struct JSONParser {
         return value
     }
 
+    /// Appends a run of unescaped string bytes, which must be UTF-8.
+    private func append(_ run: Range<Int>, to text: inout String) throws(Failure) {
+        guard !run.isEmpty else { return }
+        guard let decoded = String(validating: bytes[run], as: UTF8.self) else {
+            throw Failure(offset: run.lowerBound, reason: "a string that is not UTF-8")
+        }
+        text += decoded
+    }
+
     private mutating func string() throws(Failure) -> String {
         position += 1
         var runStart = position
@@ -161,7 +171,7 @@ public struct JSONParser {
         while true {
             guard let byte = current else { throw fail("unterminated string") }
             if byte == UInt8(ascii: "\"") {
-                text += String(decoding: bytes[runStart..<position], as: UTF8.self)
+                try append(runStart..<position, to: &text)
                 position += 1
                 return text
             }
@@ -170,7 +180,7 @@ public struct JSONParser {
                 position += 1
                 continue
             }
-            text += String(decoding: bytes[runStart..<position], as: UTF8.self)
+            try append(runStart..<position, to: &text)
             position += 1
             guard let escape = current else { throw fail("unterminated escape") }
             position += 1
