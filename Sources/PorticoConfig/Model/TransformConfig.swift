@@ -16,7 +16,4 @@ public struct TransformConfig: Sendable, Hashable {
         self.path = path
         self.body = body
     }
-
-    /// True when nothing but headers, query and path change: the event-loop path can serve it.
-    public var leavesBody: Bool { body == nil }
 }

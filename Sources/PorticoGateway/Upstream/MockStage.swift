@@ -20,8 +20,7 @@ struct MockStage: Policy {
     }
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        // The body is not needed; drain it so the connection can be reused.
-        for try await chunk in request.body { exchange.bytesIn.add(chunk.readableBytes, ordering: .relaxed) }
+        try await StaticStage.drain(request, exchange: exchange)
         guard let status else { throw GatewayError.noMockExample }
         var headers: HTTPFields = [requestIDHeader: exchange.requestID, HTTPField.Name("X-Portico-Mock")!: "true"]
         if let contentType { headers[.contentType] = contentType }
