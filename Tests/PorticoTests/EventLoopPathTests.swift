@@ -111,8 +111,15 @@ struct EventLoopPathTests {
                 for _ in 0..<3 {
                     let raw = try await RawClient.connect(port: gateway.port)
                     #expect(await raw.send("GET /api/slow/3000 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"))
-                    try await Task.sleep(for: .milliseconds(200))
-                    #expect(target.inFlight.load(ordering: .relaxed) >= 1)
+                    // Until the request reaches the target; a loaded CI machine can take longer than
+                    // any fixed sleep (200 ms once was not enough), and the upstream holds it 3 s.
+                    var busy = 0
+                    for _ in 0..<125 {
+                        busy = target.inFlight.load(ordering: .relaxed)
+                        if busy >= 1 { break }
+                        try await Task.sleep(for: .milliseconds(20))
+                    }
+                    #expect(busy >= 1)
                     raw.reset()
                 }
                 // Well before the upstream's 3 s answers would end the tries.
