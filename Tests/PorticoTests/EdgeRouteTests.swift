@@ -101,15 +101,7 @@ struct EdgeConfigTests {
                 upstream: svc
             \(api)
             """
-        let folder = try GatewayHarness.makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-        do {
-            _ = try ConfigLoader().load(file: folder + "/gateway.yaml")
-            return []
-        } catch {
-            return error.diagnostics.map { "\($0.line):\($0.column): \($0.message)" }
-        }
+        return try configDiagnostics(yaml).map { "\($0.line):\($0.column): \($0.message)" }
     }
 
     @Test("each bad edge setting gets its own message at its own place")

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import NIOHTTP1
+import PorticoConfig
 import PorticoTesting
 
 /// Runs the test upstream for the length of `body`, passing its port.
@@ -49,6 +50,24 @@ let porticoBinary: String = {
 /// A fixture file's path.
 func fixture(_ name: String) -> String {
     packageRoot + "/Tests/PorticoTests/Fixtures/" + name
+}
+
+/// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
+func configDiagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String]? = nil) throws -> [ConfigDiagnostic] {
+    let folder = try GatewayHarness.makeTemporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+    for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+    do {
+        _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(file: folder + "/gateway.yaml")
+        return []
+    } catch {
+        return error.diagnostics.map { diagnostic in
+            var copy = diagnostic
+            copy.file = (diagnostic.file as NSString).lastPathComponent
+            return copy
+        }
+    }
 }
 
 /// The upstream config section pointing at a test upstream.

@@ -5,24 +5,8 @@ import Testing
 
 @Suite("Config validation names file, line and column")
 struct ValidateTests {
-    /// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
-    func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String] = [:]) throws
-        -> [ConfigDiagnostic]
-    {
-        let folder = try GatewayHarness.makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-        for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
-        do {
-            _ = try ConfigLoader(environment: environment).load(file: folder + "/gateway.yaml")
-            return []
-        } catch {
-            return error.diagnostics.map { diagnostic in
-                var copy = diagnostic
-                copy.file = (diagnostic.file as NSString).lastPathComponent
-                return copy
-            }
-        }
+    func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String] = [:]) throws -> [ConfigDiagnostic] {
+        try configDiagnostics(yaml, files: files, environment: environment)
     }
 
     let base = """

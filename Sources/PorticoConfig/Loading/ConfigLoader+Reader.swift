@@ -38,7 +38,8 @@ extension ConfigLoader {
                     apiNode.report("duplicate API '\(api.name)'" + (api.version.map { " version \($0)" } ?? ""))
                 }
                 let routeSides = api.routes.flatMap { $0.split?.sides.map(\.upstream) ?? [] }
-                for upstream in (api.split.map({ $0.sides.map(\.upstream) }) ?? [api.upstream]) + routeSides
+                let endpointUpstreams = api.routes.flatMap { route in (route.composite?.calls.map(\.upstream) ?? []) + (route.branch?.upstreams ?? []) }
+                for upstream in (api.split.map({ $0.sides.map(\.upstream) }) ?? (api.upstream.isEmpty ? [] : [api.upstream])) + routeSides + endpointUpstreams
                 where upstream != UpstreamConfig.mockName && config.upstream(named: upstream) == nil {
                     let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
                     let at = apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child) ?? apiNode
@@ -505,7 +506,9 @@ extension ConfigLoader {
             }
             let context = "API '\(name)'"
             let split = fields["split"].flatMap { readSplit($0, fields: fields, context: context) }
+            let hasEndpoints = fields["endpoints"] != nil
             guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") ?? split?.sides.first?.upstream
+                ?? (hasEndpoints && fields["upstream"] == nil ? "" : nil)
             else {
                 if fields["upstream"] == nil && fields["split"] == nil { node.report("\(context) needs an upstream or a split") }
                 return nil
@@ -538,6 +541,9 @@ extension ConfigLoader {
                     if let route = readRoute(routeNode, api: name) { api.routes.append(route) }
                 }
             }
+            if upstream.isEmpty, let routesNode = fields["routes"] ?? fields["openapi"] {
+                routesNode.report("\(context) has routes but no upstream for them; give the API an upstream (endpoints name their own)")
+            }
             if let specNode = fields["openapi"], let specPath = specNode.nonEmptyString(context: "openapi") {
                 let absolute = ConfigLoader.absolute(specPath, relativeTo: folder)
                 api.openAPIFile = absolute
@@ -553,6 +559,11 @@ extension ConfigLoader {
                         fields["routes"]?.report("\(context) has both routes and an openapi document; the document's operations are used and routes must be left out")
                     }
                     api.routes = spec.routes
+                }
+            }
+            if let endpointsNode = fields["endpoints"] {
+                for endpointNode in endpointsNode.sequence(context: "\(context) endpoints") ?? [] {
+                    if let endpoint = readEndpoint(endpointNode, api: name) { api.routes.append(endpoint) }
                 }
             }
             return api

@@ -17,7 +17,7 @@ public struct ConfigLoader: Sendable {
     ]
     static let lifecycleKeys: Set<String> = ["deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset"]
     static let apiKeys = Set([
-        "name", "version", "base-path", "host", "upstream", "routes", "openapi", "strip-base-path",
+        "name", "version", "base-path", "host", "upstream", "routes", "endpoints", "openapi", "strip-base-path",
         "versioning", "default", "split", "sticky", "force-header",
     ]).union(PolicyConfig.keys).union(lifecycleKeys)
     static let routeKeys = Set(["path", "methods", "name", "split", "sticky", "force-header", "respond", "redirect"])

@@ -7,11 +7,13 @@ public struct APIConfig: Sendable {
     public var basePath: String
     /// An exact host (`api.example.com`) or a wildcard (`*.example.com`); nil matches every host.
     public var host: String?
-    /// The upstream's name, or `mock` to answer from the OpenAPI examples.
+    /// The upstream's name, or `mock` to answer from the OpenAPI examples; empty for an API
+    /// whose endpoints name their own upstreams.
     public var upstream: String
     /// Whether the base path is removed before forwarding.
     public var stripBasePath: Bool
-    /// The routes. Empty means the whole prefix is proxied for any method.
+    /// The routes, then the `endpoints` (composite or branching). No route and no endpoint means
+    /// the whole prefix is proxied for any method.
     public var routes: [RouteConfig]
     /// The OpenAPI document the routes came from, if any (absolute path).
     public var openAPIFile: String?
@@ -73,6 +75,13 @@ public struct RouteConfig: Sendable {
     public var respond: StaticResponseConfig?
     /// A redirect the gateway answers with instead of calling an upstream.
     public var redirect: RedirectConfig?
+    /// A composite endpoint's backend calls and merge, instead of one upstream.
+    public var composite: CompositeConfig?
+    /// A branching endpoint's cases, each with its upstream.
+    public var branch: BranchConfig?
+    /// The operation the portal documents for an endpoint (an OpenAPI operation object), when
+    /// the config gives one.
+    public var operation: JSONValue?
     /// Where the route was declared, for messages.
     public var location: String
 

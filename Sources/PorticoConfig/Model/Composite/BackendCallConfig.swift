@@ -1,0 +1,77 @@
+/// One backend call of a composite endpoint: a method and path on an upstream, and what of its
+/// answer goes where in the merged result.
+public struct BackendCallConfig: Sendable, Hashable {
+    /// Unique within the endpoint; other calls read its answer as `calls.NAME`.
+    public var name: String
+    public var upstream: String
+    public var method: String = "GET"
+    /// The path and query sent, rendered per request.
+    public var path: CallTemplate
+    /// Headers set on the call, rendered per request.
+    public var headers: [Header] = []
+    /// Whether the client's request body is sent with this call.
+    public var forwardBody = false
+    /// The member of the result the answer goes under; nil merges an object answer into the top level.
+    public var group: String?
+    /// What of the answer is kept.
+    public var rules = MergeRules()
+    /// The call's deadline over all its tries; nil takes the route's or the upstream's timeout.
+    public var timeout: ConfigDuration?
+    /// A required call that fails fails the client's request; an optional one leaves a partial answer.
+    public var required = true
+    /// Calls this call once per value the selector finds in an earlier call's answer.
+    public var forEach: ForEach?
+    /// Whether the backend's answers are kept in the gateway's cache, as its `Cache-Control` allows.
+    public var cache = false
+    /// The largest answer read, in bytes.
+    public var maxSize = BackendCallConfig.defaultMaxSize
+    /// Where the call was declared, for messages.
+    public var location = ""
+
+    public static let defaultMaxSize = 1 << 20
+
+    public struct Header: Sendable, Hashable {
+        public var name: String
+        public var value: CallTemplate
+        public init(name: String, value: CallTemplate) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// `for-each: calls.order.body.items[*].product_id`, `as: item`, `concurrency: 8`.
+    public struct ForEach: Sendable, Hashable {
+        public var call: String
+        public var selector: JSONSelector
+        /// The element's name in the path and headers.
+        public var alias: String
+        /// Calls in flight at once.
+        public var concurrency: Int
+        /// More elements than this fail the call instead of fanning out without bound.
+        public var maxItems: Int
+
+        public static let defaultMaxItems = 100
+
+        public init(call: String, selector: JSONSelector, alias: String, concurrency: Int = 4, maxItems: Int = ForEach.defaultMaxItems) {
+            self.call = call
+            self.selector = selector
+            self.alias = alias
+            self.concurrency = concurrency
+            self.maxItems = maxItems
+        }
+    }
+
+    public init(name: String, upstream: String, path: CallTemplate) {
+        self.name = name
+        self.upstream = upstream
+        self.path = path
+    }
+
+    /// The calls this one waits for: those its templates read and the one it iterates over.
+    public var dependencies: Set<String> {
+        var names = path.calls
+        for header in headers { names.formUnion(header.value.calls) }
+        if let forEach { names.insert(forEach.call) }
+        return names
+    }
+}

@@ -1,0 +1,61 @@
+/// A composite endpoint (`calls:`): one client call answered from several backend calls, run
+/// concurrently where they do not depend on each other, and merged into one JSON answer.
+public struct CompositeConfig: Sendable, Hashable {
+    /// In declaration order; the order of running follows the dependencies.
+    public var calls: [BackendCallConfig]
+    /// What happens when an optional call fails.
+    public var partial: PartialMode = .header
+    /// What of the merged result is kept, and how it is wrapped.
+    public var result = ResultShape()
+    /// How the endpoint counts against rate limits and quotas.
+    public var count: CountMode = .once
+    /// Client request headers sent on to every backend call (besides the gateway's own:
+    /// request id, trace, forwarding and identity headers).
+    public var forwardHeaders: [String] = ["Accept-Language"]
+
+    public enum PartialMode: String, Sendable, Hashable, CaseIterable {
+        /// `X-Portico-Completed: false` on the answer.
+        case header
+        /// The header, and a `_partial` member listing each failed call and why.
+        case body
+        /// Any failed call fails the request, as a required one does.
+        case fail
+    }
+
+    public enum CountMode: String, Sendable, Hashable, CaseIterable {
+        /// One client call costs its `cost`.
+        case once
+        /// Each declared backend call costs the route's `cost` (a `for-each` counts once).
+        case perCall = "per-call"
+    }
+
+    /// `result: {wrap: data, array: false, allow: […], deny: […], rename: {…}, move: {…}}`.
+    public struct ResultShape: Sendable, Hashable {
+        /// The merged result goes under this member of a new object.
+        public var wrap: String?
+        /// The result is an array of each call's answer, in declaration order, instead of an object.
+        public var array = false
+        public var rules = MergeRules()
+        public init() {}
+    }
+
+    public init(calls: [BackendCallConfig]) {
+        self.calls = calls
+    }
+
+    /// The calls in an order where each comes after the calls it depends on, or nil when the
+    /// dependencies form a cycle (the loader reports it).
+    public var runOrder: [Int]? {
+        var order: [Int] = []
+        var done: Set<String> = []
+        var left = Array(calls.indices)
+        while !left.isEmpty {
+            let ready = left.filter { calls[$0].dependencies.isSubset(of: done) }
+            guard !ready.isEmpty else { return nil }
+            order += ready
+            for index in ready { done.insert(calls[index].name) }
+            left.removeAll { ready.contains($0) }
+        }
+        return order
+    }
+}
