@@ -41,6 +41,8 @@ public struct CallRecord: Sendable {
     public var traceID: String?
     /// The mirrored copy's outcome: `<status> <ms>ms` or `failed <reason>`; nil when not mirrored.
     public var mirror: String?
+    /// A composite endpoint's backend calls (the `call_backends` rows); empty otherwise.
+    public var backends: [BackendCallRecord] = []
 
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
@@ -148,6 +150,28 @@ public struct CallRecord: Sendable {
         text(mirror)
         key(",\"error\":")
         text(error)
+        if !backends.isEmpty {
+            key(",\"backends\":[")
+            for (index, backend) in backends.enumerated() {
+                if index > 0 { key(",") }
+                key("{\"name\":")
+                text(backend.name)
+                key(",\"target\":")
+                text(backend.target)
+                key(",\"status\":")
+                JSONText.appendInteger(backend.status, to: &out)
+                key(",\"ms\":")
+                Self.appendMilliseconds(backend.milliseconds, to: &out)
+                key(",\"error\":")
+                text(backend.error)
+                key(",\"span_id\":")
+                text(backend.spanID)
+                key(",\"cache\":")
+                text(backend.cache)
+                key("}")
+            }
+            key("]")
+        }
         key("}")
     }
 

@@ -52,6 +52,16 @@ public struct CallRecordBatch: Sendable {
         put(call.cache)
         put(call.traceID)
         put(call.mirror)
+        put(call.backends.count)
+        for backend in call.backends {
+            put(backend.name)
+            put(backend.target)
+            put(backend.status)
+            put(backend.milliseconds)
+            put(backend.error)
+            put(backend.spanID)
+            put(backend.cache)
+        }
     }
 
     /// Empties the batch, keeping its memory for the next calls.
@@ -126,9 +136,9 @@ struct CallReader {
     let buffer: UnsafeRawBufferPointer
     private(set) var offset: Int
 
-    init(buffer: UnsafeRawBufferPointer) {
+    init(buffer: UnsafeRawBufferPointer, offset: Int = 0) {
         self.buffer = buffer
-        self.offset = 0
+        self.offset = offset
     }
 
     mutating func int() -> Int {
@@ -145,6 +155,19 @@ struct CallReader {
         offset += 1
         let value = double()
         return present ? value : nil
+    }
+
+    /// Skips a call's backend rows (the last fields of a call), for readers that do not need them.
+    mutating func skipBackends() {
+        for _ in 0..<int() { skipBackend() }
+    }
+
+    /// Skips one backend row: name, target, status, milliseconds, error, span id, cache.
+    mutating func skipBackend() {
+        for _ in 0..<2 { _ = text() }
+        _ = int()
+        _ = double()
+        for _ in 0..<3 { _ = text() }
     }
 
     mutating func text() -> UnsafeRawBufferPointer? {

@@ -39,6 +39,7 @@ extension SQLiteStore {
             var removed = 0
             if let keep = retention.calls {
                 try db.execute(sql: "DELETE FROM calls WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
+                try db.execute(sql: "DELETE FROM call_backends WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
                 removed += db.changesCount
             }
             let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]

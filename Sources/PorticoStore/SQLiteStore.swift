@@ -206,6 +206,24 @@ public final class SQLiteStore: Sendable {
         migrator.registerMigration("v13-calls-mirror") { db in
             try db.alter(table: "calls") { table in table.add(column: "mirror", .text) }
         }
+        migrator.registerMigration("v14-call-backends") { db in
+            // A composite endpoint's backend calls, by the client call's request id and time
+            // (retention deletes by time, as for `calls`).
+            try db.create(table: "call_backends") { table in
+                table.column("time", .double).notNull()
+                table.column("request_id", .text).notNull()
+                table.column("position", .integer).notNull()
+                table.column("name", .text).notNull()
+                table.column("target", .text)
+                table.column("status", .integer).notNull()
+                table.column("ms", .double).notNull()
+                table.column("error", .text)
+                table.column("span_id", .text)
+                table.column("cache", .text)
+            }
+            try db.create(index: "call_backends_request_id", on: "call_backends", columns: ["request_id"])
+            try db.create(index: "call_backends_time", on: "call_backends", columns: ["time"])
+        }
         return migrator
     }
 
@@ -248,15 +266,25 @@ public final class SQLiteStore: Sendable {
         try await database.write { db in
             // Many rows per statement: SQLite's per-statement work (and, for the AUTOINCREMENT
             // key, its sqlite_sequence update) is paid once per chunk instead of once per call.
+            var backendStarts: [(call: Int, backends: Int)] = []
             try batch.withReader { reader in
                 var row = StatementBinder(try Self.callInsert(rows: min(Self.rowsPerInsert, batch.count), in: db), in: db)
                 for start in stride(from: 0, to: batch.count, by: Self.rowsPerInsert) {
                     let end = min(start + Self.rowsPerInsert, batch.count)
                     if start > 0 { row.use(try Self.callInsert(rows: end - start, in: db)) }
-                    for _ in start..<end { Self.bindCall(&reader, to: &row) }
+                    for _ in start..<end {
+                        let callStart = reader.offset
+                        Self.bindCall(&reader, to: &row)
+                        // The backend rows follow the call's fields; most calls have none.
+                        let offset = reader.offset
+                        if reader.int() > 0 { backendStarts.append((callStart, offset)) }
+                        reader = CallReader(buffer: reader.buffer, offset: offset)
+                        reader.skipBackends()
+                    }
                     try row.run()
                 }
             }
+            if !backendStarts.isEmpty { try Self.insertBackends(of: batch, at: backendStarts, in: db) }
             try Self.add(rollups, to: db)
             let watermark = try Self.rollupWatermark(db)
             if rollups.earliest < watermark {
@@ -275,6 +303,30 @@ public final class SQLiteStore: Sendable {
         for _ in 0..<3 { row.bind(text: call.text()) }  // target, client, error
         row.bind(call.int())  // retries
         for _ in 0..<5 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id, mirror
+    }
+
+    /// Writes the backend rows of the calls at `starts` (where each call and its backend rows
+    /// begin in the batch; the call's time and request id are its first fields).
+    private static func insertBackends(of batch: CallRecordBatch, at starts: [(call: Int, backends: Int)], in db: Database) throws {
+        let statement = try db.cachedStatement(
+            sql: "INSERT INTO call_backends (time, request_id, position, name, target, status, ms, error, span_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        func string(_ bytes: UnsafeRawBufferPointer?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
+        try batch.withReader { reader in
+            for start in starts {
+                reader = CallReader(buffer: reader.buffer, offset: start.call)
+                let time = reader.double()
+                let requestID = string(reader.text()) ?? ""
+                reader = CallReader(buffer: reader.buffer, offset: start.backends)
+                for position in 0..<reader.int() {
+                    let name = string(reader.text()) ?? ""
+                    let target = string(reader.text())
+                    let status = reader.int()
+                    let milliseconds = reader.double()
+                    let (error, span, cache) = (string(reader.text()), string(reader.text()), string(reader.text()))
+                    try statement.execute(arguments: [time, requestID, position, name, target, status, milliseconds, error, span, cache])
+                }
+            }
+        }
     }
 
     /// Calls per INSERT statement: 64 rows of 22 values stays well under SQLite's limit of 32,766

@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PorticoStore
 import Synchronization
 
 /// The per-request state that policies share and the log phase reads.
@@ -38,6 +39,7 @@ public final class Exchange: Sendable {
     private let pendingFields = Mutex<[HTTPField]>([])
     private let everyAnswerFields = Mutex<[HTTPField]>([])
     private let mirrored = Mutex<MirrorOutcome?>(nil)
+    private let backendRecords = Mutex<[BackendCallRecord]>([])
 
     struct UpstreamTiming {
         var target: String?
@@ -123,6 +125,14 @@ public final class Exchange: Sendable {
     package var mirror: MirrorOutcome? {
         get { mirrored.withLock { $0 } }
         set { mirrored.withLock { $0 = newValue } }
+    }
+
+    /// A composite endpoint's backend calls, for the call record's child rows.
+    package var backendCalls: [BackendCallRecord] { backendRecords.withLock { $0 } }
+
+    /// Adds one backend call of a composite endpoint; at most `BackendCallRecord.maximumPerCall` are kept.
+    package func recordBackendCall(_ record: BackendCallRecord) {
+        backendRecords.withLock { if $0.count < BackendCallRecord.maximumPerCall { $0.append(record) } }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

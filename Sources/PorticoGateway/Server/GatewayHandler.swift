@@ -93,6 +93,7 @@ struct GatewayHandler: Sendable {
         record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
         record.cache = exchange?.cacheStatus?.outcome.rawValue
         record.traceID = traceID
+        if let backends = exchange?.backendCalls, !backends.isEmpty { record.backends = backends }
         if aborted { record.error = record.error ?? "aborted" }
         let (sinks, metrics, authFailure) = (self.sinks, self.metrics, exchange?.authFailure)
         let write: @Sendable (CallRecord) -> Void = { record in

@@ -45,11 +45,35 @@ extension SQLiteStore {
         arguments.append(max(0, search.offset))
         let statementArguments = StatementArguments(arguments)
         return try await database.read { db in
-            try Row.fetchAll(
+            var calls = try Row.fetchAll(
                 db,
                 sql: "SELECT * FROM calls \(whereClause) ORDER BY id DESC LIMIT ? OFFSET ?",
                 arguments: statementArguments
             ).map(CallRecord.init(row:))
+            // Composite endpoints' backend rows, for the calls that have some (one query per page).
+            let ids = Array(Set(calls.map(\.requestID)))
+            if !ids.isEmpty, try Int.fetchOne(db, sql: "SELECT 1 FROM call_backends LIMIT 1") != nil {
+                // By request id and time: a client may send a request id another call has used.
+                struct Key: Hashable { let id: String; let time: Double }
+                var byRequest: [Key: [BackendCallRecord]] = [:]
+                for chunk in stride(from: 0, to: ids.count, by: 500) {
+                    let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
+                    let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
+                    for row in try Row.fetchAll(
+                        db, sql: "SELECT * FROM call_backends WHERE request_id IN (\(marks)) ORDER BY request_id, time, position",
+                        arguments: StatementArguments(part))
+                    {
+                        byRequest[Key(id: row["request_id"], time: row["time"]), default: []].append(
+                            BackendCallRecord(
+                                name: row["name"], target: row["target"], status: row["status"], milliseconds: row["ms"], error: row["error"],
+                                spanID: row["span_id"], cache: row["cache"]))
+                    }
+                }
+                for index in calls.indices {
+                    calls[index].backends = byRequest[Key(id: calls[index].requestID, time: calls[index].time.timeIntervalSince1970)] ?? []
+                }
+            }
+            return calls
         }
     }
 }

@@ -81,6 +81,7 @@ struct RollupBatch {
             for _ in 0..<3 { _ = reader.text() }  // target, client, error
             _ = reader.int()  // retries
             for _ in 0..<5 { _ = reader.text() }  // key prefix, rate limit, cache, trace id, mirror
+            reader.skipBackends()
             if let limit, time >= limit { return }
             earliest = min(earliest, time)
 
