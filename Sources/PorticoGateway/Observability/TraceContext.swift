@@ -31,6 +31,18 @@ public struct TraceContext: Sendable, Equatable {
         spanID = Self.hex(Self.nextRandom())
     }
 
+    private init(traceID: String, spanID: String, parentSpanID: String?, flags: String) {
+        self.traceID = traceID
+        self.spanID = spanID
+        self.parentSpanID = parentSpanID
+        self.flags = flags
+    }
+
+    /// A span of this trace whose parent is this span: a composite endpoint's backend call.
+    public func child() -> TraceContext {
+        TraceContext(traceID: traceID, spanID: Self.hex(Self.nextRandom()), parentSpanID: spanID, flags: flags)
+    }
+
     /// The header sent upstream: this trace, the gateway's span.
     public var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
 

@@ -216,7 +216,8 @@ extension SpecDocs {
                         entries.append(
                             Entry(
                                 id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path), method: method,
-                                path: route.path, publicPath: path, operation: .object([("summary", .string(route.name ?? ""))]),
+                                path: route.path, publicPath: path,
+                                operation: EndpointDocs.operation(for: route) ?? .object([("summary", .string(route.name ?? ""))]),
                                 pathItem: .null, route: route, lifecycle: api.lifecycle.overridden(by: route.lifecycle)))
                     }
                 }
@@ -234,6 +235,18 @@ extension SpecDocs {
                         Entry(
                             id: id, method: method, path: path, publicPath: PathTemplate.join(api.basePath, template),
                             operation: operation, pathItem: item, route: route, lifecycle: lifecycle))
+                }
+            }
+            // Endpoints of the config beside the document's operations.
+            for route in api.routes {
+                guard let operation = EndpointDocs.operation(for: route) else { continue }
+                let path = PathTemplate.join(api.basePath, route.path)
+                for method in route.methods {
+                    entries.append(
+                        Entry(
+                            id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path), method: method, path: route.path,
+                            publicPath: path, operation: operation, pathItem: .null, route: route,
+                            lifecycle: api.lifecycle.overridden(by: route.lifecycle)))
                 }
             }
             return entries

@@ -47,6 +47,8 @@ public struct CompiledRoute: Sendable {
             case is ProxyStage: return "proxy"
             case is MockStage: return "mock"
             case is SplitStage: return "split"
+            case is CompositeStage: return "composite"
+            case is BranchStage: return "branch"
             default: return String(describing: type(of: policy))
             }
         }

@@ -24,6 +24,8 @@ struct ChainBuilder {
     let consumerIPRules: IPRulePolicy?
     /// How many mirrored copies run, over all routes.
     let mirrorBudget = MirrorPolicy.Budget()
+    /// Composite endpoints' cached backend answers, over all routes.
+    let backendCache = BackendCache()
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
@@ -77,7 +79,9 @@ struct ChainBuilder {
         let routeName = route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))"
         let keys = RequestKey(clientAddress: limits.clientAddress, routeName: routeName, apiName: api.name)
         if !ownLimits.isEmpty || !planLimits.isEmpty {
-            steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: policies.cost ?? 1, context: limits, keys: keys))
+            // A composite endpoint may count once per declared backend call.
+            let calls = route.composite.map { $0.count == .perCall ? $0.calls.count : 1 } ?? 1
+            steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: (policies.cost ?? 1) * calls, context: limits, keys: keys))
         }
         if let settings = policies.cache, settings.enabled {
             var hash = ContentHash()
@@ -113,7 +117,14 @@ struct ChainBuilder {
             steps.append(policy)
         }
         let terminal: any Policy
-        if let respond = route.respond {
+        if let composite = route.composite {
+            terminal = compositeStage(composite, policies: policies, pools: pools)
+        } else if let branch = route.branch {
+            let proxy = { (upstream: String) in self.stage(for: upstream, api: api, route: route, policies: policies, pools: pools) }
+            terminal = BranchStage(
+                cases: branch.cases.map { ($0.condition, proxy($0.upstream)) }, fallback: branch.defaultUpstream.map(proxy),
+                readsBody: branch.readsBody, maxBodySize: branch.maxBodySize)
+        } else if let respond = route.respond {
             terminal = StaticStage(config: respond, requestIDHeader: requestIDHeader)
         } else if let redirect = route.redirect {
             terminal = RedirectStage(config: redirect, renderer: renderer, requestIDHeader: requestIDHeader)
@@ -124,6 +135,26 @@ struct ChainBuilder {
             terminal = stage(for: api.upstream, api: api, route: route, policies: policies, pools: pools)
         }
         return PolicyChain(policies: steps, terminal: terminal)
+    }
+
+    /// A composite endpoint's stage: each call with the proxy of its upstream, the call's path as
+    /// the upstream path (no base path stripped or added), and its deadline.
+    private func compositeStage(_ composite: CompositeConfig, policies: PolicyConfig, pools: [String: UpstreamPool]) -> CompositeStage {
+        let calls = composite.calls.compactMap { call -> BackendCall? in
+            // The loader checked every upstream; a pool is missing only while a test builds chains by hand.
+            guard let pool = pools[call.upstream] else { return nil }
+            let perTry = call.timeout ?? policies.timeout ?? pool.config.timeout
+            let proxy = ProxyStage(
+                pool: pool, strippedPrefix: nil, upstreamBasePath: "", timeout: .milliseconds(perTry.milliseconds),
+                retrySafe: policies.retrySafe ?? false, requestIDHeader: requestIDHeader)
+            // Without its own timeout a call may take its upstream's tries, within the total timeout.
+            let deadline = call.timeout ?? pool.config.totalTimeout
+                ?? ConfigDuration(milliseconds: perTry.milliseconds * Int64(pool.config.retries.attempts + 1) + 1000)
+            return BackendCall(config: call, proxy: proxy, timeout: deadline)
+        }
+        return CompositeStage(
+            config: composite, calls: calls, renderer: renderer, cache: backendCache, requestIDHeader: requestIDHeader,
+            maxBodySize: policies.maxBodySize ?? BackendCallConfig.defaultMaxSize)
     }
 
     /// The proxy to an upstream, or the mock.

@@ -28,23 +28,27 @@ struct TemplateRenderer: Sendable {
                 output += text
                 continue
             }
-            let value = self.value(of: part, exchange: exchange)
-            switch target {
-            case .text: output += value
-            // A value of dots alone would be a `.` or `..` segment to the upstream.
-            case .url: output += value == "." || value == ".." ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
-            case .header:
-                if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
-                    output += value
-                } else {
-                    output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
-                }
-            }
+            Self.append(self.value(of: part, exchange: exchange), for: target, to: &output)
         }
         return output
     }
 
-    private func value(of part: ValueTemplate.Part, exchange: Exchange) -> String {
+    /// Appends a value read from the request (or an upstream's answer) made safe for `target`.
+    static func append(_ value: String, for target: Target, to output: inout String) {
+        switch target {
+        case .text: output += value
+        // A value of dots alone would be a `.` or `..` segment to the upstream.
+        case .url: output += value == "." || value == ".." ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
+        case .header:
+            if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
+                output += value
+            } else {
+                output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+            }
+        }
+    }
+
+    func value(of part: ValueTemplate.Part, exchange: Exchange) -> String {
         let identity = exchange.identity
         switch part {
         case .text(let text): return text
