@@ -132,6 +132,7 @@ struct AggregationTests {
     static func yaml(users: Int, teams: Int, feed: Int) -> String {
         """
         admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}
+        portal: {path: /portal}
         upstreams:
           users: {targets: [{url: "http://127.0.0.1:\(users)"}]}
           teams: {targets: [{url: "http://127.0.0.1:\(teams)"}]}
@@ -187,6 +188,18 @@ struct AggregationTests {
                   - {name: one, upstream: users, path: "/users/1", allow: [/id]}
                   - {name: two, upstream: teams, path: "/teams/2", allow: [/id]}
                 result: {array: true}
+              - path: /counted
+                rate-limit: {rate: 4/m, burst: 4, by: ip}
+                count: per-call
+                calls:
+                  - {name: a, upstream: users, path: /users/1, group: a}
+                  - {name: b, upstream: teams, path: /teams/1, group: b}
+              - path: /merged/{id}
+                name: mergedStock
+                cache: true
+                calls:
+                  - {name: stock, upstream: teams, path: "/cacheable/{path.id}", group: stock}
+                  - {name: more, upstream: users, path: "/cacheable/{path.id}", group: more}
               - path: /quote
                 method: POST
                 branch:
@@ -412,6 +425,42 @@ struct AggregationTests {
             let web = try Self.object(try await client.send(.GET, "/web/home/u1"))
             #expect(web["email"] as? String == "ann@example.com")
             #expect(web["team"] as? [String: String] == ["title": "Core"])
+
+            let index = try Self.object(try await client.send(.GET, "/portal/api/apis/mobile/-"))
+            let operations = try #require(index["operations"] as? [[String: Any]])
+            let home = try #require(operations.first { $0["path"] as? String == "/mobile/home/{user}" })
+            let page = try Self.object(try await client.send(.GET, "/portal/api/apis/mobile/-/operations/\(home["id"] as? String ?? "")"))
+            #expect((page["description"] as? String)?.contains("`team`: GET /teams/{calls.user.body.team_id} on `teams`") == true)
+            #expect((page["parameters"] as? [[String: Any]])?.first?["name"] as? String == "user")
+            let responses = try #require(page["responses"] as? [[String: Any]])
+            let schema = ((responses.first?["content"] as? [[String: Any]])?.first?["schema"]) as? [String: Any]
+            let properties = (schema?["properties"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+            #expect(properties == ["user", "team", "feed", "_partial"])
+            #expect(operations.contains { $0["path"] as? String == "/mobile/quote" })
+        }
+    }
+
+    @Test("count: per-call charges the rate limit once per backend call")
+    func countsPerCall() async throws {
+        try await Self.withGateway { client, _, _ in
+            // 4 a minute, and each request makes two calls: the third request is refused.
+            #expect(try await client.send(.GET, "/mobile/counted").status == 200)
+            #expect(try await client.send(.GET, "/mobile/counted").status == 200)
+            let refused = try await client.send(.GET, "/mobile/counted")
+            #expect(refused.status == 429)
+        }
+    }
+
+    @Test("the merged answer is cached by the route's cache when every backend allows it")
+    func cachesMergedAnswer() async throws {
+        try await Self.withGateway { client, _, backends in
+            let first = try await client.send(.GET, "/mobile/merged/9")
+            #expect(first.headers["Cache-Control"].first == "max-age=60")
+            let second = try await client.send(.GET, "/mobile/merged/9")
+            #expect(second.status == 200)
+            #expect(try Self.object(second)["stock"] != nil)
+            #expect(backends["teams"]!.count("/cacheable/9") == 1)
+            #expect(backends["users"]!.count("/cacheable/9") == 1)
         }
     }
 }

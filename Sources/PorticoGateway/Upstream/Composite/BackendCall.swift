@@ -92,7 +92,7 @@ struct BackendCall: Sendable {
                 record(status: code, error: "not json")
                 return .failure(CallFailure(name: name, reason: "not json", error: .badGateway("Call '\(callName)' did not answer JSON.")))
             }
-            let lifetime = cache == nil ? nil : CallAnswer.sharedLifetime(of: headers)
+            let lifetime = CallAnswer.sharedLifetime(of: headers)
             let answer = CallAnswer(status: code, headers: headers, body: parsed, sharedLifetime: lifetime)
             if let cache, let cacheKey, let lifetime {
                 cache.store(answer, bytes: bytes.readableBytes, for: cacheKey, lifetime: lifetime, now: ContinuousClock.now)
