@@ -200,6 +200,18 @@ struct AggregationTests {
                 calls:
                   - {name: stock, upstream: teams, path: "/cacheable/{path.id}", group: stock}
                   - {name: more, upstream: users, path: "/cacheable/{path.id}", group: more}
+              - path: /too-big
+                max-merged-size: 100
+                calls:
+                  - {name: a, upstream: users, path: /users/1, group: a}
+                  - {name: b, upstream: teams, path: /orders/1, group: b}
+              - path: /too-large
+                calls:
+                  - {name: a, upstream: users, path: /users/1, max-size: 10}
+              - path: /fan-out
+                calls:
+                  - {name: order, upstream: users, path: "/orders/1"}
+                  - {name: products, upstream: teams, path: "/products/{item}", for-each: "calls.order.body.items[*].product_id", max-items: 3, group: products}
               - path: /quote
                 method: POST
                 branch:
@@ -363,6 +375,22 @@ struct AggregationTests {
             let missing = try await client.send(.GET, "/mobile/missing/u1")
             #expect(missing.status == 404)
             #expect((try missing.json()["detail"] as? String)?.contains("'user' answered 404") == true)
+        }
+    }
+
+    @Test("answers are bounded: per call, per endpoint in sum, and in for-each elements")
+    func bounds() async throws {
+        try await Self.withGateway { client, _, backends in
+            let merged = try await client.send(.GET, "/mobile/too-big")
+            #expect(merged.status == 502)
+            #expect((try merged.json()["detail"] as? String)?.contains("passed the endpoint's 100 bytes") == true)
+            let large = try await client.send(.GET, "/mobile/too-large")
+            #expect(large.status == 502)
+            #expect((try large.json()["detail"] as? String)?.contains("more than 10 bytes") == true)
+            let fanOut = try await client.send(.GET, "/mobile/fan-out")
+            #expect(fanOut.status == 502)
+            #expect((try fanOut.json()["detail"] as? String)?.contains("would be made 6 times; at most 3") == true)
+            #expect(backends["teams"]!.count("/products/") == 0)
         }
     }
 

@@ -162,3 +162,16 @@ struct CompositeConfigTests {
         }
     }
 }
+
+extension CompositeConfigTests {
+    @Test("the worked BFF example in config/README.md loads as written")
+    func readmeExample() throws {
+        let readme = try String(contentsOfFile: packageRoot + "/config/README.md", encoding: .utf8)
+        let section = try #require(readme.range(of: "### A backend for each frontend"))
+        let rest = readme[section.upperBound...]
+        let open = try #require(rest.range(of: "```yaml\n"))
+        let close = try #require(rest[open.upperBound...].range(of: "```"))
+        let yaml = String(rest[open.upperBound..<close.lowerBound])
+        #expect(try configDiagnostics(yaml).map(\.description) == [])
+    }
+}

@@ -4,7 +4,7 @@ import Foundation
 extension ConfigLoader.Reader {
     static let endpointKeys = Set([
         "path", "method", "methods", "name", "calls", "partial", "result", "count", "forward-headers", "branch", "openapi",
-        "max-body-size",
+        "max-body-size", "max-merged-size",
     ]).union(PolicyConfig.keys).union(ConfigLoader.lifecycleKeys)
     static let callKeys: Set<String> = [
         "name", "upstream", "method", "path", "headers", "body", "group", "target", "allow", "deny", "rename", "move", "flatten",
@@ -44,7 +44,7 @@ extension ConfigLoader.Reader {
         case (nil, let branchNode?):
             route.branch = readBranch(branchNode, maxBodySize: fields["max-body-size"].flatMap { $0.byteSize(context: "max-body-size") }, context: context)
             if route.branch == nil { return nil }
-            for key in ["partial", "result", "count", "forward-headers"] where fields[key] != nil {
+            for key in ["partial", "result", "count", "forward-headers", "max-merged-size"] where fields[key] != nil {
                 fields[key]?.report("\(context): '\(key)' belongs to an endpoint with calls, not to a branch")
             }
         case (_?, _?):
@@ -104,6 +104,9 @@ extension ConfigLoader.Reader {
         if let node = fields["forward-headers"], let names = node.stringList(context: "\(context) forward-headers") {
             for name in names where !HTTPMethodName.isToken(name) { node.report("\(context) forward-headers: '\(name)' is not a header name") }
             composite.forwardHeaders = names.filter(HTTPMethodName.isToken)
+        }
+        if let node = fields["max-merged-size"], let size = node.byteSize(context: "\(context) max-merged-size") {
+            if size < 1 || size > 256 << 20 { node.report("\(context) max-merged-size must be between 1 byte and 256MiB") } else { composite.maxMergedSize = size }
         }
         if let node = fields["result"], let resultFields = node.fields(allowed: Self.resultKeys, context: "\(context) result") {
             composite.result.wrap = resultFields["wrap"]?.nonEmptyString(context: "result wrap")

@@ -12,6 +12,8 @@ public struct CompositeConfig: Sendable, Hashable {
     /// Client request headers sent on to every backend call (besides the gateway's own:
     /// request id, trace, forwarding and identity headers).
     public var forwardHeaders: [String] = ["Accept-Language"]
+    /// The most bytes all the calls' answers may add up to; past it, calls fail.
+    public var maxMergedSize = 8 << 20
 
     public enum PartialMode: String, Sendable, Hashable, CaseIterable {
         /// `X-Portico-Completed: false` on the answer.

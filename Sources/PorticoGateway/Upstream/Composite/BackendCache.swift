@@ -12,7 +12,10 @@ final class BackendCache: Sendable {
     struct Entry: Sendable {
         let answer: CallAnswer
         let expires: ContinuousClock.Instant
+        /// What the entry counts against the budget.
         let bytes: Int
+        /// The answer's body as the backend sent it.
+        let bodyBytes: Int
     }
 
     private struct State {
@@ -34,7 +37,8 @@ final class BackendCache: Sendable {
         self.maxEntryBytes = maxEntryBytes
     }
 
-    func answer(for key: String, now: ContinuousClock.Instant) -> CallAnswer? {
+    /// The fresh answer stored for `key`, with the size of the body it was read from.
+    func answer(for key: String, now: ContinuousClock.Instant) -> (answer: CallAnswer, bytes: Int)? {
         state.withLock { state in
             guard let entry = state.entries[key] else { return nil }
             guard entry.expires > now else {
@@ -42,7 +46,7 @@ final class BackendCache: Sendable {
                 state.bytes -= entry.bytes
                 return nil
             }
-            return entry.answer
+            return (entry.answer, entry.bodyBytes)
         }
     }
 
@@ -50,7 +54,7 @@ final class BackendCache: Sendable {
     func store(_ answer: CallAnswer, bytes: Int, for key: String, lifetime: Int, now: ContinuousClock.Instant) {
         let size = bytes + key.utf8.count + 128
         guard lifetime > 0, size <= maxEntryBytes, size <= budget else { return }
-        let entry = Entry(answer: answer, expires: now + .seconds(min(lifetime, 86_400 * 365)), bytes: size)
+        let entry = Entry(answer: answer, expires: now + .seconds(min(lifetime, 86_400 * 365)), bytes: size, bodyBytes: bytes)
         state.withLock { state in
             if let old = state.entries[key] {
                 state.bytes -= old.bytes

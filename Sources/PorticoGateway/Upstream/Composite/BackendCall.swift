@@ -27,13 +27,16 @@ struct BackendCall: Sendable {
 
     /// Sends one request and reads its answer whole, within the call's deadline; records the
     /// call (or the element, `name`) on `exchange`.
-    func fetch(name: String, head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, cache: BackendCache?) async -> Result<CallAnswer, CallFailure> {
+    func fetch(
+        name: String, head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, cache: BackendCache?, budget: AnswerBudget
+    ) async -> Result<CallAnswer, CallFailure> {
         let start = ContinuousClock.now
         let cacheKey = cache == nil ? nil : Self.cacheKey(upstream: config.upstream, head: head)
         if let cache, let cacheKey, let hit = cache.answer(for: cacheKey, now: start) {
+            guard budget.take(hit.bytes) else { return .failure(Self.overBudget(name: name, callName: config.name, budget: budget)) }
             exchange.recordBackendCall(
-                BackendCallRecord(name: name, target: nil, status: hit.status, milliseconds: 0, error: nil, spanID: nil, cache: "hit"))
-            return .success(hit)
+                BackendCallRecord(name: name, target: nil, status: hit.answer.status, milliseconds: 0, error: nil, spanID: nil, cache: "hit"))
+            return .success(hit.answer)
         }
         let trace = exchange.trace.child()
         let child = Exchange(
@@ -81,6 +84,10 @@ struct BackendCall: Sendable {
             return .failure(failure)
         case .success(let (status, headers, bytes)):
             let code = status.code
+            guard budget.take(bytes.readableBytes) else {
+                record(status: code, error: "over max-merged-size")
+                return .failure(Self.overBudget(name: name, callName: callName, budget: budget))
+            }
             guard (200..<300).contains(code) else {
                 record(status: code, error: "status \(code)")
                 return .failure(Self.failure(name: name, status: code, callName: callName))
@@ -102,6 +109,12 @@ struct BackendCall: Sendable {
             }
             return .success(answer)
         }
+    }
+
+    static func overBudget(name: String, callName: String, budget: AnswerBudget) -> CallFailure {
+        CallFailure(
+            name: name, reason: "over max-merged-size",
+            error: .badGateway("The calls' answers passed the endpoint's \(budget.limit) bytes at call '\(callName)'."))
     }
 
     /// The answer's JSON; an empty body is `null`. A gzip or deflate body is inflated within the limit.

@@ -73,6 +73,7 @@ struct CompositeStage: Policy {
     /// Every call's result, by name. A call starts once every call it reads has a result.
     func run(_ head: HTTPRequest, body: ByteBuffer?, exchange: Exchange) async -> [String: CallResult] {
         var results: [String: CallResult] = [:]
+        let budget = AnswerBudget(limit: config.maxMergedSize)
         await withTaskGroup(of: (String, CallResult).self) { group in
             var started = Set<Int>()
             func startReady() {
@@ -95,7 +96,7 @@ struct CompositeStage: Policy {
                             progressed = true
                             continue
                         }
-                        group.addTask { (call.config.name, await self.perform(call, answers: answers, head: head, body: body, exchange: exchange)) }
+                        group.addTask { (call.config.name, await self.perform(call, answers: answers, head: head, body: body, exchange: exchange, budget: budget)) }
                     }
                 }
             }
@@ -109,9 +110,11 @@ struct CompositeStage: Policy {
     }
 
     /// One call: its single request, or one per element of its `for-each`.
-    private func perform(_ call: BackendCall, answers: [String: CallAnswer], head: HTTPRequest, body: ByteBuffer?, exchange: Exchange) async -> CallResult {
+    private func perform(
+        _ call: BackendCall, answers: [String: CallAnswer], head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, budget: AnswerBudget
+    ) async -> CallResult {
         guard let forEach = call.config.forEach else {
-            switch await request(call, name: call.config.name, answers: answers, item: nil, head: head, body: body, exchange: exchange) {
+            switch await request(call, name: call.config.name, answers: answers, item: nil, head: head, body: body, exchange: exchange, budget: budget) {
             case .success(let answer): return .answered(answer)
             case .failure(let failure): return .failed(failure)
             }
@@ -132,7 +135,12 @@ struct CompositeStage: Policy {
                 let index = nextItem
                 nextItem += 1
                 group.addTask {
-                    (index, await self.request(call, name: "\(call.config.name)[\(index)]", answers: answers, item: items[index], head: head, body: body, exchange: exchange))
+                    (
+                        index,
+                        await self.request(
+                            call, name: "\(call.config.name)[\(index)]", answers: answers, item: items[index], head: head, body: body, exchange: exchange,
+                            budget: budget)
+                    )
                 }
             }
             for _ in 0..<min(forEach.concurrency, items.count) { startNext() }
@@ -162,7 +170,8 @@ struct CompositeStage: Policy {
 
     /// One request of a call: its path and headers rendered, then sent.
     private func request(
-        _ call: BackendCall, name: String, answers: [String: CallAnswer], item: JSONValue?, head client: HTTPRequest, body: ByteBuffer?, exchange: Exchange
+        _ call: BackendCall, name: String, answers: [String: CallAnswer], item: JSONValue?, head client: HTTPRequest, body: ByteBuffer?,
+        exchange: Exchange, budget: AnswerBudget
     ) async -> Result<CallAnswer, CallFailure> {
         let path: String
         switch renderer.render(call.config.path, for: .url, exchange: exchange, answers: answers, item: item) {
@@ -188,7 +197,8 @@ struct CompositeStage: Policy {
         }
         let head = HTTPRequest(
             method: HTTPRequest.Method(call.config.method) ?? .get, scheme: nil, authority: client.authority, path: path, headerFields: fields)
-        return await call.fetch(name: name, head: head, body: sent, exchange: exchange, cache: call.config.cache && sent == nil ? cache : nil)
+        return await call.fetch(
+            name: name, head: head, body: sent, exchange: exchange, cache: call.config.cache && sent == nil ? cache : nil, budget: budget)
     }
 
     private static func missing(_ missing: CallRenderer.MissingValue, call: BackendCall, name: String, exchange: Exchange) -> CallFailure {
