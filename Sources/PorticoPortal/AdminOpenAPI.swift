@@ -1844,6 +1844,23 @@ enum AdminOpenAPI {
        "string",
        "null"
       ]
+     },
+     "backends": {
+      "description": "A composite endpoint's backend calls (absent for other calls).",
+      "type": "array",
+      "items": {
+       "type": "object",
+       "properties": {
+        "name": {"type": "string", "description": "The call's name; a for-each element's is name[index]."},
+        "target": {"type": ["string", "null"]},
+        "status": {"type": "integer", "description": "The backend's status; 0 when it gave none."},
+        "ms": {"type": "number"},
+        "error": {"type": ["string", "null"]},
+        "span_id": {"type": ["string", "null"]},
+        "cache": {"type": ["string", "null"], "enum": ["hit", "miss", null]}
+       },
+       "required": ["name", "target", "status", "ms", "error", "span_id", "cache"]
+      }
      }
     },
     "required": [
