@@ -16,7 +16,9 @@ extension AdminAPI {
         router.post("/admin/cache/purge") { request, context -> Response in
             try await withJSONBody(request, context) { body in
                 let purge = try Self.purge(from: body)
-                let purged = runtime.cache.store.purge(purge)
+                var purged = runtime.cache.store.purge(purge)
+                // Composite endpoints' backend answers are keyed by upstream, not by public URL.
+                if case .all = purge { purged += runtime.cache.backends.removeAll() }
                 return json("{\"purged\":\(purged)}")
             }
         }

@@ -391,7 +391,7 @@ struct AggregationTests {
 
     @Test("one backend's answer is cached by its own Cache-Control while the other is asked each time")
     func cachesOneBackend() async throws {
-        try await Self.withGateway { client, _, backends in
+        try await Self.withGateway { client, adminPort, backends in
             for _ in 0..<3 {
                 let answer = try await client.send(.GET, "/mobile/cached/7")
                 #expect(answer.status == 200)
@@ -402,6 +402,11 @@ struct AggregationTests {
             }
             #expect(backends["teams"]!.count("/cacheable/7") == 1)
             #expect(backends["users"]!.count("/users/7") == 3)
+            // Purging the whole cache empties the backend answers too.
+            let purged = try await adminClient(client, port: adminPort).send(.POST, "/admin/cache/purge", json: #"{"all": true}"#)
+            #expect(try purged.json()["purged"] as? Int ?? 0 >= 1)
+            #expect(try await client.send(.GET, "/mobile/cached/7").status == 200)
+            #expect(backends["teams"]!.count("/cacheable/7") == 2)
         }
     }
 

@@ -24,8 +24,6 @@ struct ChainBuilder {
     let consumerIPRules: IPRulePolicy?
     /// How many mirrored copies run, over all routes.
     let mirrorBudget = MirrorPolicy.Budget()
-    /// Composite endpoints' cached backend answers, over all routes.
-    let backendCache = BackendCache()
 
     init(
         config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
@@ -153,7 +151,7 @@ struct ChainBuilder {
             return BackendCall(config: call, proxy: proxy, timeout: deadline)
         }
         return CompositeStage(
-            config: composite, calls: calls, renderer: renderer, cache: backendCache, requestIDHeader: requestIDHeader,
+            config: composite, calls: calls, renderer: renderer, cache: cache.backends, requestIDHeader: requestIDHeader,
             maxBodySize: policies.maxBodySize ?? BackendCallConfig.defaultMaxSize)
     }
 

@@ -4,6 +4,8 @@ import Foundation
 /// that coalesce misses, the background refreshes, and the clock ages are measured with.
 public final class CacheContext: Sendable {
     public let store: CacheStore
+    /// Composite endpoints' backend answers (`cache: true` on a call), kept across reloads.
+    public let backends = BackendCache()
     let flights = CacheFlights()
     /// One background revalidation per key at a time.
     let refreshes = CacheFlights()

@@ -4,11 +4,12 @@ import Synchronization
 /// The answers of composite endpoints' backend calls that a call's `cache: true` lets the gateway
 /// keep, for as long as each backend's `Cache-Control` allows a shared cache.
 ///
-/// One per snapshot, bounded in bytes (`budget`) and in entries; when full, expired entries go
+/// One per runtime (`CacheContext.backends`; `POST /admin/cache/purge {"all": true}` empties
+/// it), bounded in bytes (`budget`) and in entries; when full, expired entries go
 /// first, then the oldest. Keys hold the upstream, method, path and every header the call sends
 /// that is not unique per request, so two consumers share an entry only when the backend would
 /// have seen the same request.
-final class BackendCache: Sendable {
+public final class BackendCache: Sendable {
     struct Entry: Sendable {
         let answer: CallAnswer
         let expires: ContinuousClock.Instant
@@ -86,4 +87,12 @@ final class BackendCache: Sendable {
     }
 
     var count: Int { state.withLock { $0.entries.count } }
+
+    /// Drops every answer; returns how many there were.
+    public func removeAll() -> Int {
+        state.withLock { state in
+            defer { state = State() }
+            return state.entries.count
+        }
+    }
 }
