@@ -197,10 +197,12 @@ struct APIKeyAuthTests {
                 let id = try #require(keyJSON["id"] as? Int)
                 let tally = RefusalTally()
                 let revokedAt = try await withThrowingTaskGroup(of: Void.self) { group in
-                    let stop = ContinuousClock.now + .milliseconds(2_000)
+                    // Traffic runs until a second after the revocation returned (however long the
+                    // CLI takes to start on a loaded machine), 30 s at most.
+                    let limit = ContinuousClock.now + .seconds(30)
                     for _ in 0..<8 {
                         group.addTask {
-                            while ContinuousClock.now < stop {
+                            while ContinuousClock.now < min(limit, tally.revoked.withLock { $0 }.map { $0 + .seconds(1) } ?? limit) {
                                 let refusedBefore = tally.firstRefusal.withLock { $0 } != nil
                                 let status = try await client.send(.GET, "/echo/x", headers: [("X-API-Key", key)]).status
                                 tally.note(status: status, refusedBefore: refusedBefore)
@@ -216,6 +218,7 @@ struct APIKeyAuthTests {
                     }
                     // The revocation is committed once the command or the request has returned.
                     let revokedAt = ContinuousClock.now
+                    tally.revoked.withLock { $0 = revokedAt }
                     try await group.waitForAll()
                     return revokedAt
                 }
@@ -290,6 +293,8 @@ struct APIKeyAuthTests {
 /// When a key was first refused, and whether a request sent after that was accepted.
 final class RefusalTally: Sendable {
     let firstRefusal = Mutex<ContinuousClock.Instant?>(nil)
+    /// When the revocation returned.
+    let revoked = Mutex<ContinuousClock.Instant?>(nil)
     let acceptedAfterRefusal = Atomic<Int>(0)
 
     /// - Parameter refusedBefore: whether a refusal had been seen when the request was sent.

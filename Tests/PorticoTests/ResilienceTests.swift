@@ -10,6 +10,15 @@ final class Tally: Sendable {
     let failures = Atomic<Int>(0)
     let reasons = Mutex<[String]>([])
     let served = Mutex<[String: Int]>([:])
+    /// Requests served since `mark()`; nil before it.
+    let sinceMark = Mutex<Int?>(nil)
+
+    func mark() { sinceMark.withLock { $0 = 0 } }
+
+    func serve(_ text: String) {
+        served.withLock { $0[text, default: 0] += 1 }
+        sinceMark.withLock { if let count = $0 { $0 = count + 1 } }
+    }
 
     func record(_ reason: String) {
         failures.add(1, ordering: .relaxed)
@@ -58,15 +67,17 @@ struct ResilienceTests {
             try await GatewayHarness.with(yaml: yaml(upstreams, settings: settings)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let tally = Tally()
-                    let stopAt = ContinuousClock.now + .seconds(2)
+                    // Traffic runs until 60 requests were served after the kill (so the killed
+                    // target is picked and ejected however slow the machine is), 20 s at most.
+                    let stopAt = ContinuousClock.now + .seconds(20)
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for _ in 0..<8 {
                             group.addTask {
-                                while ContinuousClock.now < stopAt {
+                                while ContinuousClock.now < stopAt, (tally.sinceMark.withLock { $0 } ?? 0) < 60 {
                                     do {
                                         let answer = try await client.send(.GET, "/svc/work")
                                         if answer.status == 200 {
-                                            tally.served.withLock { $0[answer.text, default: 0] += 1 }
+                                            tally.serve(answer.text)
                                         } else {
                                             tally.record("status \(answer.status): \(answer.text)")
                                         }
@@ -79,6 +90,7 @@ struct ResilienceTests {
                         try await Task.sleep(for: .milliseconds(500))
                         await upstreams[1].stop()
                         let countAtKill = upstreams[1].requestCount
+                        tally.mark()
                         try await Task.sleep(for: .milliseconds(300))
                         #expect(upstreams[1].requestCount == countAtKill)
                         try await group.waitForAll()
