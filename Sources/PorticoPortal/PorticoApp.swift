@@ -45,7 +45,8 @@ public struct PorticoApp: Sendable {
     public func services(
         reloadOnSIGHUP: Bool = false,
         onGatewayListening: @escaping @Sendable (Int) async -> Void = { _ in },
-        onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in }
+        onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in },
+        onListenerListening: @escaping @Sendable (Int, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
         let sinks: [any CallRecordSink] = (config.store.callLog ? [callLog] : []) + (accessLog.map { [$0] } ?? [])
         var services: [any Service] = [
@@ -60,7 +61,10 @@ public struct PorticoApp: Sendable {
         if let admin = config.admin {
             services.append(AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog, metrics: metrics).application(logger: logger, onListening: onAdminListening))
         }
-        services.append(GatewayServer(runtime: runtime, sinks: sinks, metrics: metrics, logger: logger, onListening: onGatewayListening))
+        services.append(
+            GatewayServer(
+                runtime: runtime, sinks: sinks, metrics: metrics, logger: logger, onListening: onGatewayListening,
+                onListenerListening: onListenerListening))
         return services
     }
 }

@@ -9,6 +9,8 @@ public enum GatewayHarness {
     public struct Running: Sendable {
         public let port: Int
         public let adminPort: Int?
+        /// Every listener's bound port, in the order of the config's `listeners` (`listen` first).
+        public let listenerPorts: [Int]
         public let folder: String
         public let app: PorticoApp
         public var baseURL: String { "http://127.0.0.1:\(port)" }
@@ -43,14 +45,18 @@ public enum GatewayHarness {
         let app = try PorticoApp(config: config, logger: logger, wallClock: wallClock)
         let gatewayPort = BoundPort()
         let adminPort = BoundPort()
+        let listenerPorts = (0..<max(config.listeners.count, 1)).map { _ in BoundPort() }
         let services = app.services(
             onGatewayListening: { gatewayPort.set($0) },
-            onAdminListening: { adminPort.set($0) }
+            onAdminListening: { adminPort.set($0) },
+            onListenerListening: { index, port in if index < listenerPorts.count { listenerPorts[index].set(port) } }
         )
         return try await ServiceRunner.with(services, logger: logger) {
             let port = try await gatewayPort.wait()
             let admin = config.admin == nil ? nil : try await adminPort.wait()
-            return try await body(Running(port: port, adminPort: admin, folder: folder, app: app))
+            var ports: [Int] = []
+            for listener in listenerPorts { ports.append(try await listener.wait()) }
+            return try await body(Running(port: port, adminPort: admin, listenerPorts: ports, folder: folder, app: app))
         }
     }
 

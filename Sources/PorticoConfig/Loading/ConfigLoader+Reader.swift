@@ -16,6 +16,15 @@ extension ConfigLoader {
             if let node = fields["listen"], let address = readAddress(node, context: "listen") {
                 config.listen = address
             }
+            if let node = fields["listeners"] { config.listeners = readListeners(node, config: &config, hash: &hash) }
+            if fields["listen"] != nil || fields["listeners"] == nil {
+                if config.listen.port != 0, config.listeners.contains(where: { $0.listen == config.listen }) {
+                    fields["listen"]?.report("listen \(config.listen) is also in listeners; name it once")
+                }
+                config.listeners.insert(ListenerConfig(listen: config.listen), at: 0)
+            } else if let first = config.listeners.first {
+                config.listen = first.listen
+            }
             if let node = fields["admin"] { config.admin = readAdmin(node) }
             if let node = fields["store"] { config.store = readStore(node) }
             config.store.sqlitePath = ConfigLoader.absolute(config.store.sqlitePath, relativeTo: folder)

@@ -1,7 +1,10 @@
 /// The whole loaded configuration: what `gateway.yaml` and the OpenAPI documents it names describe.
 public struct GatewayConfig: Sendable {
-    /// The data-plane listener.
+    /// The data-plane listener (the first of `listeners` when the config names only those).
     public var listen: ListenAddress
+    /// Every data-plane listener: `listen` as a cleartext one unless the config has only
+    /// `listeners`, then those.
+    public var listeners: [ListenerConfig] = []
     /// The admin API listener; nil when the config has no `admin` section.
     public var admin: AdminConfig?
     /// Where call records and keys are kept.

@@ -38,6 +38,9 @@ public final class RuntimeSnapshot: Sendable {
     let portalAPI: PortalAPI?
     /// What every request passes before anything else: one Host, a canonical path, clean headers.
     let requestGuard: RequestGuard
+    /// Each TLS listener's certificates, by its place in `config.listeners` (the listeners are
+    /// fixed at start; a reload changes their certificates).
+    let certificates: [Int: ListenerCertificates]
 
     /// Compiles `config`. Pools named in `reusing` whose settings did not change are kept, with
     /// their open connections, instead of being created anew.
@@ -55,6 +58,11 @@ public final class RuntimeSnapshot: Sendable {
         self.wallClock = wallClock
         self.loadedAt = wallClock()
         self.requestGuard = RequestGuard(server: config.server)
+        var certificates: [Int: ListenerCertificates] = [:]
+        for (index, listener) in config.listeners.enumerated() {
+            if let tls = listener.tls, let parsed = ListenerCertificates(config: tls) { certificates[index] = parsed }
+        }
+        self.certificates = certificates
         let requestIDHeader = HTTPField.Name(config.server.requestIDHeader) ?? HTTPField.Name("X-Request-Id")!
         self.requestIDHeader = requestIDHeader
 

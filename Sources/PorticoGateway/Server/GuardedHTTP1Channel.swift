@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
+import NIOSSL
 
 /// HummingbirdCore's HTTP/1.1 child channel with a `ConnectionGuard` around each connection (the
 /// budget's check first in the pipeline, before the HTTP decoder) and an `EventLoopPath` after
@@ -15,6 +16,9 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let logger: Logger
     /// Makes the connection's `EventLoopPath`, given its guard.
     let eventLoopPath: @Sendable (ConnectionGuard) -> EventLoopPath
+    /// The listener's TLS context; nil for cleartext. TLS is first in the pipeline, so everything
+    /// after it, the guard included, sees plaintext.
+    var tls: NIOSSLContext?
 
     /// What the guard needs of `server`, in NIO's units.
     struct ServerSettings: Sendable {
@@ -40,11 +44,12 @@ struct GuardedHTTP1Channel: ServerChildChannel {
             limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
             limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
             let pipeline = channel.pipeline.syncOperations
+            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
             try pipeline.addHandler(ConnectionGuard.RawSide(owner))
             try pipeline.addHandler(
                 ByteToMessageHandler(
                     HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: false))
+            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
             try pipeline.addHandler(eventLoopPath(owner))
             try pipeline.addHandlers(configuration.additionalChannelHandlers())
             try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))

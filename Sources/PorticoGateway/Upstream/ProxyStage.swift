@@ -248,7 +248,7 @@ struct ProxyStage: Policy {
         }
         // A client's forwarding headers reach here only from a trusted proxy (`RequestGuard`),
         // whose word on the original scheme and host is kept.
-        if !fields.contains(Self.xForwardedProto) { fields.append(HTTPField(name: Self.xForwardedProto, value: "http")) }
+        if !fields.contains(Self.xForwardedProto) { fields.append(HTTPField(name: Self.xForwardedProto, value: request.scheme ?? "http")) }
         if !fields.contains(Self.xForwardedHost), let originalHost { fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost)) }
         fields[.via] = request.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
         fields[requestIDHeader] = exchange.requestID

@@ -1,0 +1,130 @@
+import Foundation
+import NIOSSL
+
+/// `listeners:`: the data plane's addresses, with TLS and the HTTPS redirect.
+extension ConfigLoader.Reader {
+    static let listenerKeys: Set<String> = ["listen", "tls", "protocols", "redirect-https"]
+    static let tlsKeys: Set<String> = ["certificates", "client-ca", "min-version"]
+
+    func readListeners(_ node: ConfigNode, config: inout GatewayConfig, hash: inout ContentHash) -> [ListenerConfig] {
+        var listeners: [ListenerConfig] = []
+        for (index, item) in (node.sequence(context: "listeners") ?? []).enumerated() {
+            let context = "listeners[\(index)]"
+            guard let fields = item.fields(allowed: Self.listenerKeys, context: context) else { continue }
+            guard let listenNode = fields["listen"], let address = readAddress(listenNode, context: "\(context) listen") else {
+                if fields["listen"] == nil { item.report("\(context) needs a listen address (host:port)") }
+                continue
+            }
+            var listener = ListenerConfig(listen: address)
+            if let value = fields["redirect-https"]?.bool(context: "\(context) redirect-https") { listener.redirectHTTPS = value }
+            if let protocolsNode = fields["protocols"], let protocols = protocolsNode.stringList(context: "\(context) protocols") {
+                for name in protocols where name != "http/1.1" {
+                    protocolsNode.report(
+                        name == "h2"
+                            ? "\(context) protocols: h2 is not served yet; list [http/1.1] (HTTP/2 comes with issue #19)"
+                            : "\(context) protocols: '\(name)' is not a protocol Portico serves (http/1.1)")
+                }
+                listener.protocols = protocols.filter { $0 == "http/1.1" }
+            }
+            if let tlsNode = fields["tls"] {
+                listener.tls = readTLS(tlsNode, context: "\(context) tls", config: &config, hash: &hash)
+                if listener.redirectHTTPS { item.report("\(context) has tls and redirect-https; a redirecting listener is the cleartext one") }
+            }
+            if address.port != 0, listeners.contains(where: { $0.listen == address }) { listenNode.report("\(context): \(address) is already a listener") }
+            listeners.append(listener)
+        }
+        if listeners.contains(where: \.redirectHTTPS), !listeners.contains(where: { $0.tls != nil }) {
+            node.report("listeners: redirect-https needs a listener with tls to redirect to")
+        }
+        return listeners
+    }
+
+    private func readTLS(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSListenerConfig? {
+        guard let fields = node.fields(allowed: Self.tlsKeys, context: context) else { return nil }
+        if let caNode = fields["client-ca"] {
+            caNode.report("\(context) client-ca: client certificates (the mtls auth method) are not checked yet; remove it")
+        }
+        guard let certificatesNode = fields["certificates"] else {
+            node.report("\(context) needs certificates: [{cert: FILE, key: FILE}] (PEM files)")
+            return nil
+        }
+        guard let list = certificatesNode.sequence(context: "\(context) certificates") else { return nil }
+        guard !list.isEmpty else {
+            certificatesNode.report("\(context) certificates must list at least one {cert: FILE, key: FILE}")
+            return nil
+        }
+        var certificates: [TLSCertificateConfig] = []
+        for item in list {
+            guard let certificate = readCertificate(item, context: "\(context) certificate", config: &config, hash: &hash) else { continue }
+            certificates.append(certificate)
+        }
+        guard certificates.count == list.count else { return nil }
+        var tls = TLSListenerConfig(certificates: certificates)
+        if let versionNode = fields["min-version"], let version = versionNode.choice(TLSVersionSetting.self, context: "\(context) min-version") {
+            tls.minimumVersion = version
+        }
+        return tls
+    }
+
+    private func readCertificate(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSCertificateConfig? {
+        guard let fields = node.fields(allowed: ["cert", "key", "hosts"], context: context) else { return nil }
+        guard let certNode = fields["cert"], let certPath = certNode.nonEmptyString(context: "\(context) cert"),
+            let keyNode = fields["key"], let keyPath = keyNode.nonEmptyString(context: "\(context) key")
+        else {
+            if fields["cert"] == nil || fields["key"] == nil { node.report("\(context) needs cert and key (PEM files)") }
+            return nil
+        }
+        let hosts = fields["hosts"]?.stringList(context: "\(context) hosts")?.map { $0.lowercased() } ?? []
+        for host in hosts where host.isEmpty || host.contains(where: { " /:".contains($0) }) || (host.contains("*") && !host.hasPrefix("*.")) {
+            fields["hosts"]?.report("\(context) hosts: '\(host)' must be a host name (api.example.com) or a wildcard (*.example.com)")
+        }
+        let certFile = ConfigLoader.absolute(certPath, relativeTo: folder)
+        let keyFile = ConfigLoader.absolute(keyPath, relativeTo: folder)
+        guard let chain = FileManager.default.contents(atPath: certFile) else {
+            certNode.report("\(context) cert: cannot read \(displayPath(certPath))")
+            return nil
+        }
+        guard let key = FileManager.default.contents(atPath: keyFile) else {
+            keyNode.report("\(context) key: cannot read \(displayPath(keyPath))")
+            return nil
+        }
+        // The files are watched and hashed, so a renewed certificate reloads the config.
+        config.sourceFiles += [certFile, keyFile]
+        hash.combine(Array(chain))
+        hash.combine(Array(key))
+        let parsedChain: [NIOSSLCertificate]
+        do {
+            parsedChain = try NIOSSLCertificate.fromPEMBytes(Array(chain))
+            guard !parsedChain.isEmpty else { throw NIOSSLError.failedToLoadCertificate }
+        } catch {
+            certNode.report("\(context) cert: \(displayPath(certPath)) holds no PEM certificate")
+            return nil
+        }
+        let parsedKey: NIOSSLPrivateKey
+        do {
+            parsedKey = try NIOSSLPrivateKey(bytes: Array(key), format: .pem)
+        } catch {
+            keyNode.report("\(context) key: \(displayPath(keyPath)) holds no PEM private key (an encrypted key cannot be read)")
+            return nil
+        }
+        // A context checks that the key belongs to the certificate.
+        do {
+            _ = try NIOSSLContext(
+                configuration: .makeServerConfiguration(certificateChain: parsedChain.map { .certificate($0) }, privateKey: .privateKey(parsedKey)))
+        } catch {
+            keyNode.report("\(context): the key in \(displayPath(keyPath)) does not belong to the certificate in \(displayPath(certPath))")
+            return nil
+        }
+        if let expiry = Self.notAfter(parsedChain[0]), expiry < Date() {
+            certNode.report("\(context) cert: the certificate in \(displayPath(certPath)) expired on \(expiry)")
+            return nil
+        }
+        return TLSCertificateConfig(certFile: certFile, keyFile: keyFile, hosts: hosts, chainPEM: Array(chain), keyPEM: Array(key))
+    }
+
+    /// The certificate's end of validity.
+    static func notAfter(_ certificate: NIOSSLCertificate) -> Date? {
+        let seconds = certificate.notValidAfter
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
+    }
+}

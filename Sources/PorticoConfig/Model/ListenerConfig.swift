@@ -1,0 +1,53 @@
+/// One data-plane listener (`listeners:`): an address, optionally TLS with certificates chosen
+/// by SNI, or a cleartext listener that only redirects to HTTPS.
+public struct ListenerConfig: Sendable, Hashable {
+    public var listen: ListenAddress
+    public var tls: TLSListenerConfig?
+    /// ALPN protocols offered, in order of preference.
+    public var protocols: [String] = ["http/1.1"]
+    /// Every request gets 308 to the same host and path over HTTPS.
+    public var redirectHTTPS = false
+
+    public init(listen: ListenAddress, tls: TLSListenerConfig? = nil) {
+        self.listen = listen
+        self.tls = tls
+    }
+}
+
+/// A listener's TLS settings.
+public struct TLSListenerConfig: Sendable, Hashable {
+    /// The first certificate without `hosts` is the default; the others are chosen by SNI.
+    public var certificates: [TLSCertificateConfig]
+    public var minimumVersion: TLSVersionSetting = .v1_2
+
+    public init(certificates: [TLSCertificateConfig]) {
+        self.certificates = certificates
+    }
+}
+
+/// `min-version`.
+public enum TLSVersionSetting: String, Sendable, Hashable, CaseIterable {
+    case v1_2 = "1.2"
+    case v1_3 = "1.3"
+}
+
+/// A certificate chain and its key, read from PEM files when the config is loaded (so a reload
+/// reads a renewed pair, and a bad one fails the reload with the old pair still serving).
+public struct TLSCertificateConfig: Sendable, Hashable {
+    public var certFile: String
+    public var keyFile: String
+    /// Host names (exact, or `*.example.com`) this certificate is chosen for by SNI; empty for
+    /// the default.
+    public var hosts: [String]
+    /// The files' contents as read.
+    public var chainPEM: [UInt8]
+    public var keyPEM: [UInt8]
+
+    public init(certFile: String, keyFile: String, hosts: [String], chainPEM: [UInt8], keyPEM: [UInt8]) {
+        self.certFile = certFile
+        self.keyFile = keyFile
+        self.hosts = hosts
+        self.chainPEM = chainPEM
+        self.keyPEM = keyPEM
+    }
+}
