@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs what Portico needs to build and test, when it is missing: Debian packages (SQLite's
-# and zlib's headers; Chromium and its driver for the portal's browser tests) and PyPI's selenium.
+# and zlib's headers; Chromium and its driver for the portal's browser tests, openssl for the TLS
+# tests' certificates) and PyPI's selenium.
 # Used by `make run` and `make test`; safe to run again. `install-deps.sh build` skips the
 # browser-test tools.
 set -euo pipefail
 
 packages=(libsqlite3-dev zlib1g-dev)
-[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip)
+# openssl makes the TLS tests' certificates.
+[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
