@@ -30,6 +30,11 @@ extension ConfigLoader {
             config.store.sqlitePath = ConfigLoader.absolute(config.store.sqlitePath, relativeTo: folder)
             if let node = fields["server"] { config.server = readServer(node) }
             if let node = fields["upstreams"] { config.upstreams = readUpstreams(node) }
+            // Upstream certificate files are watched and hashed, as the config is.
+            for tls in config.upstreams.compactMap(\.tls) {
+                config.sourceFiles += tls.files
+                for bytes in [tls.caPEM, tls.certPEM, tls.keyPEM].compactMap({ $0 }) { hash.combine(bytes) }
+            }
             if let node = fields["auth"] { config.auth = readAuthMethods(node) }
             if let node = fields["consumers"] { config.consumers = readConsumers(node) }
             if let node = fields["plans"] { config.plans = readPlans(node) }
@@ -321,6 +326,7 @@ extension ConfigLoader {
                 if let passive = health["passive"] { upstream.passiveHealth = readPassiveHealth(passive) }
             }
             if let node = fields["circuit-breaker"] { upstream.circuitBreaker = readCircuitBreaker(node) }
+            if let node = fields["tls"] { upstream.tls = readUpstreamTLS(node, upstream: upstream, context: context) }
             if let node = fields["retries"] { upstream.retries = readRetries(node) ?? upstream.retries }
             if let node = fields["timeouts"],
                 let timeouts = node.fields(allowed: ["connect", "try", "total"], context: "\(context) timeouts")

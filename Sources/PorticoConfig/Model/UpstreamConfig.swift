@@ -24,6 +24,8 @@ public struct UpstreamConfig: Sendable, Hashable {
     public var totalTimeout: ConfigDuration?
     /// Targets resolved from DNS, besides `targets`.
     public var dns: DNSTargetsConfig?
+    /// TLS to the `https://` targets: a private CA, a client certificate, the server name.
+    public var tls: UpstreamTLSConfig?
 
     public init(
         name: String,

@@ -138,7 +138,7 @@ struct ProxyStage: Policy {
 
     private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?) -> HTTPClientRequest {
         let head = upstreamHead(request.head, exchange: exchange, target: target)
-        var upstreamRequest = HTTPClientRequest(url: target.origin + (head.path ?? "/"))
+        var upstreamRequest = HTTPClientRequest(url: pool.origin(of: target) + (head.path ?? "/"))
         upstreamRequest.method = HTTPMethod(rawValue: head.method.rawValue)
         var headers = HTTPHeaders()
         headers.reserveCapacity(head.headerFields.count + 1)
@@ -235,6 +235,8 @@ struct ProxyStage: Policy {
             authority = originalHost
         } else if let hostHeader = target.hostHeader {
             authority = hostHeader
+        } else if let serverName = pool.serverName {
+            authority = target.port == 443 ? serverName : "\(serverName):\(target.port)"
         } else {
             let defaultPort = target.scheme == "https" ? 443 : 80
             authority = target.port == defaultPort ? target.host : "\(target.host):\(target.port)"

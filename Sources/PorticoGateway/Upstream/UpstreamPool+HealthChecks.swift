@@ -42,7 +42,7 @@ extension UpstreamPool {
     }
 
     private func probe(_ target: UpstreamTarget, settings: ActiveHealthConfig, logger: Logger) async {
-        let request = HTTPClientRequest(url: target.config.origin + target.config.basePath + settings.path)
+        let request = HTTPClientRequest(url: origin(of: target.config) + target.config.basePath + settings.path)
         var passed = false
         do {
             let response = try await client.execute(request, timeout: .milliseconds(settings.timeout.milliseconds))

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Logging
 import NIOCore
+import NIOSSL
 import PorticoConfig
 import Synchronization
 
@@ -19,6 +20,9 @@ public final class UpstreamPool: Sendable {
     /// Whether every target speaks plain HTTP/1.1, which the event-loop path's client does; TLS
     /// targets go through `client`.
     let servesEventLoopPath: Bool
+    /// The name the URL of a request to the (single) target carries instead of its host, for SNI
+    /// and certificate verification (`tls.server-name`).
+    let serverName: String?
     private let current: Mutex<TargetSet>
     private let breaker: Mutex<CircuitBreaker>?
     private let budget: Mutex<RetryBudget>
@@ -55,6 +59,12 @@ public final class UpstreamPool: Sendable {
         configuration.connectionPool.retryConnectionEstablishment = false
         configuration.decompression = .disabled
         configuration.redirectConfiguration = .disallow
+        if let tls = config.tls {
+            configuration.tlsConfiguration = Self.clientTLS(tls)
+            // The name is the URL's host (so SNI and verification use it), resolved to the target.
+            if let name = tls.serverName, let target = config.targets.first { configuration.dnsOverride = [name: target.host] }
+        }
+        self.serverName = config.tls?.serverName
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
         self.connections = UpstreamConnections(config: config, eventLoopGroup: eventLoopGroup)
         self.servesEventLoopPath = config.targets.allSatisfy { $0.scheme == "http" } && (config.dns?.scheme ?? "http") == "http"
@@ -65,6 +75,27 @@ public final class UpstreamPool: Sendable {
         self.current = Mutex(TargetSet(targets: targets, balance: config.balance))
         self.breaker = config.circuitBreaker.map { Mutex(CircuitBreaker(settings: $0)) }
         self.budget = Mutex(RetryBudget(ratio: config.retries.budget, origin: .now))
+    }
+
+    /// The client side of `tls`: the private CA instead of the system's roots, the client certificate.
+    static func clientTLS(_ tls: UpstreamTLSConfig) -> TLSConfiguration {
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let ca = tls.caPEM, let roots = try? NIOSSLCertificate.fromPEMBytes(ca), !roots.isEmpty {
+            configuration.trustRoots = .certificates(roots)
+        }
+        if let cert = tls.certPEM, let key = tls.keyPEM, let chain = try? NIOSSLCertificate.fromPEMBytes(cert),
+            let privateKey = try? NIOSSLPrivateKey(bytes: key, format: .pem)
+        {
+            configuration.certificateChain = chain.map { .certificate($0) }
+            configuration.privateKey = .privateKey(privateKey)
+        }
+        return configuration
+    }
+
+    /// Where a request to `target` is sent: its origin, or the server name's over the same port.
+    func origin(of target: TargetConfig) -> String {
+        guard let serverName else { return target.origin }
+        return "\(target.scheme)://\(serverName):\(target.port)"
     }
 
     /// The targets now: the configured ones, then those from DNS.
