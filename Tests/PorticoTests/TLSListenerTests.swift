@@ -186,6 +186,108 @@ struct TLSListenerTests {
         }
     }
 
+    /// A client that trusts the test CA and presents `certificate` (`NAME.pem`/`NAME.key` in `folder`).
+    static func withClientCertificate<T: Sendable>(_ certificate: String?, folder: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(folder + "/ca.pem"))
+        if let certificate {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMFile(folder + "/\(certificate).pem").map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: folder + "/\(certificate).key", format: .pem))
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.dnsOverride = ["api.example.com": "127.0.0.1"]
+        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        do {
+            let result = try await body(client)
+            try await client.shutdown()
+            return result
+        } catch {
+            try? await client.shutdown()
+            throw error
+        }
+    }
+
+    @Test("mtls maps a client certificate to its consumer, refuses a stranger's and a missing one, and forwards X-Client-Cert-* when asked")
+    func mutualTLS() async throws {
+        let certs = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: certs) }
+        try Self.makeCA(in: certs)
+        try Self.makeCertificate("api", host: "api.example.com", organization: "API", in: certs)
+        try Self.makeCertificate("partner", host: "partner-app", organization: "Partner", in: certs)
+        try Self.makeCertificate("nobody", host: "nobody", organization: "Nobody", in: certs)
+        // A stranger: a certificate from another CA.
+        let other = certs + "/other"
+        try FileManager.default.createDirectory(atPath: other, withIntermediateDirectories: true)
+        try Self.makeCA(in: other)
+        try Self.makeCertificate("stranger", host: "partner-app", organization: "Stranger", in: other)
+        for name in ["stranger.pem", "stranger.key"] { try FileManager.default.copyItem(atPath: other + "/" + name, toPath: certs + "/" + name) }
+        var files: [String: String] = [:]
+        for name in ["api.pem", "api.key", "ca.pem"] { files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8) }
+        try await withUpstream { upstream in
+            let yaml = """
+                listen: 127.0.0.1:0
+                server: {access-log: false, watch-config: false}
+                listeners:
+                  - listen: 127.0.0.1:0
+                    tls: {certificates: [{cert: api.pem, key: api.key}], client-ca: ca.pem}
+                \(upstreamYAML(port: upstream))
+                auth:
+                  partners-mtls: {type: mtls, consumer-from: subject-cn, forward-cert: true}
+                consumers:
+                  - {name: partner-app, groups: [partners]}
+                apis:
+                  - {name: partners, base-path: /partners, upstream: backend, auth: partners-mtls}
+                  - {name: open, base-path: /open, upstream: backend}
+                """
+            try await GatewayHarness.with(yaml: yaml, files: files) { gateway in
+                let base = "https://api.example.com:\(gateway.listenerPorts[1])"
+                func headers(_ body: String) throws -> [String: String] {
+                    let echoed = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+                    return Dictionary(((echoed?["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { a, _ in a })
+                }
+                try await Self.withClientCertificate("partner", folder: certs) { client in
+                    let answer = try await Self.get(client, base + "/partners/echo/x")
+                    #expect(answer.status == 200)
+                    let seen = try headers(answer.body)
+                    #expect(seen["x-consumer-name"] == "partner-app")
+                    #expect(seen["x-consumer-groups"] == "partners")
+                    #expect(seen["x-client-cert-cn"] == "partner-app")
+                    #expect(seen["x-client-cert-subject"]?.contains("O=Partner") == true)
+                    #expect(!seen.keys.contains { $0.hasPrefix("portico-client-cert") })
+                    // Without auth on the route, nothing of the certificate reaches the upstream.
+                    let open = try headers(try await Self.get(client, base + "/open/echo/x").body)
+                    #expect(!open.keys.contains { $0.hasPrefix("x-client-cert") || $0.hasPrefix("portico-client-cert") })
+                }
+                try await Self.withClientCertificate("nobody", folder: certs) { client in
+                    let refused = try await Self.get(client, base + "/partners/echo/x")
+                    #expect(refused.status == 401)
+                }
+                try await Self.withClientCertificate(nil, folder: certs) { client in
+                    let refused = try await Self.get(client, base + "/partners/echo/x")
+                    #expect(refused.status == 401)
+                    // A client's own certificate fields are not believed.
+                    var request = HTTPClientRequest(url: base + "/partners/echo/x")
+                    request.headers.add(name: "Portico-Client-Cert-Subject", value: "CN=partner-app")
+                    request.headers.add(name: "Portico-Client-Cert-CN", value: "partner-app")
+                    request.headers.add(name: "X-Client-Cert-CN", value: "partner-app")
+                    let spoofed = try await client.execute(request, timeout: .seconds(10))
+                    #expect(spoofed.status.code == 401)
+                    var openRequest = HTTPClientRequest(url: base + "/open/echo/x")
+                    openRequest.headers.add(name: "X-Client-Cert-CN", value: "partner-app")
+                    let openAnswer = try await client.execute(openRequest, timeout: .seconds(10))
+                    let body = String(buffer: try await openAnswer.body.collect(upTo: 1 << 20))
+                    #expect(try !headers(body).keys.contains { $0.hasPrefix("x-client-cert") })
+                }
+                // A certificate from another CA fails the handshake.
+                await #expect(throws: (any Error).self) {
+                    try await Self.withClientCertificate("stranger", folder: certs) { client in
+                        _ = try await Self.get(client, base + "/partners/echo/x")
+                    }
+                }
+            }
+        }
+    }
+
     @Test("bad TLS settings are config errors at their line")
     func configErrors() throws {
         let folder = try GatewayHarness.makeTemporaryFolder()
@@ -203,7 +305,7 @@ struct TLSListenerTests {
             ("    tls: {certificates: [{cert: a.key, key: a.key}]}", "a.key holds no PEM certificate"),
             ("    tls: {certificates: [{cert: a.pem, key: a.pem}]}", "a.pem holds no PEM private key"),
             ("    tls: {certificates: [{cert: a.pem, key: a.key}], min-version: \"1.1\"}", "min-version"),
-            ("    tls: {certificates: [{cert: a.pem, key: a.key}], client-ca: ca.pem}", "client certificates (the mtls auth method) are not checked yet"),
+            ("    tls: {certificates: [{cert: a.pem, key: a.key}], client-ca: a.key}", "a.key holds no PEM certificate"),
             ("    tls: {certificates: [{cert: a.pem, key: a.key}]}\n    protocols: [h2, http/1.1]", "h2 is not served yet"),
             ("    tls: {certificates: []}", "at least one"),
             ("    redirect-https: true", "redirect-https needs a listener with tls"),

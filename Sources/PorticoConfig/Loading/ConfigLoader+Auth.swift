@@ -8,6 +8,7 @@ extension ConfigLoader.Reader {
             "groups-claim", "leeway", "algorithms", "jwks-refresh", "jwks-min-refetch",
         ],
         "basic": ["type", "realm"],
+        "mtls": ["type", "consumer-from", "forward-cert"],
         "introspection": [
             "type", "url", "client-id", "client-secret", "consumer-claim", "cache-ttl", "negative-cache-ttl", "timeout",
         ],
@@ -54,6 +55,13 @@ extension ConfigLoader.Reader {
             return readJWTMethod(fields, node: node, context: context).map {
                 AuthMethodConfig(name: name, kind: .jwt($0))
             }
+        case "mtls":
+            var method = MTLSMethod()
+            if let node = fields["consumer-from"], let source = node.choice(MTLSMethod.Source.self, context: "\(context) consumer-from") {
+                method.consumerFrom = source
+            }
+            if let value = fields["forward-cert"]?.bool(context: "\(context) forward-cert") { method.forwardCertificate = value }
+            return AuthMethodConfig(name: name, kind: .mtls(method))
         case "basic":
             var method = BasicMethod()
             if let value = fields["realm"]?.nonEmptyString(context: "\(context) realm") {

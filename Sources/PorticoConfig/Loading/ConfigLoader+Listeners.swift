@@ -41,8 +41,20 @@ extension ConfigLoader.Reader {
 
     private func readTLS(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSListenerConfig? {
         guard let fields = node.fields(allowed: Self.tlsKeys, context: context) else { return nil }
-        if let caNode = fields["client-ca"] {
-            caNode.report("\(context) client-ca: client certificates (the mtls auth method) are not checked yet; remove it")
+        var clientCA: (file: String, bytes: [UInt8])?
+        if let caNode = fields["client-ca"], let path = caNode.nonEmptyString(context: "\(context) client-ca") {
+            let file = ConfigLoader.absolute(path, relativeTo: folder)
+            guard let data = FileManager.default.contents(atPath: file) else {
+                caNode.report("\(context) client-ca: cannot read \(displayPath(path))")
+                return nil
+            }
+            guard let roots = try? NIOSSLCertificate.fromPEMBytes(Array(data)), !roots.isEmpty else {
+                caNode.report("\(context) client-ca: \(displayPath(path)) holds no PEM certificate")
+                return nil
+            }
+            config.sourceFiles.append(file)
+            hash.combine(Array(data))
+            clientCA = (file, Array(data))
         }
         guard let certificatesNode = fields["certificates"] else {
             node.report("\(context) needs certificates: [{cert: FILE, key: FILE}] (PEM files)")
@@ -60,6 +72,7 @@ extension ConfigLoader.Reader {
         }
         guard certificates.count == list.count else { return nil }
         var tls = TLSListenerConfig(certificates: certificates)
+        (tls.clientCAFile, tls.clientCAPEM) = (clientCA?.file, clientCA?.bytes)
         if let versionNode = fields["min-version"], let version = versionNode.choice(TLSVersionSetting.self, context: "\(context) min-version") {
             tls.minimumVersion = version
         }

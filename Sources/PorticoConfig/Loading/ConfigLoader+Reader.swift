@@ -71,6 +71,12 @@ extension ConfigLoader {
             }
             checkRouteConflicts(config.apis, root: root)
             checkAuthReferences(config, root: root)
+            if let mtls = config.auth.first(where: { if case .mtls = $0.kind { true } else { false } }),
+                !config.listeners.contains(where: { $0.tls?.clientCAPEM != nil })
+            {
+                let at = fields["auth"].flatMap { auth in auth.node.value(forKey: mtls.name).map(auth.child) } ?? root
+                at.report("auth method '\(mtls.name)' is mtls, but no listener asks for client certificates (listeners[].tls.client-ca)")
+            }
             checkPlans(config, root: root)
             if let plan = config.portal?.plan, config.plans[plan] == nil {
                 let defined = config.plans.isEmpty ? "none" : config.plans.keys.sorted().joined(separator: ", ")

@@ -11,6 +11,7 @@ public struct AuthMethodConfig: Sendable, Hashable {
         case jwt(JWTMethod)
         case basic(BasicMethod)
         case introspection(IntrospectionMethod)
+        case mtls(MTLSMethod)
     }
 
     public init(name: String, kind: Kind) {
@@ -25,10 +26,11 @@ public struct AuthMethodConfig: Sendable, Hashable {
         case .jwt: return "jwt"
         case .basic: return "basic"
         case .introspection: return "introspection"
+        case .mtls: return "mtls"
         }
     }
 
-    public static let typeNames = ["api-key", "jwt", "basic", "introspection"]
+    public static let typeNames = ["api-key", "jwt", "basic", "introspection", "mtls"]
 }
 
 /// An API key in a header or a query parameter.
@@ -157,4 +159,21 @@ public struct ConsumerConfig: Sendable, Hashable {
         self.groups = groups
         self.plan = plan
     }
+}
+
+/// A client certificate that a TLS listener with `client-ca` verified.
+public struct MTLSMethod: Sendable, Hashable {
+    /// Which name of the certificate is the consumer's.
+    public var consumerFrom: Source = .subjectCN
+    /// Whether the upstream gets the certificate's subject and names as `X-Client-Cert-*`.
+    public var forwardCertificate = false
+
+    public enum Source: String, Sendable, Hashable, CaseIterable {
+        case subjectCN = "subject-cn"
+        case sanDNS = "san-dns"
+        case sanEmail = "san-email"
+        case sanURI = "san-uri"
+    }
+
+    public init() {}
 }

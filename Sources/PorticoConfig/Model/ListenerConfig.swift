@@ -19,6 +19,10 @@ public struct TLSListenerConfig: Sendable, Hashable {
     /// The first certificate without `hosts` is the default; the others are chosen by SNI.
     public var certificates: [TLSCertificateConfig]
     public var minimumVersion: TLSVersionSetting = .v1_2
+    /// The CA certificates (PEM) client certificates are verified against; with one, the
+    /// listener asks every client for a certificate (and accepts clients without one).
+    public var clientCAFile: String?
+    public var clientCAPEM: [UInt8]?
 
     public init(certificates: [TLSCertificateConfig]) {
         self.certificates = certificates

@@ -123,6 +123,8 @@ struct PortalAPI: Sendable {
         case .basic:
             fields.append(("header", .string("Authorization")))
             fields.append(("scheme", .string("Basic")))
+        case .mtls:
+            fields.append(("scheme", .string("client certificate")))
         }
         return fields
     }

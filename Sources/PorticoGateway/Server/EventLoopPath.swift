@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOSSL
 import NIOHTTPTypes
 import PorticoConfig
 
@@ -65,6 +66,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     private var pendingClose: (CloseMode, EventLoopPromise<Void>?)?
     /// A decoding error behind the request served here, passed on after it.
     private var heldError: (any Error)?
+    /// The connection's verified client certificate, read once after the handshake; `.some(nil)`
+    /// when there is none.
+    private var peerCertificate: ClientCertificate??
 
     static let heldPartsBeforePausing = 32
 
@@ -153,9 +157,15 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        var part = unwrapInboundIn(data)
         switch part {
-        case .head(let head):
+        case .head(var head):
+            // Only the listener says which client certificate was verified.
+            let certificate = clientCertificate(context)
+            if certificate != nil || head.headerFields.contains(where: ClientCertificate.isOwnField) {
+                ClientCertificate.apply(certificate, to: &head.headerFields)
+                part = .head(head)
+            }
             let hasBody = head.headerFields[.transferEncoding] != nil
                 || (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > 0
             connection.headReceived(hasBody: hasBody)
@@ -209,6 +219,14 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
                 context.fireChannelRead(wrapInboundOut(part))
             }
         }
+    }
+
+    /// The client certificate a TLS listener with `client-ca` verified on this connection.
+    private func clientCertificate(_ context: ChannelHandlerContext) -> ClientCertificate? {
+        if let known = peerCertificate { return known }
+        let found = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate.flatMap(ClientCertificate.init)
+        peerCertificate = .some(found)
+        return found
     }
 
     func channelInactive(context: ChannelHandlerContext) {

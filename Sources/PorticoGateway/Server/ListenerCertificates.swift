@@ -70,6 +70,12 @@ final class ListenerCertificates: Sendable {
         var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: fallback.chain, privateKey: fallback.key)
         configuration.minimumTLSVersion = settings.minimumVersion == .v1_3 ? .tlsv13 : .tlsv12
         configuration.applicationProtocols = protocols
+        if let ca = settings.clientCAPEM, let roots = try? NIOSSLCertificate.fromPEMBytes(ca), !roots.isEmpty {
+            // Ask every client for a certificate, verify one that is presented, accept clients
+            // without one (routes that need one refuse them with the mtls method's 401).
+            configuration.certificateVerification = .optionalVerification
+            configuration.trustRoots = .certificates(roots)
+        }
         configuration.sslContextCallback = { values, promise in
             promise.succeed(current()?.override(for: values.serverHostname) ?? .noChanges)
         }

@@ -105,6 +105,9 @@ struct RequestGuard: Sendable {
         let spelled = hasUnderscore ? lowered.replacingUnderscores() : lowered
         // Only the auth policy says who is calling: it sets these from the identity it found.
         if spelled.hasPrefix("x-consumer-") || spelled == "x-authenticated-scopes" { return .remove }
+        // Only the mtls method says which client certificate was verified (`forward-cert`); the
+        // listener's own `Portico-Client-Cert-*` fields are set, exactly so spelled, before this.
+        if spelled.hasPrefix("x-client-cert-") || (hasUnderscore && spelled.hasPrefix("portico-client-cert-")) { return .remove }
         if Self.forwarding.contains(spelled) { return !hasUnderscore && trusted() ? .keep : .remove }
         return .keep
     }

@@ -229,6 +229,8 @@ struct ProxyStage: Policy {
         // path sets its own length below.
         fields[.transferEncoding] = nil
         fields[.contentLength] = nil
+        // The listener's client-certificate fields are the gateway's own.
+        if fields[ClientCertificate.subjectField] != nil { ClientCertificate.apply(nil, to: &fields) }
         let originalHost = request.authority
         let authority: String
         if pool.config.preserveHost, let originalHost {

@@ -40,6 +40,8 @@ public final class AuthContext: Sendable {
                 result[method.name] = APIKeyAuthenticator(name: method.name, method: settings)
             case .basic(let settings):
                 result[method.name] = BasicAuthenticator(name: method.name, method: settings, failures: failures)
+            case .mtls(let settings):
+                result[method.name] = MTLSAuthenticator(name: method.name, method: settings)
             case .jwt(let settings):
                 var source: JWKSSource?
                 if let url = settings.jwksURL {
