@@ -420,6 +420,8 @@ struct CachePolicy: Policy {
         if responseControl.noStore { return "no-store" }
         if responseControl.isPrivate, responseControl.privateFields.isEmpty { return "private" }
         if code == 206 || response.headers.contains(.contentRange) { return "partial" }
+        // A stream of events is live: stored, it would be buffered, and replayed stale.
+        if let type = response.headers[.contentType], type.lowercased().hasPrefix("text/event-stream") { return "event stream" }
         let explicit = responseControl.maxAge != nil || responseControl.sMaxAge != nil || (!targeted && response.headers.contains(.expires))
         if let listed = config.statuses {
             if !listed.contains(code) { return "status \(code)" }
