@@ -39,8 +39,8 @@ extension SQLiteStore {
             var removed = 0
             if let keep = retention.calls {
                 try db.execute(sql: "DELETE FROM calls WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
-                try db.execute(sql: "DELETE FROM call_backends WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
                 removed += db.changesCount
+                try db.execute(sql: "DELETE FROM call_backends WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
             }
             let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]
             for (level, keep) in levels + levels.map({ (RollupBatch.Level.allConsumersPrefix + $0.0, $0.1) }) {

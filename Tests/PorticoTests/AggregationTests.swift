@@ -458,7 +458,10 @@ struct AggregationTests {
             let operations = try #require(index["operations"] as? [[String: Any]])
             let home = try #require(operations.first { $0["path"] as? String == "/mobile/home/{user}" })
             let page = try Self.object(try await client.send(.GET, "/portal/api/apis/mobile/-/operations/\(home["id"] as? String ?? "")"))
-            #expect((page["description"] as? String)?.contains("`team`: GET /teams/{calls.user.body.team_id} on `teams`") == true)
+            let description = page["description"] as? String ?? ""
+            #expect(description.contains("- `team`") && description.contains("- `feed` (optional)"))
+            // The portal is public: backend paths and upstream names stay internal.
+            #expect(!description.contains("/teams/") && !description.contains("upstream"))
             #expect((page["parameters"] as? [[String: Any]])?.first?["name"] as? String == "user")
             let responses = try #require(page["responses"] as? [[String: Any]])
             let schema = ((responses.first?["content"] as? [[String: Any]])?.first?["schema"]) as? [String: Any]

@@ -181,6 +181,20 @@ struct TLSListenerTests {
                     #expect(lastError?.contains("api.pem holds no PEM certificate") == true, "\(lastError ?? "no error")")
                     #expect(try Self.presentedSubject(port: tlsPort, serverName: "api.example.com", in: certs).contains("O=Renewed"))
                     #expect(try await Self.get(client, "https://api.example.com:\(tlsPort)/echo/echo/still").status == 200)
+
+                    // A change to a listener itself cannot be applied by a reload: it is refused.
+                    try FileManager.default.copyItem(atPath: certs + "/renewed.pem", toPath: gateway.folder + "/api.pem.fixed")
+                    _ = rename(gateway.folder + "/api.pem.fixed", gateway.folder + "/api.pem")
+                    let config = try String(contentsOfFile: gateway.folder + "/gateway.yaml", encoding: .utf8)
+                    try config.replacingOccurrences(of: "min-version: \"1.2\"", with: "min-version: \"1.3\"")
+                        .write(toFile: gateway.folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+                    var refusal: String?
+                    for _ in 0..<100 where refusal == nil {
+                        try await Task.sleep(for: .milliseconds(100))
+                        let status = try await admin.send(.GET, "/admin/status").json()
+                        refusal = (status["last_error"] as? String).flatMap { $0.contains("listeners are fixed at start") ? $0 : nil }
+                    }
+                    #expect(refusal?.contains("listener 1 changed") == true, "\(refusal ?? "no refusal")")
                 }
             }
         }

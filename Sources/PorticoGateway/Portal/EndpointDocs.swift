@@ -27,9 +27,9 @@ enum EndpointDocs {
             }
         }
         parameters += queries.map { .object([("name", .string($0)), ("in", .string("query")), ("required", .bool(false)), ("schema", .object([("type", .string("string"))]))]) }
+        // The calls by name only: the upstreams, their paths and the templates are internal.
         let lines = composite.calls.map { call in
-            "- `\(call.name)`: \(call.method) \(call.path.description) on `\(call.upstream)`"
-                + (call.forEach.map { ", once per `\($0.selector)` of `\($0.call)`" } ?? "") + (call.required ? "" : " (optional)")
+            "- `\(call.group ?? call.name)`" + (call.forEach != nil ? ", one answer per element" : "") + (call.required ? "" : " (optional)")
         }
         var description = "Answered by the gateway from \(composite.calls.count) backend calls, run at once where they do not depend on each other:\n\n"
             + lines.joined(separator: "\n")
@@ -95,11 +95,11 @@ enum EndpointDocs {
     }
 
     private static func operation(_ branch: BranchConfig, route: RouteConfig) -> JSONValue {
-        var lines = branch.cases.map { "- when `\($0.text)`: `\($0.upstream)`" }
-        lines.append(branch.defaultUpstream.map { "- otherwise: `\($0)`" } ?? "- otherwise: 404")
+        // The conditions are not shown: they may name internal headers or values.
+        let count = Set(branch.upstreams).count
         return .object([
             ("summary", .string(route.name ?? "Routed by the request")),
-            ("description", .string("The gateway sends the request to the first upstream whose condition holds:\n\n" + lines.joined(separator: "\n"))),
+            ("description", .string("The gateway sends the request to one of \(count) services, chosen by what the request holds.")),
             ("parameters", .array(pathParameters(route))),
         ])
     }

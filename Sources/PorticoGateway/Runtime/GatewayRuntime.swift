@@ -114,6 +114,25 @@ public final class GatewayRuntime: Service, Sendable {
         return outcome
     }
 
+    /// What changed in the listeners beyond their certificates, which a reload cannot apply (the
+    /// sockets and their TLS contexts are made at start); nil when nothing did.
+    static func listenerChange(old: [ListenerConfig], new: [ListenerConfig]) -> String? {
+        func shape(_ listener: ListenerConfig) -> String {
+            var text = "\(listener.listen) \(listener.protocols) redirect=\(listener.redirectHTTPS)"
+            if let tls = listener.tls {
+                var ca = ContentHash()
+                ca.combine(tls.clientCAPEM ?? [])
+                text += " tls min=\(tls.minimumVersion.rawValue) client-ca=\(tls.clientCAPEM == nil ? "none" : ca.hex)"
+            }
+            return text
+        }
+        guard old.count == new.count else { return "the listeners went from \(old.count) to \(new.count)" }
+        for (index, (before, after)) in zip(old, new).enumerated() where shape(before) != shape(after) {
+            return "listener \(index) changed (\(before.listen) to \(after.listen), or its protocols, min-version or client-ca)"
+        }
+        return nil
+    }
+
     private func reloadNow(trigger: String, requested: ContinuousClock.Instant) -> ReloadOutcome {
         reloadLock.withLock { _ in
             let started = ContinuousClock.now
@@ -131,6 +150,12 @@ public final class GatewayRuntime: Service, Sendable {
             }
             guard config.contentHash != old.config.contentHash else {
                 return .unchanged(hash: config.contentHash)
+            }
+            if let change = Self.listenerChange(old: old.config.listeners, new: config.listeners) {
+                let message = "\(configPath): \(change); listeners are fixed at start, so restart to apply it (certificate files may change)"
+                history.withLock { $0.recordFailure(message: message, trigger: trigger) }
+                logger.error("reload rejected; the previous config keeps serving", metadata: ["reload.trigger": "\(trigger)", "config.errors": "\(message)"])
+                return .failed(message: message, diagnostics: [])
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
             let next = RuntimeSnapshot(

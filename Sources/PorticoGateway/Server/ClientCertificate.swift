@@ -59,8 +59,10 @@ struct ClientCertificate: Sendable, Equatable {
         guard let certificate else { return }
         fields[subjectField] = text(certificate.subject)
         if let commonName = certificate.commonName { fields[commonNameField] = commonName }
-        if !certificate.dnsNames.isEmpty { fields[dnsField] = text(certificate.dnsNames.joined(separator: ",")) }
-        if !certificate.emails.isEmpty { fields[emailField] = text(certificate.emails.joined(separator: ",")) }
-        if !certificate.uris.isEmpty { fields[uriField] = text(certificate.uris.joined(separator: ",")) }
+        // One field per name: a name may hold a comma, so a list joined with commas could be
+        // split into a name the certificate does not hold.
+        for name in certificate.dnsNames { fields.append(HTTPField(name: dnsField, value: text(name))) }
+        for name in certificate.emails { fields.append(HTTPField(name: emailField, value: text(name))) }
+        for name in certificate.uris { fields.append(HTTPField(name: uriField, value: text(name))) }
     }
 }

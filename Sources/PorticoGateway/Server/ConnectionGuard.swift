@@ -48,6 +48,9 @@ final class ConnectionGuard: @unchecked Sendable {
                 owner.logger.debug("connection refused: budget reached", metadata: ["client.address": "\(address ?? "?")"])
                 let refusal = context.channel.allocator.buffer(string: ConnectionGuard.refusal)
                 context.writeAndFlush(NIOAny(refusal)).whenComplete { _ in context.close(promise: nil) }
+                // On a TLS listener the write waits for a handshake the client may never make.
+                let channel = context.channel
+                context.eventLoop.scheduleTask(in: .seconds(1)) { channel.close(promise: nil) }
                 return
             }
             owner.address = address

@@ -119,10 +119,10 @@ public struct GatewayServer: Service {
         _ listener: ListenerConfig, httpsPort: @escaping @Sendable () -> Int, report: @escaping @Sendable (Int) async -> Void
     ) async throws {
         var configuration = HTTP1Channel.Configuration()
-        configuration.idleTimeout = .seconds(30)
+        configuration.idleTimeout = .seconds(10)
         let channel = HTTP1Channel(
             responder: { request, writer, _ in
-                for try await _ in request.body {}
+                // The body is not read: the answer closes the connection.
                 let response = HTTPSRedirect.response(for: request.head, httpsPort: httpsPort())
                 try await writer.write(response: response.head, body: response.body)
             },

@@ -9,7 +9,7 @@ enum HTTPSRedirect {
             return Response(status: .badRequest, headers: [.contentType: "text/plain", .connection: "close"], body: .init(byteBuffer: ByteBuffer(string: "A Host is required.\n")))
         }
         let location = "https://" + host + (httpsPort == 443 ? "" : ":\(httpsPort)") + path
-        return Response(status: .permanentRedirect, headers: [.location: location, .contentLength: "0"])
+        return Response(status: .permanentRedirect, headers: [.location: location, .contentLength: "0", .connection: "close"])
     }
 
     /// The host the client named, without its port; nil when it is missing or not a plain host

@@ -35,8 +35,9 @@ struct MTLSAuthenticator: Authenticator {
             case .sanEmail: ClientCertificate.emailField
             case .sanURI: ClientCertificate.uriField
             }
-        // A SAN list names the consumer by its first entry that is a known consumer.
-        let names = (head.headerFields[field] ?? "").split(separator: ",").map(String.init)
+        // The common name as it is; of the SANs of one kind (one field each), the first that is a
+        // known consumer.
+        let names = head.headerFields[values: field]
         guard let consumer = names.lazy.compactMap({ consumers.consumer(named: $0) }).first else {
             return .rejected(reason: "the client certificate (\(head.headerFields[ClientCertificate.subjectField] ?? "")) names no known consumer")
         }
@@ -48,8 +49,9 @@ struct MTLSAuthenticator: Authenticator {
 
     /// The gateway's own fields never leave it; `forward-cert: true` sends their values as `X-Client-Cert-*`.
     func strip(_ head: inout HTTPRequest) {
+        guard method.forwardCertificate else { return }
         for (outgoing, own) in Self.forwarded {
-            if method.forwardCertificate, let value = head.headerFields[own] { head.headerFields[outgoing] = value }
+            for value in head.headerFields[values: own] { head.headerFields.append(HTTPField(name: outgoing, value: value)) }
         }
     }
 }

@@ -104,13 +104,18 @@ struct BodyTransformPolicy: Policy {
 /// Gathers a response body into one buffer, up to a limit; `ResponseBody.write` consumes the
 /// writer, so what it gathers is read from `gathered`.
 struct BufferWriter: ResponseBodyWriter {
-    final class Gathered: @unchecked Sendable { var buffer = ByteBuffer() }
+    final class Gathered: @unchecked Sendable {
+        var buffer = ByteBuffer()
+        /// Set when a part did not fit the limit.
+        var overflowed = false
+    }
 
     let limit: Int
     let gathered = Gathered()
 
     mutating func write(_ part: ByteBuffer) async throws {
         guard gathered.buffer.readableBytes + part.readableBytes <= limit else {
+            gathered.overflowed = true
             throw GatewayError.badGateway("The upstream's body was longer than it declared.")
         }
         gathered.buffer.writeImmutableBuffer(part)

@@ -55,7 +55,7 @@ struct BackendCall: Sendable {
                 let gathered = writer.gathered
                 do {
                     try await response.body.write(writer)
-                } catch let error as GatewayError where error.slug == "bad-gateway" {
+                } catch where gathered.overflowed {
                     throw CallFailure(name: name, reason: "larger than \(maxSize) bytes", error: .badGateway("Call '\(callName)' answered more than \(maxSize) bytes."))
                 }
                 return (response.status, response.headers, gathered.buffer)
@@ -84,25 +84,27 @@ struct BackendCall: Sendable {
             return .failure(failure)
         case .success(let (status, headers, bytes)):
             let code = status.code
-            guard budget.take(bytes.readableBytes) else {
-                record(status: code, error: "over max-merged-size")
-                return .failure(Self.overBudget(name: name, callName: callName, budget: budget))
-            }
             guard (200..<300).contains(code) else {
                 record(status: code, error: "status \(code)")
                 return .failure(Self.failure(name: name, status: code, callName: callName))
             }
             let parsed: JSONValue
+            let held: Int
             do {
-                parsed = try Self.parse(bytes, headers: headers, limit: maxSize)
+                (parsed, held) = try Self.parse(bytes, headers: headers, limit: maxSize)
             } catch {
                 record(status: code, error: "not json")
                 return .failure(CallFailure(name: name, reason: "not json", error: .badGateway("Call '\(callName)' did not answer JSON.")))
             }
+            // What is held counts, inflated: a small gzip body can be large.
+            guard budget.take(held) else {
+                record(status: code, error: "over max-merged-size")
+                return .failure(Self.overBudget(name: name, callName: callName, budget: budget))
+            }
             let lifetime = CallAnswer.sharedLifetime(of: headers)
             let answer = CallAnswer(status: code, headers: headers, body: parsed, sharedLifetime: lifetime)
             if let cache, let cacheKey, let lifetime {
-                cache.store(answer, bytes: bytes.readableBytes, for: cacheKey, lifetime: lifetime, now: ContinuousClock.now)
+                cache.store(answer, bytes: held, for: cacheKey, lifetime: lifetime, now: ContinuousClock.now)
                 record(status: code, error: nil, cache: "miss")
             } else {
                 record(status: code, error: nil)
@@ -117,16 +119,17 @@ struct BackendCall: Sendable {
             error: .badGateway("The calls' answers passed the endpoint's \(budget.limit) bytes at call '\(callName)'."))
     }
 
-    /// The answer's JSON; an empty body is `null`. A gzip or deflate body is inflated within the limit.
-    static func parse(_ bytes: ByteBuffer, headers: HTTPFields, limit: Int) throws -> JSONValue {
+    /// The answer's JSON, and the bytes it was parsed from (inflated); an empty body is `null`. A
+    /// gzip or deflate body is inflated within the limit.
+    static func parse(_ bytes: ByteBuffer, headers: HTTPFields, limit: Int) throws -> (JSONValue, Int) {
         var bytes = bytes
         if let coding = headers[.contentEncoding].flatMap({ ContentCoding(rawValue: $0.lowercased()) }) {
             bytes = try BoundedInflater.inflate(bytes, coding: coding, limit: limit)
         } else if let coding = headers[.contentEncoding], coding.lowercased() != "identity" {
             throw CallFailure(name: "", reason: "not json", error: .badGateway(""))
         }
-        guard bytes.readableBytes > 0 else { return .null }
-        return try JSONParser.parse(Array(bytes.readableBytesView))
+        guard bytes.readableBytes > 0 else { return (.null, 0) }
+        return (try JSONParser.parse(Array(bytes.readableBytesView)), bytes.readableBytes)
     }
 
     /// What a required call's error status gives the client: the backend's word on the client's

@@ -196,7 +196,7 @@ struct CompositeStage: Policy {
             if let type = client.headerFields[.contentType] { fields[.contentType] = type }
         }
         let head = HTTPRequest(
-            method: HTTPRequest.Method(call.config.method) ?? .get, scheme: nil, authority: client.authority, path: path, headerFields: fields)
+            method: HTTPRequest.Method(call.config.method) ?? .get, scheme: client.scheme, authority: client.authority, path: path, headerFields: fields)
         return await call.fetch(
             name: name, head: head, body: sent, exchange: exchange, cache: call.config.cache && sent == nil ? cache : nil, budget: budget)
     }
