@@ -43,18 +43,12 @@ extension ConfigLoader.Reader {
         guard let fields = node.fields(allowed: Self.tlsKeys, context: context) else { return nil }
         var clientCA: (file: String, bytes: [UInt8])?
         if let caNode = fields["client-ca"], let path = caNode.nonEmptyString(context: "\(context) client-ca") {
-            let file = ConfigLoader.absolute(path, relativeTo: folder)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                caNode.report("\(context) client-ca: cannot read \(displayPath(path))")
-                return nil
-            }
-            guard let roots = try? NIOSSLCertificate.fromPEMBytes(Array(data)), !roots.isEmpty else {
-                caNode.report("\(context) client-ca: \(displayPath(path)) holds no PEM certificate")
-                return nil
-            }
-            config.sourceFiles.append(file)
-            hash.combine(Array(data))
-            clientCA = (file, Array(data))
+            guard let ca = readPEMFile(caNode, written: path, context: "\(context) client-ca"),
+                pemCertificates(ca.bytes, node: caNode, written: path, context: "\(context) client-ca") != nil
+            else { return nil }
+            config.sourceFiles.append(ca.file)
+            hash.combine(ca.bytes)
+            clientCA = ca
         }
         guard let certificatesNode = fields["certificates"] else {
             node.report("\(context) needs certificates: [{cert: FILE, key: FILE}] (PEM files)")
@@ -91,48 +85,21 @@ extension ConfigLoader.Reader {
         for host in hosts where host.isEmpty || host.contains(where: { " /:".contains($0) }) || (host.contains("*") && !host.hasPrefix("*.")) {
             fields["hosts"]?.report("\(context) hosts: '\(host)' must be a host name (api.example.com) or a wildcard (*.example.com)")
         }
-        let certFile = ConfigLoader.absolute(certPath, relativeTo: folder)
-        let keyFile = ConfigLoader.absolute(keyPath, relativeTo: folder)
-        guard let chain = FileManager.default.contents(atPath: certFile) else {
-            certNode.report("\(context) cert: cannot read \(displayPath(certPath))")
-            return nil
-        }
-        guard let key = FileManager.default.contents(atPath: keyFile) else {
-            keyNode.report("\(context) key: cannot read \(displayPath(keyPath))")
-            return nil
-        }
+        guard let chain = readPEMFile(certNode, written: certPath, context: "\(context) cert"),
+            let key = readPEMFile(keyNode, written: keyPath, context: "\(context) key")
+        else { return nil }
         // The files are watched and hashed, so a renewed certificate reloads the config.
-        config.sourceFiles += [certFile, keyFile]
-        hash.combine(Array(chain))
-        hash.combine(Array(key))
-        let parsedChain: [NIOSSLCertificate]
-        do {
-            parsedChain = try NIOSSLCertificate.fromPEMBytes(Array(chain))
-            guard !parsedChain.isEmpty else { throw NIOSSLError.failedToLoadCertificate }
-        } catch {
-            certNode.report("\(context) cert: \(displayPath(certPath)) holds no PEM certificate")
-            return nil
-        }
-        let parsedKey: NIOSSLPrivateKey
-        do {
-            parsedKey = try NIOSSLPrivateKey(bytes: Array(key), format: .pem)
-        } catch {
-            keyNode.report("\(context) key: \(displayPath(keyPath)) holds no PEM private key (an encrypted key cannot be read)")
-            return nil
-        }
-        // A context checks that the key belongs to the certificate.
-        do {
-            _ = try NIOSSLContext(
-                configuration: .makeServerConfiguration(certificateChain: parsedChain.map { .certificate($0) }, privateKey: .privateKey(parsedKey)))
-        } catch {
-            keyNode.report("\(context): the key in \(displayPath(keyPath)) does not belong to the certificate in \(displayPath(certPath))")
-            return nil
-        }
+        config.sourceFiles += [chain.file, key.file]
+        hash.combine(chain.bytes)
+        hash.combine(key.bytes)
+        guard let parsedChain = pemCertificates(chain.bytes, node: certNode, written: certPath, context: "\(context) cert"),
+            checkKeyPair(chain: parsedChain, keyBytes: key.bytes, keyNode: keyNode, certWritten: certPath, keyWritten: keyPath, context: context)
+        else { return nil }
         if let expiry = Self.notAfter(parsedChain[0]), expiry < Date() {
             certNode.report("\(context) cert: the certificate in \(displayPath(certPath)) expired on \(expiry)")
             return nil
         }
-        return TLSCertificateConfig(certFile: certFile, keyFile: keyFile, hosts: hosts, chainPEM: Array(chain), keyPEM: Array(key))
+        return TLSCertificateConfig(certFile: chain.file, keyFile: key.file, hosts: hosts, chainPEM: chain.bytes, keyPEM: key.bytes)
     }
 
     /// The certificate's end of validity.

@@ -8,37 +8,20 @@ extension ConfigLoader.Reader {
         var tls = UpstreamTLSConfig()
         func read(_ key: String) -> (file: String, bytes: [UInt8])? {
             guard let valueNode = fields[key], let path = valueNode.nonEmptyString(context: "\(context) tls \(key)") else { return nil }
-            let file = ConfigLoader.absolute(path, relativeTo: folder)
-            guard let data = FileManager.default.contents(atPath: file) else {
-                valueNode.report("\(context) tls \(key): cannot read \(displayPath(path))")
-                return nil
-            }
-            return (file, Array(data))
+            return readPEMFile(valueNode, written: path, context: "\(context) tls \(key)")
         }
+        func written(_ key: String) -> String { fields[key]?.node.string ?? key }
         if let ca = read("ca") {
-            if (try? NIOSSLCertificate.fromPEMBytes(ca.bytes))?.isEmpty ?? true {
-                fields["ca"]?.report("\(context) tls ca: \(displayPath(ca.file)) holds no PEM certificate")
-                return nil
-            }
+            guard pemCertificates(ca.bytes, node: fields["ca"]!, written: written("ca"), context: "\(context) tls ca") != nil else { return nil }
             (tls.caFile, tls.caPEM) = (ca.file, ca.bytes)
         }
         switch (read("cert"), read("key")) {
         case (let cert?, let key?):
-            guard let chain = try? NIOSSLCertificate.fromPEMBytes(cert.bytes), !chain.isEmpty else {
-                fields["cert"]?.report("\(context) tls cert: \(displayPath(cert.file)) holds no PEM certificate")
-                return nil
-            }
-            guard let privateKey = try? NIOSSLPrivateKey(bytes: key.bytes, format: .pem) else {
-                fields["key"]?.report("\(context) tls key: \(displayPath(key.file)) holds no PEM private key")
-                return nil
-            }
-            do {
-                _ = try NIOSSLContext(
-                    configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey)))
-            } catch {
-                fields["key"]?.report("\(context) tls: the key in \(displayPath(key.file)) does not belong to the certificate in \(displayPath(cert.file))")
-                return nil
-            }
+            guard let chain = pemCertificates(cert.bytes, node: fields["cert"]!, written: written("cert"), context: "\(context) tls cert"),
+                checkKeyPair(
+                    chain: chain, keyBytes: key.bytes, keyNode: fields["key"]!, certWritten: written("cert"), keyWritten: written("key"),
+                    context: "\(context) tls")
+            else { return nil }
             (tls.certFile, tls.certPEM, tls.keyFile, tls.keyPEM) = (cert.file, cert.bytes, key.file, key.bytes)
         case (nil, nil):
             break
