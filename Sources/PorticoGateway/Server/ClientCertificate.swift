@@ -19,7 +19,6 @@ struct ClientCertificate: Sendable, Equatable {
     static let dnsField = HTTPField.Name("Portico-Client-Cert-DNS")!
     static let emailField = HTTPField.Name("Portico-Client-Cert-Email")!
     static let uriField = HTTPField.Name("Portico-Client-Cert-URI")!
-    static let fields = [subjectField, commonNameField, dnsField, emailField, uriField]
 
     /// The certificate's names; nil when it cannot be parsed (NIOSSL verified it, so that is rare).
     init?(_ certificate: NIOSSLCertificate) {
@@ -44,7 +43,9 @@ struct ClientCertificate: Sendable, Equatable {
 
     /// A value as a header can carry it: control characters dropped.
     static func text(_ value: String) -> String {
-        String(value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+        var output = ""
+        TemplateRenderer.append(value, for: .header, to: &output)
+        return output
     }
 
     /// Whether `field` is one of the listener's own (in any case; `_` spellings are the request

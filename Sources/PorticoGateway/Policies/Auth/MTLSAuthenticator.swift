@@ -41,10 +41,7 @@ struct MTLSAuthenticator: Authenticator {
         guard let consumer = names.lazy.compactMap({ consumers.consumer(named: $0) }).first else {
             return .rejected(reason: "the client certificate (\(head.headerFields[ClientCertificate.subjectField] ?? "")) names no known consumer")
         }
-        return .authenticated(
-            Identity(
-                consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name,
-                credential: "cert:\(consumer.name)"))
+        return .authenticated(consumers.identity(of: consumer.name, method: name, credential: "cert:\(consumer.name)"))
     }
 
     /// The gateway's own fields never leave it; `forward-cert: true` sends their values as `X-Client-Cert-*`.

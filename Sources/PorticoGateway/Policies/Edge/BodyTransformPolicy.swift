@@ -37,17 +37,7 @@ struct BodyTransformPolicy: Policy {
         let encoding = request.headers[.contentEncoding].map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         let coding = encoding.flatMap(ContentCoding.init(rawValue:))
         if let rules = self.request, Self.isJSON(request.headers[.contentType]), encoding == nil || coding != nil {
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > rules.maxSize {
-                throw GatewayError.payloadTooLarge(limit: rules.maxSize)
-            }
-            var buffer: ByteBuffer
-            do {
-                buffer = try await request.body.collect(upTo: rules.maxSize)
-            } catch let error as GatewayError {
-                throw error
-            } catch {
-                throw GatewayError.payloadTooLarge(limit: rules.maxSize)
-            }
+            var buffer = try await BoundedBody.collect(request, limit: rules.maxSize)
             exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
             // A compressed body is edited as the JSON inside it, within the same limit.
             if let coding { buffer = try BoundedInflater.inflate(buffer, coding: coding, limit: rules.maxSize) }

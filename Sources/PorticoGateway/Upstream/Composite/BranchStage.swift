@@ -20,17 +20,7 @@ struct BranchStage: Policy {
         var request = request
         var document: JSONValue?
         if readsBody, ProxyStage.hasBody(request.head) {
-            if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
-                throw GatewayError.payloadTooLarge(limit: maxBodySize)
-            }
-            let body: ByteBuffer
-            do {
-                body = try await request.body.collect(upTo: maxBodySize)
-            } catch let error as GatewayError {
-                throw error
-            } catch {
-                throw GatewayError.payloadTooLarge(limit: maxBodySize)
-            }
+            let body = try await BoundedBody.collect(request, limit: maxBodySize)
             // A body that is not JSON matches no `body.` condition; it is still forwarded as sent.
             if request.headers[.contentEncoding] == nil { document = try? JSONParser.parse(Array(body.readableBytesView)) }
             var head = request.head

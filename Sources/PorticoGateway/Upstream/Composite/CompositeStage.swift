@@ -54,18 +54,9 @@ struct CompositeStage: Policy {
             try await StaticStage.drain(request, exchange: exchange)
             return nil
         }
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > maxBodySize {
-            throw GatewayError.payloadTooLarge(limit: maxBodySize)
-        }
-        do {
-            let body = try await request.body.collect(upTo: maxBodySize)
-            exchange.bytesIn.add(body.readableBytes, ordering: .relaxed)
-            return body
-        } catch let error as GatewayError {
-            throw error
-        } catch {
-            throw GatewayError.payloadTooLarge(limit: maxBodySize)
-        }
+        let body = try await BoundedBody.collect(request, limit: maxBodySize)
+        exchange.bytesIn.add(body.readableBytes, ordering: .relaxed)
+        return body
     }
 
     // MARK: Running the calls
