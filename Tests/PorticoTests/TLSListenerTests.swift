@@ -77,21 +77,27 @@ struct TLSListenerTests {
           - {name: echo, base-path: /echo, upstream: backend}
         """
 
-    /// A client that trusts the test CA and sends `api.example.com` and `portal.example.com` to 127.0.0.1.
-    static func withTLSClient<T: Sendable>(folder: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(folder + "/ca.pem"))
-        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.dnsOverride = ["api.example.com": "127.0.0.1", "portal.example.com": "127.0.0.1"]
-        let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        do {
-            let result = try await body(client)
-            try await client.shutdown()
-            return result
-        } catch {
-            try? await client.shutdown()
-            throw error
+    /// A gateway on `yaml` with certificates for `api.example.com` (organization `apiOrganization`)
+    /// and `portal.example.com` made in a folder of their own, and the test upstream behind it.
+    static func withTLSGateway(apiOrganization: String, _ body: (String, GatewayHarness.Running) async throws -> Void) async throws {
+        let certs = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: certs) }
+        try makeCA(in: certs)
+        try makeCertificate("api", host: "api.example.com", organization: apiOrganization, in: certs)
+        try makeCertificate("portal", host: "portal.example.com", organization: "Portal", in: certs)
+        var files: [String: String] = [:]
+        for name in ["api.pem", "api.key", "portal.pem", "portal.key"] { files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8) }
+        try await withUpstream { upstream in
+            try await GatewayHarness.with(yaml: yaml.replacingOccurrences(of: "UPSTREAM", with: upstreamYAML(port: upstream)), files: files) { gateway in
+                try await body(certs, gateway)
+            }
         }
+    }
+
+    /// A client that trusts the test CA, presents no certificate, and sends `api.example.com` and
+    /// `portal.example.com` to 127.0.0.1.
+    static func withTLSClient<T: Sendable>(folder: String, _ body: (HTTPClient) async throws -> T) async throws -> T {
+        try await withClientCertificate(nil, folder: folder, body)
     }
 
     static func get(_ client: HTTPClient, _ url: String) async throws -> (status: Int, body: String, headers: [(String, String)]) {
@@ -102,16 +108,8 @@ struct TLSListenerTests {
 
     @Test("SNI picks the certificate, requests are proxied with X-Forwarded-Proto: https, and cleartext redirects")
     func sniAndRedirect() async throws {
-        let certs = try GatewayHarness.makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: certs) }
-        try Self.makeCA(in: certs)
-        try Self.makeCertificate("api", host: "api.example.com", organization: "API", in: certs)
-        try Self.makeCertificate("portal", host: "portal.example.com", organization: "Portal", in: certs)
-        var files: [String: String] = [:]
-        for name in ["api.pem", "api.key", "portal.pem", "portal.key"] { files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8) }
-        try await withUpstream { upstream in
-            let yaml = Self.yaml.replacingOccurrences(of: "UPSTREAM", with: upstreamYAML(port: upstream))
-            try await GatewayHarness.with(yaml: yaml, files: files) { gateway in
+        try await Self.withTLSGateway(apiOrganization: "API") { certs, gateway in
+            do {
                 let tlsPort = gateway.listenerPorts[1]
                 #expect(try Self.presentedSubject(port: tlsPort, serverName: "portal.example.com", in: certs).contains("O=Portal"))
                 #expect(try Self.presentedSubject(port: tlsPort, serverName: "api.example.com", in: certs).contains("O=API"))
@@ -144,16 +142,8 @@ struct TLSListenerTests {
 
     @Test("a renewed certificate is served within seconds, without a restart; a broken one leaves it serving with the error in /admin/status")
     func renewal() async throws {
-        let certs = try GatewayHarness.makeTemporaryFolder()
-        defer { try? FileManager.default.removeItem(atPath: certs) }
-        try Self.makeCA(in: certs)
-        try Self.makeCertificate("api", host: "api.example.com", organization: "First", in: certs)
-        try Self.makeCertificate("portal", host: "portal.example.com", organization: "Portal", in: certs)
-        var files: [String: String] = [:]
-        for name in ["api.pem", "api.key", "portal.pem", "portal.key"] { files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8) }
-        try await withUpstream { upstream in
-            let yaml = Self.yaml.replacingOccurrences(of: "UPSTREAM", with: upstreamYAML(port: upstream))
-            try await GatewayHarness.with(yaml: yaml, files: files) { gateway in
+        try await Self.withTLSGateway(apiOrganization: "First") { certs, gateway in
+            do {
                 let tlsPort = gateway.listenerPorts[1]
                 #expect(try Self.presentedSubject(port: tlsPort, serverName: "api.example.com", in: certs).contains("O=First"))
                 try await Self.withTLSClient(folder: certs) { client in
@@ -214,7 +204,7 @@ struct TLSListenerTests {
             tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: folder + "/\(certificate).key", format: .pem))
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
-        configuration.dnsOverride = ["api.example.com": "127.0.0.1"]
+        configuration.dnsOverride = ["api.example.com": "127.0.0.1", "portal.example.com": "127.0.0.1"]
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         do {
             let result = try await body(client)
