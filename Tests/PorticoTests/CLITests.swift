@@ -6,26 +6,15 @@ import Testing
 /// Runs the real `portico` binary. Its standard output (where the JSON log goes) and standard
 /// error go to files, so the log can be read while it runs.
 struct PorticoProcess {
-    let process = Process()
+    let process: ChildProcess
     let outputFile: String
     let errorFile: String
 
     init(_ arguments: [String], environment: [String: String] = [:], input: String? = nil) throws {
-        process.executableURL = URL(fileURLWithPath: porticoBinary)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let id = UUID().uuidString
         outputFile = NSTemporaryDirectory() + "portico-stdout-" + id
         errorFile = NSTemporaryDirectory() + "portico-stderr-" + id
-        FileManager.default.createFile(atPath: outputFile, contents: nil)
-        FileManager.default.createFile(atPath: errorFile, contents: nil)
-        process.standardOutput = FileHandle(forWritingAtPath: outputFile)
-        process.standardError = FileHandle(forWritingAtPath: errorFile)
-        let inputPipe = Pipe()
-        process.standardInput = inputPipe
-        try process.run()
-        if let input { inputPipe.fileHandleForWriting.write(Data(input.utf8)) }
-        try? inputPipe.fileHandleForWriting.close()
+        process = try ChildProcess(porticoBinary, arguments, environment: environment, outputFile: outputFile, errorFile: errorFile, input: input)
     }
 
     var output: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
@@ -53,11 +42,11 @@ struct PorticoProcess {
 
     /// Waits for exit and returns the status and both outputs.
     func finish() -> (status: Int32, output: String, errors: String) {
-        process.waitUntilExit()
+        let status = process.waitUntilExit()
         let (out, err) = (output, errors)
         try? FileManager.default.removeItem(atPath: outputFile)
         try? FileManager.default.removeItem(atPath: errorFile)
-        return (process.terminationStatus, out, err)
+        return (status, out, err)
     }
 }
 

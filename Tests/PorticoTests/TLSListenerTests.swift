@@ -13,22 +13,13 @@ struct TLSListenerTests {
     /// Runs `openssl` with `arguments` in `folder`; throws with its output when it fails.
     @discardableResult
     static func openssl(_ arguments: [String], in folder: String, input: String? = nil) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["openssl"] + arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: folder)
-        let output = Pipe()
-        let stdin = Pipe()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = stdin
-        try process.run()
-        if let input { stdin.fileHandleForWriting.write(Data(input.utf8)) }
-        try stdin.fileHandleForWriting.close()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: data, as: UTF8.self)
-        guard process.terminationStatus == 0 else { throw TestingError("openssl \(arguments.joined(separator: " ")): \(text)") }
+        let log = NSTemporaryDirectory() + "openssl-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: log) }
+        // `env -C` runs openssl in the folder, where its relative file names are.
+        let process = try ChildProcess("/usr/bin/env", ["-C", folder, "openssl"] + arguments, outputFile: log, errorFile: log, input: input)
+        let status = process.waitUntilExit()
+        let text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+        guard status == 0 else { throw TestingError("openssl \(arguments.joined(separator: " ")): \(text)") }
         return text
     }
 

@@ -1,0 +1,73 @@
+import Foundation
+import PorticoTesting
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with `posix_spawn`, for the tests that run the `portico` binary or
+/// `openssl`.
+///
+/// Foundation's `Process.run()` is not used: on Linux it reads `/proc/self/fd` with a 256-byte
+/// copy of each `dirent` and crashes now and then when a record ends at a page boundary
+/// (swift-corelibs-foundation #5472). The test process holds many descriptors, so the suite hit it
+/// about one run in five.
+///
+/// Standard output and standard error go to files (the same file if asked), so a test can read
+/// them while the child runs. Standard input is `input`, from a file written first (no pipe, so
+/// no descriptor of this process can leak into a child spawned at the same moment), or
+/// `/dev/null`.
+final class ChildProcess: Sendable {
+    let processIdentifier: pid_t
+    private let exit = Mutex<Int32?>(nil)
+
+    init(
+        _ executable: String, _ arguments: [String], environment: [String: String] = [:],
+        outputFile: String, errorFile: String, input: String? = nil
+    ) throws {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+
+        var inputFile: String?
+        if let input {
+            let file = NSTemporaryDirectory() + "child-stdin-" + UUID().uuidString
+            try input.write(toFile: file, atomically: false, encoding: .utf8)
+            inputFile = file
+        }
+        defer { if let inputFile { try? FileManager.default.removeItem(atPath: inputFile) } }
+        posix_spawn_file_actions_addopen(&actions, 0, inputFile ?? "/dev/null", O_RDONLY, 0)
+        let flags = O_WRONLY | O_CREAT | O_APPEND
+        posix_spawn_file_actions_addopen(&actions, 1, outputFile, flags, 0o600)
+        if errorFile == outputFile {
+            posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        } else {
+            posix_spawn_file_actions_addopen(&actions, 2, errorFile, flags, 0o600)
+        }
+
+        let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
+        let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { (argv + envp).forEach { free($0) } }
+
+        var pid: pid_t = 0
+        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        guard status == 0 else { throw TestingError("posix_spawn \(executable): \(String(cString: strerror(status)))") }
+        processIdentifier = pid
+    }
+
+    /// Waits for the child to end: its exit code, or the signal's number when a signal ended it
+    /// (as Foundation's `terminationStatus`).
+    func waitUntilExit() -> Int32 {
+        exit.withLock { cached in
+            if let cached { return cached }
+            var status: Int32 = 0
+            while waitpid(processIdentifier, &status, 0) < 0 && errno == EINTR {}
+            let signal = status & 0x7f
+            let code = signal == 0 ? (status >> 8) & 0xff : signal
+            cached = code
+            return code
+        }
+    }
+}
