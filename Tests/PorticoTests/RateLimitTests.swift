@@ -134,10 +134,11 @@ struct RateLimitTests {
             #expect(try await client.send(.GET, "/weighted/echo/heavy").status == 200)  // 8
             let third = try await client.send(.GET, "/weighted/echo/heavy")
             #expect(third.status == 429)
-            // 48 s until 4 units are back; a loaded machine may let a second pass between the requests.
+            // 48 s until the 8 units spent are back (6 s each); a loaded machine may let several
+            // seconds pass between the requests.
             let field = try #require(third.headers["RateLimit"].first)
             #expect(field.hasPrefix(#""w";r=2;t="#))
-            #expect((46...48).contains(Int(field.split(separator: "=").last ?? "") ?? 0))
+            #expect((30...48).contains(Int(field.split(separator: "=").last ?? "") ?? 0))
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 200)  // 9
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 200)  // 10
             #expect(try await client.send(.GET, "/weighted/echo/light").status == 429)
