@@ -7,8 +7,8 @@
 set -euo pipefail
 
 packages=(libsqlite3-dev zlib1g-dev)
-# openssl makes the TLS tests' certificates.
-[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl)
+# openssl makes the TLS tests' certificates; curl is the HTTP/2 tests' h2c client.
+[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl curl)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

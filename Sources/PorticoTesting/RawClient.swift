@@ -56,9 +56,20 @@ public final class RawClient: @unchecked Sendable {
         (try? await Self.offload { self.sendNow(text) }) ?? false
     }
 
+    /// Sends `bytes` as they are (binary protocols); false when the connection is gone.
+    @discardableResult
+    public func send(bytes: [UInt8]) async -> Bool {
+        (try? await Self.offload { self.sendNow(bytes) }) ?? false
+    }
+
     /// Everything until the peer closes or a read times out.
     public func readAll() async -> String {
-        (try? await Self.offload { self.readAllNow() }) ?? ""
+        String(decoding: await readAllBytes(), as: UTF8.self)
+    }
+
+    /// Everything until the peer closes (or resets) or a read times out, as bytes.
+    public func readAllBytes() async -> [UInt8] {
+        (try? await Self.offload { self.readAllNow() }) ?? []
     }
 
     /// One response: the head, then `Content-Length` bytes of body (or until close).
@@ -71,8 +82,9 @@ public final class RawClient: @unchecked Sendable {
         (try? await Self.offload { self.isClosedByPeerNow() }) ?? false
     }
 
-    private func sendNow(_ text: String) -> Bool {
-        let bytes = Array(text.utf8)
+    private func sendNow(_ text: String) -> Bool { sendNow(Array(text.utf8)) }
+
+    private func sendNow(_ bytes: [UInt8]) -> Bool {
         var sent = 0
         while sent < bytes.count {
             let count = bytes[sent...].withUnsafeBytes { Glibc.send(socket, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -92,7 +104,7 @@ public final class RawClient: @unchecked Sendable {
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
     }
 
-    private func readAllNow() -> String {
+    private func readAllNow() -> [UInt8] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65_536)
         while true {
@@ -100,7 +112,7 @@ public final class RawClient: @unchecked Sendable {
             if count <= 0 { break }
             data += buffer[..<count]
         }
-        return String(decoding: data, as: UTF8.self)
+        return data
     }
 
     private func readResponseNow() -> RawResponse? {

@@ -306,7 +306,10 @@ struct TLSListenerTests {
             ("    tls: {certificates: [{cert: a.pem, key: a.pem}]}", "a.pem holds no PEM private key"),
             ("    tls: {certificates: [{cert: a.pem, key: a.key}], min-version: \"1.1\"}", "min-version"),
             ("    tls: {certificates: [{cert: a.pem, key: a.key}], client-ca: a.key}", "a.key holds no PEM certificate"),
-            ("    tls: {certificates: [{cert: a.pem, key: a.key}]}\n    protocols: [h2, http/1.1]", "h2 is not served yet"),
+            ("    tls: {certificates: [{cert: a.pem, key: a.key}]}\n    protocols: [h2c, http/1.1]", "h2c is HTTP/2 in cleartext"),
+            ("    protocols: [spdy/3]", "'spdy/3' is not a protocol"),
+            ("    protocols: [h2, h2c]", "h2c is listed twice"),
+            ("    protocols: []", "must list http/1.1, h2 or both"),
             ("    tls: {certificates: []}", "at least one"),
             ("    redirect-https: true", "redirect-https needs a listener with tls"),
         ]

@@ -18,13 +18,7 @@ extension ConfigLoader.Reader {
             var listener = ListenerConfig(listen: address)
             if let value = fields["redirect-https"]?.bool(context: "\(context) redirect-https") { listener.redirectHTTPS = value }
             if let protocolsNode = fields["protocols"], let protocols = protocolsNode.stringList(context: "\(context) protocols") {
-                for name in protocols where name != "http/1.1" {
-                    protocolsNode.report(
-                        name == "h2"
-                            ? "\(context) protocols: h2 is not served yet; list [http/1.1] (HTTP/2 comes with issue #19)"
-                            : "\(context) protocols: '\(name)' is not a protocol Portico serves (http/1.1)")
-                }
-                listener.protocols = protocols.filter { $0 == "http/1.1" }
+                listener.protocols = readProtocols(protocols, node: protocolsNode, tls: fields["tls"] != nil, context: context)
             }
             if let tlsNode = fields["tls"] {
                 listener.tls = readTLS(tlsNode, context: "\(context) tls", config: &config, hash: &hash)
@@ -37,6 +31,35 @@ extension ConfigLoader.Reader {
             node.report("listeners: redirect-https needs a listener with tls to redirect to")
         }
         return listeners
+    }
+
+    /// `protocols`: `http/1.1` and `h2` (by ALPN over TLS; with prior knowledge, `h2c`, in
+    /// cleartext), each once. `h2c` is accepted as `h2`'s name on a cleartext listener.
+    private func readProtocols(_ names: [String], node: ConfigNode, tls: Bool, context: String) -> [String] {
+        var protocols: [String] = []
+        for name in names {
+            let known: String?
+            switch name {
+            case "http/1.1", "h2": known = name
+            case "h2c" where !tls: known = "h2"
+            default: known = nil
+            }
+            guard let known else {
+                node.report(
+                    name == "h2c"
+                        ? "\(context) protocols: h2c is HTTP/2 in cleartext; a TLS listener offers h2"
+                        : "\(context) protocols: '\(name)' is not a protocol Portico serves (http/1.1, h2)")
+                continue
+            }
+            if protocols.contains(known) {
+                node.report("\(context) protocols: \(name) is listed twice")
+                continue
+            }
+            protocols.append(known)
+        }
+        if protocols.isEmpty, !names.isEmpty { return ["http/1.1"] }
+        if names.isEmpty { node.report("\(context) protocols must list http/1.1, h2 or both") }
+        return protocols.isEmpty ? ["http/1.1"] : protocols
     }
 
     private func readTLS(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSListenerConfig? {

@@ -3,8 +3,13 @@
 public struct ListenerConfig: Sendable, Hashable {
     public var listen: ListenAddress
     public var tls: TLSListenerConfig?
-    /// ALPN protocols offered, in order of preference.
+    /// `http/1.1` and `h2`. Over TLS they are the ALPN protocols offered, in order of
+    /// preference; in cleartext `h2` is HTTP/2 with prior knowledge (h2c), told from HTTP/1.1 by
+    /// the connection's first bytes.
     public var protocols: [String] = ["http/1.1"]
+
+    public var servesHTTP1: Bool { protocols.contains("http/1.1") }
+    public var servesHTTP2: Bool { protocols.contains("h2") }
     /// Every request gets 308 to the same host and path over HTTPS.
     public var redirectHTTPS = false
 

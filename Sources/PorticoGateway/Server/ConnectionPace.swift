@@ -21,6 +21,9 @@ struct ConnectionPace {
         case body(since: NIODeadline, bytes: Int)
         /// The request is in; the response is being written.
         case responding(bytesWaiting: Bool)
+        /// An HTTP/2 connection: its streams are NIOHTTP2's to pace (flow control, its limits on
+        /// streams, resets and control frames) and the idle timeout's; bytes alone say nothing.
+        case multiplexed
     }
 
     enum Action: Equatable {
@@ -41,7 +44,7 @@ struct ConnectionPace {
         switch state {
         case .idle: state = .head(since: now)
         case .responding: state = .responding(bytesWaiting: true)
-        case .head, .body: break
+        case .head, .body, .multiplexed: break
         }
     }
 
@@ -49,6 +52,9 @@ struct ConnectionPace {
     mutating func headReceived(now: NIODeadline, hasBody: Bool) {
         state = hasBody ? .body(since: now, bytes: 0) : .responding(bytesWaiting: false)
     }
+
+    /// The connection speaks HTTP/2 from now on.
+    mutating func multiplexed() { state = .multiplexed }
 
     mutating func bodyArrived(_ count: Int) {
         if case .body(let since, let bytes) = state { state = .body(since: since, bytes: bytes &+ count) }

@@ -1,15 +1,16 @@
 import Hummingbird
 import PorticoStore
 import HummingbirdCore
+import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOPosix
 import PorticoConfig
 import ServiceLifecycle
 
-/// The data-plane listeners, as a `Service`: HTTP/1.1 with keep-alive, bodies streamed both ways,
-/// in cleartext or over TLS (certificates by SNI from the current snapshot), and cleartext
-/// listeners that only redirect to HTTPS.
+/// The data-plane listeners, as a `Service`: HTTP/1.1 with keep-alive and HTTP/2 (by ALPN, or h2c
+/// with prior knowledge), bodies streamed both ways, in cleartext or over TLS (certificates by SNI
+/// from the current snapshot), and cleartext listeners that only redirect to HTTPS.
 ///
 /// On graceful shutdown it stops accepting, lets requests in flight finish, and returns.
 public struct GatewayServer: Service {
@@ -93,7 +94,23 @@ public struct GatewayServer: Service {
             }
             guarded.tls = try certificates.serverContext(protocols: listener.protocols) { runtime.snapshot.certificates[index] }
         }
-        let server = guarded.server(
+        guard listener.servesHTTP2 else { return try await serve(guarded, listener: listener, report: report) }
+        let responder = base.responder
+        // One `HTTP2StreamHead` per stream (the argument is an autoclosure).
+        let streams = HTTP1Channel.Configuration(additionalChannelHandlers: [HTTP2StreamHead(secure: listener.tls != nil)], idleTimeout: nil)
+        var http2 = HTTP2Channel.Configuration(
+            idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds), streamConfiguration: streams)
+        http2.gracefulCloseTimeout = Duration.milliseconds(config.server.drainTimeout.milliseconds)
+        let edge = EdgeChannel(
+            http1: guarded, http2: HTTP2Channel(responder: responder, configuration: http2), servesHTTP1: listener.servesHTTP1)
+        try await serve(edge, listener: listener, report: report)
+    }
+
+    /// Runs `channel`'s server on the listener's address until shutdown.
+    private func serve(_ channel: some ServerChildChannel, listener: ListenerConfig, report: @escaping @Sendable (Int) async -> Void) async throws {
+        let runtime = self.runtime
+        let logger = self.logger
+        let server = channel.server(
             configuration: ServerConfiguration(address: .hostname(listener.listen.host, port: listener.listen.port)),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -102,6 +119,7 @@ public struct GatewayServer: Service {
                     metadata: [
                         "listen.address": "\(listener.listen.host):\(port)",
                         "listen.tls": "\(listener.tls != nil)",
+                        "listen.protocols": "\(listener.protocols.joined(separator: ","))",
                         "connections.max": "\(runtime.connections.maximum)",
                         "connections.max-per-ip": "\(runtime.connections.maximumPerAddress)",
                     ])

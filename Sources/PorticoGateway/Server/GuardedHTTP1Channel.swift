@@ -33,28 +33,40 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     /// and async channel for the streaming path. (Hummingbird's `HTTP1Channel` would add NIO's
     /// response encoder and the response conversion: two more handlers each response passes.)
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let owner = try addConnectionHandlers(to: channel)
+            return try addHTTPHandlers(to: channel, guard: owner, logger: logger)
+        }
+    }
+
+    /// The handlers every connection has, whatever it speaks: TLS (on a TLS listener) and the
+    /// guard's raw side. Returns the connection's guard.
+    func addConnectionHandlers(to channel: any Channel) throws -> ConnectionGuard {
         let pace = ConnectionPace(
             headerTimeout: server.headerTimeout, minimumBodyRate: server.minimumBodyRate, bodyGrace: server.bodyGrace)
         let owner = ConnectionGuard(budget: budget, pace: pace, logger: self.logger)
+        let pipeline = channel.pipeline.syncOperations
+        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+        try pipeline.addHandler(ConnectionGuard.RawSide(owner))
+        return owner
+    }
+
+    /// The HTTP/1.1 handlers after the connection's, and the async channel Hummingbird serves.
+    func addHTTPHandlers(to channel: any Channel, guard owner: ConnectionGuard, logger: Logger) throws -> Value {
         let configuration = base.configuration
-        let eventLoopPath = self.eventLoopPath
-        return channel.eventLoop.makeCompletedFuture {
-            var limits = NIOHTTPDecoderLimitConfiguration()
-            limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
-            limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
-            limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
-            let pipeline = channel.pipeline.syncOperations
-            if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
-            try pipeline.addHandler(ConnectionGuard.RawSide(owner))
-            try pipeline.addHandler(
-                ByteToMessageHandler(
-                    HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
-            try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
-            try pipeline.addHandler(eventLoopPath(owner))
-            try pipeline.addHandlers(configuration.additionalChannelHandlers())
-            try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
-            return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
-        }
+        var limits = NIOHTTPDecoderLimitConfiguration()
+        limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
+        limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
+        limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+        let pipeline = channel.pipeline.syncOperations
+        try pipeline.addHandler(
+            ByteToMessageHandler(
+                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
+        try pipeline.addHandler(eventLoopPath(owner))
+        try pipeline.addHandlers(configuration.additionalChannelHandlers())
+        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
     }
 
     func handle(value: Value, logger: Logger) async {
