@@ -15,7 +15,9 @@ import Glibc
 /// about one run in five.
 ///
 /// Standard output and standard error go to files (the same file if asked), so a test can read
-/// them while the child runs. Standard input is `input`, from a file written first (no pipe, so
+/// them while the child runs. Every other descriptor is closed in the child, as `Process` does:
+/// a child holding a copy of one of this process's sockets would keep that connection open after
+/// the test closed it (no FIN reaches the peer). Standard input is `input`, from a file written first (no pipe, so
 /// no descriptor of this process can leak into a child spawned at the same moment), or
 /// `/dev/null`.
 final class ChildProcess: Sendable {
@@ -46,6 +48,9 @@ final class ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, errorFile, flags, 0o600)
         }
 
+        guard let closeFrom = Self.addCloseFrom else { throw TestingError("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34+)") }
+        closeFrom(&actions, 3)
+
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let argv = ([executable] + arguments).map { strdup($0) } + [nil]
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -56,6 +61,12 @@ final class ChildProcess: Sendable {
         guard status == 0 else { throw TestingError("posix_spawn \(executable): \(String(cString: strerror(status)))") }
         processIdentifier = pid
     }
+
+    /// glibc's `posix_spawn_file_actions_addclosefrom_np` (2.34), which the Glibc module does not
+    /// import: looked up by name.
+    private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
+        .map { unsafeBitCast($0, to: CloseFrom.self) }
 
     /// Waits for the child to end: its exit code, or the signal's number when a signal ended it
     /// (as Foundation's `terminationStatus`).
