@@ -8,7 +8,7 @@ import Darwin
 
 /// A TCP client that sends exactly the bytes it is given, for requests no HTTP library would
 /// send (a second `Host`, a broken chunked body, a head that trickles in), and reads what comes
-/// back. Its socket calls block, so each runs on a Dispatch thread, never on the cooperative
+/// back. Its socket calls block, so each runs on a thread of its own, never on the cooperative
 /// pool that the gateway under test runs on. Meant for tests on 127.0.0.1.
 public final class RawClient: @unchecked Sendable {
     private let socket: Int32
@@ -18,10 +18,14 @@ public final class RawClient: @unchecked Sendable {
         try await offload { try RawClient(port: port, timeout: timeout) }
     }
 
-    /// Runs blocking work on a Dispatch thread.
-    static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    /// Runs blocking work on a thread of its own. Not on Dispatch's pool: the suite's many
+    /// blocking reads (some waiting out long timeouts) can take all of its threads, and a send
+    /// queued behind them would wait for seconds.
+    public static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async { continuation.resume(with: Result { try work() }) }
+            let thread = Thread { continuation.resume(with: Result { try work() }) }
+            thread.stackSize = 1 << 20
+            thread.start()
         }
     }
 
@@ -70,6 +74,18 @@ public final class RawClient: @unchecked Sendable {
     /// Everything until the peer closes (or resets) or a read times out, as bytes.
     public func readAllBytes() async -> [UInt8] {
         (try? await Self.offload { self.readAllNow() }) ?? []
+    }
+
+    /// What one read returns: the bytes that have arrived, or none when the peer closed or the
+    /// read timed out.
+    public func readSome() async -> [UInt8] {
+        (try? await Self.offload { self.readSomeNow() }) ?? []
+    }
+
+    private func readSomeNow() -> [UInt8] {
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        let count = buffer.withUnsafeMutableBytes { recv(socket, $0.baseAddress, $0.count, 0) }
+        return count > 0 ? Array(buffer[..<count]) : []
     }
 
     /// One response: the head, then `Content-Length` bytes of body (or until close).

@@ -1,4 +1,5 @@
 import Foundation
+import PorticoTesting
 
 /// What `curl` got: the status (0 when there was no answer), the HTTP version it spoke (`1.1`,
 /// `2`) and the body.
@@ -9,12 +10,10 @@ struct CurlResult {
 }
 
 /// Runs `curl` with `arguments` (a 10 s limit), for the HTTP/2 tests' prior-knowledge requests
-/// that AsyncHTTPClient does not make. It waits on a Dispatch thread: blocking the cooperative
+/// that AsyncHTTPClient does not make. It waits on a thread of its own: blocking the cooperative
 /// pool, which serves HTTP/2 streams, would starve the gateway under test.
 func curl(_ arguments: [String]) async throws -> CurlResult {
-    try await withCheckedThrowingContinuation { continuation in
-        DispatchQueue.global().async { continuation.resume(with: Result { try curlNow(arguments) }) }
-    }
+    try await RawClient.offload { try curlNow(arguments) }
 }
 
 private func curlNow(_ arguments: [String]) throws -> CurlResult {
