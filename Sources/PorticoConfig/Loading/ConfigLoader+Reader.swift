@@ -688,6 +688,10 @@ extension ConfigLoader {
             if let node = fields[prefix + "max-body-size"] { policies.maxBodySize = node.byteSize(context: prefix + "max-body-size") }
             if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
             if let node = fields[prefix + "retry-safe"] { policies.retrySafe = node.bool(context: prefix + "retry-safe") }
+            if let node = fields[prefix + "websocket"] { policies.websocket = node.bool(context: prefix + "websocket") }
+            if let node = fields[prefix + "stream-idle-timeout"] {
+                policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout")
+            }
             if let node = fields[prefix + "auth"] { policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth") }
             if let node = fields[prefix + "allow-groups"] { policies.allowGroups = node.stringList(context: prefix + "allow-groups") }
             if let node = fields[prefix + "deny-groups"] { policies.denyGroups = node.stringList(context: prefix + "deny-groups") }

@@ -44,6 +44,11 @@ public struct PolicyConfig: Sendable, Hashable {
     public var responseTransform: TransformConfig?
     /// A share of requests copied to another upstream.
     public var mirror: MirrorConfig?
+    /// Whether `Upgrade` requests (WebSocket) are tunnelled to the upstream after the handshake
+    /// passed the policies; without it they are proxied as plain requests, `Upgrade` removed.
+    public var websocket: Bool?
+    /// How long an upgraded connection may carry no byte either way before it is closed.
+    public var streamIdleTimeout: ConfigDuration?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -65,7 +70,9 @@ public struct PolicyConfig: Sendable, Hashable {
         compress: CompressConfig? = nil,
         requestTransform: TransformConfig? = nil,
         responseTransform: TransformConfig? = nil,
-        mirror: MirrorConfig? = nil
+        mirror: MirrorConfig? = nil,
+        websocket: Bool? = nil,
+        streamIdleTimeout: ConfigDuration? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -87,6 +94,8 @@ public struct PolicyConfig: Sendable, Hashable {
         self.requestTransform = requestTransform
         self.responseTransform = responseTransform
         self.mirror = mirror
+        self.websocket = websocket
+        self.streamIdleTimeout = streamIdleTimeout
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -111,7 +120,9 @@ public struct PolicyConfig: Sendable, Hashable {
             compress: more.compress ?? compress,
             requestTransform: more.requestTransform ?? requestTransform,
             responseTransform: more.responseTransform ?? responseTransform,
-            mirror: more.mirror ?? mirror
+            mirror: more.mirror ?? mirror,
+            websocket: more.websocket ?? websocket,
+            streamIdleTimeout: more.streamIdleTimeout ?? streamIdleTimeout
         )
     }
 
@@ -119,7 +130,7 @@ public struct PolicyConfig: Sendable, Hashable {
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
         "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
-        "cors", "ip", "compress", "request-transform", "response-transform", "mirror",
+        "cors", "ip", "compress", "request-transform", "response-transform", "mirror", "websocket", "stream-idle-timeout",
     ]
 }
 

@@ -24,6 +24,9 @@ public struct CompiledRoute: Sendable {
     public internal(set) var host: String?
     /// Where requests go: an upstream's name, `mock`, or `split:a,b`.
     public internal(set) var upstream = ""
+    /// With `websocket: true`: how long an upgraded connection may be silent both ways
+    /// (`stream-idle-timeout`, 5 minutes by default). nil: `Upgrade` requests are proxied as plain ones.
+    public internal(set) var upgradeIdleTimeout: Duration?
 
     /// The chain's steps by name, in the order they run: `auth`, `rate-limit`, `cache`, …, then `proxy`, `mock` or `split`.
     public var policyNames: [String] {

@@ -109,6 +109,8 @@ public final class RuntimeSnapshot: Sendable {
                     chain: builder.chain(api: api, route: route, pools: pools)
                 )
                 compiled.host = api.host
+                let policies = api.policies.overridden(by: route.policies)
+                if policies.websocket == true { compiled.upgradeIdleTimeout = (policies.streamIdleTimeout ?? .seconds(300)).duration }
                 let split = route.split ?? api.split
                 compiled.upstream = split.map { "split:" + $0.sides.map(\.upstream).joined(separator: ",") } ?? api.upstream
                 entries.append((api.host, compiled))

@@ -90,6 +90,6 @@ final class ConnectionGuard: @unchecked Sendable {
     func bodyArrived(_ count: Int) { pace.bodyArrived(count) }
     func requestEnded() { pace.requestEnded() }
     func responseEnded() { pace.responseEnded(now: .now()) }
-    /// The connection turned out to be HTTP/2 (by ALPN or its preface).
-    func multiplexed() { pace.multiplexed() }
+    /// The connection turned out to be HTTP/2 (by ALPN or its preface), or was upgraded.
+    func stopPacing() { pace.stopPacing() }
 }

@@ -21,9 +21,10 @@ struct ConnectionPace {
         case body(since: NIODeadline, bytes: Int)
         /// The request is in; the response is being written.
         case responding(bytesWaiting: Bool)
-        /// An HTTP/2 connection: its streams are NIOHTTP2's to pace (flow control, its limits on
-        /// streams, resets and control frames) and the idle timeout's; bytes alone say nothing.
-        case multiplexed
+        /// An HTTP/2 connection (its streams are NIOHTTP2's to pace: flow control, its limits on
+        /// streams, resets and control frames) or an upgraded one (its tunnel's idle timeout's):
+        /// bytes alone say nothing.
+        case unpaced
     }
 
     enum Action: Equatable {
@@ -44,7 +45,7 @@ struct ConnectionPace {
         switch state {
         case .idle: state = .head(since: now)
         case .responding: state = .responding(bytesWaiting: true)
-        case .head, .body, .multiplexed: break
+        case .head, .body, .unpaced: break
         }
     }
 
@@ -53,8 +54,8 @@ struct ConnectionPace {
         state = hasBody ? .body(since: now, bytes: 0) : .responding(bytesWaiting: false)
     }
 
-    /// The connection speaks HTTP/2 from now on.
-    mutating func multiplexed() { state = .multiplexed }
+    /// The connection speaks HTTP/2, or is a tunnel, from now on.
+    mutating func stopPacing() { state = .unpaced }
 
     mutating func bodyArrived(_ count: Int) {
         if case .body(let since, let bytes) = state { state = .body(since: since, bytes: bytes &+ count) }

@@ -34,7 +34,7 @@ struct EdgeChannel: ServerChildChannel {
             let owner = try http1.addConnectionHandlers(to: channel)
             let choose: (Bool) -> EventLoopFuture<Negotiated> = { isHTTP2 in
                 if isHTTP2 {
-                    owner.multiplexed()
+                    owner.stopPacing()
                     return http2.setup(channel: channel, logger: logger).map { .http2($0) }
                 }
                 guard servesHTTP1 else { return channel.eventLoop.makeFailedFuture(EdgeChannelError.http1NotServed) }

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import NIOCore
+import NIOHTTP1
 import NIOSSL
 import NIOHTTPTypes
 import PorticoConfig
@@ -23,7 +24,7 @@ import PorticoConfig
 /// reference gives an object a side table, and every retain and release of it then takes the
 /// slow path. Each closure ends soon (a write completes or fails at close; timers are cancelled
 /// when the channel goes inactive).
-final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, UpstreamResponseSink, @unchecked Sendable {
+final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, UpgradeSink, @unchecked Sendable {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
@@ -116,6 +117,10 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         /// The back-off before the retry that follows draining a 5xx.
         var drainedRetry = Duration.zero
         var done = false
+        /// The client's `Upgrade` value, on a route with `websocket: true`: the request is a
+        /// handshake, and a 101 turns the connection into `tunnel`.
+        var upgrade: String?
+        var tunnel: Tunnel?
 
         init(
             snapshot: RuntimeSnapshot, started: FastStart, method: HTTPRequest.Method, pool: LoopConnectionPool, declaredLength: Int,
@@ -230,7 +235,12 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        if let call = current, !call.done, let tunnel = call.tunnel, tunnel.isStarted {
+            // The client ended its upgraded connection: the tunnel's end records the call.
+            tunnel.end()
+        }
         if let call = current, !call.done {
+            call.tunnel?.end()
             call.retryTimer?.cancel()
             call.connection?.abandon()
             call.connection = nil
@@ -275,6 +285,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         if let call = current, !call.done {
             call.closeAfter = true
             pendingClose = (closeMode, promise)
+            // An upgraded connection has no end of its own to wait for (graceful shutdown).
+            if let tunnel = call.tunnel, tunnel.isStarted { tunnel.end() }
             return
         }
         context.close(mode: closeMode, promise: promise)
@@ -408,7 +420,25 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         else { return nil }
         let closeAfter = HopByHop.connection(sent.headerFields[values: .connection], has: "close")
         snapshot.inFlight.add(1, ordering: .relaxed)
-        return Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
+        let call = Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
+        if let upgrade = Self.upgrade(sent) {
+            // NIO's decoder reads nothing after an upgrade request, so the connection ends with it.
+            // A route with `websocket: true` tunnels a GET's; elsewhere it is a plain request
+            // (the request guard removed `Upgrade`).
+            call.closeAfter = true
+            if started.route.upgradeIdleTimeout != nil, method == .get, declaredLength == 0 { call.upgrade = upgrade }
+        }
+        return call
+    }
+
+    /// The `Upgrade` value of a request that asks for one as NIO's decoder sees it (`Upgrade`,
+    /// and `upgrade` among the `Connection` options); nil otherwise, and for `h2c`, which is
+    /// HTTP/2's own and not a tunnel's.
+    static func upgrade(_ head: HTTPRequest) -> String? {
+        guard let value = head.headerFields[.upgrade], !value.isEmpty,
+            HopByHop.connection(head.headerFields[values: .connection], has: "upgrade")
+        else { return nil }
+        return value.lowercased().hasPrefix("h2c") ? nil : value
     }
 
     private func requestEnded(_ call: Call) {
@@ -443,6 +473,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
             target.inFlight.add(1, ordering: .relaxed)
             call.busyTarget = target
             call.sent = ContinuousClock.now
+            if call.upgrade != nil { return openUpgrade(call, target: target, timeout: timeout) }
             call.pool.acquire(target) { result in
                 guard !call.done else {
                     if case .success(let connection) = result { connection.abandon() }
@@ -467,6 +498,19 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         case .retry, .deliver:
             preconditionFailure("choosing a target only sends, fails or is unavailable")
         }
+    }
+
+    /// Sends the handshake on a connection of its own; `upstreamSwitched` or the usual
+    /// response and failure events follow.
+    private func openUpgrade(_ call: Call, target: UpstreamTarget, timeout: Duration) {
+        guard let context, let upgrade = call.upgrade, let idle = call.started.route.upgradeIdleTimeout else { return }
+        var head = call.chain.proxy.upstreamHead(call.head, exchange: call.exchange, target: target.config)
+        head.headerFields[.connection] = "Upgrade"
+        head.headerFields[.upgrade] = upgrade
+        call.tunnel?.end()
+        let tunnel = Tunnel(eventLoop: context.eventLoop, idleTimeout: TimeAmount(idle))
+        call.tunnel = tunnel
+        UpgradeConnection.open(head, to: target.config, connectTimeout: call.pool.connectTimeout, timeout: TimeAmount(timeout), tunnel: tunnel, sink: self)
     }
 
     /// Methods whose bodiless requests still say `Content-Length: 0`, as clients send them.
@@ -523,6 +567,42 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upstre
         call.status = status
         call.responseStarted = true
         emit(head: head, answersHead: false, promise: nil)
+    }
+
+    /// The target switched protocols: the 101 goes to the client, and the client's channel
+    /// becomes the tunnel's other side (the HTTP decoder out, the tunnel's side after the guard).
+    func upstreamSwitched(_ upstream: HTTPResponse) {
+        guard let call = current, !call.done, let target = call.target, let tunnel = call.tunnel, let context else { return }
+        let pool = call.chain.proxy.pool
+        let now = ContinuousClock.now
+        let elapsed = now - call.sent
+        call.exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+        pool.report(.success(elapsed), target: target, now: now)
+        call.requestOutcome = .success(elapsed)
+        var head = call.started.respond(to: upstream)
+        head.headerFields[.connection] = "Upgrade"
+        head.headerFields[.upgrade] = upstream.headerFields[.upgrade] ?? call.upgrade
+        addServerTiming(&head, call: call)
+        call.status = 101
+        call.responseStarted = true
+        emit(head: head, answersHead: false, promise: nil)
+        flushBytes()
+        connection.stopPacing()
+        tunnel.onEnd = {
+            call.exchange.bytesIn.add(tunnel.bytesFromClient, ordering: .relaxed)
+            call.exchange.bytesOut.add(tunnel.bytesFromUpstream, ordering: .relaxed)
+            self.finish(call, status: 101, failure: nil, failureLength: nil, aborted: false)
+        }
+        do {
+            let pipeline = context.pipeline.syncOperations
+            let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
+            try pipeline.addHandler(tunnel.client, position: .after(decoder.handler))
+            // The decoder hands the tunnel's side whatever the client sent after its request.
+            pipeline.removeHandler(context: decoder, promise: nil)
+            tunnel.start()
+        } catch {
+            tunnel.end()
+        }
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {

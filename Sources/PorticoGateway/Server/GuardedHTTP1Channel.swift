@@ -59,9 +59,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
         limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
         let pipeline = channel.pipeline.syncOperations
+        // Left-over bytes are forwarded only when the decoder is taken out, which only a
+        // WebSocket upgrade does, after putting its tunnel's side behind it.
         try pipeline.addHandler(
             ByteToMessageHandler(
-                HTTPRequestDecoder(leftOverBytesStrategy: .dropBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
+                HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
         try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
         try pipeline.addHandler(eventLoopPath(owner))
         try pipeline.addHandlers(configuration.additionalChannelHandlers())
