@@ -4,6 +4,7 @@
 #   bench/proxy.sh           # release build, then the peer harness with Portico as the gateway
 #   CONFIG=bench/proxy-keyed.yaml GATEWAY_QUERY=api_key=bench-api-key-0123456789abcdef bench/proxy.sh
 #                            # the same with an API key, a rate limit and both logs on
+#   MODE=h2 bench/proxy.sh   # h2c on the front side (Portico's listener on 8081), HTTP/1.1 upstream
 # Extra arguments and environment (BODIES, DURATION, ROUNDS, MODE) pass through to the harness.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,5 @@ config="${CONFIG:-bench/proxy.yaml}"
 GATEWAY_NAME=portico \
 GATEWAY_CMD="$PWD/.build/release/portico serve --config $PWD/$config --log-level warning" \
 GATEWAY_URL=http://127.0.0.1:8080 \
+GATEWAY_H2_URL="${GATEWAY_H2_URL:-http://127.0.0.1:8081}" \
   "$shared/bench/peer-bench" "$@"
