@@ -1832,6 +1832,13 @@ enum AdminOpenAPI {
        "null"
       ]
      },
+     "protocol": {
+      "description": "The HTTP version the client spoke, `1.1` or `2`; null in records written before it was kept.",
+      "type": [
+       "string",
+       "null"
+      ]
+     },
      "mirror": {
       "description": "The mirrored copy's outcome, `<status> <ms>ms` or `failed <reason>`; null when the call was not mirrored.",
       "type": [
@@ -1885,6 +1892,7 @@ enum AdminOpenAPI {
      "cache",
      "trace_id",
      "mirror",
+     "protocol",
      "error"
     ]
    },

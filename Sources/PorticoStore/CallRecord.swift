@@ -41,6 +41,8 @@ public struct CallRecord: Sendable {
     public var traceID: String?
     /// The mirrored copy's outcome: `<status> <ms>ms` or `failed <reason>`; nil when not mirrored.
     public var mirror: String?
+    /// The HTTP version the client spoke: `1.1` or `2`; nil in records from before it was kept.
+    public var protocolVersion: String?
     /// A composite endpoint's backend calls (the `call_backends` rows); empty otherwise.
     public var backends: [BackendCallRecord] = []
 
@@ -148,6 +150,8 @@ public struct CallRecord: Sendable {
         text(traceID)
         key(",\"mirror\":")
         text(mirror)
+        key(",\"protocol\":")
+        text(protocolVersion)
         key(",\"error\":")
         text(error)
         if !backends.isEmpty {

@@ -52,6 +52,7 @@ public struct CallRecordBatch: Sendable {
         put(call.cache)
         put(call.traceID)
         put(call.mirror)
+        put(call.protocolVersion)
         put(call.backends.count)
         for backend in call.backends {
             put(backend.name)

@@ -208,6 +208,7 @@ struct AnalyticsTests {
                 record.rateLimit = index % 5 == 3 ? "refused per-key" : "allowed per-key r=\(index)"
                 record.cache = ["hit", "miss", nil][index % 3]
                 record.traceID = index % 7 == 0 ? nil : String(repeating: "ab", count: 16)
+                record.protocolVersion = ["1.1", "2", nil][index % 3]
                 calls.append(record)
             }
             try await store.insert(Array(calls[0..<1000]))

@@ -85,6 +85,7 @@ struct HTTP2Tests {
                     #expect(first.version == .http2)
                     let seen = try Self.headers(String(buffer: try await first.body.collect(upTo: 1 << 20)))
                     #expect(seen["x-forwarded-proto"] == "https")
+                    let firstID = try #require(first.headers["x-request-id"].first)
 
                     // 20 streams at once: the upstream answers none until all 20 are in flight.
                     let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
@@ -124,6 +125,10 @@ struct HTTP2Tests {
                     let spoof = try await client.execute(spoofed, timeout: .seconds(10))
                     #expect(spoof.version == .http2)
                     #expect(spoof.status.code == 401)
+
+                    // The call log says which protocol the call used.
+                    let record = try #require(try await MirrorTests.call(TestClient(client: client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), requestID: firstID))
+                    #expect(record["protocol"] as? String == "2")
                 }
                 try await TLSListenerTests.withClientCertificate("partner", folder: certs) { client in
                     let answer = try await client.execute(HTTPClientRequest(url: base + "/partners/echo/x"), timeout: .seconds(10))

@@ -193,6 +193,7 @@ struct WebSocketTests {
                     try await withClient(baseURL: "http://127.0.0.1:\(gateway.adminPort!)") { admin in
                         let record = try #require(try await MirrorTests.call(admin, requestID: requestID), "no call record for \(requestID)")
                         #expect(record["status"] as? Int == 101)
+                        #expect(record["protocol"] as? String == "1.1")
                         #expect(record["consumer"] as? String == "chatter")
                         #expect((record["bytes_in"] as? Int ?? 0) > big.count)
                         #expect((record["bytes_out"] as? Int ?? 0) > big.count)

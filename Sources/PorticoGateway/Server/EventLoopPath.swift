@@ -724,7 +724,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
         gateway.log(
             time: call.time, requestID: call.exchange.requestID, method: call.method.rawValue, path: call.path,
             exchange: call.exchange, status: status, failure: failure, failureLength: failureLength, start: call.exchange.start,
-            clientAddress: call.exchange.clientAddress, traceID: call.exchange.trace.traceID, aborted: aborted)
+            clientAddress: call.exchange.clientAddress, traceID: call.exchange.trace.traceID, aborted: aborted, protocolVersion: "1.1")
         guard current === call else { return }
         current = nil
         mode = .idle

@@ -59,14 +59,15 @@ struct GatewayHandler: Sendable {
         log(
             time: time, requestID: requestID, method: method, path: served.path, exchange: exchange, status: Int(response.status.code),
             failure: failure, failureLength: response.body.contentLength, start: start, clientAddress: clientAddress,
-            traceID: trace.traceID, aborted: abort != nil)
+            traceID: trace.traceID, aborted: abort != nil, protocolVersion: Self.protocolVersion(of: channel))
         if let abort { throw abort }
     }
 
     /// Writes the call record to every sink and the metrics: after the response, on both paths.
     func log(
         time: Date, requestID: String, method: String, path: String, exchange: Exchange?, status: Int, failure: GatewayError?,
-        failureLength: Int?, start: ContinuousClock.Instant, clientAddress: String?, traceID: String?, aborted: Bool
+        failureLength: Int?, start: ContinuousClock.Instant, clientAddress: String?, traceID: String?, aborted: Bool,
+        protocolVersion: String
     ) {
         let identity = exchange?.identity
         var record = CallRecord(
@@ -93,6 +94,7 @@ struct GatewayHandler: Sendable {
         record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
         record.cache = exchange?.cacheStatus?.outcome.rawValue
         record.traceID = traceID
+        record.protocolVersion = protocolVersion
         if let backends = exchange?.backendCalls, !backends.isEmpty { record.backends = backends }
         if aborted { record.error = record.error ?? "aborted" }
         let (sinks, metrics, authFailure) = (self.sinks, self.metrics, exchange?.authFailure)
@@ -111,6 +113,13 @@ struct GatewayHandler: Sendable {
     }
 
     static let serverTiming = HTTPField.Name("Server-Timing")!
+
+    /// `2` for a request on an HTTP/2 stream, `1.1` otherwise. A stream's channel is a child of
+    /// its connection's, which is a child of the listener's; an HTTP/1.1 connection's channel is
+    /// the listener's child.
+    static func protocolVersion(of channel: any Channel) -> String {
+        channel.parent?.parent == nil ? "1.1" : "2"
+    }
 
     static func rounded(_ milliseconds: Double) -> Double { (milliseconds * 10).rounded() / 10 }
 
