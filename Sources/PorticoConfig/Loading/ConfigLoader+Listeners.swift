@@ -57,7 +57,6 @@ extension ConfigLoader.Reader {
             }
             protocols.append(known)
         }
-        if protocols.isEmpty, !names.isEmpty { return ["http/1.1"] }
         if names.isEmpty { node.report("\(context) protocols must list http/1.1, h2 or both") }
         return protocols.isEmpty ? ["http/1.1"] : protocols
     }
