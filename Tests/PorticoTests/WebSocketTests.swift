@@ -204,6 +204,18 @@ struct WebSocketTests {
         }
     }
 
+    @Test("websocket and stream-idle-timeout are checked at their line")
+    func configErrors() throws {
+        func problems(_ route: String) throws -> [String] {
+            try configDiagnostics(
+                "upstreams:\n  chat: {targets: [{url: 'http://127.0.0.1:9'}]}\napis:\n  - name: chat\n    base-path: /chat\n    upstream: chat\n" + route
+            ).map { "\($0.line): \($0.message)" }
+        }
+        #expect(try problems("    websocket: true\n    stream-idle-timeout: 0s\n").contains { $0.contains("stream-idle-timeout must be at least 1s") })
+        #expect(try problems("    websocket: yes please\n").contains { $0.hasPrefix("7:") && $0.contains("websocket") })
+        #expect(try problems("    websocket: true\n    stream-idle-timeout: 30s\n") == [])
+    }
+
     @Test("a silent tunnel is closed after stream-idle-timeout; Upgrade on a route without websocket is a plain request")
     func idleAndPlain() async throws {
         let handshakes = Handshakes()

@@ -690,7 +690,8 @@ extension ConfigLoader {
             if let node = fields[prefix + "retry-safe"] { policies.retrySafe = node.bool(context: prefix + "retry-safe") }
             if let node = fields[prefix + "websocket"] { policies.websocket = node.bool(context: prefix + "websocket") }
             if let node = fields[prefix + "stream-idle-timeout"] {
-                policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout")
+                // 0 would close every tunnel at once.
+                policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout", atLeast: "1s")
             }
             if let node = fields[prefix + "auth"] { policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth") }
             if let node = fields[prefix + "allow-groups"] { policies.allowGroups = node.stringList(context: prefix + "allow-groups") }
