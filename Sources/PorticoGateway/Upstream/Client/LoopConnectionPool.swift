@@ -96,18 +96,9 @@ final class LoopConnectionPool: @unchecked Sendable {
         let connection = UpstreamConnection(eventLoop: eventLoop, bodyIdleTimeout: bodyIdleTimeout)
         connection.onClose = { [weak self] connection in self?.closed(connection, key: key) }
         connection.onReusable = { [weak self] connection in self?.release(connection, key: key) }
-        let bootstrap = ClientBootstrap(group: eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // HTTPTypes validated every field already: no second validation per request.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .fireError, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(connection)
-                }
-            }
-        bootstrap.connect(host: target.config.host, port: target.config.port).assumeIsolated().whenComplete { [weak self] result in
+        HTTP1ClientBootstrap.connect(
+            to: target.config, on: eventLoop, connectTimeout: connectTimeout, leftOverBytes: .fireError, handler: connection
+        ).assumeIsolated().whenComplete { [weak self] result in
             switch result {
             case .success:
                 completion(.success(connection))
@@ -115,11 +106,7 @@ final class LoopConnectionPool: @unchecked Sendable {
                 connection.onClose = nil
                 connection.onReusable = nil
                 self?.connectFailed(key: key)
-                if case ChannelError.connectTimeout = error {
-                    completion(.failure(.connectTimeout))
-                } else {
-                    completion(.failure(.connectFailure))
-                }
+                completion(.failure(HTTP1ClientBootstrap.failure(error)))
             }
         }
     }

@@ -2,7 +2,6 @@ import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOHTTPTypesHTTP1
-import NIOPosix
 import PorticoConfig
 
 /// Whoever takes the answer to an upgrade request: a final answer other than 101 as a plain
@@ -46,28 +45,19 @@ final class UpgradeConnection: ChannelInboundHandler, RemovableChannelHandler, @
         // HTTPTypes validated the head; the conversion fails only for a head without a path.
         guard let converted = try? HTTPRequestHead(head) else { return sink.upstreamFailed(.malformed) }
         let handler = UpgradeConnection(sink: sink, tunnel: tunnel)
-        ClientBootstrap(group: tunnel.eventLoop)
-            .connectTimeout(connectTimeout)
-            .channelOption(.socketOption(.tcp_nodelay), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    // Bytes after a 101 are the target's first frames: forwarded to the tunnel's side.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: .forwardBytes, enableOutboundHeaderValidation: false)
-                    try channel.pipeline.syncOperations.addHandler(handler)
-                }
+        // Bytes after a 101 are the target's first frames: forwarded to the tunnel's side.
+        HTTP1ClientBootstrap.connect(
+            to: target, on: tunnel.eventLoop, connectTimeout: connectTimeout, leftOverBytes: .forwardBytes, handler: handler
+        ).whenComplete { result in
+            switch result {
+            case .success(let channel):
+                guard !tunnel.isEnded else { return channel.close(promise: nil) }
+                tunnel.upstreamChannel = channel
+                handler.send(converted, on: channel, timeout: timeout)
+            case .failure(let error):
+                sink.upstreamFailed(HTTP1ClientBootstrap.failure(error))
             }
-            .connect(host: target.host, port: target.port)
-            .whenComplete { result in
-                switch result {
-                case .success(let channel):
-                    guard !tunnel.isEnded else { return channel.close(promise: nil) }
-                    tunnel.upstreamChannel = channel
-                    handler.send(converted, on: channel, timeout: timeout)
-                case .failure(let error):
-                    if case ChannelError.connectTimeout = error { sink.upstreamFailed(.connectTimeout) } else { sink.upstreamFailed(.connectFailure) }
-                }
-            }
+        }
     }
 
     private func send(_ head: HTTPRequestHead, on channel: any Channel, timeout: TimeAmount) {
