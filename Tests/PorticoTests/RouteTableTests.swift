@@ -25,6 +25,50 @@ struct RouteTableTests {
         return nil
     }
 
+    @Test("parameters inside a segment: literal parts first, then the pattern with more literal text, then a whole-segment parameter")
+    func segmentPatterns() throws {
+        let table = RouteTable(routes: [
+            route("/2010-04-01/Accounts/{Sid}.json", ["GET"]),
+            route("/files/{name}", ["GET"]),
+            route("/files/{name}.{ext}", ["GET"]),
+            route("/files/{name}.tar.gz", ["GET"]),
+            route("/files/readme.txt", ["GET"]),
+            route("/repos/{owner}-{repo}/issues", ["GET"]),
+        ])
+        #expect(matched(table, "GET", "/2010-04-01/Accounts/AC123.json") == "GET /2010-04-01/Accounts/{Sid}.json")
+        #expect(matched(table, "GET", "/2010-04-01/Accounts/AC123.xml") == nil)
+        #expect(matched(table, "GET", "/2010-04-01/Accounts/.json") == nil, "a parameter is never empty")
+        #expect(matched(table, "GET", "/files/readme.txt") == "GET /files/readme.txt")
+        #expect(matched(table, "GET", "/files/backup.tar.gz") == "GET /files/{name}.tar.gz")
+        #expect(matched(table, "GET", "/files/photo.png") == "GET /files/{name}.{ext}")
+        #expect(matched(table, "GET", "/files/photo") == "GET /files/{name}")
+        #expect(matched(table, "GET", "/files/.png") == "GET /files/{name}")
+        #expect(matched(table, "GET", "/repos/apple-swift/issues") == "GET /repos/{owner}-{repo}/issues")
+        #expect(matched(table, "GET", "/repos/apple/issues") == nil)
+
+        let pattern = try SegmentPattern.parse("{name}.{ext}").get()
+        #expect(pattern.match("archive.tar.gz")?.map { "\($0.name)=\($0.value)" } == ["name=archive", "ext=tar.gz"])
+        let dashed = try SegmentPattern.parse("v{major}-{minor}.json").get()
+        #expect(dashed.match("v1-2.json")?.map(\.value) == ["1", "2"])
+        #expect(dashed.match("v1-.json") == nil)
+        #expect(dashed.match("x1-2.json") == nil)
+        // A hostile segment costs one scan per literal part.
+        let long = String(repeating: "-", count: 100_000)
+        #expect(dashed.match(Substring("v" + long + ".json"))?.map(\.value.count) == [1, 99_998])
+        #expect(PathParameters.value(of: "Sid", template: "/2010-04-01/Accounts/{Sid}.json", path: "/2010-04-01/Accounts/AC%20x.json?a=1") == "AC x")
+    }
+
+    @Test("templates with bad parameters are refused with the reason")
+    func badTemplates() {
+        #expect(PathTemplate.problem(in: "/a/{b}{c}")?.contains("literal text between them") == true)
+        #expect(PathTemplate.problem(in: "/a/{b")?.contains("without its '}'") == true)
+        #expect(PathTemplate.problem(in: "/a/b}")?.contains("without its '{'") == true)
+        #expect(PathTemplate.problem(in: "/a/{}.json")?.contains("needs a name") == true)
+        #expect(PathTemplate.problem(in: "/a/{id}/b/{id}.json")?.contains("appears twice") == true)
+        #expect(PathTemplate.problem(in: "/a/{id}.json") == nil)
+        #expect(PathTemplate.shape(of: "/a/{id}.json") == PathTemplate.shape(of: "/a/{key}.json"))
+    }
+
     @Test("the longest literal prefix wins over parameters and rest routes")
     func precedence() {
         let table = RouteTable(routes: [

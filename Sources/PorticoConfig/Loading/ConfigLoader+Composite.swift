@@ -35,7 +35,7 @@ extension ConfigLoader.Reader {
         if let snippet = fields["openapi"] {
             if case .mapping = snippet.node { route.operation = JSONValue(snippet.node) } else { snippet.report("\(context) openapi must be an OpenAPI operation (a mapping with summary, responses…)") }
         }
-        let parameters = Set(PathTemplate.segments(of: path).compactMap { if case .parameter(let name) = $0 { name } else { nil } })
+        let parameters = Set(PathTemplate.parameterNames(of: path))
 
         switch (fields["calls"], fields["branch"]) {
         case (let callsNode?, nil):

@@ -1,22 +1,39 @@
-/// Path templates as OpenAPI writes them: `/users/{id}/orders`.
+/// Path templates as OpenAPI writes them: `/users/{id}/orders`, `/files/{name}.{ext}`.
 ///
-/// A `{name}` stands for one whole, non-empty segment. `/**` at the end stands for any rest of the
+/// A `{name}` stands for a non-empty part of one segment: the whole segment, or a part between
+/// literal text (`{Sid}.json`, `{owner}-{repo}`). `/**` at the end stands for any rest of the
 /// path; it is what an API without routes is given.
 public enum PathTemplate {
     /// One segment of a template.
     public enum Segment: Sendable, Hashable {
         case literal(String)
         case parameter(String)
+        /// Literal text and parameters within one segment.
+        case pattern(SegmentPattern)
         /// Matches the remaining segments, including none.
         case rest
     }
 
     /// The segments of a template. Empty segments (from `//` or a trailing `/`) are dropped.
+    /// The template is assumed to have passed `problem(in:)`.
     public static func segments(of template: String) -> [Segment] {
         template.split(separator: "/", omittingEmptySubsequences: true).map { part in
             if part == "**" { return .rest }
-            if part.hasPrefix("{") && part.hasSuffix("}") { return .parameter(String(part.dropFirst().dropLast())) }
-            return .literal(String(part))
+            guard part.contains("{") else { return .literal(String(part)) }
+            guard let pattern = SegmentPattern(parsing: part) else { return .literal(String(part)) }
+            if pattern.pieces.count == 1, case .parameter(let name) = pattern.pieces[0] { return .parameter(name) }
+            return .pattern(pattern)
+        }
+    }
+
+    /// The names of the template's parameters, in order.
+    public static func parameterNames(of template: String) -> [String] {
+        segments(of: template).flatMap { segment -> [String] in
+            switch segment {
+            case .parameter(let name): return [name]
+            case .pattern(let pattern): return pattern.parameterNames
+            case .literal, .rest: return []
+            }
         }
     }
 
@@ -24,12 +41,15 @@ public enum PathTemplate {
     public static func problem(in template: String) -> String? {
         guard template.hasPrefix("/") else { return "it must start with '/'" }
         if template.contains("?") || template.contains("#") { return "it must not hold '?' or '#'" }
-        for part in template.split(separator: "/") {
-            let opens = part.filter { $0 == "{" }.count
-            let closes = part.filter { $0 == "}" }.count
-            if opens == 0 && closes == 0 { continue }
-            guard opens == 1, closes == 1, part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 else {
-                return "a parameter must be a whole segment like {id}, found '\(part)'"
+        var names: Set<String> = []
+        for part in template.split(separator: "/") where part.contains("{") || part.contains("}") {
+            switch SegmentPattern.parse(part) {
+            case .failure(let problem):
+                return "\(problem) in '\(part)'"
+            case .success(let pattern):
+                for name in pattern.parameterNames {
+                    guard names.insert(name).inserted else { return "parameter {\(name)} appears twice" }
+                }
             }
         }
         return nil
@@ -56,6 +76,7 @@ public enum PathTemplate {
             switch segment {
             case .literal(let text): return text
             case .parameter: return "{}"
+            case .pattern(let pattern): return pattern.shape
             case .rest: return "**"
             }
         }.joined(separator: "/")

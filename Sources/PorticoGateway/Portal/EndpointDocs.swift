@@ -12,9 +12,8 @@ enum EndpointDocs {
     }
 
     private static func pathParameters(_ route: RouteConfig) -> [JSONValue] {
-        PathTemplate.segments(of: route.path).compactMap { segment in
-            guard case .parameter(let name) = segment else { return nil }
-            return .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)), ("schema", .object([("type", .string("string"))]))])
+        PathTemplate.parameterNames(of: route.path).map { name in
+            .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)), ("schema", .object([("type", .string("string"))]))])
         }
     }
 

@@ -2,8 +2,9 @@ import PorticoConfig
 
 /// The compiled route table: host, then a path trie, then the method.
 ///
-/// Built once per config snapshot. At each segment a literal child is tried before a `{param}`
-/// child, and both before a `/**` rest, so the route with the longest literal prefix wins.
+/// Built once per config snapshot. At each segment a literal child is tried first, then segment
+/// patterns (`{name}.json`, most literal text first), then a `{param}` child, and all before a
+/// `/**` rest, so the route with the longest literal prefix wins.
 public struct RouteTable: Sendable {
     /// The result of a lookup.
     public enum Match: Sendable {
@@ -18,6 +19,8 @@ public struct RouteTable: Sendable {
     final class Node: @unchecked Sendable {
         // Mutated only while the table is built, then read-only.
         var literals: [Substring: Node] = [:]
+        /// Segments with parameters inside them, in the order they are tried.
+        var patterns: [(pattern: SegmentPattern, node: Node)] = []
         var parameter: Node?
         var routes: [CompiledRoute] = []
         var restRoutes: [CompiledRoute] = []
@@ -74,6 +77,16 @@ public struct RouteTable: Sendable {
             case .parameter:
                 if node.parameter == nil { node.parameter = Node() }
                 node = node.parameter!
+            case .pattern(let pattern):
+                if let existing = node.patterns.first(where: { $0.pattern.shape == pattern.shape }) {
+                    node = existing.node
+                } else {
+                    let child = Node()
+                    // Stable: among patterns with as much literal text, the first declared is tried first.
+                    let position = node.patterns.firstIndex { $0.pattern.literalLength < pattern.literalLength } ?? node.patterns.count
+                    node.patterns.insert((pattern, child), at: position)
+                    node = child
+                }
             case .rest:
                 node.restRoutes.append(route)
                 return
@@ -141,6 +154,9 @@ public struct RouteTable: Sendable {
             let rest = segments.dropFirst()
             if let child = node.literals[first], let found = search(child, rest, method: method, allowed: &allowed) {
                 return found
+            }
+            for (pattern, child) in node.patterns where pattern.match(first) != nil {
+                if let found = search(child, rest, method: method, allowed: &allowed) { return found }
             }
             if let child = node.parameter, let found = search(child, rest, method: method, allowed: &allowed) {
                 return found
