@@ -1839,6 +1839,13 @@ enum AdminOpenAPI {
        "null"
       ]
      },
+     "validation": {
+      "description": "Where the request or its response broke the OpenAPI contract (`request /query/limit: expected at most 100, found 500; …`); null when it kept to it or is not checked.",
+      "type": [
+       "string",
+       "null"
+      ]
+     },
      "mirror": {
       "description": "The mirrored copy's outcome, `<status> <ms>ms` or `failed <reason>`; null when the call was not mirrored.",
       "type": [
@@ -1893,6 +1900,7 @@ enum AdminOpenAPI {
      "trace_id",
      "mirror",
      "protocol",
+     "validation",
      "error"
     ]
    },

@@ -43,6 +43,10 @@ public struct CallRecord: Sendable {
     public var mirror: String?
     /// The HTTP version the client spoke: `1.1` or `2`; nil in records from before it was kept.
     public var protocolVersion: String?
+    /// Where the request or its response broke the OpenAPI contract (`validate: report` or
+    /// `enforce`, `validate-responses: report`): `request /query/limit: expected at most 100,
+    /// found 500; …`, at most `maximumValidationBytes`; nil when it kept to it or is not checked.
+    public var validation: String?
     /// A composite endpoint's backend calls (the `call_backends` rows); empty otherwise.
     public var backends: [BackendCallRecord] = []
 
@@ -77,6 +81,7 @@ public struct CallRecord: Sendable {
     public static let maximumPathBytes = 2048
     public static let maximumMethodBytes = 32
     public static let maximumNameBytes = 256
+    public static let maximumValidationBytes = 2048
     public static let truncationMarker = "[…]"
 
     /// `text` cut to at most `limit` bytes (marker included) on a character boundary.
@@ -152,6 +157,8 @@ public struct CallRecord: Sendable {
         text(mirror)
         key(",\"protocol\":")
         text(protocolVersion)
+        key(",\"validation\":")
+        text(validation)
         key(",\"error\":")
         text(error)
         if !backends.isEmpty {

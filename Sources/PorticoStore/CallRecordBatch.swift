@@ -53,6 +53,7 @@ public struct CallRecordBatch: Sendable {
         put(call.traceID)
         put(call.mirror)
         put(call.protocolVersion)
+        put(call.validation)
         put(call.backends.count)
         for backend in call.backends {
             put(backend.name)

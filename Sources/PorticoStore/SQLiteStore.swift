@@ -227,6 +227,9 @@ public final class SQLiteStore: Sendable {
         migrator.registerMigration("v15-calls-protocol") { db in
             try db.alter(table: "calls") { table in table.add(column: "protocol", .text) }
         }
+        migrator.registerMigration("v16-calls-validation") { db in
+            try db.alter(table: "calls") { table in table.add(column: "validation", .text) }
+        }
         return migrator
     }
 
@@ -296,7 +299,7 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Binds one packed call's 23 values; the batch's layout is the columns' order.
+    /// Binds one packed call's 24 values; the batch's layout is the columns' order.
     private static func bindCall(_ call: inout CallReader, to row: inout StatementBinder) {
         row.bind(call.double())  // time
         for _ in 0..<7 { row.bind(text: call.text()) }  // request_id, method, path, api, version, consumer, route
@@ -305,7 +308,7 @@ public final class SQLiteStore: Sendable {
         row.bind(call.optionalDouble())  // upstream_ms
         for _ in 0..<3 { row.bind(text: call.text()) }  // target, client, error
         row.bind(call.int())  // retries
-        for _ in 0..<6 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id, mirror, protocol
+        for _ in 0..<7 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id, mirror, protocol, validation
     }
 
     /// Writes the backend rows of the calls at `starts` (where each call and its backend rows
@@ -332,7 +335,7 @@ public final class SQLiteStore: Sendable {
         }
     }
 
-    /// Calls per INSERT statement: 64 rows of 23 values stays well under SQLite's limit of 32,766
+    /// Calls per INSERT statement: 64 rows of 24 values stays well under SQLite's limit of 32,766
     /// bound values.
     static let rowsPerInsert = 64
 
@@ -344,11 +347,11 @@ public final class SQLiteStore: Sendable {
     private static let fullCallInsert = callInsertSQL(rows: rowsPerInsert)
 
     private static func callInsertSQL(rows: Int) -> String {
-        let values = "(" + Array(repeating: "?", count: 23).joined(separator: ", ") + ")"
+        let values = "(" + Array(repeating: "?", count: 24).joined(separator: ", ") + ")"
         return """
             INSERT INTO calls (time, request_id, method, path, api, version, consumer, route, status, bytes_in,
                                bytes_out, total_ms, upstream_ms, target, client, error, retries, key_prefix, rate_limit,
-                               cache, trace_id, mirror, protocol)
+                               cache, trace_id, mirror, protocol, validation)
             VALUES
             """ + Array(repeating: values, count: rows).joined(separator: ", ")
     }

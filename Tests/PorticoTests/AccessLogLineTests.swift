@@ -20,9 +20,10 @@ struct AccessLogLineTests {
         record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
         record.mirror = "201 3.5ms"
         record.protocolVersion = "2"
+        record.validation = "request /query/limit: expected at most 100, found 500"
         #expect(
             record.jsonLine
-                == #"{"time":"2025-12-01T12:00:00.123Z","request_id":"r-1","method":"GET","path":"/a\"b\\c\n\u0001é","api":"pets","version":"v2","consumer":"app","route":"getPet","status":200,"bytes_in":0,"bytes_out":1234567,"total_ms":12.0,"upstream_ms":0.126,"target":"http://127.0.0.1:9","client":"::1","retries":2,"key_prefix":"ptk_AbCd","rate_limit":"allowed default r=9","cache":"hit","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","mirror":"201 3.5ms","protocol":"2","error":null}"#)
+                == #"{"time":"2025-12-01T12:00:00.123Z","request_id":"r-1","method":"GET","path":"/a\"b\\c\n\u0001é","api":"pets","version":"v2","consumer":"app","route":"getPet","status":200,"bytes_in":0,"bytes_out":1234567,"total_ms":12.0,"upstream_ms":0.126,"target":"http://127.0.0.1:9","client":"::1","retries":2,"key_prefix":"ptk_AbCd","rate_limit":"allowed default r=9","cache":"hit","trace_id":"4bf92f3577b34da6a3ce929d0e0e4736","mirror":"201 3.5ms","protocol":"2","validation":"request /query/limit: expected at most 100, found 500","error":null}"#)
         let bare = CallRecord(
             time: Date(timeIntervalSince1970: 0), requestID: "", method: "GET", path: "/", api: nil, route: nil, status: 404,
             bytesIn: 0, bytesOut: 0, totalMilliseconds: 0, upstreamMilliseconds: nil, target: nil, clientAddress: nil,

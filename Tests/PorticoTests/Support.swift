@@ -57,7 +57,11 @@ func configDiagnostics(_ yaml: String, files: [String: String] = [:], environmen
     let folder = try GatewayHarness.makeTemporaryFolder()
     defer { try? FileManager.default.removeItem(atPath: folder) }
     try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-    for (name, text) in files { try text.write(toFile: folder + "/" + name, atomically: true, encoding: .utf8) }
+    for (name, text) in files {
+        let path = folder + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
     do {
         _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(file: folder + "/gateway.yaml")
         return []
@@ -147,4 +151,19 @@ func runPortico(_ arguments: [String], input: String? = nil) async throws -> Com
             }
         }
     }
+}
+
+/// Loads `yaml` (with `files` beside it, in sub-folders as named), which must be valid.
+func loadConfig(_ yaml: String, files: [String: String] = [:]) throws -> GatewayConfig {
+    let folder = try GatewayHarness.makeTemporaryFolder()
+    defer { try? FileManager.default.removeItem(atPath: folder) }
+    try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+    for (name, text) in files {
+        let path = folder + "/" + name
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+    var config = try ConfigLoader().load(file: folder + "/gateway.yaml")
+    config.sourceFiles = config.sourceFiles.map { String($0.dropFirst(folder.count + 1)) }
+    return config
 }

@@ -571,9 +571,11 @@ extension ConfigLoader {
                 let imported =
                     document?.writtenAs == specPath ? document! : importDocument(specNode, writtenAs: specPath, authMethods: config.auth)
                 sink.append(imported.diagnostics)
+                sink.appendWarnings(imported.warnings)
                 hash.combine(imported.hash.hex.utf8)
                 if let spec = imported.spec {
-                    config.sourceFiles.append(absolute)
+                    for file in spec.document.files where !config.sourceFiles.contains(file) { config.sourceFiles.append(file) }
+                    api.document = spec.document
                     api.upstreamBasePath = spec.serverBasePath
                     api.policies = api.policies.overridden(by: spec.policies)
                     if fields["routes"] != nil {
@@ -587,7 +589,33 @@ extension ConfigLoader {
                     if let endpoint = readEndpoint(endpointNode, api: name) { api.routes.append(endpoint) }
                 }
             }
+            compileContracts(&api, at: fields["openapi"] ?? node, fields: fields, context: context)
             return api
+        }
+
+        /// Compiles the OpenAPI contract of every route that validates requests or responses;
+        /// parts that cannot be checked (a bad pattern) are warned about at the `openapi:` line.
+        func compileContracts(_ api: inout APIConfig, at node: ConfigNode, fields: [String: ConfigNode], context: String) {
+            guard let document = api.document else {
+                let modes = [("validate", api.policies.validate), ("validate-responses", api.policies.validateResponses)]
+                for (key, mode) in modes where (mode ?? .off) != .off {
+                    fields[key]?.report("\(context) sets \(key) but has no openapi document to validate against")
+                }
+                return
+            }
+            let compiler = SchemaCompiler(document: document)
+            for index in api.routes.indices {
+                let route = api.routes[index]
+                guard let path = route.openAPIPath, let method = route.methods.first else { continue }
+                let policies = api.policies.overridden(by: route.policies)
+                let requests = policies.validate ?? .off
+                let responses = policies.validateResponses ?? .off
+                guard requests != .off || responses != .off else { continue }
+                let operationMethod = OpenAPIImporter.methods.contains(method.lowercased()) ? method.lowercased() : method
+                api.routes[index].contract = OperationContract.compile(
+                    path: path, method: operationMethod, document: document, compiler: compiler)
+            }
+            for problem in Set(compiler.problems).sorted() { node.warn("\(context): \(problem)") }
         }
 
         /// One OpenAPI document read on its own, with its own diagnostics, so documents can be read in parallel.
@@ -595,6 +623,7 @@ extension ConfigLoader {
             var writtenAs: String
             var spec: ImportedSpec?
             var diagnostics: [ConfigDiagnostic]
+            var warnings: [ConfigDiagnostic]
             var hash: ContentHash
         }
 
@@ -626,7 +655,8 @@ extension ConfigLoader {
             let spec = OpenAPIImporter(sink: local, environment: environment, authMethods: job.authMethods).importDocument(
                 path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path,
                 displayName: reader.displayPath(job.path), reportAt: reportAt, hash: &localHash)
-            return ImportedDocument(writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, hash: localHash)
+            return ImportedDocument(
+                writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, warnings: local.warnings, hash: localHash)
         }
 
         /// Reads every API's OpenAPI document on all cores; parsing and decoding them is most of a
@@ -693,6 +723,14 @@ extension ConfigLoader {
                 // 0 would close every tunnel at once.
                 policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout", atLeast: "1s")
             }
+            if let node = fields[prefix + "validate"] { policies.validate = node.choice(ValidationMode.self, context: prefix + "validate") }
+            if let node = fields[prefix + "validate-responses"], let mode = node.choice(ValidationMode.self, context: prefix + "validate-responses") {
+                if mode == .enforce {
+                    node.report("\(prefix)validate-responses is report or off: a response already sent upstream cannot be refused")
+                } else {
+                    policies.validateResponses = mode
+                }
+            }
             if let node = fields[prefix + "auth"] { policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth") }
             if let node = fields[prefix + "allow-groups"] { policies.allowGroups = node.stringList(context: prefix + "allow-groups") }
             if let node = fields[prefix + "deny-groups"] { policies.denyGroups = node.stringList(context: prefix + "deny-groups") }
@@ -749,7 +787,7 @@ extension ConfigLoader {
         func checkRouteConflicts(_ apis: [APIConfig], root: ConfigNode) {
             var seen: [String: String] = [:]
             for api in apis {
-                let routes = api.routes.isEmpty ? [RouteConfig(path: "/**")] : api.routes
+                let routes = api.routes.isEmpty && api.document == nil ? [RouteConfig(path: "/**")] : api.routes
                 for route in routes {
                     let template = PathTemplate.join(api.basePath, route.path)
                     let shape = PathTemplate.shape(of: template)

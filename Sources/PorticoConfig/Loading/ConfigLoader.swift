@@ -46,6 +46,7 @@ public struct ConfigLoader: Sendable {
         }
         guard sink.isEmpty else { throw ConfigError(sink.diagnostics) }
         config.contentHash = hash.hex
+        config.warnings = sink.warnings
         return config
     }
 

@@ -17,6 +17,11 @@ struct ConfigNode {
         sink.report(message, file: file, line: line, column: column)
     }
 
+    /// Notes something that does not stop the config from loading.
+    func warn(_ message: String) {
+        sink.warn(message, file: file, line: line, column: column)
+    }
+
     func child(_ node: Node) -> ConfigNode {
         ConfigNode(node: node, file: file, sink: sink, environment: environment)
     }

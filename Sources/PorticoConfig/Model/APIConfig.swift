@@ -17,6 +17,8 @@ public struct APIConfig: Sendable {
     public var routes: [RouteConfig]
     /// The OpenAPI document the routes came from, if any (absolute path).
     public var openAPIFile: String?
+    /// That document, bundled (its files' `$ref`s made local), as the portal, mock and validators read it.
+    public var document: OpenAPIDocument?
     /// The path prefix the upstream serves this API under (the OpenAPI `servers` URL path).
     public var upstreamBasePath: String
     /// Settings that apply to every route of this API unless a route overrides them.
@@ -82,6 +84,13 @@ public struct RouteConfig: Sendable {
     /// The operation the portal documents for an endpoint (an OpenAPI operation object), when
     /// the config gives one.
     public var operation: JSONValue?
+    /// The path key of the OpenAPI operation this route was imported from (`/files/{name}.json`),
+    /// with `methods[0]` the operation's method; nil for routes of the config.
+    public var openAPIPath: String?
+    /// The operation's compiled contract, when the route validates requests or responses.
+    public var contract: OperationContract?
+    /// Every response of the operation, for the mock's `Prefer: code=…, example=…, dynamic=true`.
+    public var mockOperation: MockOperation?
     /// Where the route was declared, for messages.
     public var location: String
 

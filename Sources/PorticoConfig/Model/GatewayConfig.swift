@@ -33,6 +33,9 @@ public struct GatewayConfig: Sendable {
     public var sourceFiles: [String]
     /// A hash over the bytes of every source file, to tell one loaded config from another.
     public var contentHash: String
+    /// What the loader noticed that does not stop the config (a document with no operations);
+    /// `portico validate` prints them and `serve` logs them.
+    public var warnings: [ConfigDiagnostic] = []
 
     public init(
         listen: ListenAddress = .init(host: "127.0.0.1", port: 8080),

@@ -32,6 +32,12 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
         self.description = text
     }
 
+    /// A reference token escaped for a pointer: `a/b~c` → `a~1b~0c`.
+    public static func escape(_ token: String) -> String {
+        guard token.contains("/") || token.contains("~") else { return token }
+        return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+    }
+
     /// The value at this pointer, if there is one.
     public func value(in document: JSONValue) -> JSONValue? {
         var current = document

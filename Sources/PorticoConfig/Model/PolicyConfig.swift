@@ -49,6 +49,11 @@ public struct PolicyConfig: Sendable, Hashable {
     public var websocket: Bool?
     /// How long an upgraded connection may carry no byte either way before it is closed.
     public var streamIdleTimeout: ConfigDuration?
+    /// Whether requests are checked against the OpenAPI operation: refused with 400 (`enforce`),
+    /// forwarded with the problems logged (`report`), or not checked (`off`, the default).
+    public var validate: ValidationMode?
+    /// Whether upstream responses are checked against the operation (`report` or `off`).
+    public var validateResponses: ValidationMode?
 
     public init(
         requestHeaders: HeaderRules? = nil,
@@ -72,7 +77,9 @@ public struct PolicyConfig: Sendable, Hashable {
         responseTransform: TransformConfig? = nil,
         mirror: MirrorConfig? = nil,
         websocket: Bool? = nil,
-        streamIdleTimeout: ConfigDuration? = nil
+        streamIdleTimeout: ConfigDuration? = nil,
+        validate: ValidationMode? = nil,
+        validateResponses: ValidationMode? = nil
     ) {
         self.requestHeaders = requestHeaders
         self.responseHeaders = responseHeaders
@@ -96,6 +103,8 @@ public struct PolicyConfig: Sendable, Hashable {
         self.mirror = mirror
         self.websocket = websocket
         self.streamIdleTimeout = streamIdleTimeout
+        self.validate = validate
+        self.validateResponses = validateResponses
     }
 
     /// These settings with every field that `more` sets taken from `more`.
@@ -122,7 +131,9 @@ public struct PolicyConfig: Sendable, Hashable {
             responseTransform: more.responseTransform ?? responseTransform,
             mirror: more.mirror ?? mirror,
             websocket: more.websocket ?? websocket,
-            streamIdleTimeout: more.streamIdleTimeout ?? streamIdleTimeout
+            streamIdleTimeout: more.streamIdleTimeout ?? streamIdleTimeout,
+            validate: more.validate ?? validate,
+            validateResponses: more.validateResponses ?? validateResponses
         )
     }
 
@@ -131,7 +142,17 @@ public struct PolicyConfig: Sendable, Hashable {
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
         "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
         "cors", "ip", "compress", "request-transform", "response-transform", "mirror", "websocket", "stream-idle-timeout",
+        "validate", "validate-responses",
     ]
+}
+
+/// How strictly messages are checked against their OpenAPI operation.
+public enum ValidationMode: String, Sendable, Hashable, CaseIterable {
+    /// An invalid request gets 400 problem+json listing each problem.
+    case enforce
+    /// Invalid messages pass; their problems go to the call log and the metrics.
+    case report
+    case off
 }
 
 /// Edits to a header list, applied in the order remove, set, add.

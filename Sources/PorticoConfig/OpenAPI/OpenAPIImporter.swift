@@ -1,7 +1,4 @@
 import Foundation
-import OpenAPIKit
-import OpenAPIKit30
-import OpenAPIKitCompat
 import Yams
 
 /// What an OpenAPI document contributes to an API.
@@ -12,33 +9,45 @@ struct ImportedSpec: Sendable {
     var serverBasePath: String
     /// The document-level `x-portico-*` settings.
     var policies: PolicyConfig
+    /// The document with the files it refers to bundled in.
+    var document: OpenAPIDocument
 }
 
-/// Turns an OpenAPI 3.0 or 3.1 document (YAML or JSON) into routes.
+/// Turns an OpenAPI 3.0, 3.1 or 3.2 document (YAML or JSON, over one file or several) into routes.
 ///
-/// OpenAPIKit decodes and checks the document. The positioned YAML tree of the same file gives
-/// line numbers for errors, the `x-portico-*` extensions and the examples, in file order.
+/// Portico reads the document's positioned tree itself rather than decoding it into a full
+/// model: it needs the paths, the operations and their `x-portico-*` settings, and checks the
+/// parts it uses (so a problem names its file and line), while everything else in a large,
+/// real-world document (vendor keys, unusual but valid shapes) passes through to the portal.
 struct OpenAPIImporter {
     let sink: DiagnosticSink
     let environment: EnvironmentInterpolation
     /// The config's auth methods, onto which the document's security schemes map.
     var authMethods: [AuthMethodConfig] = []
 
+    static let methods = ["get", "put", "post", "delete", "options", "head", "patch", "trace", "query"]
+
     func importDocument(
         path: String, writtenAs: String, displayName: String, reportAt: ConfigNode, hash: inout ContentHash
     ) -> ImportedSpec? {
-        guard
-            let root = ConfigLoader.parseYAML(
-                file: path, writtenAs: writtenAs, displayName: displayName, sink: sink, environment: environment,
-                hash: &hash, reportAt: reportAt)
-        else { return nil }
+        let files = SpecFiles(rootPath: path, rootDisplay: displayName, sink: sink, environment: environment)
+        defer { hash.combine(files.hash.hex.utf8) }
+        guard let root = files.root(writtenAs: writtenAs, reportAt: reportAt) else { return nil }
         guard let rootFields = root.mapping(allowed: nil, context: "an OpenAPI document") else { return nil }
         let top = Dictionary(rootFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let versionNode = top["openapi"], let version = versionNode.string(context: "openapi") else {
-            root.report("not an OpenAPI document: the 'openapi' version key is missing")
+            if top["swagger"] != nil {
+                root.report("a Swagger 2.0 document; Portico reads OpenAPI 3.0, 3.1 and 3.2 (convert it with swagger2openapi)")
+            } else {
+                root.report("not an OpenAPI document: the 'openapi' version key is missing")
+            }
             return nil
         }
-        guard let document = decode(path: path, version: version, versionNode: versionNode, root: root) else { return nil }
+        guard version.hasPrefix("3.0") || version.hasPrefix("3.1") || version.hasPrefix("3.2") else {
+            versionNode.report("unsupported OpenAPI version '\(version)' (Portico reads 3.0, 3.1 and 3.2)")
+            return nil
+        }
+        if let info = top["info"] { _ = info.mapping(allowed: nil, context: "invalid OpenAPI document: info") }
 
         let reader = ConfigLoader.Reader(
             sink: sink,
@@ -46,119 +55,138 @@ struct OpenAPIImporter {
             displayFolder: (displayName as NSString).deletingLastPathComponent,
             environment: environment
         )
-        let examples = MockExampleBuilder(root: root.node)
+        var bundler = SpecBundler(files: files)
+        let bundled = bundler.bundle(root)
         var spec = ImportedSpec(
             routes: [],
             serverBasePath: serverBasePath(top["servers"]),
-            policies: readExtensions(rootFields, reader: reader, context: "the document")
+            policies: readExtensions(rootFields, reader: reader, context: "the document"),
+            document: OpenAPIDocument(root: bundled, version: version, files: [])
         )
-        let security = SecurityImporter(components: top["components"], methods: authMethods)
+        let security = SecurityImporter(components: top["components"], methods: authMethods) { node in
+            follow(node, from: path, files: files)?.node
+        }
         if let node = top["security"] { spec.policies.auth = security.requirement(node) }
-        let rawPaths = top["paths"]?.mapping(allowed: nil, context: "paths") ?? []
-        // Routes follow the file's order; OpenAPIKit's maps do not keep it when decoded from JSON.
+        let document = spec.document
+        let examples = MockExampleBuilder(document: document)
+
+        let rawPaths = top["paths"].flatMap { $0.isNull ? nil : $0.mapping(allowed: nil, context: "invalid OpenAPI document: paths") } ?? []
         for rawPath in rawPaths {
-            let template = OpenAPIKit.OpenAPI.Path(rawValue: rawPath.key)
-            let rawPathItem: ConfigNode? = rawPath.value
-            guard let pathItem = document.paths[template] else { continue }
-            guard case .b(let item) = pathItem else {
-                (rawPathItem ?? root).report("path \(template.rawValue) is a $ref; Portico needs its operations written inline")
+            let template = rawPath.key
+            guard template.hasPrefix("/") else {
+                rawPath.keyNode.report("invalid OpenAPI document: path '\(template)' must start with '/'")
                 continue
             }
-            let templateText = "/" + template.components.joined(separator: "/")
+            let templateText = "/" + template.split(separator: "/").joined(separator: "/")
             if let problem = PathTemplate.problem(in: templateText) {
-                (rawPathItem ?? root).report("path \(template.rawValue): \(problem)")
+                rawPath.keyNode.report("path \(template): \(problem)")
                 continue
             }
-            let rawOperations = rawPathItem?.mapping(allowed: nil, context: "path item") ?? []
-            let endpoints = item.endpoints.sorted { lhs, rhs in
-                let order = rawOperations.map { $0.key.uppercased() }
-                return (order.firstIndex(of: lhs.method.rawValue.uppercased()) ?? .max)
-                    < (order.firstIndex(of: rhs.method.rawValue.uppercased()) ?? .max)
+            guard let item = follow(rawPath.value, from: path, files: files),
+                let entries = item.node.mapping(allowed: nil, context: "invalid OpenAPI document: path item \(template)")
+            else { continue }
+            var operations = entries.filter { Self.methods.contains($0.key) }
+            for entry in entries where Self.methods.contains(entry.key.lowercased()) && entry.key != entry.key.lowercased() {
+                entry.keyNode.report("invalid OpenAPI document: method '\(entry.key)' must be written in lower case")
             }
-            for endpoint in endpoints {
-                let method = endpoint.method.rawValue.uppercased()
-                let rawOperation = rawOperations.first { $0.key.uppercased() == method }?.value
-                let operationFields = rawOperation?.mapping(allowed: nil, context: "operation") ?? []
-                var route = RouteConfig(
-                    path: templateText,
-                    methods: [method],
-                    name: endpoint.operation.operationId ?? "\(method) \(template.rawValue)",
-                    location: "\(displayName):\(rawOperation?.line ?? 0)"
-                )
-                route.policies = readExtensions(operationFields, reader: reader, context: "operation \(method) \(template.rawValue)")
-                if let node = operationFields.first(where: { $0.key == "security" })?.value {
-                    route.policies.auth = security.requirement(node)
+            // 3.2: other methods under additionalOperations, written as sent (`COPY`).
+            if let additional = entries.first(where: { $0.key == "additionalOperations" })?.value,
+                let extra = additional.mapping(allowed: nil, context: "additionalOperations")
+            {
+                for entry in extra where !HTTPMethodName.isValid(entry.key) {
+                    entry.keyNode.report("'\(entry.key)' is not an HTTP method")
                 }
-                if endpoint.operation.deprecated { route.lifecycle.deprecated = .distantPast }
-                if let rawOperation { route.mock = examples.mockResponse(forOperation: rawOperation.node) }
+                operations += extra.filter { HTTPMethodName.isValid($0.key) }
+            }
+            if entries.contains(where: { $0.key == "parameters" }) {
+                checkParameters(entries.first { $0.key == "parameters" }!.value, context: "path item \(template)")
+            }
+            for entry in operations {
+                let method = entry.key.uppercased()
+                let context = "operation \(method) \(template)"
+                guard let operationFields = entry.value.mapping(allowed: nil, context: "invalid OpenAPI document: \(context)")
+                else { continue }
+                let fields = Dictionary(operationFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                if !checkOperation(fields, context: context) { continue }
+                var name = "\(method) \(template)"
+                if let idNode = fields["operationId"], let id = idNode.nonEmptyString(context: "operationId") { name = id }
+                var route = RouteConfig(
+                    path: templateText, methods: [method], name: name, location: "\(entry.keyNode.file):\(entry.keyNode.line)")
+                route.policies = readExtensions(operationFields, reader: reader, context: context)
+                if let node = fields["security"] { route.policies.auth = security.requirement(node) }
+                if fields["deprecated"]?.bool(context: "deprecated") == true { route.lifecycle.deprecated = .distantPast }
+                route.openAPIPath = template
+                if let found = document.operation(path: template, method: entry.key) {
+                    route.mock = examples.mockResponse(forOperation: found.operation)
+                    route.mockOperation = examples.mockOperation(for: found.operation)
+                }
                 spec.routes.append(route)
             }
         }
         if spec.routes.isEmpty {
-            (top["paths"] ?? root).report("the OpenAPI document has no operations")
+            let what = top["webhooks"] != nil ? "only webhooks" : "no operations"
+            let at = rootFields.first { $0.key == "paths" }?.keyNode ?? rootFields.first { $0.key == "webhooks" }?.keyNode ?? root
+            at.warn("the OpenAPI document has \(what); its API serves no route until the document has operations")
         }
+        spec.document = OpenAPIDocument(root: bundled, version: version, files: files.order)
         return spec
     }
 
-    /// Decodes with OpenAPIKit; a 3.0 document is converted to the 3.1 model.
-    ///
-    /// The parsed tree is decoded as JSON first: Foundation's JSON decoder is about ten times
-    /// faster than decoding YAML text, which matters for reloads of large configs. JSON is
-    /// stricter about scalar types (an unquoted `version: 1.0` is a number there), so when that
-    /// fails the document is decoded again from its YAML text, which also gives the error.
-    private func decode(path: String, version: String, versionNode: ConfigNode, root: ConfigNode) -> OpenAPIKit.OpenAPI.Document? {
-        guard version.hasPrefix("3.0") || version.hasPrefix("3.1") || version.hasPrefix("3.2") else {
-            versionNode.report("unsupported OpenAPI version '\(version)' (Portico reads 3.0, 3.1 and 3.2)")
-            return nil
+    /// A node, or what its `$ref` points to when it is one (a chain is followed, a loop reported).
+    private func follow(_ node: ConfigNode, from file: String, files: SpecFiles) -> (file: String, node: ConfigNode)? {
+        var current = (file: file, node: node)
+        var seen: Set<SpecReference> = []
+        while case .mapping = current.node.node, let reference = current.node.node.value(forKey: "$ref") {
+            guard let text = reference.string else {
+                current.node.child(reference).report("$ref must be a string")
+                return nil
+            }
+            guard let target = files.resolve(text, from: current.file, at: current.node.child(reference)) else { return nil }
+            guard seen.insert(target.reference).inserted else {
+                current.node.report("circular $ref '\(text)'")
+                return nil
+            }
+            current = (target.file, target.node)
         }
-        let isVersion30 = version.hasPrefix("3.0")
-        // Portico reads the x-portico-* extensions from the positioned tree; decoding every
-        // object's extensions as well would double OpenAPIKit's work.
-        let userInfo = [OpenAPIKit.VendorExtensionsConfiguration.enabledKey: false]
-        let json = Data(JSONValue(root.node).jsonText.utf8)
-        let jsonDecoder = JSONDecoder()
-        jsonDecoder.userInfo = userInfo
-        if let document = try? Self.decode(isVersion30: isVersion30, with: { try jsonDecoder.decode($0, from: json) }) {
-            return document
-        }
-        do {
-            let text = FileManager.default.contents(atPath: path).flatMap { String(data: $0, encoding: .utf8) } ?? ""
-            return try Self.decode(isVersion30: isVersion30, with: { try YAMLDecoder().decode($0, from: text, userInfo: userInfo) })
-        } catch {
-            let problem = OpenAPIKit.OpenAPI.Error(from: error)
-            let node = Self.locate(problem.codingPath.map(\.stringValue), in: root) ?? root
-            node.report("invalid OpenAPI document: \(problem.localizedDescription)")
-            return nil
-        }
+        return current
     }
 
-    private static func decode(
-        isVersion30: Bool,
-        with decoder: (any Decodable.Type) throws -> any Decodable
-    ) throws -> OpenAPIKit.OpenAPI.Document? {
-        if isVersion30 {
-            return (try decoder(OpenAPIKit30.OpenAPI.Document.self) as? OpenAPIKit30.OpenAPI.Document)?.convert(to: .v3_1_1)
+    /// Checks the parts of an operation the gateway reads; false when it cannot be used.
+    private func checkOperation(_ fields: [String: ConfigNode], context: String) -> Bool {
+        var usable = true
+        if let responses = fields["responses"] {
+            if responses.mapping(allowed: nil, context: "invalid OpenAPI document: responses of \(context)") == nil { usable = false }
         }
-        return try decoder(OpenAPIKit.OpenAPI.Document.self) as? OpenAPIKit.OpenAPI.Document
+        if let parameters = fields["parameters"], !checkParameters(parameters, context: context) { usable = false }
+        if let body = fields["requestBody"], case .scalar = body.node {
+            body.report("invalid OpenAPI document: requestBody of \(context) must be a mapping, found \(body.kind)")
+            usable = false
+        }
+        return usable
     }
 
-    /// The deepest node along a decoding error's coding path, so the error gets a line number.
-    static func locate(_ path: [String], in root: ConfigNode) -> ConfigNode? {
-        var current = root.node
-        for key in path {
-            switch current {
-            case .mapping(let mapping):
-                guard let next = mapping.first(where: { $0.key.string == key })?.value else { return root.child(current) }
-                current = next
-            case .sequence(let sequence):
-                guard let index = Int(key.replacingOccurrences(of: "Index ", with: "")), sequence.indices.contains(index)
-                else { return root.child(current) }
-                current = sequence[index]
-            default:
-                return root.child(current)
+    @discardableResult
+    private func checkParameters(_ node: ConfigNode, context: String) -> Bool {
+        guard let items = node.sequence(context: "invalid OpenAPI document: parameters of \(context)") else { return false }
+        var usable = true
+        for item in items {
+            guard case .mapping = item.node else {
+                item.report("invalid OpenAPI document: each parameter of \(context) must be a mapping, found \(item.kind)")
+                usable = false
+                continue
+            }
+            guard item.node.value(forKey: "$ref") == nil else { continue }
+            let name = item.node.value(forKey: "name")?.string
+            let location = item.node.value(forKey: "in")?.string
+            if name == nil || location == nil {
+                item.report("invalid OpenAPI document: a parameter of \(context) needs 'name' and 'in'")
+                usable = false
+            } else if let location, !["path", "query", "header", "cookie", "querystring"].contains(location) {
+                item.report("invalid OpenAPI document: parameter '\(name ?? "")' of \(context) has unknown 'in: \(location)' (path, query, header, cookie or querystring)")
+                usable = false
             }
         }
-        return root.child(current)
+        return usable
     }
 
     /// Reads `x-portico-*` keys and reports the unknown ones, which are almost always typos.

@@ -10,14 +10,19 @@ struct SecurityImporter {
     let methods: [AuthMethodConfig]
     /// Scheme name → auth method name, for the schemes that map.
     private(set) var schemes: [String: String] = [:]
+    /// Every scheme the document declares, mapped or not.
+    private(set) var declared: Set<String> = []
 
-    init(components: ConfigNode?, methods: [AuthMethodConfig]) {
+    /// `follow` resolves a scheme written as a `$ref` (to another file, say) to its object.
+    init(components: ConfigNode?, methods: [AuthMethodConfig], follow: (ConfigNode) -> ConfigNode? = { $0 }) {
         self.methods = methods
         guard let schemesNode = components?.node.value(forKey: "securitySchemes").flatMap({ components?.child($0) }),
             let entries = schemesNode.mapping(allowed: nil, context: "securitySchemes")
         else { return }
         for entry in entries {
-            if let method = resolve(name: entry.key, scheme: entry.value) { schemes[entry.key] = method }
+            declared.insert(entry.key)
+            guard let scheme = follow(entry.value) else { continue }
+            if let method = resolve(name: entry.key, scheme: scheme) { schemes[entry.key] = method }
         }
     }
 
@@ -60,9 +65,11 @@ struct SecurityImporter {
             }
             var steps: [AuthStep] = []
             for entry in entries {
-                // A scheme that maps onto no method was reported at its declaration; OpenAPIKit
-                // already refuses a document whose requirements name an undeclared scheme.
+                // A scheme that maps onto no method was reported at its declaration.
                 guard let method = schemes[entry.key] else {
+                    if !declared.contains(entry.key) {
+                        entry.keyNode.report("security requirement names scheme '\(entry.key)', which components.securitySchemes does not declare")
+                    }
                     ok = false
                     continue
                 }

@@ -87,6 +87,11 @@ public final class GatewayMetrics: Sendable {
             count("portico_rate_limit_refusals_total", [("api", labels.api), ("route", labels.route), ("policy", policy)])
         }
         if let authFailure { count("portico_auth_failures_total", [("api", labels.api), ("reason", authFailure)]) }
+        if let validation = call.validation {
+            for direction in ["request", "response"] where validation.hasPrefix(direction) || validation.contains("; " + direction + " ") {
+                count("portico_validation_failures_total", [("api", labels.api), ("route", labels.route), ("direction", direction)])
+            }
+        }
     }
 
     private func count(_ name: String, _ dimensions: [(String, String)]) {

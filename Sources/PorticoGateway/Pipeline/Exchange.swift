@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PorticoConfig
 import PorticoStore
 import Synchronization
 
@@ -40,6 +41,7 @@ public final class Exchange: Sendable {
     private let everyAnswerFields = Mutex<[HTTPField]>([])
     private let mirrored = Mutex<MirrorOutcome?>(nil)
     private let backendRecords = Mutex<[BackendCallRecord]>([])
+    private let contractIssues = Mutex<[String]>([])
 
     struct UpstreamTiming {
         var target: String?
@@ -133,6 +135,18 @@ public final class Exchange: Sendable {
     /// Adds one backend call of a composite endpoint; at most `BackendCallRecord.maximumPerCall` are kept.
     package func recordBackendCall(_ record: BackendCallRecord) {
         backendRecords.withLock { if $0.count < BackendCallRecord.maximumPerCall { $0.append(record) } }
+    }
+
+    /// Where the request or its response broke the OpenAPI contract, for the call record:
+    /// `request /query/limit: expected at most 100, found 500`, at most `maximumContractIssues`.
+    package var validationIssues: [String] { contractIssues.withLock { $0 } }
+
+    static let maximumContractIssues = 10
+
+    package func recordValidation(_ side: String, _ issues: [ValidationIssue]) {
+        contractIssues.withLock { kept in
+            for issue in issues where kept.count < Self.maximumContractIssues { kept.append("\(side) \(issue)") }
+        }
     }
 
     public var upstreamTarget: String? { upstreamState.withLock { $0.target } }

@@ -27,6 +27,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case authUnavailable
         case conflict(String)
         case tooManyRequests(retryAfter: Int, headers: [HTTPField])
+        case invalidRequest([ValidationIssue])
+        case unsupportedMediaType(String, accepted: [String])
     }
 
     private let code: Code
@@ -60,6 +62,12 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func tooManyRequests(retryAfter: Int, headers: [HTTPField]) -> GatewayError {
         .init(code: .tooManyRequests(retryAfter: retryAfter, headers: headers))
     }
+    /// A request that breaks its OpenAPI operation; `errors` in the problem lists each issue.
+    public static func invalidRequest(_ issues: [ValidationIssue]) -> GatewayError { .init(code: .invalidRequest(issues)) }
+    /// A body of a media type the operation does not take.
+    public static func unsupportedMediaType(_ type: String, accepted: [String]) -> GatewayError {
+        .init(code: .unsupportedMediaType(type, accepted: accepted))
+    }
     public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
@@ -83,6 +91,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .authUnavailable: return .serviceUnavailable
         case .conflict: return .conflict
         case .tooManyRequests: return .tooManyRequests
+        case .invalidRequest: return .badRequest
+        case .unsupportedMediaType: return .unsupportedMediaType
         }
     }
 
@@ -106,6 +116,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .authUnavailable: return "auth-unavailable"
         case .conflict: return "conflict"
         case .tooManyRequests: return "rate-limited"
+        case .invalidRequest: return "invalid-request"
+        case .unsupportedMediaType: return "unsupported-media-type"
         }
     }
 
@@ -128,6 +140,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .authUnavailable: return "Credentials cannot be checked"
         case .conflict: return "Conflict"
         case .tooManyRequests: return "Too many requests"
+        case .invalidRequest: return "The request does not match the API's contract"
+        case .unsupportedMediaType: return "Unsupported media type"
         }
     }
 
@@ -152,6 +166,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .forbidden: return "The credential is valid but not allowed to use this route."
         case .authUnavailable: return "The service that checks credentials did not answer; try again later."
         case .tooManyRequests(let retryAfter, _): return "A rate limit or quota was reached; try again in \(retryAfter) s."
+        case .invalidRequest(let issues):
+            return issues.count == 1 ? "1 problem: \(issues[0])." : "\(issues.count) problems; `errors` lists each with its place."
+        case .unsupportedMediaType(let type, let accepted):
+            return "This operation takes \(accepted.joined(separator: ", ")), not \(type)."
         }
     }
 
@@ -173,6 +191,14 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         json += ",\"request_id\":\(JSONText.quote(requestID))"
         if case .methodNotAllowed(let allowed) = code {
             json += ",\"allow\":[" + allowed.map(JSONText.quote).joined(separator: ",") + "]"
+        }
+        if case .invalidRequest(let issues) = code {
+            json += ",\"errors\":[" + issues.map { issue in
+                "{\"pointer\":\(JSONText.quote(issue.pointer)),\"detail\":\(JSONText.quote(issue.message))}"
+            }.joined(separator: ",") + "]"
+        }
+        if case .unsupportedMediaType(_, let accepted) = code {
+            json += ",\"accepted\":[" + accepted.map(JSONText.quote).joined(separator: ",") + "]"
         }
         if case .unknownVersion(_, let available) = code {
             json += ",\"versions\":[" + available.map(JSONText.quote).joined(separator: ",") + "]"

@@ -3,8 +3,8 @@ import PorticoConfig
 
 /// Every API of one config as the portal shows it: the catalog, each version's docs, and the search.
 ///
-/// Built once per config on a background task as soon as the snapshot is compiled (parsing large
-/// documents again takes time a reload must not wait for); a portal request that comes first
+/// Built once per config on a background task as soon as the snapshot is compiled (rendering
+/// large documents takes time a reload must not wait for); a portal request that comes first
 /// waits for it.
 struct PortalCatalog: Sendable {
     let catalogJSON: String
@@ -14,13 +14,9 @@ struct PortalCatalog: Sendable {
     init(config: GatewayConfig) {
         var docs: [String: [String: SpecDocs]] = [:]
         var order: [String] = []
-        var parsed: [String: JSONValue] = [:]
         for api in config.apis {
-            var document: JSONValue?
-            if let file = api.openAPIFile {
-                document = parsed[file] ?? (try? JSONValue.load(file: file))
-                parsed[file] = document
-            }
+            // The loader's bundled tree: the files its `$ref`s name are in it, and nothing is parsed twice.
+            let document = api.document?.root
             if docs[api.name] == nil { order.append(api.name) }
             docs[api.name, default: [:]][api.version ?? ""] = SpecDocs(api: api, config: config, document: document)
         }

@@ -42,6 +42,8 @@ public struct CompiledRoute: Sendable {
             case is CORSPolicy: return "cors"
             case is TransformPolicy: return "transform"
             case is BodyTransformPolicy: return "body-transform"
+            case is RequestValidationPolicy: return "validate"
+            case is ResponseValidationPolicy: return "validate-responses"
             case is AcceptEncodingPolicy: return "accept-encoding"
             case is CompressPolicy: return "compress"
             case is MirrorPolicy: return "mirror"

@@ -81,6 +81,17 @@ struct ChainBuilder {
             let calls = route.composite.map { $0.count == .perCall ? $0.calls.count : 1 } ?? 1
             steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: (policies.cost ?? 1) * calls, context: limits, keys: keys))
         }
+        if let contract = route.contract {
+            if let mode = policies.validate, mode != .off {
+                steps.append(
+                    RequestValidationPolicy(
+                        contract: contract, enforce: mode == .enforce,
+                        bodyLimit: policies.maxBodySize ?? RequestValidationPolicy.defaultBodyLimit))
+            }
+            if policies.validateResponses == .report, contract.checksResponses {
+                steps.append(ResponseValidationPolicy(contract: contract, limit: ResponseValidationPolicy.defaultLimit))
+            }
+        }
         if let settings = policies.cache, settings.enabled {
             var hash = ContentHash()
             hash.combine("\(api.name)@\(api.version ?? "")/\(routeName)|\(settings)".utf8)

@@ -95,6 +95,9 @@ struct GatewayHandler: Sendable {
         record.cache = exchange?.cacheStatus?.outcome.rawValue
         record.traceID = traceID
         record.protocolVersion = protocolVersion
+        if let issues = exchange?.validationIssues, !issues.isEmpty {
+            record.validation = CallRecord.bounded(issues.joined(separator: "; "), to: CallRecord.maximumValidationBytes)
+        }
         if let backends = exchange?.backendCalls, !backends.isEmpty { record.backends = backends }
         if aborted { record.error = record.error ?? "aborted" }
         let (sinks, metrics, authFailure) = (self.sinks, self.metrics, exchange?.authFailure)

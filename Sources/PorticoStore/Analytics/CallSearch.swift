@@ -92,11 +92,12 @@ extension CallRecord {
         traceID = row["trace_id"]
         mirror = row["mirror"]
         protocolVersion = row["protocol"]
+        validation = row["validation"]
     }
 
     /// The CSV header row matching `csvLine`.
     public static let csvHeader =
-        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id,mirror,protocol"
+        "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id,mirror,protocol,validation"
 
     /// One RFC 4180 CSV row.
     public var csvLine: String {
@@ -104,7 +105,7 @@ extension CallRecord {
             CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
             String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),
             upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "", String(retries),
-            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "", mirror ?? "", protocolVersion ?? "",
+            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "", mirror ?? "", protocolVersion ?? "", validation ?? "",
         ]
         return fields.map { field in
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })

@@ -80,7 +80,7 @@ struct RollupBatch {
             let (total, upstream) = (reader.double(), reader.optionalDouble())
             for _ in 0..<3 { _ = reader.text() }  // target, client, error
             _ = reader.int()  // retries
-            for _ in 0..<6 { _ = reader.text() }  // key prefix, rate limit, cache, trace id, mirror, protocol
+            for _ in 0..<7 { _ = reader.text() }  // key prefix, rate limit, cache, trace id, mirror, protocol, validation
             reader.skipBackends()
             if let limit, time >= limit { return }
             earliest = min(earliest, time)

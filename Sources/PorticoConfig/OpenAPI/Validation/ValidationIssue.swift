@@ -1,0 +1,35 @@
+/// One way a request (or response) breaks its OpenAPI contract: where, as a JSON pointer into
+/// the message (`/body/items/3/price`, `/query/limit`), and what was expected.
+public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
+    public var pointer: String
+    public var message: String
+
+    public init(pointer: String, message: String) {
+        self.pointer = pointer
+        self.message = message
+    }
+
+    public var description: String { "\(pointer): \(message)" }
+}
+
+/// Which message a schema checks: `readOnly` properties may not be sent in a request and
+/// `writeOnly` ones not in a response; `required` does not apply to the other side's properties.
+public enum ValidationDirection: Sendable {
+    case request
+    case response
+}
+
+/// The issues found so far, bounded: past `limit` the check stops, so a huge invalid body costs
+/// no more than a small one.
+struct IssueList {
+    var issues: [ValidationIssue] = []
+    let limit: Int
+    var isFull: Bool { issues.count >= limit }
+
+    init(limit: Int) { self.limit = limit }
+
+    mutating func add(_ pointer: String, _ message: String) {
+        guard !isFull else { return }
+        issues.append(ValidationIssue(pointer: pointer, message: message))
+    }
+}
