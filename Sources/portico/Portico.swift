@@ -38,6 +38,7 @@ struct Serve: AsyncParsableCommand {
         let level = JSONLogHandler.level(flag: logLevel, environment: ProcessInfo.processInfo.environment, config: loaded.server.logLevel)
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "portico")
+        for warning in loaded.warnings { logger.warning("config warning", metadata: ["config.warning": "\(warning)"]) }
         let app = try PorticoApp(config: loaded, configPath: config, logger: logger)
         var groupConfiguration = ServiceGroupConfiguration(
             services: app.services(reloadOnSIGHUP: true),
@@ -62,7 +63,8 @@ struct Validate: ParsableCommand {
 
     func run() throws {
         do {
-            _ = try ConfigLoader().load(file: file)
+            let config = try ConfigLoader().load(file: file)
+            for warning in config.warnings { print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)") }
             print("OK")
         } catch {
             print(error.description)

@@ -170,7 +170,9 @@ struct ChainBuilder {
     private func stage(for upstream: String, api: APIConfig, route: RouteConfig, policies: PolicyConfig, pools: [String: UpstreamPool])
         -> any Policy
     {
-        guard let pool = pools[upstream] else { return MockStage(mock: route.mock, requestIDHeader: requestIDHeader) }
+        guard let pool = pools[upstream] else {
+            return MockStage(mock: route.mock, operation: route.mockOperation, requestIDHeader: requestIDHeader)
+        }
         let timeout = policies.timeout ?? pool.config.timeout
         return ProxyStage(
             pool: pool,

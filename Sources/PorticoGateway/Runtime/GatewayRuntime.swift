@@ -158,6 +158,7 @@ public final class GatewayRuntime: Service, Sendable {
                 return .failed(message: message, diagnostics: [])
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
+            for warning in config.warnings { logger.warning("config warning", metadata: ["config.warning": "\(warning)"]) }
             let next = RuntimeSnapshot(
                 config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, cache: cache,
                 analytics: analytics, wallClock: wallClock)

@@ -14,7 +14,7 @@ struct MockExampleBuilder {
         }
         var sampler = SchemaSampler(document: document, random: nil)
         let value = media.examples.first?.value ?? media.schema.map { sampler.sample($0) } ?? .null
-        return MockResponse(status: answer.status, contentType: media.contentType, body: Self.body(value, contentType: media.contentType))
+        return MockResponse(status: answer.status, contentType: media.contentType, body: MockOperation.body(value, contentType: media.contentType))
     }
 
     /// Every response of the operation, for `Prefer`.
@@ -32,12 +32,6 @@ struct MockExampleBuilder {
             answers.append(MockOperation.Answer(key: key, status: status, media: media))
         }
         return answers.isEmpty ? nil : MockOperation(answers: answers, document: document)
-    }
-
-    /// The body bytes of a value: JSON text, or a string's text for other media types.
-    static func body(_ value: JSONValue, contentType: String) -> [UInt8] {
-        if !contentType.lowercased().contains("json"), case .string(let text) = value { return Array(text.utf8) }
-        return Array(value.jsonText.utf8)
     }
 
     private static func status(_ key: String) -> Int? {

@@ -43,4 +43,10 @@ public struct MockOperation: Sendable {
         }
         return nil
     }
+
+    /// The body bytes of a value: JSON text, or a string's own text for other media types.
+    public static func body(_ value: JSONValue, contentType: String) -> [UInt8] {
+        if !contentType.lowercased().contains("json"), case .string(let text) = value { return Array(text.utf8) }
+        return Array(value.jsonText.utf8)
+    }
 }

@@ -32,19 +32,41 @@ public struct SchemaSampler {
         }
         if let values = schema["enum"]?.items, !values.isEmpty { return pick(values) }
         if let parts = schema["allOf"]?.items, !parts.isEmpty {
-            var merged: [(String, JSONValue)] = []
-            for part in parts {
-                if case .object(let fields) = sample(part, depth: depth + 1) {
-                    for field in fields where !merged.contains(where: { $0.0 == field.0 }) { merged.append(field) }
+            // One object of every part's properties, with every part's `required`, so that a part
+            // that only requires (`{required: [a]}`) is honoured.
+            var properties: [(String, JSONValue)] = schema["properties"]?.fields ?? []
+            var required: [JSONValue] = schema["required"]?.items ?? []
+            var others: [JSONValue] = []
+            var queue = parts
+            var seen = 0
+            while !queue.isEmpty, seen < 64 {
+                let part = document.resolve(queue.removeFirst())
+                seen += 1
+                queue.insert(contentsOf: part["allOf"]?.items ?? [], at: 0)
+                for (name, property) in part["properties"]?.fields ?? [] where !properties.contains(where: { $0.0 == name }) {
+                    properties.append((name, property))
                 }
+                required += part["required"]?.items ?? []
+                if part["properties"] == nil, part["required"] == nil, part["allOf"] == nil { others.append(part) }
             }
-            if case .object(let own) = objectSample(schema, depth: depth), !own.isEmpty {
-                for field in own where !merged.contains(where: { $0.0 == field.0 }) { merged.append(field) }
-            }
-            return .object(merged)
+            if properties.isEmpty, let first = others.first { return sample(first, depth: depth + 1) }
+            return objectSample(.object([("properties", .object(properties)), ("required", .array(required))]), depth: depth)
         }
         for key in ["oneOf", "anyOf"] {
-            if let options = schema[key]?.items, !options.isEmpty { return sample(pick(options), depth: depth + 1) }
+            guard let options = schema[key]?.items, !options.isEmpty else { continue }
+            let option = pick(options)
+            var value = sample(option, depth: depth + 1)
+            // The discriminator says which branch this is.
+            if let property = schema["discriminator"]?["propertyName"]?.string, let reference = option["$ref"]?.string,
+                case .object(var fields) = value
+            {
+                let mapped = schema["discriminator"]?["mapping"]?.fields.first { $0.1.string == reference }?.0
+                let tag = mapped ?? String(reference.split(separator: "/").last ?? "")
+                fields.removeAll { $0.0 == property }
+                fields.insert((property, .string(tag)), at: 0)
+                value = .object(fields)
+            }
+            return value
         }
         switch Self.type(of: schema) {
         case "object": return objectSample(schema, depth: depth)
@@ -137,6 +159,7 @@ public struct SchemaSampler {
         let format = schema["format"]?.string
         let minimum = schema["minLength"]?.text.flatMap(Int.init) ?? 0
         let maximum = schema["maxLength"]?.text.flatMap(Int.init)
+        if let pattern = schema["pattern"]?.string, let text = PatternSampler.sample(pattern, random: random) { return text }
         var text: String
         switch format {
         case "date-time": text = random == nil ? "2026-01-01T00:00:00Z" : "2026-\(pad(between(1, 12)))-\(pad(between(1, 28)))T\(pad(between(0, 23))):\(pad(between(0, 59))):\(pad(between(0, 59)))Z"
