@@ -67,8 +67,10 @@ public struct RouteConfig: Sendable {
     public var name: String?
     /// Settings for this route; they override the API's.
     public var policies: PolicyConfig
-    /// The canned answer the mock upstream gives for this route.
-    public var mock: MockResponse?
+    /// The answer the mock upstream gives for this route without a preference, built from
+    /// `mockOperation` when asked for (building every operation's at load would cost a large
+    /// document's reload most of its time).
+    public var mock: MockResponse? { mockOperation?.defaultResponse() }
     /// Deprecation and sunset of this route (OpenAPI `deprecated: true`, or the config's).
     public var lifecycle: LifecycleConfig = .init()
     /// A split for this route alone, overriding the API's upstream or split.
@@ -99,14 +101,12 @@ public struct RouteConfig: Sendable {
         methods: [String] = [],
         name: String? = nil,
         policies: PolicyConfig = .init(),
-        mock: MockResponse? = nil,
         location: String = ""
     ) {
         self.path = path
         self.methods = methods
         self.name = name
         self.policies = policies
-        self.mock = mock
         self.location = location
     }
 }

@@ -117,7 +117,6 @@ struct OpenAPIImporter {
                 if fields["deprecated"]?.bool(context: "deprecated") == true { route.lifecycle.deprecated = .distantPast }
                 route.openAPIPath = template
                 if let found = document.operation(path: template, method: entry.key) {
-                    route.mock = examples.mockResponse(forOperation: found.operation)
                     route.mockOperation = examples.mockOperation(for: found.operation)
                 }
                 spec.routes.append(route)

@@ -171,7 +171,7 @@ struct ChainBuilder {
         -> any Policy
     {
         guard let pool = pools[upstream] else {
-            return MockStage(mock: route.mock, operation: route.mockOperation, requestIDHeader: requestIDHeader)
+            return MockStage(operation: route.mockOperation, requestIDHeader: requestIDHeader)
         }
         let timeout = policies.timeout ?? pool.config.timeout
         return ProxyStage(

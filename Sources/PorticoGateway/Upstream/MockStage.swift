@@ -2,6 +2,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PorticoConfig
+import Synchronization
 
 /// The terminal stage of `upstream: mock`: answers from the operation's OpenAPI document.
 ///
@@ -14,20 +15,32 @@ import PorticoConfig
 struct MockStage: Policy {
     let phase = PolicyPhase.upstream
     let priority = 0
-    let status: HTTPResponse.Status?
-    let contentType: String?
-    let body: ByteBuffer
+    /// The answer without a preference, built on the first request that needs it.
+    let fallback: LazyAnswer
     let operation: MockOperation?
     let requestIDHeader: HTTPField.Name
+
+    /// The default answer, computed once per snapshot on first use rather than at every reload.
+    final class LazyAnswer: Sendable {
+        private let build: @Sendable () -> MockResponse?
+        private let answer = Mutex<(MockResponse?)?>(nil)
+
+        init(_ build: @escaping @Sendable () -> MockResponse?) { self.build = build }
+
+        var value: MockResponse? {
+            if let known = answer.withLock({ $0 }) { return known }
+            let made = build()
+            answer.withLock { $0 = made }
+            return made
+        }
+    }
 
     static let mockHeader = HTTPField.Name("X-Portico-Mock")!
     static let preferenceApplied = HTTPField.Name("Preference-Applied")!
     static let prefer = HTTPField.Name("Prefer")!
 
-    init(mock: MockResponse?, operation: MockOperation? = nil, requestIDHeader: HTTPField.Name) {
-        self.status = mock.map { HTTPResponse.Status(code: $0.status) }
-        self.contentType = mock?.contentType
-        self.body = ByteBuffer(bytes: mock?.body ?? [])
+    init(operation: MockOperation?, requestIDHeader: HTTPField.Name) {
+        self.fallback = LazyAnswer { operation?.defaultResponse() }
         self.operation = operation
         self.requestIDHeader = requestIDHeader
     }
@@ -36,8 +49,10 @@ struct MockStage: Policy {
         try await StaticStage.drain(request, exchange: exchange)
         let preferences = Self.preferences(request.headers[values: Self.prefer])
         guard let operation, !preferences.isEmpty else {
-            guard let status else { throw GatewayError.noMockExample }
-            return answer(status: status, contentType: contentType, body: body, applied: [], exchange: exchange)
+            guard let mock = fallback.value else { throw GatewayError.noMockExample }
+            return answer(
+                status: HTTPResponse.Status(code: mock.status), contentType: mock.contentType, body: ByteBuffer(bytes: mock.body),
+                applied: [], exchange: exchange)
         }
         var applied: [String] = []
         var candidates = operation.answers

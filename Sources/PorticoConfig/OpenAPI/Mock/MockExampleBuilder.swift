@@ -1,21 +1,7 @@
-/// Builds the mock upstream's answers for an operation from the bundled document.
-///
-/// The default answer is the first 2xx response: its `example`, the first of its `examples`, or
-/// a value generated from its schema (`SchemaSampler`). `$ref`s are followed through the
-/// document; recursion stops at the sampler's depth.
+/// Gathers the mock upstream's possible answers for an operation from the bundled document:
+/// each response with its media types, their named examples and their schemas.
 struct MockExampleBuilder {
     let document: OpenAPIDocument
-
-    /// The default answer, fixed at load time.
-    func mockResponse(forOperation operation: JSONValue) -> MockResponse? {
-        guard let operation = mockOperation(for: operation), let answer = operation.preferred else { return nil }
-        guard let media = answer.media.first(where: { $0.contentType.lowercased().contains("json") }) ?? answer.media.first else {
-            return MockResponse(status: answer.status, contentType: nil, body: [])
-        }
-        var sampler = SchemaSampler(document: document, random: nil)
-        let value = media.examples.first?.value ?? media.schema.map { sampler.sample($0) } ?? .null
-        return MockResponse(status: answer.status, contentType: media.contentType, body: MockOperation.body(value, contentType: media.contentType))
-    }
 
     /// Every response of the operation, for `Prefer`.
     func mockOperation(for operation: JSONValue) -> MockOperation? {

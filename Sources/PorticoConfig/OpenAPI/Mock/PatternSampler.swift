@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// A string that matches a schema's `pattern`, for the mock, built from the regular expression's
 /// common parts: literals and escapes (`\d`, `\w`, `\s`, `\.`), classes (`[A-Z0-9_]`), `.`, groups
@@ -17,10 +18,27 @@ struct PatternSampler {
         guard pattern.count <= 512 else { return nil }
         var sampler = PatternSampler(pattern: Array(pattern), random: random)
         guard let text = sampler.alternatives(), sampler.index == sampler.pattern.count, text.count <= 4096 else { return nil }
-        guard let regex = try? NSRegularExpression(pattern: pattern),
-            regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        guard let regex = compiled(pattern), regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
         else { return nil }
         return text
+    }
+
+    /// Compiled expressions by pattern, shared (a document repeats its patterns), at most 1,024.
+    private static let cache = Mutex<[String: Compiled]>([:])
+
+    private struct Compiled: @unchecked Sendable {
+        // NSRegularExpression is immutable once made and safe to use from several threads.
+        let regex: NSRegularExpression?
+    }
+
+    private static func compiled(_ pattern: String) -> NSRegularExpression? {
+        if let known = cache.withLock({ $0[pattern] }) { return known.regex }
+        let made = Compiled(regex: try? NSRegularExpression(pattern: pattern))
+        cache.withLock { entries in
+            if entries.count >= 1024 { entries.removeAll() }
+            entries[pattern] = made
+        }
+        return made.regex
     }
 
     private init(pattern: [Character], random: (any RandomNumberGenerator)?) {

@@ -10,6 +10,10 @@ public struct SchemaSampler {
     var random: (any RandomNumberGenerator)?
 
     static let maximumDepth = 8
+    /// Values one sample may hold at most: past it, optional properties are left out and
+    /// nested values are null, so a wide, deep schema still gives a small answer.
+    static let maximumValues = 2000
+    private var values = 0
 
     public init(document: OpenAPIDocument, random: (any RandomNumberGenerator)?) {
         self.document = document
@@ -21,7 +25,8 @@ public struct SchemaSampler {
     }
 
     private mutating func sample(_ raw: JSONValue, depth: Int) -> JSONValue {
-        guard depth < Self.maximumDepth else { return .null }
+        guard depth < Self.maximumDepth, values < Self.maximumValues else { return .null }
+        values += 1
         let schema = document.resolve(raw)
         if random == nil {
             if let example = schema["example"] { return example }
@@ -90,6 +95,7 @@ public struct SchemaSampler {
         for (name, property) in schema["properties"]?.fields ?? [] {
             // A random answer leaves out some optional properties, as real ones do.
             if random != nil, !required.contains(name), between(0, 3) == 0 { continue }
+            if values >= Self.maximumValues, !required.contains(name) { continue }
             let resolved = document.resolve(property)
             if resolved["writeOnly"]?.bool == true { continue }
             fields.append((name, sample(property, depth: depth + 1)))
