@@ -1,12 +1,13 @@
 // Portico developer portal: catalog, docs, search, try-it and code samples.
 // No build step and no third-party code. Every piece of text from the server or an OpenAPI
-// document goes through esc() (or md(), which escapes first) before it reaches innerHTML.
+// document goes through esc() or md() (whose HTML passes the allow-list of sanitize()) before
+// it reaches innerHTML.
 "use strict";
 
 const Portal = (() => {
   const base = location.pathname.replace(/[^/]*$/, "");
   const apiRoot = base + "api/";
-  const state = { info: null, session: null, catalog: null, indexes: new Map(), ops: new Map(), limits: null };
+  const state = { info: null, session: null, catalog: null, indexes: new Map(), ops: new Map(), schemas: new Map(), markdown: new Map(), limits: null };
   const $ = (selector, root = document) => root.querySelector(selector);
   const main = () => $("#main");
   const sidebar = () => $("#sidebar");
@@ -49,31 +50,68 @@ const Portal = (() => {
   const get = (path) => request("GET", path);
   const post = (path, body) => request("POST", path, body ?? {});
 
-  // Markdown, safely: the text is escaped first, then a small set of forms is turned into
-  // markup. Links keep only http(s), mailto and relative targets.
+  // CommonMark's common forms, with the inline HTML that CommonMark allows passed through an
+  // allow-list: descriptions are parsed into an inert <template> (nothing in it runs or loads),
+  // every element not on the list is dropped (script, style, iframe, svg, forms…) or unwrapped,
+  // every attribute not on the list (on*, style, class) is removed, and links keep only http(s),
+  // mailto, fragment and relative targets.
+  const allowedTags = new Set(("p br hr em strong b i u s del ins code pre kbd samp sub sup small mark blockquote ul ol li "
+    + "dl dt dd h1 h2 h3 h4 h5 h6 a img table thead tbody tfoot tr th td caption span div details summary").split(" "));
+  const droppedTags = new Set("script style iframe frame frameset object embed applet svg math template noscript noembed textarea title xmp plaintext form input button select option link meta base".split(" "));
+  const allowedAttributes = { a: ["href", "title"], img: ["src", "alt", "title", "width", "height"], td: ["colspan", "rowspan"], th: ["colspan", "rowspan"], ol: ["start"] };
+  const safeURL = (value, image) => {
+    // Browsers drop tabs, newlines and control characters from URLs (`java\tscript:`): so does the check.
+    const url = value.replace(/[\u0000-\u0020\u007f]/g, "");
+    if (/^(https?:)?\/\//i.test(url) || (/^mailto:/i.test(url) && !image)) return true;
+    return !/^[a-z][a-z0-9+.-]*:/i.test(url);
+  };
+  function sanitize(html) {
+    const template = document.createElement("template");
+    template.innerHTML = html;
+    const clean = (parent) => {
+      for (const node of [...parent.childNodes]) {
+        if (node.nodeType === Node.COMMENT_NODE) { node.remove(); continue; }
+        if (node.nodeType !== Node.ELEMENT_NODE) continue;
+        const tag = node.localName;
+        if (droppedTags.has(tag) || node.namespaceURI !== "http://www.w3.org/1999/xhtml") { node.remove(); continue; }
+        clean(node);
+        if (!allowedTags.has(tag)) { node.replaceWith(...node.childNodes); continue; }
+        const keep = allowedAttributes[tag] || [];
+        for (const attribute of [...node.attributes]) {
+          const name = attribute.name.toLowerCase();
+          const ok = (keep.includes(name) || name === "title") && !((name === "href" || name === "src") && !safeURL(attribute.value, tag === "img"));
+          if (!ok) node.removeAttribute(attribute.name);
+        }
+        if (tag === "a") { node.setAttribute("rel", "noopener noreferrer"); }
+      }
+    };
+    clean(template.content);
+    return template.innerHTML;
+  }
+
   function md(source) {
     if (!source) return "";
-    const blocks = [];
-    let text = esc(source).replace(/```[^\n]*\n([\s\S]*?)```/g, (_, code) => {
-      blocks.push("<pre><code>" + code + "</code></pre>");
-      return "\u0000" + (blocks.length - 1) + "\u0000";
-    });
+    if (state.markdown.has(source)) return state.markdown.get(source);
+    const kept = [];
+    const keep = (html) => { kept.push(html); return "\u0000" + (kept.length - 1) + "\u0000"; };
+    // Code is literal: fenced blocks and spans are escaped and set aside first.
+    let text = String(source).replace(/```[^\n]*\n([\s\S]*?)```/g, (_, code) => keep("<pre><code>" + esc(code) + "</code></pre>"))
+      .replace(/`([^`\n]+)`/g, (_, code) => keep("<code>" + esc(code) + "</code>"));
     const inline = (line) => line
-      .replace(/`([^`]+)`/g, "<code>$1</code>")
       .replace(/\*\*([^*]+)\*\*/g, "<strong>$1</strong>")
-      .replace(/(^|[^*])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
-      .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (whole, label, href) => {
-        const target = href.replace(/&amp;/g, "&");
-        if (!/^(https?:\/\/|mailto:|#|\/)/i.test(target)) return label;
-        return '<a href="' + href + '" rel="noopener noreferrer">' + label + "</a>";
-      });
+      .replace(/(^|[^*\w])\*([^*\s][^*]*)\*/g, "$1<em>$2</em>")
+      .replace(/(^|[^\w])_([^_\s][^_]*)_(?!\w)/g, "$1<em>$2</em>")
+      .replace(/!\[([^\]]*)\]\(([^)\s]+)\)/g, (_, alt, src) => `<img alt="${esc(alt)}" src="${esc(src)}">`)
+      .replace(/\[([^\]]+)\]\(([^)\s]+)\)/g, (_, label, href) => `<a href="${esc(href)}">${label}</a>`)
+      .replace(/(^|[\s(])(https?:\/\/[^\s<)]+)/g, (_, lead, url) => `${lead}<a href="${esc(url)}">${esc(url)}</a>`);
     const out = [];
     let list = null;
+    let ordered = false;
     let paragraph = [];
     const flush = () => {
       if (paragraph.length) out.push("<p>" + inline(paragraph.join(" ")) + "</p>");
       paragraph = [];
-      if (list) out.push("<ul>" + list.map((item) => "<li>" + inline(item) + "</li>").join("") + "</ul>");
+      if (list) out.push((ordered ? "<ol>" : "<ul>") + list.map((item) => "<li>" + inline(item) + "</li>").join("") + (ordered ? "</ol>" : "</ul>"));
       list = null;
     };
     for (const raw of text.split("\n")) {
@@ -81,12 +119,21 @@ const Portal = (() => {
       let match;
       if (/^\u0000\d+\u0000$/.test(line.trim())) { flush(); out.push(line.trim()); }
       else if ((match = line.match(/^(#{1,6})\s+(.*)$/))) { flush(); const level = Math.min(6, match[1].length + 2); out.push(`<h${level}>` + inline(match[2]) + `</h${level}>`); }
-      else if ((match = line.match(/^\s*[-*+]\s+(.*)$/))) { if (paragraph.length) { const keep = list; list = null; flush(); list = keep; } (list = list || []).push(match[1]); }
+      else if ((match = line.match(/^\s*([-*+]|\d+[.)])\s+(.*)$/))) {
+        const isOrdered = /\d/.test(match[1]);
+        if (paragraph.length || (list && isOrdered !== ordered)) flush();
+        ordered = isOrdered;
+        (list = list || []).push(match[2]);
+      }
+      else if ((match = line.match(/^>\s?(.*)$/))) { flush(); out.push("<blockquote>" + inline(match[1]) + "</blockquote>"); }
       else if (!line.trim()) flush();
       else { if (list) flush(); paragraph.push(line.trim()); }
     }
     flush();
-    return out.join("").replace(/\u0000(\d+)\u0000/g, (_, index) => blocks[Number(index)]);
+    const html = sanitize(out.join("").replace(/\u0000(\d+)\u0000/g, (_, index) => kept[Number(index)]));
+    if (state.markdown.size > 5000) state.markdown.clear();
+    state.markdown.set(source, html);
+    return html;
   }
 
   const methodBadge = (method) => `<span class="method ${esc(method.toLowerCase())}">${esc(method)}</span>`;
@@ -204,11 +251,64 @@ const Portal = (() => {
     return ` · version chosen by ${where} <code>${esc(v.parameter)}: ${esc(v.value)}</code>${v.default ? " (default version)" : ""}`;
   }
 
+  // Schemas are sent once, by name: a reference below the top of an operation's schema is a
+  // closed <details> that fetches and renders its schema when opened, and long property lists
+  // show their first `shownProperties` until asked for the rest. So a page of any size paints
+  // only what is on screen.
+  const shownProperties = 50;
+  const pending = new Map();
+  let pendingSerial = 0;
+
+  function refBlock(node, ctx) {
+    const link = `<a href="${docLink(ctx.api, ctx.version, "/schemas/" + encodeURIComponent(node.ref))}">${esc(node.ref)}</a>`;
+    const note = node.circular ? ' <span class="muted">(recursive)</span>' : "";
+    const description = node.description ? `<div class="muted">${md(node.description)}</div>` : "";
+    return `<details class="ref" data-ref="${esc(node.ref)}" data-api="${esc(ctx.api)}" data-version="${esc(ctx.version)}"><summary><span class="type">${esc(node.ref)}</span>${note} <span class="muted">· schema</span> ${link}</summary><div class="ref-body"></div></details>${description}`;
+  }
+
+  function propertyItems(properties, ctx, depth) {
+    const item = (p) => `<li><span class="name">${esc(p.name)}</span>${p.required ? '<span class="req">required</span>' : ""} ${schemaTree(p.schema, ctx, depth + 1)}</li>`;
+    let html = properties.slice(0, shownProperties).map(item).join("");
+    if (properties.length > shownProperties) {
+      const key = String(++pendingSerial);
+      pending.set(key, () => properties.slice(shownProperties).map(item).join(""));
+      html += `<li><button type="button" class="more" data-more="${key}">Show ${properties.length - shownProperties} more properties</button></li>`;
+    }
+    return html;
+  }
+
+  async function expandRef(details) {
+    if (details.dataset.loaded) return;
+    details.dataset.loaded = "1";
+    const body = details.querySelector(".ref-body");
+    const { ref, api, version } = details.dataset;
+    const key = `${api}@${version}/${ref}`;
+    try {
+      if (!state.schemas.has(key)) state.schemas.set(key, await get(`apis/${seg(api)}/${seg(version)}/schemas/${encodeURIComponent(ref)}`));
+      body.innerHTML = schemaTree(state.schemas.get(key).schema, { api, version });
+    } catch (error) {
+      body.innerHTML = `<p class="error">${esc(error.message)}</p>`;
+      delete details.dataset.loaded;
+    }
+  }
+
+  document.addEventListener("toggle", (event) => {
+    const details = event.target;
+    if (details instanceof HTMLDetailsElement && details.classList.contains("ref") && details.open) expandRef(details);
+  }, true);
+  document.addEventListener("click", (event) => {
+    const button = event.target.closest && event.target.closest("button.more");
+    if (!button || !pending.has(button.dataset.more)) return;
+    const render = pending.get(button.dataset.more);
+    pending.delete(button.dataset.more);
+    button.parentElement.outerHTML = render();
+  });
+
   function schemaTree(node, ctx, depth = 0) {
     if (!node || typeof node !== "object") return "";
     const link = node.ref ? ` <a href="${docLink(ctx.api, ctx.version, "/schemas/" + encodeURIComponent(node.ref))}">${esc(node.ref)}</a>` : "";
-    if (node.circular) return `<span class="type">${esc(node.ref)}</span> <span class="muted">(recursive, see</span>${link}<span class="muted">)</span>`;
-    if (node.collapsed || node.unresolved) return `<span class="muted">see</span>${link || esc(node.unresolved)}`;
+    if (node.ref && (node.circular || node.collapsed || !node.type && !node.properties && !node.items && !node.one_of && !node.any_of && !node.enum)) return refBlock(node, ctx);
+    if (node.unresolved) return `<span class="muted">see</span> ${esc(node.unresolved)}`;
     let html = `<span class="type">${esc(typeLabel(node))}</span>`;
     if (node.ref) html += `<span class="muted"> ·</span>${link}`;
     if (node.nullable) html += ' <span class="muted">nullable</span>';
@@ -226,7 +326,7 @@ const Portal = (() => {
     if (node.discriminator) facts.push(`discriminated by <code>${esc(node.discriminator)}</code>`);
     if (facts.length) html += `<div class="variants">${facts.join(" · ")}</div>`;
     if (node.properties && node.properties.length) {
-      html += '<ul class="schema">' + node.properties.map((p) => `<li><span class="name">${esc(p.name)}</span>${p.required ? '<span class="req">required</span>' : ""} ${schemaTree(p.schema, ctx, depth + 1)}</li>`).join("") + "</ul>";
+      html += '<ul class="schema">' + propertyItems(node.properties, ctx, depth) + "</ul>";
     }
     if (node.items) html += `<ul class="schema"><li><span class="name">items</span> ${schemaTree(node.items, ctx, depth + 1)}</li></ul>`;
     if (node.additional_properties && typeof node.additional_properties === "object") {
@@ -515,9 +615,13 @@ const Portal = (() => {
 
   // ---------- Routing ----------
 
+  // Render times for the browser tests: the first paint after navigation start, and the last
+  // view's time from the hash change to its paint (the server's answer included).
   function markRendered(view) {
     document.body.dataset.view = view;
-    if (window.porticoFirstRender === undefined) window.porticoFirstRender = performance.now();
+    const now = performance.now();
+    if (window.porticoFirstRender === undefined) window.porticoFirstRender = now;
+    window.porticoLastRender = { view, hash: location.hash, ms: now - (window.porticoRenderStart ?? 0) };
   }
 
   const views = {};
@@ -525,6 +629,7 @@ const Portal = (() => {
   route("", catalogView);
 
   async function render() {
+    window.porticoRenderStart = performance.now();
     const still = viewing();
     const hash = location.hash.replace(/^#\/?/, "");
     const parts = hash.split("/").filter(Boolean).map((p) => { try { return decodeURIComponent(p); } catch { return p; } });

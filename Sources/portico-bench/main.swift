@@ -6,6 +6,7 @@
 // And for bench/fuzz.sh: portico-bench fuzz TARGET COUNT [SEED] (Fuzz.swift).
 // And for bench/analytics.sh: portico-bench writer STORE_PATH CALLS, the writer's CPU per call (WriterCost.swift).
 // And for bench/edge.sh: portico-bench edge CONFIG ROUNDS ITERATIONS (EdgeCost.swift).
+// And for bench/openapi.sh: portico-bench validation CONFIG ROUNDS (ValidationCost.swift).
 // Inserts RECORDS synthetic calls spread over the 24 hours before now (20 routes, 100 consumers,
 // realistic statuses and latencies) in the gateway's batches of 1,000, then times a 24-hour time
 // series and top-10 breakdowns, which read the rollups.
@@ -31,6 +32,10 @@ if (4...5).contains(arguments.count), arguments[1] == "fuzz", let count = Int(ar
 }
 if arguments.count == 5, arguments[1] == "edge", let rounds = Int(arguments[3]), let iterations = Int(arguments[4]) {
     try EdgeCost.run(config: arguments[2], rounds: rounds, iterations: iterations)
+    exit(0)
+}
+if arguments.count == 4, arguments[1] == "validation", let rounds = Int(arguments[3]) {
+    try ValidationCost.run(config: arguments[2], rounds: rounds)
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "writer", let calls = Int(arguments[3]) {

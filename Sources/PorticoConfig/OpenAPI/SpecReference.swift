@@ -17,7 +17,10 @@ struct SpecReference: Hashable {
         if rawFile.contains("://") || rawFile.hasPrefix("//") {
             return .failure(.init("remote $ref '\(text)' is not fetched; save the file next to the document and refer to it by a relative path"))
         }
-        guard let file = rawFile.removingPercentEncoding, let fragment = rawFragment.removingPercentEncoding else {
+        // Most references hold no escape; Foundation's decoding is a large part of bundling otherwise.
+        guard let file = rawFile.contains("%") ? rawFile.removingPercentEncoding : rawFile,
+            let fragment = rawFragment.contains("%") ? rawFragment.removingPercentEncoding : rawFragment
+        else {
             return .failure(.init("$ref '\(text)' has a bad percent-encoding"))
         }
         guard fragment.isEmpty || fragment.hasPrefix("/") else {

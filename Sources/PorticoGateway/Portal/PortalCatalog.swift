@@ -16,7 +16,7 @@ struct PortalCatalog: Sendable {
         var order: [String] = []
         for api in config.apis {
             // The loader's bundled tree: the files its `$ref`s name are in it, and nothing is parsed twice.
-            let document = api.document?.root
+            let document = api.document
             if docs[api.name] == nil { order.append(api.name) }
             docs[api.name, default: [:]][api.version ?? ""] = SpecDocs(api: api, config: config, document: document)
         }

@@ -5,10 +5,11 @@ import PorticoConfig
 /// (or, for an API without one, from its routes).
 ///
 /// A large document is never sent whole: the index (operations, tags, schema names) is one small
-/// answer and each operation and schema another, with every `$ref`, `allOf`, `oneOf` and `anyOf`
-/// resolved into a tree the portal shows as is. Cycles are cut at the repeated schema, deep trees
-/// at `maxDepth`, and an operation's trees at `nodeBudget` nodes; the cut points name the schema,
-/// which has its own page.
+/// answer and each operation and schema another. Schemas are sent once, by name: an operation's
+/// page expands the schemas its parameters and bodies name directly (one level, with `allOf`
+/// merged) and gives every schema below them as `{"ref": name}`, which the portal fetches from
+/// its own page when the reader opens it. Cycles are cut at the repeated schema, deep inline
+/// trees at `maxDepth`, and a page's trees at `nodeBudget` nodes.
 struct SpecDocs: Sendable {
     let api: String
     let version: String
@@ -40,10 +41,10 @@ struct SpecDocs: Sendable {
         var bodyText: String
     }
 
-    init(api: APIConfig, config: GatewayConfig, document: JSONValue?) {
+    init(api: APIConfig, config: GatewayConfig, document: OpenAPIDocument?) {
         self.api = api.name
         self.version = api.version ?? ""
-        let builder = Builder(api: api, config: config, document: document ?? .null)
+        let builder = Builder(api: api, config: config, document: document?.root ?? .null, bundle: document)
         let built = builder.build()
         indexJSON = built.index.jsonText
         operations = built.operations.mapValues(\.jsonText)
@@ -94,13 +95,41 @@ extension SpecDocs {
         let api: APIConfig
         let config: GatewayConfig
         let document: JSONValue
+        let bundle: OpenAPIDocument?
         let components: JSONValue
+        /// True when no operation of the document has tags: operations are then grouped by the
+        /// first segment of their path.
+        let untagged: Bool
 
-        init(api: APIConfig, config: GatewayConfig, document: JSONValue) {
+        init(api: APIConfig, config: GatewayConfig, document: JSONValue, bundle: OpenAPIDocument?) {
             self.api = api
             self.config = config
             self.document = document
+            self.bundle = bundle
             self.components = document["components"] ?? .null
+            let operations = (document["paths"]?.fields ?? []).flatMap { $0.1.fields.map(\.1) }
+            self.untagged = !operations.contains { !($0["tags"]?.items ?? []).isEmpty }
+        }
+
+        /// `GET /users/{id}/orders` → `Get users › orders by id`, for operations without a summary.
+        static func readableTitle(method: String, path: String) -> String {
+            let verbs = ["GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Update", "DELETE": "Delete", "HEAD": "Check"]
+            let verb = verbs[method] ?? method.prefix(1).uppercased() + method.dropFirst().lowercased()
+            var words: [String] = []
+            for segment in PathTemplate.segments(of: path) {
+                // A segment with parameters inside (`{name}.json`) is said by its parameters.
+                if case .literal(let text) = segment { words.append(text) }
+            }
+            let parameters = PathTemplate.parameterNames(of: path)
+            var title = verb + (words.isEmpty ? "" : " " + words.joined(separator: " › "))
+            if !parameters.isEmpty { title += " by " + parameters.joined(separator: " and ") }
+            return title
+        }
+
+        /// The first literal segment of a path, for grouping a document without tags.
+        static func firstSegment(_ path: String) -> String {
+            for segment in PathTemplate.segments(of: path) { if case .literal(let text) = segment { return text } }
+            return ""
         }
 
         func build() -> Built {
@@ -118,9 +147,11 @@ extension SpecDocs {
 
             for entry in entries() {
                 let id = uniqueID(entry.id, taken: operations)
-                let tags = entry.operation["tags"]?.items.compactMap(\.string) ?? []
+                var tags = entry.operation["tags"]?.items.compactMap(\.string) ?? []
+                if tags.isEmpty, untagged, case let group = Self.firstSegment(entry.path), !group.isEmpty { tags = [group] }
                 for tag in tags where !tagOrder.contains(tag) { tagOrder.append(tag) }
-                let summary = entry.operation["summary"]?.string ?? entry.route?.name ?? ""
+                let summary = entry.operation["summary"]?.string ?? (entry.pathItem == .null && entry.route?.name != nil
+                    ? entry.route!.name! : Self.readableTitle(method: entry.method, path: entry.path))
                 let deprecated = entry.lifecycle.deprecated != nil
                 var row: [(String, JSONValue)] = [
                     ("id", .string(id)), ("method", .string(entry.method)), ("path", .string(entry.publicPath)),
@@ -350,6 +381,10 @@ extension SpecDocs {
                 ]
                 if let example = example(of: media) ?? media["schema"].flatMap({ resolveRef($0)["example"] }) {
                     fields.append(("example", example))
+                } else if let bundle, let schema = media["schema"] {
+                    // A small value shaped like the schema, for a body without an example.
+                    var sampler = SchemaSampler(document: bundle, random: nil, maximumValues: 200)
+                    fields.append(("example", sampler.sample(schema)))
                 }
                 list.append(.object(fields))
             }
@@ -451,7 +486,12 @@ extension SpecDocs {
             if let reference = schema["$ref"]?.string {
                 out.append(("ref", .string(Self.refName(reference))))
                 if trail.contains(reference) { return .object(out + [("circular", .bool(true))]) }
-                if depth >= maxDepth || budget <= 0 { return .object(out + [("collapsed", .bool(true))]) }
+                // Below the top, a component schema is named, not inlined: it is sent once, on its own page.
+                let named = reference.hasPrefix("#/components/schemas/")
+                if (named && depth > 0) || depth >= maxDepth || budget <= 0 {
+                    if let description = schema["description"]?.string { out.append(("description", .string(description))) }
+                    return .object(out + [("collapsed", .bool(true))])
+                }
                 guard let target = lookup(reference) else { return .object(out + [("unresolved", .string(reference))]) }
                 trail.append(reference)
                 // 3.1 allows siblings next to $ref; a description there describes this use.

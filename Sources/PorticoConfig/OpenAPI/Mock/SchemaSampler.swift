@@ -12,12 +12,14 @@ public struct SchemaSampler {
     static let maximumDepth = 8
     /// Values one sample may hold at most: past it, optional properties are left out and
     /// nested values are null, so a wide, deep schema still gives a small answer.
-    static let maximumValues = 2000
+    public static let defaultMaximumValues = 2000
+    private let maximumValues: Int
     private var values = 0
 
-    public init(document: OpenAPIDocument, random: (any RandomNumberGenerator)?) {
+    public init(document: OpenAPIDocument, random: (any RandomNumberGenerator)?, maximumValues: Int = Self.defaultMaximumValues) {
         self.document = document
         self.random = random
+        self.maximumValues = maximumValues
     }
 
     public mutating func sample(_ schema: JSONValue) -> JSONValue {
@@ -25,7 +27,7 @@ public struct SchemaSampler {
     }
 
     private mutating func sample(_ raw: JSONValue, depth: Int) -> JSONValue {
-        guard depth < Self.maximumDepth, values < Self.maximumValues else { return .null }
+        guard depth < Self.maximumDepth, values < maximumValues else { return .null }
         values += 1
         let schema = document.resolve(raw)
         if random == nil {
@@ -95,7 +97,7 @@ public struct SchemaSampler {
         for (name, property) in schema["properties"]?.fields ?? [] {
             // A random answer leaves out some optional properties, as real ones do.
             if random != nil, !required.contains(name), between(0, 3) == 0 { continue }
-            if values >= Self.maximumValues, !required.contains(name) { continue }
+            if values >= maximumValues, !required.contains(name) { continue }
             let resolved = document.resolve(property)
             if resolved["writeOnly"]?.bool == true { continue }
             fields.append((name, sample(property, depth: depth + 1)))
