@@ -30,6 +30,7 @@ for round in 1 2 3 4 5; do
   # A changed description, so that the reload applies rather than finding the same content.
   sed -i "s/\"title\": \"Large API[^\"]*\"/\"title\": \"Large API $round\"/; s/^  title: \"Large API[^\"]*\"/  title: \"Large API $round\"/" "$work/yaml/large.yaml"
   curl -sf "${auth[@]}" -X POST http://127.0.0.1:19097/admin/reload; echo
+  sleep 3  # the portal's docs of the new config are built in the background meanwhile, as after a save
 done
 kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true; unset 'pids[-1]'
 

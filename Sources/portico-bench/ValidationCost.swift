@@ -23,7 +23,7 @@ enum ValidationCost {
         var value = sampler.sample(schema)
         // About 1 KB: the sample, with its arrays filled to a few items.
         if case .object(var fields) = value {
-            fields.append(("metadata", .object((0..<12).map { ("key\($0)", .string("value number \($0)")) })))
+            fields.append(("metadata", .object((0..<24).map { ("key\($0)", .string("value number \($0)")) })))
             fields.removeAll { $0.0 == "parent" || $0.0 == "related" }
             value = .object(fields)
         }

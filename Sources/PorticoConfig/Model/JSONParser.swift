@@ -158,10 +158,19 @@ public struct JSONParser {
     /// Appends a run of unescaped string bytes, which must be UTF-8.
     private func append(_ run: Range<Int>, to text: inout String) throws(Failure) {
         guard !run.isEmpty else { return }
-        guard let decoded = String(validating: bytes[run], as: UTF8.self) else {
-            throw Failure(offset: run.lowerBound, reason: "a string that is not UTF-8")
+        let decoded = try decode(run)
+        if text.isEmpty { text = decoded } else { text += decoded }
+    }
+
+    /// The bytes of `run` as a string: ASCII directly, anything else validated as UTF-8.
+    private func decode(_ run: Range<Int>) throws(Failure) -> String {
+        let decoded: String? = bytes.withUnsafeBufferPointer { buffer in
+            let slice = UnsafeBufferPointer(rebasing: buffer[run])
+            if !slice.contains(where: { $0 >= 0x80 }) { return String(decoding: slice, as: UTF8.self) }
+            return String(validating: slice, as: UTF8.self)
         }
-        text += decoded
+        guard let decoded else { throw Failure(offset: run.lowerBound, reason: "a string that is not UTF-8") }
+        return decoded
     }
 
     private mutating func string() throws(Failure) -> String {

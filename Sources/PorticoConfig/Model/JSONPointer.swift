@@ -34,7 +34,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// A reference token escaped for a pointer: `a/b~c` → `a~1b~0c`.
     public static func escape(_ token: String) -> String {
-        guard token.contains("/") || token.contains("~") else { return token }
+        guard token.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "~") }) else { return token }
         return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 

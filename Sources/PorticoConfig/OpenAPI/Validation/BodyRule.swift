@@ -23,7 +23,11 @@ struct BodyRule: Sendable {
 
     /// The media type a `Content-Type` header names, lower case without parameters.
     static func mediaType(_ contentType: String) -> String {
-        (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingWhitespace().lowercased()
+        // The common case, `application/json` as is, costs one scan.
+        if !contentType.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 == 0x20 || $0 == 0x09 || ($0 >= 0x41 && $0 <= 0x5A) }) {
+            return contentType
+        }
+        return (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingWhitespace().lowercased()
     }
 
     static func kind(of type: String) -> Kind {

@@ -237,8 +237,8 @@ public struct RequestParts {
     }
 
     static func decode(_ text: Substring) -> String {
-        let spaced = text.contains("+") ? text.replacingOccurrences(of: "+", with: " ") : String(text)
-        guard spaced.contains("%") else { return spaced }
+        let spaced = text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : String(text)
+        guard spaced.utf8.contains(UInt8(ascii: "%")) else { return spaced }
         return spaced.removingPercentEncoding ?? spaced
     }
 

@@ -90,9 +90,14 @@ enum SchemaFormat: String, Sendable {
     }
 
     static func isEmail(_ text: String) -> Bool {
-        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64, !parts[0].contains(where: { $0 == " " }) else { return false }
-        return isHostname(String(parts[1])) && parts[1].contains(".")
+        let bytes = text.utf8
+        guard let at = bytes.firstIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at]
+        let domain = bytes[bytes.index(after: at)...]
+        guard !local.isEmpty, local.count <= 64, !local.contains(where: { $0 <= 0x20 || $0 == 0x7F }),
+            !domain.contains(UInt8(ascii: "@")), domain.contains(UInt8(ascii: "."))
+        else { return false }
+        return isHostname(Substring(domain))
     }
 
     static func isUUID(_ text: String) -> Bool {
@@ -124,11 +129,26 @@ enum SchemaFormat: String, Sendable {
         return !text.contains(where: { $0 == " " || $0 == "\n" || $0 == "<" || $0 == ">" })
     }
 
-    static func isHostname(_ text: String) -> Bool {
-        guard !text.isEmpty, text.utf8.count <= 253 else { return false }
-        return text.split(separator: ".", omittingEmptySubsequences: false).allSatisfy { label in
-            (1...63).contains(label.utf8.count) && label.first != "-" && label.last != "-"
-                && label.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "-") }
+    /// Labels of ASCII letters, digits and `-` (not first or last), 1 to 63 bytes, 253 in all.
+    static func isHostname(_ text: some StringProtocol) -> Bool {
+        let bytes = text.utf8
+        guard !bytes.isEmpty, bytes.count <= 253 else { return false }
+        var length = 0
+        var previous: UInt8 = UInt8(ascii: ".")
+        for byte in bytes {
+            if byte == UInt8(ascii: ".") {
+                guard length > 0, previous != UInt8(ascii: "-") else { return false }
+                length = 0
+            } else {
+                let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+                let digit = byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9")
+                guard letter || digit || byte == UInt8(ascii: "-") else { return false }
+                guard !(length == 0 && byte == UInt8(ascii: "-")) else { return false }
+                length += 1
+                guard length <= 63 else { return false }
+            }
+            previous = byte
         }
+        return length > 0 && previous != UInt8(ascii: "-")
     }
 }

@@ -108,7 +108,7 @@ final class SchemaNode: @unchecked Sendable {
             var text = root
             for token in path {
                 switch token {
-                case .key(let key): text += "/" + key.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                case .key(let key): text += "/" + JSONPointer.escape(key)
                 case .index(let index): text += "/" + String(index)
                 }
             }
@@ -225,7 +225,10 @@ final class SchemaNode: @unchecked Sendable {
     }
 
     private func checkString(_ text: String, _ context: inout Context, _ issues: inout IssueList) {
-        if minLength != nil || maxLength != nil {
+        // Counting characters walks the string: skip it when the byte count already decides
+        // (a string has at most as many characters as UTF-8 bytes, and at least a quarter).
+        let bytes = text.utf8.count
+        if (minLength.map { bytes < $0 || bytes / 4 < $0 } ?? false) || (maxLength.map { bytes > $0 } ?? false) {
             let length = text.unicodeScalars.count
             if let minLength, length < minLength { issues.add(context.pointer, "expected at least \(minLength) characters, found \(length)") }
             if let maxLength, length > maxLength { issues.add(context.pointer, "expected at most \(maxLength) characters, found \(length)") }

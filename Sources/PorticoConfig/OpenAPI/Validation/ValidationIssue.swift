@@ -28,8 +28,9 @@ struct IssueList {
 
     init(limit: Int) { self.limit = limit }
 
-    mutating func add(_ pointer: String, _ message: String) {
+    /// Adds an issue; its pointer and words are only made when the list has room.
+    mutating func add(_ pointer: @autoclosure () -> String, _ message: @autoclosure () -> String) {
         guard !isFull else { return }
-        issues.append(ValidationIssue(pointer: pointer, message: message))
+        issues.append(ValidationIssue(pointer: pointer(), message: message()))
     }
 }
