@@ -173,4 +173,36 @@ struct ValidationContractTests {
         let huge = "{\"many\":[" + Array(repeating: "\"x\"", count: 10_000).joined(separator: ",") + "]}"
         #expect(check(huge).count == OperationContract.maximumIssues)
     }
+
+    @Test("a pattern with nested quantifiers is warned about and not checked; an upload of another media type is not read")
+    func hostilePatternsAndUploads() throws {
+        let spec = """
+            openapi: 3.1.0
+            info: {title: T, version: "1"}
+            paths:
+              /files:
+                put:
+                  operationId: put
+                  requestBody:
+                    required: true
+                    content:
+                      application/octet-stream: {schema: {type: string, format: binary}}
+                      application/json: {schema: {type: object, properties: {name: {type: string, pattern: '^(a+)+$'}}}}
+                  responses: {'204': {description: Stored}}
+            """
+        let config = try loadConfig(
+            "upstreams:\n  svc: {targets: [{url: \"http://127.0.0.1:9\"}]}\napis:\n  - {name: t, openapi: t.yaml, upstream: svc, validate: enforce}\n",
+            files: ["t.yaml": spec])
+        #expect(config.warnings.map(\.message) == [
+            "API 't': pattern '^(a+)+$' nests quantifiers, which a hostile string can make take exponential time; it is not checked",
+        ])
+        let contract = try #require(config.apis[0].routes[0].contract)
+        let hostile = "{\"name\":\"" + String(repeating: "a", count: 64) + "!\"}"
+        #expect(contract.validate(body: Array(hostile.utf8), contentType: "application/json").1.isEmpty)
+        #expect(contract.readsBody(contentType: "application/json"))
+        #expect(!contract.readsBody(contentType: "application/octet-stream"))
+        #expect(contract.validate(bodyHead: "application/octet-stream", hasBody: true).1.isEmpty)
+        #expect(contract.validate(bodyHead: nil, hasBody: false).1.map(\.description) == ["/body: is required"])
+        #expect(contract.validate(bodyHead: "text/csv", hasBody: true).0 == .unsupported("text/csv", accepted: ["application/octet-stream", "application/json"]))
+    }
 }

@@ -53,6 +53,36 @@ struct ValidationGatewayTests {
         }
     }
 
+    @Test("an upload of a media type without a schema to check streams through unread, past the 1 MiB a checked body may have")
+    func upload() async throws {
+        let spec = """
+            openapi: 3.1.0
+            info: {title: Files, version: "1"}
+            paths:
+              /upload:
+                post:
+                  requestBody:
+                    required: true
+                    content: {application/octet-stream: {schema: {type: string, format: binary}}, application/json: {schema: {type: object}}}
+                  responses: {'200': {description: Stored}}
+            """
+        try await withUpstream { port in
+            let yaml = upstreamYAML(port: port) + "\napis:\n  - {name: files, base-path: /f, openapi: files.yaml, upstream: backend, validate: enforce}\n"
+            try await GatewayHarness.with(yaml: yaml, files: ["files.yaml": spec]) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let big = ByteBuffer(repeating: 7, count: 3 * 1024 * 1024)
+                    let stored = try await client.send(.POST, "/f/upload", headers: [("Content-Type", "application/octet-stream")], body: .bytes(big))
+                    #expect(stored.status == 200)
+                    #expect(try stored.json()["bytes"] as? Int == 3 * 1024 * 1024)
+                    let json = try await client.send(.POST, "/f/upload", headers: Self.json, body: .bytes(ByteBuffer(repeating: 32, count: 2 * 1024 * 1024)))
+                    #expect(json.status == 413)
+                    let none = try await client.send(.POST, "/f/upload")
+                    #expect(none.status == 400)
+                }
+            }
+        }
+    }
+
     @Test("report: an invalid request is forwarded and its issues are in the call record")
     func report() async throws {
         try await GatewayHarness.with(yaml: Self.yaml, files: ["shop.yaml": Self.shop]) { gateway in

@@ -13,7 +13,9 @@ final class SpecFiles {
     /// The root document's absolute path and the name problems give it.
     let rootPath: String
     let rootDisplay: String
+    /// The root document's folder, links resolved: files must be in it or below it.
     private let rootFolder: String
+    private let displayFolder: String
     /// Parsed files by absolute path; nil for one that could not be read or parsed.
     private var parsed: [String: ConfigNode?] = [:]
     /// Absolute paths in the order first read; the root comes first.
@@ -27,7 +29,8 @@ final class SpecFiles {
     init(rootPath: String, rootDisplay: String, sink: DiagnosticSink, environment: EnvironmentInterpolation) {
         self.rootPath = rootPath
         self.rootDisplay = rootDisplay
-        self.rootFolder = (rootPath as NSString).deletingLastPathComponent
+        self.rootFolder = ((rootPath as NSString).deletingLastPathComponent as NSString).resolvingSymlinksInPath
+        self.displayFolder = (rootPath as NSString).deletingLastPathComponent
         self.sink = sink
         self.environment = environment
     }
@@ -46,7 +49,7 @@ final class SpecFiles {
     /// The name a problem in `path` gives its file: relative to the root document's as written.
     func display(_ path: String) -> String {
         guard path != rootPath else { return rootDisplay }
-        let relative = path.hasPrefix(rootFolder + "/") ? String(path.dropFirst(rootFolder.count + 1)) : path
+        let relative = path.hasPrefix(displayFolder + "/") ? String(path.dropFirst(displayFolder.count + 1)) : path
         let folder = (rootDisplay as NSString).deletingLastPathComponent
         return folder.isEmpty ? relative : (folder as NSString).appendingPathComponent(relative)
     }
@@ -86,7 +89,9 @@ final class SpecFiles {
     /// A file's parsed tree, read on first use.
     private func load(_ path: String, writtenAs: String, at node: ConfigNode) -> ConfigNode? {
         if let known = parsed[path] { return known }
-        guard path.hasPrefix(rootFolder + "/") else {
+        // A link inside the folder to a file outside it leaves it too.
+        guard path.hasPrefix(displayFolder + "/"), (path as NSString).resolvingSymlinksInPath.hasPrefix(rootFolder + "/")
+        else {
             node.report("$ref '\(writtenAs)' leaves the document's folder; referenced files must be in \(rootFolder) or below it")
             parsed[path] = .some(nil)
             return nil

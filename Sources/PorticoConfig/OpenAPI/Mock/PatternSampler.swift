@@ -74,6 +74,8 @@ struct PatternSampler {
             for _ in 0..<count {
                 guard let text = atom(&self) else { return nil }
                 out += text
+                // Nested repetitions could grow without end: a sample is at most 4,096 characters.
+                guard out.utf8.count <= 4096 else { return nil }
             }
         }
         return out

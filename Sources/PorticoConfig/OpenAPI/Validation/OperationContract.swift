@@ -32,6 +32,28 @@ public struct OperationContract: Sendable {
         return issues.issues
     }
 
+    /// True when a body of this type must be read to be checked: the operation takes it, as JSON,
+    /// a form or multipart, with a schema. Other bodies (an upload of `application/octet-stream`)
+    /// stream through unread, checked by `validate(bodyHead:hasBody:)` alone.
+    public func readsBody(contentType: String?) -> Bool {
+        guard let body, let contentType, let media = body.media(for: contentType) else { return false }
+        return media.schema != nil && media.kind != .opaque
+    }
+
+    /// What can be said of the body from the head alone: a required body missing, a body without
+    /// a `Content-Type`, or a media type the operation does not take.
+    public func validate(bodyHead contentType: String?, hasBody: Bool) -> (BodyVerdict, [ValidationIssue]) {
+        guard let body else { return (.checked, []) }
+        guard hasBody else { return (.checked, body.required ? [ValidationIssue(pointer: "/body", message: "is required")] : []) }
+        guard let contentType else {
+            return (.checked, [ValidationIssue(pointer: "/body", message: "has no Content-Type; expected \(body.media.map(\.type).joined(separator: ", "))")])
+        }
+        guard body.media(for: contentType) != nil else {
+            return (.unsupported(BodyRule.mediaType(contentType), accepted: body.media.map(\.type)), [])
+        }
+        return (.checked, [])
+    }
+
     /// The request body against `requestBody`. `bytes` is the whole body (empty when none).
     public func validate(body bytes: [UInt8], contentType: String?) -> (BodyVerdict, [ValidationIssue]) {
         guard let body else { return (.checked, []) }

@@ -38,8 +38,17 @@ final class SchemaCompiler {
         return node
     }
 
+    /// A quantified group that itself ends in a quantifier (`(a+)+`, `(\\w*)*`, `(x{1,9})+`) can
+    /// make a backtracking matcher take exponential time on a hostile string.
+    nonisolated(unsafe) private static let nestedQuantifier = try! NSRegularExpression(pattern: #"\((?:[^()\\]|\\.)*[+*}]\)[+*{]"#)
+
     private func regex(_ pattern: String) -> NSRegularExpression? {
         if let known = regexes[pattern] { return known }
+        if Self.nestedQuantifier.firstMatch(in: pattern, range: NSRange(pattern.startIndex..., in: pattern)) != nil {
+            problems.append("pattern '\(pattern)' nests quantifiers, which a hostile string can make take exponential time; it is not checked")
+            regexes[pattern] = .some(nil)
+            return nil
+        }
         let compiled = try? NSRegularExpression(pattern: pattern)
         if compiled == nil { problems.append("pattern '\(pattern)' is not a regular expression Portico can read; it is not checked") }
         regexes[pattern] = compiled

@@ -10,8 +10,9 @@ import PorticoConfig
 /// puts the issues in the call record and the metrics.
 ///
 /// Runs after auth and the limits, so an unauthenticated caller learns nothing of the contract.
-/// A request without a body is decided on the event loop; one with a body to check takes the
-/// streaming path, which reads it whole within `max-body-size` (1 MiB by default).
+/// A request without a body to check is decided on the event loop; one whose body must be read
+/// (JSON, a form, multipart, with a schema) takes the streaming path, which reads it whole within
+/// `max-body-size` (1 MiB by default). Other bodies stream through unread.
 struct RequestValidationPolicy: FastPolicy {
     let phase = PolicyPhase.request
     let priority = 3_000
@@ -24,17 +25,21 @@ struct RequestValidationPolicy: FastPolicy {
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         var issues = contract.validate(Self.parts(of: request.head, template: exchange.route.template))
         var request = request
+        let contentType = request.headers[.contentType]
         if contract.checksBody {
-            let buffer = try await BoundedBody.collect(request, limit: bodyLimit)
-            let bytes = Array(buffer.readableBytesView)
-            let (verdict, bodyIssues) = contract.validate(body: bytes, contentType: request.headers[.contentType])
-            if case .unsupported(let type, let accepted) = verdict {
-                exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
-                if enforce { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
+            if Self.hasBody(request.head), contract.readsBody(contentType: contentType) {
+                let buffer = try await BoundedBody.collect(request, limit: bodyLimit)
+                issues += contract.validate(body: Array(buffer.readableBytesView), contentType: contentType).1
+                // The body was read to be checked; the proxy sends these bytes.
+                request = Request(head: request.head, body: RequestBody(buffer: buffer))
+            } else {
+                let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: Self.hasBody(request.head))
+                if case .unsupported(let type, let accepted) = verdict {
+                    exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+                    if enforce { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
+                }
+                issues += found
             }
-            issues += bodyIssues
-            // The body was read to be checked; the proxy sends these bytes.
-            request = Request(head: request.head, body: RequestBody(buffer: buffer))
         }
         if !issues.isEmpty {
             exchange.recordValidation("request", issues)
@@ -44,17 +49,20 @@ struct RequestValidationPolicy: FastPolicy {
     }
 
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
+        let hasBody = Self.hasBody(head)
+        let contentType = head.headerFields[.contentType]
         // A body must be read whole to be checked: the streaming path does that.
-        if contract.checksBody, Self.hasBody(head) { return .slow }
-        let issues = contract.validate(Self.parts(of: head, template: exchange.route.template))
+        if contract.checksBody, hasBody, contract.readsBody(contentType: contentType) { return .slow }
+        var issues = contract.validate(Self.parts(of: head, template: exchange.route.template))
         if contract.checksBody {
-            let (_, bodyIssues) = contract.validate(body: [], contentType: nil)
-            if !bodyIssues.isEmpty || !issues.isEmpty { return decide(issues + bodyIssues, exchange) }
+            let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: hasBody)
+            if case .unsupported(let type, let accepted) = verdict {
+                exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+                if enforce { return .refuse(.unsupportedMediaType(type, accepted: accepted)) }
+            }
+            issues += found
         }
-        return issues.isEmpty ? .proceed : decide(issues, exchange)
-    }
-
-    private func decide(_ issues: [ValidationIssue], _ exchange: Exchange) -> FastAdmission {
+        guard !issues.isEmpty else { return .proceed }
         exchange.recordValidation("request", issues)
         return enforce ? .refuse(.invalidRequest(issues)) : .proceed
     }
