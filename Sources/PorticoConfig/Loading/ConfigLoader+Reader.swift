@@ -647,6 +647,18 @@ extension ConfigLoader {
         static func importDocument(
             _ job: DocumentJob, folder: String, displayFolder: String, environment: EnvironmentInterpolation
         ) -> ImportedDocument {
+            let key = DocumentCache.Key(
+                path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path, file: job.file, folder: folder,
+                displayFolder: displayFolder, environment: environment.environment, authMethods: job.authMethods)
+            if let cached = DocumentCache.lookup(key) { return cached }
+            let document = importAfresh(job, folder: folder, displayFolder: displayFolder, environment: environment)
+            DocumentCache.store(document, for: key)
+            return document
+        }
+
+        private static func importAfresh(
+            _ job: DocumentJob, folder: String, displayFolder: String, environment: EnvironmentInterpolation
+        ) -> ImportedDocument {
             let local = DiagnosticSink()
             var localHash = ContentHash()
             let reader = Reader(sink: local, folder: folder, displayFolder: displayFolder, environment: environment)
