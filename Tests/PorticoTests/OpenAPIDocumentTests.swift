@@ -148,16 +148,10 @@ struct OpenAPIDocumentTests {
         let outside = try GatewayHarness.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: outside) }
         try "type: object\n".write(toFile: outside + "/secret.yaml", atomically: true, encoding: .utf8)
-        let folder = try GatewayHarness.makeTemporaryFolder()
+        let folder = try writeConfigFolder(Self.splitConfig, files: Self.split)
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        for (name, text) in Self.split {
-            let path = folder + "/" + name
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try text.write(toFile: path, atomically: true, encoding: .utf8)
-        }
         try "type: object\nproperties:\n  s: {$ref: 'link.yaml'}\n".write(toFile: folder + "/api/models/region.yaml", atomically: true, encoding: .utf8)
         try FileManager.default.createSymbolicLink(atPath: folder + "/api/models/link.yaml", withDestinationPath: outside + "/secret.yaml")
-        try Self.splitConfig.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
         #expect(throws: ConfigError.self) { try ConfigLoader().load(file: folder + "/gateway.yaml") }
         do {
             _ = try ConfigLoader().load(file: folder + "/gateway.yaml")

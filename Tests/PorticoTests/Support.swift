@@ -54,14 +54,8 @@ func fixture(_ name: String) -> String {
 
 /// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
 func configDiagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String]? = nil) throws -> [ConfigDiagnostic] {
-    let folder = try GatewayHarness.makeTemporaryFolder()
+    let folder = try writeConfigFolder(yaml, files: files)
     defer { try? FileManager.default.removeItem(atPath: folder) }
-    try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-    for (name, text) in files {
-        let path = folder + "/" + name
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
     do {
         _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(file: folder + "/gateway.yaml")
         return []
@@ -155,15 +149,21 @@ func runPortico(_ arguments: [String], input: String? = nil) async throws -> Com
 
 /// Loads `yaml` (with `files` beside it, in sub-folders as named), which must be valid.
 func loadConfig(_ yaml: String, files: [String: String] = [:]) throws -> GatewayConfig {
-    let folder = try GatewayHarness.makeTemporaryFolder()
+    let folder = try writeConfigFolder(yaml, files: files)
     defer { try? FileManager.default.removeItem(atPath: folder) }
+    var config = try ConfigLoader().load(file: folder + "/gateway.yaml")
+    config.sourceFiles = config.sourceFiles.map { String($0.dropFirst(folder.count + 1)) }
+    return config
+}
+
+/// A new temporary folder holding `gateway.yaml` and `files` (in sub-folders as named); the caller removes it.
+func writeConfigFolder(_ yaml: String, files: [String: String] = [:]) throws -> String {
+    let folder = try GatewayHarness.makeTemporaryFolder()
     try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
     for (name, text) in files {
         let path = folder + "/" + name
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
-    var config = try ConfigLoader().load(file: folder + "/gateway.yaml")
-    config.sourceFiles = config.sourceFiles.map { String($0.dropFirst(folder.count + 1)) }
-    return config
+    return folder
 }
