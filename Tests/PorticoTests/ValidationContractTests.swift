@@ -25,7 +25,8 @@ struct ValidationContractTests {
         path: [String: String] = [:], query: String = "", headers: [String: [String]] = [:], cookies: [(String, String)] = []
     ) -> RequestParts {
         RequestParts(
-            pathValues: path, query: RequestParts.queryPairs(Substring(query)), header: { headers[$0] ?? [] }, cookies: cookies)
+            pathValues: path, query: RequestParts.queryPairs(Substring(query)), header: { headers[$0] ?? [] },
+            cookie: { name in cookies.first { $0.0 == name }?.1 })
     }
 
     func issues(_ operation: String, _ request: RequestParts) throws -> [String] {
@@ -204,5 +205,40 @@ struct ValidationContractTests {
         #expect(contract.validate(bodyHead: "application/octet-stream", hasBody: true).1.isEmpty)
         #expect(contract.validate(bodyHead: nil, hasBody: false).1.map(\.description) == ["/body: is required"])
         #expect(contract.validate(bodyHead: "text/csv", hasBody: true).0 == .unsupported("text/csv", accepted: ["application/octet-stream", "application/json"]))
+    }
+}
+
+/// Numbers from documents and generated values at the edges of `Double`.
+@Suite("OpenAPI numbers at the edges")
+struct OpenAPINumberEdgeTests {
+    @Test("a bound of inf, nan or the whole Double range never traps the mock, and YAML's non-JSON numbers stay text")
+    func edges() throws {
+        let document = OpenAPIDocument(root: .object([]), version: "3.1.0", files: [])
+        var sampler = SchemaSampler(document: document, random: SystemRandomNumberGenerator())
+        for (low, high) in [("-inf", "inf"), ("nan", "1"), ("-1e308", "1e308"), ("1e308", "1.7e308"), ("-1e400", "1e400")] {
+            for type in ["number", "integer"] {
+                let schema: JSONValue = .object([("type", .string(type)), ("minimum", .number(low)), ("maximum", .number(high))])
+                guard case .number(let text) = sampler.sample(schema) else {
+                    Issue.record("no number for \(low)…\(high)")
+                    continue
+                }
+                #expect(JSONText.isNumber(text), "\(text)")
+            }
+        }
+        let spec = """
+            openapi: 3.1.0
+            info: {title: T, version: "1"}
+            paths:
+              /t:
+                get:
+                  responses:
+                    '200': {description: OK, content: {application/json: {schema: {type: object}, example: {a: .5, b: inf, c: nan, d: 08, e: 1.5e3, f: -0}}}}
+            """
+        let config = try loadConfig("apis:\n  - {name: t, openapi: t.yaml, upstream: mock}\n", files: ["t.yaml": spec])
+        let body = try #require(config.apis[0].routes[0].mock?.body)
+        #expect(String(decoding: body, as: UTF8.self) == #"{"a":".5","b":"inf","c":"nan","d":"08","e":1.5e3,"f":-0}"#)
+        // What the portal and the mock send is JSON: the bundled document parses back.
+        let text = try #require(config.apis[0].document?.root.jsonText)
+        #expect(throws: Never.self) { try JSONParser.parse(Array(text.utf8)) }
     }
 }

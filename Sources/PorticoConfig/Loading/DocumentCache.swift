@@ -7,7 +7,8 @@ import Synchronization
 /// An entry is reused only when every file the document was read from has the same bytes (each
 /// is read and hashed, a few milliseconds for a 4 MB document) and the import's inputs are the
 /// same (paths, environment, the auth methods its security schemes map onto). Documents that
-/// failed to import are not kept. At most `capacity` entries; past that the cache starts over.
+/// failed to import are not kept. At most `capacity` entries and `maximumBytes` of files (the
+/// trees kept are a few times that); past either the cache starts over.
 enum DocumentCache {
     struct Key: Hashable {
         var path: String
@@ -21,10 +22,12 @@ enum DocumentCache {
 
     private struct Entry {
         var files: [(path: String, hash: UInt64)]
+        var bytes: Int
         var document: ConfigLoader.Reader.ImportedDocument
     }
 
     static let capacity = 256
+    static let maximumBytes = 128 * 1024 * 1024
     private static let entries = Mutex<[Key: Entry]>([:])
 
     /// The cached import for `key`, when none of its files changed.
@@ -43,15 +46,19 @@ enum DocumentCache {
     static func store(_ document: ConfigLoader.Reader.ImportedDocument, for key: Key) {
         guard let spec = document.spec, document.diagnostics.isEmpty else { return }
         var files: [(path: String, hash: UInt64)] = []
+        var bytes = 0
         for path in spec.document.files {
             guard let data = FileManager.default.contents(atPath: path) else { return }
             var hash = ContentHash()
             hash.combine(data)
             files.append((path, hash.value))
+            bytes += data.count
         }
         entries.withLock { entries in
-            if entries.count >= capacity { entries.removeAll() }
-            entries[key] = Entry(files: files, document: document)
+            entries[key] = nil
+            let held = entries.values.reduce(0) { $0 + $1.bytes }
+            if entries.count >= capacity || held + bytes > maximumBytes { entries.removeAll() }
+            entries[key] = Entry(files: files, bytes: bytes, document: document)
         }
     }
 }

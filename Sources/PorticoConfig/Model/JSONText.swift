@@ -1,5 +1,29 @@
 /// Minimal JSON string escaping for the few documents the gateway writes by hand.
 public enum JSONText {
+    /// True for text in JSON's number grammar (RFC 8259 §6): `-1.5e3`, not `0x10`, `+1`, `.5`,
+    /// `1.`, `inf` or `nan`, so a value kept as a number is always valid JSON when written back.
+    public static func isNumber(_ text: String) -> Bool {
+        var bytes = text.utf8[...]
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        let isDigit = { (byte: UInt8) in byte >= 48 && byte <= 57 }
+        let integer = bytes.prefix(while: isDigit)
+        guard !integer.isEmpty, integer.count == 1 || integer.first != UInt8(ascii: "0") else { return false }
+        bytes = bytes.dropFirst(integer.count)
+        if bytes.first == UInt8(ascii: ".") {
+            let fraction = bytes.dropFirst().prefix(while: isDigit)
+            guard !fraction.isEmpty else { return false }
+            bytes = bytes.dropFirst(1 + fraction.count)
+        }
+        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
+            bytes = bytes.dropFirst()
+            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+            let exponent = bytes.prefix(while: isDigit)
+            guard !exponent.isEmpty else { return false }
+            bytes = bytes.dropFirst(exponent.count)
+        }
+        return bytes.isEmpty
+    }
+
     public static func quote(_ text: String) -> String {
         // Most values (ids, paths, names) need no escape: one scan of the bytes, one copy.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {

@@ -32,7 +32,9 @@ public enum JSONValue: Equatable, Sendable {
             case "true", "True", "TRUE": self = .bool(true)
             case "false", "False", "FALSE": self = .bool(false)
             default:
-                if Double(scalar.string) != nil, scalar.string.first != "+", !scalar.string.hasPrefix("0x") {
+                // Only JSON's own number forms: YAML's `.5`, `inf` or `nan` would be invalid JSON
+                // when written back, and a bound of `inf` would trap arithmetic on it.
+                if JSONText.isNumber(scalar.string) {
                     self = .number(scalar.string)
                 } else {
                     self = .string(scalar.string)

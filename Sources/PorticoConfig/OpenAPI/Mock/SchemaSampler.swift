@@ -151,12 +151,14 @@ public struct SchemaSampler {
     }
 
     private mutating func number(_ schema: JSONValue) -> JSONValue {
-        let low = schema["minimum"]?.text.flatMap(Double.init) ?? (random == nil ? 1.5 : 0)
-        let high = schema["maximum"]?.text.flatMap(Double.init) ?? low + 1000
-        guard random != nil, high > low, var source = random else { return .number(Self.text(low)) }
+        // `numberValue` is finite: `Double.random` traps on an infinite range.
+        let low = schema["minimum"]?.numberValue ?? (random == nil ? 1.5 : 0)
+        let high = schema["maximum"]?.numberValue ?? low + 1000
+        guard random != nil, high > low, (high - low).isFinite, var source = random else { return .number(Self.text(low)) }
         let value = Double.random(in: low..<high, using: &source)
         random = source
-        return .number(Self.text((value * 100).rounded() / 100))
+        // Two decimals where that cannot overflow.
+        return .number(Self.text(abs(value) < 1e15 ? (value * 100).rounded() / 100 : value))
     }
 
     private static func text(_ value: Double) -> String {
