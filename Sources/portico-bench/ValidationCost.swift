@@ -41,7 +41,7 @@ enum ValidationCost {
         }
         let invalidBytes = Array(invalid.jsonText.utf8)
         let parts = RequestParts(
-            pathValues: ["id": "42"], query: RequestParts.queryPairs("expand=a&expand=b&limit=10"), header: { _ in [] }, cookies: [])
+            pathValues: ["id": "42"], query: RequestParts.queryPairs("expand=a&expand=b&limit=10"), header: { _ in [] }, cookie: { _ in nil })
 
         let body = median(rounds: rounds) { _ = create.validate(body: valid, contentType: "application/json") }
         let bad = median(rounds: rounds) { _ = create.validate(body: invalidBytes, contentType: "application/json") }

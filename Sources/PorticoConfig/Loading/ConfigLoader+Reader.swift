@@ -799,7 +799,7 @@ extension ConfigLoader {
         func checkRouteConflicts(_ apis: [APIConfig], root: ConfigNode) {
             var seen: [String: String] = [:]
             for api in apis {
-                let routes = api.routes.isEmpty && api.document == nil ? [RouteConfig(path: "/**")] : api.routes
+                let routes = api.servedRoutes
                 for route in routes {
                     let template = PathTemplate.join(api.basePath, route.path)
                     let shape = PathTemplate.shape(of: template)

@@ -32,6 +32,12 @@ public struct APIConfig: Sendable {
     /// A weighted split over upstreams, instead of `upstream`.
     public var split: SplitConfig?
 
+    /// The routes served: the declared ones, or for an API with neither routes nor an OpenAPI
+    /// document the whole prefix for any method (a document with no operations serves nothing).
+    public var servedRoutes: [RouteConfig] {
+        routes.isEmpty && document == nil ? [RouteConfig(path: "/**", name: name)] : routes
+    }
+
     public init(
         name: String,
         version: String? = nil,

@@ -34,7 +34,7 @@ struct SpecReference: Hashable {
 
     /// The pointer written back as a fragment: `#/components/schemas/Pet`.
     static func fragment(_ tokens: [String]) -> String {
-        "#" + tokens.map { "/" + $0.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1") }.joined()
+        "#" + tokens.map { "/" + JSONPointer.escape($0) }.joined()
     }
 
     struct Problem: Error, CustomStringConvertible {

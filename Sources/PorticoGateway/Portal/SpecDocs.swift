@@ -150,8 +150,9 @@ extension SpecDocs {
                 var tags = entry.operation["tags"]?.items.compactMap(\.string) ?? []
                 if tags.isEmpty, untagged, case let group = Self.firstSegment(entry.path), !group.isEmpty { tags = [group] }
                 for tag in tags where !tagOrder.contains(tag) { tagOrder.append(tag) }
-                let summary = entry.operation["summary"]?.string ?? (entry.pathItem == .null && entry.route?.name != nil
-                    ? entry.route!.name! : Self.readableTitle(method: entry.method, path: entry.path))
+                // A route of the config (no document) is titled by its name; an operation by its summary.
+                let configName = api.openAPIFile == nil ? entry.route?.name : nil
+                let summary = entry.operation["summary"]?.string ?? configName ?? Self.readableTitle(method: entry.method, path: entry.path)
                 let deprecated = entry.lifecycle.deprecated != nil
                 var row: [(String, JSONValue)] = [
                     ("id", .string(id)), ("method", .string(entry.method)), ("path", .string(entry.publicPath)),

@@ -5,25 +5,7 @@ enum PathParameters {
     /// The value of parameter `name` of `template` in `path` (query ignored); nil when the
     /// template has no such parameter or the path does not fit it.
     static func value(of name: String, template: String, path: String) -> String? {
-        let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { Substring(path.utf8[..<$0]) } ?? Substring(path)
-        let pathSegments = pathOnly.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
-        for (index, segment) in PathTemplate.segments(of: template).enumerated() {
-            let raw: Substring
-            switch segment {
-            case .parameter(let parameter) where parameter == name:
-                guard index < pathSegments.count else { return nil }
-                raw = Substring(pathSegments[index])
-            case .pattern(let pattern) where pattern.parameterNames.contains(name):
-                guard index < pathSegments.count,
-                    let found = pattern.match(Substring(pathSegments[index]))?.first(where: { $0.name == name })
-                else { return nil }
-                raw = found.value
-            default:
-                continue
-            }
-            return QueryParameter.decoded(raw.utf8) ?? String(raw)
-        }
-        return nil
+        values(template: template, path: path)[name]
     }
 
     /// Every parameter of `template` in `path`, percent-decoded.

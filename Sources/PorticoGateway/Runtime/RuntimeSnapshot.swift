@@ -93,7 +93,7 @@ public final class RuntimeSnapshot: Sendable {
         }
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
-            let routes = api.routes.isEmpty && api.document == nil ? [RouteConfig(path: "/**", name: api.name)] : api.routes
+            let routes = api.servedRoutes
             for route in routes {
                 let template = PathTemplate.join(api.basePath, route.path)
                 var compiled = CompiledRoute(

@@ -7,6 +7,9 @@ public struct OperationContract: Sendable {
     /// Responses by status key as written (`200`, `4XX`, `default`).
     let responses: [(key: String, body: BodyRule)]
 
+    /// Where the declared parameters are, so a request's other parts are not parsed for nothing.
+    public var reads: Set<String> { Set(parameters.map(\.location.rawValue)) }
+
     /// At most this many issues are listed for one message.
     public static let maximumIssues = 20
 

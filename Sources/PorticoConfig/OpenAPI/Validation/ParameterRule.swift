@@ -64,7 +64,7 @@ struct ParameterRule: Sendable {
             guard !values.isEmpty else { return nil }
             return decodeSimple(values.joined(separator: ","))
         case .cookie:
-            guard let raw = request.cookies.first(where: { $0.0 == name })?.1 else { return nil }
+            guard let raw = request.cookie(name) else { return nil }
             return decodeDelimited(raw, separator: ",")
         case .query:
             return decodeQuery(request.query)
@@ -76,7 +76,7 @@ struct ParameterRule: Sendable {
     static func scalar(_ text: String, _ kind: ScalarKind) -> JSONValue {
         switch kind {
         case .integer, .number:
-            return Self.isJSONNumber(text) ? .number(text) : .string(text)
+            return JSONText.isNumber(text) ? .number(text) : .string(text)
         case .boolean:
             if text == "true" { return .bool(true) }
             if text == "false" { return .bool(false) }
@@ -84,33 +84,10 @@ struct ParameterRule: Sendable {
         case .string:
             return .string(text)
         case .any:
-            if Self.isJSONNumber(text) { return .number(text) }
+            if JSONText.isNumber(text) { return .number(text) }
             if text == "true" || text == "false" { return .bool(text == "true") }
             return .string(text)
         }
-    }
-
-    /// JSON's number grammar (RFC 8259 §6), so `0x10`, `+1` and `1.` stay strings.
-    static func isJSONNumber(_ text: String) -> Bool {
-        var bytes = text.utf8[...]
-        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-        let isDigit = { (byte: UInt8) in byte >= 48 && byte <= 57 }
-        let integer = bytes.prefix(while: isDigit)
-        guard !integer.isEmpty, integer.count == 1 || integer.first != UInt8(ascii: "0") else { return false }
-        bytes = bytes.dropFirst(integer.count)
-        if bytes.first == UInt8(ascii: ".") {
-            let fraction = bytes.dropFirst().prefix(while: isDigit)
-            guard !fraction.isEmpty else { return false }
-            bytes = bytes.dropFirst(1 + fraction.count)
-        }
-        if bytes.first == UInt8(ascii: "e") || bytes.first == UInt8(ascii: "E") {
-            bytes = bytes.dropFirst()
-            if bytes.first == UInt8(ascii: "+") || bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
-            let exponent = bytes.prefix(while: isDigit)
-            guard !exponent.isEmpty else { return false }
-            bytes = bytes.dropFirst(exponent.count)
-        }
-        return bytes.isEmpty
     }
 
     private func fromParts(_ parts: [String]) -> JSONValue {
@@ -212,20 +189,22 @@ struct ParameterRule: Sendable {
 
 /// What parameter validation reads of a request, so that the contract does not depend on an
 /// HTTP library: the path's parameter values (percent-decoded), the query's pairs (decoded, in
-/// order), headers by lower-case name, and cookies.
+/// order), headers by lower-case name, and a cookie by name. The caller reads only what the
+/// contract's parameters need (`OperationContract.reads`).
 public struct RequestParts {
     public var pathValues: [String: String]
     public var query: [(String, String)]
     public var header: (String) -> [String]
-    public var cookies: [(String, String)]
+    public var cookie: (String) -> String?
 
     public init(
-        pathValues: [String: String], query: [(String, String)], header: @escaping (String) -> [String], cookies: [(String, String)]
+        pathValues: [String: String], query: [(String, String)], header: @escaping (String) -> [String],
+        cookie: @escaping (String) -> String?
     ) {
         self.pathValues = pathValues
         self.query = query
         self.header = header
-        self.cookies = cookies
+        self.cookie = cookie
     }
 
     /// `a=1&b=x+y&c` as `[(a, 1), (b, x y), (c, "")]`, percent-decoded (a bad escape is kept as written).
@@ -240,14 +219,5 @@ public struct RequestParts {
         let spaced = text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : String(text)
         guard spaced.utf8.contains(UInt8(ascii: "%")) else { return spaced }
         return spaced.removingPercentEncoding ?? spaced
-    }
-
-    /// The pairs of a `Cookie` header: `a=1; b=2`.
-    public static func cookiePairs(_ header: String) -> [(String, String)] {
-        header.split(separator: ";").compactMap { part in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard pieces.count == 2 else { return nil }
-            return (pieces[0].trimmingCharacters(in: .whitespaces), pieces[1].trimmingCharacters(in: .whitespaces))
-        }
     }
 }

@@ -19,11 +19,20 @@ struct RequestValidationPolicy: FastPolicy {
     let contract: OperationContract
     let enforce: Bool
     let bodyLimit: Int
+    /// `contract.reads`, computed once.
+    let reads: Set<String>
+
+    init(contract: OperationContract, enforce: Bool, bodyLimit: Int) {
+        self.contract = contract
+        self.enforce = enforce
+        self.bodyLimit = bodyLimit
+        self.reads = contract.reads
+    }
 
     static let defaultBodyLimit = 1024 * 1024
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        var issues = contract.validate(Self.parts(of: request.head, template: exchange.route.template))
+        var issues = contract.validate(Self.parts(of: request.head, template: exchange.route.template, reads: reads))
         var request = request
         let contentType = request.headers[.contentType]
         if contract.checksBody {
@@ -33,11 +42,8 @@ struct RequestValidationPolicy: FastPolicy {
                 // The body was read to be checked; the proxy sends these bytes.
                 request = Request(head: request.head, body: RequestBody(buffer: buffer))
             } else {
-                let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: Self.hasBody(request.head))
-                if case .unsupported(let type, let accepted) = verdict {
-                    exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
-                    if enforce { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
-                }
+                let (refusal, found) = checkHead(contentType: contentType, hasBody: Self.hasBody(request.head), exchange: exchange)
+                if let refusal { throw refusal }
                 issues += found
             }
         }
@@ -53,13 +59,10 @@ struct RequestValidationPolicy: FastPolicy {
         let contentType = head.headerFields[.contentType]
         // A body must be read whole to be checked: the streaming path does that.
         if contract.checksBody, hasBody, contract.readsBody(contentType: contentType) { return .slow }
-        var issues = contract.validate(Self.parts(of: head, template: exchange.route.template))
+        var issues = contract.validate(Self.parts(of: head, template: exchange.route.template, reads: reads))
         if contract.checksBody {
-            let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: hasBody)
-            if case .unsupported(let type, let accepted) = verdict {
-                exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
-                if enforce { return .refuse(.unsupportedMediaType(type, accepted: accepted)) }
-            }
+            let (refusal, found) = checkHead(contentType: contentType, hasBody: hasBody, exchange: exchange)
+            if let refusal { return .refuse(refusal) }
             issues += found
         }
         guard !issues.isEmpty else { return .proceed }
@@ -74,17 +77,28 @@ struct RequestValidationPolicy: FastPolicy {
         return head.headerFields[.transferEncoding] != nil
     }
 
-    /// What the contract reads of a request.
-    static func parts(of head: HTTPRequest, template: String) -> RequestParts {
+    /// What the head says of the body: a 415 to answer (`enforce`, a media type not taken), and
+    /// the issues (a missing required body, no `Content-Type`).
+    private func checkHead(contentType: String?, hasBody: Bool, exchange: Exchange) -> (GatewayError?, [ValidationIssue]) {
+        let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: hasBody)
+        guard case .unsupported(let type, let accepted) = verdict else { return (nil, found) }
+        exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+        return (enforce ? .unsupportedMediaType(type, accepted: accepted) : nil, found)
+    }
+
+    /// What the contract reads of a request: the path's values, the query's pairs, headers and
+    /// cookies, each parsed only when a parameter is declared there (`reads`, fixed per route).
+    static func parts(of head: HTTPRequest, template: String, reads: Set<String>) -> RequestParts {
         let path = head.path ?? "/"
-        let query = path.firstIndex(of: "?").map { path[path.index(after: $0)...] } ?? ""
         let fields = head.headerFields
-        var cookies: [(String, String)] = []
-        for value in fields[values: .cookie] { cookies += RequestParts.cookiePairs(value) }
+        var query: [(String, String)] = []
+        if reads.contains("query"), let mark = path.utf8.firstIndex(of: UInt8(ascii: "?")) {
+            query = RequestParts.queryPairs(path[path.index(after: mark)...])
+        }
         return RequestParts(
-            pathValues: PathParameters.values(template: template, path: path),
-            query: query.isEmpty ? [] : RequestParts.queryPairs(query),
+            pathValues: reads.contains("path") ? PathParameters.values(template: template, path: path) : [:],
+            query: query,
             header: { name in HTTPField.Name(name).map { fields[values: $0] } ?? [] },
-            cookies: cookies)
+            cookie: { name in Cookies.value(named: name, in: fields) })
     }
 }
