@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "PorticoConfig", targets: ["PorticoConfig"]),
         .library(name: "PorticoGateway", targets: ["PorticoGateway"]),
         .library(name: "PorticoStore", targets: ["PorticoStore"]),
+        .library(name: "PorticoRedis", targets: ["PorticoRedis"]),
         .library(name: "PorticoTesting", targets: ["PorticoTesting"]),
     ],
     dependencies: [
@@ -37,6 +38,7 @@ let package = Package(
         .target(
             name: "PorticoConfig",
             dependencies: [
+                "PorticoRedis",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "JWTKit", package: "jwt-kit"),
@@ -55,10 +57,21 @@ let package = Package(
             ]
         ),
         .target(
+            name: "PorticoRedis",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "PorticoGateway",
             dependencies: [
                 "PorticoConfig",
                 "PorticoStore",
+                "PorticoRedis",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -87,6 +100,7 @@ let package = Package(
             name: "PorticoPortal",
             dependencies: [
                 "PorticoGateway",
+                "PorticoRedis",
                 "PorticoStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -139,6 +153,7 @@ let package = Package(
             name: "PorticoTests",
             dependencies: [
                 "PorticoConfig",
+                "PorticoRedis",
                 "PorticoGateway",
                 "PorticoStore",
                 "PorticoPortal",

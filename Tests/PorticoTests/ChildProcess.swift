@@ -56,8 +56,22 @@ final class ChildProcess: Sendable {
         let envp = merged.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { (argv + envp).forEach { free($0) } }
 
+        // The child starts with no signal blocked and the default handlers: a test thread's mask
+        // (the lifecycle's signal handling blocks SIGTERM) would otherwise make it ignore `kill`.
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var none = sigset_t()
+        sigemptyset(&none)
+        posix_spawnattr_setsigmask(&attributes, &none)
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
         var pid: pid_t = 0
-        let status = posix_spawn(&pid, executable, &actions, nil, argv, envp)
+        let status = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
         guard status == 0 else { throw TestingError("posix_spawn \(executable): \(String(cString: strerror(status)))") }
         processIdentifier = pid
     }
@@ -67,6 +81,18 @@ final class ChildProcess: Sendable {
     private typealias CloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
     private static let addCloseFrom: CloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np")
         .map { unsafeBitCast($0, to: CloseFrom.self) }
+
+    /// Whether the child has ended (reaped without blocking).
+    var hasExited: Bool {
+        exit.withLock { cached in
+            if cached != nil { return true }
+            var status: Int32 = 0
+            guard waitpid(processIdentifier, &status, WNOHANG) == processIdentifier else { return false }
+            let signal = status & 0x7f
+            cached = signal == 0 ? (status >> 8) & 0xff : signal
+            return true
+        }
+    }
 
     /// Waits for the child to end: its exit code, or the signal's number when a signal ended it
     /// (as Foundation's `terminationStatus`).
