@@ -6,6 +6,7 @@ import Logging
 import NIOCore
 import PorticoConfig
 import PorticoGateway
+import PorticoRedis
 import PorticoStore
 import ServiceLifecycle
 
@@ -92,6 +93,7 @@ public struct AdminAPI: Sendable {
         let config = snapshot.config
         let history = runtime.reloadHistory
         var json = "{\"version\":\(JSONText.quote(PorticoVersion.current))"
+        json += ",\"node\":{\"id\":\(JSONText.quote(config.node.id))}"
         json += ",\"config_file\":\(JSONText.quote(config.sourceFile))"
         json += ",\"config_hash\":\(JSONText.quote(config.contentHash))"
         json += ",\"loaded_at\":\(JSONText.quote(timestamp(snapshot.loadedAt)))"
@@ -106,6 +108,7 @@ public struct AdminAPI: Sendable {
         json += ",\"connections\":{\"open\":\(connections.open),\"max\":\(runtime.connections.maximum)"
         json += ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
         json += ",\"paths\":{\"event_loop\":\(runtime.paths.eventLoop.load(ordering: .relaxed)),\"streaming\":\(runtime.paths.streaming.load(ordering: .relaxed))}"
+        json += ",\"limit_store\":" + limitStore(runtime.limits.store)
         // Every table the gateway keeps for clients, with what it holds and its bound.
         let cache = runtime.cache.store.statistics
         var tables: [String] = [
@@ -120,6 +123,22 @@ public struct AdminAPI: Sendable {
         }
         json += ",\"tables\":{" + tables.joined(separator: ",") + "}"
         json += "}"
+        return json
+    }
+
+    /// Where limits are counted, and for Redis the connections and what failed over.
+    static func limitStore(_ store: any LimiterStore) -> String {
+        guard let redis = store as? RedisLimiterStore else { return "{\"kind\":\"memory\"}" }
+        let status = redis.client.status
+        let health = redis.health
+        var json = "{\"kind\":\"redis\",\"url\":\(JSONText.quote(redis.client.configuration.url.description))"
+        json += ",\"connected\":\(status.connected),\"connections\":\(status.total)"
+        json += ",\"protocol\":" + (status.protocolVersion.map { String($0) } ?? "null")
+        json += ",\"degraded_since\":" + (health.degradedSince.map { JSONText.quote(timestamp($0)) } ?? "null")
+        json += ",\"last_error\":" + ((health.lastError ?? status.lastError).map(JSONText.quote) ?? "null")
+        let failures = health.failures
+        json += ",\"failed_over\":{" + StoreFailureMode.allCases.map { "\"\($0.rawValue)\":\(failures[$0] ?? 0)" }.joined(separator: ",") + "}"
+        json += ",\"local_keys\":\(redis.fallback.count)}"
         return json
     }
 

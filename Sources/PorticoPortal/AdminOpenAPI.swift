@@ -1394,6 +1394,18 @@ enum AdminOpenAPI {
      "version": {
       "type": "string"
      },
+     "node": {
+      "type": "object",
+      "description": "This node of a cluster (node.id in the config; the host name by default).",
+      "properties": {
+       "id": {
+        "type": "string"
+       }
+      },
+      "required": [
+       "id"
+      ]
+     },
      "config_file": {
       "type": "string"
      },
@@ -1471,6 +1483,66 @@ enum AdminOpenAPI {
        "queued",
        "written",
        "dropped"
+      ]
+     },
+     "limit_store": {
+      "type": "object",
+      "description": "Where rate limits are counted. For Redis: its URL without the password, the connections up, the protocol (3 or 2), since when decisions have failed over (null while Redis answers), the last error, the decisions made without Redis by on-store-failure rule, and the keys this node counts locally.",
+      "properties": {
+       "kind": {
+        "type": "string",
+        "enum": [
+         "memory",
+         "redis"
+        ]
+       },
+       "url": {
+        "type": "string"
+       },
+       "connected": {
+        "type": "integer"
+       },
+       "connections": {
+        "type": "integer"
+       },
+       "protocol": {
+        "type": [
+         "integer",
+         "null"
+        ]
+       },
+       "degraded_since": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "last_error": {
+        "type": [
+         "string",
+         "null"
+        ]
+       },
+       "failed_over": {
+        "type": "object",
+        "properties": {
+         "allow": {
+          "type": "integer"
+         },
+         "deny": {
+          "type": "integer"
+         },
+         "local": {
+          "type": "integer"
+         }
+        }
+       },
+       "local_keys": {
+        "type": "integer"
+       }
+      },
+      "required": [
+       "kind"
       ]
      }
     },

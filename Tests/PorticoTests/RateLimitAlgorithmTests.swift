@@ -27,8 +27,8 @@ struct RateLimitAlgorithmTests {
         var entry = CompiledLimit.Entry()
         let t0: Int64 = 1_000 * Self.second
         #expect(admitted(limit, &entry, count: 15, now: t0) == 10)
-        // 200 ms per request: 1 ns before the interval, nothing; at it, exactly one.
-        #expect(admitted(limit, &entry, count: 3, now: t0 + Self.second / 5 - 1) == 0)
+        // 200 ms per request: 1 µs before the interval, nothing; at it, exactly one.
+        #expect(admitted(limit, &entry, count: 3, now: t0 + Self.second / 5 - 1_000) == 0)
         #expect(admitted(limit, &entry, count: 3, now: t0 + Self.second / 5) == 1)
         // A full second later: five more.
         #expect(admitted(limit, &entry, count: 10, now: t0 + Self.second / 5 + Self.second) == 5)

@@ -25,6 +25,7 @@ extension ConfigLoader {
             } else if let first = config.listeners.first {
                 config.listen = first.listen
             }
+            if let node = fields["node"] { config.node = readNode(node) }
             if let node = fields["admin"] { config.admin = readAdmin(node) }
             if let node = fields["store"] { config.store = readStore(node) }
             config.store.sqlitePath = ConfigLoader.absolute(config.store.sqlitePath, relativeTo: folder)

@@ -13,7 +13,7 @@ public struct ConfigLoader: Sendable {
     }
 
     static let rootKeys: Set<String> = [
-        "listen", "listeners", "admin", "store", "server", "upstreams", "auth", "consumers", "plans", "limits", "portal", "cache", "apis",
+        "listen", "listeners", "node", "admin", "store", "server", "upstreams", "auth", "consumers", "plans", "limits", "portal", "cache", "apis",
     ]
     static let lifecycleKeys: Set<String> = ["deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset"]
     static let apiKeys = Set([

@@ -5,6 +5,8 @@ public struct GatewayConfig: Sendable {
     /// Every data-plane listener: `listen` as a cleartext one unless the config has only
     /// `listeners`, then those.
     public var listeners: [ListenerConfig] = []
+    /// This node of a cluster: its id, shown in `/admin/status`.
+    public var node = NodeConfig()
     /// The admin API listener; nil when the config has no `admin` section.
     public var admin: AdminConfig?
     /// Where call records and keys are kept.

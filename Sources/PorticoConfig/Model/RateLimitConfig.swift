@@ -11,7 +11,8 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         self.period = period
     }
 
-    /// The most requests one period may hold: a billion, so one request's interval is at least a nanosecond.
+    /// The most requests one period may hold: a billion, and at most one per microsecond (the
+    /// limiters' clock tick), so one request's interval is at least a microsecond.
     public static let maximumCount = 1_000_000_000
 
     public init?(parsing text: String) {
@@ -21,7 +22,7 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         else { return nil }
         let unit = parts[1].trimmingCharacters(in: .whitespaces)
         let seconds: [String: Int] = ["s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400]
-        guard let period = seconds[unit] else { return nil }
+        guard let period = seconds[unit], count <= period * 1_000_000 else { return nil }
         self.init(count: count, period: period)
     }
 
@@ -40,6 +41,9 @@ public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
     public var count: Int
     public var window: Window
 
+    /// A trillion: counts stay exact as the doubles of the Redis store's script.
+    public static let maximumCount = 1_000_000_000_000
+
     public init(count: Int, window: Window) {
         self.count = count
         self.window = window
@@ -47,7 +51,7 @@ public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
 
     public init?(parsing text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), count > 0,
+        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), (1...Self.maximumCount).contains(count),
             let window = Window(rawValue: parts[1].trimmingCharacters(in: .whitespaces))
         else { return nil }
         self.init(count: count, window: window)
@@ -108,6 +112,18 @@ public struct LimitConfig: Sendable, Hashable {
     public var quota: QuotaSpec?
     public var algorithm: Algorithm = .gcra
     public var by: [LimitKeyPart] = [.consumer]
+    /// What to do when the shared store cannot answer; nil takes `limits.on-store-failure`.
+    public var onStoreFailure: StoreFailureMode?
+
+    /// The most a sliding window's limit × window (in ms) may be, 2^52: its weighted counts stay
+    /// exact as doubles in the Redis store's script (52 million a day, or 1.25 billion an hour).
+    public static let maximumSlidingProduct: Int64 = 1 << 52
+
+    /// Whether a sliding window of `limit` requests per `period` seconds is within `maximumSlidingProduct`.
+    public static func slidingWindowFits(limit: Int, period: Int) -> Bool {
+        let (product, overflow) = Int64(limit).multipliedReportingOverflow(by: Int64(period) * 1000)
+        return !overflow && product <= maximumSlidingProduct
+    }
 
     public init(rate: RateSpec? = nil, burst: Int? = nil, quota: QuotaSpec? = nil, by: [LimitKeyPart] = [.consumer]) {
         self.rate = rate
@@ -124,6 +140,7 @@ public struct PlanConfig: Sendable, Hashable {
     public var burst: Int?
     public var quota: QuotaSpec?
     public var algorithm: LimitConfig.Algorithm = .gcra
+    public var onStoreFailure: StoreFailureMode?
 
     public init(name: String) { self.name = name }
 
@@ -132,6 +149,7 @@ public struct PlanConfig: Sendable, Hashable {
         var limit = LimitConfig(rate: rate, burst: burst, quota: quota, by: [.consumer])
         limit.name = name
         limit.algorithm = algorithm
+        limit.onStoreFailure = onStoreFailure
         return limit
     }
 }
@@ -146,6 +164,10 @@ public struct LimitsSettings: Sendable, Hashable {
     public var trustedProxies: [String] = []
     /// The most keys the in-memory limiter keeps; idle ones go first.
     public var maxKeys = 1_000_000
+    /// Where limit state lives: this node's memory (nil), or a Redis server shared by the cluster.
+    public var store: LimitStoreConfig?
+    /// What a limit does when the shared store cannot answer, unless it says otherwise.
+    public var onStoreFailure = StoreFailureMode.local
 
     public init() {}
 }

@@ -1,6 +1,7 @@
 import CoreMetrics
 import Foundation
 import Metrics
+import PorticoConfig
 import PorticoStore
 import Prometheus
 import Synchronization
@@ -134,6 +135,14 @@ public final class GatewayMetrics: Sendable {
         let reloads = runtime.reloadHistory
         mirror("portico_reloads_total", [("result", "success")], total: reloads.succeeded)
         mirror("portico_reloads_total", [("result", "failure")], total: reloads.failed)
+        if let redis = runtime.limits.store as? RedisLimiterStore {
+            let failures = redis.health.failures
+            for mode in StoreFailureMode.allCases {
+                mirror("portico_limit_store_failures_total", [("mode", mode.rawValue)], total: failures[mode] ?? 0)
+            }
+            gauge("portico_limit_store_connected", [], Double(redis.client.status.connected))
+            gauge("portico_limit_store_degraded", [], redis.health.degradedSince == nil ? 0 : 1)
+        }
         let cache = runtime.cache.store.statistics
         gauge("portico_cache_bytes", [], Double(cache.bytes))
         gauge("portico_cache_budget_bytes", [], Double(cache.budget))

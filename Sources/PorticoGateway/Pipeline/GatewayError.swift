@@ -25,6 +25,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case forbidden
         case denied(String)
         case authUnavailable
+        case limitStoreUnavailable
         case conflict(String)
         case tooManyRequests(retryAfter: Int, headers: [HTTPField])
         case invalidRequest([ValidationIssue])
@@ -56,6 +57,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func denied(_ detail: String) -> GatewayError { .init(code: .denied(detail)) }
     /// The credential could not be checked (an introspection endpoint or a JWKS was unreachable).
     public static let authUnavailable = GatewayError(code: .authUnavailable)
+    /// The shared limit store did not answer, and the limit says `on-store-failure: deny`.
+    public static let limitStoreUnavailable = GatewayError(code: .limitStoreUnavailable)
     /// The request clashes with what exists (a consumer that is already there).
     public static func conflict(_ detail: String) -> GatewayError { .init(code: .conflict(detail)) }
     /// A limit refused the request; `headers` are its RateLimit headers.
@@ -88,7 +91,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .gone: return .gone
         case .unauthenticated: return .unauthorized
         case .forbidden, .denied: return .forbidden
-        case .authUnavailable: return .serviceUnavailable
+        case .authUnavailable, .limitStoreUnavailable: return .serviceUnavailable
         case .conflict: return .conflict
         case .tooManyRequests: return .tooManyRequests
         case .invalidRequest: return .badRequest
@@ -114,6 +117,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthenticated: return "unauthenticated"
         case .forbidden, .denied: return "forbidden"
         case .authUnavailable: return "auth-unavailable"
+        case .limitStoreUnavailable: return "limit-store-unavailable"
         case .conflict: return "conflict"
         case .tooManyRequests: return "rate-limited"
         case .invalidRequest: return "invalid-request"
@@ -138,6 +142,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthenticated: return "Unauthorized"
         case .forbidden, .denied: return "Forbidden"
         case .authUnavailable: return "Credentials cannot be checked"
+        case .limitStoreUnavailable: return "Rate limits cannot be checked"
         case .conflict: return "Conflict"
         case .tooManyRequests: return "Too many requests"
         case .invalidRequest: return "The request does not match the API's contract"
@@ -165,6 +170,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .unauthenticated: return "A valid credential is required for this route."
         case .forbidden: return "The credential is valid but not allowed to use this route."
         case .authUnavailable: return "The service that checks credentials did not answer; try again later."
+        case .limitStoreUnavailable: return "The store that counts rate limits did not answer; try again later."
         case .tooManyRequests(let retryAfter, _): return "A rate limit or quota was reached; try again in \(retryAfter) s."
         case .invalidRequest(let issues):
             return issues.count == 1 ? "1 problem: \(issues[0])." : "\(issues.count) problems; `errors` lists each with its place."

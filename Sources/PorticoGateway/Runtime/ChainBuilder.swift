@@ -18,6 +18,8 @@ struct ChainBuilder {
     let cache: CacheContext
     let planLimits: [String: CompiledLimit]
     let timeZone: TimeZone
+    /// `limits.on-store-failure`, for the limits that do not say.
+    let onStoreFailure: StoreFailureMode
     /// Renders transform and redirect templates.
     let renderer: TemplateRenderer
     /// Consumers' own address lists, checked on every route with auth.
@@ -42,10 +44,12 @@ struct ChainBuilder {
         self.limits = limits
         let timeZone = TimeZone(identifier: config.limits.timeZone) ?? TimeZone(identifier: "UTC")!
         self.timeZone = timeZone
+        self.onStoreFailure = config.limits.onStoreFailure
         self.renderer = TemplateRenderer(clientAddress: limits.clientAddress)
         self.consumerIPRules = IPRulePolicy(consumers: config.consumers, clientAddress: limits.clientAddress)
         self.planLimits = config.plans.mapValues { plan in
-            CompiledLimit(config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone)
+            CompiledLimit(
+                config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone, onStoreFailure: config.limits.onStoreFailure)
         }
     }
 
@@ -57,7 +61,7 @@ struct ChainBuilder {
         let base = fromRoute ? "\(api.name).\(route.name ?? route.path)" : api.name
         return limits.enumerated().map { index, limit in
             let name = limit.name ?? (limits.count == 1 ? base : "\(base)-\(index + 1)")
-            return CompiledLimit(config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone)
+            return CompiledLimit(config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone, onStoreFailure: onStoreFailure)
         }
     }
 

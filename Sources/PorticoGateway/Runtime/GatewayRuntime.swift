@@ -2,7 +2,9 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import PorticoConfig
+import PorticoRedis
 import ServiceLifecycle
 import Synchronization
 
@@ -64,7 +66,7 @@ public final class GatewayRuntime: Service, Sendable {
             maximum: config.server.maxConnections ?? ConnectionBudget.defaultMaximum(descriptors: descriptors),
             maximumPerAddress: config.server.maxConnectionsPerIP)
         self.auth = auth
-        let limits = limits ?? LimitContext(store: InMemoryLimiterStore(maxKeys: config.limits.maxKeys), settings: config.limits)
+        let limits = limits ?? LimitContext(store: Self.limiterStore(config: config, eventLoopGroup: eventLoopGroup, logger: logger), settings: config.limits)
         self.limits = limits
         let cache = CacheContext(budget: config.cache.memory, clock: wallClock)
         self.cache = cache
@@ -185,6 +187,7 @@ public final class GatewayRuntime: Service, Sendable {
         if old.listen != new.listen { changed.append("listen") }
         if old.admin?.listen != new.admin?.listen { changed.append("admin.listen") }
         if old.store.sqlitePath != new.store.sqlitePath { changed.append("store") }
+        if old.limits.store != new.limits.store { changed.append("limits.store") }
         if !changed.isEmpty {
             logger.warning(
                 "these settings take effect only after a restart",
@@ -192,8 +195,32 @@ public final class GatewayRuntime: Service, Sendable {
         }
     }
 
+    /// The store `limits.store` names: Redis, or this node's memory. A Redis store whose TLS
+    /// settings cannot be read falls back to memory with an error in the log.
+    static func limiterStore(config: GatewayConfig, eventLoopGroup: any EventLoopGroup, logger: Logger) -> any LimiterStore {
+        guard let store = config.limits.store else { return InMemoryLimiterStore(maxKeys: config.limits.maxKeys) }
+        var client = RedisClient.Configuration(url: store.url)
+        client.connectionsPerLoop = store.connections
+        client.commandTimeout = .milliseconds(store.timeout.milliseconds)
+        if let ca = store.ca {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(ca)
+            client.tls = tls
+        }
+        do {
+            let redis = try RedisClient(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
+            return RedisLimiterStore(client: redis, prefix: store.prefix, fallbackKeys: config.limits.maxKeys, logger: logger)
+        } catch {
+            logger.error("limits.store cannot be used; limits count in memory", metadata: ["error": "\(error)"])
+            return InMemoryLimiterStore(maxKeys: config.limits.maxKeys)
+        }
+    }
+
     public func run() async throws {
         readiness.markStarted()
+        let redis = (limits.store as? RedisLimiterStore)?.client
+        redis?.start()
+        defer { redis?.shutdown() }
         await withDiscardingTaskGroup { group in
             group.addTask { await self.cache.runRefresher() }
             for pool in snapshot.pools.values {

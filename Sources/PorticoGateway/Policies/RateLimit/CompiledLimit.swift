@@ -18,10 +18,12 @@ public final class CompiledLimit: Sendable {
     let gcra: GCRA?
     let sliding: SlidingWindow?
     let quota: CalendarQuota?
+    /// What this limit does when a shared store cannot answer.
+    public let onStoreFailure: StoreFailureMode
     /// The quota window holding the last request, so the calendar is consulted once per window.
     private let quotaWindow = Mutex<(start: Int64, end: Int64)?>(nil)
 
-    public init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone) {
+    public init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone, onStoreFailure: StoreFailureMode = .local) {
         var hasher = ContentHash()
         hasher.combine("\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")".utf8)
         hasher.combine("|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)".utf8)
@@ -31,6 +33,7 @@ public final class CompiledLimit: Sendable {
         self.quotedName = Self.structuredString(name)
         self.quotedQuotaName = Self.structuredString(quotaName)
         self.by = config.by
+        self.onStoreFailure = config.onStoreFailure ?? onStoreFailure
         if let rate = config.rate {
             switch config.algorithm {
             case .gcra:
@@ -51,7 +54,8 @@ public final class CompiledLimit: Sendable {
     }
 
     /// The state one key keeps under one limit.
-    struct Entry: Sendable {
+    struct Entry: Sendable, Hashable {
+        /// The GCRA's theoretical arrival time (µs since 1970).
         var tat: Int64 = 0
         var sliding = SlidingWindow.State()
         /// The start (ns since 1970) of the quota window `quotaUsed` counts in.
@@ -69,13 +73,14 @@ public final class CompiledLimit: Sendable {
         var next = entry
         var allowed = true
         if let gcra {
-            let result = gcra.decide(tat: &next.tat, now: now, cost: cost)
+            let result = gcra.decide(tat: &next.tat, now: now / 1000, cost: cost)
             allowed = allowed && result.allowed
             decisions.append(
                 LimitDecision(
                     allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: gcra.burst, window: gcra.windowSeconds,
-                    remaining: result.remaining, reset: Self.seconds(result.reset), retryAfter: result.retryAfter.map(Self.seconds)))
-            next.idleAt = max(next.idleAt, next.tat)
+                    remaining: result.remaining, reset: Self.seconds(result.reset * 1000),
+                    retryAfter: result.retryAfter.map { Self.seconds($0 * 1000) }))
+            next.idleAt = max(next.idleAt, next.tat.saturatingMultiply(1000))
         } else if let sliding {
             let result = sliding.decide(&next.sliding, now: now / 1_000_000, cost: cost)
             allowed = allowed && result.allowed
@@ -106,7 +111,7 @@ public final class CompiledLimit: Sendable {
         return decisions
     }
 
-    private func quotaBounds(now: Int64, quota: CalendarQuota) -> (start: Int64, end: Int64) {
+    func quotaBounds(now: Int64, quota: CalendarQuota) -> (start: Int64, end: Int64) {
         if let cached = quotaWindow.withLock({ $0 }), cached.start <= now, now < cached.end { return cached }
         let bounds = quota.bounds(of: Date(timeIntervalSince1970: Double(now) / 1e9))
         let window = (Int64(bounds.start.timeIntervalSince1970 * 1e9), Int64(bounds.end.timeIntervalSince1970 * 1e9))

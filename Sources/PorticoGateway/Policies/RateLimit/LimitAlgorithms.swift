@@ -29,7 +29,9 @@ public struct LimitDecision: Sendable, Hashable {
 /// time" it would push forward stays within the burst tolerance. One number of state per key,
 /// exact, and smooth: `rate 10/s, burst 20` allows 20 at once and then one every 100 ms.
 ///
-/// Times are integer nanoseconds, so admission at the boundaries is exact.
+/// Times are integer microseconds, so admission at the boundaries is exact, and every time and
+/// sum stays below 2^53: the Redis store's Lua script, whose numbers are doubles, decides the
+/// same way to the microsecond.
 struct GCRA: Sendable, Hashable {
     /// The emission interval: the time one request "costs".
     let interval: Int64
@@ -40,16 +42,16 @@ struct GCRA: Sendable, Hashable {
     init(count: Int, period: Int, burst: Int) {
         // The config bounds count, period and burst; the products are still checked, and a burst
         // whose refill would outlast a century is held to one.
-        self.interval = max(1, Int64(period) * 1_000_000_000 / Int64(max(1, count)))
+        self.interval = max(1, Int64(period) * 1_000_000 / Int64(max(1, count)))
         self.burst = burst
         let (tolerance, overflow) = Int64(max(0, burst - 1)).multipliedReportingOverflow(by: interval)
         self.tolerance = overflow ? Self.maximumTolerance : min(tolerance, Self.maximumTolerance)
     }
 
-    /// A century in nanoseconds: the most a burst may run ahead of now.
-    static let maximumTolerance: Int64 = 100 * 365 * 86_400 * 1_000_000_000
+    /// Ten years in microseconds: the most a burst may run ahead of now.
+    static let maximumTolerance: Int64 = 10 * 365 * 86_400 * 1_000_000
 
-    /// Decides for `cost` units at `now` (ns); updates `tat` only when allowed.
+    /// Decides for `cost` units at `now` (µs); updates `tat` only when allowed.
     func decide(tat: inout Int64, now: Int64, cost: Int) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
         let base = max(tat, now)
         let next = base.saturatingAdd(Int64(cost).saturatingMultiply(interval))
@@ -68,7 +70,7 @@ struct GCRA: Sendable, Hashable {
     }
 
     /// The window `RateLimit-Policy` reports: the time a full burst takes to refill.
-    var windowSeconds: Int { max(1, Int(Int64(burst).saturatingMultiply(interval).saturatingAdd(999_999_999) / 1_000_000_000)) }
+    var windowSeconds: Int { max(1, Int(Int64(burst).saturatingMultiply(interval).saturatingAdd(999_999) / 1_000_000)) }
 }
 
 /// A sliding window counter: the previous window's count, weighted by how much of it still

@@ -36,6 +36,8 @@ struct RateLimitPolicy: FastPolicy {
             }
             decisions += results
         }
+        // A store that could not answer, with `on-store-failure: allow`, decides nothing.
+        guard !decisions.isEmpty else { return try await next(request, exchange: exchange) }
         let tightest = LimitContext.tightest(decisions)
         exchange.rateLimit = tightest
         var response = try await next(request, exchange: exchange)
@@ -65,6 +67,7 @@ struct RateLimitPolicy: FastPolicy {
             }
             decisions += results
         }
+        guard !decisions.isEmpty else { return .proceed }
         let tightest = LimitContext.tightest(decisions)
         exchange.rateLimit = tightest
         exchange.responseFields.append(contentsOf: context.headers(decisions, tightest: tightest))

@@ -1,0 +1,13 @@
+import Foundation
+
+/// `node: {id: …}`: which node of a cluster this is. Each node's config is its own file; the id
+/// tells the nodes apart in `/admin/status` and in the logs.
+public struct NodeConfig: Sendable, Hashable {
+    /// Defaults to the host's name.
+    public var id: String = ProcessInfo.processInfo.hostName
+
+    public init() {}
+
+    /// The longest id: it is shown and logged, never parsed.
+    public static let maximumIDBytes = 128
+}
