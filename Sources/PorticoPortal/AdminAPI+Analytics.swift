@@ -7,7 +7,7 @@ import PorticoStore
 
 /// The analytics queries of the admin API, answered from the rollups and the call log.
 extension AdminAPI {
-    static func addAnalytics(to router: Router<BasicRequestContext>, store: SQLiteStore) {
+    static func addAnalytics(to router: Router<BasicRequestContext>, store: any DataStore) {
         let answers = AnalyticsAnswers(store: store)
         router.get("/admin/analytics/timeseries") { request, context -> Response in
             try await answer(request, context) { try await answers.timeSeries($0) }

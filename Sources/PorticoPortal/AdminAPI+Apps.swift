@@ -7,7 +7,7 @@ import PorticoStore
 /// Developer apps from the portal in the admin API: list them, approve a pending one, and revoke
 /// (or, while pending, reject) one. Revoking an app revokes its keys at once.
 extension AdminAPI {
-    static func addApps(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: SQLiteStore) {
+    static func addApps(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: any DataStore) {
         router.get("/admin/apps") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
                 var status: PortalApp.Status?
@@ -17,8 +17,10 @@ extension AdminAPI {
                     }
                     status = value
                 }
-                let apps = try store.apps(status: status)
-                let items = try apps.map { app in PortalAccounts.json(app, keys: try store.appKeys(app: app.id, account: app.account)) }
+                var items: [String] = []
+                for app in try await store.apps(account: nil, status: status) {
+                    items.append(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
+                }
                 return json("{\"apps\":[" + items.joined(separator: ",") + "]}")
             }
         }
@@ -27,9 +29,9 @@ extension AdminAPI {
                 try await withJSONBody(request, context) { _ in
                     guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The app id is a number.") }
                     do {
-                        let app = try store.decideApp(id: id, approve: approve)
-                        _ = try? runtime.auth.directory.refresh()
-                        return json(PortalAccounts.json(app, keys: try store.appKeys(app: app.id, account: app.account)))
+                        let app = try await store.decideApp(id: id, approve: approve)
+                        _ = try? await runtime.auth.directory.refresh()
+                        return json(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
                     } catch PortalStoreError.noSuchApp {
                         throw GatewayError.notFound("No app \(id).")
                     } catch PortalStoreError.notPending(let status) {

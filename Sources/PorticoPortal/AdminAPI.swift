@@ -14,11 +14,11 @@ import ServiceLifecycle
 public struct AdminAPI: Sendable {
     let runtime: GatewayRuntime
     let config: AdminConfig
-    let store: SQLiteStore
+    let store: any DataStore
     let callLog: CallLogWriter
     let metrics: GatewayMetrics
 
-    public init(runtime: GatewayRuntime, config: AdminConfig, store: SQLiteStore, callLog: CallLogWriter, metrics: GatewayMetrics) {
+    public init(runtime: GatewayRuntime, config: AdminConfig, store: any DataStore, callLog: CallLogWriter, metrics: GatewayMetrics) {
         self.metrics = metrics
         self.runtime = runtime
         self.config = config

@@ -9,11 +9,11 @@ import PorticoStore
 /// Consumers declared in the config are read-only here (change the config for them), but keys
 /// can be created for them; runtime consumers live in the store.
 public struct ConsumerAdministration: Sendable {
-    public let store: SQLiteStore
+    public let store: any DataStore
     /// The consumers the config declares.
     public let declared: [ConsumerConfig]
 
-    public init(store: SQLiteStore, declared: [ConsumerConfig]) {
+    public init(store: any DataStore, declared: [ConsumerConfig]) {
         self.store = store
         self.declared = declared
     }
@@ -37,22 +37,22 @@ public struct ConsumerAdministration: Sendable {
         }
     }
 
-    public func list() throws -> [Listing] {
+    public func list() async throws -> [Listing] {
         let fromConfig = declared.map {
             Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "config", hasPassword: $0.passwordHash != nil)
         }
-        let fromStore = try store.consumers().map {
+        let fromStore = try await store.consumers().map {
             Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "store", hasPassword: $0.passwordHash != nil)
         }
         return fromConfig + fromStore
     }
 
-    public func find(_ name: String) throws -> Listing? {
-        try list().first { $0.name == name }
+    public func find(_ name: String) async throws -> Listing? {
+        try await list().first { $0.name == name }
     }
 
     /// Creates a runtime consumer, with a password if one is given.
-    public func create(name: String, groups: [String], plan: String?, scopes: [String], password: String?) throws -> Listing {
+    public func create(name: String, groups: [String], plan: String?, scopes: [String], password: String?) async throws -> Listing {
         guard ConsumerConfig.isValidName(name) else {
             throw GatewayError.badRequest("A consumer name may hold letters, digits, '.', '_', '-', '@' and '+' only.")
         }
@@ -61,28 +61,28 @@ public struct ConsumerAdministration: Sendable {
         }
         let hash = try password.map { try Self.hash(password: $0) }
         do {
-            try store.createConsumer(StoredConsumer(name: name, groups: groups, plan: plan, scopes: scopes, passwordHash: hash))
+            try await store.createConsumer(StoredConsumer(name: name, groups: groups, plan: plan, scopes: scopes, passwordHash: hash))
         } catch ConsumerStoreError.consumerExists {
             throw GatewayError.conflict("Consumer '\(name)' already exists.")
         }
         return Listing(name: name, groups: groups, plan: plan, scopes: scopes, source: "store", hasPassword: hash != nil)
     }
 
-    public func delete(_ name: String) throws {
+    public func delete(_ name: String) async throws {
         if declared.contains(where: { $0.name == name }) {
             throw GatewayError.conflict("Consumer '\(name)' is declared in the config; remove it there.")
         }
-        do { try store.deleteConsumer(named: name) } catch ConsumerStoreError.noSuchConsumer {
+        do { try await store.deleteConsumer(named: name) } catch ConsumerStoreError.noSuchConsumer {
             throw GatewayError.notFound("No consumer named '\(name)'.")
         }
     }
 
-    public func setPassword(_ password: String, for name: String) throws {
+    public func setPassword(_ password: String, for name: String) async throws {
         if declared.contains(where: { $0.name == name }) {
             throw GatewayError.conflict("Consumer '\(name)' is declared in the config; set its password-hash there.")
         }
         let hash = try Self.hash(password: password)
-        do { try store.setPasswordHash(hash, forConsumer: name) } catch ConsumerStoreError.noSuchConsumer {
+        do { try await store.setPasswordHash(hash, forConsumer: name) } catch ConsumerStoreError.noSuchConsumer {
             throw GatewayError.notFound("No consumer named '\(name)'.")
         }
     }
@@ -93,8 +93,8 @@ public struct ConsumerAdministration: Sendable {
     }
 
     /// Creates a key; `expiresIn` is a duration like `90d`.
-    public func createKey(for name: String, expiresIn: String?) throws -> CreatedKey {
-        try requireConsumer(name)
+    public func createKey(for name: String, expiresIn: String?) async throws -> CreatedKey {
+        try await requireConsumer(name)
         var expires: Date?
         if let expiresIn {
             guard let duration = ConfigDuration(parsing: expiresIn), duration.milliseconds > 0 else {
@@ -102,33 +102,33 @@ public struct ConsumerAdministration: Sendable {
             }
             expires = Date().addingTimeInterval(duration.seconds)
         }
-        return try store.createKey(forConsumer: name, expires: expires)
+        return try await store.createKey(forConsumer: name, expires: expires)
     }
 
-    public func keys(of name: String) throws -> [StoredKey] {
-        try requireConsumer(name)
-        return try store.keys(ofConsumer: name)
+    public func keys(of name: String) async throws -> [StoredKey] {
+        try await requireConsumer(name)
+        return try await store.keys(ofConsumer: name)
     }
 
-    public func revokeKey(_ id: Int64, of name: String) throws {
-        try requireConsumer(name)
-        do { try store.revokeKey(id: id, ofConsumer: name) } catch ConsumerStoreError.noSuchKey {
+    public func revokeKey(_ id: Int64, of name: String) async throws {
+        try await requireConsumer(name)
+        do { try await store.revokeKey(id: id, ofConsumer: name) } catch ConsumerStoreError.noSuchKey {
             throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
         }
     }
 
     /// Replaces a key; the old one keeps working for `grace` (a duration like `24h`, or `0s`).
-    public func rotateKey(_ id: Int64, of name: String, grace: String) throws -> CreatedKey {
-        try requireConsumer(name)
+    public func rotateKey(_ id: Int64, of name: String, grace: String) async throws -> CreatedKey {
+        try await requireConsumer(name)
         guard let duration = ConfigDuration(parsing: grace) else {
             throw GatewayError.badRequest("grace must be a duration like 24h, 30m or 0s.")
         }
-        do { return try store.rotateKey(id: id, ofConsumer: name, grace: duration.seconds) } catch ConsumerStoreError.noSuchKey {
+        do { return try await store.rotateKey(id: id, ofConsumer: name, grace: duration.seconds) } catch ConsumerStoreError.noSuchKey {
             throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
         }
     }
 
-    private func requireConsumer(_ name: String) throws {
-        guard try find(name) != nil else { throw GatewayError.notFound("No consumer named '\(name)'.") }
+    private func requireConsumer(_ name: String) async throws {
+        guard try await find(name) != nil else { throw GatewayError.notFound("No consumer named '\(name)'.") }
     }
 }

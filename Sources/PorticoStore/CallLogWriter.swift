@@ -13,13 +13,13 @@ import Synchronization
 public final class CallLogWriter: CallRecordSink, Service {
     public static let batchSize = 1000
     private let queue: CallRecordQueue
-    private let store: SQLiteStore
+    private let store: any DataStore
     private let logger: Logger
     private let written = Atomic<Int>(0)
     /// Flushes between taking a batch and committing it.
     private let writing = Atomic<Int>(0)
 
-    public init(store: SQLiteStore, capacity: Int = 100_000, logger: Logger) {
+    public init(store: any DataStore, capacity: Int = 100_000, logger: Logger) {
         self.store = store
         self.queue = CallRecordQueue(capacity: capacity)
         self.capacity = capacity

@@ -6,11 +6,11 @@ import ServiceLifecycle
 
 /// Deletes call records and rollups older than their retention, at start and then every hour.
 public struct RetentionService: Service {
-    let store: SQLiteStore
+    let store: any DataStore
     let retention: StoreConfig.Retention
     let logger: Logger
 
-    public init(store: SQLiteStore, retention: StoreConfig.Retention, logger: Logger) {
+    public init(store: any DataStore, retention: StoreConfig.Retention, logger: Logger) {
         self.store = store
         self.retention = retention
         self.logger = logger

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Logging
 import PorticoConfig
 import PorticoGateway
 import PorticoPortal
@@ -28,26 +29,22 @@ struct Analytics: AsyncParsableCommand {
     var limit: Int = 10
 
     func run() async throws {
-        let store = try openStore(config)
         var values = ["since": since]
         if let bucket { values["bucket"] = bucket }
         let query = AnalyticsQuery(values)
         let filter = try validated { try query.filter() }
-        var rows: [[String]] = []
         if let by {
             guard let dimension = UsageDimension(rawValue: by == "status" ? "status_class" : by) else {
                 throw ValidationError("--by must be route, consumer, status, version or api")
             }
-            for row in try await store.top(dimension, filter, limit: limit) {
-                rows.append([row.key.isEmpty ? "-" : row.key] + numbers(row))
-            }
+            let found = try await withStore(config) { try await $0.top(dimension, filter, limit: limit) }
+            let rows = found.map { row in [row.key.isEmpty ? "-" : row.key] + numbers(row) }
             printTable(header: [by, "calls", "errors", "p50 ms", "p95 ms", "p99 ms"], rows: rows)
         } else {
             let span = filter.to.timeIntervalSince(filter.from)
             let size = try validated { try query.duration("bucket") }?.seconds ?? (span <= 6 * 3600 ? 60 : 3600)
-            for point in try await store.timeSeries(filter, bucketSeconds: Int(size)) {
-                rows.append([CallRecord.timestamp(point.time ?? filter.from)] + numbers(point))
-            }
+            let points = try await withStore(config) { try await $0.timeSeries(filter, bucketSeconds: Int(size)) }
+            let rows = points.map { point in [CallRecord.timestamp(point.time ?? filter.from)] + numbers(point) }
             printTable(header: ["time", "calls", "errors", "p50 ms", "p95 ms", "p99 ms"], rows: rows)
         }
     }
@@ -87,26 +84,25 @@ struct Logs: AsyncParsableCommand {
     var limit: Int = 50
 
     func run() async throws {
-        let store = try openStore(config)
         var values = ["since": since, "limit": String(limit)]
         if let status { values["status"] = status }
         if let route { values["route"] = route }
         if let requestID { values["request_id"] = requestID }
         if let minMs { values["min_ms"] = String(minMs) }
         let search = try validated { try AnalyticsQuery(values).search() }
-        for call in try await store.searchCalls(search) { print(call.jsonLine) }
+        for call in try await withStore(config, { try await $0.searchCalls(search) }) { print(call.jsonLine) }
     }
 }
 
-/// Opens the store named by a config file, without starting anything.
-func openStore(_ configFile: String) throws -> SQLiteStore {
+/// Runs `body` with the store named by a config file, opened for it and closed after.
+func withStore<T: Sendable>(_ configFile: String, _ body: @Sendable (any DataStore) async throws -> T) async throws -> T {
     let config: GatewayConfig
     do {
         config = try ConfigLoader().load(file: configFile)
     } catch {
         throw ValidationError(error.description)
     }
-    return try SQLiteStore(path: config.store.sqlitePath)
+    return try await DataStores.with(config.store, logger: Logger(label: "portico.cli"), body)
 }
 
 /// Turns a bad query parameter into a usage error.

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import PorticoConfig
 import PorticoPortal
+import Logging
 import PorticoStore
 
 /// Options every consumer and key command shares: which config names the store.
@@ -9,23 +10,22 @@ struct StoreOptions: ParsableArguments {
     @Option(name: .shortAndLong, help: "The gateway config file (for the store and the declared consumers).")
     var config: String = "config/gateway.yaml"
 
-    func administration() throws -> ConsumerAdministration {
+    /// Runs `body` with the administration of the config's store, opened for it and closed after;
+    /// a refusal becomes a usage error.
+    func administered<T: Sendable>(_ body: @Sendable (ConsumerAdministration) async throws -> T) async throws -> T {
         let loaded: GatewayConfig
         do {
             loaded = try ConfigLoader().load(file: config)
         } catch {
             throw ValidationError(error.description)
         }
-        return ConsumerAdministration(store: try SQLiteStore(path: loaded.store.sqlitePath), declared: loaded.consumers)
-    }
-}
-
-/// Runs an administration call, printing its refusal as a usage error.
-func administered<T>(_ body: () throws -> T) throws -> T {
-    do {
-        return try body()
-    } catch {
-        throw ValidationError("\(error)")
+        return try await DataStores.with(loaded.store, logger: Logger(label: "portico.cli")) { store in
+            do {
+                return try await body(ConsumerAdministration(store: store, declared: loaded.consumers))
+            } catch {
+                throw ValidationError("\(error)")
+            }
+        }
     }
 }
 
@@ -37,14 +37,14 @@ func readPassword() throws -> String {
     return line
 }
 
-struct Consumers: ParsableCommand {
+struct Consumers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and delete consumers, and set their passwords.",
         discussion: "Works on the store named by the config, also while the gateway runs; gateways apply changes within a second.",
         subcommands: [Create.self, List.self, Delete.self, SetPassword.self, HashPassword.self]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a consumer in the store.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The consumer's name.") var name: String
@@ -53,85 +53,85 @@ struct Consumers: ParsableCommand {
         @Option(help: "A scope granted to the consumer's keys and password (repeat for more).") var scope: [String] = []
         @Flag(help: "Read a password for basic auth from standard input.") var passwordStdin = false
 
-        func run() throws {
+        func run() async throws {
             let password = passwordStdin ? try readPassword() : nil
-            let listing = try administered {
-                try store.administration().create(name: name, groups: group, plan: plan, scopes: scope, password: password)
+            let listing = try await store.administered {
+                try await $0.create(name: name, groups: group, plan: plan, scopes: scope, password: password)
             }
             print(listing.json)
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the consumers of the config and of the store.")
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            for listing in try administered({ try store.administration().list() }) { print(listing.json) }
+        func run() async throws {
+            for listing in try await store.administered({ try await $0.list() }) { print(listing.json) }
         }
     }
 
-    struct Delete: ParsableCommand {
+    struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Delete a consumer of the store, and its keys.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The consumer's name.") var name: String
 
-        func run() throws {
-            try administered { try store.administration().delete(name) }
+        func run() async throws {
+            try await store.administered { try await $0.delete(name) }
             print("deleted \(name)")
         }
     }
 
-    struct SetPassword: ParsableCommand {
+    struct SetPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Set a store consumer's basic-auth password, read from standard input.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The consumer's name.") var name: String
 
-        func run() throws {
+        func run() async throws {
             let password = try readPassword()
-            try administered { try store.administration().setPassword(password, for: name) }
+            try await store.administered { try await $0.setPassword(password, for: name) }
             print("password set for \(name)")
         }
     }
 
-    struct HashPassword: ParsableCommand {
+    struct HashPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print the PBKDF2 hash of a password read from standard input, for a consumer's password-hash in the config.")
 
-        func run() throws {
+        func run() async throws {
             let password = try readPassword()
             print(try PasswordHash(password: password).description)
         }
     }
 }
 
-struct Keys: ParsableCommand {
+struct Keys: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list, revoke and rotate API keys.",
         discussion: "Keys are kept as SHA-256 digests; a new key is printed once and cannot be shown again.",
         subcommands: [Create.self, List.self, Revoke.self, Rotate.self]
     )
 
-    struct Create: ParsableCommand {
+    struct Create: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Create a key for a consumer and print it once.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer the key belongs to.") var consumer: String
         @Option(help: "How long the key is valid, like 90d or 12h (default: until revoked).") var expires: String?
 
-        func run() throws {
-            let created = try administered { try store.administration().createKey(for: consumer, expiresIn: expires) }
+        func run() async throws {
+            let created = try await store.administered { try await $0.createKey(for: consumer, expiresIn: expires) }
             print(created.key)
             FileHandle.standardError.write(Data("key \(created.record.id) for \(consumer) (prefix \(created.record.prefix)); it is shown only now\n".utf8))
         }
     }
 
-    struct List: ParsableCommand {
+    struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List a consumer's keys: prefix, created, last used, expiry.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer whose keys to list.") var consumer: String
 
-        func run() throws {
-            let keys = try administered { try store.administration().keys(of: consumer) }
+        func run() async throws {
+            let keys = try await store.administered { try await $0.keys(of: consumer) }
             let now = Date()
             let rows = keys.map { key -> [String] in
                 let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
@@ -144,27 +144,27 @@ struct Keys: ParsableCommand {
         }
     }
 
-    struct Revoke: ParsableCommand {
+    struct Revoke: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Revoke a key; gateways refuse it within a second.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer the key belongs to.") var consumer: String
         @Argument(help: "The key's id, from keys list.") var id: Int64
 
-        func run() throws {
-            try administered { try store.administration().revokeKey(id, of: consumer) }
+        func run() async throws {
+            try await store.administered { try await $0.revokeKey(id, of: consumer) }
             print("revoked key \(id) of \(consumer)")
         }
     }
 
-    struct Rotate: ParsableCommand {
+    struct Rotate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Replace a key with a new one, printed once; the old one works for the grace period.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer the key belongs to.") var consumer: String
         @Option(help: "How long the old key keeps working, like 24h or 0s.") var grace: String = "24h"
         @Argument(help: "The key's id, from keys list.") var id: Int64
 
-        func run() throws {
-            let created = try administered { try store.administration().rotateKey(id, of: consumer, grace: grace) }
+        func run() async throws {
+            let created = try await store.administered { try await $0.rotateKey(id, of: consumer, grace: grace) }
             print(created.key)
             FileHandle.standardError.write(Data("key \(created.record.id) replaces key \(id) of \(consumer); the old key expires in \(grace)\n".utf8))
         }

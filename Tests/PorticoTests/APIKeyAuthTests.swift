@@ -167,7 +167,7 @@ struct APIKeyAuthTests {
             #expect(try await client.send(.GET, "/echo/x", headers: [("X-API-Key", key)]).status == 401)
             #expect(try await client.send(.GET, "/echo/x", headers: [("X-API-Key", newKey)]).status == 200)
 
-            gateway.app.credentials.flushUses()
+            await gateway.app.credentials.flushUses()
             let list = try await admin.send(.GET, "/admin/consumers/acme/keys").json()
             let keys = try #require(list["keys"] as? [[String: Any]])
             #expect(keys.count == 2)

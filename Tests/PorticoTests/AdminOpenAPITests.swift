@@ -139,8 +139,8 @@ struct AdminOpenAPITests {
         try await Self.run { client, admin, gateway in
             _ = try await client.send(.GET, "/echo/echo/a", headers: [("X-API-Key", "config-key-0123456789abcdef")])
             // A developer's app waiting for approval, as the portal makes one.
-            let account = try gateway.app.store.createAccount(email: "dev@example.com", passwordHash: "unused", plan: nil)
-            let app = try gateway.app.store.createApp(account: account.id, name: "walked", description: "", active: false)
+            let account = try await gateway.app.store.createAccount(email: "dev@example.com", passwordHash: "unused", plan: nil)
+            let app = try await gateway.app.store.createApp(account: account.id, name: "walked", description: "", active: false)
             let document = try await admin.send(.GET, "/admin/openapi.json").json()
             #expect(document["openapi"] as? String == "3.1.0")
             let operations = Self.operations(document)

@@ -5,9 +5,9 @@ import PorticoStore
 /// The analytics queries answered as documents: for the admin API, and, limited to the caller's
 /// own consumer, for the portal API. Every query reads the rollups, except the call search.
 public struct AnalyticsAnswers: Sendable {
-    public let store: SQLiteStore
+    public let store: any DataStore
 
-    public init(store: SQLiteStore) {
+    public init(store: any DataStore) {
         self.store = store
     }
 

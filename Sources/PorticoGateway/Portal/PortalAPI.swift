@@ -163,7 +163,7 @@ struct PortalAPI: Sendable {
     }
 
     private func accounts(_ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool, clientAddress: String?) async throws -> Response {
-        let visitor = try accounts.visitor(of: request)
+        let visitor = try await accounts.visitor(of: request)
         if parts == ["session"] {
             try requireRead(request)
             let answer = accounts.session(visitor: visitor)
@@ -179,7 +179,7 @@ struct PortalAPI: Sendable {
             return json(answer.json, status: .ok, cookies: answer.cookies)
         case "signout":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
-            return json("{\"signed_in\":false}", cookies: try accounts.signOut(visitor: visitor))
+            return json("{\"signed_in\":false}", cookies: try await accounts.signOut(visitor: visitor))
         default:
             break
         }
@@ -189,13 +189,13 @@ struct PortalAPI: Sendable {
             return value
         }
         switch (parts.count, request.method) {
-        case (1, .get), (1, .head): return json(try accounts.apps(of: session))
-        case (1, .post): return json(try accounts.createApp(body, session: session), status: .created)
-        case (3, .post) where parts[2] == "keys": return json(try accounts.createKey(app: try number(1), session: session), status: .created)
+        case (1, .get), (1, .head): return json(try await accounts.apps(of: session))
+        case (1, .post): return json(try await accounts.createApp(body, session: session), status: .created)
+        case (3, .post) where parts[2] == "keys": return json(try await accounts.createKey(app: try number(1), session: session), status: .created)
         case (5, .post) where parts[2] == "keys" && parts[4] == "rotate":
-            return json(try accounts.rotateKey(try number(3), app: try number(1), body: body, session: session), status: .created)
+            return json(try await accounts.rotateKey(try number(3), app: try number(1), body: body, session: session), status: .created)
         case (5, .post) where parts[2] == "keys" && parts[4] == "revoke":
-            try accounts.revokeKey(try number(3), app: try number(1), session: session)
+            try await accounts.revokeKey(try number(3), app: try number(1), session: session)
             return json("{\"revoked\":true}")
         case (1, _): throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD", "POST"])
         case (3, _) where parts[2] == "keys", (5, _) where parts[2] == "keys": throw GatewayError.methodNotAllowed(allowed: ["POST"])
@@ -206,7 +206,7 @@ struct PortalAPI: Sendable {
     /// The `me/*` endpoints, for the signed-in developer or a credential's consumer.
     private func usage(_ endpoint: String, request: Request, snapshot: RuntimeSnapshot) async throws -> Response {
         var identity: Identity?
-        if let accounts, let visitor = try? accounts.visitor(of: request) {
+        if let accounts, let visitor = try? await accounts.visitor(of: request) {
             identity = accounts.identity(of: visitor, consumers: consumers)
         }
         if identity == nil {

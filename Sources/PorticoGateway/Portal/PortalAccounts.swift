@@ -16,7 +16,7 @@ import PorticoStore
 ///   set (double submit). A request whose `Origin` names another host is refused as well.
 /// - Passwords are kept as PBKDF2 hashes, derived off the event loop.
 public struct PortalAccounts: Sendable {
-    let store: SQLiteStore
+    let store: any DataStore
     let portal: PortalConfig
     let directory: CredentialDirectory
     /// Tries per client address and per email: sign-ups count against the address, wrong
@@ -37,14 +37,14 @@ public struct PortalAccounts: Sendable {
         var secure: Bool
     }
 
-    func visitor(of request: Request) throws -> Visitor {
+    func visitor(of request: Request) async throws -> Visitor {
         let cookies = Self.cookies(request.headers[.cookie] ?? "")
         // X-Forwarded-Proto reaches here only from a trusted proxy: `RequestGuard` removes anyone else's.
         var visitor = Visitor(secure: request.head.scheme == "https" || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
         if let token = cookies[Self.sessionCookie], !token.isEmpty {
             let digest = Self.digest(token)
             visitor.sessionDigest = digest
-            visitor.session = try store.session(digest: digest)
+            visitor.session = try await store.session(digest: digest)
         }
         visitor.anonymousToken = cookies[Self.csrfCookie]
         return visitor
@@ -99,8 +99,8 @@ public struct PortalAccounts: Sendable {
         guard password.count <= 1024 else { throw GatewayError.badRequest("A password may be at most 1024 characters.") }
         let hash = try await PasswordWork.shared.run { try PasswordHash(password: password).description }
         do {
-            _ = try store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
-            _ = try? directory.refresh()
+            _ = try await store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
+            _ = try? await directory.refresh()
         } catch PortalStoreError.accountExists {
             // The existing account is left as it is; the answer below does not say so.
         }
@@ -112,7 +112,7 @@ public struct PortalAccounts: Sendable {
         if let wait = failures.retryAfter(address: address, consumer: ConsumerConfig.portalNamespace + email) {
             throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
         }
-        let account = try store.account(email: email)
+        let account = try await store.account(email: email)
         // A missing account costs the same derivation as a wrong password, so timing tells nothing.
         let stored = account?.passwordHash ?? Self.decoyHash
         let matches = try await PasswordWork.shared.run { PasswordHash(parsing: stored)?.matches(password) ?? false }
@@ -120,19 +120,19 @@ public struct PortalAccounts: Sendable {
             failures.recordFailure(address: address, consumer: ConsumerConfig.portalNamespace + email)
             throw GatewayError.denied("The email or the password is wrong.")
         }
-        return try startSession(account, visitor: visitor)
+        return try await startSession(account, visitor: visitor)
     }
 
-    func signOut(visitor: Visitor) throws -> [String] {
-        if let digest = visitor.sessionDigest { try store.deleteSession(digest: digest) }
+    func signOut(visitor: Visitor) async throws -> [String] {
+        if let digest = visitor.sessionDigest { try await store.deleteSession(digest: digest) }
         return [cookie(Self.sessionCookie, "", visitor: visitor, maxAge: 0, httpOnly: true)]
     }
 
-    private func startSession(_ account: PortalAccount, visitor: Visitor) throws -> (json: String, cookies: [String]) {
+    private func startSession(_ account: PortalAccount, visitor: Visitor) async throws -> (json: String, cookies: [String]) {
         let token = Self.randomToken()
         let csrf = Self.randomToken()
         let expires = Date().addingTimeInterval(portal.sessionLifetime.seconds)
-        try store.createSession(digest: Self.digest(token), account: account.id, csrf: csrf, expires: expires)
+        try await store.createSession(digest: Self.digest(token), account: account.id, csrf: csrf, expires: expires)
         let session = PortalSession(account: account, csrf: csrf, expires: expires)
         var next = visitor
         next.session = session
@@ -140,22 +140,23 @@ public struct PortalAccounts: Sendable {
         return (self.session(visitor: next).json, [cookie])
     }
 
-    func apps(of session: PortalSession) throws -> String {
-        let apps = try store.apps(account: session.account.id)
-        let items = try apps.map { app in
-            let keys = try store.appKeys(app: app.id, account: session.account.id)
-            return Self.json(app, keys: keys)
+    func apps(of session: PortalSession) async throws -> String {
+        let apps = try await store.apps(account: session.account.id, status: nil)
+        var items: [String] = []
+        for app in apps {
+            let keys = try await store.appKeys(app: app.id, account: session.account.id)
+            items.append(Self.json(app, keys: keys))
         }
         return "[" + items.joined(separator: ",") + "]"
     }
 
-    func createApp(_ body: [String: Any], session: PortalSession) throws -> String {
+    func createApp(_ body: [String: Any], session: PortalSession) async throws -> String {
         guard let name = (body["name"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty, name.count <= 80
         else { throw GatewayError.badRequest("An app needs a name of 1 to 80 characters.") }
         let description = (body["description"] as? String) ?? ""
         guard description.count <= 1000 else { throw GatewayError.badRequest("A description may be at most 1000 characters.") }
         do {
-            let app = try store.createApp(
+            let app = try await store.createApp(
                 account: session.account.id, name: name, description: description, active: portal.signup != .approval)
             return Self.json(app, keys: [])
         } catch PortalStoreError.appExists {
@@ -163,30 +164,30 @@ public struct PortalAccounts: Sendable {
         }
     }
 
-    func createKey(app: Int64, session: PortalSession) throws -> String {
-        let created = try mapped { try store.createAppKey(app: app, account: session.account.id) }
-        _ = try? directory.refresh()
+    func createKey(app: Int64, session: PortalSession) async throws -> String {
+        let created = try await mapped { try await store.createAppKey(app: app, account: session.account.id) }
+        _ = try? await directory.refresh()
         return created.json
     }
 
-    func rotateKey(_ key: Int64, app: Int64, body: [String: Any], session: PortalSession) throws -> String {
+    func rotateKey(_ key: Int64, app: Int64, body: [String: Any], session: PortalSession) async throws -> String {
         let graceText = (body["grace"] as? String) ?? "1h"
         guard let grace = ConfigDuration(parsing: graceText), grace.milliseconds <= 7 * 86_400_000 else {
             throw GatewayError.badRequest("grace must be a duration up to 7d, like 1h or 0s.")
         }
-        let created = try mapped { try store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds) }
-        _ = try? directory.refresh()
+        let created = try await mapped { try await store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds) }
+        _ = try? await directory.refresh()
         return created.json
     }
 
-    func revokeKey(_ key: Int64, app: Int64, session: PortalSession) throws {
-        try mapped { try store.revokeAppKey(key, app: app, account: session.account.id) }
-        _ = try? directory.refresh()
+    func revokeKey(_ key: Int64, app: Int64, session: PortalSession) async throws {
+        try await mapped { try await store.revokeAppKey(key, app: app, account: session.account.id) }
+        _ = try? await directory.refresh()
     }
 
     /// Store errors as the problems a developer sees.
-    private func mapped<T>(_ body: () throws -> T) throws -> T {
-        do { return try body() } catch PortalStoreError.noSuchApp {
+    private func mapped<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch PortalStoreError.noSuchApp {
             throw GatewayError.notFound("You have no such app.")
         } catch PortalStoreError.appNotActive(let status) {
             throw GatewayError.conflict(

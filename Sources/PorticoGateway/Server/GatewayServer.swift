@@ -41,6 +41,11 @@ public struct GatewayServer: Service {
     }
 
     public func run() async throws {
+        // A shared store may take a moment to answer at start: open the listeners once its keys
+        // are read, so that none is refused for not being read yet (at most 10 s, then anyway).
+        if !(await runtime.auth.directory.waitUntilLoaded(limit: .seconds(10))) {
+            logger.warning("the store's consumers and keys are not read yet; serving without them until they are")
+        }
         let config = runtime.snapshot.config
         let listeners = config.listeners.isEmpty ? [ListenerConfig(listen: config.listen)] : config.listeners
         // The HTTPS port a redirecting listener sends clients to: the first TLS listener's, as bound.
