@@ -175,8 +175,16 @@ extension ConfigLoader {
 
         func readStore(_ node: ConfigNode) -> StoreConfig {
             var store = StoreConfig()
-            guard let fields = node.fields(allowed: ["sqlite", "queue", "retention", "call-log"], context: "store") else {
+            guard let fields = node.fields(allowed: ["sqlite", "postgres", "queue", "retention", "call-log"], context: "store") else {
                 return store
+            }
+            if let urlNode = fields["postgres"], let text = urlNode.nonEmptyString(context: "store.postgres") {
+                do {
+                    store.postgres = try PostgresURL(parsing: text)
+                } catch {
+                    urlNode.report("store.postgres: \(error)")
+                }
+                if fields["sqlite"] != nil { urlNode.report("store: give sqlite or postgres, not both") }
             }
             if let value = fields["call-log"]?.bool(context: "store.call-log") { store.callLog = value }
             if let path = fields["sqlite"]?.nonEmptyString(context: "store.sqlite") { store.sqlitePath = path }

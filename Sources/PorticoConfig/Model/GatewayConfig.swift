@@ -111,8 +111,10 @@ public struct AdminConfig: Sendable {
 
 /// Where Portico keeps its data.
 public struct StoreConfig: Sendable {
-    /// The SQLite file (absolute after loading).
+    /// The SQLite file (absolute after loading); not used when `postgres` is set.
     public var sqlitePath: String
+    /// The PostgreSQL server a cluster's nodes share, instead of SQLite.
+    public var postgres: PostgresURL?
     /// Call records held in memory before the writer drops new ones.
     public var queue: Int
     /// Whether calls are recorded at all (on by default; off is for measuring its cost).

@@ -1,0 +1,57 @@
+import Foundation
+
+/// `postgres://user:password@host:port/database?sslmode=…`: where the shared store is.
+///
+/// `sslmode` is `disable`, `prefer` (the default, as libpq's: TLS if the server offers it, not
+/// verified), `require` (TLS, not verified) or `verify-full` (TLS, with the certificate checked
+/// against the system's roots and the host name).
+public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+    public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+        case disable, prefer, require
+        case verifyFull = "verify-full"
+    }
+
+    public var host: String
+    public var port: Int
+    public var user: String
+    public var password: String?
+    public var database: String
+    public var tls: TLSMode
+
+    public init(parsing text: String) throws(PostgresURLError) {
+        guard let url = URLComponents(string: text), let scheme = url.scheme, scheme == "postgres" || scheme == "postgresql" else {
+            throw PostgresURLError("it must look like postgres://user:password@host:5432/database")
+        }
+        guard let host = url.host, !host.isEmpty else { throw PostgresURLError("no host") }
+        self.host = host.hasPrefix("[") ? String(host.dropFirst().dropLast()) : host
+        port = url.port ?? 5432
+        guard (1...65_535).contains(port) else { throw PostgresURLError("port \(port)") }
+        guard let user = url.user, !user.isEmpty else { throw PostgresURLError("no user (postgres://user@host/database)") }
+        self.user = user
+        password = url.password
+        let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
+        database = path.isEmpty ? user : path
+        tls = .prefer
+        for item in url.queryItems ?? [] {
+            switch item.name {
+            case "sslmode":
+                guard let value = item.value, let mode = TLSMode(rawValue: value) else {
+                    throw PostgresURLError("sslmode must be disable, prefer, require or verify-full")
+                }
+                tls = mode
+            default:
+                throw PostgresURLError("unknown parameter '\(item.name)' (known: sslmode)")
+            }
+        }
+    }
+
+    /// The URL without its password, for logs and `/admin/status`.
+    public var description: String {
+        "postgres://\(user)\(password == nil ? "" : ":***")@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)?sslmode=\(tls.rawValue)"
+    }
+}
+
+public struct PostgresURLError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
