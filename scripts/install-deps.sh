@@ -1,15 +1,15 @@
 #!/usr/bin/env bash
 # Installs what Portico needs to build and test, when it is missing: Debian packages (SQLite's
 # and zlib's headers; Chromium and its driver for the portal's browser tests, openssl for the TLS
-# tests' certificates, redis-server for the cluster tests) and PyPI's selenium.
+# tests' certificates, redis-server and postgresql for the cluster tests) and PyPI's selenium.
 # Used by `make run` and `make test`; safe to run again. `install-deps.sh build` skips the
 # browser-test tools.
 set -euo pipefail
 
 packages=(libsqlite3-dev zlib1g-dev)
 # openssl makes the TLS tests' certificates; curl is the HTTP/2 tests' h2c client; the cluster
-# tests start their own redis-server on 127.0.0.1 (Debian's package does not start one here).
-[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl curl redis-server)
+# tests start their own redis-server and PostgreSQL (initdb in a temporary folder) on 127.0.0.1.
+[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl curl redis-server postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -2,10 +2,11 @@ import Foundation
 import Hummingbird
 import PorticoConfig
 import PorticoGateway
+import PorticoStore
 
 /// `GET /admin/cache` (what the cache holds against its budget) and `POST /admin/cache/purge`.
 extension AdminAPI {
-    static func addCache(to router: Router<BasicRequestContext>, runtime: GatewayRuntime) {
+    static func addCache(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: any DataStore) {
         router.get("/admin/cache") { _, _ -> Response in
             let stats = runtime.cache.store.statistics
             return json(
@@ -16,12 +17,26 @@ extension AdminAPI {
         router.post("/admin/cache/purge") { request, context -> Response in
             try await withJSONBody(request, context) { body in
                 let purge = try Self.purge(from: body)
-                var purged = runtime.cache.store.purge(purge)
-                // Composite endpoints' backend answers are keyed by upstream, not by public URL.
-                if case .all = purge { purged += runtime.cache.backends.removeAll() }
-                return json("{\"purged\":\(purged)}")
+                let purged = Self.applyPurge(purge, runtime: runtime)
+                // On a shared store, every other node purges the same (it listens on the channel).
+                guard let postgres = store as? PostgresStore else { return json("{\"purged\":\(purged),\"nodes\":\"this\"}") }
+                let payload = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+                do {
+                    try await postgres.notify(PostgresNotifications.cacheChannel, payload: payload)
+                } catch PostgresNotificationError.payloadTooLarge {
+                    throw GatewayError.badRequest("The purge is too long to send to the other nodes (at most \(PostgresStore.maximumNotificationBytes) bytes).")
+                }
+                return json("{\"purged\":\(purged),\"nodes\":\"all\"}")
             }
         }
+    }
+
+    /// Purges this node's cache; returns the entries removed.
+    static func applyPurge(_ purge: CacheStore.Purge, runtime: GatewayRuntime) -> Int {
+        var purged = runtime.cache.store.purge(purge)
+        // Composite endpoints' backend answers are keyed by upstream, not by public URL.
+        if case .all = purge { purged += runtime.cache.backends.removeAll() }
+        return purged
     }
 
     static func purge(from body: [String: Any]) throws -> CacheStore.Purge {

@@ -35,14 +35,15 @@ public struct AdminAPI: Sendable {
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
         router.add(middleware: AdminProblemMiddleware())
         let callLog = self.callLog
+        let store = self.store
         router.get("/admin/status") { _, _ -> Response in
-            Self.json(Self.status(of: runtime, callLog: callLog))
+            Self.json(await Self.status(of: runtime, callLog: callLog, store: store))
         }
         Self.addAnalytics(to: router, store: store)
         Self.addConsumers(to: router, runtime: runtime, store: store)
         Self.addApps(to: router, runtime: runtime, store: store)
         Self.addLimits(to: router, runtime: runtime)
-        Self.addCache(to: router, runtime: runtime)
+        Self.addCache(to: router, runtime: runtime, store: store)
         Self.addObservability(to: router, runtime: runtime, callLog: callLog, metrics: metrics)
         router.get("/admin/upstreams") { _, _ -> Response in
             Self.json(Self.upstreams(of: runtime.snapshot))
@@ -88,12 +89,13 @@ public struct AdminAPI: Sendable {
         )
     }
 
-    static func status(of runtime: GatewayRuntime, callLog: CallLogWriter) -> String {
+    static func status(of runtime: GatewayRuntime, callLog: CallLogWriter, store: any DataStore) async -> String {
         let snapshot = runtime.snapshot
         let config = snapshot.config
         let history = runtime.reloadHistory
         var json = "{\"version\":\(JSONText.quote(PorticoVersion.current))"
-        json += ",\"node\":{\"id\":\(JSONText.quote(config.node.id))}"
+        json += ",\"node\":{\"id\":\(JSONText.quote(config.node.id))"
+        json += ",\"store\":" + (await storeStatus(store)) + "}"
         json += ",\"config_file\":\(JSONText.quote(config.sourceFile))"
         json += ",\"config_hash\":\(JSONText.quote(config.contentHash))"
         json += ",\"loaded_at\":\(JSONText.quote(timestamp(snapshot.loadedAt)))"
@@ -123,6 +125,21 @@ public struct AdminAPI: Sendable {
         }
         json += ",\"tables\":{" + tables.joined(separator: ",") + "}"
         json += "}"
+        return json
+    }
+
+    /// The store's kind; for PostgreSQL its URL (without the password), whether it answers, and
+    /// the peers (nodes on the same database) seen in the last minute.
+    static func storeStatus(_ store: any DataStore) async -> String {
+        guard let postgres = store as? PostgresStore else { return "{\"kind\":\(JSONText.quote(store.kind))}" }
+        var json = "{\"kind\":\"postgres\",\"url\":\(JSONText.quote(postgres.url.description))"
+        do {
+            let peers = try await postgres.peers(since: Date().addingTimeInterval(-60))
+            json += ",\"connected\":true,\"error\":null,\"peers\":["
+            json += peers.map { "{\"id\":\(JSONText.quote($0.id)),\"seen\":\(JSONText.quote(timestamp($0.seen)))}" }.joined(separator: ",") + "]}"
+        } catch {
+            json += ",\"connected\":false,\"error\":\(JSONText.quote("\(error)")),\"peers\":[]}"
+        }
         return json
     }
 

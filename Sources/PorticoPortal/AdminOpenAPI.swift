@@ -688,11 +688,21 @@ enum AdminOpenAPI {
          "type": "object",
          "properties": {
           "purged": {
-           "type": "integer"
+           "type": "integer",
+           "description": "Entries removed from this node's cache."
+          },
+          "nodes": {
+           "type": "string",
+           "enum": [
+            "this",
+            "all"
+           ],
+           "description": "all: the purge was also sent to every node on the shared PostgreSQL store, which purge the same at once."
           }
          },
          "required": [
-          "purged"
+          "purged",
+          "nodes"
          ]
         }
        }
@@ -1396,10 +1406,51 @@ enum AdminOpenAPI {
      },
      "node": {
       "type": "object",
-      "description": "This node of a cluster (node.id in the config; the host name by default).",
+      "description": "This node of a cluster (node.id in the config; the host name by default), and its store: the kind, and for PostgreSQL the URL without its password, whether it answers, and the nodes on the same database seen in the last minute.",
       "properties": {
        "id": {
         "type": "string"
+       },
+       "store": {
+        "type": "object",
+        "properties": {
+         "kind": {
+          "type": "string",
+          "enum": [
+           "sqlite",
+           "postgres"
+          ]
+         },
+         "url": {
+          "type": "string"
+         },
+         "connected": {
+          "type": "boolean"
+         },
+         "error": {
+          "type": [
+           "string",
+           "null"
+          ]
+         },
+         "peers": {
+          "type": "array",
+          "items": {
+           "type": "object",
+           "properties": {
+            "id": {
+             "type": "string"
+            },
+            "seen": {
+             "type": "string"
+            }
+           }
+          }
+         }
+        },
+        "required": [
+         "kind"
+        ]
        }
       },
       "required": [

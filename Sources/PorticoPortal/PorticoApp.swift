@@ -8,7 +8,8 @@ import ServiceLifecycle
 /// Everything `portico serve` runs, wired once so the CLI and the end-to-end tests start the same thing.
 public struct PorticoApp: Sendable {
     public let runtime: GatewayRuntime
-    public let store: SQLiteStore
+    /// SQLite, or PostgreSQL with `store.postgres`.
+    public let store: any DataStore
     public let callLog: CallLogWriter
     public let accessLog: AccessLogWriter?
     /// The store's consumers and keys, polled so revocations apply within a second.
@@ -28,7 +29,7 @@ public struct PorticoApp: Sendable {
     ) throws {
         self.config = config
         self.logger = logger
-        self.store = try SQLiteStore(path: config.store.sqlitePath)
+        self.store = try DataStores.open(config.store, logger: logger)
         self.callLog = CallLogWriter(store: store, capacity: config.store.queue, logger: logger)
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
         self.credentials = CredentialDirectory(store: store, logger: logger)
@@ -49,9 +50,25 @@ public struct PorticoApp: Sendable {
         onListenerListening: @escaping @Sendable (Int, Int) async -> Void = { _, _ in }
     ) -> [any Service] {
         let sinks: [any CallRecordSink] = (config.store.callLog ? [callLog] : []) + (accessLog.map { [$0] } ?? [])
-        var services: [any Service] = [
-            callLog, RetentionService(store: store, retention: config.store.retention, logger: logger), credentials,
-        ]
+        var services: [any Service] = []
+        // A shared store first: it runs the connections every other service uses, and stops last.
+        if let postgres = store as? PostgresStore {
+            services.append(postgres)
+            services.append(NodeHeartbeat(store: postgres, node: config.node.id, logger: logger))
+            let (credentials, runtime, logger) = (self.credentials, self.runtime, self.logger)
+            services.append(
+                PostgresNotifications(
+                    store: postgres, logger: logger,
+                    onAuthChange: { _ = try? await credentials.refresh() },
+                    onCachePurge: { payload in
+                        // Another node's admin API purged its cache: do the same here.
+                        guard let body = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
+                            let purge = try? AdminAPI.purge(from: body)
+                        else { return logger.warning("a cache purge from another node could not be read", metadata: ["payload": "\(payload.prefix(200))"]) }
+                        _ = AdminAPI.applyPurge(purge, runtime: runtime)
+                    }))
+        }
+        services += [callLog, RetentionService(store: store, retention: config.store.retention, logger: logger), credentials]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)
         if config.server.watchConfig {

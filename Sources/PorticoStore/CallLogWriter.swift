@@ -3,19 +3,29 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Moves call records from the request path into SQLite in batches.
+/// Moves call records from the request path into the store in batches.
 ///
 /// `record` only packs the call into a bounded queue (`CallRecordQueue`); when the queue is
-/// full the record is dropped and counted, so a slow disk never slows traffic. The service
-/// writes every 100 ms, or as soon as 1,000 records are waiting, in transactions of at most
-/// 1,000 records (the calls and their rollups together), and flushes what is left at graceful
-/// shutdown.
+/// full the record is dropped and counted (and the writer logs it), so a slow disk or a lost
+/// database never slows traffic. The service writes every 100 ms, or as soon as 1,000 records
+/// are waiting, in transactions of at most 1,000 records (the calls and their rollups
+/// together), and flushes what is left at graceful shutdown. A batch the store refuses goes
+/// back to the front of the queue and is tried again after a back-off (250 ms doubling to 5 s),
+/// so a store that is away for a while loses nothing the queue can hold.
 public final class CallLogWriter: CallRecordSink, Service {
     public static let batchSize = 1000
     private let queue: CallRecordQueue
     private let store: any DataStore
     private let logger: Logger
     private let written = Atomic<Int>(0)
+    /// Failed writes in a row, and when to try again.
+    private struct Failure {
+        var count: Int
+        var retryAt: ContinuousClock.Instant
+    }
+    private let failure = Mutex<Failure?>(nil)
+    static let minimumRetryDelay = Duration.milliseconds(250)
+    static let maximumRetryDelay = Duration.seconds(5)
     /// Flushes between taking a batch and committing it.
     private let writing = Atomic<Int>(0)
 
@@ -48,9 +58,18 @@ public final class CallLogWriter: CallRecordSink, Service {
         // GRDB write in progress throws, and the batch it held would be lost.
         var lastWrite = ContinuousClock.now
         var lastRollUp = ContinuousClock.now - Self.rollUpInterval
+        var reportedDrops = queue.dropped
         while !Task.isShuttingDownGracefully, !Task.isCancelled {
             // A cheap check every 10 ms: write when 100 ms have passed or a full batch waits.
             try? await Task.sleep(for: .milliseconds(10))
+            let dropped = queue.dropped
+            if dropped > reportedDrops {
+                logger.warning(
+                    "call log queue full: calls dropped",
+                    metadata: ["calls.dropped": "\(dropped - reportedDrops)", "calls.dropped_total": "\(dropped)", "calls.queued": "\(queue.count)"])
+                reportedDrops = dropped
+            }
+            if let retryAt = failure.withLock({ $0?.retryAt }), ContinuousClock.now < retryAt { continue }
             guard queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else { continue }
             await flush()
             lastWrite = ContinuousClock.now
@@ -90,12 +109,24 @@ public final class CallLogWriter: CallRecordSink, Service {
                 try await store.insert(batch)
                 written.add(batch.count, ordering: .relaxed)
                 writing.subtract(1, ordering: .acquiringAndReleasing)
+                if let failed = failure.withLock({ state -> Failure? in defer { state = nil }; return state }) {
+                    logger.notice("call log writes again", metadata: ["store.failures": "\(failed.count)"])
+                }
                 // Consumed, so the queue gets the only reference and reuses the memory as it is.
                 queue.recycle(consume batch)
             } catch {
+                // Back to the front of the queue, for the next try after the back-off.
+                queue.putBack(batch)
                 writing.subtract(1, ordering: .acquiringAndReleasing)
-                // The rest stays queued for the next flush.
-                logger.error("call log write failed", metadata: ["store.error": "\(error)", "calls.lost": "\(batch.count)"])
+                let delay = failure.withLock { state -> Duration in
+                    let count = (state?.count ?? 0) + 1
+                    let delay = min(Self.maximumRetryDelay, Self.minimumRetryDelay * (1 << min(count - 1, 8)))
+                    state = Failure(count: count, retryAt: ContinuousClock.now + delay)
+                    return delay
+                }
+                logger.error(
+                    "call log write failed; the calls stay queued",
+                    metadata: ["store.error": "\(error)", "calls.queued": "\(queue.count)", "retry.ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
                 break
             }
         }

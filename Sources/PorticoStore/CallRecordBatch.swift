@@ -72,6 +72,14 @@ public struct CallRecordBatch: Sendable {
         starts.removeAll(keepingCapacity: true)
     }
 
+    /// Puts `earlier`'s calls before this batch's, in their order.
+    mutating func prepend(_ earlier: CallRecordBatch) {
+        guard !earlier.isEmpty else { return }
+        let offset = earlier.bytes.count
+        bytes = earlier.bytes + bytes
+        starts = earlier.starts + starts.map { $0 + offset }
+    }
+
     /// Moves the first `count` calls out into a batch of their own.
     mutating func removeFirst(_ count: Int) -> CallRecordBatch {
         guard count < starts.count else {

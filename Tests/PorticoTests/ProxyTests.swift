@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PorticoStore
 import PorticoTesting
 import Testing
 
@@ -222,8 +223,9 @@ struct ProxyTests {
                     _ = try await client.send(.GET, "/missing")
                 }
                 await gateway.app.callLog.flush()
-                #expect(try gateway.app.store.callCount() == 6)
-                let statuses = try await gateway.app.store.database.read { db in
+                let count = try await gateway.app.store.callCount()
+                #expect(count == 6)
+                let statuses = try await (gateway.app.store as! SQLiteStore).database.read { db in
                     try Int.fetchAll(db, sql: "SELECT status FROM calls ORDER BY id")
                 }
                 #expect(statuses == [200, 200, 200, 200, 200, 404])

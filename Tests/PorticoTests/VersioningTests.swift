@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import GRDB
 import PorticoConfig
+import PorticoStore
 import PorticoTesting
 import Synchronization
 import Testing
@@ -93,7 +94,7 @@ struct VersioningTests {
                 }
                 // The call log records the version served.
                 await gateway.app.callLog.flush()
-                let versions = try await gateway.app.store.database.read { db in
+                let versions = try await (gateway.app.store as! SQLiteStore).database.read { db in
                     try String?.fetchAll(db, sql: "SELECT version FROM calls ORDER BY id LIMIT 3")
                 }
                 #expect(versions == ["v1", "v2", "v2"])
