@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# What a Redis-backed rate limit costs per request against the in-memory one.
-#   bench/cluster.sh        # needs wrk and redis-server; DURATION=5 ROUNDS=4 by default
-# Two release gateways with the same mock-answered API and a GCRA limit by ip that is never
-# reached: one counts in memory, one in a redis-server started here on 127.0.0.1 (no
-# persistence). Interleaved round after round (gateways and Redis on core 0, wrk -t1 -c16 on
-# core 1): requests per second, p50 and p99 latency, the gateway's CPU per request and Redis's.
+# Cluster mode's costs.
+#   bench/cluster.sh        # needs wrk, redis-server and postgresql; DURATION=5 ROUNDS=4 CALLS=200000
+# 1. What a Redis-backed rate limit costs per request against the in-memory one: two release
+#    gateways with the same mock-answered API and a GCRA limit by ip that is never reached, one
+#    counting in memory, one in a redis-server started here on 127.0.0.1 (no persistence).
+#    Interleaved round after round (gateways and Redis on core 0, wrk -t1 -c16 on core 1):
+#    requests per second, p50 and p99 latency, the gateway's CPU per request and Redis's.
+# 2. Call-log ingest into PostgreSQL (a cluster started here with initdb, as the postgres user
+#    when run as root), in records per second, with 1 and 3 writers (nodes), against SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${DURATION:-5}"
 rounds="${ROUNDS:-4}"
 source bench/lib.sh cluster
 needs wrk redis-server
+calls="${CALLS:-200000}"
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pg_bin/initdb" ] || { echo "PostgreSQL is missing: apt-get install postgresql" >&2; exit 1; }
 
 swift build -c release --product portico >/dev/null
+swift build -c release --product portico-bench >/dev/null
 redis_port=18379
 taskset -c 0 redis-server --port $redis_port --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --logfile "$work/redis.log" & redis=$!; pids+=($redis)
 cp config/specs/petstore.yaml "$work/petstore.yaml"
@@ -71,3 +78,19 @@ m, r = runs["memory"], runs["redis"]
 print(f"Redis adds {med(r,1) - med(m,1):.1f} us of gateway CPU and {med(r,2):.1f} us of Redis CPU per request, "
       f"{med(r,4) - med(m,4):+.2f} ms at p50 and {med(r,5) - med(m,5):+.2f} ms at p99; throughput {100 * med(r,0) / med(m,0):.0f}% of memory")
 PY
+
+echo
+echo "Call-log ingest ($calls gateway-shaped calls in batches of 1,000)"
+as_pg() { if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+mkdir -p "$work/pg"
+[ "$(id -u)" -eq 0 ] && chown postgres "$work" "$work/pg"
+as_pg "$pg_bin/initdb" -D "$work/pg" -U portico --auth=trust -E UTF8 --no-sync >/dev/null
+pg_port=18432
+as_pg "$pg_bin/postgres" -D "$work/pg" -p $pg_port -k "$work" -c listen_addresses=127.0.0.1 >"$work/pg.log" 2>&1 &
+for _ in $(seq 100); do [ -f "$work/pg/postmaster.pid" ] && "$pg_bin/pg_isready" -q -h 127.0.0.1 -p $pg_port && break; sleep 0.1; done
+pids+=($(head -1 "$work/pg/postmaster.pid"))
+for writers in 1 3; do
+  "$pg_bin/createdb" -h 127.0.0.1 -p $pg_port -U portico "ingest$writers"
+  .build/release/portico-bench ingest "postgres://portico@127.0.0.1:$pg_port/ingest$writers?sslmode=disable" "$calls" $writers
+done
+.build/release/portico-bench ingest "$work/ingest.sqlite" "$calls" 1

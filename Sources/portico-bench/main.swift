@@ -7,6 +7,7 @@
 // And for bench/analytics.sh: portico-bench writer STORE_PATH CALLS, the writer's CPU per call (WriterCost.swift).
 // And for bench/edge.sh: portico-bench edge CONFIG ROUNDS ITERATIONS (EdgeCost.swift).
 // And for bench/openapi.sh: portico-bench validation CONFIG ROUNDS (ValidationCost.swift).
+// And for bench/cluster.sh: portico-bench ingest STORE_PATH|POSTGRES_URL CALLS WRITERS (IngestRate.swift).
 // Inserts RECORDS synthetic calls spread over the 24 hours before now (20 routes, 100 consumers,
 // realistic statuses and latencies) in the gateway's batches of 1,000, then times a 24-hour time
 // series and top-10 breakdowns, which read the rollups.
@@ -36,6 +37,10 @@ if arguments.count == 5, arguments[1] == "edge", let rounds = Int(arguments[3]),
 }
 if arguments.count == 4, arguments[1] == "validation", let rounds = Int(arguments[3]) {
     try ValidationCost.run(config: arguments[2], rounds: rounds)
+    exit(0)
+}
+if arguments.count == 5, arguments[1] == "ingest", let calls = Int(arguments[3]), let writers = Int(arguments[4]) {
+    try await IngestRate.run(store: arguments[2], calls: calls, writers: writers)
     exit(0)
 }
 if arguments.count == 4, arguments[1] == "writer", let calls = Int(arguments[3]) {

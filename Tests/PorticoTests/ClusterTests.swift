@@ -42,9 +42,16 @@ struct Cluster: Sendable {
             defer { try? FileManager.default.removeItem(atPath: folder) }
             var nodes: [PorticoProcess] = []
             defer {
-                for node in nodes {
+                for (index, node) in nodes.enumerated() {
                     kill(node.process.processIdentifier, SIGTERM)
-                    _ = node.finish()
+                    let result = node.finish()
+                    // A node that crashed or logged an error says so in the test's output.
+                    let errors = (result.output + result.errors).split(separator: "\n").filter {
+                        $0.contains("\"level\":\"error\"") || $0.contains("\"level\":\"critical\"") || $0.contains("Fatal error")
+                    }
+                    if result.status != 0 || !errors.isEmpty {
+                        print("node-\(index) exited \(result.status): \(errors.suffix(5).joined(separator: "\n")) \(result.errors.suffix(2000))")
+                    }
                 }
             }
             for index in 0..<3 {
@@ -266,7 +273,13 @@ struct ClusterTests {
                 }
                 try await Task.sleep(for: .seconds(1))
                 cluster.postgres.stop()
-                try await Task.sleep(for: .seconds(10))
+                try await Task.sleep(for: .seconds(2))
+                // The nodes keep serving, and say they are not ready, at once (the probe waits 2 s at most).
+                let asked = ContinuousClock.now
+                let ready = try await cluster.node(0).send(.GET, "/readyz")
+                #expect(ready.status == 503 && ready.text.contains("failing"), "\(ready.text)")
+                #expect(ContinuousClock.now - asked < .seconds(5))
+                try await Task.sleep(for: .seconds(8) - (ContinuousClock.now - asked))
                 try await cluster.postgres.start()
                 try await group.waitForAll()
             }

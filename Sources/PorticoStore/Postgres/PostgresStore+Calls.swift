@@ -17,7 +17,8 @@ extension PostgresStore {
         guard !batch.isEmpty else { return }
         let (calls, backends) = Self.copyText(batch)
         let rollups = RollupBatch(batch)
-        try await transaction { connection in
+        // No time limit: a batch given up on here could still commit, and would then be written twice.
+        try await transaction(timeout: nil) { connection in
             try await connection.copyFrom(table: "calls", columns: Self.callColumns, logger: self.logger) { writer in
                 try await writer.write(calls)
             }
@@ -166,7 +167,7 @@ extension PostgresStore {
     @discardableResult
     public func rollUp(before now: Date) async throws -> Int {
         let until = Int64(now.timeIntervalSince1970) / 3600 * 3600
-        return try await transaction { connection in
+        return try await transaction(timeout: nil) { connection in
             var locked = false
             for try await value in try await connection.query("SELECT pg_try_advisory_xact_lock(\(PostgresSchema.rollupLock))", logger: self.logger)
                 .decode(Bool.self)

@@ -52,34 +52,93 @@ public final class PostgresStore: DataStore, Service {
         try await migration.run { try await PostgresSchema.migrate(self.client, logger: self.logger) }
     }
 
-    func query(_ query: PostgresQuery) async throws -> PostgresRowSequence {
-        try await ready()
-        return try await client.query(query, logger: logger)
+    /// How long one operation may take, waiting for a connection included: while PostgreSQL is
+    /// away the pool keeps trying to connect, and a caller (the readiness probe, an admin request,
+    /// a credential refresh) gets an error after this instead of waiting for the database to
+    /// return. The call log's writes have no limit: they wait, and the queue holds the calls.
+    static let operationTimeout = Duration.seconds(10)
+
+    /// Runs a statement whose rows are not needed.
+    func query(_ query: PostgresQuery, timeout: Duration? = operationTimeout) async throws {
+        _ = try await rows(query, timeout: timeout) { _ in true }
     }
 
     /// Rows of `query`, each read into a value by `read`.
-    func rows<T>(_ query: PostgresQuery, _ read: (PostgresRandomAccessRow) throws -> T) async throws -> [T] {
-        var result: [T] = []
-        for try await row in try await self.query(query) { result.append(try read(row.makeRandomAccess())) }
-        return result
+    func rows<T: Sendable>(
+        _ query: PostgresQuery, timeout: Duration? = operationTimeout, _ read: @escaping @Sendable (PostgresRandomAccessRow) throws -> T
+    ) async throws -> [T] {
+        try await within(timeout) {
+            try await self.ready()
+            var result: [T] = []
+            for try await row in try await self.client.query(query, logger: self.logger) { result.append(try read(row.makeRandomAccess())) }
+            return result
+        }
     }
 
     /// Runs `body` in a transaction; an error `body` throws comes out as it is (not wrapped).
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
-        try await ready()
-        do {
-            return try await client.withTransaction(logger: logger) { connection in try await body(connection) }
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+    func transaction<T: Sendable>(
+        timeout: Duration? = operationTimeout, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+    ) async throws -> T {
+        try await within(timeout) {
+            try await self.ready()
+            do {
+                return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+            } catch let error as PostgresTransactionError {
+                throw error.closureError ?? error.commitError ?? error.beginError ?? error
+            }
+        }
+    }
+
+    /// `body`'s result, or `PostgresStoreError.timeout` once `limit` has passed. The operation is
+    /// not cancelled then, only no longer waited for: cancelling PostgresNIO's connection lease or
+    /// a statement in flight left the pool's connections leased (seen in the outage test), and
+    /// the database may still finish it. Waiting callers are bounded by their callers' pace (the
+    /// probe once a second, refreshes four times a second).
+    func within<T: Sendable>(_ limit: Duration?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        guard let limit else { return try await body() }
+        return try await withCheckedThrowingContinuation { continuation in
+            let answer = ResumeOnce(continuation)
+            Task {
+                do { answer.resume(.success(try await body())) } catch { answer.resume(.failure(error)) }
+            }
+            Task {
+                try? await Task.sleep(for: limit)
+                answer.resume(.failure(PostgresStoreError.timeout(limit)))
+            }
         }
     }
 
     public func probeWrite() async throws {
-        try await query("INSERT INTO health_probe (id, checked_at) VALUES (1, \(Date().timeIntervalSince1970)) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at")
+        try await query(
+            "INSERT INTO health_probe (id, checked_at) VALUES (1, \(Date().timeIntervalSince1970)) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+            timeout: .seconds(2))
     }
 
     public func callCount() async throws -> Int {
         try await rows("SELECT COUNT(*) FROM calls") { try $0[0].decode(Int.self) }.first ?? 0
+    }
+}
+
+public enum PostgresStoreError: Error, CustomStringConvertible {
+    case timeout(Duration)
+
+    public var description: String {
+        switch self {
+        case .timeout(let limit): return "PostgreSQL did not answer within \(limit)"
+        }
+    }
+}
+
+/// A continuation that the first of several results resumes.
+final class ResumeOnce<T: Sendable>: Sendable {
+    private let continuation: Mutex<CheckedContinuation<T, any Error>?>
+
+    init(_ continuation: CheckedContinuation<T, any Error>) {
+        self.continuation = Mutex(continuation)
+    }
+
+    func resume(_ result: Result<T, any Error>) {
+        continuation.withLock { $0.take() }?.resume(with: result)
     }
 }
 

@@ -16,8 +16,9 @@ import PorticoRedis
 /// without one), its window's start (ns, text) and the ms to its end.
 ///
 /// It returns whether it charged (1 or 0) and the fields as they were before, from which the
-/// node computes the decision with `CompiledLimit.apply`; it expires the key when it would be
-/// idle, as the in-memory store's sweep does.
+/// node computes the decision with `CompiledLimit.apply`; it expires the key a minute after it
+/// would be idle (as the in-memory store's sweep drops idle keys): Redis counts the TTL by its own
+/// clock, and the minute keeps a node whose clock is a little behind from finding a live key gone.
 enum LimitScript {
     /// The hash's fields, in the order the script returns them.
     static let fields = ["t", "ss", "sc", "sp", "qs", "qu"]
@@ -69,7 +70,7 @@ enum LimitScript {
         if allowed == 1 then
           local f = function(n) return string.format('%.0f', n) end
           redis.call('HSET', KEYS[1], 't', f(tat), 'ss', f(ss), 'sc', f(sc), 'sp', f(sp), 'qs', qstart, 'qu', f(qu))
-          redis.call('PEXPIRE', KEYS[1], f(ttl))
+          redis.call('PEXPIRE', KEYS[1], f(ttl + 60000))
         end
         return {allowed, old[1], old[2], old[3], old[4], old[5], old[6]}
         """)
