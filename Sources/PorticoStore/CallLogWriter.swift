@@ -9,9 +9,11 @@ import Synchronization
 /// full the record is dropped and counted (and the writer logs it), so a slow disk or a lost
 /// database never slows traffic. The service writes every 100 ms, or as soon as 1,000 records
 /// are waiting, in transactions of at most 1,000 records (the calls and their rollups
-/// together), and flushes what is left at graceful shutdown. A batch the store refuses goes
-/// back to the front of the queue and is tried again after a back-off (250 ms doubling to 5 s),
-/// so a store that is away for a while loses nothing the queue can hold.
+/// together), and flushes what is left at graceful shutdown. A batch the store refuses is kept
+/// aside and tried again, whole, before anything newer, after a back-off (250 ms doubling to
+/// 5 s), so a store that is away for a while loses nothing the queue can hold. Each batch has an
+/// id, which a shared store records with it: a write that committed although its answer was
+/// lost is not written twice.
 public final class CallLogWriter: CallRecordSink, Service {
     public static let batchSize = 1000
     private let queue: CallRecordQueue
@@ -24,6 +26,8 @@ public final class CallLogWriter: CallRecordSink, Service {
         var retryAt: ContinuousClock.Instant
     }
     private let failure = Mutex<Failure?>(nil)
+    /// The batch the store refused last, to be written again before anything newer.
+    private let retrying = Mutex<CallRecordBatch?>(nil)
     static let minimumRetryDelay = Duration.milliseconds(250)
     static let maximumRetryDelay = Duration.seconds(5)
     /// Flushes between taking a batch and committing it.
@@ -42,8 +46,8 @@ public final class CallLogWriter: CallRecordSink, Service {
 
     /// Records dropped because the queue was full.
     public var droppedCount: Int { queue.dropped }
-    /// Records waiting to be written.
-    public var queuedCount: Int { queue.count }
+    /// Records waiting to be written (a refused batch waiting to be tried again included).
+    public var queuedCount: Int { queue.count + (retrying.withLock { $0?.count } ?? 0) }
 
     /// Bytes the waiting calls hold, and the most they may (more are dropped and counted).
     public var queuedBytes: Int { queue.bytes }
@@ -100,7 +104,10 @@ public final class CallLogWriter: CallRecordSink, Service {
         while true {
             // Counted before the drain, so a batch taken from the queue is always seen as in flight.
             writing.add(1, ordering: .acquiringAndReleasing)
-            let batch = queue.drain(upTo: Self.batchSize)
+            // The batch the store last refused goes first, whole and with its id, so that a write
+            // that did commit although the store's answer was lost is recognised and not repeated.
+            var batch = retrying.withLock { $0.take() } ?? queue.drain(upTo: Self.batchSize)
+            if batch.id == nil { batch.id = UUID() }
             guard !batch.isEmpty else {
                 writing.subtract(1, ordering: .acquiringAndReleasing)
                 break
@@ -115,8 +122,8 @@ public final class CallLogWriter: CallRecordSink, Service {
                 // Consumed, so the queue gets the only reference and reuses the memory as it is.
                 queue.recycle(consume batch)
             } catch {
-                // Back to the front of the queue, for the next try after the back-off.
-                queue.putBack(batch)
+                // Kept aside, for the next try after the back-off.
+                retrying.withLock { $0 = batch }
                 writing.subtract(1, ordering: .acquiringAndReleasing)
                 let delay = failure.withLock { state -> Duration in
                     let count = (state?.count ?? 0) + 1
@@ -126,7 +133,7 @@ public final class CallLogWriter: CallRecordSink, Service {
                 }
                 logger.error(
                     "call log write failed; the calls stay queued",
-                    metadata: ["store.error": "\(error)", "calls.queued": "\(queue.count)", "retry.ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                    metadata: ["store.error": "\(error)", "calls.queued": "\(queue.count + batch.count)", "retry.ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
                 break
             }
         }

@@ -13,6 +13,8 @@ import Foundation
 /// presence byte and 8 bytes; text as a 4-byte length (-1 when absent) and its UTF-8 bytes.
 public struct CallRecordBatch: Sendable {
     private(set) var bytes: [UInt8] = []
+    /// Set by the call log writer when it first tries the batch; the same on every retry.
+    public var id: UUID?
     /// Where each call starts in `bytes`.
     private var starts: [Int] = []
 
@@ -68,16 +70,10 @@ public struct CallRecordBatch: Sendable {
 
     /// Empties the batch, keeping its memory for the next calls.
     mutating func removeAll() {
+        // The memory is reused for other calls: they are another batch.
+        id = nil
         bytes.removeAll(keepingCapacity: true)
         starts.removeAll(keepingCapacity: true)
-    }
-
-    /// Puts `earlier`'s calls before this batch's, in their order.
-    mutating func prepend(_ earlier: CallRecordBatch) {
-        guard !earlier.isEmpty else { return }
-        let offset = earlier.bytes.count
-        bytes = earlier.bytes + bytes
-        starts = earlier.starts + starts.map { $0 + offset }
     }
 
     /// Moves the first `count` calls out into a batch of their own.

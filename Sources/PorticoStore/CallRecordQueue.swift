@@ -47,13 +47,6 @@ final class CallRecordQueue: Sendable {
         }
     }
 
-    /// Puts back, before the calls queued since, a batch the store could not take, to be written
-    /// again. The queue may then hold up to one batch more than its bounds; appends are refused
-    /// (and counted) until it is back under them.
-    func putBack(_ batch: CallRecordBatch) {
-        state.withLock { $0.batch.prepend(batch) }
-    }
-
     /// Takes back a drained batch for its memory.
     func recycle(_ batch: consuming CallRecordBatch) {
         batch.removeAll()

@@ -2,6 +2,8 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
+import PorticoTesting
 import PorticoRedis
 import Testing
 
@@ -188,6 +190,41 @@ struct RedisClientTests {
         #expect(wrong.status.lastError?.contains("WRONGPASS") == true, "\(wrong.status)")
         let refused = await #expect(throws: RedisError.self) { try await wrong.send(["PING"]) }
         #expect("\(refused.map { "\($0)" } ?? "")".contains("unavailable"))
+    }
+
+    @Test("rediss:// with a private CA and the host name checked; a certificate for another name is refused")
+    func tls() async throws {
+        let folder = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try TLSListenerTests.makeCA(in: folder)
+        try TLSListenerTests.makeCertificate("redis", host: "localhost", organization: "Redis", in: folder)
+        try TLSListenerTests.makeCertificate("other", host: "other.example", organization: "Other", in: folder)
+        for (name, works) in [("redis", true), ("other", false)] {
+            let tlsPort = try RedisServer.freePort()
+            let server = try await RedisServer(arguments: [
+                "--tls-port", String(tlsPort), "--tls-cert-file", folder + "/\(name).pem", "--tls-key-file", folder + "/\(name).key",
+                "--tls-ca-cert-file", folder + "/ca.pem", "--tls-auth-clients", "no", "--requirepass", "tls-secret",
+            ])
+            defer { server.close() }
+            var configuration = RedisClient.Configuration(url: try RedisURL(parsing: "rediss://:tls-secret@localhost:\(tlsPort)/0"))
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(folder + "/ca.pem")
+            configuration.tls = tls
+            configuration.minimumReconnectDelay = .milliseconds(50)
+            var logger = Logger(label: "redis.test")
+            logger.logLevel = .critical
+            let client = try RedisClient(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            client.start()
+            defer { client.shutdown() }
+            if works {
+                try await Self.connected(client)
+                #expect(try await client.send(["PING"]) == .simpleString("PONG"))
+            } else {
+                try await Task.sleep(for: .milliseconds(500))
+                #expect(client.status.connected == 0)
+                #expect(client.status.lastError?.contains("certificate") == true || client.status.lastError?.contains("handshake") == true, "\(client.status)")
+            }
+        }
     }
 
     @Test("scripts run by SHA-1 and load themselves after SCRIPT FLUSH (NOSCRIPT)")

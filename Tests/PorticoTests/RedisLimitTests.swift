@@ -249,6 +249,76 @@ struct RedisLimitTests {
         }
     }
 
+    @Test("Redis stopped and restarted under load: each mode answers as documented, no request waits, counting resumes")
+    func storeFailureUnderLoad() async throws {
+        let server = try await RedisServer()
+        defer { server.close() }
+        try await withUpstream { upstreamPort in
+            let yaml = """
+                admin:
+                  listen: 127.0.0.1:0
+                  token: test-admin-token-0123456789abcdef
+                limits:
+                  store: {url: "\(server.url)", timeout: 2s}
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - {name: allowing, base-path: /allow, upstream: backend, rate-limit: {rate: 100000/m, by: [api], on-store-failure: allow}}
+                  - {name: denying, base-path: /deny, upstream: backend, rate-limit: {rate: 100000/m, by: [api], on-store-failure: deny}}
+                  - {name: local, base-path: /local, upstream: backend, rate-limit: {rate: 100000/m, by: [api], on-store-failure: local}}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let admin = adminClient(client, port: gateway.adminPort!)
+                    func connected() async throws -> Bool {
+                        (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["connected"] as? Int ?? 0 > 0
+                    }
+                    for _ in 0..<100 where !(try await connected()) { try await Task.sleep(for: .milliseconds(20)) }
+                    struct Answer: Sendable { let base: String; let status: Int; let took: Duration; let remaining: String? }
+                    let answers = Locked<[Answer]>([])
+                    try await withThrowingTaskGroup(of: Void.self) { group in
+                        for base in ["/allow", "/deny", "/local"] {
+                            for _ in 0..<2 {
+                                group.addTask {
+                                    let end = ContinuousClock.now + .seconds(5)
+                                    while ContinuousClock.now < end {
+                                        let sent = ContinuousClock.now
+                                        let answer = try await client.send(.GET, base + "/echo/load")
+                                        let remaining = answer.headers["RateLimit"].first
+                                        answers.withLock { $0.append(Answer(base: base, status: answer.status, took: ContinuousClock.now - sent, remaining: remaining)) }
+                                    }
+                                }
+                            }
+                        }
+                        try await Task.sleep(for: .seconds(1))
+                        server.stop()
+                        try await Task.sleep(for: .seconds(1.5))
+                        try await server.start()
+                        try await group.waitForAll()
+                    }
+                    let all = answers.withLock { $0 }
+                    let slowest = all.map(\.took).max() ?? .zero
+                    #expect(slowest < .seconds(2), "a request waited \(slowest)")
+                    let byBase = Dictionary(grouping: all, by: \.base)
+                    #expect(byBase["/allow"]?.allSatisfy { $0.status == 200 } == true)
+                    #expect(byBase["/local"]?.allSatisfy { $0.status == 200 } == true)
+                    let denied = byBase["/deny"] ?? []
+                    #expect(denied.allSatisfy { $0.status == 200 || $0.status == 503 })
+                    #expect(denied.contains { $0.status == 503 }, "the outage was seen")
+                    // allow without Redis sends no RateLimit header; with Redis it does.
+                    #expect(byBase["/allow"]?.contains { $0.remaining == nil } == true)
+                    // Back: Redis counts again (its counter restarted empty, so the remaining count is near the top).
+                    for _ in 0..<150 where !(try await connected()) { try await Task.sleep(for: .milliseconds(20)) }
+                    let after = try await client.send(.GET, "/deny/echo/after")
+                    #expect(after.status == 200)
+                    let last = denied.last { $0.status == 200 }?.remaining
+                    #expect(after.headers["RateLimit"].first != nil && last != nil)
+                    let failedOver = (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["failed_over"] as? [String: Int]
+                    #expect((failedOver?["allow"] ?? 0) > 0 && (failedOver?["deny"] ?? 0) > 0 && (failedOver?["local"] ?? 0) > 0)
+                }
+            }
+        }
+    }
+
     @Test("three gateway processes on one Redis share a limit of 100 per minute: 100 or 101 of 300 concurrent requests pass")
     func threeNodes() async throws {
         let server = try await RedisServer()

@@ -154,6 +154,22 @@ struct StoreContractTests {
         }
     }
 
+    @Test("the shared store writes a retried batch once: its id says it committed already")
+    func retriedBatch() async throws {
+        try await StoreBackend.postgres.with { store in
+            var retried = CallRecordBatch(Array(Self.calls().prefix(10)))
+            retried.id = UUID()
+            try await store.insert(retried)
+            try await store.insert(retried)
+            #expect(try await store.callCount() == 10)
+            let filter = AnalyticsFilter(from: Self.start, to: Self.start.addingTimeInterval(3600))
+            #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 10)
+            retried.id = UUID()
+            try await store.insert(retried)
+            #expect(try await store.callCount() == 20)
+        }
+    }
+
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Calls over three hours with every field set and text that needs escaping.

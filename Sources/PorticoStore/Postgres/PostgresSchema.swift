@@ -127,7 +127,13 @@ enum PostgresSchema {
             """
             CREATE TABLE nodes (id TEXT PRIMARY KEY, seen DOUBLE PRECISION NOT NULL)
             """,
-        ]
+        ],
+        [
+            // The call log's batches by id, so that a retried batch whose first write committed is not written again.
+            """
+            CREATE TABLE call_batches (id TEXT PRIMARY KEY, written DOUBLE PRECISION NOT NULL)
+            """,
+        ],
     ]
 
     /// A key for `pg_advisory_xact_lock`: migrations, one node at a time.

@@ -3,7 +3,7 @@ import NIOCore
 import PorticoConfig
 import PostgresNIO
 
-/// The call log: batches written with `COPY … FROM STDIN`, and their minute rollups upserted in
+/// The call log: batches written with multi-row `INSERT`s, and their minute rollups upserted in
 /// the same transaction; the hour and day roll-up under an advisory lock; retention.
 extension PostgresStore {
     static let callColumns = [
@@ -15,18 +15,19 @@ extension PostgresStore {
 
     public func insert(_ batch: CallRecordBatch) async throws {
         guard !batch.isEmpty else { return }
-        let (calls, backends) = Self.copyText(batch)
+        let (calls, backends) = Self.insertStatements(batch)
         let rollups = RollupBatch(batch)
-        // No time limit: a batch given up on here could still commit, and would then be written twice.
-        try await transaction(timeout: nil) { connection in
-            try await connection.copyFrom(table: "calls", columns: Self.callColumns, logger: self.logger) { writer in
-                try await writer.write(calls)
+        let id = batch.id
+        // A batch given up on here may still commit; its id makes the next try a no-op then.
+        try await transaction(timeout: Self.insertTimeout) { connection in
+            if let id {
+                let first = try await Self.returnsRows(
+                    connection,
+                    "INSERT INTO call_batches (id, written) VALUES (\(id.uuidString), \(Date().timeIntervalSince1970)) ON CONFLICT (id) DO NOTHING RETURNING id",
+                    logger: self.logger)
+                guard first else { return }
             }
-            if backends.readableBytes > 0 {
-                try await connection.copyFrom(table: "call_backends", columns: Self.backendColumns, logger: self.logger) { writer in
-                    try await writer.write(backends)
-                }
-            }
+            for statement in calls + backends { try await connection.query(statement, logger: self.logger) }
             try await Self.add(rollups, to: connection, logger: self.logger)
             var watermark: Int64 = 0
             for try await value in try await connection.query("SELECT until FROM rollup_watermark WHERE id = 1", logger: self.logger)
@@ -40,69 +41,82 @@ extension PostgresStore {
         }
     }
 
-    /// The batch as COPY's text format: one line per call (and per backend call), tab-separated,
-    /// `\N` for null, with backslash, tab, newline and carriage return escaped.
-    static func copyText(_ batch: CallRecordBatch) -> (calls: ByteBuffer, backends: ByteBuffer) {
-        var calls = ByteBuffer()
-        var backends = ByteBuffer()
-        calls.reserveCapacity(batch.count * 200)
+    /// How long a batch's transaction may take before the writer tries it again (the attempt is
+    /// not cancelled; see `PostgresStore.within`).
+    static let insertTimeout = Duration.seconds(15)
+
+    /// Calls per `INSERT` statement: 500 rows of 24 values, within PostgreSQL's 65,535 binds.
+    static let rowsPerInsert = 500
+
+    /// The batch as multi-row `INSERT`s of bound values, straight from its packed fields. (Not
+    /// `COPY`: a connection lost during a `COPY` left PostgresNIO's copy waiting forever, which
+    /// stopped the call log after a database restart; an `INSERT` fails like any query.)
+    static func insertStatements(_ batch: CallRecordBatch) -> (calls: [PostgresQuery], backends: [PostgresQuery]) {
+        var calls: [PostgresQuery] = []
+        var backends: [PostgresQuery] = []
+        var callBinds = PostgresBindings(capacity: min(batch.count, rowsPerInsert) * callColumns.count)
+        var callRows = 0
+        var backendBinds = PostgresBindings()
+        var backendRows = 0
+        func text(_ bytes: UnsafeRawBufferPointer?, _ binds: inout PostgresBindings) {
+            guard let bytes else { return binds.appendNull() }
+            // PostgreSQL's text holds no NUL: it is kept as U+FFFD, so the call is not lost.
+            let value = String(decoding: bytes, as: UTF8.self)
+            binds.append(value.contains("\u{0}") ? value.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : value)
+        }
+        func flushCalls() {
+            guard callRows > 0 else { return }
+            calls.append(PostgresQuery(unsafeSQL: insertSQL("calls", callColumns, rows: callRows), binds: callBinds))
+            callBinds = PostgresBindings(capacity: rowsPerInsert * callColumns.count)
+            callRows = 0
+        }
+        func flushBackends() {
+            guard backendRows > 0 else { return }
+            backends.append(PostgresQuery(unsafeSQL: insertSQL("call_backends", backendColumns, rows: backendRows), binds: backendBinds))
+            backendBinds = PostgresBindings()
+            backendRows = 0
+        }
         batch.forEachCall { reader in
             let time = reader.double()
-            put(time, &calls)
+            callBinds.append(time)
             let requestID = reader.text()
-            put(requestID, &calls)
-            for _ in 0..<6 { put(reader.text(), &calls) }  // method, path, api, version, consumer, route
-            for _ in 0..<3 { put(reader.int(), &calls) }  // status, bytes_in, bytes_out
-            put(reader.double(), &calls)  // total_ms
-            if let upstream = reader.optionalDouble() { put(upstream, &calls) } else { putNull(&calls) }
-            for _ in 0..<3 { put(reader.text(), &calls) }  // target, client, error
-            put(reader.int(), &calls)  // retries
-            for _ in 0..<7 { put(reader.text(), &calls) }  // key_prefix … validation
-            calls.moveWriterIndex(to: calls.writerIndex - 1)  // the last tab
-            calls.writeInteger(UInt8(ascii: "\n"))
+            text(requestID, &callBinds)
+            for _ in 0..<6 { text(reader.text(), &callBinds) }  // method, path, api, version, consumer, route
+            for _ in 0..<3 { callBinds.append(reader.int()) }  // status, bytes_in, bytes_out
+            callBinds.append(reader.double())  // total_ms
+            if let upstream = reader.optionalDouble() { callBinds.append(upstream) } else { callBinds.appendNull() }
+            for _ in 0..<3 { text(reader.text(), &callBinds) }  // target, client, error
+            callBinds.append(reader.int())  // retries
+            for _ in 0..<7 { text(reader.text(), &callBinds) }  // key_prefix … validation
+            callRows += 1
+            if callRows == rowsPerInsert { flushCalls() }
             for position in 0..<reader.int() {
-                put(time, &backends)
-                put(requestID, &backends)
-                put(position, &backends)
-                for _ in 0..<2 { put(reader.text(), &backends) }  // name, target
-                put(reader.int(), &backends)  // status
-                put(reader.double(), &backends)  // ms
-                for _ in 0..<3 { put(reader.text(), &backends) }  // error, span_id, cache
-                backends.moveWriterIndex(to: backends.writerIndex - 1)
-                backends.writeInteger(UInt8(ascii: "\n"))
+                backendBinds.append(time)
+                text(requestID, &backendBinds)
+                backendBinds.append(position)
+                for _ in 0..<2 { text(reader.text(), &backendBinds) }  // name, target
+                backendBinds.append(reader.int())  // status
+                backendBinds.append(reader.double())  // ms
+                for _ in 0..<3 { text(reader.text(), &backendBinds) }  // error, span_id, cache
+                backendRows += 1
+                if backendRows == rowsPerInsert { flushBackends() }
             }
         }
+        flushCalls()
+        flushBackends()
         return (calls, backends)
     }
 
-    private static func put(_ value: Double, _ buffer: inout ByteBuffer) {
-        buffer.writeString(value.isFinite ? "\(value)" : value.isNaN ? "NaN" : value > 0 ? "Infinity" : "-Infinity")
-        buffer.writeInteger(UInt8(ascii: "\t"))
-    }
-
-    private static func put(_ value: Int, _ buffer: inout ByteBuffer) {
-        buffer.writeString(String(value))
-        buffer.writeInteger(UInt8(ascii: "\t"))
-    }
-
-    private static func putNull(_ buffer: inout ByteBuffer) {
-        buffer.writeStaticString("\\N\t")
-    }
-
-    private static func put(_ text: UnsafeRawBufferPointer?, _ buffer: inout ByteBuffer) {
-        guard let text else { return putNull(&buffer) }
-        for byte in text {
-            switch byte {
-            case UInt8(ascii: "\\"): buffer.writeStaticString("\\\\")
-            case UInt8(ascii: "\t"): buffer.writeStaticString("\\t")
-            case UInt8(ascii: "\n"): buffer.writeStaticString("\\n")
-            case UInt8(ascii: "\r"): buffer.writeStaticString("\\r")
-            // PostgreSQL's text holds no NUL: it is kept as U+FFFD, so the call is not lost.
-            case 0: buffer.writeBytes([0xEF, 0xBF, 0xBD])
-            default: buffer.writeInteger(byte)
-            }
+    /// `INSERT INTO table (columns) VALUES ($1, …), (…)` for `rows` rows.
+    static func insertSQL(_ table: String, _ columns: [String], rows: Int) -> String {
+        var sql = "INSERT INTO \(table) (\(columns.joined(separator: ", "))) VALUES "
+        var number = 1
+        for row in 0..<rows {
+            if row > 0 { sql += ", " }
+            sql += "(" + (0..<columns.count).map { offset in "$\(number + offset)" }.joined(separator: ", ") + ")"
+            number += columns.count
         }
-        buffer.writeInteger(UInt8(ascii: "\t"))
+        return sql
     }
 
     /// Adds a row's counts and histograms to the row already there for its key.
@@ -217,6 +231,8 @@ extension PostgresStore {
                 try await count("DELETE FROM calls WHERE time < \(before) RETURNING 1")
                 try await connection.query("DELETE FROM call_backends WHERE time < \(before)", logger: self.logger)
             }
+            // A batch id matters only while its write may still be retried: a day is plenty.
+            try await connection.query("DELETE FROM call_batches WHERE written < \(now.timeIntervalSince1970 - 86_400)", logger: self.logger)
             let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]
             for (level, keep) in levels + levels.map({ (RollupBatch.Level.allConsumersPrefix + $0.0, $0.1) }) {
                 guard let keep else { continue }
