@@ -95,6 +95,11 @@ public final class PostgresStore: DataStore, Service {
     /// the database may still finish it. Waiting callers are bounded by their callers' pace (the
     /// probe once a second, refreshes four times a second).
     func within<T: Sendable>(_ limit: Duration?, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        // PostgresNIO's errors describe themselves as "Generic description …" to keep SQL and
+        // values out of logs; the code and the server's message say what happened without them.
+        let body: @Sendable () async throws -> T = {
+            do { return try await body() } catch let error as PSQLError { throw PostgresStoreError.database(Self.describe(error)) }
+        }
         guard let limit else { return try await body() }
         return try await withCheckedThrowingContinuation { continuation in
             let answer = ResumeOnce(continuation)
@@ -121,11 +126,26 @@ public final class PostgresStore: DataStore, Service {
 
 public enum PostgresStoreError: Error, CustomStringConvertible {
     case timeout(Duration)
+    case database(String)
 
     public var description: String {
         switch self {
         case .timeout(let limit): return "PostgreSQL did not answer within \(limit)"
+        case .database(let detail): return "PostgreSQL: \(detail)"
         }
+    }
+}
+
+extension PostgresStore {
+    /// A PostgresNIO error's code, and the server's SQLSTATE and message when it sent one.
+    static func describe(_ error: PSQLError) -> String {
+        var text = "\(error.code)"
+        if let state = error.serverInfo?[.sqlState] { text += " \(state)" }
+        if let message = error.serverInfo?[.message] { text += ": \(message)" }
+        if error.serverInfo == nil, let underlying = error.underlying {
+            text += " (" + ((underlying as? PSQLError).map(describe) ?? "\(underlying)") + ")"
+        }
+        return text
     }
 }
 
