@@ -42,6 +42,15 @@ struct RedisLimitTests {
         return CompiledLimit(config: config, name: "t", scope: "\(rate ?? "")|\(quota ?? "")|\(algorithm)", timeZone: TimeZone(identifier: "Europe/Berlin")!)
     }
 
+    /// Waits (up to `tries` × 20 ms) until the gateway behind `admin` has a Redis connection up.
+    static func waitForRedis(_ admin: AdminClient, tries: Int = 150) async throws {
+        for _ in 0..<tries {
+            let store = try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any]
+            if (store?["connected"] as? Int ?? 0) > 0 { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
     @Test("the script decides exactly as the in-memory store, request by request, and leaves the same state")
     func sameAsMemory() async throws {
         let server = try await RedisServer()
@@ -197,10 +206,7 @@ struct RedisLimitTests {
             try await GatewayHarness.with(yaml: yaml) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let admin = adminClient(client, port: gateway.adminPort!)
-                    for _ in 0..<100 {
-                        if (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["connected"] as? Int ?? 0 > 0 { break }
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
+                    try await Self.waitForRedis(admin)
                     func statuses(_ path: String, _ count: Int) async throws -> [Int] {
                         var result: [Int] = []
                         for _ in 0..<count { result.append(try await client.send(.GET, path).status) }
@@ -237,10 +243,7 @@ struct RedisLimitTests {
 
                     // Back (empty: no persistence): the nodes reconnect and count in Redis again.
                     try await server.start()
-                    for _ in 0..<150 {
-                        if (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["connected"] as? Int ?? 0 > 0 { break }
-                        try await Task.sleep(for: .milliseconds(20))
-                    }
+                    try await Self.waitForRedis(admin)
                     #expect(try await statuses("/deny/echo/c", 4) == [200, 200, 200, 429])
                     let recovered = try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any]
                     #expect(recovered?["degraded_since"] is NSNull)
@@ -269,10 +272,7 @@ struct RedisLimitTests {
             try await GatewayHarness.with(yaml: yaml) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let admin = adminClient(client, port: gateway.adminPort!)
-                    func connected() async throws -> Bool {
-                        (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["connected"] as? Int ?? 0 > 0
-                    }
-                    for _ in 0..<100 where !(try await connected()) { try await Task.sleep(for: .milliseconds(20)) }
+                    try await Self.waitForRedis(admin)
                     struct Answer: Sendable { let base: String; let status: Int; let took: Duration; let remaining: String? }
                     let answers = Locked<[Answer]>([])
                     try await withThrowingTaskGroup(of: Void.self) { group in
@@ -307,7 +307,7 @@ struct RedisLimitTests {
                     // allow without Redis sends no RateLimit header; with Redis it does.
                     #expect(byBase["/allow"]?.contains { $0.remaining == nil } == true)
                     // Back: Redis counts again (its counter restarted empty, so the remaining count is near the top).
-                    for _ in 0..<150 where !(try await connected()) { try await Task.sleep(for: .milliseconds(20)) }
+                    try await Self.waitForRedis(admin)
                     let after = try await client.send(.GET, "/deny/echo/after")
                     #expect(after.status == 200)
                     let last = denied.last { $0.status == 200 }?.remaining

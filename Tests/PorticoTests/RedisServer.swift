@@ -74,17 +74,8 @@ final class RedisServer: Sendable {
 
     /// Whether a plain TCP connection gets `+PONG` (or an auth error: the server is up) to `PING`.
     static func ping(port: Int) throws -> Bool {
-        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { return false }
+        guard let socket = connect(port: port) else { return false }
         defer { Glibc.close(socket) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
         let ping = "PING\r\n"
         _ = ping.withCString { Glibc.send(socket, $0, strlen($0), 0) }
         var buffer = [UInt8](repeating: 0, count: 64)
@@ -94,6 +85,24 @@ final class RedisServer: Sendable {
         guard count > 0 else { return false }
         let reply = String(decoding: buffer[0..<count], as: UTF8.self)
         return reply.hasPrefix("+PONG") || reply.hasPrefix("-NOAUTH")
+    }
+
+    /// A TCP socket connected to 127.0.0.1:`port`, or nil when nothing listens there.
+    static func connect(port: Int) -> Int32? {
+        let socket = Glibc.socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard socket >= 0 else { return nil }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            Glibc.close(socket)
+            return nil
+        }
+        return socket
     }
 
     /// A port nothing listens on now: bound to port 0 and released.

@@ -170,6 +170,25 @@ struct StoreContractTests {
         }
     }
 
+    @Test("store.postgres URLs: credentials, port, database, sslmode; every mistake named")
+    func postgresURLs() throws {
+        let full = try PostgresURL(parsing: "postgres://portico:p%40ss@db.internal:6543/gateway?sslmode=verify-full")
+        #expect(full.user == "portico" && full.password == "p@ss" && full.host == "db.internal" && full.port == 6543)
+        #expect(full.database == "gateway" && full.tls == .verifyFull)
+        #expect(full.description == "postgres://portico:***@db.internal:6543/gateway?sslmode=verify-full")
+        let short = try PostgresURL(parsing: "postgresql://app@[::1]/")
+        #expect(short.host == "::1" && short.port == 5432 && short.database == "app" && short.tls == .prefer)
+        for bad in [
+            "mysql://u@h/db", "postgres://h/db", "postgres://u@h:99999999999999999999/db", "postgres://u@h:0/db", "postgres://u@h:x/db",
+            "postgres://u@h/../x", "postgres://u@h/db?sslmode=maybe", "postgres://u@h/db?host=other", "postgres://u@/db",
+            "postgres://u@h/" + String(repeating: "d", count: 64),
+        ] {
+            #expect(throws: PostgresURLError.self, "\(bad)") { try PostgresURL(parsing: bad) }
+        }
+        let problems = try configDiagnostics("store: {postgres: 'postgres://u@h:123456/db', sqlite: x.sqlite}\nupstreams:\n  b: {targets: [{url: 'http://127.0.0.1:1'}]}\napis: [{name: a, upstream: b}]")
+        #expect(problems.map(\.message) == ["store.postgres: port '123456' (1 to 65535)", "store: give sqlite or postgres, not both"])
+    }
+
     static let start = Date(timeIntervalSince1970: 1_800_000_000)
 
     /// Calls over three hours with every field set and text that needs escaping.

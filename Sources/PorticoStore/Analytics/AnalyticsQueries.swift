@@ -46,14 +46,21 @@ public enum UsageDimension: String, Sendable, CaseIterable {
     case status = "status_class"
 }
 
-extension SQLiteStore {
+/// A store whose rollups answer grouped sums: `timeSeries` and `top` are built on it once, for
+/// both stores, which differ only in the SQL dialect of `summaries`.
+protocol RollupSummaries: DataStore {
+    /// The rollups at `level` within `filter`, summed per value of `groupExpression` (SQL over `r`).
+    func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary]
+}
+
+extension RollupSummaries {
     /// Usage per time bucket, from the rollups: minute rollups for buckets under an hour, hour
     /// rollups for whole hours, day rollups for whole days.
     public func timeSeries(_ filter: AnalyticsFilter, bucketSeconds: Int) async throws -> [UsageSummary] {
         let size = max(60, bucketSeconds - bucketSeconds % 60)
         let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
         let group = "(r.bucket / \(size)) * \(size)"
-        return try await summaries(filter, level: Self.level(level, for: filter, byConsumer: false), groupExpression: group).map { summary in
+        return try await summaries(filter, level: RollupLevels.level(level, for: filter, byConsumer: false), groupExpression: group).map { summary in
             var point = summary
             point.time = Date(timeIntervalSince1970: Double(summary.key) ?? 0)
             return point
@@ -65,21 +72,37 @@ extension SQLiteStore {
         let span = filter.to.timeIntervalSince(filter.from)
         let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
         let rows = try await summaries(
-            filter, level: Self.level(level, for: filter, byConsumer: dimension == .consumer), groupExpression: "r.\(dimension.rawValue)")
+            filter, level: RollupLevels.level(level, for: filter, byConsumer: dimension == .consumer), groupExpression: "r.\(dimension.rawValue)")
         return Array(rows.sorted { ($0.count, $1.key) > ($1.count, $0.key) }.prefix(limit)).map { row in
             var named = row
             if dimension == .status { named.key = "\(row.key)xx" }
             return named
         }
     }
+}
 
+enum RollupLevels {
     /// The rollup level to read: the all-consumer one (far fewer rows) unless the query filters
     /// or groups by consumer.
     static func level(_ level: String, for filter: AnalyticsFilter, byConsumer: Bool) -> String {
         filter.consumer == nil && !byConsumer ? RollupBatch.Level.allConsumersPrefix + level : level
     }
 
-    private func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
+    /// A summed row's two dense histograms as the summary's percentiles.
+    static func summary(key: String, count: Int, errors: Int, bytesIn: Int, bytesOut: Int, total: [Int], upstream: [Int]) -> UsageSummary {
+        UsageSummary(
+            key: key, count: count, errors: errors, bytesIn: bytesIn, bytesOut: bytesOut,
+            p50: LatencyHistogram.percentile(0.50, dense: total),
+            p95: LatencyHistogram.percentile(0.95, dense: total),
+            p99: LatencyHistogram.percentile(0.99, dense: total),
+            upstreamP50: LatencyHistogram.percentile(0.50, dense: upstream),
+            upstreamP95: LatencyHistogram.percentile(0.95, dense: upstream),
+            upstreamP99: LatencyHistogram.percentile(0.99, dense: upstream))
+    }
+}
+
+extension SQLiteStore: RollupSummaries {
+    func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
         var conditions = ["r.level = ?", "r.bucket >= ?", "r.bucket < ?"]
         var arguments: [(any DatabaseValueConvertible)?] = [level]
         if let coarse = RollupBatch.Level(rawValue: level), RollupBatch.Level.coarse.contains(coarse) {
@@ -116,15 +139,9 @@ extension SQLiteStore {
                 var upstream = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
                 if let data = row["total"] as Data? { LatencyHistogram.decode(data, into: &total) }
                 if let data = row["upstream"] as Data? { LatencyHistogram.decode(data, into: &upstream) }
-                return UsageSummary(
+                return RollupLevels.summary(
                     key: row["key"] ?? "", count: row["count"], errors: row["errors"], bytesIn: row["bytes_in"],
-                    bytesOut: row["bytes_out"],
-                    p50: LatencyHistogram.percentile(0.50, dense: total),
-                    p95: LatencyHistogram.percentile(0.95, dense: total),
-                    p99: LatencyHistogram.percentile(0.99, dense: total),
-                    upstreamP50: LatencyHistogram.percentile(0.50, dense: upstream),
-                    upstreamP95: LatencyHistogram.percentile(0.95, dense: upstream),
-                    upstreamP99: LatencyHistogram.percentile(0.99, dense: upstream))
+                    bytesOut: row["bytes_out"], total: total, upstream: upstream)
             }
         }
     }

@@ -19,30 +19,47 @@ public struct CallSearch: Sendable {
     public var offset = 0
 
     public init() {}
+
+    /// A value a condition compares with.
+    enum Value: Sendable {
+        case text(String)
+        case int(Int)
+        case double(Double)
+    }
+
+    /// The search's conditions on `calls`, each with one `?` for its value, for either store.
+    var conditions: [(sql: String, value: Value)] {
+        var result: [(String, Value)] = []
+        if let requestID { result.append(("request_id = ?", .text(requestID))) }
+        if let consumer { result.append(("consumer = ?", .text(consumer))) }
+        if let status { result.append(("status = ?", .int(status))) }
+        if let statusClass { result.append(("status / 100 = ?", .int(statusClass))) }
+        if let route { result.append(("route = ?", .text(route))) }
+        if let api { result.append(("api = ?", .text(api))) }
+        if let from { result.append(("time >= ?", .double(from.timeIntervalSince1970))) }
+        if let to { result.append(("time < ?", .double(to.timeIntervalSince1970))) }
+        if let minMilliseconds { result.append(("total_ms >= ?", .double(minMilliseconds))) }
+        return result
+    }
+
+    /// `limit` and `offset` within their bounds.
+    var page: (limit: Int, offset: Int) { (max(1, min(limit, 100_000)), max(0, offset)) }
 }
 
 extension SQLiteStore {
     /// Matching calls, newest first.
     public func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
-        var conditions: [String] = []
-        var arguments: [(any DatabaseValueConvertible)?] = []
-        func add(_ condition: String, _ value: (any DatabaseValueConvertible)?) {
-            guard let value else { return }
-            conditions.append(condition)
-            arguments.append(value)
+        let conditions = search.conditions
+        var arguments: [(any DatabaseValueConvertible)?] = conditions.map { condition -> any DatabaseValueConvertible in
+            switch condition.value {
+            case .text(let text): return text
+            case .int(let number): return number
+            case .double(let number): return number
+            }
         }
-        add("request_id = ?", search.requestID)
-        add("consumer = ?", search.consumer)
-        add("status = ?", search.status)
-        add("status / 100 = ?", search.statusClass)
-        add("route = ?", search.route)
-        add("api = ?", search.api)
-        add("time >= ?", search.from?.timeIntervalSince1970)
-        add("time < ?", search.to?.timeIntervalSince1970)
-        add("total_ms >= ?", search.minMilliseconds)
-        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        arguments.append(max(1, min(search.limit, 100_000)))
-        arguments.append(max(0, search.offset))
+        let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.map(\.sql).joined(separator: " AND ")
+        arguments.append(search.page.limit)
+        arguments.append(search.page.offset)
         let statementArguments = StatementArguments(arguments)
         return try await database.read { db in
             var calls = try Row.fetchAll(

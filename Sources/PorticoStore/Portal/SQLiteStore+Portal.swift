@@ -156,14 +156,7 @@ extension SQLiteStore {
     public func decideApp(id: Int64, approve: Bool, now: Date = Date()) throws -> PortalApp {
         try database.write { db in
             guard let app = try Self.app(db, id: id) else { throw PortalStoreError.noSuchApp }
-            let next: PortalApp.Status
-            switch (approve, app.status) {
-            case (true, .pending): next = .active
-            case (true, _): throw PortalStoreError.notPending(app.status)
-            case (false, .pending): next = .rejected
-            case (false, .active): next = .revoked
-            case (false, _): throw PortalStoreError.notPending(app.status)
-            }
+            let next = try app.status.decided(approve: approve)
             try db.execute(
                 sql: "UPDATE portal_apps SET status = ?, decided = ? WHERE id = ?",
                 arguments: [next.rawValue, now.timeIntervalSince1970, id])
@@ -273,6 +266,17 @@ public struct PortalSession: Sendable {
 public struct PortalApp: Sendable {
     public enum Status: String, Sendable {
         case pending, active, rejected, revoked
+
+        /// Where an operator's decision takes an app: approving makes a pending app active;
+        /// refusing rejects a pending one and revokes an active one. Anything else is refused.
+        func decided(approve: Bool) throws -> Status {
+            switch (approve, self) {
+            case (true, .pending): return .active
+            case (false, .pending): return .rejected
+            case (false, .active): return .revoked
+            default: throw PortalStoreError.notPending(self)
+            }
+        }
     }
 
     public var id: Int64

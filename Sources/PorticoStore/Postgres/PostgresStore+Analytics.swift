@@ -2,31 +2,8 @@ import Foundation
 import PostgresNIO
 
 /// The analytics queries, as `SQLiteStore`'s, on the shared rollups and calls.
-extension PostgresStore {
-    public func timeSeries(_ filter: AnalyticsFilter, bucketSeconds: Int) async throws -> [UsageSummary] {
-        let size = max(60, bucketSeconds - bucketSeconds % 60)
-        let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
-        let group = "(r.bucket / \(size)) * \(size)"
-        return try await summaries(filter, level: SQLiteStore.level(level, for: filter, byConsumer: false), groupExpression: group).map { summary in
-            var point = summary
-            point.time = Date(timeIntervalSince1970: Double(summary.key) ?? 0)
-            return point
-        }.sorted { ($0.time ?? .distantPast) < ($1.time ?? .distantPast) }
-    }
-
-    public func top(_ dimension: UsageDimension, _ filter: AnalyticsFilter, limit: Int) async throws -> [UsageSummary] {
-        let span = filter.to.timeIntervalSince(filter.from)
-        let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
-        let rows = try await summaries(
-            filter, level: SQLiteStore.level(level, for: filter, byConsumer: dimension == .consumer), groupExpression: "r.\(dimension.rawValue)")
-        return Array(rows.sorted { ($0.count, $1.key) > ($1.count, $0.key) }.prefix(limit)).map { row in
-            var named = row
-            if dimension == .status { named.key = "\(row.key)xx" }
-            return named
-        }
-    }
-
-    private func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
+extension PostgresStore: RollupSummaries {
+    func summaries(_ filter: AnalyticsFilter, level: String, groupExpression: String) async throws -> [UsageSummary] {
         var binds = PostgresBindings()
         var conditions: [String] = []
         func bind(_ value: some PostgresNonThrowingEncodable & Sendable) -> String {
@@ -54,38 +31,26 @@ extension PostgresStore {
         return try await rows(PostgresQuery(unsafeSQL: sql, binds: binds)) { row in
             let total = try row["total"].decode([Int64].self).map { Int($0) }
             let upstream = try row["upstream"].decode([Int64].self).map { Int($0) }
-            return UsageSummary(
+            return RollupLevels.summary(
                 key: try row.optionalText("key") ?? "", count: try row.int("count"), errors: try row.int("errors"),
-                bytesIn: try row.int("bytes_in"), bytesOut: try row.int("bytes_out"),
-                p50: LatencyHistogram.percentile(0.50, dense: total),
-                p95: LatencyHistogram.percentile(0.95, dense: total),
-                p99: LatencyHistogram.percentile(0.99, dense: total),
-                upstreamP50: LatencyHistogram.percentile(0.50, dense: upstream),
-                upstreamP95: LatencyHistogram.percentile(0.95, dense: upstream),
-                upstreamP99: LatencyHistogram.percentile(0.99, dense: upstream))
+                bytesIn: try row.int("bytes_in"), bytesOut: try row.int("bytes_out"), total: total, upstream: upstream)
         }
     }
 
     public func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
         var binds = PostgresBindings()
         var conditions: [String] = []
-        func add(_ condition: String, _ value: (some PostgresNonThrowingEncodable & Sendable)?) {
-            guard let value else { return }
-            binds.append(value)
-            conditions.append(condition.replacingOccurrences(of: "?", with: "$\(binds.count)"))
+        for condition in search.conditions {
+            switch condition.value {
+            case .text(let text): binds.append(text)
+            case .int(let number): binds.append(number)
+            case .double(let number): binds.append(number)
+            }
+            conditions.append(condition.sql.replacingOccurrences(of: "?", with: "$\(binds.count)"))
         }
-        add("request_id = ?", search.requestID)
-        add("consumer = ?", search.consumer)
-        add("status = ?", search.status)
-        add("status / 100 = ?", search.statusClass)
-        add("route = ?", search.route)
-        add("api = ?", search.api)
-        add("time >= ?", search.from?.timeIntervalSince1970)
-        add("time < ?", search.to?.timeIntervalSince1970)
-        add("total_ms >= ?", search.minMilliseconds)
         let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        binds.append(max(1, min(search.limit, 100_000)))
-        binds.append(max(0, search.offset))
+        binds.append(search.page.limit)
+        binds.append(search.page.offset)
         let sql = "SELECT * FROM calls \(whereClause) ORDER BY id DESC LIMIT $\(binds.count - 1) OFFSET $\(binds.count)"
         var calls = try await rows(PostgresQuery(unsafeSQL: sql, binds: binds), Self.call)
         let ids = Array(Set(calls.map(\.requestID)))

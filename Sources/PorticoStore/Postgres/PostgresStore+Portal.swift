@@ -94,14 +94,7 @@ extension PostgresStore {
     public func decideApp(id: Int64, approve: Bool, now: Date) async throws -> PortalApp {
         try await transaction { connection in
             guard let app = try await Self.app(connection, id: id, logger: self.logger, locking: true) else { throw PortalStoreError.noSuchApp }
-            let next: PortalApp.Status
-            switch (approve, app.status) {
-            case (true, .pending): next = .active
-            case (true, _): throw PortalStoreError.notPending(app.status)
-            case (false, .pending): next = .rejected
-            case (false, .active): next = .revoked
-            case (false, _): throw PortalStoreError.notPending(app.status)
-            }
+            let next = try app.status.decided(approve: approve)
             try await connection.query(
                 "UPDATE portal_apps SET status = \(next.rawValue), decided = \(now.timeIntervalSince1970) WHERE id = \(id)", logger: self.logger)
             if next == .revoked {

@@ -17,6 +17,9 @@ public final class RedisLimiterStore: LimiterStore {
     /// This node's counters for `on-store-failure: local`.
     public let fallback: InMemoryLimiterStore
     public let health = StoreHealth()
+    /// Whether decisions have failed since Redis last answered: read without a lock on every
+    /// decision, so that only a recovery takes the health lock.
+    private let degraded = Atomic<Bool>(false)
     private let logger: Logger
 
     /// What the store has been through, for `/admin/status` and the metrics.
@@ -97,6 +100,7 @@ public final class RedisLimiterStore: LimiterStore {
             state.failures[mode, default: 0] += 1
             return first
         }
+        degraded.store(true, ordering: .relaxed)
         if first { logger.warning("rate-limit store failing; limits follow on-store-failure", metadata: ["error": "\(error)"]) }
         switch mode {
         case .allow: return []
@@ -106,6 +110,7 @@ public final class RedisLimiterStore: LimiterStore {
     }
 
     private func recovered() {
+        guard degraded.exchange(false, ordering: .relaxed) else { return }
         let was = health.state.withLock { state -> Date? in
             defer { state.degradedSince = nil }
             return state.degradedSince
