@@ -103,12 +103,14 @@ public final class PostgresStore: DataStore, Service {
         guard let limit else { return try await body() }
         return try await withCheckedThrowingContinuation { continuation in
             let answer = ResumeOnce(continuation)
-            Task {
-                do { answer.resume(.success(try await body())) } catch { answer.resume(.failure(error)) }
+            let timer = Task {
+                try await Task.sleep(for: limit)
+                answer.resume(.failure(PostgresStoreError.timeout(limit)))
             }
             Task {
-                try? await Task.sleep(for: limit)
-                answer.resume(.failure(PostgresStoreError.timeout(limit)))
+                do { answer.resume(.success(try await body())) } catch { answer.resume(.failure(error)) }
+                // Only the timer is cancelled, never the operation: most end long before their limit.
+                timer.cancel()
             }
         }
     }
