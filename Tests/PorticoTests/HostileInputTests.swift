@@ -202,6 +202,37 @@ struct HostileInputTests {
         }
     }
 
+    @Test("smuggling shapes get problem+json with a request id and the connection's end, after the answers before them")
+    func smuggling() async throws {
+        try await withUpstream { upstreamPort in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
+                let shapes: [(String, Int)] = [
+                    ("POST /echo/open/x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n", 400),
+                    ("POST /echo/open/x HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked, identity\r\n\r\n", 501),
+                    ("POST /echo/open/x HTTP/1.1\r\nHost: a\r\nContent-Length: 4\r\nContent-Length: 40\r\n\r\nabcd", 400),
+                    ("GET /echo/open/x HTTP/1.1\r\nHost: a\r\nX-A: 1\r\n X-Folded: 2\r\n\r\n", 400),
+                    ("GET /echo/open/x HTTP/1.1\r\nHost: a\nX-A: 1\r\n\r\n", 400),
+                    ("GET /echo/open/x HTTP/1.1\r\nContent-Length : 4\r\nHost: a\r\n\r\n", 400),
+                    ("GET /echo/open/x HTTP/1.1\r\n\r\n", 400),
+                    ("GET /echo/open/x HTTP/3.0\r\nHost: a\r\n\r\n", 505),
+                ]
+                for (shape, status) in shapes {
+                    let client = try await RawClient.connect(port: gateway.port)
+                    // A good request first: its answer leaves before the refusal.
+                    await client.send("GET /echo/open/first HTTP/1.1\r\nHost: a\r\n\r\n" + shape)
+                    let text = await client.readAll()
+                    // The refusal's own text may say "HTTP/1.1": its status line is found after the first answer.
+                    #expect(text.hasPrefix("HTTP/1.1 200 "), "\(shape.debugDescription): \(text)")
+                    let refusal = text.dropFirst(12).range(of: "HTTP/1.1 \(status) ").map { String(text[$0.lowerBound...]) } ?? ""
+                    #expect(!refusal.isEmpty, "\(shape.debugDescription): \(text)")
+                    #expect(refusal.contains("application/problem+json") && refusal.contains("\"request_id\""), "\(shape.debugDescription)")
+                    #expect(refusal.lowercased().contains("connection: close"))
+                }
+                try await Self.stillUp(gateway.port)
+            }
+        }
+    }
+
     @Test("identity and forwarding headers a client sends never reach the upstream, in any spelling")
     func headerHygiene() async throws {
         try await withUpstream { upstreamPort in

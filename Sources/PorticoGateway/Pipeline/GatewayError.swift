@@ -30,6 +30,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case tooManyRequests(retryAfter: Int, headers: [HTTPField])
         case invalidRequest([ValidationIssue])
         case unsupportedMediaType(String, accepted: [String])
+        /// Bytes that are not an HTTP/1.1 request: 400, 431, 501 or 505.
+        case malformedRequest(status: Int, detail: String)
     }
 
     private let code: Code
@@ -41,6 +43,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func gatewayTimeout(_ detail: String) -> GatewayError { .init(code: .gatewayTimeout(detail)) }
     public static let noMockExample = GatewayError(code: .noMockExample)
     public static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
+    static func malformedRequest(_ error: HTTP1ParseError) -> GatewayError {
+        .init(code: .malformedRequest(status: error.status, detail: error.detail))
+    }
     public static let unauthorized = GatewayError(code: .unauthorized)
     public static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
     public static func unknownVersion(requested: String, available: [String]) -> GatewayError {
@@ -96,6 +101,13 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return .tooManyRequests
         case .invalidRequest: return .badRequest
         case .unsupportedMediaType: return .unsupportedMediaType
+        case .malformedRequest(let status, _):
+            switch status {
+            case 431: return .requestHeaderFieldsTooLarge
+            case 501: return .notImplemented
+            case 505: return .init(code: 505, reasonPhrase: "HTTP Version Not Supported")
+            default: return .badRequest
+            }
         }
     }
 
@@ -122,6 +134,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return "rate-limited"
         case .invalidRequest: return "invalid-request"
         case .unsupportedMediaType: return "unsupported-media-type"
+        case .malformedRequest: return "malformed-request"
         }
     }
 
@@ -147,6 +160,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return "Too many requests"
         case .invalidRequest: return "The request does not match the API's contract"
         case .unsupportedMediaType: return "Unsupported media type"
+        case .malformedRequest: return "Malformed request"
         }
     }
 
@@ -156,7 +170,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): return "The request body is larger than the limit of \(limit) bytes."
         case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail),
-            .conflict(let detail), .denied(let detail):
+            .conflict(let detail), .denied(let detail), .malformedRequest(_, let detail):
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."

@@ -25,7 +25,7 @@ import PorticoConfig
 /// slow path. Each closure ends soon (a write completes or fails at close; timers are cancelled
 /// when the channel goes inactive).
 final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, UpgradeSink, @unchecked Sendable {
-    typealias InboundIn = HTTPRequestPart
+    typealias InboundIn = ByteBuffer
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
@@ -59,24 +59,31 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
         }
     }
     private var context: ChannelHandlerContext?
-    /// Parts of pipelined requests that arrived while one was served here.
-    private var held = CircularBuffer<HTTPRequestPart>()
+    /// The connection's request parser, and the bytes it has not parsed yet: pipelined requests
+    /// wait here, unparsed, while one is served.
+    private var parser: HTTP1RequestParser
+    private var unparsed: ByteBuffer?
     private var readHeld = false
     private var current: Call?
     /// A close asked for by the handlers behind while a request was served here.
     private var pendingClose: (CloseMode, EventLoopPromise<Void>?)?
-    /// A decoding error behind the request served here, passed on after it.
-    private var heldError: (any Error)?
+    /// A parse error behind the request served here, answered after it.
+    private var heldError: HTTP1ParseError?
     /// The connection's verified client certificate, read once after the handshake; `.some(nil)`
     /// when there is none.
     private var peerCertificate: ClientCertificate??
+    /// The last request parsed does not let the connection stay open (HTTP/1.0, `close`).
+    private var closeAfterRequest = false
 
-    static let heldPartsBeforePausing = 32
+    private static let noBytes = ByteBuffer()
+    /// Unparsed bytes past which the socket is not read while a request is served here.
+    static let unparsedBeforePausing = 64 * 1024
 
-    init(gateway: GatewayHandler, connection: ConnectionGuard, idleTimeout: TimeAmount?) {
+    init(gateway: GatewayHandler, connection: ConnectionGuard, idleTimeout: TimeAmount?, parser: HTTP1RequestParser) {
         self.gateway = gateway
         self.connection = connection
         self.idleTimeout = idleTimeout
+        self.parser = parser
     }
 
     private func armIdleTimer() {
@@ -162,27 +169,100 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        var part = unwrapInboundIn(data)
-        switch part {
-        case .head(var head):
-            // Only the listener says which client certificate was verified.
-            let certificate = clientCertificate(context)
-            if certificate != nil || head.headerFields.contains(where: ClientCertificate.isOwnField) {
-                ClientCertificate.apply(certificate, to: &head.headerFields)
-                part = .head(head)
-            }
-            let hasBody = head.headerFields[.transferEncoding] != nil
-                || (head.headerFields[.contentLength].flatMap { Int($0) } ?? 0) > 0
-            connection.headReceived(hasBody: hasBody)
-        case .body(let buffer):
-            connection.bodyArrived(buffer.readableBytes)
-        case .end:
-            connection.requestEnded()
+        let bytes = unwrapInboundIn(data)
+        if unparsed == nil || unparsed!.readableBytes == 0 {
+            unparsed = bytes
+        } else {
+            unparsed!.writeImmutableBuffer(bytes)
         }
-        handle(part, context: context)
+        parseAvailable(context: context)
     }
 
-    /// A part that arrived now or was held: served here, held, or passed on.
+    /// Parses what has arrived, part by part, until a request served here has all it needs (the
+    /// rest waits, unparsed, until it is answered), the bytes run out, or the parser stops.
+    /// Returns whether a part was handed to the streaming path.
+    @discardableResult
+    private func parseAvailable(context: ChannelHandlerContext) -> Bool {
+        var passed = false
+        while true {
+            if case .serving = mode, current?.requestEnded ?? true { break }
+            if heldError != nil { break }
+            // An empty buffer still yields the end of a request without a body.
+            var buffer = unparsed ?? Self.noBytes
+            let event: HTTP1RequestParser.Event?
+            do {
+                event = try parser.next(&buffer)
+            } catch {
+                unparsed = nil
+                parseFailed(error, context: context)
+                break
+            }
+            unparsed = buffer.readableBytes > 0 ? buffer : nil
+            guard let event else { break }
+            if case .passing = mode { passed = true }
+            switch event {
+            case .head(var head):
+                // Only the listener says which client certificate was verified.
+                let certificate = clientCertificate(context)
+                if certificate != nil || head.request.headerFields.contains(where: ClientCertificate.isOwnField) {
+                    ClientCertificate.apply(certificate, to: &head.request.headerFields)
+                }
+                connection.headReceived(hasBody: head.chunked || (head.contentLength ?? 0) > 0)
+                closeAfterRequest = !head.keepAlive
+                if closeAfterRequest, !HopByHop.connection(head.request.headerFields[values: .connection], has: "close") {
+                    // HTTP/1.0 without keep-alive: the streaming path closes after it too.
+                    head.request.headerFields.append(HTTPField(name: .connection, value: "close"))
+                }
+                handle(.head(head.request), context: context)
+            case .body(let bytes):
+                connection.bodyArrived(bytes.readableBytes)
+                handle(.body(bytes), context: context)
+            case .end(let trailers):
+                connection.requestEnded()
+                handle(.end(trailers), context: context)
+            }
+            if case .passing = mode { passed = true }
+        }
+        return passed
+    }
+
+    /// A request's bytes could not be parsed: its answer is 400 (431, 501, 505) and the
+    /// connection's end, once the answers before it are out.
+    private func parseFailed(_ error: HTTP1ParseError, context: ChannelHandlerContext) {
+        if let call = current, !call.done, !call.requestEnded {
+            call.closeAfter = true
+            call.requestEnded = true
+            call.requestOutcome = nil
+            return answer(call, error: .malformedRequest(error))
+        }
+        switch mode {
+        case .passing:
+            // The streaming path has a request open: it hears of the error as from NIO's decoder.
+            context.fireErrorCaught(error)
+        case .serving:
+            heldError = error
+        case .idle:
+            answerMalformed(error, context: context)
+        }
+    }
+
+    /// The answer to bytes that are not a request: problem+json, then the connection closes.
+    private func answerMalformed(_ error: HTTP1ParseError, context: ChannelHandlerContext) {
+        let requestID = gateway.requestIDs.next()
+        let snapshot = gateway.runtime.snapshot
+        var (head, body) = GatewayError.malformedRequest(error).problem(
+            requestID: requestID, instance: "", requestIDHeader: snapshot.requestIDHeader)
+        head.headerFields[.connection] = "close"
+        mode = .serving
+        emit(head: head, answersHead: false, promise: nil)
+        emit(body: body, promise: nil)
+        let promise = context.eventLoop.makePromise(of: Void.self)
+        emit(end: nil, promise: promise)
+        flushBytes()
+        promise.futureResult.whenComplete { _ in context.close(promise: nil) }
+    }
+
+    /// A parsed part: served here or passed on.
     private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch mode {
         case .passing(let open):
@@ -193,13 +273,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
             }
             context.fireChannelRead(wrapInboundOut(part))
         case .serving:
-            guard let call = current, !call.requestEnded else {
-                held.append(part)
-                return
-            }
+            // `parseAvailable` stops at the end of the request served here.
+            guard let call = current, !call.requestEnded else { return }
             switch part {
             case .head:
-                held.append(part)
+                return
             case .body(let buffer):
                 call.exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
                 if call.body == nil { call.body = buffer } else { call.body!.writeImmutableBuffer(buffer) }
@@ -246,25 +324,23 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
             call.connection = nil
             finish(call, status: call.responseStarted ? call.status : 499, failure: nil, failureLength: nil, aborted: true)
         }
-        held.removeAll()
+        if case .passing = mode, (try? parser.inputEnded(buffered: unparsed?.readableBytes ?? 0)) == nil {
+            // A request the streaming path reads was cut off.
+            context.fireErrorCaught(HTTP1ParseError.truncated)
+        }
+        unparsed = nil
         idleTimer?.cancel()
         idleTimer = nil
         context.fireChannelInactive()
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A request body the decoder could not read (cut off, malformed): the client's fault.
+        // A connection error (a reset, TLS) while a request body is still coming: the client's fault.
         if let call = current, !call.requestEnded, !call.done {
             call.closeAfter = true
             call.requestEnded = true
             call.requestOutcome = nil
             answer(call, error: ProxyStage.clientBodyError(error))
-            return
-        }
-        if let call = current, !call.done {
-            // A pipelined request behind the one served here is broken: the streaming path answers
-            // it (400) once this answer is out.
-            heldError = error
             return
         }
         context.fireErrorCaught(error)
@@ -373,10 +449,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     }
 
     func read(context: ChannelHandlerContext) {
-        // While a request is served here and its body is in, a few pipelined parts are held; past
-        // that, further requests wait in the socket. (Holding every read would drop the socket's
-        // read interest and register it again for each request: two epoll_ctl calls.)
-        if case .serving = mode, current?.requestEnded ?? false, held.count >= Self.heldPartsBeforePausing {
+        // While a request is served here and its body is in, pipelined requests wait unparsed; past
+        // a bound, they wait in the socket. (Holding every read would drop the socket's read
+        // interest and register it again for each request: two epoll_ctl calls.) After an upgrade
+        // request, the bytes are the tunnel's, read when it starts.
+        if parser.isStopped || (unparsed?.readableBytes ?? 0) >= Self.unparsedBeforePausing {
             readHeld = true
             return
         }
@@ -418,11 +495,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
                 }),
             let pool
         else { return nil }
-        let closeAfter = HopByHop.connection(sent.headerFields[values: .connection], has: "close")
+        let closeAfter = closeAfterRequest
         snapshot.inFlight.add(1, ordering: .relaxed)
         let call = Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
         if let upgrade = Self.upgrade(sent) {
-            // NIO's decoder reads nothing after an upgrade request, so the connection ends with it.
+            // The parser reads nothing after an upgrade request, so the connection ends with it.
             // A route with `websocket: true` tunnels a GET's; elsewhere it is a plain request
             // (the request guard removed `Upgrade`).
             call.closeAfter = true
@@ -594,11 +671,11 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
             self.finish(call, status: 101, failure: nil, failureLength: nil, aborted: false)
         }
         do {
-            let pipeline = context.pipeline.syncOperations
-            let decoder = try pipeline.context(handlerType: ByteToMessageHandler<HTTPRequestDecoder>.self)
-            try pipeline.addHandler(tunnel.client, position: .after(decoder.handler))
-            // The decoder hands the tunnel's side whatever the client sent after its request.
-            pipeline.removeHandler(context: decoder, promise: nil)
+            // The tunnel's side goes before this handler, which sees no more bytes, and takes
+            // whatever the client sent after its request.
+            try context.pipeline.syncOperations.addHandler(tunnel.client, position: .before(self))
+            if let rest = unparsed, rest.readableBytes > 0 { tunnel.client.received(rest) }
+            unparsed = nil
             tunnel.start()
         } catch {
             tunnel.end()
@@ -738,25 +815,17 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
         replayHeld(context: context)
     }
 
-    /// Hands the held parts of pipelined requests to `channelRead` again, then lets reads go on.
+    /// Parses the pipelined requests that waited, answers a parse error among them, then lets
+    /// reads go on.
     private func replayHeld(context: ChannelHandlerContext) {
-        var replayed = false
-        while !held.isEmpty {
-            if case .serving = mode, current?.requestEnded ?? true { break }
-            replayed = true
-            handle(held.removeFirst(), context: context)
-        }
         // The async channel behind delivers what it was handed at the end of a read.
-        if replayed { context.fireChannelReadComplete() }
-        if let error = heldError, held.isEmpty {
+        if parseAvailable(context: context) { context.fireChannelReadComplete() }
+        if let error = heldError, case .idle = mode {
             heldError = nil
-            if case .serving = mode {
-                heldError = error
-            } else {
-                context.fireErrorCaught(error)
-            }
+            answerMalformed(error, context: context)
+            return
         }
-        if readHeld, !(current?.requestEnded ?? false) {
+        if readHeld, !parser.isStopped, (unparsed?.readableBytes ?? 0) < Self.unparsedBeforePausing {
             readHeld = false
             context.read()
         }

@@ -91,7 +91,7 @@ public struct GatewayServer: Service {
             bodyGrace: .milliseconds(config.server.bodyGrace.milliseconds))
         var guarded = GuardedHTTP1Channel(
             base: base, budget: runtime.connections, server: settings, logger: logger,
-            eventLoopPath: { EventLoopPath(gateway: handler, connection: $0, idleTimeout: idleTimeout) })
+            eventLoopPath: { EventLoopPath(gateway: handler, connection: $0, idleTimeout: idleTimeout, parser: $1) })
         if listener.tls != nil {
             let runtime = self.runtime
             guard let certificates = runtime.snapshot.certificates[index] else {

@@ -1,8 +1,6 @@
 import HummingbirdCore
 import Logging
 import NIOCore
-import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import NIOSSL
 
 /// HummingbirdCore's HTTP/1.1 child channel with a `ConnectionGuard` around each connection (the
@@ -14,8 +12,8 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     let budget: ConnectionBudget
     let server: ServerSettings
     let logger: Logger
-    /// Makes the connection's `EventLoopPath`, given its guard.
-    let eventLoopPath: @Sendable (ConnectionGuard) -> EventLoopPath
+    /// Makes the connection's `EventLoopPath`, given its guard and its request parser.
+    let eventLoopPath: @Sendable (ConnectionGuard, HTTP1RequestParser) -> EventLoopPath
     /// The listener's TLS context; nil for cleartext. TLS is first in the pipeline, so everything
     /// after it, the guard included, sees plaintext.
     var tls: NIOSSLContext?
@@ -27,11 +25,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         var bodyGrace: TimeAmount
     }
 
-    /// The pipeline, first to last: the guard's raw side (bytes in; encoded responses out), NIO's
-    /// HTTP/1.1 request decoder, the HTTPTypes conversion of requests, `EventLoopPath` (which
-    /// serves what it can and encodes every response), then Hummingbird's connection state
-    /// and async channel for the streaming path. (Hummingbird's `HTTP1Channel` would add NIO's
-    /// response encoder and the response conversion: two more handlers each response passes.)
+    /// The pipeline, first to last: the guard's raw side (bytes in; encoded responses out),
+    /// `EventLoopPath` (which parses requests straight into HTTPTypes, serves what it can and
+    /// encodes every response), then Hummingbird's connection state and async channel for the
+    /// streaming path. (Hummingbird's `HTTP1Channel` would add NIO's request decoder and
+    /// response encoder and two HTTPTypes conversions: four more handlers each part passes.)
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
         channel.eventLoop.makeCompletedFuture {
             let owner = try addConnectionHandlers(to: channel)
@@ -54,18 +52,11 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     /// The HTTP/1.1 handlers after the connection's, and the async channel Hummingbird serves.
     func addHTTPHandlers(to channel: any Channel, guard owner: ConnectionGuard, logger: Logger) throws -> Value {
         let configuration = base.configuration
-        var limits = NIOHTTPDecoderLimitConfiguration()
-        limits.maxHeaderFieldSize = configuration.httpDecoder.maxHeaderFieldSize
-        limits.maxHeaderListSize = configuration.httpDecoder.maxHeaderListSize
-        limits.maxHeaderFieldCount = configuration.httpDecoder.maxHeaderFieldCount
+        let limits = HTTP1FieldLines.Limits(
+            fieldSize: configuration.httpDecoder.maxHeaderFieldSize, listSize: configuration.httpDecoder.maxHeaderListSize,
+            fieldCount: configuration.httpDecoder.maxHeaderFieldCount)
         let pipeline = channel.pipeline.syncOperations
-        // Left-over bytes are forwarded only when the decoder is taken out, which only a
-        // WebSocket upgrade does, after putting its tunnel's side behind it.
-        try pipeline.addHandler(
-            ByteToMessageHandler(
-                HTTPRequestDecoder(leftOverBytesStrategy: .forwardBytes, informationalResponseStrategy: .drop, limitConfiguration: limits)))
-        try pipeline.addHandler(HTTP1ToHTTPServerCodec(secure: tls != nil))
-        try pipeline.addHandler(eventLoopPath(owner))
+        try pipeline.addHandler(eventLoopPath(owner, HTTP1RequestParser(secure: tls != nil, limits: limits)))
         try pipeline.addHandlers(configuration.additionalChannelHandlers())
         try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
         return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))

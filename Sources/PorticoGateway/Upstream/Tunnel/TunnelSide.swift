@@ -2,7 +2,7 @@ import NIOCore
 
 /// One channel's end of a `Tunnel`: what it reads is written to the other side's channel, and it
 /// reads only while that channel is writable. It takes the place of the HTTP handlers after the
-/// 101: on the client's channel right after the connection guard (the HTTP handlers behind it see
+/// 101: on the client's channel right after the connection guard (the HTTP handler behind it sees
 /// nothing more), on the target's as its last handler.
 final class TunnelSide: ChannelDuplexHandler, RemovableChannelHandler, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
@@ -25,7 +25,11 @@ final class TunnelSide: ChannelDuplexHandler, RemovableChannelHandler, @unchecke
     func handlerRemoved(context: ChannelHandlerContext) { self.context = nil }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
+        received(unwrapInboundIn(data))
+    }
+
+    /// Bytes from this side's channel, read here or handed over by the HTTP handler it replaced.
+    func received(_ bytes: ByteBuffer) {
         guard let tunnel else { return }
         tunnel.moved(bytes.readableBytes, from: self)
         if started {
