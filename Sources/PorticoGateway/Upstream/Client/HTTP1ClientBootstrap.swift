@@ -4,12 +4,13 @@ import NIOPosix
 import PorticoConfig
 
 /// How the event-loop path connects to a target, for its pools and for upgrade handshakes alike:
-/// on the given event loop, with `TCP_NODELAY`, NIO's HTTP/1.1 client codec, then `handler`.
+/// on the given event loop, with `TCP_NODELAY`, then `handler`: alone for the pools' connections,
+/// which write and parse HTTP/1.1 themselves, after NIO's HTTP/1.1 client codec for upgrades.
 enum HTTP1ClientBootstrap {
-    /// - Parameter leftOverBytes: what the response decoder does with bytes it holds when it is
-    ///   taken out (only an upgrade takes it out).
+    /// - Parameter codec: add NIO's client codec, and what its response decoder does with bytes it
+    ///   holds when it is taken out (only an upgrade takes it out); nil for none.
     static func connect(
-        to target: TargetConfig, on eventLoop: any EventLoop, connectTimeout: TimeAmount, leftOverBytes: RemoveAfterUpgradeStrategy,
+        to target: TargetConfig, on eventLoop: any EventLoop, connectTimeout: TimeAmount, codec leftOverBytes: RemoveAfterUpgradeStrategy?,
         handler: some ChannelHandler & Sendable
     ) -> EventLoopFuture<any Channel> {
         ClientBootstrap(group: eventLoop)
@@ -17,9 +18,11 @@ enum HTTP1ClientBootstrap {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    // HTTPTypes validated every field already: no second validation per request.
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers(
-                        leftOverBytesStrategy: leftOverBytes, enableOutboundHeaderValidation: false)
+                    if let leftOverBytes {
+                        // HTTPTypes validated every field already: no second validation per request.
+                        try channel.pipeline.syncOperations.addHTTPClientHandlers(
+                            leftOverBytesStrategy: leftOverBytes, enableOutboundHeaderValidation: false)
+                    }
                     try channel.pipeline.syncOperations.addHandler(handler)
                 }
             }

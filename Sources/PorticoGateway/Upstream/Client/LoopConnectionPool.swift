@@ -97,7 +97,7 @@ final class LoopConnectionPool: @unchecked Sendable {
         connection.onClose = { [weak self] connection in self?.closed(connection, key: key) }
         connection.onReusable = { [weak self] connection in self?.release(connection, key: key) }
         HTTP1ClientBootstrap.connect(
-            to: target.config, on: eventLoop, connectTimeout: connectTimeout, leftOverBytes: .fireError, handler: connection
+            to: target.config, on: eventLoop, connectTimeout: connectTimeout, codec: nil, handler: connection
         ).assumeIsolated().whenComplete { [weak self] result in
             switch result {
             case .success:

@@ -1,21 +1,19 @@
 import HTTPTypes
 import NIOCore
-import NIOHTTP1
-import NIOHTTPTypesHTTP1
 import PorticoConfig
 
 /// One kept-alive HTTP/1.1 connection to a target, used by one request at a time, on the event
 /// loop of the client connection that uses it.
 ///
-/// The last handler of the upstream channel's pipeline, after NIO's HTTP/1.1 client codec; it
-/// converts between HTTPTypes and NIO's HTTP/1 types itself (one handler fewer for each part to
-/// pass). The channel reads on its own (so read interest stays registered,
+/// The upstream channel's only handler: it writes each request's bytes itself
+/// (`HTTP1RequestEncoder`) and parses the responses straight into HTTPTypes
+/// (`HTTP1ResponseParser`), so no part passes another handler. The channel reads on its own (so read interest stays registered,
 /// and a target closing an idle connection is noticed at once) until the sink pauses it because
 /// its client cannot take more; `demand()` lets reads go on. Every method runs on `eventLoop`.
 final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
-    typealias InboundIn = HTTPClientResponsePart
+    typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
-    typealias OutboundOut = HTTPClientRequestPart
+    typealias OutboundOut = ByteBuffer
 
     private enum State {
         /// In the pool, or being set up.
@@ -43,13 +41,22 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     /// The sink asked for no more reads for now; a read asked for meanwhile waits in `readHeld`.
     private var paused = false
     private var readHeld = false
+    private var parser: HTTP1ResponseParser
+    /// Bytes read and not yet parsed (a head that arrived in parts).
+    private var unparsed: ByteBuffer?
     /// Requests this connection has carried, for the pool's bookkeeping.
     private(set) var uses = 0
     let bodyIdleTimeout: TimeAmount
 
+    /// What a target's response head may hold: as much as a client's request head.
+    static let headLimits = HTTP1FieldLines.Limits(fieldSize: 80 * 1024, listSize: 80 * 1024, fieldCount: 1000)
+
+    private static let noBytes = ByteBuffer()
+
     init(eventLoop: any EventLoop, bodyIdleTimeout: TimeAmount) {
         self.eventLoop = eventLoop
         self.bodyIdleTimeout = bodyIdleTimeout
+        self.parser = HTTP1ResponseParser(limits: Self.headLimits)
     }
 
     var isUsable: Bool {
@@ -66,19 +73,17 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             sink.upstreamFailed(.reset)
             return
         }
-        // HTTPTypes validated the head; the conversion only fails for a head without a path,
-        // which the gateway never makes.
-        guard let converted = try? HTTPRequestHead(head) else {
-            sink.upstreamFailed(.malformed)
-            // Closed rather than left idle and out of the pool, which would hold its place there.
-            context.close(promise: nil)
-            return
-        }
         uses += 1
         state = .awaitingHead(sink)
-        context.write(wrapOutboundOut(.head(converted)), promise: nil)
-        if let body, body.readableBytes > 0 { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        parser.answersHead = head.method == .head
+        var bytes = context.channel.allocator.buffer(capacity: 512)
+        HTTP1RequestEncoder.encode(head, into: &bytes)
+        if let body, body.readableBytes > 0 {
+            context.write(wrapOutboundOut(bytes), promise: nil)
+            context.writeAndFlush(wrapOutboundOut(body), promise: nil)
+        } else {
+            context.writeAndFlush(wrapOutboundOut(bytes), promise: nil)
+        }
         arm(timeout, failing: .timeout)
     }
 
@@ -130,17 +135,42 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        switch unwrapInboundIn(data) {
-        case .head(let received):
+        let bytes = unwrapInboundIn(data)
+        if unparsed == nil || unparsed!.readableBytes == 0 {
+            unparsed = bytes
+        } else {
+            unparsed!.writeImmutableBuffer(bytes)
+        }
+        while true {
+            // An empty buffer still yields the end of a body of length 0.
+            var buffer = unparsed ?? Self.noBytes
+            let event: HTTP1ResponseParser.Event?
+            do {
+                event = try parser.next(&buffer)
+            } catch {
+                unparsed = nil
+                return fail(.malformed)
+            }
+            unparsed = buffer.readableBytes > 0 ? buffer : nil
+            guard let event else { return }
+            handle(event, context: context)
+            if case .closed = state { return }
+        }
+    }
+
+    private func handle(_ event: HTTP1ResponseParser.Event, context: ChannelHandlerContext) {
+        switch event {
+        case .informational:
+            // 100 Continue, 103 Early Hints: the final head follows.
+            guard case .awaitingHead = state else { return fail(.malformed) }
+        case .head(let head):
+            // Bytes nobody asked for: the target is broken.
             guard case .awaitingHead(let sink) = state else { return fail(.malformed) }
-            if received.status.code < 200 { return }
-            // A field name that is not a token: the target is broken.
-            guard let head = try? HTTPResponse(received) else { return fail(.malformed) }
-            keepAlive = received.isKeepAlive
+            keepAlive = head.keepAlive
             state = .streaming(sink)
             // The head timer, still pending, becomes the body's idle timer.
             watch = (.cutOff, bodyIdleTimeout, .now())
-            sink.upstreamHead(head)
+            sink.upstreamHead(head.response)
         case .body(let buffer):
             guard case .streaming(let sink) = state else { return fail(.malformed) }
             watch?.since = .now()
@@ -152,11 +182,12 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             watch = nil
             state = .idle
             sink.upstreamEnd()
-            if keepAlive, self.context != nil {
+            if keepAlive, self.context != nil, unparsed == nil {
                 // Idle in the pool, reading, so that a close by the target is seen at once.
                 demand()
                 onReusable?(self)
             } else {
+                // Bytes after the response, or a target that closes: not reused.
                 state = .closed
                 context.close(promise: nil)
             }
@@ -169,6 +200,11 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        // A body that runs until the target closes ends here.
+        if case .streaming = state, let end = try? parser.inputEnded() {
+            keepAlive = false
+            handle(end, context: context)
+        }
         self.context = nil
         timer?.cancel()
         let previous = state
@@ -183,7 +219,7 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // A decoding error or a reset: the connection is done; channelInactive tells the sink.
+        // A reset: the connection is done; channelInactive tells the sink.
         context.close(promise: nil)
     }
 

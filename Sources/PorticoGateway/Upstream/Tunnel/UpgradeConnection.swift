@@ -47,7 +47,7 @@ final class UpgradeConnection: ChannelInboundHandler, RemovableChannelHandler, @
         let handler = UpgradeConnection(sink: sink, tunnel: tunnel)
         // Bytes after a 101 are the target's first frames: forwarded to the tunnel's side.
         HTTP1ClientBootstrap.connect(
-            to: target, on: tunnel.eventLoop, connectTimeout: connectTimeout, leftOverBytes: .forwardBytes, handler: handler
+            to: target, on: tunnel.eventLoop, connectTimeout: connectTimeout, codec: .forwardBytes, handler: handler
         ).whenComplete { result in
             switch result {
             case .success(let channel):
