@@ -5,6 +5,7 @@ import HTTPTypes
 enum HTTP1FieldNames {
     /// `Host`, which HTTPTypes keeps as the request's authority, not as a field.
     static let host = HTTPField.Name("Host")!
+    static let keepAlive = HTTPField.Name("Keep-Alive")!
 
     /// The common names by length, lowercase.
     private static let common: [[(StaticString, HTTPField.Name)]] = {
@@ -13,7 +14,7 @@ enum HTTP1FieldNames {
             ("authorization", .authorization), ("cache-control", .cacheControl), ("connection", .connection),
             ("content-length", .contentLength), ("content-type", .contentType), ("content-encoding", .contentEncoding),
             ("cookie", .cookie), ("date", .date), ("etag", .eTag), ("expect", .expect), ("if-modified-since", .ifModifiedSince),
-            ("if-none-match", .ifNoneMatch), ("keep-alive", HTTPField.Name("Keep-Alive")!), ("last-modified", .lastModified),
+            ("if-none-match", .ifNoneMatch), ("keep-alive", keepAlive), ("last-modified", .lastModified),
             ("location", .location), ("origin", .origin), ("pragma", HTTPField.Name("Pragma")!), ("range", .range),
             ("referer", .referer), ("server", .server), ("set-cookie", .setCookie), ("te", .te), ("transfer-encoding", .transferEncoding),
             ("upgrade", .upgrade), ("user-agent", .userAgent), ("vary", .vary), ("via", .via), ("age", .age), ("expires", .expires),

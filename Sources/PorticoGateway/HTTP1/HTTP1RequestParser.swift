@@ -171,16 +171,24 @@ struct HTTP1RequestParser {
                 transferEncoding = true
                 chunked = true
             case .connection:
+                var onlyKeepAlive = true
                 for option in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
                     let token = HTTP1Syntax.trimmed(option)
+                    if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") {
+                        connectionKeepAlive = true
+                        continue
+                    }
+                    onlyKeepAlive = false
                     if HTTP1Syntax.equalsIgnoringCase(token, "close") {
                         connectionClose = true
-                    } else if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") {
-                        connectionKeepAlive = true
                     } else if HTTP1Syntax.equalsIgnoringCase(token, "upgrade") {
                         connectionUpgrade = true
                     }
                 }
+                // `keep-alive` alone is this hop's default, read here: nothing after needs it.
+                if onlyKeepAlive { return false }
+            case HTTP1FieldNames.keepAlive:
+                return false
             case .upgrade:
                 hasUpgrade = !value.isEmpty
             default:

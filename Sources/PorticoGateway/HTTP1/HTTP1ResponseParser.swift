@@ -9,6 +9,9 @@ import NIOCore
 /// chunked when `Transfer-Encoding` says so (another coding is refused: its body could not be
 /// passed on as it is); otherwise `Content-Length`; otherwise the body runs until the target
 /// closes, and the connection is not reused.
+///
+/// The fields of this hop that it has read (`Transfer-Encoding: chunked`, a `Connection` of
+/// options, `Keep-Alive`) are not kept in the head: no response carries them on.
 struct HTTP1ResponseParser {
     struct Head {
         var response: HTTPResponse
@@ -141,12 +144,24 @@ struct HTTP1ResponseParser {
                 // Only chunked, once: a body under another coding could not be passed on as it is.
                 guard !chunked, HTTP1Syntax.equalsIgnoringCase(value, "chunked") else { throw .unsupportedCoding }
                 chunked = true
+                // Consumed here: the client's framing is the gateway's own.
+                return false
             case .connection:
+                var onlyOptions = true
                 for option in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
                     let token = HTTP1Syntax.trimmed(option)
-                    if HTTP1Syntax.equalsIgnoringCase(token, "close") { close = true }
-                    if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") { keepAlive = true }
+                    if HTTP1Syntax.equalsIgnoringCase(token, "close") {
+                        close = true
+                    } else if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") {
+                        keepAlive = true
+                    } else {
+                        onlyOptions = false
+                    }
                 }
+                // Options of this hop only; a list that names fields stays for `HopByHop.strip`.
+                if onlyOptions { return false }
+            case HTTP1FieldNames.keepAlive:
+                return false
             default:
                 break
             }

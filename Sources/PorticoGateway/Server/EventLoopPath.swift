@@ -47,15 +47,15 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     private var passedHeads = CircularBuffer<Bool>()
     /// How long a kept-alive connection may wait for its next request (`server.idle-timeout`).
     let idleTimeout: TimeAmount?
+    /// One pending check at a time: becoming idle only notes the time, and the check, when it
+    /// fires, closes the connection or waits for what is left (no timer per request).
     private var idleTimer: Scheduled<Void>?
+    private var idleSince = NIODeadline.now()
     private var mode = Mode.idle {
         didSet {
-            guard case .idle = mode else {
-                idleTimer?.cancel()
-                idleTimer = nil
-                return
-            }
-            armIdleTimer()
+            guard case .idle = mode else { return }
+            idleSince = .now()
+            if idleTimer == nil { armIdleTimer() }
         }
     }
     private var context: ChannelHandlerContext?
@@ -88,9 +88,13 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
 
     private func armIdleTimer() {
         idleTimer?.cancel()
+        idleTimer = nil
         guard let idleTimeout, let context, context.channel.isActive else { return }
-        idleTimer = context.eventLoop.scheduleTask(in: idleTimeout) {
+        idleTimer = context.eventLoop.scheduleTask(deadline: idleSince + idleTimeout) {
+            self.idleTimer = nil
+            // Busy now: the next idle spell arms the check again.
             guard case .idle = self.mode else { return }
+            if self.idleSince + idleTimeout > .now() { return self.armIdleTimer() }
             self.context?.close(promise: nil)
         }
     }

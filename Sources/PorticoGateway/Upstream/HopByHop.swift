@@ -11,16 +11,26 @@ enum HopByHop {
         "Proxy-Authorization", "Proxy-Authenticate",
     ].compactMap { HTTPField.Name($0) }
 
-    /// Removes the fixed hop-by-hop headers and every header that `Connection` names.
     /// The canonical (lowercase) names, for one pass over a head's fields.
-    static let canonicalNames: Set<String> = Set(names.map(\.canonicalName))
+    static let canonicalNames: [String] = names.map(\.canonicalName)
 
+    /// Whether `name` is one of `names`: its length first (most fields have another), then the names.
+    @inline(__always)
+    static func isFixed(_ name: HTTPField.Name) -> Bool {
+        switch name.canonicalName.utf8.count {
+        case 2, 7, 10, 16, 17, 18, 19: return canonicalNames.contains(name.canonicalName)
+        default: return false
+        }
+    }
+
+    /// Removes the fixed hop-by-hop headers and every header that `Connection` names.
     static func strip(_ fields: inout HTTPFields) {
-        // The common answer has none but a `Connection: keep-alive`: find out in one pass,
-        // without making strings, and leave the fields untouched when there is nothing to do.
+        // The common head has none (the HTTP/1.1 parsers drop `Connection: keep-alive` and the
+        // framing fields they consumed): find out in one pass, without making strings, and leave
+        // the fields untouched when there is nothing to do.
         var found = false
         var namesOthers = false
-        for field in fields where canonicalNames.contains(field.name.canonicalName) {
+        for field in fields where isFixed(field.name) {
             found = true
             if field.name == .connection, !isOnlyOptions(field.value) { namesOthers = true }
         }
@@ -37,7 +47,7 @@ enum HopByHop {
             }
         }
         // One pass that removes them all, rather than a search of the fields per name.
-        fields.removeAll { field in canonicalNames.contains(field.name.canonicalName) || named.contains(field.name) }
+        fields.removeAll { field in isFixed(field.name) || named.contains(field.name) }
     }
 
     /// Whether the `Connection` values hold `token` (ASCII case-insensitive), without making strings.
