@@ -34,6 +34,7 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     private var state = State.idle
     private var keepAlive = true
     private var timer: Scheduled<Void>?
+    private var timerDeadline = NIODeadline.distantPast
     /// What the timer checks when it fires: the failure, the allowed silence, and the last activity.
     /// Body parts only move `lastActivity`; the timer re-arms itself for what is left, so a
     /// streaming body costs no timer per part.
@@ -177,8 +178,7 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             sink.upstreamBody(buffer)
         case .end:
             guard case .streaming(let sink) = state else { return fail(.malformed) }
-            timer?.cancel()
-            timer = nil
+            // The pending timer stays: it finds nothing to watch, or the next request's watch.
             watch = nil
             state = .idle
             sink.upstreamEnd()
@@ -245,13 +245,18 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func arm(_ timeout: TimeAmount, failing failure: UpstreamFailure) {
+        let now = NIODeadline.now()
+        watch = (failure, timeout, now)
+        // A pending check due no later than this one stays: when it fires it waits for what is
+        // left. So a kept-alive connection costs no timer per request.
+        if timer != nil, timerDeadline <= now + timeout { return }
         timer?.cancel()
-        watch = (failure, timeout, .now())
-        schedule(at: .now() + timeout)
+        schedule(at: now + timeout)
     }
 
     private func schedule(at deadline: NIODeadline) {
-        // Held strongly (no weak reference's side table); cancelled at the end and at close.
+        // Held strongly (no weak reference's side table); cancelled at close.
+        timerDeadline = deadline
         timer = eventLoop.scheduleTask(deadline: deadline) { self.timerFired() }
     }
 
