@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the parsers that read what clients, upstreams and operators send, in a release build:
-# path normalisation, the request-head guard, the cache's Cache-Control/Age/Expires/Date
+# path normalisation, the request-head guard, the HTTP/1.1 request and response parsers, the cache's Cache-Control/Age/Expires/Date
 # parsers, the admin and portal query parameters and JSON bodies, the edge policies' readers
 # (JSON bodies, Range, Accept-Encoding, Origin, templates), and the config loader.
 #   bench/fuzz.sh                 # every target, FUZZ_COUNT (1,000,000) inputs each
@@ -13,7 +13,7 @@ source bench/lib.sh fuzz
 count="${FUZZ_COUNT:-1000000}"
 seed="${FUZZ_SEED:-$(date +%s)}"
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(path headers cache query json edge config)
+[ ${#targets[@]} -gt 0 ] || targets=(path headers http1 cache query json edge config)
 
 swift build -c release --product portico-bench >/dev/null
 bin=.build/release/portico-bench

@@ -69,6 +69,16 @@ enum Fuzz {
         "\n", ": ", ",", "_", "-", "X-Consumer-", "x_consumer_groups", "Connection: ", "Keep-Alive", "Forwarded", "X-Forwarded-Host",
         "Proxy-Authorization", "Transfer-Encoding", "Content-Length", "Host", "X-Authenticated-Scopes", "X_Forwarded_For",
     ]
+    static let http1Seeds = [
+        "GET /a?b=1 HTTP/1.1\r\nHost: a\r\nConnection: keep-alive\r\n\r\nPOST /b HTTP/1.1\r\nHost: a\r\nContent-Length: 5\r\n\r\nhello",
+        "POST /c HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\nGET / HTTP/1.0\r\n\r\n",
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabcHTTP/1.1 204 No Content\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    ]
+    static let http1Tokens = [
+        "\r\n", "\n", "\r", " ", "\t", ":", ",", ";", "Content-Length: ", "Transfer-Encoding: chunked\r\n", "Host: b\r\n", "0\r\n\r\n",
+        "ffffffffffffffff", "HTTP/1.1", "HTTP/1.0", "HTTP/2.0", "Connection: upgrade\r\nUpgrade: x\r\n", "\u{0}", "\u{7f}", "é",
+    ]
     static let cacheSeeds = ["max-age=60", "public, s-maxage=3600, stale-while-revalidate=30", "no-cache=\"Set-Cookie\", private=\"a, b\"", "max-stale, min-fresh=10"]
     static let cacheTokens = [
         "max-age=", "s-maxage=", "stale-if-error=", "stale-while-revalidate=", "max-stale", "min-fresh=", "no-store", "private=\"", "\"",
@@ -168,6 +178,10 @@ enum Fuzz {
                 let length = [0, 1, 16, 1000, Int(Int32.max)][generator.below(5)]
                 keep(input, index)
                 FuzzEntry.edge(input, length: length)
+            case "http1":
+                let input = next(http1Seeds, http1Tokens)
+                keep(input, index)
+                FuzzEntry.http1(Array(input.utf8), split: generator.below(4096))
             case "config":
                 // Fewer mutations: most inputs should still get past YAML into the typed readers.
                 // The file loaded is the one kept for a crash report.
@@ -175,7 +189,7 @@ enum Fuzz {
                 try input.write(toFile: configFile, atomically: false, encoding: .utf8)
                 do { _ = try loader.load(file: configFile) } catch { rejected += 1 }
             default:
-                FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, cache, query, json, edge, config)\n".utf8))
+                FileHandle.standardError.write(Data("unknown fuzz target \(target) (path, headers, http1, cache, query, json, edge, config)\n".utf8))
                 exit(2)
             }
         }

@@ -15,9 +15,12 @@ struct HTTP1HeadScanner {
     mutating func headLength(in buffer: ByteBuffer) throws(HTTP1ParseError) -> Int? {
         let from = scanned
         // -1: a bare LF, which no line of a head may end in.
+        // Only the first `limit` bytes are looked at, so where the reads fall never changes the error.
+        let limit = self.limit
         let found: Int? = buffer.withUnsafeReadableBytes { bytes -> Int? in
             var i = from
-            while i < bytes.count {
+            let end = min(bytes.count, limit)
+            while i < end {
                 if bytes[i] == HTTP1Syntax.lf {
                     guard i > 0, bytes[i - 1] == HTTP1Syntax.cr else { return -1 }
                     // The end is the LF of "\r\n\r\n".
@@ -33,10 +36,9 @@ struct HTTP1HeadScanner {
         }
         if let found {
             scanned = 0
-            guard found <= limit else { throw .headTooLarge("The head is larger than \(limit) bytes.") }
             return found
         }
-        guard buffer.readableBytes <= limit else { throw .headTooLarge("The head is larger than \(limit) bytes.") }
+        guard buffer.readableBytes < limit else { throw .headTooLarge("The head is larger than \(limit) bytes.") }
         scanned = max(buffer.readableBytes - 3, 0)
         return nil
     }

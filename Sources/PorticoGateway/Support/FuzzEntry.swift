@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import NIOCore
 import PorticoConfig
 
 /// The parsers that read what clients and upstreams send, reachable from `portico-bench fuzz`
@@ -144,6 +145,74 @@ public enum FuzzEntry {
         _ = CORSPolicy.askedHeaders(text)
         _ = ValueTemplate.parse(text)
         _ = OriginPattern.parse(text)
+    }
+
+    /// Bytes through both HTTP/1.1 parsers, whole and cut at `split`: the same events and the
+    /// same error either way (a parser that depends on how reads fall is one an attacker can
+    /// steer), and every body that ends has exactly its declared length.
+    public static func http1(_ bytes: [UInt8], split: Int) {
+        let limits = HTTP1FieldLines.Limits(fieldSize: 4096, listSize: 8192, fieldCount: 64)
+        func requests(_ cuts: [Int]) -> String {
+            var parser = HTTP1RequestParser(secure: false, limits: limits)
+            var buffer = ByteBuffer()
+            var trace = ""
+            var declared: Int?
+            var received = 0
+            var start = 0
+            for end in cuts + [bytes.count] where end >= start {
+                buffer.writeBytes(bytes[start..<end])
+                start = end
+                do {
+                    while let event = try parser.next(&buffer) {
+                        switch event {
+                        case .head(let head):
+                            trace += "head \(head.request.method) \(head.request.path ?? "") \(head.request.headerFields.count);"
+                            declared = head.contentLength
+                            received = 0
+                        case .body(let part):
+                            received += part.readableBytes
+                        case .end:
+                            if let declared, declared != received { fatalError("request body of \(received) bytes, declared \(declared)") }
+                            trace += "end \(received);"
+                        }
+                    }
+                } catch {
+                    return trace + "error \(error.status)"
+                }
+            }
+            return trace
+        }
+        func responses(_ cuts: [Int]) -> String {
+            var parser = HTTP1ResponseParser(limits: limits)
+            var buffer = ByteBuffer()
+            var trace = ""
+            var received = 0
+            var start = 0
+            for end in cuts + [bytes.count] where end >= start {
+                buffer.writeBytes(bytes[start..<end])
+                start = end
+                do {
+                    while let event = try parser.next(&buffer) {
+                        switch event {
+                        case .informational(let head): trace += "1xx \(head.status.code);"
+                        case .head(let head):
+                            trace += "head \(head.response.status.code) \(head.keepAlive);"
+                            received = 0
+                        case .body(let part): received += part.readableBytes
+                        case .end: trace += "end \(received);"
+                        }
+                    }
+                } catch {
+                    return trace + "error \(error.status)"
+                }
+            }
+            return trace
+        }
+        let cut = bytes.isEmpty ? 0 : split % (bytes.count + 1)
+        let whole = requests([]), halves = requests([cut])
+        if whole != halves { fatalError("request parse depends on the split at \(cut): \(whole) / \(halves)") }
+        let wholeResponse = responses([]), halvesResponse = responses([cut])
+        if wholeResponse != halvesResponse { fatalError("response parse depends on the split at \(cut): \(wholeResponse) / \(halvesResponse)") }
     }
 }
 
