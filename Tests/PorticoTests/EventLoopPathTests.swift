@@ -44,6 +44,46 @@ struct EventLoopPathTests {
         }
     }
 
+    @Test("a cached route: the miss fills the cache on the streaming path, fresh hits are answered on the event loop, after the limits")
+    func cacheHitsOnTheLoop() async throws {
+        try await withUpstream { upstreamPort in
+            let yaml = """
+                server: {access-log: false, watch-config: false}
+                cache: {memory: 1MiB}
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - {name: cached, base-path: /cached, upstream: backend, cache: {default-ttl: 30s}, rate-limit: {rate: 5/h, burst: 5, by: ip}}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                let paths = gateway.app.runtime.paths
+                func counts() -> [Int] { [paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed)] }
+                try await withClient(baseURL: gateway.baseURL) { client in
+                    let miss = try await client.send(.GET, "/cached/echo/c")
+                    #expect(miss.status == 200)
+                    #expect(miss.headers.first(name: "cache-status")?.contains("fwd=uri-miss") == true, "\(miss.headers)")
+                    #expect(counts() == [0, 1])
+                    for round in 1...3 {
+                        let hit = try await client.send(.GET, "/cached/echo/c")
+                        #expect(hit.status == 200)
+                        #expect(hit.headers.first(name: "cache-status")?.contains("hit") == true, "\(hit.headers)")
+                        #expect(hit.headers.first(name: "age") != nil)
+                        #expect(hit.headers.first(name: "ratelimit") != nil, "the limit's response phase runs on hits")
+                        #expect(hit.text == miss.text)
+                        #expect(counts() == [round, 1])
+                    }
+                    // A range is not cut here: the streaming path serves it (the limit's fifth unit).
+                    let ranged = try await client.send(.GET, "/cached/echo/c", headers: [("Range", "bytes=0-3")])
+                    #expect(ranged.status == 206)
+                    #expect(counts() == [3, 2])
+                    // The limit runs before the cache: the sixth request is refused, hit or not.
+                    let refused = try await client.send(.GET, "/cached/echo/c")
+                    #expect(refused.status == 429)
+                    #expect(counts() == [4, 2])
+                }
+            }
+        }
+    }
+
     @Test("with a portal configured, the APIs stay on the event loop and the portal's paths do not")
     func portalBeside() async throws {
         try await withUpstream { upstreamPort in

@@ -29,4 +29,7 @@ package enum FastAdmission {
 package struct FastChain: Sendable {
     package let policies: [any FastPolicy]
     let proxy: ProxyStage
+    /// The route's cache, and how many of `policies` run before it: a fresh hit is answered
+    /// after those (auth, limits) and with their response phases only, as on the streaming path.
+    var cache: (policy: CachePolicy, before: Int)? = nil
 }

@@ -1,4 +1,5 @@
 import HTTPTypes
+import NIOCore
 import PorticoConfig
 
 /// The event-loop path's first step for a request, before any byte of its body: the guard, the
@@ -18,6 +19,8 @@ package struct FastStart {
     package var refusal: GatewayError?
     /// A policy's own answer (a bodiless head) instead of the upstream's.
     package var answer: HTTPResponse?
+    /// The cache's answer, response phases applied, instead of the upstream's.
+    package var cached: (head: HTTPResponse, body: ByteBuffer)?
 
     /// Starts `sent` on the event loop, or nil when the streaming path must serve it: the
     /// guard refuses it (that path answers), it is the portal's, it matches no route with a
@@ -34,18 +37,30 @@ package struct FastStart {
             return nil
         }
         guard case .route(let route) = snapshot.routes.match(head, path: path), let chain = route.chain.fast, accepts(chain) else { return nil }
+        // A cached route is served here only for a fresh hit, found before any policy runs.
+        var hit: CachedResponse?
+        if let cache = chain.cache {
+            guard let found = cache.policy.freshHit(head) else { return nil }
+            hit = found
+        }
         let exchange = Exchange(
             requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
             start: start, route: route, request: head)
         var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path)
-        for policy in chain.policies {
+        let before = chain.cache?.before ?? chain.policies.count
+        for policy in chain.policies[..<before] {
             switch policy.admit(&started.head, exchange: exchange) {
             case .proceed: continue
             case .refuse(let error): started.refusal = error
             case .answer(let answer): started.answer = answer
             case .slow: return nil
             }
-            break
+            return started
+        }
+        if let hit, let cache = chain.cache {
+            var (answer, body) = cache.policy.answer(hit, requestFields: started.head.headerFields, exchange: exchange)
+            for policy in chain.policies[..<before].reversed() { policy.respond(&answer, exchange: exchange) }
+            started.cached = (answer, body)
         }
         return started
     }

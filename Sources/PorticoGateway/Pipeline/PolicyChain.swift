@@ -19,9 +19,14 @@ public struct PolicyChain: Sendable {
         }
         self.policies = sorted.map(\.element) + [terminal]
         self.answersPreflight = sorted.contains { $0.element is CORSPolicy }
-        let fastPolicies = sorted.compactMap { $0.element as? any FastPolicy }
-        if fastPolicies.count == sorted.count, let proxy = terminal as? ProxyStage, proxy.pool.servesEventLoopPath {
-            self.fast = FastChain(policies: fastPolicies, proxy: proxy)
+        // A cache whose key does not depend on the caller answers fresh hits on the event-loop
+        // path (`FastChain.cache`); its misses take the streaming path, which stores.
+        let cacheAt = sorted.firstIndex { ($0.element as? CachePolicy)?.config.key.isEmpty == true }
+        let others = sorted.enumerated().filter { $0.offset != cacheAt }.map(\.element.element)
+        let fastPolicies = others.compactMap { $0 as? any FastPolicy }
+        if fastPolicies.count == others.count, let proxy = terminal as? ProxyStage, proxy.pool.servesEventLoopPath {
+            let cache = cacheAt.map { at in (policy: sorted[at].element as! CachePolicy, before: at) }
+            self.fast = FastChain(policies: fastPolicies, proxy: proxy, cache: cache)
         } else {
             self.fast = nil
         }

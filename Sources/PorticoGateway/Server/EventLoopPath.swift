@@ -524,6 +524,12 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
 
     private func requestEnded(_ call: Call) {
         if let refusal = call.started.refusal { return answer(call, error: refusal) }
+        if let (head, body) = call.started.cached, let context {
+            var head = head
+            addServerTiming(&head, call: call)
+            call.status = Int(head.status.code)
+            return writeWhole(call, head: head, body: body, context: context, failure: nil)
+        }
         if var own = call.started.answer, let context {
             addServerTiming(&own, call: call)
             call.status = Int(own.status.code)

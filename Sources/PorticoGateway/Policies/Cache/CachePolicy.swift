@@ -139,6 +139,19 @@ struct CachePolicy: Policy {
     private func serve(
         _ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus, range: String? = nil
     ) -> Response {
+        let (headers, notModified) = servedFields(entry, requestFields: request.headers, exchange: exchange, now: now, status: status)
+        if notModified { return Response(status: .notModified, headers: headers) }
+        if let range, Self.ifRangeAllows(request.headers, entry: entry) {
+            return ranged(entry, headers: headers, range: range, exchange: exchange)
+        }
+        return Response(status: entry.status, headers: whole(entry, headers, exchange: exchange), body: .init(byteBuffer: entry.body))
+    }
+
+    /// The fields a stored response is served with (its age, `Cache-Status`, the request id),
+    /// and whether the client's validators make it a 304 (then the fields are a 304's).
+    private func servedFields(
+        _ entry: CachedResponse, requestFields: HTTPFields, exchange: Exchange, now: Date, status: CacheStatus
+    ) -> (HTTPFields, notModified: Bool) {
         var status = status
         status.ttl = Self.wholeSeconds(entry.timeToLive(at: now))
         exchange.cacheStatus = status
@@ -147,16 +160,44 @@ struct CachePolicy: Policy {
         headers[.age] = String(Self.wholeSeconds(entry.currentAge(at: now)))
         headers[Self.cacheStatusHeader] = status.headerValue
         headers[requestIDHeader] = exchange.requestID
-        if entry.status == .ok, Self.clientValidatorsMatch(request.headers, etag: entry.etag, lastModified: entry.lastModified) {
-            return Response(status: .notModified, headers: Self.notModifiedFields(headers))
+        if entry.status == .ok, Self.clientValidatorsMatch(requestFields, etag: entry.etag, lastModified: entry.lastModified) {
+            return (Self.notModifiedFields(headers), true)
         }
         if entry.status == .ok { headers[Self.acceptRanges] = "bytes" }
-        if let range, Self.ifRangeAllows(request.headers, entry: entry) {
-            return ranged(entry, headers: headers, range: range, exchange: exchange)
-        }
+        return (headers, false)
+    }
+
+    /// The fields of a whole stored body, which is counted as sent.
+    private func whole(_ entry: CachedResponse, _ headers: HTTPFields, exchange: Exchange) -> HTTPFields {
+        var headers = headers
         headers[.contentLength] = String(entry.body.readableBytes)
         exchange.bytesOut.add(entry.body.readableBytes, ordering: .relaxed)
-        return Response(status: entry.status, headers: headers, body: .init(byteBuffer: entry.body))
+        return headers
+    }
+
+    // MARK: The event-loop path
+
+    /// The stored response that answers `head` at once, fresh and whole, or nil: a miss, a
+    /// stale or partial entry, a range, another method, or request directives that need the
+    /// streaming path (which then serves the request from the start, so nothing before this
+    /// policy has run twice). The key does not depend on the caller (`PolicyChain` checks).
+    func freshHit(_ head: HTTPRequest) -> CachedResponse? {
+        guard head.method == .get, head.headerFields[.range] == nil else { return nil }
+        let control = CacheControl(head.headerFields, isRequest: true)
+        if control.onlyIfCached { return nil }
+        let key = CacheStore.Key(host: (head.authority ?? "").lowercased(), target: head.path ?? "/", extra: scope)
+        guard case .found(let entry, _) = context.store.lookup(key, requestHeaders: head.headerFields),
+            case .fresh = reuse(entry, control: control, now: context.clock())
+        else { return nil }
+        return entry
+    }
+
+    /// The answer from `entry` for a request the event-loop path serves: its head and body.
+    func answer(_ entry: CachedResponse, requestFields: HTTPFields, exchange: Exchange) -> (HTTPResponse, ByteBuffer) {
+        let (headers, notModified) = servedFields(
+            entry, requestFields: requestFields, exchange: exchange, now: context.clock(), status: .init(outcome: .hit))
+        if notModified { return (HTTPResponse(status: .notModified, headerFields: headers), ByteBuffer()) }
+        return (HTTPResponse(status: entry.status, headerFields: whole(entry, headers, exchange: exchange)), entry.body)
     }
 
     static let acceptRanges = HTTPField.Name("Accept-Ranges")!
