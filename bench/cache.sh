@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Response cache: hit throughput against the same route uncached and against the upstream direct,
-# in the same run, and memory against the configured budget.
+# Response cache: hit throughput against the same route uncached, against nginx proxying the same
+# upstream and against the upstream direct, in the same run, and memory against the configured budget.
 #   bench/cache.sh           # needs wrk and nginx (../shared/bench/setup); DURATION=5 ROUNDS=3 by default
 # The upstream is nginx answering a fixed body with Cache-Control: max-age=3600 (100 B at /small,
 # 16 KiB at /large). Servers on core 0, wrk -t1 -c16 on core 1, the three targets interleaved
-# round after round. Target: cache hits at least as fast as the upstream answers direct.
+# round after round. Target (issue 18): cache hits at least as fast as nginx proxying the same
+# upstream (its own process, keep-alive upstream connections, on core 0 as well).
 # Memory: a 32 MiB budget, then 6,000 distinct 16 KiB objects (about 96 MiB) through the cache;
 # the gateway's resident memory above its warmed-up size should stay near the budget.
 set -euo pipefail
@@ -48,6 +49,28 @@ http {
 }
 NGINX
 taskset -c 0 nginx -p "$work/" -c nginx.conf & pids+=($!)
+cat > "$work/proxy.conf" <<NGINX
+daemon off;
+master_process off;
+pid run/proxy.pid;
+error_log run/proxy-error.log warn;
+events { worker_connections 4096; }
+http {
+    access_log off;
+    keepalive_requests 10000000;
+    client_body_temp_path run/tmp/body;
+    proxy_temp_path run/tmp/proxy;
+    fastcgi_temp_path run/tmp/fastcgi;
+    uwsgi_temp_path run/tmp/uwsgi;
+    scgi_temp_path run/tmp/scgi;
+    upstream origin { server 127.0.0.1:18097; keepalive 64; }
+    server {
+        listen 127.0.0.1:18095;
+        location / { proxy_pass http://origin; proxy_http_version 1.1; proxy_set_header Connection ""; }
+    }
+}
+NGINX
+taskset -c 0 nginx -p "$work/" -c proxy.conf & pids+=($!)
 
 cat > "$work/gateway.yaml" <<YAML
 listen: 127.0.0.1:18096
@@ -67,14 +90,15 @@ curl -sf -D - -o /dev/null http://127.0.0.1:18096/cached/small | grep -i '^cache
 
 declare -A urls=(
   [direct]="http://127.0.0.1:18097"
+  [nginx]="http://127.0.0.1:18095"
   [uncached]="http://127.0.0.1:18096/uncached"
   [hit]="http://127.0.0.1:18096/cached"
 )
 : > "$work/results"
 for body in small large; do
-  for name in direct uncached hit; do wrk -t1 -c16 -d1s "${urls[$name]}/$body" >/dev/null; done
+  for name in direct nginx uncached hit; do wrk -t1 -c16 -d1s "${urls[$name]}/$body" >/dev/null; done
   for round in $(seq "$rounds"); do
-    for name in direct uncached hit; do
+    for name in direct nginx uncached hit; do
       taskset -c 1 wrk -t1 -c16 -d"${duration}s" "${urls[$name]}/$body" > "$work/$body-$name-$round.txt"
       rps=$(awk '/Requests\/sec/ {print $2}' "$work/$body-$name-$round.txt")
       non2xx=$(awk '/Non-2xx/ {print $5}' "$work/$body-$name-$round.txt")
@@ -88,12 +112,13 @@ runs = {}
 for body, name, rps, non2xx in (line.split() for line in open(sys.argv[1])):
     runs.setdefault((body, name), []).append((float(rps), int(non2xx)))
 print(f"throughput, wrk -t1 -c16 -d{sys.argv[2]}s x {sys.argv[3]} rounds, medians (requests/s)")
-print(f"{'body':6} {'direct':>10} {'uncached':>10} {'hit':>10} {'hit/direct':>11} {'hit/uncached':>13} {'non-2xx':>8}")
+names = ["direct", "nginx", "uncached", "hit"]
+print(f"{'body':6} {'direct':>10} {'nginx':>10} {'uncached':>10} {'hit':>10} {'hit/nginx':>10} {'hit/direct':>11} {'hit/uncached':>13} {'non-2xx':>8}")
 for body in ["small", "large"]:
-    med = {name: statistics.median(r[0] for r in runs[(body, name)]) for name in ["direct", "uncached", "hit"]}
-    errors = sum(r[1] for name in ["direct", "uncached", "hit"] for r in runs[(body, name)])
-    print(f"{body:6} {med['direct']:>10.0f} {med['uncached']:>10.0f} {med['hit']:>10.0f} "
-          f"{med['hit'] / med['direct']:>10.2f}x {med['hit'] / med['uncached']:>12.2f}x {errors:>8}")
+    med = {name: statistics.median(r[0] for r in runs[(body, name)]) for name in names}
+    errors = sum(r[1] for name in names for r in runs[(body, name)])
+    print(f"{body:6} {med['direct']:>10.0f} {med['nginx']:>10.0f} {med['uncached']:>10.0f} {med['hit']:>10.0f} "
+          f"{med['hit'] / med['nginx']:>9.2f}x {med['hit'] / med['direct']:>10.2f}x {med['hit'] / med['uncached']:>12.2f}x {errors:>8}")
 PY
 
 rss_kib() { awk '/^VmRSS/ {print $2}' "/proc/$1/status"; }

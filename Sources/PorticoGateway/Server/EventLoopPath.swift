@@ -10,12 +10,13 @@ import PorticoConfig
 /// route, fast policies, an upstream connection from this loop's pool, the response streamed
 /// back, the call record. No task, no continuation, no thread hop.
 ///
-/// It sits in the connection's pipeline after the HTTP decoder and before Hummingbird's async
-/// channel, and it is the connection's response encoder (`HTTP1ResponseEncoder`): it writes
+/// It sits in the connection's pipeline after the connection guard and before Hummingbird's
+/// async channel; it parses the connection's requests (`HTTP1RequestParser`) and it is the
+/// connection's response encoder (`HTTP1ResponseEncoder`): it writes
 /// the bytes of every response, its own and the streaming path's, at the connection guard's
-/// context below the decoder, and tells the guard's pace of every head, body and end. A
-/// request it cannot serve so (streamed or large bodies, `HEAD`, the portal, health
-/// probes, TLS targets, routes with a cache, a split or the mock, a policy that must wait) it
+/// context, and tells the guard's pace of every head, body and end. A request it cannot serve
+/// so (streamed or large bodies, `HEAD`, the portal, health probes, TLS targets, cache misses,
+/// a split or the mock, a policy that must wait) it
 /// passes on whole to the streaming path behind it, and it passes everything on while that
 /// path has a request open, so that answers leave in the order the requests came.
 ///
