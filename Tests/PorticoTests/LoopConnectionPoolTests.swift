@@ -1,3 +1,4 @@
+import HTTPTypes
 import NIOCore
 import NIOPosix
 import PorticoConfig
@@ -40,5 +41,74 @@ struct LoopConnectionPoolTests {
             #expect(forgotten)
             try await loop.submit { pool.shutdown() }.get()
         }
+    }
+
+    /// Collects one response on the connection's event loop.
+    final class Collector: UpstreamResponseSink, @unchecked Sendable {
+        var status = 0
+        var body = ""
+        var ended = false
+        var failure: UpstreamFailure?
+        func upstreamHead(_ head: HTTPResponse) { status = head.status.code }
+        func upstreamBody(_ buffer: ByteBuffer) { body += String(buffer: buffer) }
+        func upstreamReadComplete() {}
+        func upstreamEnd() { ended = true }
+        func upstreamFailed(_ failure: UpstreamFailure) { self.failure = failure }
+    }
+
+    /// A target that answers every request, then sends the start of an unasked-for response.
+    final class StrayTarget: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        var seen = ""
+        var answered = 0
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            seen += String(buffer: unwrapInboundIn(data))
+            while let end = seen.range(of: "\r\n\r\n") {
+                seen.removeSubrange(..<end.upperBound)
+                answered += 1
+                let answer = "HTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nreal-\(answered)"
+                context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+                // Half a head: parsed as it came, it would spoil the next answer.
+                let stray = "HTTP/1.1 200 OK\r\nContent-Len"
+                context.eventLoop.scheduleTask(in: .milliseconds(50)) {
+                    context.writeAndFlush(NIOAny(ByteBuffer(string: stray)), promise: nil)
+                }
+            }
+        }
+    }
+
+    @Test("bytes a target sends while no request is out close the connection: they never answer the next request")
+    func strayBytes() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(StrayTarget()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
+        let target = UpstreamTarget(config: upstream.targets[0], upstream: upstream)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let pool = LoopConnectionPool(eventLoop: loop, limit: 1, config: upstream)
+        func ask() async throws -> (UpstreamConnection, Collector) {
+            let connection = try await Self.acquire(pool, target)
+            let collector = Collector()
+            try await loop.submit {
+                connection.send(HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil, timeout: .seconds(5), to: collector)
+            }.get()
+            for _ in 0..<300 where try await !loop.submit({ collector.ended || collector.failure != nil }).get() {
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            return (connection, collector)
+        }
+        let (first, one) = try await ask()
+        #expect(try await loop.submit { (one.status, one.body) }.get() == (200, "real-1"))
+        // The stray answer arrives while the connection is idle in the pool.
+        try await Task.sleep(for: .milliseconds(300))
+        let (second, two) = try await ask()
+        #expect(second !== first)
+        #expect(try await loop.submit { (two.status, two.body) }.get() == (200, "real-1"))
+        try await loop.submit { pool.shutdown() }.get()
+        try await server.close()
     }
 }

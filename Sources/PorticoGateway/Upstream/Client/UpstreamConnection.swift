@@ -137,6 +137,16 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let bytes = unwrapInboundIn(data)
+        // Bytes while no request is out (in the pool): the target is broken, and whatever it
+        // sent would be taken for the next request's answer.
+        switch state {
+        case .awaitingHead, .streaming: receive(bytes, context: context)
+        case .idle: fail(.malformed)
+        case .closed: break
+        }
+    }
+
+    private func receive(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
         if unparsed == nil || unparsed!.readableBytes == 0 {
             unparsed = bytes
         } else {
