@@ -174,12 +174,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let bytes = unwrapInboundIn(data)
-        if unparsed == nil || unparsed!.readableBytes == 0 {
-            unparsed = bytes
-        } else {
-            unparsed!.writeImmutableBuffer(bytes)
-        }
+        unparsed.append(read: unwrapInboundIn(data))
         parseAvailable(context: context)
     }
 

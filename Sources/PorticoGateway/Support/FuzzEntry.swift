@@ -152,61 +152,57 @@ public enum FuzzEntry {
     /// steer), and every body that ends has exactly its declared length.
     public static func http1(_ bytes: [UInt8], split: Int) {
         let limits = HTTP1FieldLines.Limits(fieldSize: 4096, listSize: 8192, fieldCount: 64)
+        /// Feeds `bytes` in pieces cut at `cuts` to `next` until it has no more events; the error
+        /// status, if one is thrown.
+        func feed<Event>(_ cuts: [Int], _ next: (inout ByteBuffer) throws(HTTP1ParseError) -> Event?, _ take: (Event) -> Void) -> Int? {
+            var buffer = ByteBuffer()
+            var start = 0
+            for end in cuts + [bytes.count] where end >= start {
+                buffer.writeBytes(bytes[start..<end])
+                start = end
+                do {
+                    while let event = try next(&buffer) { take(event) }
+                } catch {
+                    return error.status
+                }
+            }
+            return nil
+        }
         func requests(_ cuts: [Int]) -> String {
             var parser = HTTP1RequestParser(secure: false, limits: limits)
-            var buffer = ByteBuffer()
             var trace = ""
             var declared: Int?
             var received = 0
-            var start = 0
-            for end in cuts + [bytes.count] where end >= start {
-                buffer.writeBytes(bytes[start..<end])
-                start = end
-                do {
-                    while let event = try parser.next(&buffer) {
-                        switch event {
-                        case .head(let head):
-                            trace += "head \(head.request.method) \(head.request.path ?? "") \(head.request.headerFields.count);"
-                            declared = head.contentLength
-                            received = 0
-                        case .body(let part):
-                            received += part.readableBytes
-                        case .end:
-                            if let declared, declared != received { fatalError("request body of \(received) bytes, declared \(declared)") }
-                            trace += "end \(received);"
-                        }
-                    }
-                } catch {
-                    return trace + "error \(error.status)"
+            let error = feed(cuts, { buffer throws(HTTP1ParseError) in try parser.next(&buffer) }) { event in
+                switch event {
+                case .head(let head):
+                    trace += "head \(head.request.method) \(head.request.path ?? "") \(head.request.headerFields.count);"
+                    declared = head.contentLength
+                    received = 0
+                case .body(let part):
+                    received += part.readableBytes
+                case .end:
+                    if let declared, declared != received { fatalError("request body of \(received) bytes, declared \(declared)") }
+                    trace += "end \(received);"
                 }
             }
-            return trace
+            return trace + (error.map { "error \($0)" } ?? "")
         }
         func responses(_ cuts: [Int]) -> String {
             var parser = HTTP1ResponseParser(limits: limits)
-            var buffer = ByteBuffer()
             var trace = ""
             var received = 0
-            var start = 0
-            for end in cuts + [bytes.count] where end >= start {
-                buffer.writeBytes(bytes[start..<end])
-                start = end
-                do {
-                    while let event = try parser.next(&buffer) {
-                        switch event {
-                        case .informational(let head): trace += "1xx \(head.status.code);"
-                        case .head(let head):
-                            trace += "head \(head.response.status.code) \(head.keepAlive);"
-                            received = 0
-                        case .body(let part): received += part.readableBytes
-                        case .end: trace += "end \(received);"
-                        }
-                    }
-                } catch {
-                    return trace + "error \(error.status)"
+            let error = feed(cuts, { buffer throws(HTTP1ParseError) in try parser.next(&buffer) }) { event in
+                switch event {
+                case .informational(let head): trace += "1xx \(head.status.code);"
+                case .head(let head):
+                    trace += "head \(head.response.status.code) \(head.keepAlive);"
+                    received = 0
+                case .body(let part): received += part.readableBytes
+                case .end: trace += "end \(received);"
                 }
             }
-            return trace
+            return trace + (error.map { "error \($0)" } ?? "")
         }
         let cut = bytes.isEmpty ? 0 : split % (bytes.count + 1)
         let whole = requests([]), halves = requests([cut])

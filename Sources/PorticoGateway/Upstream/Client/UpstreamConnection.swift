@@ -147,11 +147,7 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
     }
 
     private func receive(_ bytes: ByteBuffer, context: ChannelHandlerContext) {
-        if unparsed == nil || unparsed!.readableBytes == 0 {
-            unparsed = bytes
-        } else {
-            unparsed!.writeImmutableBuffer(bytes)
-        }
+        unparsed.append(read: bytes)
         while true {
             // An empty buffer still yields the end of a body of length 0.
             var buffer = unparsed ?? Self.noBytes
