@@ -111,4 +111,39 @@ struct LoopConnectionPoolTests {
         try await loop.submit { pool.shutdown() }.get()
         try await server.close()
     }
+
+    /// A target that answers every request with `101 Switching Protocols`.
+    final class SwitchingTarget: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = ByteBuffer
+        typealias OutboundOut = ByteBuffer
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let answer = "HTTP/1.1 101 Switching Protocols\r\nUpgrade: x\r\nConnection: Upgrade\r\n\r\nraw bytes"
+            context.writeAndFlush(wrapOutboundOut(ByteBuffer(string: answer)), promise: nil)
+        }
+    }
+
+    @Test("a 101 to a request that asked for no upgrade fails the try as malformed")
+    func unaskedSwitch() async throws {
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SwitchingTarget()) }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = try #require(server.localAddress?.port)
+        let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
+        let target = UpstreamTarget(config: upstream.targets[0], upstream: upstream)
+        let loop = MultiThreadedEventLoopGroup.singleton.next()
+        let pool = LoopConnectionPool(eventLoop: loop, limit: 1, config: upstream)
+        let connection = try await Self.acquire(pool, target)
+        let collector = Collector()
+        try await loop.submit {
+            connection.send(HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil, timeout: .seconds(5), to: collector)
+        }.get()
+        for _ in 0..<300 where try await loop.submit({ collector.failure == nil && !collector.ended }).get() {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(try await loop.submit { (collector.failure, collector.status) }.get() == (.malformed, 0))
+        try await loop.submit { pool.shutdown() }.get()
+        try await server.close()
+    }
 }
