@@ -90,6 +90,10 @@ struct HTTP1RequestParserTests {
         #expect(kept.first?.keepAlive == true)
         let absolute = Self.heads(Self.parse("GET http://example.com:8080/p/q?r=1 HTTP/1.1\r\nHost: example.com\r\n\r\n").events)
         #expect(absolute.first?.request.path == "/p/q?r=1")
+        // RFC 9112 §3.2.2: the target's authority, not Host's.
+        #expect(absolute.first?.request.authority == "example.com:8080")
+        let spoofed = Self.heads(Self.parse("GET http://internal.example/x HTTP/1.1\r\nHost: public.example\r\n\r\n").events)
+        #expect(spoofed.first?.request.authority == "internal.example")
         let bare = Self.heads(Self.parse("GET http://example.com HTTP/1.1\r\nHost: example.com\r\n\r\n").events)
         #expect(bare.first?.request.path == "/")
         let options = Self.heads(Self.parse("OPTIONS * HTTP/1.1\r\nHost: h\r\n\r\n").events)

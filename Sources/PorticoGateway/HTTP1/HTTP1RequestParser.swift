@@ -1,5 +1,6 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTPTypes
 
 /// Parses the requests a client sends on one HTTP/1.1 connection (RFC 9112), straight into
 /// HTTPTypes: one pass over the head's bytes, no intermediate header list, no URL parser.
@@ -18,6 +19,8 @@ struct HTTP1RequestParser {
         var minorVersion: Int
         /// The client lets the connection stay open after this request.
         var keepAlive: Bool
+        /// `close` is among `Connection`'s options.
+        var connectionClose: Bool
         /// `Upgrade` with `upgrade` among `Connection`'s options, or `CONNECT`.
         var upgrade: Bool
         /// The body's length, when `Content-Length` gave it; nil for chunked and for no body.
@@ -29,6 +32,15 @@ struct HTTP1RequestParser {
         case head(Head)
         case body(ByteBuffer)
         case end(HTTPFields?)
+
+        /// The part as the streaming path takes it.
+        var part: HTTPRequestPart {
+            switch self {
+            case .head(let head): .head(head.request)
+            case .body(let bytes): .body(bytes)
+            case .end(let trailers): .end(trailers)
+            }
+        }
     }
 
     private enum State {
@@ -172,11 +184,10 @@ struct HTTP1RequestParser {
                 chunked = true
             case .connection:
                 var onlyKeepAlive = true
-                for option in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
-                    let token = HTTP1Syntax.trimmed(option)
+                HTTP1Syntax.forEachItem(value) { token in
                     if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") {
                         connectionKeepAlive = true
-                        continue
+                        return
                     }
                     onlyKeepAlive = false
                     if HTTP1Syntax.equalsIgnoringCase(token, "close") {
@@ -203,12 +214,14 @@ struct HTTP1RequestParser {
         if minor == 1, authority == nil { throw .malformed("An HTTP/1.1 request must have a Host header field.") }
 
         let method = Self.method(methodBytes)
+        let (path, targetAuthority) = Self.path(target)
+        // RFC 9112 §3.2.2: an absolute-form target's authority wins over `Host`.
         var request = HTTPRequest(
-            method: method, scheme: secure ? "https" : "http", authority: authority, path: Self.path(target))
+            method: method, scheme: secure ? "https" : "http", authority: targetAuthority ?? authority, path: path)
         request.headerFields = fields
         let keepAlive = !connectionClose && (minor == 1 || connectionKeepAlive)
         return Head(
-            request: request, minorVersion: minor, keepAlive: keepAlive, upgrade: method == .connect || (hasUpgrade && connectionUpgrade),
+            request: request, minorVersion: minor, keepAlive: keepAlive, connectionClose: connectionClose, upgrade: method == .connect || (hasUpgrade && connectionUpgrade),
             contentLength: contentLength, chunked: chunked)
     }
 
@@ -227,8 +240,8 @@ struct HTTP1RequestParser {
     /// `Content-Length`: decimal digits; a list of equal values counts as one (RFC 9110 §8.6).
     private static func contentLength(_ value: UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> Int {
         var length: Int?
-        for item in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: false) {
-            guard let parsed = HTTP1Syntax.decimal(HTTP1Syntax.trimmed(item)) else { throw .malformed("Content-Length is not a number of bytes.") }
+        try HTTP1Syntax.forEachItem(value, keepingEmpty: true) { item throws(HTTP1ParseError) in
+            guard let parsed = HTTP1Syntax.decimal(item) else { throw .malformed("Content-Length is not a number of bytes.") }
             if let length, length != parsed { throw .malformed("Content-Length lists different lengths.") }
             length = parsed
         }
@@ -253,22 +266,22 @@ struct HTTP1RequestParser {
     }
 
     /// The path HTTPTypes holds for a request target: origin-form and `*` as they are, the path
-    /// and query of an absolute-form target, an authority-form target (CONNECT) as it is.
-    private static func path(_ target: UnsafeRawBufferPointer.SubSequence) -> String {
-        if target.first == UInt8(ascii: "/") { return String(decoding: target, as: UTF8.self) }
+    /// and query of an absolute-form target (with its authority), an authority-form target
+    /// (CONNECT) as it is.
+    private static func path(_ target: UnsafeRawBufferPointer.SubSequence) -> (String, authority: String?) {
+        if target.first == UInt8(ascii: "/") { return (String(decoding: target, as: UTF8.self), nil) }
         // absolute-form: scheme "://" authority path-abempty [ "?" query ]
         if let colon = target.firstIndex(of: HTTP1Syntax.colon), target[target.startIndex..<colon].allSatisfy({ Self.isSchemeByte($0) }),
             target[colon...].starts(with: "://".utf8)
         {
-            let afterAuthority = target[(colon + 3)...]
-            if let slash = afterAuthority.firstIndex(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) {
-                let rest = target[slash...]
-                let tail = String(decoding: rest.prefix(while: { $0 != UInt8(ascii: "#") }), as: UTF8.self)
-                return tail.hasPrefix("/") ? tail : "/" + tail
-            }
-            return "/"
+            let afterScheme = target[(colon + 3)...]
+            let end = afterScheme.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            let authority = String(decoding: afterScheme[..<(end ?? afterScheme.endIndex)], as: UTF8.self)
+            guard let end else { return ("/", authority) }
+            let tail = String(decoding: target[end...].prefix { $0 != UInt8(ascii: "#") }, as: UTF8.self)
+            return (tail.hasPrefix("/") ? tail : "/" + tail, authority.isEmpty ? nil : authority)
         }
-        return String(decoding: target, as: UTF8.self)
+        return (String(decoding: target, as: UTF8.self), nil)
     }
 
     private static func isSchemeByte(_ byte: UInt8) -> Bool {

@@ -43,12 +43,6 @@ struct HTTP1ResponseParser {
         state = .head(HTTP1HeadScanner(limit: limits.fieldSize + limits.listSize + 4))
     }
 
-    /// Between responses (or before the first).
-    var isBetweenMessages: Bool {
-        if case .head = state { return true }
-        return false
-    }
-
     mutating func next(_ buffer: inout ByteBuffer) throws(HTTP1ParseError) -> Event? {
         do {
             switch state {
@@ -148,8 +142,7 @@ struct HTTP1ResponseParser {
                 return false
             case .connection:
                 var onlyOptions = true
-                for option in value.split(separator: UInt8(ascii: ","), omittingEmptySubsequences: true) {
-                    let token = HTTP1Syntax.trimmed(option)
+                HTTP1Syntax.forEachItem(value) { token in
                     if HTTP1Syntax.equalsIgnoringCase(token, "close") {
                         close = true
                     } else if HTTP1Syntax.equalsIgnoringCase(token, "keep-alive") {

@@ -59,4 +59,20 @@ enum HTTP1Syntax {
         while end > start, bytes[end - 1] == space || bytes[end - 1] == tab { end -= 1 }
         return bytes[start..<end]
     }
+
+    /// Each item of a comma-separated field value (RFC 9110 §5.6.1), trimmed, without making an
+    /// array. Empty items are passed on only when `keepingEmpty` (a list that must not have any).
+    static func forEachItem<Failure: Error>(
+        _ value: UnsafeRawBufferPointer.SubSequence, keepingEmpty: Bool = false,
+        _ body: (UnsafeRawBufferPointer.SubSequence) throws(Failure) -> Void
+    ) throws(Failure) {
+        var start = value.startIndex
+        while true {
+            let end = value[start...].firstIndex(of: UInt8(ascii: ",")) ?? value.endIndex
+            let item = trimmed(value[start..<end])
+            if keepingEmpty || !item.isEmpty { try body(item) }
+            guard end < value.endIndex else { return }
+            start = end + 1
+        }
+    }
 }

@@ -16,7 +16,7 @@ final class ConnectionGuard: @unchecked Sendable {
     private var address: String?
     private var admitted = false
     private var check: RepeatedTask?
-    /// `RawSide`'s context, where encoded response bytes are written (below the HTTP decoder).
+    /// `RawSide`'s context, where encoded response bytes are written.
     private(set) var rawContext: ChannelHandlerContext?
 
     init(budget: ConnectionBudget, pace: ConnectionPace, logger: Logger) {

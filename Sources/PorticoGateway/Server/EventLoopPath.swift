@@ -73,8 +73,6 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     /// The connection's verified client certificate, read once after the handshake; `.some(nil)`
     /// when there is none.
     private var peerCertificate: ClientCertificate??
-    /// The last request parsed does not let the connection stay open (HTTP/1.0, `close`).
-    private var closeAfterRequest = false
 
     private static let noBytes = ByteBuffer()
     /// Unparsed bytes past which the socket is not read while a request is served here.
@@ -208,18 +206,17 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
                     ClientCertificate.apply(certificate, to: &head.request.headerFields)
                 }
                 connection.headReceived(hasBody: head.chunked || (head.contentLength ?? 0) > 0)
-                closeAfterRequest = !head.keepAlive
-                if closeAfterRequest, !HopByHop.connection(head.request.headerFields[values: .connection], has: "close") {
+                if !head.keepAlive, !head.connectionClose {
                     // HTTP/1.0 without keep-alive: the streaming path closes after it too.
                     head.request.headerFields.append(HTTPField(name: .connection, value: "close"))
                 }
-                handle(.head(head.request), context: context)
+                handle(.head(head), context: context)
             case .body(let bytes):
                 connection.bodyArrived(bytes.readableBytes)
-                handle(.body(bytes), context: context)
-            case .end(let trailers):
+                handle(event, context: context)
+            case .end:
                 connection.requestEnded()
-                handle(.end(trailers), context: context)
+                handle(event, context: context)
             }
             if case .passing = mode { passed = true }
         }
@@ -263,19 +260,19 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     }
 
     /// A parsed part: served here or passed on.
-    private func handle(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
+    private func handle(_ event: HTTP1RequestParser.Event, context: ChannelHandlerContext) {
         switch mode {
         case .passing(let open):
-            if case .head(let head) = part {
+            if case .head(let head) = event {
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
                 mode = .passing(open: open + 1)
-                passedHeads.append(head.method == .head)
+                passedHeads.append(head.request.method == .head)
             }
-            context.fireChannelRead(wrapInboundOut(part))
+            context.fireChannelRead(wrapInboundOut(event.part))
         case .serving:
             // `parseAvailable` stops at the end of the request served here.
             guard let call = current, !call.requestEnded else { return }
-            switch part {
+            switch event {
             case .head:
                 return
             case .body(let buffer):
@@ -286,9 +283,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
                 requestEnded(call)
             }
         case .idle:
-            guard case .head(let head) = part else {
-                // Body without a head: the decoder never does this; let the streaming path judge.
-                context.fireChannelRead(wrapInboundOut(part))
+            guard case .head(let head) = event else {
+                // Body without a head: the parser never does this; let the streaming path judge.
+                context.fireChannelRead(wrapInboundOut(event.part))
                 return
             }
             if let call = take(head, context: context) {
@@ -298,8 +295,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
             } else {
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
                 mode = .passing(open: 1)
-                passedHeads.append(head.method == .head)
-                context.fireChannelRead(wrapInboundOut(part))
+                passedHeads.append(head.request.method == .head)
+                context.fireChannelRead(wrapInboundOut(event.part))
             }
         }
     }
@@ -463,19 +460,15 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
     // MARK: Taking a request
 
     /// The call for `head` if this path can serve it, else nil (the streaming path takes it).
-    private func take(_ sent: HTTPRequest, context: ChannelHandlerContext) -> Call? {
+    private func take(_ parsed: HTTP1RequestParser.Head, context: ChannelHandlerContext) -> Call? {
         let start = ContinuousClock.now
+        let sent = parsed.request
         let method = sent.method
-        guard method != .head, method != .connect, sent.headerFields[.transferEncoding] == nil,
+        // The parser checked the framing: one length of digits, or chunked.
+        let declaredLength = parsed.contentLength ?? 0
+        guard method != .head, method != .connect, !parsed.chunked, declaredLength <= ProxyStage.smallBodyLimit,
             sent.headerFields[.expect] == nil
         else { return nil }
-        var declaredLength = 0
-        if let lengths = sent.headerFields[values: .contentLength].first {
-            guard sent.headerFields[values: .contentLength].count == 1, let length = Int(lengths), length >= 0,
-                length <= ProxyStage.smallBodyLimit
-            else { return nil }
-            declaredLength = length
-        }
         let snapshot = gateway.runtime.snapshot
         let rawPath = sent.path ?? "/"
         if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
@@ -495,27 +488,19 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, Upgrad
                 }),
             let pool
         else { return nil }
-        let closeAfter = closeAfterRequest
         snapshot.inFlight.add(1, ordering: .relaxed)
-        let call = Call(snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength, closeAfter: closeAfter)
-        if let upgrade = Self.upgrade(sent) {
-            // The parser reads nothing after an upgrade request, so the connection ends with it.
-            // A route with `websocket: true` tunnels a GET's; elsewhere it is a plain request
-            // (the request guard removed `Upgrade`).
-            call.closeAfter = true
-            if started.route.upgradeIdleTimeout != nil, method == .get, declaredLength == 0 { call.upgrade = upgrade }
+        // The parser reads nothing after an upgrade request (h2c's too), so the connection ends with it.
+        let call = Call(
+            snapshot: snapshot, started: started, method: method, pool: pool, declaredLength: declaredLength,
+            closeAfter: !parsed.keepAlive || parsed.upgrade)
+        // A route with `websocket: true` tunnels a GET's; elsewhere it is a plain request (the
+        // request guard removed `Upgrade`). h2c is HTTP/2's own upgrade, not a tunnel's.
+        if parsed.upgrade, started.route.upgradeIdleTimeout != nil, method == .get, declaredLength == 0,
+            let value = sent.headerFields[.upgrade], !value.lowercased().hasPrefix("h2c")
+        {
+            call.upgrade = value
         }
         return call
-    }
-
-    /// The `Upgrade` value of a request that asks for one as NIO's decoder sees it (`Upgrade`,
-    /// and `upgrade` among the `Connection` options); nil otherwise, and for `h2c`, which is
-    /// HTTP/2's own and not a tunnel's.
-    static func upgrade(_ head: HTTPRequest) -> String? {
-        guard let value = head.headerFields[.upgrade], !value.isEmpty,
-            HopByHop.connection(head.headerFields[values: .connection], has: "upgrade")
-        else { return nil }
-        return value.lowercased().hasPrefix("h2c") ? nil : value
     }
 
     private func requestEnded(_ call: Call) {
