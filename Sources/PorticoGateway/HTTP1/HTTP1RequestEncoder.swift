@@ -26,10 +26,7 @@ enum HTTP1RequestEncoder {
                 buffer.writeStaticString("\r\n")
                 continue
             }
-            buffer.writeString(field.name.rawName)
-            buffer.writeStaticString(": ")
-            buffer.writeString(field.value)
-            buffer.writeStaticString("\r\n")
+            HTTP1ResponseEncoder.write(field, into: &buffer)
         }
         buffer.writeStaticString("\r\n")
     }

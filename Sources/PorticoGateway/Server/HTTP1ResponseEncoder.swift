@@ -110,7 +110,8 @@ struct HTTP1ResponseEncoder {
     /// that a response with a length costs no buffer for its end.
     static let nothing = ByteBuffer()
 
-    private static func write(_ field: HTTPField, into buffer: inout ByteBuffer) {
+    /// One field line, as it is: HTTPTypes validated the name and the value when they were made.
+    static func write(_ field: HTTPField, into buffer: inout ByteBuffer) {
         buffer.writeString(field.name.rawName)
         buffer.writeStaticString(": ")
         buffer.writeString(field.value)
