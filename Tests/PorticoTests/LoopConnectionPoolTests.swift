@@ -78,20 +78,29 @@ struct LoopConnectionPoolTests {
         }
     }
 
-    @Test("bytes a target sends while no request is out close the connection: they never answer the next request")
-    func strayBytes() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(StrayTarget()) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(server.localAddress?.port)
-        let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
-        let target = UpstreamTarget(config: upstream.targets[0], upstream: upstream)
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let pool = LoopConnectionPool(eventLoop: loop, limit: 1, config: upstream)
+    /// A pool of one connection on one loop, to a raw target served by `handler`s.
+    struct RawTarget {
+        let server: any Channel
+        let loop: any EventLoop
+        let pool: LoopConnectionPool
+        let target: UpstreamTarget
+
+        init(_ handler: @escaping @Sendable () -> any ChannelHandler) async throws {
+            server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler()) }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+            let port = try #require(server.localAddress?.port)
+            let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
+            target = UpstreamTarget(config: upstream.targets[0], upstream: upstream)
+            loop = MultiThreadedEventLoopGroup.singleton.next()
+            pool = LoopConnectionPool(eventLoop: loop, limit: 1, config: upstream)
+        }
+
+        /// One GET through a connection of the pool, waited for until it ends or fails.
         func ask() async throws -> (UpstreamConnection, Collector) {
-            let connection = try await Self.acquire(pool, target)
+            let connection = try await LoopConnectionPoolTests.acquire(pool, target)
             let collector = Collector()
             try await loop.submit {
                 connection.send(HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil, timeout: .seconds(5), to: collector)
@@ -101,15 +110,24 @@ struct LoopConnectionPoolTests {
             }
             return (connection, collector)
         }
-        let (first, one) = try await ask()
-        #expect(try await loop.submit { (one.status, one.body) }.get() == (200, "real-1"))
+
+        func close() async throws {
+            try await loop.submit { pool.shutdown() }.get()
+            try await server.close()
+        }
+    }
+
+    @Test("bytes a target sends while no request is out close the connection: they never answer the next request")
+    func strayBytes() async throws {
+        let raw = try await RawTarget { StrayTarget() }
+        let (first, one) = try await raw.ask()
+        #expect(try await raw.loop.submit { (one.status, one.body) }.get() == (200, "real-1"))
         // The stray answer arrives while the connection is idle in the pool.
         try await Task.sleep(for: .milliseconds(300))
-        let (second, two) = try await ask()
+        let (second, two) = try await raw.ask()
         #expect(second !== first)
-        #expect(try await loop.submit { (two.status, two.body) }.get() == (200, "real-1"))
-        try await loop.submit { pool.shutdown() }.get()
-        try await server.close()
+        #expect(try await raw.loop.submit { (two.status, two.body) }.get() == (200, "real-1"))
+        try await raw.close()
     }
 
     /// A target that answers every request with `101 Switching Protocols`.
@@ -124,26 +142,9 @@ struct LoopConnectionPoolTests {
 
     @Test("a 101 to a request that asked for no upgrade fails the try as malformed")
     func unaskedSwitch() async throws {
-        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .childChannelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(SwitchingTarget()) }
-            }
-            .bind(host: "127.0.0.1", port: 0).get()
-        let port = try #require(server.localAddress?.port)
-        let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
-        let target = UpstreamTarget(config: upstream.targets[0], upstream: upstream)
-        let loop = MultiThreadedEventLoopGroup.singleton.next()
-        let pool = LoopConnectionPool(eventLoop: loop, limit: 1, config: upstream)
-        let connection = try await Self.acquire(pool, target)
-        let collector = Collector()
-        try await loop.submit {
-            connection.send(HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil, timeout: .seconds(5), to: collector)
-        }.get()
-        for _ in 0..<300 where try await loop.submit({ collector.failure == nil && !collector.ended }).get() {
-            try await Task.sleep(for: .milliseconds(10))
-        }
-        #expect(try await loop.submit { (collector.failure, collector.status) }.get() == (.malformed, 0))
-        try await loop.submit { pool.shutdown() }.get()
-        try await server.close()
+        let raw = try await RawTarget { SwitchingTarget() }
+        let (_, answer) = try await raw.ask()
+        #expect(try await raw.loop.submit { (answer.failure, answer.status) }.get() == (.malformed, 0))
+        try await raw.close()
     }
 }
