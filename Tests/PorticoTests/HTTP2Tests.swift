@@ -50,6 +50,10 @@ struct HTTP2Tests {
             let json = try JSONSerialization.data(withJSONObject: object)
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
+        router.post("/echo/**") { request, _ -> String in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            return "\(body.readableBytes) \(request.headers[.contentLength] ?? "-")"
+        }
         router.get("/gather/{n}") { _, context -> Response in
             try await gather.arrive()
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: context.parameters.get("n") ?? "")))
@@ -117,6 +121,32 @@ struct HTTP2Tests {
                         keyed.append(Int(try await client.execute(request, timeout: .seconds(10)).status.code))
                     }
                     #expect(keyed == [200, 200, 200, 429])
+
+                    // Streams are served on the event-loop path, a body of known length too; a
+                    // streamed body (no length) goes whole to the streaming path.
+                    let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                    var post = HTTPClientRequest(url: base + "/open/echo/posted")
+                    post.method = .POST
+                    post.body = .bytes(ByteBuffer(string: "hello h2"))
+                    let posted = try await client.execute(post, timeout: .seconds(10))
+                    #expect(posted.version == .http2)
+                    #expect(String(buffer: try await posted.body.collect(upTo: 1024)) == "8 8")
+                    var streamed = HTTPClientRequest(url: base + "/open/echo/streamed")
+                    streamed.method = .POST
+                    let pieces = AsyncStream<ByteBuffer> { continuation in
+                        for piece in ["str", "eam", "ed"] { continuation.yield(ByteBuffer(string: piece)) }
+                        continuation.finish()
+                    }
+                    streamed.body = .stream(pieces, length: .unknown)
+                    let answer = try await client.execute(streamed, timeout: .seconds(10))
+                    #expect(answer.status.code == 200)
+                    let streamedText = String(buffer: try await answer.body.collect(upTo: 1024))
+                    #expect(streamedText.hasPrefix("8 "), "\(streamedText)")
+                    let after = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                    #expect(after["event_loop"] == (before["event_loop"] ?? 0) + 1, "\(before) \(after)")
+                    #expect(after["streaming"] == (before["streaming"] ?? 0) + 1, "\(before) \(after)")
+                    // Earlier: the first request, 20 gathered ones, a refusal and four keyed ones.
+                    #expect((before["event_loop"] ?? 0) >= 26, "\(before)")
 
                     // A client's own certificate fields are dropped on HTTP/2 streams too.
                     var spoofed = HTTPClientRequest(url: base + "/partners/echo/x")

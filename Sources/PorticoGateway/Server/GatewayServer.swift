@@ -101,8 +101,9 @@ public struct GatewayServer: Service {
         }
         guard listener.servesHTTP2 else { return try await serve(guarded, listener: listener, report: report) }
         let responder = base.responder
-        // One `HTTP2StreamHead` per stream (the argument is an autoclosure).
-        let streams = HTTP1Channel.Configuration(additionalChannelHandlers: [HTTP2StreamHead(secure: listener.tls != nil)], idleTimeout: nil)
+        // One `HTTP2StreamHead` and one `HTTP2StreamPath` per stream (the argument is an autoclosure).
+        let streams = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [HTTP2StreamHead(secure: listener.tls != nil), HTTP2StreamPath(gateway: handler)], idleTimeout: nil)
         var http2 = HTTP2Channel.Configuration(
             idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds), streamConfiguration: streams)
         http2.gracefulCloseTimeout = Duration.milliseconds(config.server.drainTimeout.milliseconds)

@@ -1,0 +1,173 @@
+import HTTPTypes
+import NIOCore
+import NIOHTTPTypes
+
+/// Serves an HTTP/2 stream's request on the event loop of its connection, as `EventLoopPath`
+/// does for HTTP/1.1: the same `LoopCall`, with this loop's upstream pool, and no task. It sits
+/// after `HTTP2StreamHead` in the stream's pipeline and before Hummingbird's async channel,
+/// which serves whatever this handler passes on (the streaming path).
+///
+/// A head with a `Content-Length` is decided at once. A head without one is held until the
+/// stream's next part: its end (a request without a body, the common case) is served here; a
+/// body means a streamed request, and head and body go on to the streaming path. Either way the
+/// policies run once, on the path that serves the request.
+final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, LoopClient, @unchecked Sendable {
+    typealias InboundIn = HTTPRequestPart
+    typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
+    typealias OutboundOut = HTTPResponsePart
+
+    private enum State {
+        /// Nothing read yet.
+        case awaitingHead
+        /// A head without a length, waiting to see whether a body follows.
+        case holding(HTTPRequest)
+        /// Served here.
+        case serving(LoopCall)
+        /// The streaming path has it.
+        case passing
+    }
+
+    let gateway: GatewayHandler
+    private var state = State.awaitingHead
+    private var context: ChannelHandlerContext?
+
+    init(gateway: GatewayHandler) {
+        self.gateway = gateway
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+    }
+
+    // MARK: Inbound
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let part = unwrapInboundIn(data)
+        switch (state, part) {
+        case (.awaitingHead, .head(let head)):
+            let lengths = head.headerFields[values: .contentLength]
+            if lengths.isEmpty {
+                state = .holding(head)
+                return
+            }
+            guard lengths.count == 1, let length = Self.length(lengths[0]) else {
+                gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
+                return pass(data, context: context)
+            }
+            guard let call = start(head, declaredLength: length, context: context) else { return pass(data, context: context) }
+            state = .serving(call)
+        case (.holding(let head), .end):
+            guard let call = start(head, declaredLength: 0, context: context) else {
+                state = .passing
+                context.fireChannelRead(wrapInboundOut(.head(head)))
+                return context.fireChannelRead(data)
+            }
+            state = .serving(call)
+            call.requestComplete()
+        case (.holding(var head), _):
+            gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
+            state = .passing
+            // A body without a declared length: on the streaming path, which frames requests as
+            // HTTP/1.1 does, that is what `chunked` says (without it the body would be taken for
+            // none). The field is this hop's own and never reaches the target.
+            head.headerFields[.transferEncoding] = "chunked"
+            context.fireChannelRead(wrapInboundOut(.head(head)))
+            context.fireChannelRead(data)
+        case (.serving(let call), .body(let buffer)):
+            guard !call.requestEnded else { return }
+            if (call.body?.readableBytes ?? 0) + buffer.readableBytes > call.declaredLength {
+                return call.requestFailed(.badRequest("The request body is longer than its Content-Length."))
+            }
+            call.received(buffer)
+        case (.serving(let call), .end):
+            guard !call.requestEnded else { return }
+            call.requestComplete()
+        case (.serving, .head):
+            break
+        case (.awaitingHead, _), (.passing, _):
+            pass(data, context: context)
+        }
+    }
+
+    private func pass(_ data: NIOAny, context: ChannelHandlerContext) {
+        if case .awaitingHead = state { state = .passing }
+        context.fireChannelRead(data)
+    }
+
+    /// The call for `head`, counted on the path that takes it.
+    private func start(_ head: HTTPRequest, declaredLength: Int, context: ChannelHandlerContext) -> LoopCall? {
+        guard let call = LoopCall.start(head, declaredLength: declaredLength, closeAfter: false, gateway: gateway, client: self, channel: context.channel)
+        else {
+            gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
+            return nil
+        }
+        gateway.runtime.paths.eventLoop.add(1, ordering: .relaxed)
+        return call
+    }
+
+    /// A `Content-Length` of at most 18 digits; nil for anything else, which the streaming path judges.
+    static func length(_ value: String) -> Int? {
+        let utf8 = value.utf8
+        guard !utf8.isEmpty, utf8.count <= 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        return Int(value)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if case .serving(let call) = state { call.clientLeft() }
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        // A stream error (a reset, a bad frame) while the request body is still coming: the client's fault.
+        if case .serving(let call) = state, !call.requestEnded, !call.done {
+            return call.requestFailed(ProxyStage.clientBodyError(error))
+        }
+        context.fireErrorCaught(error)
+    }
+
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable, case .serving(let call) = state { call.clientWritable() }
+        context.fireChannelWritabilityChanged()
+    }
+
+    // MARK: LoopClient
+
+    /// Set in `handlerAdded`, before any call starts.
+    var eventLoop: any EventLoop { context!.eventLoop }
+    var isClientWritable: Bool { context?.channel.isWritable ?? false }
+    var protocolVersion: String { "2" }
+
+    func write(head: HTTPResponse) {
+        context?.write(wrapOutboundOut(.head(head)), promise: nil)
+    }
+
+    func write(body: ByteBuffer) {
+        guard body.readableBytes > 0 else { return }
+        context?.write(wrapOutboundOut(.body(body)), promise: nil)
+    }
+
+    func write(end trailers: HTTPFields?, promise: EventLoopPromise<Void>) {
+        guard let context else { return promise.fail(ChannelError.ioOnClosedChannel) }
+        context.write(wrapOutboundOut(.end(trailers)), promise: promise)
+    }
+
+    func flushResponse() {
+        context?.flush()
+    }
+
+    func abortResponse() {
+        // Closing a stream resets it: the client sees the response was cut off.
+        context?.close(promise: nil)
+    }
+
+    func callFinished(_ call: LoopCall, aborted: Bool) {
+        // The stream closes once both sides ended; one whose request is still coming is reset.
+        if aborted || call.closeAfter || !call.requestEnded { context?.close(promise: nil) }
+    }
+
+    func startTunnel(_ tunnel: Tunnel) throws {
+        // No call on a stream is a handshake (`upgrade` is set for HTTP/1.1 only).
+        throw ChannelError.operationUnsupported
+    }
+}

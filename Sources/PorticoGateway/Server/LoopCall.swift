@@ -1,0 +1,445 @@
+import Foundation
+import HTTPTypes
+import NIOCore
+import PorticoConfig
+
+/// One request served on the event loop of its client, end to end: its tries against this
+/// loop's upstream pool, the response streamed back through its `LoopClient`, the answers the
+/// gateway gives itself, and the call record. The client side (`EventLoopPath` for HTTP/1.1,
+/// `HTTP2StreamPath` for an HTTP/2 stream) parses the request, hands over its body and end, and
+/// writes the response in its framing; this type never sees the wire.
+///
+/// It is the sink of its upstream connection, so a late event from a connection it gave up
+/// reaches this call (and is ignored once it is done), never the next one.
+///
+/// Everything here runs on the client's event loop (hence `@unchecked Sendable`).
+final class LoopCall: UpgradeSink, @unchecked Sendable {
+    let gateway: GatewayHandler
+    let client: any LoopClient
+    let snapshot: RuntimeSnapshot
+    /// The route, exchange and policies' head and answer, from `FastStart`.
+    let started: FastStart
+    let time: Date
+    let method: HTTPRequest.Method
+    let pool: LoopConnectionPool
+    let declaredLength: Int
+    var body: ByteBuffer?
+    var requestEnded = false
+    var closeAfter: Bool
+    private var attempts: UpstreamAttempts
+    private var hashKey: String?
+    /// How the request went, for the upstream's breaker; nil until the breaker admitted it.
+    var requestOutcome: UpstreamPool.TryOutcome?
+    private var target: UpstreamTarget?
+    /// The target that counts this call in flight, from the send until its try ends or the call does.
+    private var busyTarget: UpstreamTarget?
+    private var connection: UpstreamConnection?
+    private var sent = ContinuousClock.now
+    private var draining = false
+    private(set) var responseStarted = false
+    private var waitingForWritable = false
+    private var status = 0
+    private var retryTimer: Scheduled<Void>?
+    /// The back-off before the retry that follows draining a 5xx.
+    private var drainedRetry = Duration.zero
+    private(set) var done = false
+    /// The client's `Upgrade` value, on a route with `websocket: true`: the request is a
+    /// handshake, and a 101 turns the connection into `tunnel`.
+    var upgrade: String?
+    private(set) var tunnel: Tunnel?
+
+    init(
+        gateway: GatewayHandler, client: any LoopClient, snapshot: RuntimeSnapshot, started: FastStart, method: HTTPRequest.Method,
+        pool: LoopConnectionPool, declaredLength: Int, closeAfter: Bool
+    ) {
+        self.gateway = gateway
+        self.client = client
+        self.snapshot = snapshot
+        self.started = started
+        self.time = Date()
+        self.method = method
+        self.pool = pool
+        self.declaredLength = declaredLength
+        self.closeAfter = closeAfter
+        self.attempts = started.chain.proxy.attempts(for: started.head, start: started.exchange.start)
+    }
+
+    /// The call for `sent` if the event-loop path can serve it: a request with a small body of
+    /// known length, on a route whose policies decide without waiting and whose upstream has a
+    /// pool on this loop. Nil sends it to the streaming path, before any policy ran.
+    static func start(
+        _ sent: HTTPRequest, declaredLength: Int, closeAfter: Bool, gateway: GatewayHandler, client: any LoopClient, channel: any Channel
+    ) -> LoopCall? {
+        let start = ContinuousClock.now
+        let method = sent.method
+        guard method != .head, method != .connect, declaredLength <= ProxyStage.smallBodyLimit, sent.headerFields[.expect] == nil
+        else { return nil }
+        let snapshot = gateway.runtime.snapshot
+        let rawPath = sent.path ?? "/"
+        if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
+        let peer = channel.remoteAddress?.ipAddress
+        let loop = channel.eventLoop
+        var pool: LoopConnectionPool?
+        let requestIDs = gateway.requestIDs
+        guard
+            let started = FastStart.start(
+                sent, snapshot: snapshot, peer: peer, at: start,
+                requestID: { head in
+                    head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
+                },
+                accepts: { chain in
+                    pool = chain.proxy.pool.connections.pool(for: loop)
+                    return pool != nil
+                }),
+            let pool
+        else { return nil }
+        snapshot.inFlight.add(1, ordering: .relaxed)
+        return LoopCall(
+            gateway: gateway, client: client, snapshot: snapshot, started: started, method: method, pool: pool,
+            declaredLength: declaredLength, closeAfter: closeAfter)
+    }
+
+    var chain: FastChain { started.chain }
+    var exchange: Exchange { started.exchange }
+    /// The head as the policies left it, before the target's part is added.
+    var head: HTTPRequest { started.head }
+    var path: String { started.path }
+    /// Whether an upgraded connection is relaying bytes.
+    var isTunnelling: Bool { tunnel?.isStarted ?? false }
+
+    /// The target no longer counts this call in flight.
+    private func leaveTarget() {
+        busyTarget?.inFlight.subtract(1, ordering: .relaxed)
+        busyTarget = nil
+    }
+
+    // MARK: From the client
+
+    /// A piece of the request body (bounded by the client side's `declaredLength` check).
+    func received(_ buffer: ByteBuffer) {
+        exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
+        if body == nil { body = buffer } else { body!.writeImmutableBuffer(buffer) }
+    }
+
+    /// The request is in: answer it, or send it to a target.
+    func requestComplete() {
+        requestEnded = true
+        if let refusal = started.refusal { return answer(error: refusal) }
+        if let (head, body) = started.cached {
+            var head = head
+            addServerTiming(&head)
+            status = Int(head.status.code)
+            return writeWhole(head: head, body: body, failure: nil)
+        }
+        if var own = started.answer {
+            addServerTiming(&own)
+            status = Int(own.status.code)
+            return writeWhole(head: own, body: ByteBuffer(), failure: nil)
+        }
+        if (body?.readableBytes ?? 0) != declaredLength {
+            return answer(error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
+        }
+        let proxy = chain.proxy
+        let now = ContinuousClock.now
+        if case .reject(let wait) = proxy.pool.admit(now: now) { return unavailable(retryAfter: wait) }
+        // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
+        requestOutcome = .failure
+        if attempts.retryable { proxy.pool.recordRequestForBudget(now: now) }
+        if proxy.pool.config.balance == .consistentHash { hashKey = proxy.hashKey(for: head, exchange: exchange) }
+        tryNext()
+    }
+
+    /// The request cannot be read to its end (malformed, reset, cut off): the answer is `error`,
+    /// and the connection closes after it.
+    func requestFailed(_ error: GatewayError) {
+        guard !done, !requestEnded else { return }
+        closeAfter = true
+        requestEnded = true
+        requestOutcome = nil
+        answer(error: error)
+    }
+
+    /// The client's channel takes bytes again.
+    func clientWritable() {
+        guard waitingForWritable else { return }
+        waitingForWritable = false
+        connection?.demand()
+    }
+
+    /// The client went away: whatever is open ends, and the call is recorded as aborted.
+    func clientLeft() {
+        guard !done else { return }
+        if let tunnel, tunnel.isStarted {
+            // The client ended its upgraded connection: the tunnel's end records the call.
+            tunnel.end()
+        }
+        guard !done else { return }
+        tunnel?.end()
+        retryTimer?.cancel()
+        connection?.abandon()
+        connection = nil
+        finish(status: responseStarted ? status : 499, failure: nil, failureLength: nil, aborted: true)
+    }
+
+    /// A graceful shutdown: an upgraded connection has no end of its own to wait for.
+    func endTunnel() {
+        if let tunnel, tunnel.isStarted { tunnel.end() }
+    }
+
+    // MARK: Tries
+
+    private func tryNext() {
+        guard !done else { return }
+        let pool = chain.proxy.pool
+        let now = ContinuousClock.now
+        switch attempts.next(choice: pool.choose(hashKey: hashKey, excluding: attempts.tried, now: now), now: now) {
+        case .send(let target, let timeout):
+            self.target = target
+            target.inFlight.add(1, ordering: .relaxed)
+            busyTarget = target
+            sent = ContinuousClock.now
+            if upgrade != nil { return openUpgrade(target: target, timeout: timeout) }
+            self.pool.acquire(target) { result in
+                guard !self.done else {
+                    if case .success(let connection) = result { connection.abandon() }
+                    return
+                }
+                switch result {
+                case .success(let connection):
+                    self.connection = connection
+                    var upstreamHead = self.chain.proxy.upstreamHead(self.head, exchange: self.exchange, target: target.config)
+                    if self.declaredLength > 0 || Self.sendsLength(self.method) {
+                        upstreamHead.headerFields[.contentLength] = String(self.declaredLength)
+                    }
+                    connection.send(upstreamHead, body: self.body, timeout: TimeAmount(timeout), to: self)
+                case .failure(let failure):
+                    self.tryFailed(failure)
+                }
+            }
+        case .unavailable(let wait):
+            unavailable(retryAfter: wait)
+        case .fail(let error):
+            answer(error: error)
+        case .retry, .deliver:
+            preconditionFailure("choosing a target only sends, fails or is unavailable")
+        }
+    }
+
+    /// Sends the handshake on a connection of its own; `upstreamSwitched` or the usual
+    /// response and failure events follow.
+    private func openUpgrade(target: UpstreamTarget, timeout: Duration) {
+        guard let upgrade, let idle = started.route.upgradeIdleTimeout else { return }
+        var head = chain.proxy.upstreamHead(self.head, exchange: exchange, target: target.config)
+        head.headerFields[.connection] = "Upgrade"
+        head.headerFields[.upgrade] = upgrade
+        tunnel?.end()
+        let tunnel = Tunnel(eventLoop: client.eventLoop, idleTimeout: TimeAmount(idle))
+        self.tunnel = tunnel
+        UpgradeConnection.open(head, to: target.config, connectTimeout: pool.connectTimeout, timeout: TimeAmount(timeout), tunnel: tunnel, sink: self)
+    }
+
+    /// Methods whose bodiless requests still say `Content-Length: 0`, as clients send them.
+    static func sendsLength(_ method: HTTPRequest.Method) -> Bool {
+        method == .post || method == .put || method == .patch
+    }
+
+    private func tryFailed(_ failure: UpstreamFailure) {
+        guard let target else { return }
+        connection = nil
+        let pool = chain.proxy.pool
+        let now = ContinuousClock.now
+        exchange.recordUpstream(target: target.config.origin, elapsed: now - sent)
+        leaveTarget()
+        pool.report(.failure, target: target, now: now)
+        switch attempts.failed(failure, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+        case .retry(let wait):
+            retry(after: wait)
+        case .fail(let error):
+            answer(error: error)
+        default:
+            preconditionFailure("a failed try is retried or fails")
+        }
+    }
+
+    private func retry(after wait: Duration) {
+        exchange.retries.add(1, ordering: .relaxed)
+        retryTimer = client.eventLoop.scheduleTask(in: TimeAmount(wait)) {
+            self.tryNext()
+        }
+    }
+
+    // MARK: Upstream events
+
+    func upstreamHead(_ upstream: HTTPResponse) {
+        guard !done, let target else { return }
+        let pool = chain.proxy.pool
+        let now = ContinuousClock.now
+        let elapsed = now - sent
+        exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+        let code = upstream.status.code
+        let outcome: UpstreamPool.TryOutcome = code >= 500 ? .failure : .success(elapsed)
+        pool.report(outcome, target: target, now: now)
+        if case .retry(let wait) = attempts.answered(status: code, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+            // Drained to its end, so the connection can be reused; the retry follows `upstreamEnd`.
+            draining = true
+            drainedRetry = wait
+            return
+        }
+        requestOutcome = outcome
+        var head = started.respond(to: upstream)
+        addServerTiming(&head)
+        status = code
+        responseStarted = true
+        client.write(head: head)
+    }
+
+    /// The target switched protocols: the 101 goes to the client, and the client's channel
+    /// becomes the tunnel's other side.
+    func upstreamSwitched(_ upstream: HTTPResponse) {
+        guard !done, let target, let tunnel else { return }
+        let pool = chain.proxy.pool
+        let now = ContinuousClock.now
+        let elapsed = now - sent
+        exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
+        pool.report(.success(elapsed), target: target, now: now)
+        requestOutcome = .success(elapsed)
+        var head = started.respond(to: upstream)
+        head.headerFields[.connection] = "Upgrade"
+        head.headerFields[.upgrade] = upstream.headerFields[.upgrade] ?? upgrade
+        addServerTiming(&head)
+        status = 101
+        responseStarted = true
+        client.write(head: head)
+        client.flushResponse()
+        tunnel.onEnd = {
+            self.exchange.bytesIn.add(tunnel.bytesFromClient, ordering: .relaxed)
+            self.exchange.bytesOut.add(tunnel.bytesFromUpstream, ordering: .relaxed)
+            self.finish(status: 101, failure: nil, failureLength: nil, aborted: false)
+        }
+        do {
+            try client.startTunnel(tunnel)
+        } catch {
+            tunnel.end()
+        }
+    }
+
+    func upstreamBody(_ buffer: ByteBuffer) {
+        guard !done, !draining else { return }
+        exchange.bytesOut.add(buffer.readableBytes, ordering: .relaxed)
+        client.write(body: buffer)
+    }
+
+    func upstreamReadComplete() {
+        guard !done, !draining else { return }
+        client.flushResponse()
+        if !client.isClientWritable {
+            waitingForWritable = true
+            connection?.pause()
+        }
+    }
+
+    func upstreamEnd() {
+        guard !done else { return }
+        connection = nil
+        if draining {
+            draining = false
+            leaveTarget()
+            return retry(after: drainedRetry)
+        }
+        let promise = client.eventLoop.makePromise(of: Void.self)
+        client.write(end: nil, promise: promise)
+        client.flushResponse()
+        promise.futureResult.whenComplete { result in
+            var aborted = false
+            if case .failure = result { aborted = true }
+            self.finish(status: self.status, failure: nil, failureLength: nil, aborted: aborted)
+        }
+    }
+
+    func upstreamFailed(_ failure: UpstreamFailure) {
+        guard !done else { return }
+        if responseStarted {
+            // Mid-body: the client cannot be told otherwise than by closing.
+            connection = nil
+            finish(status: status, failure: nil, failureLength: nil, aborted: true)
+            client.abortResponse()
+            return
+        }
+        if draining {
+            draining = false
+            connection = nil
+            leaveTarget()
+            return retry(after: drainedRetry)
+        }
+        tryFailed(failure)
+    }
+
+    // MARK: Answers from the gateway
+
+    private func unavailable(retryAfter: Duration) {
+        let proxy = chain.proxy
+        guard let fallback = proxy.pool.config.circuitBreaker?.fallback else {
+            return answer(error: .upstreamUnavailable(upstream: proxy.pool.config.name, retryAfter: retryAfter))
+        }
+        var head = HTTPResponse(status: .init(code: fallback.status))
+        head.headerFields[proxy.requestIDHeader] = exchange.requestID
+        if let contentType = fallback.contentType { head.headerFields[.contentType] = contentType }
+        head.headerFields[.contentLength] = String(fallback.body.count)
+        for policy in chain.policies.reversed() { policy.respond(&head, exchange: exchange) }
+        addServerTiming(&head)
+        status = fallback.status
+        exchange.bytesOut.add(fallback.body.count, ordering: .relaxed)
+        writeWhole(head: head, body: ByteBuffer(bytes: fallback.body), failure: nil)
+    }
+
+    func answer(error: GatewayError) {
+        var (head, body) = error.problem(requestID: exchange.requestID, instance: path, requestIDHeader: snapshot.requestIDHeader)
+        head.headerFields.append(contentsOf: exchange.errorFields)
+        addServerTiming(&head)
+        status = error.status.code
+        writeWhole(head: head, body: body, failure: error)
+    }
+
+    private func writeWhole(head: HTTPResponse, body: ByteBuffer, failure: GatewayError?) {
+        responseStarted = true
+        client.write(head: head)
+        client.write(body: body)
+        let promise = client.eventLoop.makePromise(of: Void.self)
+        client.write(end: nil, promise: promise)
+        client.flushResponse()
+        let length = body.readableBytes
+        promise.futureResult.whenComplete { result in
+            var aborted = false
+            if case .failure = result { aborted = true }
+            self.finish(status: self.status, failure: failure, failureLength: length, aborted: aborted)
+        }
+    }
+
+    private func addServerTiming(_ head: inout HTTPResponse) {
+        guard snapshot.config.server.serverTiming else { return }
+        var timing = "total;dur=\(GatewayHandler.rounded((ContinuousClock.now - exchange.start).milliseconds))"
+        if let upstream = exchange.upstreamElapsed { timing += ", upstream;dur=\(GatewayHandler.rounded(upstream.milliseconds))" }
+        head.headerFields.append(HTTPField(name: GatewayHandler.serverTiming, value: timing))
+    }
+
+    // MARK: The end of a call
+
+    private func finish(status: Int, failure: GatewayError?, failureLength: Int?, aborted: Bool) {
+        guard !done else { return }
+        done = true
+        // Also when the client left while the target was being asked.
+        leaveTarget()
+        if var outcome = requestOutcome {
+            // A client that went away before any answer abandoned the request; no fault of the upstream's.
+            if aborted, !responseStarted { outcome = .clientFault }
+            chain.proxy.pool.reportRequest(outcome, now: .now)
+        }
+        exchange.finish()
+        snapshot.inFlight.subtract(1, ordering: .releasing)
+        gateway.log(
+            time: time, requestID: exchange.requestID, method: method.rawValue, path: path, exchange: exchange, status: status,
+            failure: failure, failureLength: failureLength, start: exchange.start, clientAddress: exchange.clientAddress,
+            traceID: exchange.trace.traceID, aborted: aborted, protocolVersion: client.protocolVersion)
+        client.callFinished(self, aborted: aborted)
+    }
+}
