@@ -52,7 +52,7 @@ struct LoopConnectionPoolTests {
         func upstreamHead(_ head: HTTPResponse) { status = head.status.code }
         func upstreamBody(_ buffer: ByteBuffer) { body += String(buffer: buffer) }
         func upstreamReadComplete() {}
-        func upstreamEnd() { ended = true }
+        func upstreamEnd(trailers: HTTPFields?) { ended = true }
         func upstreamFailed(_ failure: UpstreamFailure) { self.failure = failure }
     }
 

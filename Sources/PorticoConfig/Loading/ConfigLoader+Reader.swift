@@ -310,6 +310,13 @@ extension ConfigLoader {
                 upstream.maxConnections = value
             }
             if let value = fields["preserve-host"]?.bool(context: "preserve-host") { upstream.preserveHost = value }
+            if let node = fields["protocol"], let text = node.string(context: "protocol") {
+                if let value = UpstreamProtocol(rawValue: text) {
+                    upstream.protocol = value
+                } else {
+                    node.report("unknown protocol '\(text)' for \(context) (known: http/1.1, h2)")
+                }
+            }
             readResilience(fields, into: &upstream, context: context)
             return upstream
         }

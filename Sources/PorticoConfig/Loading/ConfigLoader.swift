@@ -24,7 +24,7 @@ public struct ConfigLoader: Sendable {
         .union(PolicyConfig.keys).union(lifecycleKeys)
     static let upstreamKeys: Set<String> = [
         "targets", "connect-timeout", "timeout", "idle-timeout", "max-connections", "preserve-host",
-        "balance", "hash-on", "health", "circuit-breaker", "retries", "timeouts", "dns", "tls",
+        "balance", "hash-on", "health", "circuit-breaker", "retries", "timeouts", "dns", "tls", "protocol",
     ]
 
     /// Loads and checks the config at `file`. Relative paths inside it resolve against its folder.

@@ -26,6 +26,8 @@ public struct UpstreamConfig: Sendable, Hashable {
     public var dns: DNSTargetsConfig?
     /// TLS to the `https://` targets: a private CA, a client certificate, the server name.
     public var tls: UpstreamTLSConfig?
+    /// What the targets speak: HTTP/1.1, or HTTP/2 (with prior knowledge over `http://`, h2c).
+    public var `protocol`: UpstreamProtocol = .http1
 
     public init(
         name: String,

@@ -164,7 +164,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    private var detail: String {
+    var detail: String {
         switch code {
         case .noRoute: return "No API route matches this host, method and path."
         case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."

@@ -407,6 +407,10 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
     func flushResponse() { flushBytes() }
     func abortResponse() { context?.close(promise: nil) }
 
+    func holdRequestBody(_ hold: Bool) {
+        // HTTP/1.1 requests served here have a body of known, small length, read whole.
+    }
+
     func callFinished(_ call: LoopCall, aborted: Bool) {
         guard current === call else { return }
         current = nil

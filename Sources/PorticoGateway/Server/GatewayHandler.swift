@@ -41,6 +41,11 @@ struct GatewayHandler: Sendable {
         if failure != nil, let length = response.body.contentLength {
             exchange?.bytesOut.add(length, ordering: .relaxed)
         }
+        if let failure, GRPCStatus.isGRPC(request.headers) {
+            // A gRPC client reads the gateway's refusal from trailers, not from problem+json.
+            let (head, trailers) = GRPCStatus.answer(to: HTTPResponse(status: response.status, headerFields: response.headers), detail: failure.detail)
+            response = Response(status: head.status, headers: head.headerFields, body: ResponseBody { writer in try await writer.finish(trailers) })
+        }
         if request.method == .head { response = response.createHeadResponse() }
         if snapshot.config.server.serverTiming {
             var timing = "total;dur=\(Self.rounded((ContinuousClock.now - start).milliseconds))"

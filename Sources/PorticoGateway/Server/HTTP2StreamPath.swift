@@ -31,6 +31,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     let gateway: GatewayHandler
     private var state = State.awaitingHead
     private var context: ChannelHandlerContext?
+    private var holdingReads = false
+    private var readHeld = false
 
     init(gateway: GatewayHandler) {
         self.gateway = gateway
@@ -47,6 +49,16 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
         switch (state, part) {
         case (.awaitingHead, .head(let head)):
             let lengths = head.headerFields[values: .contentLength]
+            if lengths.isEmpty, GRPCStatus.isGRPC(head.headerFields) {
+                // gRPC streams its messages, and a client may wait for the server before it
+                // sends one: the request goes to the target at once, its body as it comes.
+                guard let call = start(head, declaredLength: 0, streamed: true, context: context) else {
+                    state = .passing
+                    return context.fireChannelRead(wrapInboundOut(.head(Self.markedStreamed(head))))
+                }
+                state = .serving(call)
+                return call.begin()
+            }
             if lengths.isEmpty {
                 state = .holding(head)
                 return
@@ -65,24 +77,25 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
             }
             state = .serving(call)
             call.requestComplete()
-        case (.holding(var head), _):
+        case (.holding(let head), .body(let buffer)) where canStream(head, context: context):
+            // A body without a length, to an upstream that takes it as it comes.
+            guard case .serving(let call) = state else { return }
+            call.begin()
+            call.received(buffer)
+        case (.holding(let head), _):
             gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
             state = .passing
-            // A body without a declared length: on the streaming path, which frames requests as
-            // HTTP/1.1 does, that is what `chunked` says (without it the body would be taken for
-            // none). The field is this hop's own and never reaches the target.
-            head.headerFields[.transferEncoding] = "chunked"
-            context.fireChannelRead(wrapInboundOut(.head(head)))
+            context.fireChannelRead(wrapInboundOut(.head(Self.markedStreamed(head))))
             context.fireChannelRead(data)
         case (.serving(let call), .body(let buffer)):
             guard !call.requestEnded else { return }
-            if (call.body?.readableBytes ?? 0) + buffer.readableBytes > call.declaredLength {
+            if !call.streamed, (call.body?.readableBytes ?? 0) + buffer.readableBytes > call.declaredLength {
                 return call.requestFailed(.badRequest("The request body is longer than its Content-Length."))
             }
             call.received(buffer)
-        case (.serving(let call), .end):
+        case (.serving(let call), .end(let trailers)):
             guard !call.requestEnded else { return }
-            call.requestComplete()
+            call.requestComplete(trailers: trailers)
         case (.serving, .head):
             break
         case (.awaitingHead, _), (.passing, _):
@@ -95,15 +108,38 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
         context.fireChannelRead(data)
     }
 
+    /// Whether the held `head`'s body can go to its target as it comes; if so the call serves it.
+    private func canStream(_ head: HTTPRequest, context: ChannelHandlerContext) -> Bool {
+        guard
+            let call = LoopCall.start(
+                head, declaredLength: 0, streamed: true, closeAfter: false, gateway: gateway, client: self, channel: context.channel)
+        else { return false }
+        gateway.runtime.paths.eventLoop.add(1, ordering: .relaxed)
+        state = .serving(call)
+        return true
+    }
+
     /// The call for `head`, counted on the path that takes it.
-    private func start(_ head: HTTPRequest, declaredLength: Int, context: ChannelHandlerContext) -> LoopCall? {
-        guard let call = LoopCall.start(head, declaredLength: declaredLength, closeAfter: false, gateway: gateway, client: self, channel: context.channel)
+    private func start(_ head: HTTPRequest, declaredLength: Int, streamed: Bool = false, context: ChannelHandlerContext) -> LoopCall? {
+        guard
+            let call = LoopCall.start(
+                head, declaredLength: declaredLength, streamed: streamed, closeAfter: false, gateway: gateway, client: self,
+                channel: context.channel)
         else {
             gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
             return nil
         }
         gateway.runtime.paths.eventLoop.add(1, ordering: .relaxed)
         return call
+    }
+
+    /// `head`, for a body without a declared length: on the streaming path, which frames
+    /// requests as HTTP/1.1 does, that is what `chunked` says (without it the body would be taken
+    /// for none). The field is this hop's own and never reaches the target.
+    static func markedStreamed(_ head: HTTPRequest) -> HTTPRequest {
+        var head = head
+        head.headerFields[.transferEncoding] = "chunked"
+        return head
     }
 
     /// A `Content-Length` of at most 18 digits; nil for anything else, which the streaming path judges.
@@ -164,6 +200,23 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     func callFinished(_ call: LoopCall, aborted: Bool) {
         // The stream closes once both sides ended; one whose request is still coming is reset.
         if aborted || call.closeAfter || !call.requestEnded { context?.close(promise: nil) }
+    }
+
+    func holdRequestBody(_ hold: Bool) {
+        holdingReads = hold
+        if !hold, readHeld, let context {
+            readHeld = false
+            context.read()
+        }
+    }
+
+    func read(context: ChannelHandlerContext) {
+        // While a streamed body's target cannot take more, the stream's window stays shut.
+        if holdingReads {
+            readHeld = true
+            return
+        }
+        context.read()
     }
 
     func startTunnel(_ tunnel: Tunnel) throws {

@@ -23,6 +23,15 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     let method: HTTPRequest.Method
     let pool: LoopConnectionPool
     let declaredLength: Int
+    /// A request whose body goes to the target as it comes (an HTTP/2 stream with no length, to
+    /// an upstream with `protocol: h2`: gRPC's streams); `declaredLength` does not apply.
+    let streamed: Bool
+    /// A gRPC request: gateway errors are answered as gRPC statuses, and the target's
+    /// `grpc-status` decides how the try counts for health and breakers.
+    let isGRPC: Bool
+    /// Whether the client asked for trailers (`TE: trailers`), which gRPC servers require.
+    let wantsTrailers: Bool
+    /// The body received and not yet sent (all of it, for a request sent whole).
     var body: ByteBuffer?
     var requestEnded = false
     var closeAfter: Bool
@@ -33,7 +42,17 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private var target: UpstreamTarget?
     /// The target that counts this call in flight, from the send until its try ends or the call does.
     private var busyTarget: UpstreamTarget?
-    private var connection: UpstreamConnection?
+    private var connection: (any UpstreamLeg)?
+    /// The HTTP/2 stream a streamed request's body goes on, once its head is written.
+    private var stream: H2UpstreamStream?
+    /// Whether a streamed request's body began to leave: it can no longer be tried again.
+    private var bodyForwarded = false
+    /// Whether the client's reads are held until the target's leg takes more.
+    private var holdingClient = false
+    /// The outcome of a gRPC try, reported when its trailers tell how it went.
+    private var pendingOutcome: (target: UpstreamTarget, outcome: UpstreamPool.TryOutcome)?
+    /// The status fields of a trailers-only gRPC response, sent as its trailers.
+    private var heldTrailers: HTTPFields?
     private var sent = ContinuousClock.now
     private var draining = false
     private(set) var responseStarted = false
@@ -50,7 +69,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
 
     init(
         gateway: GatewayHandler, client: any LoopClient, snapshot: RuntimeSnapshot, started: FastStart, method: HTTPRequest.Method,
-        pool: LoopConnectionPool, declaredLength: Int, closeAfter: Bool
+        pool: LoopConnectionPool, declaredLength: Int, streamed: Bool, closeAfter: Bool, wantsTrailers: Bool
     ) {
         self.gateway = gateway
         self.client = client
@@ -60,15 +79,22 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         self.method = method
         self.pool = pool
         self.declaredLength = declaredLength
+        self.streamed = streamed
+        self.isGRPC = GRPCStatus.isGRPC(started.head.headerFields)
+        self.wantsTrailers = wantsTrailers
         self.closeAfter = closeAfter
         self.attempts = started.chain.proxy.attempts(for: started.head, start: started.exchange.start)
     }
+
+    /// Bytes of a streamed body held while no target takes them, past which the client's reads wait.
+    static let streamedBodyHeld = 64 * 1024
 
     /// The call for `sent` if the event-loop path can serve it: a request with a small body of
     /// known length, on a route whose policies decide without waiting and whose upstream has a
     /// pool on this loop. Nil sends it to the streaming path, before any policy ran.
     static func start(
-        _ sent: HTTPRequest, declaredLength: Int, closeAfter: Bool, gateway: GatewayHandler, client: any LoopClient, channel: any Channel
+        _ sent: HTTPRequest, declaredLength: Int, streamed: Bool = false, closeAfter: Bool, gateway: GatewayHandler, client: any LoopClient,
+        channel: any Channel
     ) -> LoopCall? {
         let start = ContinuousClock.now
         let method = sent.method
@@ -88,15 +114,18 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
                     head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
                 },
                 accepts: { chain in
+                    // Only an HTTP/2 stream to the target can carry a body as it comes.
+                    guard !streamed || chain.proxy.pool.config.protocol == .h2 else { return false }
                     pool = chain.proxy.pool.connections.pool(for: loop)
                     return pool != nil
                 }),
             let pool
         else { return nil }
         snapshot.inFlight.add(1, ordering: .relaxed)
+        let wantsTrailers = sent.headerFields[.te].map { $0.lowercased().contains("trailers") } ?? false
         return LoopCall(
             gateway: gateway, client: client, snapshot: snapshot, started: started, method: method, pool: pool,
-            declaredLength: declaredLength, closeAfter: closeAfter)
+            declaredLength: declaredLength, streamed: streamed, closeAfter: closeAfter, wantsTrailers: wantsTrailers)
     }
 
     var chain: FastChain { started.chain }
@@ -115,15 +144,34 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
 
     // MARK: From the client
 
-    /// A piece of the request body (bounded by the client side's `declaredLength` check).
+    /// A piece of the request body: kept until the request is sent (bounded by the client side's
+    /// `declaredLength` check), or for a streamed request, sent on as it comes.
     func received(_ buffer: ByteBuffer) {
         exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
+        if streamed, let stream {
+            bodyForwarded = true
+            stream.write(body: buffer)
+            if !stream.isWritable { holdClient(true) }
+            return
+        }
         if body == nil { body = buffer } else { body!.writeImmutableBuffer(buffer) }
+        if streamed, (body?.readableBytes ?? 0) >= Self.streamedBodyHeld { holdClient(true) }
     }
 
-    /// The request is in: answer it, or send it to a target.
-    func requestComplete() {
+    /// The request is in: answer it, or send it to a target. A streamed request began at its
+    /// head (`begin`); its end goes on to the target.
+    func requestComplete(trailers: HTTPFields? = nil) {
         requestEnded = true
+        if streamed {
+            // Before the stream opened, `send` writes the end with the head.
+            stream?.end(trailers: trailers)
+            return
+        }
+        begin()
+    }
+
+    /// Answers the request, or sends it to a target: at its end, or at its head when streamed.
+    func begin() {
         if let refusal = started.refusal { return answer(error: refusal) }
         if let (head, body) = started.cached {
             var head = head
@@ -136,7 +184,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             status = Int(own.status.code)
             return writeWhole(head: own, body: ByteBuffer(), failure: nil)
         }
-        if (body?.readableBytes ?? 0) != declaredLength {
+        if !streamed, (body?.readableBytes ?? 0) != declaredLength {
             return answer(error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
         }
         let proxy = chain.proxy
@@ -199,6 +247,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             busyTarget = target
             sent = ContinuousClock.now
             if upgrade != nil { return openUpgrade(target: target, timeout: timeout) }
+            if chain.proxy.pool.config.protocol == .h2 { return openStream(target: target, timeout: timeout) }
             self.pool.acquire(target) { result in
                 guard !self.done else {
                     if case .success(let connection) = result { connection.abandon() }
@@ -225,6 +274,49 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         }
     }
 
+    /// Sends the request on a new stream of this loop's HTTP/2 connection to `target`: whole, or
+    /// its head and what came of a streamed body so far.
+    private func openStream(target: UpstreamTarget, timeout: Duration) {
+        pool.acquireStream(target) { result in
+            guard !self.done else {
+                if case .success(let stream) = result { stream.abandon() }
+                return
+            }
+            switch result {
+            case .success(let stream):
+                self.connection = stream
+                var upstreamHead = self.chain.proxy.upstreamHead(self.head, exchange: self.exchange, target: target.config)
+                if !self.streamed, self.declaredLength > 0 || Self.sendsLength(self.method) {
+                    upstreamHead.headerFields[.contentLength] = String(self.declaredLength)
+                }
+                // HTTP/2 carries the scheme in the head (`:scheme`), where HTTP/1.1 has none.
+                upstreamHead.scheme = target.config.scheme
+                if self.wantsTrailers { upstreamHead.headerFields[.te] = "trailers" }
+                let body = self.body
+                if self.streamed {
+                    self.stream = stream
+                    self.body = nil
+                    if (body?.readableBytes ?? 0) > 0 { self.bodyForwarded = true }
+                }
+                stream.send(upstreamHead, body: body, ends: self.requestEnded, timeout: TimeAmount(timeout), to: self)
+                if self.holdingClient, stream.isWritable { self.holdClient(false) }
+            case .failure(let failure):
+                self.tryFailed(failure)
+            }
+        }
+    }
+
+    /// Holds or lets go the client's reads of a streamed body, as the target's leg can take it.
+    private func holdClient(_ hold: Bool) {
+        guard holdingClient != hold else { return }
+        holdingClient = hold
+        client.holdRequestBody(hold)
+    }
+
+    func upstreamWritable() {
+        if holdingClient, stream?.isWritable ?? false { holdClient(false) }
+    }
+
     /// Sends the handshake on a connection of its own; `upstreamSwitched` or the usual
     /// response and failure events follow.
     private func openUpgrade(target: UpstreamTarget, timeout: Duration) {
@@ -246,11 +338,16 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private func tryFailed(_ failure: UpstreamFailure) {
         guard let target else { return }
         connection = nil
+        stream = nil
         let pool = chain.proxy.pool
         let now = ContinuousClock.now
         exchange.recordUpstream(target: target.config.origin, elapsed: now - sent)
         leaveTarget()
         pool.report(.failure, target: target, now: now)
+        if bodyForwarded {
+            // Part of the body is gone with the failed try: another try would send the rest only.
+            return answer(error: failure.gatewayError(timeout: attempts.currentTimeout))
+        }
         switch attempts.failed(failure, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
         case .retry(let wait):
             retry(after: wait)
@@ -278,14 +375,25 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
         let code = upstream.status.code
         let outcome: UpstreamPool.TryOutcome = code >= 500 ? .failure : .success(elapsed)
-        pool.report(outcome, target: target, now: now)
-        if case .retry(let wait) = attempts.answered(status: code, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+        if isGRPC, code < 500 {
+            // A gRPC answer says how it went in `grpc-status`, in the head (trailers-only) or the trailers.
+            pendingOutcome = (target, outcome)
+        } else {
+            pool.report(outcome, target: target, now: now)
+        }
+        if !bodyForwarded, case .retry(let wait) = attempts.answered(status: code, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
             // Drained to its end, so the connection can be reused; the retry follows `upstreamEnd`.
             draining = true
             drainedRetry = wait
             return
         }
         requestOutcome = outcome
+        var upstream = upstream
+        if isGRPC, upstream.headerFields[GRPCStatus.status] != nil {
+            // Trailers-only (one HEADERS frame that ends the stream): the status goes out as
+            // trailers after the head, which every client reads, since the head is written first.
+            heldTrailers = GRPCStatus.takeStatus(from: &upstream.headerFields)
+        }
         var head = started.respond(to: upstream)
         addServerTiming(&head)
         status = code
@@ -338,16 +446,27 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         }
     }
 
-    func upstreamEnd() {
+    func upstreamEnd(trailers: HTTPFields?) {
         guard !done else { return }
+        let trailers = trailers ?? heldTrailers
         connection = nil
+        stream = nil
+        if let (target, outcome) = pendingOutcome {
+            pendingOutcome = nil
+            var counted = outcome
+            if let code = GRPCStatus.code(in: trailers), GRPCStatus.isServerFailure(code) {
+                counted = .failure
+            }
+            requestOutcome = counted
+            chain.proxy.pool.report(counted, target: target, now: .now)
+        }
         if draining {
             draining = false
             leaveTarget()
             return retry(after: drainedRetry)
         }
         let promise = client.eventLoop.makePromise(of: Void.self)
-        client.write(end: nil, promise: promise)
+        client.write(end: trailers, promise: promise)
         client.flushResponse()
         promise.futureResult.whenComplete { result in
             var aborted = false
@@ -397,15 +516,19 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         head.headerFields.append(contentsOf: exchange.errorFields)
         addServerTiming(&head)
         status = error.status.code
+        if isGRPC {
+            let (grpcHead, trailers) = GRPCStatus.answer(to: head, detail: error.detail)
+            return writeWhole(head: grpcHead, body: ByteBuffer(), trailers: trailers, failure: error)
+        }
         writeWhole(head: head, body: body, failure: error)
     }
 
-    private func writeWhole(head: HTTPResponse, body: ByteBuffer, failure: GatewayError?) {
+    private func writeWhole(head: HTTPResponse, body: ByteBuffer, trailers: HTTPFields? = nil, failure: GatewayError?) {
         responseStarted = true
         client.write(head: head)
         client.write(body: body)
         let promise = client.eventLoop.makePromise(of: Void.self)
-        client.write(end: nil, promise: promise)
+        client.write(end: trailers, promise: promise)
         client.flushResponse()
         let length = body.readableBytes
         promise.futureResult.whenComplete { result in

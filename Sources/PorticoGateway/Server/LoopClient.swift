@@ -22,4 +22,7 @@ protocol LoopClient: AnyObject {
     /// The target switched protocols and the 101 is written: the client's channel becomes the
     /// tunnel's other side. Only an HTTP/1.1 connection can.
     func startTunnel(_ tunnel: Tunnel) throws
+    /// Holds the client's reads while a streamed request body cannot go on (`false` lets them go
+    /// on). Only an HTTP/2 stream carries such a body.
+    func holdRequestBody(_ hold: Bool)
 }

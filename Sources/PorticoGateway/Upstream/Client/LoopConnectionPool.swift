@@ -16,6 +16,8 @@ final class LoopConnectionPool: @unchecked Sendable {
     let connectTimeout: TimeAmount
     let bodyIdleTimeout: TimeAmount
     private var targets: [ObjectIdentifier: TargetConnections] = [:]
+    /// For an upstream with `protocol: h2`: the one HTTP/2 connection per target that takes new streams.
+    private var multiplexed: [ObjectIdentifier: H2TargetConnection] = [:]
     private var closed = false
 
     private struct Waiter {
@@ -76,10 +78,30 @@ final class LoopConnectionPool: @unchecked Sendable {
         entry.waiters.append(Waiter(id: id, timer: timer, completion: completion))
     }
 
+    /// Hands `completion` a new stream to `target` on this loop's HTTP/2 connection to it,
+    /// opening that connection first if there is none that takes streams.
+    func acquireStream(_ target: UpstreamTarget, completion: @escaping (Result<H2UpstreamStream, UpstreamFailure>) -> Void) {
+        eventLoop.assertInEventLoop()
+        guard !closed else { return completion(.failure(.connectFailure)) }
+        let key = ObjectIdentifier(target)
+        if let connection = multiplexed[key], connection.isUsable {
+            return connection.openStream(bodyIdleTimeout: bodyIdleTimeout, completion: completion)
+        }
+        let connection = H2TargetConnection(target: target.config, eventLoop: eventLoop, connectTimeout: connectTimeout, idleTimeout: bodyIdleTimeout)
+        connection.onRetired = { [weak self] retired in
+            if self?.multiplexed[key] === retired { self?.multiplexed[key] = nil }
+        }
+        multiplexed[key] = connection
+        connection.connect()
+        connection.openStream(bodyIdleTimeout: bodyIdleTimeout, completion: completion)
+    }
+
     /// Closes every idle connection; later requests fail. In-use connections close when done.
     func shutdown() {
         eventLoop.assertInEventLoop()
         closed = true
+        for connection in multiplexed.values { connection.close() }
+        multiplexed.removeAll()
         for entry in targets.values {
             for connection in entry.idle { connection.close() }
             entry.idle.removeAll()

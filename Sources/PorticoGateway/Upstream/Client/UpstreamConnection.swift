@@ -10,7 +10,7 @@ import PorticoConfig
 /// (`HTTP1ResponseParser`), so no part passes another handler. The channel reads on its own (so read interest stays registered,
 /// and a target closing an idle connection is noticed at once) until the sink pauses it because
 /// its client cannot take more; `demand()` lets reads go on. Every method runs on `eventLoop`.
-final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
+final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Sendable {
     typealias InboundIn = ByteBuffer
     typealias OutboundIn = Never
     typealias OutboundOut = ByteBuffer
@@ -187,7 +187,7 @@ final class UpstreamConnection: ChannelDuplexHandler, @unchecked Sendable {
             // The pending timer stays: it finds nothing to watch, or the next request's watch.
             watch = nil
             state = .idle
-            sink.upstreamEnd()
+            sink.upstreamEnd(trailers: nil)
             if keepAlive, self.context != nil, unparsed == nil {
                 // Idle in the pool, reading, so that a close by the target is seen at once.
                 demand()

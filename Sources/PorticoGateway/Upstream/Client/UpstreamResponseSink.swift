@@ -12,8 +12,26 @@ protocol UpstreamResponseSink: AnyObject {
     func upstreamBody(_ buffer: ByteBuffer)
     /// The connection's read finished a batch: a good moment to flush, and to ask for more.
     func upstreamReadComplete()
-    /// The response is complete.
-    func upstreamEnd()
+    /// The response is complete, with the target's trailers if it sent any (gRPC's status).
+    func upstreamEnd(trailers: HTTPFields?)
     /// The try failed; `kind` says whether before the head (`reset`, `timeout`…) or in the body (`cutOff`).
     func upstreamFailed(_ failure: UpstreamFailure)
+    /// A streamed request's leg takes more of the body again (`H2UpstreamStream`).
+    func upstreamWritable()
+}
+
+extension UpstreamResponseSink {
+    /// Sinks that send whole requests never wait for the leg to take more.
+    func upstreamWritable() {}
+}
+
+/// The one exchange with a target that a sink is using: an HTTP/1.1 connection of the pool
+/// (`UpstreamConnection`) or an HTTP/2 stream (`H2UpstreamStream`).
+protocol UpstreamLeg: AnyObject {
+    /// The sink cannot take more for now: stop reading from the target.
+    func pause()
+    /// The sink can take more of the body.
+    func demand()
+    /// The sink no longer wants this exchange (its client went away): end it, never reuse it mid-request.
+    func abandon()
 }

@@ -94,7 +94,7 @@ final class UpgradeConnection: ChannelInboundHandler, RemovableChannelHandler, @
             sink.upstreamBody(buffer)
         case (.answering, .end):
             state = .done
-            sink.upstreamEnd()
+            sink.upstreamEnd(trailers: nil)
             context.close(promise: nil)
         case (.switched, _), (.done, _):
             break
