@@ -110,12 +110,13 @@ let grpcTestCallOptions: CallOptions = {
 /// Runs an `EchoService` server on 127.0.0.1 (port 0, plaintext HTTP/2), hands `body` the bound
 /// port, and shuts the server down afterwards, also when `body` throws.
 func withGRPCServer(
+    security: HTTP2ServerTransport.Posix.TransportSecurity = .plaintext,
     isolation: isolated (any Actor)? = #isolation,
     _ body: (Int) async throws -> Void
 ) async throws {
     let transport = HTTP2ServerTransport.Posix(
         address: .ipv4(host: "127.0.0.1", port: 0),
-        transportSecurity: .plaintext,
+        transportSecurity: security,
         // Bound the graceful shutdown so a peer (the gateway's pool) holding a stream can't hang it.
         config: .defaults { $0.connection.maxGraceTime = .seconds(2) }
     )

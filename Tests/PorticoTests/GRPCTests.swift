@@ -133,6 +133,54 @@ struct GRPCTests {
         }
     }
 
+    @Test("gRPC to an https:// target: a private CA and the server name verified; a wrong name is refused")
+    func tlsUpstream() async throws {
+        let certs = try GatewayHarness.makeTemporaryFolder()
+        defer { try? FileManager.default.removeItem(atPath: certs) }
+        try TLSListenerTests.makeCA(in: certs)
+        try TLSListenerTests.makeCertificate("grpc", host: "grpc.internal", organization: "GRPC", in: certs)
+        let ca = try String(contentsOfFile: certs + "/ca.pem", encoding: .utf8)
+        let security = HTTP2ServerTransport.Posix.TransportSecurity.tls(
+            certificateChain: [.file(path: certs + "/grpc.pem", format: .pem)], privateKey: .file(path: certs + "/grpc.key", format: .pem))
+        try await withGRPCServer(security: security) { upstream in
+            let yaml = """
+                listen: 127.0.0.1:0
+                admin: {listen: 127.0.0.1:0, token: \(Self.token)}
+                server: {access-log: false, watch-config: false}
+                listeners:
+                  - listen: 127.0.0.1:0
+                    protocols: [h2c]
+                upstreams:
+                  good:
+                    targets: [{url: "https://127.0.0.1:\(upstream)"}]
+                    protocol: h2
+                    tls: {ca: ca.pem, server-name: grpc.internal}
+                  wrong:
+                    targets: [{url: "https://127.0.0.1:\(upstream)"}]
+                    protocol: h2
+                    tls: {ca: ca.pem, server-name: other.internal}
+                apis:
+                  - {name: echo, base-path: /portico.test.Echo, strip-base-path: false, upstream: good}
+                  - {name: brittle, base-path: /portico.test.Brittle, strip-base-path: false, upstream: wrong}
+                """
+            try await GatewayHarness.with(yaml: yaml, files: ["ca.pem": ca]) { gateway in
+                let admin = adminClient(TestClient(client: HTTPClient.shared, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), port: gateway.adminPort!)
+                let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                try await withGRPCClient(port: gateway.listenerPorts[1]) { client in
+                    let (reply, _) = try await unaryEcho(client, "over tls")
+                    #expect(reply == "over tls")
+                    #expect(try await countStream(client, 3).map(\.0) == ["1", "2", "3"])
+                    // The target's certificate does not name other.internal: the gateway refuses it.
+                    let refused = await Self.status { try await unaryCall(client, BrittleService.down) }
+                    #expect(refused?.code == .unavailable, "\(String(describing: refused))")
+                    #expect(refused?.message != "backend down", "\(String(describing: refused))")
+                }
+                let after = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                #expect((after["event_loop"] ?? 0) - (before["event_loop"] ?? 0) == 3, "\(before) \(after)")
+            }
+        }
+    }
+
     @Test("protocol is http/1.1 or h2, and a config error at its line otherwise")
     func protocolKey() throws {
         let bad = Self.yaml(upstream: 9).replacingOccurrences(of: "protocol: h2}", with: "protocol: h3}")

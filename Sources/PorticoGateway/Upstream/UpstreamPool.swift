@@ -17,8 +17,8 @@ public final class UpstreamPool: Sendable {
     let client: HTTPClient
     /// The event-loop path's connections: one pool per loop.
     let connections: UpstreamConnections
-    /// Whether every target speaks plain HTTP/1.1, which the event-loop path's client does; TLS
-    /// targets go through `client`.
+    /// Whether the event-loop path's clients reach every target: HTTP/1.1 to `http://` targets, or
+    /// HTTP/2 (`protocol: h2`) to either kind. Otherwise (HTTP/1.1 over TLS) requests go through `client`.
     let servesEventLoopPath: Bool
     /// The name the URL of a request to the (single) target carries instead of its host, for SNI
     /// and certificate verification (`tls.server-name`).
@@ -67,7 +67,10 @@ public final class UpstreamPool: Sendable {
         self.serverName = config.tls?.serverName
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
         self.connections = UpstreamConnections(config: config, eventLoopGroup: eventLoopGroup)
-        self.servesEventLoopPath = config.targets.allSatisfy { $0.scheme == "http" } && (config.dns?.scheme ?? "http") == "http"
+        // HTTP/1.1 to `http://` targets, or HTTP/2 to either kind: the event-loop path's clients.
+        self.servesEventLoopPath =
+            config.protocol == .h2 && (connections.h2TLS != nil || !(config.targets.contains { $0.scheme == "https" } || config.dns?.scheme == "https"))
+            || config.targets.allSatisfy { $0.scheme == "http" } && (config.dns?.scheme ?? "http") == "http"
         var targets = config.targets.map { UpstreamTarget(config: $0, upstream: config) }
         if let dns = config.dns, let addresses = try? DNSResolver.resolve(dns.name, family: dns.family) {
             targets += addresses.map { UpstreamTarget(config: Self.target(address: $0, dns: dns), upstream: config) }

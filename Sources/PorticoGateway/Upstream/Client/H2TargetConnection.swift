@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP2
 import NIOHTTPTypesHTTP2
 import NIOPosix
+import NIOSSL
 import PorticoConfig
 
 /// One event loop's HTTP/2 connection to a target of an upstream with `protocol: h2` (cleartext,
@@ -30,7 +31,18 @@ final class H2TargetConnection: @unchecked Sendable {
     private var openStreams = 0
     private var idleTimer: Scheduled<Void>?
 
-    init(target: TargetConfig, eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount) {
+    /// For an `https://` target: the client context (ALPN `h2`) and the name verified in its
+    /// certificate (`tls.server-name`, else the target's host; an IP address is verified against
+    /// the certificate's IP addresses).
+    let tls: NIOSSLContext?
+    let serverName: String?
+
+    init(
+        target: TargetConfig, eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount, tls: NIOSSLContext?,
+        serverName: String?
+    ) {
+        self.tls = tls
+        self.serverName = serverName
         self.target = target
         self.eventLoop = eventLoop
         self.connectTimeout = connectTimeout
@@ -47,6 +59,12 @@ final class H2TargetConnection: @unchecked Sendable {
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if self.target.scheme == "https" {
+                        guard let tls = self.tls else { throw NIOSSLError.failedToLoadCertificate }
+                        let name = self.serverName ?? self.target.host
+                        let sni = (try? SocketAddress(ipAddress: name, port: 0)) == nil ? name : nil
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sni))
+                    }
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
                         // A target does not open streams to a client (no server push).

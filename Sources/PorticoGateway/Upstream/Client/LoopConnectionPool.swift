@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PorticoConfig
 
 /// One event loop's kept-alive connections to the targets of one upstream (nginx's per-worker
@@ -41,8 +42,14 @@ final class LoopConnectionPool: @unchecked Sendable {
 
     private var nextWaiter = 0
 
-    init(eventLoop: any EventLoop, limit: Int, config: UpstreamConfig) {
+    /// The TLS context of `https://` targets spoken to in HTTP/2, and the name they are verified by.
+    let h2TLS: NIOSSLContext?
+    let serverName: String?
+
+    init(eventLoop: any EventLoop, limit: Int, config: UpstreamConfig, h2TLS: NIOSSLContext? = nil) {
         self.eventLoop = eventLoop
+        self.h2TLS = h2TLS
+        self.serverName = config.tls?.serverName
         self.limit = max(1, limit)
         self.connectTimeout = .milliseconds(config.connectTimeout.milliseconds)
         self.bodyIdleTimeout = .milliseconds(config.idleTimeout.milliseconds)
@@ -87,7 +94,9 @@ final class LoopConnectionPool: @unchecked Sendable {
         if let connection = multiplexed[key], connection.isUsable {
             return connection.openStream(bodyIdleTimeout: bodyIdleTimeout, completion: completion)
         }
-        let connection = H2TargetConnection(target: target.config, eventLoop: eventLoop, connectTimeout: connectTimeout, idleTimeout: bodyIdleTimeout)
+        let connection = H2TargetConnection(
+            target: target.config, eventLoop: eventLoop, connectTimeout: connectTimeout, idleTimeout: bodyIdleTimeout, tls: h2TLS,
+            serverName: serverName)
         connection.onRetired = { [weak self] retired in
             if self?.multiplexed[key] === retired { self?.multiplexed[key] = nil }
         }

@@ -1,4 +1,5 @@
 import NIOCore
+import NIOSSL
 import PorticoConfig
 
 /// An upstream's connection pools, one per event loop of the gateway's group.
@@ -8,13 +9,23 @@ import PorticoConfig
 /// between the loops.
 final class UpstreamConnections: Sendable {
     private let pools: [ObjectIdentifier: LoopConnectionPool]
+    /// For `protocol: h2` with `https://` targets: the TLS client context (the upstream's CA,
+    /// client certificate, ALPN `h2`), made once; nil if it could not be (the streaming path then serves).
+    let h2TLS: NIOSSLContext?
 
     init(config: UpstreamConfig, eventLoopGroup: any EventLoopGroup) {
         let loops = Array(eventLoopGroup.makeIterator())
         let share = (config.maxConnections + loops.count - 1) / max(loops.count, 1)
+        var tls: NIOSSLContext?
+        if config.protocol == .h2, config.targets.contains(where: { $0.scheme == "https" }) || config.dns?.scheme == "https" {
+            var configuration = config.tls.map(UpstreamPool.clientTLS) ?? TLSConfiguration.makeClientConfiguration()
+            configuration.applicationProtocols = ["h2"]
+            tls = try? NIOSSLContext(configuration: configuration)
+        }
+        self.h2TLS = tls
         var pools: [ObjectIdentifier: LoopConnectionPool] = [:]
         for loop in loops {
-            pools[ObjectIdentifier(loop)] = LoopConnectionPool(eventLoop: loop, limit: share, config: config)
+            pools[ObjectIdentifier(loop)] = LoopConnectionPool(eventLoop: loop, limit: share, config: config, h2TLS: tls)
         }
         self.pools = pools
     }
