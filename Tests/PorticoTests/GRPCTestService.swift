@@ -50,7 +50,7 @@ struct EchoService: RegistrableRPCService {
             return StreamingServerResponse(single: ServerResponse(message: single.message, metadata: metadata))
         }
 
-        // Count: the request is ASCII decimal N (1...1000); reply "1", "2", ... "N", 20 ms apart.
+        // Count: the request is ASCII decimal N (1...1000); reply "1", "2", ... "N", 150 ms apart.
         router.registerHandler(forMethod: Self.count, deserializer: deserializer, serializer: serializer) {
             request, _ in
             let single = try await ServerRequest(stream: request)
@@ -59,7 +59,7 @@ struct EchoService: RegistrableRPCService {
             }
             return StreamingServerResponse(of: [UInt8].self) { writer in
                 for i in 1...n {
-                    if i > 1 { try await Task.sleep(for: .milliseconds(20)) }
+                    if i > 1 { try await Task.sleep(for: .milliseconds(150)) }
                     try await writer.write(Array(String(i).utf8))
                 }
                 return [:]
