@@ -33,10 +33,9 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
     private var requestEnded = false
     private var paused = false
     private var readHeld = false
+    /// The head timeout, then the idle timeout between parts.
+    private var deadline = LegDeadline()
     private var timer: Scheduled<Void>?
-    private var timerDeadline = NIODeadline.distantPast
-    /// What the timer checks when it fires: the failure, the allowed silence, and the last activity.
-    private var watch: (failure: UpstreamFailure, limit: TimeAmount, since: NIODeadline)?
 
     init(eventLoop: any EventLoop, bodyIdleTimeout: TimeAmount) {
         self.eventLoop = eventLoop
@@ -94,7 +93,7 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
         eventLoop.assertInEventLoop()
         if case .done = state, requestEnded { return }
         state = .done
-        timer?.cancel()
+        stopTimer()
         context?.close(promise: nil)
     }
 
@@ -115,13 +114,13 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
             sink.upstreamHead(head)
         case .body(let buffer):
             guard case .streaming(let sink) = state else { return fail(.malformed) }
-            watch?.since = .now()
+            deadline.touch(now: .now())
             sink.upstreamBody(buffer)
         case .end(let trailers):
             guard case .streaming(let sink) = state else { return fail(.malformed) }
             state = .done
-            watch = nil
-            timer?.cancel()
+            deadline.clear()
+            stopTimer()
             sink.upstreamEnd(trailers: trailers)
             // The target answered before the request ended (a gRPC server may): the stream is
             // reset rather than left half open.
@@ -144,7 +143,7 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
 
     func channelInactive(context: ChannelHandlerContext) {
         self.context = nil
-        timer?.cancel()
+        stopTimer()
         let previous = state
         state = .done
         switch previous {
@@ -172,7 +171,7 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
     private func fail(_ failure: UpstreamFailure) {
         let previous = state
         state = .done
-        timer?.cancel()
+        stopTimer()
         switch previous {
         case .awaitingHead(let sink), .streaming(let sink): sink.upstreamFailed(failure)
         case .idle, .done: break
@@ -181,25 +180,29 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
     }
 
     private func arm(_ timeout: TimeAmount, failing failure: UpstreamFailure) {
-        let now = NIODeadline.now()
-        watch = (failure, timeout, now)
-        // A pending check due no later than this one stays: when it fires it waits for what is left.
-        if timer != nil, timerDeadline <= now + timeout { return }
+        guard let at = deadline.arm(timeout, failing: failure, now: .now()) else { return }
         timer?.cancel()
-        schedule(at: now + timeout)
+        schedule(at: at)
     }
 
-    private func schedule(at deadline: NIODeadline) {
+    /// The leg is done: no check is pending any more.
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        deadline.stop()
+    }
+
+    private func schedule(at time: NIODeadline) {
         // Held strongly; cancelled when the stream ends.
-        timerDeadline = deadline
-        timer = eventLoop.scheduleTask(deadline: deadline) { self.timerFired() }
+        timer = eventLoop.scheduleTask(deadline: time) { self.timerFired() }
     }
 
     private func timerFired() {
         timer = nil
-        guard let watch else { return }
-        let due = watch.since + watch.limit
-        if due > .now() { return schedule(at: due) }
-        fail(watch.failure)
+        switch deadline.fired(now: .now()) {
+        case .none: break
+        case .schedule(let time): schedule(at: time)
+        case .fail(let failure): fail(failure)
+        }
     }
 }

@@ -33,12 +33,9 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
     private var context: ChannelHandlerContext?
     private var state = State.idle
     private var keepAlive = true
+    /// The head timeout, then the body's idle timeout: one pending check across requests.
+    private var deadline = LegDeadline()
     private var timer: Scheduled<Void>?
-    private var timerDeadline = NIODeadline.distantPast
-    /// What the timer checks when it fires: the failure, the allowed silence, and the last activity.
-    /// Body parts only move `lastActivity`; the timer re-arms itself for what is left, so a
-    /// streaming body costs no timer per part.
-    private var watch: (failure: UpstreamFailure, limit: TimeAmount, since: NIODeadline)?
     /// The sink asked for no more reads for now; a read asked for meanwhile waits in `readHeld`.
     private var paused = false
     private var readHeld = false
@@ -110,7 +107,7 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
         switch state {
         case .awaitingHead, .streaming:
             state = .closed
-            timer?.cancel()
+            stopTimer()
             context?.close(promise: nil)
         case .idle:
             if isUsable { onReusable?(self) } else { context?.close(promise: nil) }
@@ -176,16 +173,16 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
             keepAlive = head.keepAlive
             state = .streaming(sink)
             // The head timer, still pending, becomes the body's idle timer.
-            watch = (.cutOff, bodyIdleTimeout, .now())
+            arm(bodyIdleTimeout, failing: .cutOff)
             sink.upstreamHead(head.response)
         case .body(let buffer):
             guard case .streaming(let sink) = state else { return fail(.malformed) }
-            watch?.since = .now()
+            deadline.touch(now: .now())
             sink.upstreamBody(buffer)
         case .end:
             guard case .streaming(let sink) = state else { return fail(.malformed) }
             // The pending timer stays: it finds nothing to watch, or the next request's watch.
-            watch = nil
+            deadline.clear()
             state = .idle
             sink.upstreamEnd(trailers: nil)
             if keepAlive, self.context != nil, unparsed == nil {
@@ -212,7 +209,7 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
             handle(end, context: context)
         }
         self.context = nil
-        timer?.cancel()
+        stopTimer()
         let previous = state
         state = .closed
         switch previous {
@@ -242,7 +239,7 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
     private func fail(_ failure: UpstreamFailure) {
         let previous = state
         state = .closed
-        timer?.cancel()
+        stopTimer()
         switch previous {
         case .awaitingHead(let sink), .streaming(let sink): sink.upstreamFailed(failure)
         case .idle, .closed: break
@@ -251,26 +248,29 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
     }
 
     private func arm(_ timeout: TimeAmount, failing failure: UpstreamFailure) {
-        let now = NIODeadline.now()
-        watch = (failure, timeout, now)
-        // A pending check due no later than this one stays: when it fires it waits for what is
-        // left. So a kept-alive connection costs no timer per request.
-        if timer != nil, timerDeadline <= now + timeout { return }
+        guard let at = deadline.arm(timeout, failing: failure, now: .now()) else { return }
         timer?.cancel()
-        schedule(at: now + timeout)
+        schedule(at: at)
     }
 
-    private func schedule(at deadline: NIODeadline) {
+    /// The leg is done: no check is pending any more.
+    private func stopTimer() {
+        timer?.cancel()
+        timer = nil
+        deadline.stop()
+    }
+
+    private func schedule(at time: NIODeadline) {
         // Held strongly (no weak reference's side table); cancelled at close.
-        timerDeadline = deadline
-        timer = eventLoop.scheduleTask(deadline: deadline) { self.timerFired() }
+        timer = eventLoop.scheduleTask(deadline: time) { self.timerFired() }
     }
 
     private func timerFired() {
         timer = nil
-        guard let watch else { return }
-        let due = watch.since + watch.limit
-        if due > .now() { return schedule(at: due) }
-        fail(watch.failure)
+        switch deadline.fired(now: .now()) {
+        case .none: break
+        case .schedule(let time): schedule(at: time)
+        case .fail(let failure): fail(failure)
+        }
     }
 }
