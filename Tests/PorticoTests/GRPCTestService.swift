@@ -2,8 +2,10 @@
 // Messages are raw bytes ([UInt8]) with hand-written MethodDescriptors and handlers: no protobuf
 // and no code generation. The server speaks plaintext HTTP/2 (h2c) on 127.0.0.1.
 
+import Foundation
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import Synchronization
 
 // MARK: - Raw-bytes coding
 
@@ -50,17 +52,21 @@ struct EchoService: RegistrableRPCService {
             return StreamingServerResponse(single: ServerResponse(message: single.message, metadata: metadata))
         }
 
-        // Count: the request is ASCII decimal N (1...1000); reply "1", "2", ... "N", 150 ms apart.
+        // Count: the request is ASCII decimal N (1...1000); reply "1", "2", ... "N". With a
+        // `count-relay` id in the metadata, each next message waits until the client got the one
+        // before (`CountRelay`): a gateway that held a message back would stall the call.
         router.registerHandler(forMethod: Self.count, deserializer: deserializer, serializer: serializer) {
             request, _ in
             let single = try await ServerRequest(stream: request)
             guard let n = Int(String(decoding: single.message, as: UTF8.self)), (1...1000).contains(n) else {
                 throw RPCError(code: .invalidArgument, message: "Count wants a decimal number in 1...1000")
             }
+            let relay = single.metadata[stringValues: "count-relay"].first(where: { _ in true }).flatMap(CountRelay.shared.acks)
             return StreamingServerResponse(of: [UInt8].self) { writer in
+                var acks = relay?.makeAsyncIterator()
                 for i in 1...n {
-                    if i > 1 { try await Task.sleep(for: .milliseconds(150)) }
                     try await writer.write(Array(String(i).utf8))
+                    if i < n, acks != nil, await acks?.next() == nil { break }
                 }
                 return [:]
             }
@@ -173,13 +179,37 @@ func unaryEcho(
     }
 }
 
-/// Server streaming: every message of Count(n) with the instant it arrived.
+/// The client's receipts for `Count` calls in this process, by the call's `count-relay` id.
+final class CountRelay: Sendable {
+    static let shared = CountRelay()
+    private let waiting = Mutex<[String: AsyncStream<Void>]>([:])
+
+    /// A new id, and the continuation through which the client acknowledges each message.
+    func open() -> (String, AsyncStream<Void>.Continuation) {
+        let id = UUID().uuidString
+        let (acks, continuation) = AsyncStream<Void>.makeStream()
+        waiting.withLock { $0[id] = acks }
+        return (id, continuation)
+    }
+
+    /// The acknowledgements of the call `id` (the server takes them once).
+    func acks(_ id: String) -> AsyncStream<Void>? {
+        waiting.withLock { $0.removeValue(forKey: id) }
+    }
+}
+
+/// Server streaming: every message of Count(n) with the instant it arrived. Each next message
+/// leaves the server only once the one before has reached this client.
 func countStream(
     _ client: GRPCClient<HTTP2ClientTransport.Posix>,
     _ n: Int,
     metadata: Metadata = [:]
 ) async throws -> [(String, ContinuousClock.Instant)] {
-    try await client.serverStreaming(
+    let (relay, ack) = CountRelay.shared.open()
+    defer { ack.finish() }
+    var metadata = metadata
+    metadata.addString(relay, forKey: "count-relay")
+    return try await client.serverStreaming(
         request: ClientRequest(message: Array(String(n).utf8), metadata: metadata),
         descriptor: EchoService.count,
         serializer: RawBytesSerializer(),
@@ -189,6 +219,7 @@ func countStream(
         var received: [(String, ContinuousClock.Instant)] = []
         for try await message in response.messages {
             received.append((String(decoding: message, as: UTF8.self), ContinuousClock.now))
+            ack.yield()
         }
         return received
     }
