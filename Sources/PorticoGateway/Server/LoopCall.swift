@@ -479,7 +479,14 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         guard !done else { return }
         if responseStarted {
             // Mid-body: the client cannot be told otherwise than by closing.
+            if let (target, _) = pendingOutcome {
+                // A gRPC stream cut off before its status: the target's failure.
+                pendingOutcome = nil
+                requestOutcome = .failure
+                chain.proxy.pool.report(.failure, target: target, now: .now)
+            }
             connection = nil
+            stream = nil
             finish(status: status, failure: nil, failureLength: nil, aborted: true)
             client.abortResponse()
             return
