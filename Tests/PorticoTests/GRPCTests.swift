@@ -1,10 +1,13 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import GRPCCore
 import GRPCNIOTransportHTTP2
 import PorticoConfig
 import PorticoTesting
 import Testing
+
+@testable import PorticoGateway
 
 /// gRPC through the gateway, end to end over HTTP/2 with grpc-swift 2's own client and server
 /// (h2c both ways): unary, server and bidirectional streams, trailers, the gateway's own
@@ -175,6 +178,21 @@ struct GRPCTests {
                 #expect((after["event_loop"] ?? 0) - (before["event_loop"] ?? 0) == 3, "\(before) \(after)")
             }
         }
+    }
+
+    @Test("what counts as a gRPC request, and grpc-message's encoding")
+    func grpcRequests() {
+        func fields(_ type: String) -> HTTPFields { [.contentType: type] }
+        for type in ["application/grpc", "Application/GRPC+proto", "application/grpc;charset=utf-8"] {
+            #expect(GRPCStatus.isGRPC(fields(type)), "\(type)")
+        }
+        for type in ["application/grpc-web", "application/grpcx", "application/grp", "text/plain", ""] {
+            #expect(!GRPCStatus.isGRPC(fields(type)), "\(type)")
+        }
+        #expect(!GRPCStatus.isGRPC(HTTPFields()))
+        #expect(GRPCStatus.percentEncoded("50% off\nnow é") == "50%25 off%0Anow %C3%A9")
+        #expect(GRPCStatus.percentEncoded(String(repeating: "x", count: 1 << 20)).utf8.count == 1024)
+        #expect(GRPCStatus.code(in: [GRPCStatus.status: "99999999999999999999"]) == nil)
     }
 
     @Test("protocol is http/1.1 or h2, and a config error at its line otherwise")
