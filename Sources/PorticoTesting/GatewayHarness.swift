@@ -1,7 +1,7 @@
 import Foundation
 import Logging
 import PorticoConfig
-import PorticoPortal
+import PorticoApp
 
 /// Starts a whole gateway in-process from a YAML text, in a fresh temporary folder.
 public enum GatewayHarness {

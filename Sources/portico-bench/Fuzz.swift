@@ -1,5 +1,6 @@
 import Foundation
 import PorticoConfig
+import PorticoDevPortal
 import PorticoGateway
 
 /// `portico-bench fuzz TARGET COUNT [SEED]`: feeds COUNT generated inputs to one parser
@@ -172,7 +173,7 @@ enum Fuzz {
             case "json":
                 let input = next(jsonSeeds, jsonTokens)
                 keep(input, index)
-                FuzzEntry.jsonBody(Array(input.utf8))
+                PortalFuzzEntry.jsonBody(Array(input.utf8))
             case "edge":
                 let input = next(edgeSeeds, edgeTokens)
                 let length = [0, 1, 16, 1000, Int(Int32.max)][generator.below(5)]

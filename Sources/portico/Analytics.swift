@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import PorticoConfig
 import PorticoGateway
-import PorticoPortal
+import PorticoAdmin
+import PorticoApp
 import PorticoStore
 
 /// `portico analytics`: usage from the store's rollups, as a table.

@@ -1,7 +1,8 @@
 import ArgumentParser
 import Foundation
 import PorticoConfig
-import PorticoPortal
+import PorticoAdmin
+import PorticoApp
 import Logging
 import PorticoStore
 

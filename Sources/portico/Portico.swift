@@ -3,7 +3,8 @@ import Foundation
 import Logging
 import PorticoConfig
 import PorticoGateway
-import PorticoPortal
+import PorticoAdmin
+import PorticoApp
 import ServiceLifecycle
 
 @main

@@ -177,7 +177,6 @@ portal:
   path: /portal
   title: Browser Test APIs
   signup: open
-  files: {ROOT}/portal
   plan: free
 upstreams:
   pets: {{targets: [{{url: "http://127.0.0.1:{cls.upstream.server_address[1]}"}}]}}
@@ -427,7 +426,7 @@ apis:
 
     def test_6_budget_csrf_and_approval(self):
         # The pages' JavaScript and CSS, gzipped, stay within 60 KB.
-        folder = os.path.join(ROOT, "portal")
+        folder = os.path.join(ROOT, "Sources", "PorticoDevPortal", "Pages")
         size = sum(len(gzip.compress(read(os.path.join(folder, name), "rb"), 9))
                    for name in os.listdir(folder) if name.endswith((".js", ".css")))
         print(f"\nportal JavaScript and CSS: {size} bytes gzipped", file=sys.stderr)

@@ -2,7 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import PorticoConfig
-import PorticoPortal
+import PorticoApp
 import PorticoTesting
 import Testing
 

@@ -15,6 +15,11 @@ public struct AnalyticsAnswers: Sendable {
     public struct Document: Sendable {
         public var text: String
         public var contentType: String
+
+        package init(text: String, contentType: String) {
+            self.text = text
+            self.contentType = contentType
+        }
     }
 
     /// Counts, errors, bytes and latency percentiles per time bucket. `consumer` overrides any in the query.

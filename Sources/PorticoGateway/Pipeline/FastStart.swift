@@ -23,7 +23,7 @@ package struct FastStart {
     package var cached: (head: HTTPResponse, body: ByteBuffer)?
 
     /// Starts `sent` on the event loop, or nil when the streaming path must serve it: the
-    /// guard refuses it (that path answers), it is the portal's, it matches no route with a
+    /// guard refuses it (that path answers), a mount claims it, it matches no route with a
     /// fast chain that `accepts` (checked before any policy runs), or a policy must wait.
     package static func start(
         _ sent: HTTPRequest, snapshot: RuntimeSnapshot, peer: String?, at start: ContinuousClock.Instant,
@@ -32,10 +32,8 @@ package struct FastStart {
         guard case .success(let admitted) = snapshot.requestGuard.admit(sent, peer: peer) else { return nil }
         let head = admitted ?? sent
         let path = head.pathWithoutQuery
-        // The portal's pages and API, and anything on the portal's own host, are the streaming path's.
-        if let portalAPI = snapshot.portalAPI, portalAPI.isPortalHost(head.authority) == true || portalAPI.handles(path) {
-            return nil
-        }
+        // What a mount (the portal) serves or refuses is the streaming path's.
+        if let mount = snapshot.mount, mount.claim(host: head.authority, path: path) != .pass { return nil }
         guard case .route(let route) = snapshot.routes.match(head, path: path), let chain = route.chain.fast, accepts(chain) else { return nil }
         // A cached route is served here only for a fresh hit, found before any policy runs.
         var hit: CachedResponse?

@@ -125,7 +125,7 @@ public struct RouteTable: Sendable {
         return roots
     }
 
-    static func bareHost(_ host: String) -> String {
+    package static func bareHost(_ host: String) -> String {
         var value = Substring(host)
         if value.hasPrefix("[") {
             if let end = value.firstIndex(of: "]") { value = value[...end] }

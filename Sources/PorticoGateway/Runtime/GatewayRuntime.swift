@@ -42,13 +42,16 @@ public final class GatewayRuntime: Service, Sendable {
     public let paths = ServingPaths()
     /// The call store's queries, for the portal API's usage endpoints.
     private let analytics: AnalyticsAnswers?
+    /// What the app mounts beside the routes (the developer portal), rebuilt with each snapshot.
+    private let mounting: (any GatewayMounting)?
 
     /// Compiles the first snapshot from a loaded config.
     ///
     /// - Parameters:
     ///   - configPath: the path reloads read, as the operator gave it (defaults to the config's absolute path).
+    ///   - mounting: the app's handlers beside the routes (`PorticoApp` mounts the developer portal).
     ///   - wallClock: the time sunsets are checked against; tests pass their own.
-    public init(
+    package init(
         config: GatewayConfig,
         configPath: String? = nil,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
@@ -57,10 +60,12 @@ public final class GatewayRuntime: Service, Sendable {
         limits: LimitContext? = nil,
         readiness: Readiness = Readiness(),
         analytics: AnalyticsAnswers? = nil,
+        mounting: (any GatewayMounting)? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.readiness = readiness
         self.analytics = analytics
+        self.mounting = mounting
         let descriptors = ConnectionBudget.raiseFileLimit()
         self.connections = ConnectionBudget(
             maximum: config.server.maxConnections ?? ConnectionBudget.defaultMaximum(descriptors: descriptors),
@@ -77,7 +82,7 @@ public final class GatewayRuntime: Service, Sendable {
         self.current = Mutex(
             RuntimeSnapshot(
                 config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, analytics: analytics,
-                wallClock: wallClock))
+                mounting: mounting, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
     }
@@ -163,7 +168,7 @@ public final class GatewayRuntime: Service, Sendable {
             for warning in config.warnings { logger.warning("config warning", metadata: ["config.warning": "\(warning)"]) }
             let next = RuntimeSnapshot(
                 config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, cache: cache,
-                analytics: analytics, wallClock: wallClock)
+                analytics: analytics, mounting: mounting, wallClock: wallClock)
             cache.store.setBudget(config.cache.memory)
             current.withLock { $0 = next }
             let elapsed = ContinuousClock.now - started

@@ -34,8 +34,8 @@ public final class RuntimeSnapshot: Sendable {
     public let limits: LimitContext
     /// Every limit of this config: the plans' and the routes'.
     public let allLimits: [CompiledLimit]
-    /// The portal's JSON API, when the config has a portal.
-    let portalAPI: PortalAPI?
+    /// The app's handlers beside the routes (the developer portal), when the config has them.
+    let mount: (any GatewayMount)?
     /// What every request passes before anything else: one Host, a canonical path, clean headers.
     let requestGuard: RequestGuard
     /// Each TLS listener's certificates, by its place in `config.listeners` (the listeners are
@@ -52,6 +52,7 @@ public final class RuntimeSnapshot: Sendable {
         limits: LimitContext = LimitContext(store: InMemoryLimiterStore()),
         cache: CacheContext? = nil,
         analytics: AnalyticsAnswers? = nil,
+        mounting: (any GatewayMounting)? = nil,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) {
         self.config = config
@@ -86,11 +87,11 @@ public final class RuntimeSnapshot: Sendable {
             cache: cache ?? CacheContext(budget: config.cache.memory, clock: wallClock))
         self.planLimits = builder.planLimits
         self.limits = builder.limits
-        self.portalAPI = config.portal.map { portal in
-            PortalAPI(
-                config: config, portal: portal, authenticators: builder.authenticators, consumers: builder.consumers,
-                requestIDHeader: requestIDHeader, analytics: analytics, failures: auth.failures)
-        }
+        self.mount = mounting?.mount(
+            for: config,
+            services: MountServices(
+                authenticators: builder.authenticators, consumers: builder.consumers, requestIDHeader: requestIDHeader,
+                analytics: analytics, failures: auth.failures))
         var entries: [(host: String?, route: CompiledRoute)] = []
         for api in config.apis {
             let routes = api.servedRoutes
@@ -183,25 +184,24 @@ extension RuntimeSnapshot {
         logger: Logger, terminal: (any Policy)?
     ) async -> Served {
         let path = request.uri.path
-        if let portalAPI, let onPortalHost = portalAPI.isPortalHost(request.head.authority) {
-            // The portal has a host of its own: there it alone answers, and elsewhere it does not.
-            if onPortalHost, !portalAPI.handles(path) {
-                let failure = GatewayError.noRoute
-                return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
-            }
-        }
-        if let portalAPI, portalAPI.handles(path), portalAPI.isPortalHost(request.head.authority) ?? true {
+        switch mount?.claim(host: request.head.authority, path: path) ?? .pass {
+        case .pass:
+            break
+        case .refuse:
+            let failure = GatewayError.noRoute
+            return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
+        case .serve:
             do {
                 let address = limits.clientAddress.resolve(peer: clientAddress, headers: request.headers)
-                var response = try await portalAPI.respond(to: request, requestID: requestID, snapshot: self, clientAddress: address)
+                var response = try await mount!.respond(to: request, requestID: requestID, snapshot: self, clientAddress: address)
                 response.headers[requestIDHeader] = requestID
                 return Served(response: response)
             } catch let error as GatewayError {
                 return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
             } catch {
                 // The error's text names internal types and files: it goes to the log, not to the client.
-                logger.error("portal request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
-                let wrapped = GatewayError.badGateway("The portal API could not answer.")
+                logger.error("mounted handler failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
+                let wrapped = GatewayError.badGateway("The gateway could not answer.")
                 return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: wrapped)
             }
         }

@@ -97,18 +97,6 @@ public enum FuzzEntry {
         _ = try? query.int("limit")
     }
 
-    /// A JSON body as the admin API and the portal read it: parsed, then its known fields.
-    public static func jsonBody(_ bytes: [UInt8]) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return }
-        _ = try? PortalAccounts.credentials(object)
-        if let grace = object["grace"] as? String, let duration = ConfigDuration(parsing: grace) {
-            _ = Date().addingTimeInterval(duration.seconds)
-        }
-        if let expires = object["expires"] as? String { _ = ConfigDuration(parsing: expires).map { Date().addingTimeInterval($0.seconds) } }
-        if let name = object["name"] as? String { _ = ConsumerConfig.isValidName(name) }
-        if let description = object["description"] as? String { _ = description.count <= 1000 }
-    }
-
     /// What the edge policies read from clients: a JSON body (parsed, printed and parsed again to
     /// the same text, then edited by pointer), a `Range` against a length (every range inside
     /// it), `Accept-Encoding`, an `Origin` against an origin list, `Access-Control-Request-Headers`,

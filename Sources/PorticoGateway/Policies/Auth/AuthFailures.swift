@@ -7,7 +7,7 @@ import Synchronization
 /// Shared by every snapshot (it lives in the `AuthContext`). Each table holds at most
 /// `maximumEntries` keys of at most `CallRecord.maximumNameBytes` each; when a table is full,
 /// windows that have ended are swept, and if none has, the oldest half is dropped.
-final class AuthFailures: Sendable {
+package final class AuthFailures: Sendable {
     let perAddress: Int
     let perConsumer: Int
     /// The window in nanoseconds of `clock`.
@@ -26,7 +26,7 @@ final class AuthFailures: Sendable {
         var failures: Int
     }
 
-    init(
+    package init(
         perAddress: Int = 30, perConsumer: Int = 10, window: Duration = .seconds(60), maximumEntries: Int = 50_000,
         clock: @escaping @Sendable () -> Int64 = LimitContext.wallClockNanoseconds
     ) {
@@ -38,7 +38,7 @@ final class AuthFailures: Sendable {
     }
 
     /// Seconds until `address` (or `consumer`) may try again, or nil when it may now.
-    func retryAfter(address: String?, consumer: String? = nil) -> Int? {
+    package func retryAfter(address: String?, consumer: String? = nil) -> Int? {
         let now = clock()
         return tables.withLock { tables in
             var wait: Int64 = 0
@@ -53,7 +53,7 @@ final class AuthFailures: Sendable {
     }
 
     /// Counts one failed authentication against the address and, when one was named, the consumer.
-    func recordFailure(address: String?, consumer: String? = nil) {
+    package func recordFailure(address: String?, consumer: String? = nil) {
         let now = clock()
         tables.withLock { tables in
             if let address { Self.count(&tables.byAddress, address, now: now, window: window, limit: maximumEntries) }

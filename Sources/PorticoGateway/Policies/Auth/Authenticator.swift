@@ -4,7 +4,7 @@ import Hummingbird
 import PorticoConfig
 
 /// One configured auth method, compiled: it reads its credential from a request and checks it.
-protocol Authenticator: Sendable {
+package protocol Authenticator: Sendable {
     /// The method's name in the config.
     var name: String { get }
     /// The `WWW-Authenticate` challenge a 401 carries for this method.
@@ -26,16 +26,16 @@ extension Authenticator {
 }
 
 /// Consumers and keys from the config (per snapshot) and from the store (live).
-struct ConsumerLookup: Sendable {
+package struct ConsumerLookup: Sendable {
     let config: CredentialTable
-    let directory: CredentialDirectory
+    package let directory: CredentialDirectory
 
     func consumer(named name: String) -> CredentialTable.Consumer? {
         config.consumers[name] ?? directory.current.consumers[name]
     }
 
     /// The identity of a known consumer, or a bare one for a name only a token vouches for.
-    func identity(
+    package func identity(
         of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = [], credential: String? = nil
     ) -> Identity {
         let known = consumer(named: name)

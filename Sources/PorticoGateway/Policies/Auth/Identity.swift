@@ -58,7 +58,7 @@ public struct Identity: Sendable, Hashable {
 }
 
 /// What one auth method made of a request.
-enum AuthOutcome: Sendable {
+package enum AuthOutcome: Sendable {
     /// The request carries no credential this method reads.
     case absent
     case authenticated(Identity)

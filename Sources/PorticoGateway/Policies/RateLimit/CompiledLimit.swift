@@ -14,7 +14,7 @@ public final class CompiledLimit: Sendable {
     /// Both names as structured-field strings, for the headers.
     let quotedName: String
     let quotedQuotaName: String
-    let by: [LimitKeyPart]
+    package let by: [LimitKeyPart]
     let gcra: GCRA?
     let sliding: SlidingWindow?
     let quota: CalendarQuota?
@@ -54,7 +54,7 @@ public final class CompiledLimit: Sendable {
     }
 
     /// The state one key keeps under one limit.
-    struct Entry: Sendable, Hashable {
+    package struct Entry: Sendable, Hashable {
         /// The GCRA's theoretical arrival time (µs since 1970).
         var tat: Int64 = 0
         var sliding = SlidingWindow.State()
@@ -63,11 +63,14 @@ public final class CompiledLimit: Sendable {
         var quotaUsed = 0
         /// When the entry holds nothing a fresh one would not (ns since 1970).
         var idleAt: Int64 = 0
+
+        /// An entry that has counted nothing.
+        package init() {}
     }
 
     /// Decides for `cost` units at `now` (ns since 1970). The rate and the quota are both
     /// checked before either is charged, so a refused request costs nothing.
-    func apply(to entry: inout Entry, cost: Int, now: Int64) -> [LimitDecision] {
+    package func apply(to entry: inout Entry, cost: Int, now: Int64) -> [LimitDecision] {
         var decisions: [LimitDecision] = []
         decisions.reserveCapacity(2)
         var next = entry

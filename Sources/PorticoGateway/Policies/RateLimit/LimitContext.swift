@@ -7,7 +7,7 @@ import PorticoConfig
 public final class LimitContext: Sendable {
     public let store: any LimiterStore
     /// Nanoseconds since 1970; tests inject their own.
-    let clock: @Sendable () -> Int64
+    package let clock: @Sendable () -> Int64
     let clientAddress: ClientAddress
     let legacyHeaders: Bool
 

@@ -4,8 +4,10 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PorticoConfig
+import PorticoGateway
 
-/// The portal's static pages (`portal.files`), read into memory with each config.
+/// The portal's static pages: the ones built into the binary (`Pages/`, embedded as package
+/// resources), or the folder `portal.files` names instead, read into memory with each config.
 ///
 /// Only the folder's own files are served (no subfolders, no dot files), each with an `ETag`
 /// and `Cache-Control: no-cache`, so a browser revalidates and gets 304 until the files change.
@@ -28,14 +30,32 @@ struct PortalFiles: Sendable {
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         + "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+    /// The pages built into the binary. SwiftPM names each embedded file by its name with the dot
+    /// as `_`, so a page added to `Pages/` is listed here too.
+    static let embedded = PortalFiles(contents: [
+        "index.html": PackageResources.index_html, "portal.js": PackageResources.portal_js,
+        "account.js": PackageResources.account_js, "portal.css": PackageResources.portal_css,
+    ])
+
+    /// The files of `folder` (a customised copy of `Pages/`).
     init(folder: String) {
-        var files: [String: File] = [:]
+        var contents: [String: [UInt8]] = [:]
         let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
         for name in names where !name.hasPrefix(".") {
+            guard let data = FileManager.default.contents(atPath: folder + "/" + name) else { continue }
+            contents[name] = Array(data)
+        }
+        self.init(contents: contents)
+    }
+
+    /// Files by name; a name without a known type is left out.
+    init(contents: [String: [UInt8]]) {
+        var files: [String: File] = [:]
+        for (name, bytes) in contents {
             let ext = (name as NSString).pathExtension.lowercased()
-            guard let type = Self.types[ext], let data = FileManager.default.contents(atPath: folder + "/" + name) else { continue }
-            let digest = SHA256.hash(data: data).prefix(8).map { String(format: "%02x", $0) }.joined()
-            files[name] = File(body: ByteBuffer(bytes: data), contentType: type, etag: "\"\(digest)\"")
+            guard let type = Self.types[ext] else { continue }
+            let digest = SHA256.hash(data: bytes).prefix(8).map { String(format: "%02x", $0) }.joined()
+            files[name] = File(body: ByteBuffer(bytes: bytes), contentType: type, etag: "\"\(digest)\"")
         }
         self.files = files
     }

@@ -1,4 +1,5 @@
 import PorticoConfig
+import PorticoGateway
 
 /// The OpenAPI operation the portal shows for a composite or branching endpoint: the config's
 /// `openapi:` snippet when it gives one, else one generated from the endpoint (its parameters,

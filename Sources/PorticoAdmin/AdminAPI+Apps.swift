@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import PorticoDevPortal
 import PorticoGateway
 import PorticoStore
 

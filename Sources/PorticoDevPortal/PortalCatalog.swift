@@ -1,5 +1,6 @@
 import Foundation
 import PorticoConfig
+import PorticoGateway
 
 /// Every API of one config as the portal shows it: the catalog, each version's docs, and the search.
 ///

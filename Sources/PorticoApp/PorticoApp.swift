@@ -1,6 +1,8 @@
 import Foundation
 import Logging
+import PorticoAdmin
 import PorticoConfig
+import PorticoDevPortal
 import PorticoGateway
 import PorticoStore
 import ServiceLifecycle
@@ -36,7 +38,7 @@ public struct PorticoApp: Sendable {
         self.runtime = GatewayRuntime(
             config: config, configPath: configPath, logger: logger, auth: AuthContext(directory: credentials, logger: logger),
             readiness: Readiness(probe: { [store] in try await store.probeWrite() }), analytics: AnalyticsAnswers(store: store),
-            wallClock: wallClock)
+            mounting: PortalMounting(), wallClock: wallClock)
     }
 
     /// The services in start order. A service group stops them in reverse order, so the

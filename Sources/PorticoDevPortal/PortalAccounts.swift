@@ -5,6 +5,7 @@ import Hummingbird
 import NIOCore
 import NIOPosix
 import PorticoConfig
+import PorticoGateway
 import PorticoStore
 
 /// Developer accounts, sessions, apps and keys for the portal's self-service pages.

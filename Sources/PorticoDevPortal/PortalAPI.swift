@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import PorticoConfig
+import PorticoGateway
 
 /// The developer portal on the data-plane listener, under `portal.path`: the static pages and,
 /// under `<path>/api`, the JSON API that feeds them.
@@ -14,7 +15,7 @@ import PorticoConfig
 /// - `GET …/api/me/limits`, `…/me/usage`, `…/me/usage/top` and `…/me/calls`: the caller's own
 ///   limits and the admin API's analytics queries limited to their consumer. The caller is the
 ///   signed-in developer, or whoever a configured auth method recognizes.
-struct PortalAPI: Sendable {
+struct PortalAPI: GatewayMount {
     let portal: PortalConfig
     let prefix: String
     let authenticators: [any Authenticator]
@@ -26,7 +27,7 @@ struct PortalAPI: Sendable {
     /// Accounts and apps; nil without a store.
     let accounts: PortalAccounts?
     let catalog: PortalCatalogLoader
-    let files: PortalFiles?
+    let files: PortalFiles
 
     init(
         config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup,
@@ -41,7 +42,15 @@ struct PortalAPI: Sendable {
         self.analytics = analytics
         self.accounts = analytics.map { PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory, failures: failures) }
         self.catalog = PortalCatalogLoader(config: config)
-        self.files = portal.files.map(PortalFiles.init(folder:))
+        self.files = portal.files.map(PortalFiles.init(folder:)) ?? .embedded
+    }
+
+    /// On its own host (`portal.host`) the portal alone answers; elsewhere it answers under
+    /// `portal.path` and nothing else.
+    func claim(host: String?, path: String) -> MountClaim {
+        let onPortalHost = isPortalHost(host)
+        if onPortalHost == true, !handles(path) { return .refuse }
+        return handles(path) && onPortalHost != false ? .serve : .pass
     }
 
     func handles(_ path: String) -> Bool {
@@ -58,7 +67,7 @@ struct PortalAPI: Sendable {
 
     /// - Parameter clientAddress: the caller's address (behind a trusted proxy, the one it names),
     ///   which sign-up and sign-in count tries against.
-    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String? = nil) async throws -> Response {
+    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String?) async throws -> Response {
         let path = request.uri.path
         guard path == prefix || path.hasPrefix(prefix + "/") else { return try pageResponse(request, requestID: requestID) }
         let parts = path.dropFirst(prefix.count).split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
@@ -150,7 +159,6 @@ struct PortalAPI: Sendable {
 
     /// A static page; `<path>` itself redirects to `<path>/` so relative links resolve.
     private func pageResponse(_ request: Request, requestID: String) throws -> Response {
-        guard let files else { throw GatewayError.notFound("This portal serves its JSON API only (portal.files is not set).") }
         try requireRead(request)
         let path = request.uri.path
         if path == portal.path {

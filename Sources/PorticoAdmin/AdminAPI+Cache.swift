@@ -32,14 +32,14 @@ extension AdminAPI {
     }
 
     /// Purges this node's cache; returns the entries removed.
-    static func applyPurge(_ purge: CacheStore.Purge, runtime: GatewayRuntime) -> Int {
+    package static func applyPurge(_ purge: CacheStore.Purge, runtime: GatewayRuntime) -> Int {
         var purged = runtime.cache.store.purge(purge)
         // Composite endpoints' backend answers are keyed by upstream, not by public URL.
         if case .all = purge { purged += runtime.cache.backends.removeAll() }
         return purged
     }
 
-    static func purge(from body: [String: Any]) throws -> CacheStore.Purge {
+    package static func purge(from body: [String: Any]) throws -> CacheStore.Purge {
         let given = ["url", "prefix", "tag", "all"].filter { body[$0] != nil }
         guard given.count == 1 else {
             throw GatewayError.badRequest("Give exactly one of url, prefix, tag or all, for example {\"prefix\": \"/echo/\"}.")

@@ -1,5 +1,6 @@
 import Foundation
 import PorticoConfig
+import PorticoGateway
 
 /// The portal's documentation of one API version, built once per config from its OpenAPI document
 /// (or, for an API without one, from its routes).
