@@ -16,8 +16,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -31,14 +31,10 @@ from selenium.webdriver.chrome.service import Service
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BINARY = os.path.join(ROOT, ".build", "debug", "portico")
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Support"))
+from gateway_process import wait_until_ready  # noqa: E402
 ARTIFACTS = os.environ.get("PORTICO_ARTIFACTS", "/tmp/portico-artifacts")
 KEY = "browser-key-0123456789abcdef"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def serve(handler):
@@ -126,11 +122,8 @@ class CORSBrowserTests(unittest.TestCase):
         cls.other_page = serve(Page)
         cls.allowed_origin = f"http://127.0.0.1:{cls.allowed_page.server_address[1]}"
         cls.other_origin = f"http://127.0.0.1:{cls.other_page.server_address[1]}"
-        cls.port = free_port()
-        cls.base = f"http://127.0.0.1:{cls.port}"
-        cls.items = cls.base + "/shop/items"
         config = f"""
-listen: 127.0.0.1:{cls.port}
+listen: 127.0.0.1:0
 store: {{sqlite: {cls.folder}/portico.sqlite}}
 server: {{access-log: false}}
 auth:
@@ -155,17 +148,9 @@ apis:
         cls.log = open(os.path.join(ARTIFACTS, "portico-cors.log"), "w")
         cls.gateway = subprocess.Popen([BINARY, "serve", "--config", config_file], stdout=cls.log, stderr=subprocess.STDOUT)
         try:
-            deadline = time.time() + 20
-            while True:
-                try:
-                    with urllib.request.urlopen(cls.base + "/healthz", timeout=2) as response:
-                        if response.status == 200:
-                            break
-                except Exception:
-                    pass
-                if time.time() > deadline or cls.gateway.poll() is not None:
-                    raise RuntimeError("portico did not answer /healthz within 20 s; see " + cls.log.name)
-                time.sleep(0.2)
+            cls.port = wait_until_ready(cls.gateway, cls.log.name, ready_path="/healthz", timeout=20)["gateway"]
+            cls.base = f"http://127.0.0.1:{cls.port}"
+            cls.items = cls.base + "/shop/items"
             options = webdriver.ChromeOptions()
             for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1000,700"):
                 options.add_argument(argument)

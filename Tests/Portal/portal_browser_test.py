@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,8 @@ from selenium.webdriver.support import expected_conditions as EC
 from selenium.webdriver.support.ui import WebDriverWait
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(ROOT, "Tests", "Support"))
+from gateway_process import wait_until_ready  # noqa: E402
 BINARY = os.path.join(ROOT, ".build", "debug", "portico")
 ARTIFACTS = os.environ.get("PORTICO_ARTIFACTS", "/tmp/portico-artifacts")
 
@@ -42,12 +43,6 @@ def read(path, mode="r"):
 def write(path, text):
     with open(path, "w") as f:
         f.write(text)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Upstream(http.server.BaseHTTPRequestHandler):
@@ -157,7 +152,6 @@ class PortalBrowserTests(unittest.TestCase):
         cls.folder = tempfile.mkdtemp(prefix="portico-portal-")
         cls.upstream = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Upstream)
         threading.Thread(target=cls.upstream.serve_forever, daemon=True).start()
-        cls.port, cls.admin_port = free_port(), free_port()
         with open(os.path.join(cls.folder, "pets.yaml"), "w") as f:
             f.write(PETS_SPEC)
         with open(os.path.join(cls.folder, "big.json"), "w") as f:
@@ -166,8 +160,8 @@ class PortalBrowserTests(unittest.TestCase):
         subprocess.run([sys.executable, os.path.join(ROOT, "bench", "gen-openapi.py"), os.path.join(cls.folder, "large")],
                        check=True, stdout=subprocess.DEVNULL)
         config = f"""
-listen: 127.0.0.1:{cls.port}
-admin: {{listen: 127.0.0.1:{cls.admin_port}, token: admin-token-0123456789abcdef012345}}
+listen: 127.0.0.1:0
+admin: {{listen: 127.0.0.1:0, token: admin-token-0123456789abcdef012345}}
 store: {{sqlite: {cls.folder}/portico.sqlite}}
 auth:
   keys: {{type: api-key, header: X-API-Key}}
@@ -200,16 +194,9 @@ apis:
             f.write(config)
         cls.log = open(os.path.join(ARTIFACTS, "portico.log"), "w")
         cls.gateway = subprocess.Popen([BINARY, "serve", "--config", os.path.join(cls.folder, "gateway.yaml")], stdout=cls.log, stderr=subprocess.STDOUT)
+        ports = wait_until_ready(cls.gateway, cls.log.name, listeners=("gateway", "admin"))
+        cls.port, cls.admin_port = ports["gateway"], ports["admin"]
         cls.base = f"http://127.0.0.1:{cls.port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                urllib.request.urlopen(cls.base + "/readyz", timeout=1)
-                break
-            except Exception:
-                if time.time() > deadline or cls.gateway.poll() is not None:
-                    raise RuntimeError("portico did not become ready; see " + cls.log.name)
-                time.sleep(0.1)
         options = webdriver.ChromeOptions()
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu", "--window-size=1280,900"):
             options.add_argument(argument)
