@@ -22,7 +22,7 @@ extension AdminAPI {
                 for app in try await store.apps(account: nil, status: status) {
                     items.append(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
                 }
-                return json("{\"apps\":[" + items.joined(separator: ",") + "]}")
+                return Response.json("{\"apps\":[" + items.joined(separator: ",") + "]}")
             }
         }
         for (action, approve) in [("approve", true), ("revoke", false)] {
@@ -32,7 +32,7 @@ extension AdminAPI {
                     do {
                         let app = try await store.decideApp(id: id, approve: approve)
                         _ = try? await runtime.auth.directory.refresh()
-                        return json(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
+                        return Response.json(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
                     } catch PortalStoreError.noSuchApp {
                         throw GatewayError.notFound("No app \(id).")
                     } catch PortalStoreError.notPending(let status) {

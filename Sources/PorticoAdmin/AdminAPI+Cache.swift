@@ -9,7 +9,7 @@ extension AdminAPI {
     static func addCache(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: any DataStore) {
         router.get("/admin/cache") { _, _ -> Response in
             let stats = runtime.cache.store.statistics
-            return json(
+            return Response.json(
                 "{\"entries\":\(stats.entries),\"bytes\":\(stats.bytes),\"budget\":\(stats.budget),"
                     + "\"stores\":\(stats.stores),\"evictions\":\(stats.evictions)}")
         }
@@ -19,14 +19,14 @@ extension AdminAPI {
                 let purge = try Self.purge(from: body)
                 let purged = Self.applyPurge(purge, runtime: runtime)
                 // On a shared store, every other node purges the same (it listens on the channel).
-                guard let postgres = store as? PostgresStore else { return json("{\"purged\":\(purged),\"nodes\":\"this\"}") }
+                guard let postgres = store as? PostgresStore else { return Response.json("{\"purged\":\(purged),\"nodes\":\"this\"}") }
                 let payload = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
                 do {
                     try await postgres.notify(PostgresNotifications.cacheChannel, payload: payload)
                 } catch PostgresNotificationError.payloadTooLarge {
                     throw GatewayError.badRequest("The purge is too long to send to the other nodes (at most \(PostgresStore.maximumNotificationBytes) bytes).")
                 }
-                return json("{\"purged\":\(purged),\"nodes\":\"all\"}")
+                return Response.json("{\"purged\":\(purged),\"nodes\":\"all\"}")
             }
         }
     }

@@ -19,7 +19,7 @@ extension AdminAPI {
 
         router.get("/admin/consumers") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
-                json("{\"consumers\":[" + (try await administration().list()).map(\.json).joined(separator: ",") + "]}")
+                Response.json("{\"consumers\":[" + (try await administration().list()).map(\.json).joined(separator: ",") + "]}")
             }
         }
         router.post("/admin/consumers") { request, context -> Response in
@@ -29,14 +29,14 @@ extension AdminAPI {
                     name: name, groups: try strings(body, "groups"), plan: body["plan"] as? String,
                     scopes: try strings(body, "scopes"), password: body["password"] as? String)
                 await applied()
-                return json(listing.json, status: .created)
+                return Response.json(listing.json, status: .created)
             }
         }
         router.get("/admin/consumers/{name}") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
                 let name = context.parameters.get("name") ?? ""
                 guard let listing = try await administration().find(name) else { throw GatewayError.notFound("No consumer named '\(name)'.") }
-                return json(listing.json)
+                return Response.json(listing.json)
             }
         }
         router.delete("/admin/consumers/{name}") { request, context -> Response in
@@ -58,13 +58,13 @@ extension AdminAPI {
             try await withJSONBody(request, context) { body in
                 let created = try await administration().createKey(for: context.parameters.get("name") ?? "", expiresIn: body["expires"] as? String)
                 await applied()
-                return json(created.json, status: .created)
+                return Response.json(created.json, status: .created)
             }
         }
         router.get("/admin/consumers/{name}/keys") { request, context -> Response in
             try await withJSONBody(request, context) { _ in
                 let keys = try await administration().keys(of: context.parameters.get("name") ?? "")
-                return json("{\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}")
+                return Response.json("{\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}")
             }
         }
         router.delete("/admin/consumers/{name}/keys/{id}") { request, context -> Response in
@@ -80,7 +80,7 @@ extension AdminAPI {
                 guard let id = context.parameters.get("id", as: Int64.self) else { throw GatewayError.badRequest("The key id is a number.") }
                 let created = try await administration().rotateKey(id, of: context.parameters.get("name") ?? "", grace: body["grace"] as? String ?? "24h")
                 await applied()
-                return json(created.json, status: .created)
+                return Response.json(created.json, status: .created)
             }
         }
     }

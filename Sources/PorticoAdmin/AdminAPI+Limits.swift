@@ -13,7 +13,7 @@ extension AdminAPI {
             }
             let states = try await runtime.snapshot.limitState(of: key)
             let items = states.map(\.json)
-            return json("{\"key\":\(JSONText.quote(key)),\"limits\":[" + items.joined(separator: ",") + "]}")
+            return Response.json("{\"key\":\(JSONText.quote(key)),\"limits\":[" + items.joined(separator: ",") + "]}")
         }
     }
 }

@@ -16,7 +16,7 @@ extension AdminAPI {
                 body: .init(byteBuffer: ByteBuffer(string: metrics.exposition(runtime: runtime, callLog: callLog))))
         }
         router.get("/admin/routes") { _, _ -> Response in
-            json(routes(of: runtime.snapshot))
+            Response.json(routes(of: runtime.snapshot))
         }
         router.get("/admin/openapi.json") { _, _ -> Response in
             Response(

@@ -37,7 +37,7 @@ public struct AdminAPI: Sendable {
         let callLog = self.callLog
         let store = self.store
         router.get("/admin/status") { _, _ -> Response in
-            Self.json(await Self.status(of: runtime, callLog: callLog, store: store))
+            Response.json(await Self.status(of: runtime, callLog: callLog, store: store))
         }
         Self.addAnalytics(to: router, store: store)
         Self.addConsumers(to: router, runtime: runtime, store: store)
@@ -46,7 +46,7 @@ public struct AdminAPI: Sendable {
         Self.addCache(to: router, runtime: runtime, store: store)
         Self.addObservability(to: router, runtime: runtime, callLog: callLog, metrics: metrics)
         router.get("/admin/upstreams") { _, _ -> Response in
-            Self.json(Self.upstreams(of: runtime.snapshot))
+            Response.json(Self.upstreams(of: runtime.snapshot))
         }
         for (action, drained) in [("drain", true), ("undrain", false)] {
             router.post("/admin/upstreams/{upstream}/targets/{index}/\(action)") { request, context -> Response in
@@ -57,15 +57,15 @@ public struct AdminAPI: Sendable {
                     return Self.problem(.notFound("No upstream '\(name)' with that target index."), request, context)
                 }
                 pool.targets[index].setDrained(drained)
-                return Self.json(Self.upstreams(of: runtime.snapshot))
+                return Response.json(Self.upstreams(of: runtime.snapshot))
             }
         }
         router.post("/admin/reload") { request, context -> Response in
             switch await runtime.reload(trigger: "admin") {
             case .applied(let hash, let duration):
-                return Self.json("{\"result\":\"applied\",\"config_hash\":\(JSONText.quote(hash)),\"reload_ms\":\(duration.milliseconds)}")
+                return Response.json("{\"result\":\"applied\",\"config_hash\":\(JSONText.quote(hash)),\"reload_ms\":\(duration.milliseconds)}")
             case .unchanged(let hash):
-                return Self.json("{\"result\":\"unchanged\",\"config_hash\":\(JSONText.quote(hash))}")
+                return Response.json("{\"result\":\"unchanged\",\"config_hash\":\(JSONText.quote(hash))}")
             case .failed(let message, let diagnostics):
                 return Self.reloadProblem(message: message, diagnostics: diagnostics, requestID: context.id, path: request.uri.path)
             }
@@ -98,12 +98,12 @@ public struct AdminAPI: Sendable {
         json += ",\"store\":" + (await storeStatus(store)) + "}"
         json += ",\"config_file\":\(JSONText.quote(config.sourceFile))"
         json += ",\"config_hash\":\(JSONText.quote(config.contentHash))"
-        json += ",\"loaded_at\":\(JSONText.quote(timestamp(snapshot.loadedAt)))"
+        json += ",\"loaded_at\":\(JSONText.quote(CallRecord.timestamp(snapshot.loadedAt)))"
         json += ",\"reloads\":{\"succeeded\":\(history.succeeded),\"failed\":\(history.failed)"
         json += ",\"last_trigger\":" + (history.lastTrigger.map(JSONText.quote) ?? "null")
         json += ",\"last_reload_ms\":" + (history.lastDuration.map { String($0.milliseconds) } ?? "null") + "}"
         json += ",\"last_error\":" + (history.lastError.map(JSONText.quote) ?? "null")
-        json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(timestamp($0)) } ?? "null")
+        json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
         json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
         json += ",\"call_log\":{\"queued\":\(callLog.queuedCount),\"written\":\(callLog.writtenCount),\"dropped\":\(callLog.droppedCount)}"
         let connections = runtime.connections.report
@@ -136,7 +136,7 @@ public struct AdminAPI: Sendable {
         do {
             let peers = try await postgres.peers(since: Date().addingTimeInterval(-60))
             json += ",\"connected\":true,\"error\":null,\"peers\":["
-            json += peers.map { "{\"id\":\(JSONText.quote($0.id)),\"seen\":\(JSONText.quote(timestamp($0.seen)))}" }.joined(separator: ",") + "]}"
+            json += peers.map { "{\"id\":\(JSONText.quote($0.id)),\"seen\":\(JSONText.quote(CallRecord.timestamp($0.seen)))}" }.joined(separator: ",") + "]}"
         } catch {
             json += ",\"connected\":false,\"error\":\(JSONText.quote("\(error)")),\"peers\":[]}"
         }
@@ -151,7 +151,7 @@ public struct AdminAPI: Sendable {
         var json = "{\"kind\":\"redis\",\"url\":\(JSONText.quote(redis.client.configuration.url.description))"
         json += ",\"connected\":\(status.connected),\"connections\":\(status.total)"
         json += ",\"protocol\":" + (status.protocolVersion.map { String($0) } ?? "null")
-        json += ",\"degraded_since\":" + (health.degradedSince.map { JSONText.quote(timestamp($0)) } ?? "null")
+        json += ",\"degraded_since\":" + (health.degradedSince.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
         json += ",\"last_error\":" + ((health.lastError ?? status.lastError).map(JSONText.quote) ?? "null")
         let failures = health.failures
         json += ",\"failed_over\":{" + StoreFailureMode.allCases.map { "\"\($0.rawValue)\":\(failures[$0] ?? 0)" }.joined(separator: ",") + "}"
@@ -183,11 +183,6 @@ public struct AdminAPI: Sendable {
         return "{\"upstreams\":[" + items.joined(separator: ",") + "]}"
     }
 
-    static func timestamp(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: date)
-    }
 
     /// 422 problem+json listing every config error, so a CI job can show them.
     static func reloadProblem(message: String, diagnostics: [ConfigDiagnostic], requestID: String, path: String) -> Response {
@@ -217,14 +212,6 @@ public struct AdminAPI: Sendable {
         } catch let error as GatewayError {
             return problem(error, request, context)
         }
-    }
-
-    static func json(_ text: String, status: HTTPResponse.Status = .ok) -> Response {
-        Response(
-            status: status,
-            headers: [.contentType: "application/json"],
-            body: .init(byteBuffer: ByteBuffer(string: text))
-        )
     }
 }
 

@@ -105,9 +105,7 @@ struct PortalAPI: GatewayMount {
     }
 
     func json(_ text: String, status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
-        var headers: HTTPFields = [.contentType: "application/json", .cacheControl: "no-store"]
-        for cookie in cookies { headers.append(HTTPField(name: .setCookie, value: cookie)) }
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        .json(text, status: status, adding: HTTPFields(cookies.map { HTTPField(name: .setCookie, value: $0) }))
     }
 
     /// The portal's name, sign-up mode and the auth methods a try-it request can use.

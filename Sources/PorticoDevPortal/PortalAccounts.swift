@@ -39,15 +39,14 @@ public struct PortalAccounts: Sendable {
     }
 
     func visitor(of request: Request) async throws -> Visitor {
-        let cookies = Self.cookies(request.headers[.cookie] ?? "")
         // X-Forwarded-Proto reaches here only from a trusted proxy: `RequestGuard` removes anyone else's.
         var visitor = Visitor(secure: request.head.scheme == "https" || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
-        if let token = cookies[Self.sessionCookie], !token.isEmpty {
+        if let token = RequestCookies.value(named: Self.sessionCookie, in: request.headers), !token.isEmpty {
             let digest = Self.digest(token)
             visitor.sessionDigest = digest
             visitor.session = try await store.session(digest: digest)
         }
-        visitor.anonymousToken = cookies[Self.csrfCookie]
+        visitor.anonymousToken = RequestCookies.value(named: Self.csrfCookie, in: request.headers)
         return visitor
     }
 
@@ -83,7 +82,7 @@ public struct PortalAccounts: Sendable {
         }
         let sent = request.headers[Self.csrfHeader] ?? ""
         let expected = visitor.session?.csrf ?? visitor.anonymousToken ?? ""
-        guard !expected.isEmpty, Self.constantTimeEqual(sent, expected) else {
+        guard !expected.isEmpty, APIKey.constantTimeEquals(Array(sent.utf8), Array(expected.utf8)) else {
             throw GatewayError.denied("The form's CSRF token is missing or stale; reload the page and try again.")
         }
     }
@@ -238,16 +237,6 @@ public struct PortalAccounts: Sendable {
         return text
     }
 
-    static func cookies(_ header: String) -> [String: String] {
-        var cookies: [String: String] = [:]
-        for pair in header.split(separator: ";") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
-            guard parts.count == 2 else { continue }
-            let name = parts[0].trimmingCharacters(in: .whitespaces)
-            if cookies[name] == nil { cookies[name] = parts[1].trimmingCharacters(in: .whitespaces) }
-        }
-        return cookies
-    }
 
     /// 32 random bytes, base64url without padding (43 characters).
     static func randomToken() -> String {
@@ -261,14 +250,6 @@ public struct PortalAccounts: Sendable {
         Array(SHA256.hash(data: Data(token.utf8)))
     }
 
-    static func constantTimeEqual(_ lhs: String, _ rhs: String) -> Bool {
-        let left = Array(lhs.utf8)
-        let right = Array(rhs.utf8)
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for index in left.indices { difference |= left[index] ^ right[index] }
-        return difference == 0
-    }
 
     /// A hash no password matches, checked when an email has no account.
     static let decoyHash = (try? PasswordHash(password: randomToken()).description) ?? ""

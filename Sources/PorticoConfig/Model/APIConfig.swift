@@ -115,6 +115,11 @@ public struct RouteConfig: Sendable {
         self.policies = policies
         self.location = location
     }
+
+    /// The name logs, metrics and rate-limit keys use: `name`, or `METHODS /base/path` without one.
+    public func displayName(under basePath: String) -> String {
+        name ?? "\(methods.joined(separator: ",")) \(PathTemplate.join(basePath, path))"
+    }
 }
 
 /// An answer taken from an OpenAPI document's examples.

@@ -30,7 +30,7 @@ struct LifecyclePolicy: FastPolicy {
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         if let sunset = lifecycle.sunset, now() >= sunset, !lifecycle.serveAfterSunset {
-            throw GatewayError.gone(sunset: Self.httpDate(sunset), successor: successorPath)
+            throw GatewayError.gone(sunset: HTTPDate.format(sunset), successor: successorPath)
         }
         var response = try await next(request, exchange: exchange)
         response.headers.append(contentsOf: fields)
@@ -39,7 +39,7 @@ struct LifecyclePolicy: FastPolicy {
 
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
         if let sunset = lifecycle.sunset, now() >= sunset, !lifecycle.serveAfterSunset {
-            return .refuse(.gone(sunset: Self.httpDate(sunset), successor: successorPath))
+            return .refuse(.gone(sunset: HTTPDate.format(sunset), successor: successorPath))
         }
         return .proceed
     }
@@ -55,7 +55,7 @@ struct LifecyclePolicy: FastPolicy {
             fields.append(HTTPField(name: Self.deprecation, value: "@\(Int(date.timeIntervalSince1970))"))
         }
         if let sunset = lifecycle.sunset {
-            fields.append(HTTPField(name: Self.sunset, value: Self.httpDate(sunset)))
+            fields.append(HTTPField(name: Self.sunset, value: HTTPDate.format(sunset)))
         }
         if let successorPath {
             fields.append(HTTPField(name: Self.link, value: "<\(successorPath)>; rel=\"successor-version\""))
@@ -69,16 +69,4 @@ struct LifecyclePolicy: FastPolicy {
     static let deprecation = HTTPField.Name("Deprecation")!
     static let sunset = HTTPField.Name("Sunset")!
     static let link = HTTPField.Name("Link")!
-
-    /// An IMF-fixdate (RFC 9110 section 5.6.7): `Wed, 30 Jun 2027 00:00:00 GMT`.
-    static func httpDate(_ date: Date) -> String {
-        var seconds = time_t(date.timeIntervalSince1970)
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
-        let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
-        func two(_ value: Int32) -> String { value < 10 ? "0\(value)" : "\(value)" }
-        return "\(days[Int(parts.tm_wday)]), \(two(parts.tm_mday)) \(months[Int(parts.tm_mon)]) \(parts.tm_year + 1900) "
-            + "\(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
-    }
 }

@@ -78,7 +78,7 @@ struct ChainBuilder {
             if let consumerIPRules { steps.append(consumerIPRules) }
         }
         let ownLimits = routeLimits(api: api, route: route, policies: policies)
-        let routeName = route.name ?? "\(route.methods.joined(separator: ",")) \(PathTemplate.join(api.basePath, route.path))"
+        let routeName = route.displayName(under: api.basePath)
         let keys = RequestKey(clientAddress: limits.clientAddress, routeName: routeName, apiName: api.name)
         if !ownLimits.isEmpty || !planLimits.isEmpty {
             // A composite endpoint may count once per declared backend call.

@@ -100,7 +100,7 @@ public final class RuntimeSnapshot: Sendable {
                 var compiled = CompiledRoute(
                     apiName: api.name,
                     apiVersion: api.version,
-                    name: route.name ?? "\(route.methods.joined(separator: ",")) \(template)",
+                    name: route.displayName(under: api.basePath),
                     template: template,
                     methods: Set(route.methods),
                     basePath: api.basePath,

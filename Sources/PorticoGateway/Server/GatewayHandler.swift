@@ -136,15 +136,9 @@ struct GatewayHandler: Sendable {
         guard request.method == .get || request.method == .head else { return nil }
         let path = request.uri.path
         guard path == "/healthz" || path == "/readyz" else { return nil }
-        if path == "/healthz" { return Self.json("{\"status\":\"ok\"}", status: .ok) }
+        if path == "/healthz" { return Response.json("{\"status\":\"ok\"}", status: .ok) }
         let config = "{\"hash\":\(JSONText.quote(snapshot.config.contentHash)),\"loaded_at\":\(JSONText.quote(CallRecord.timestamp(snapshot.loadedAt)))}"
         let (ready, json) = await runtime.readiness.report(config: config)
-        return Self.json(json, status: ready ? .ok : .serviceUnavailable)
-    }
-
-    private static func json(_ text: String, status: HTTPResponse.Status) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json", .cacheControl: "no-store"],
-            body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response.json(json, status: ready ? .ok : .serviceUnavailable)
     }
 }

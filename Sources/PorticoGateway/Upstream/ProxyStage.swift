@@ -177,7 +177,7 @@ struct ProxyStage: Policy {
         case .header(let name)?:
             return HTTPField.Name(name).flatMap { head.headerFields[$0] }
         case .cookie(let name)?:
-            return Cookies.value(named: name, in: head.headerFields)
+            return RequestCookies.value(named: name, in: head.headerFields)
         case .clientIP?:
             return exchange.clientAddress
         case .path?:

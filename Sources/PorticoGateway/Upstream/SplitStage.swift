@@ -53,20 +53,9 @@ final class SplitStage: Policy {
         switch sticky {
         case .clientIP?: return exchange.clientAddress
         case .header(let name)?: return HTTPField.Name(name).flatMap { request.headers[$0] }
-        case .cookie(let name)?: return Cookies.value(named: name, in: request.headers)
+        case .cookie(let name)?: return RequestCookies.value(named: name, in: request.headers)
         case .consumer?: return exchange.identity?.consumer ?? exchange.clientAddress
         case .path?, nil: return nil
         }
-    }
-}
-
-/// Reading one cookie from the `Cookie` headers.
-enum Cookies {
-    static func value(named name: String, in headers: HTTPFields) -> String? {
-        for cookie in headers[values: .cookie].flatMap({ $0.split(separator: ";") }) {
-            let pair = cookie.split(separator: "=", maxSplits: 1)
-            if pair.count == 2, pair[0].drop(while: { $0 == " " }) == name { return String(pair[1]) }
-        }
-        return nil
     }
 }

@@ -99,6 +99,6 @@ struct RequestValidationPolicy: FastPolicy {
             pathValues: reads.contains("path") ? PathParameters.values(template: template, path: path) : [:],
             query: query,
             header: { name in HTTPField.Name(name).map { fields[values: $0] } ?? [] },
-            cookie: { name in Cookies.value(named: name, in: fields) })
+            cookie: { name in RequestCookies.value(named: name, in: fields) })
     }
 }
