@@ -241,4 +241,26 @@ struct OpenAPINumberEdgeTests {
         let text = try #require(config.apis[0].document?.root.jsonText)
         #expect(throws: Never.self) { try JSONParser.parse(Array(text.utf8)) }
     }
+
+    @Test("an int64 past Int64's ends is an issue, not a trap (2^63 once crashed the process)")
+    func int64Bounds() throws {
+        let root = try JSONValue.parse(yaml: """
+            openapi: 3.1.0
+            info: {title: t, version: '1'}
+            paths:
+              /keys/{id}:
+                get:
+                  parameters: [{name: id, in: path, required: true, schema: {type: integer, format: int64}}]
+                  responses: {'200': {description: OK}}
+            """)
+        let (operations, problems) = OperationContract.all(in: OpenAPIDocument(root: root, version: "3.1.0", files: []))
+        #expect(problems.isEmpty)
+        let declared = try #require(operations.first)
+        #expect((declared.path, declared.method) == ("/keys/{id}", "GET"))
+        for (value, ok) in [("9223372036854775807", true), ("-9223372036854775808", true), ("9223372036854775808", false),
+                            ("-9223372036854775809", false), ("1e19", false), ("9.3e18", false), ("1.5", false)] {
+            let found = declared.contract.validate(RequestParts(pathValues: ["id": value], query: [], header: { _ in [] }, cookie: { _ in nil }))
+            #expect(found.isEmpty == ok, "\(value): \(found)")
+        }
+    }
 }

@@ -54,6 +54,12 @@ public enum JSONValue: Equatable, Sendable {
             return "{" + fields.map { JSONText.quote($0.0) + ":" + $0.1.jsonText }.joined(separator: ",") + "}"
         }
     }
+    /// Reads YAML or JSON text with its keys in the order written.
+    public static func parse(yaml text: String) throws -> JSONValue {
+        guard let node = try Yams.compose(yaml: text) else { return .null }
+        return JSONValue(node)
+    }
+
     /// Reads a YAML or JSON file (an OpenAPI document) with its keys in file order.
     public static func load(file path: String) throws -> JSONValue {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {

@@ -38,7 +38,10 @@ enum SchemaFormat: String, Sendable {
     /// Why a number is out of this format's range (`int32`, `int64`), or nil.
     func problem(number text: String) -> String? {
         guard self == .int32 || self == .int64 else { return nil }
-        guard let value = Int64(text) ?? Double(text).flatMap({ $0.rounded() == $0 && abs($0) < 9.3e18 ? Int64($0) : nil }) else {
+        // Digits alone are exact or out of range; only `1e3` or `5.0` goes through Double, and then
+        // `Int64(exactly:)` refuses a fraction and anything past Int64's ends (2^63 traps `Int64(_:)`).
+        let digitsOnly = text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        guard let value = Int64(text) ?? (digitsOnly ? nil : Double(text).flatMap({ Int64(exactly: $0) })) else {
             return "expected an \(rawValue), found \(text)"
         }
         if self == .int32, value < Int64(Int32.min) || value > Int64(Int32.max) { return "expected an int32, found \(text)" }
