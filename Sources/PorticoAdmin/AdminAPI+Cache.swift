@@ -1,36 +1,11 @@
-import Foundation
+public import Foundation
 import Hummingbird
 import PorticoConfig
 import PorticoGateway
 import PorticoStore
 
-/// `GET /admin/cache` (what the cache holds against its budget) and `POST /admin/cache/purge`.
+/// A cache purge as `POST /admin/cache/purge` and the store's notification to other nodes give it.
 extension AdminAPI {
-    static func addCache(to router: Router<BasicRequestContext>, runtime: GatewayRuntime, store: any DataStore) {
-        router.get("/admin/cache") { _, _ -> Response in
-            let stats = runtime.cache.store.statistics
-            return Response.json(
-                "{\"entries\":\(stats.entries),\"bytes\":\(stats.bytes),\"budget\":\(stats.budget),"
-                    + "\"stores\":\(stats.stores),\"evictions\":\(stats.evictions)}")
-        }
-        // One of {"url": "/echo/a?x=1"}, {"url": "http://host/echo/a"}, {"prefix": "/echo/"}, {"tag": "pets"}, {"all": true}.
-        router.post("/admin/cache/purge") { request, context -> Response in
-            try await withJSONBody(request, context) { body in
-                let purge = try Self.purge(from: body)
-                let purged = Self.applyPurge(purge, runtime: runtime)
-                // On a shared store, every other node purges the same (it listens on the channel).
-                guard let postgres = store as? PostgresStore else { return Response.json("{\"purged\":\(purged),\"nodes\":\"this\"}") }
-                let payload = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-                do {
-                    try await postgres.notify(PostgresNotifications.cacheChannel, payload: payload)
-                } catch PostgresNotificationError.payloadTooLarge {
-                    throw GatewayError.badRequest("The purge is too long to send to the other nodes (at most \(PostgresStore.maximumNotificationBytes) bytes).")
-                }
-                return Response.json("{\"purged\":\(purged),\"nodes\":\"all\"}")
-            }
-        }
-    }
-
     /// Purges this node's cache; returns the entries removed.
     package static func applyPurge(_ purge: CacheStore.Purge, runtime: GatewayRuntime) -> Int {
         var purged = runtime.cache.store.purge(purge)

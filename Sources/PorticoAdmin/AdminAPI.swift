@@ -1,9 +1,11 @@
 import Crypto
-import Foundation
+public import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
+import OpenAPIHummingbird
+public import OpenAPIRuntime
 import PorticoConfig
 import PorticoGateway
 import PorticoRedis
@@ -26,49 +28,23 @@ public struct AdminAPI: Sendable {
         self.callLog = callLog
     }
 
-    /// The admin routes, behind the token check.
-    func router() -> Router<BasicRequestContext> {
+    /// The admin routes, behind the token check: the operations of `openapi.yaml`, registered by
+    /// the server code generated from it (`Generated/`), answered by `AdminHandler`.
+    func router(logger: Logger) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let runtime = self.runtime
         let startToken = config.token
         // The token is read per request, so a reload can rotate it.
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
-        router.add(middleware: AdminProblemMiddleware())
-        let callLog = self.callLog
-        let store = self.store
-        router.get("/admin/status") { _, _ -> Response in
-            Response.json(await Self.status(of: runtime, callLog: callLog, store: store))
-        }
-        Self.addAnalytics(to: router, store: store)
-        Self.addConsumers(to: router, runtime: runtime, store: store)
-        Self.addApps(to: router, runtime: runtime, store: store)
-        Self.addLimits(to: router, runtime: runtime)
-        Self.addCache(to: router, runtime: runtime, store: store)
-        Self.addObservability(to: router, runtime: runtime, callLog: callLog, metrics: metrics)
-        router.get("/admin/upstreams") { _, _ -> Response in
-            Response.json(Self.upstreams(of: runtime.snapshot))
-        }
-        for (action, drained) in [("drain", true), ("undrain", false)] {
-            router.post("/admin/upstreams/{upstream}/targets/{index}/\(action)") { request, context -> Response in
-                let name = context.parameters.get("upstream") ?? ""
-                guard let pool = runtime.snapshot.pools[name], let index = context.parameters.get("index", as: Int.self),
-                    pool.targets.indices.contains(index)
-                else {
-                    return Self.problem(.notFound("No upstream '\(name)' with that target index."), request, context)
-                }
-                pool.targets[index].setDrained(drained)
-                return Response.json(Self.upstreams(of: runtime.snapshot))
-            }
-        }
-        router.post("/admin/reload") { request, context -> Response in
-            switch await runtime.reload(trigger: "admin") {
-            case .applied(let hash, let duration):
-                return Response.json("{\"result\":\"applied\",\"config_hash\":\(JSONText.quote(hash)),\"reload_ms\":\(duration.milliseconds)}")
-            case .unchanged(let hash):
-                return Response.json("{\"result\":\"unchanged\",\"config_hash\":\(JSONText.quote(hash))}")
-            case .failed(let message, let diagnostics):
-                return Self.reloadProblem(message: message, diagnostics: diagnostics, requestID: context.id, path: request.uri.path)
-            }
+        router.add(middleware: AdminProblemMiddleware(logger: logger))
+        router.add(middleware: AdminRequestValidation())
+        let handler = AdminHandler(runtime: runtime, store: store, callLog: callLog, metrics: metrics)
+        do {
+            let coding = Configuration(dateTranscoder: AdminAnswer.dates, jsonEncodingOptions: [.sortedKeys])
+            try handler.registerHandlers(on: router, configuration: coding, middlewares: [AdminBodyMiddleware()])
+        } catch {
+            // Only a path the router cannot hold fails here: the document's paths are fixed at build time and tested.
+            preconditionFailure("the admin API's generated routes do not register: \(error)")
         }
         return router
     }
@@ -78,7 +54,7 @@ public struct AdminAPI: Sendable {
         -> some Service
     {
         Application(
-            router: router(),
+            router: router(logger: logger),
             configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "portico-admin"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
@@ -201,17 +177,6 @@ public struct AdminAPI: Sendable {
     /// An error as the admin API answers it: problem+json carrying the request id.
     static func problem(_ error: GatewayError, _ request: Request, _ context: BasicRequestContext) -> Response {
         error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
-    }
-
-    /// Runs an endpoint, answering the `GatewayError`s it throws as problem+json.
-    static func answering(
-        _ request: Request, _ context: BasicRequestContext, _ body: () async throws -> Response
-    ) async throws -> Response {
-        do {
-            return try await body()
-        } catch let error as GatewayError {
-            return problem(error, request, context)
-        }
     }
 }
 

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import PorticoConfig
 import PorticoGateway
 import PorticoStore

@@ -169,7 +169,9 @@ struct AdminOpenAPITests {
                     continue
                 }
                 let contentType = answer.headers["Content-Type"].first?.split(separator: ";").first.map(String.init) ?? ""
-                guard let media = content[contentType], let schema = media["schema"] as? [String: Any] else {
+                // The document may name a media type with its parameters (Prometheus's `text/plain; version=0.0.4`).
+                let media = content.first { $0.key.split(separator: ";").first.map(String.init) == contentType }?.value
+                guard let media, let schema = media["schema"] as? [String: Any] else {
                     Issue.record("\(step.operation): content type \(contentType) not in \(content.keys.sorted())")
                     continue
                 }

@@ -154,14 +154,14 @@ struct HostileInputTests {
                 // A key rotation's grace in the body.
                 let created = try await Self.raw(
                     admin,
-                    "POST /admin/consumers HTTP/1.1\r\nHost: a\r\n\(auth)\r\nContent-Length: 14\r\nConnection: close\r\n\r\n{\"name\":\"ops\"}")
+                    "POST /admin/consumers HTTP/1.1\r\nHost: a\r\n\(auth)\r\nContent-Type: application/json\r\nContent-Length: 14\r\nConnection: close\r\n\r\n{\"name\":\"ops\"}")
                 #expect(created?.status == 201)
                 let key = try await Self.raw(admin, "POST /admin/consumers/ops/keys HTTP/1.1\r\nHost: a\r\n\(auth)\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 let id = try #require(try Self.object(key)["id"] as? Int)
                 let body = #"{"grace":"99999999999999999999d"}"#
                 let rotated = try await Self.raw(
                     admin,
-                    "POST /admin/consumers/ops/keys/\(id)/rotate HTTP/1.1\r\nHost: a\r\n\(auth)\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
+                    "POST /admin/consumers/ops/keys/\(id)/rotate HTTP/1.1\r\nHost: a\r\n\(auth)\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)")
                 #expect(rotated?.status == 400, "\(rotated?.body ?? "")")
                 try await Self.stillUp(gateway.port)
             }

@@ -228,7 +228,8 @@ struct ObservabilityTests {
                 #expect(try await admin.send(.GET, "/admin/status", headers: [("Authorization", "Bearer " + adminToken)]).status == 200)
                 #expect(try await admin.send(.GET, "/admin/status", headers: [("Authorization", "Bearer " + adminToken + "0")]).status == 401)
                 let created = try await admin.send(
-                    .POST, "/admin/consumers/app/keys", headers: [("Authorization", "Bearer " + adminToken)], body: .bytes(ByteBuffer(string: "{}")))
+                    .POST, "/admin/consumers/app/keys", headers: [("Authorization", "Bearer " + adminToken), ("Content-Type", "application/json")],
+                    body: .bytes(ByteBuffer(string: "{}")))
                 let runtimeKey = try created.json()["key"] as? String ?? "missing"
                 #expect(try await client.send(.GET, "/api/echo/h", headers: [("X-API-Key", runtimeKey)]).status == 200)
                 kill(gateway.process.processIdentifier, SIGTERM)

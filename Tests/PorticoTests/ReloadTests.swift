@@ -82,7 +82,7 @@ struct ReloadTests {
                     #expect(try await client.send(.GET, "/api/echo/only-b/1").status == 200)
                     #expect(try await client.send(.GET, "/api/echo/only-a/1").status == 404)
                     status = try await adminClient.send(.GET, "/admin/status", headers: auth).json()
-                    #expect(status["last_error"] is NSNull)
+                    #expect(status["last_error"] == nil, "a null field is left out")
                     #expect((status["reloads"] as? [String: Any])?["succeeded"] as? Int == 1)
                     #expect(status["routes"] as? Int == 2)
 

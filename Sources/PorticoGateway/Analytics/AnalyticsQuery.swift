@@ -78,7 +78,7 @@ public struct AnalyticsQuery: Sendable {
     public static let maximumOffset = 1_000_000_000
     static let maximumMilliseconds = 86_400_000.0
     /// Times are accepted from 1970 to the end of 9999, as RFC 3339 or Unix seconds.
-    static let latestSeconds = 253_402_300_799.0
+    package static let latestSeconds = 253_402_300_799.0
 
     /// A whole number within `range` (by default 0 to a billion); 400 for anything else.
     public func int(_ name: String, in range: ClosedRange<Int> = 0...1_000_000_000) throws -> Int? {
@@ -105,10 +105,8 @@ public struct AnalyticsQuery: Sendable {
             return Date(timeIntervalSince1970: seconds)
         }
         if text.utf8.count <= 64, let date = LifecycleConfig.parseDate(text) {
-            guard (0...Self.latestSeconds).contains(date.timeIntervalSince1970) else {
-                throw GatewayError.badRequest("'\(text)' is out of range: times run from 1970 to the end of 9999.")
-            }
-            return date
+            // No call is older than 1970 or newer than 9999: a time outside asks for the same calls as that end.
+            return Date(timeIntervalSince1970: min(max(date.timeIntervalSince1970, 0), Self.latestSeconds))
         }
         throw GatewayError.badRequest("'\(text)' is not a time (use RFC 3339 or Unix seconds).")
     }

@@ -30,6 +30,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case tooManyRequests(retryAfter: Int, headers: [HTTPField])
         case invalidRequest([ValidationIssue])
         case unsupportedMediaType(String, accepted: [String])
+        case notAcceptable(String)
+        case internalError(String)
         /// Bytes that are not an HTTP/1.1 request: 400, 431, 501 or 505.
         case malformedRequest(status: Int, detail: String)
     }
@@ -76,6 +78,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     public static func unsupportedMediaType(_ type: String, accepted: [String]) -> GatewayError {
         .init(code: .unsupportedMediaType(type, accepted: accepted))
     }
+    /// No answer of a media type the request's `Accept` takes.
+    public static func notAcceptable(_ detail: String) -> GatewayError { .init(code: .notAcceptable(detail)) }
+    /// A fault of the gateway's own; the detail says what failed, never a secret.
+    public static func internalError(_ detail: String) -> GatewayError { .init(code: .internalError(detail)) }
     public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
@@ -101,6 +107,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return .tooManyRequests
         case .invalidRequest: return .badRequest
         case .unsupportedMediaType: return .unsupportedMediaType
+        case .notAcceptable: return .notAcceptable
+        case .internalError: return .internalServerError
         case .malformedRequest(let status, _):
             switch status {
             case 431: return .requestHeaderFieldsTooLarge
@@ -134,6 +142,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return "rate-limited"
         case .invalidRequest: return "invalid-request"
         case .unsupportedMediaType: return "unsupported-media-type"
+        case .notAcceptable: return "not-acceptable"
+        case .internalError: return "internal-error"
         case .malformedRequest: return "malformed-request"
         }
     }
@@ -160,6 +170,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .tooManyRequests: return "Too many requests"
         case .invalidRequest: return "The request does not match the API's contract"
         case .unsupportedMediaType: return "Unsupported media type"
+        case .notAcceptable: return "Not acceptable"
+        case .internalError: return "Internal error"
         case .malformedRequest: return "Malformed request"
         }
     }
@@ -170,7 +182,8 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .methodNotAllowed(let allowed): return "This path accepts \(allowed.joined(separator: ", "))."
         case .payloadTooLarge(let limit): return "The request body is larger than the limit of \(limit) bytes."
         case .badGateway(let detail), .gatewayTimeout(let detail), .badRequest(let detail), .notFound(let detail),
-            .conflict(let detail), .denied(let detail), .malformedRequest(_, let detail):
+            .conflict(let detail), .denied(let detail), .malformedRequest(_, let detail), .notAcceptable(let detail),
+            .internalError(let detail):
             return detail
         case .noMockExample: return "The OpenAPI operation has no 2xx response with an example or schema."
         case .unauthorized: return "A valid bearer token is required."

@@ -32,26 +32,16 @@ struct RequestValidationPolicy: FastPolicy {
     static let defaultBodyLimit = 1024 * 1024
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        var issues = contract.validate(Self.parts(of: request.head, template: exchange.route.template, reads: reads))
-        var request = request
-        let contentType = request.headers[.contentType]
-        if contract.checksBody {
-            if Self.hasBody(request.head), contract.readsBody(contentType: contentType) {
-                let buffer = try await BoundedBody.collect(request, limit: bodyLimit)
-                issues += contract.validate(body: Array(buffer.readableBytesView), contentType: contentType).1
-                // The body was read to be checked; the proxy sends these bytes.
-                request = Request(head: request.head, body: RequestBody(buffer: buffer))
-            } else {
-                let (refusal, found) = checkHead(contentType: contentType, hasBody: Self.hasBody(request.head), exchange: exchange)
-                if let refusal { throw refusal }
-                issues += found
-            }
+        let checked = try await ContractCheck.check(request, template: exchange.route.template, contract: contract, reads: reads, bodyLimit: bodyLimit)
+        if let (type, accepted) = checked.unsupported {
+            exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+            if enforce { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
         }
-        if !issues.isEmpty {
-            exchange.recordValidation("request", issues)
-            if enforce { throw GatewayError.invalidRequest(Array(issues.prefix(OperationContract.maximumIssues))) }
+        if !checked.issues.isEmpty {
+            exchange.recordValidation("request", checked.issues)
+            if enforce { throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues))) }
         }
-        return try await next(request, exchange: exchange)
+        return try await next(checked.request, exchange: exchange)
     }
 
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
