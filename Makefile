@@ -17,7 +17,8 @@ build: deps
 run: build
 	.build/debug/portico serve --config $(CONFIG)
 
-# The CLI tests and the browser tests (the portal; CORS and compression) run the built binary, so it is built first.
+# The CLI tests, the browser tests (the portal; CORS and compression) and the admin API's contract test
+# (schemathesis) run the built binary, so it is built first.
 # Screenshots of the browser tests go to $(PORTICO_ARTIFACTS), outside the repository.
 export PORTICO_ARTIFACTS ?= /tmp/portico-artifacts
 test: build
@@ -26,6 +27,7 @@ test: build
 	$(SWIFT) test
 	python3 Tests/Portal/portal_browser_test.py
 	python3 Tests/Edge/cors_browser_test.py
+	python3 Tests/Contract/admin_contract_test.py
 
 bench: deps
 	bench/proxy.sh

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Portico needs to build and test, when it is missing: Debian packages (SQLite's
 # and zlib's headers; Chromium and its driver for the portal's browser tests, openssl for the TLS
-# tests' certificates, redis-server and postgresql for the cluster tests) and PyPI's selenium.
+# tests' certificates, redis-server and postgresql for the cluster tests) and PyPI's selenium and schemathesis.
 # Used by `make run` and `make test`; safe to run again. `install-deps.sh build` skips the
 # browser-test tools.
 set -euo pipefail
@@ -28,7 +28,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}"
 fi
 
-if [ "${1:-test}" != "build" ] && ! python3 -c "import selenium" 2>/dev/null; then
-  echo "Installing selenium (PyPI)..."
-  python3 -m pip install --quiet selenium 2>/dev/null || python3 -m pip install --quiet --break-system-packages selenium
+# The test-only PyPI packages: selenium drives Chromium in the browser tests, schemathesis
+# generates the admin API's contract test from its OpenAPI document.
+if [ "${1:-test}" != "build" ]; then
+  for package in selenium schemathesis; do
+    python3 -c "import $package" 2>/dev/null && continue
+    echo "Installing $package (PyPI)..."
+    python3 -m pip install --quiet "$package" 2>/dev/null || python3 -m pip install --quiet --break-system-packages "$package"
+  done
 fi
