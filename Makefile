@@ -6,7 +6,7 @@ export PORTICO_ADMIN_TOKEN ?= dev-admin-token-0123456789abcdef
 # ... and the demo consumer's API key.
 export PORTICO_DEMO_KEY ?= demo-key-0123456789abcdef
 
-.PHONY: run test deps build bench
+.PHONY: run test deps build bench format lint
 
 deps:
 	@scripts/install-deps.sh build
@@ -21,7 +21,7 @@ run: build
 # (schemathesis) run the built binary, so it is built first.
 # Screenshots of the browser tests go to $(PORTICO_ARTIFACTS), outside the repository.
 export PORTICO_ARTIFACTS ?= /tmp/portico-artifacts
-test: build
+test: lint build
 	@scripts/install-deps.sh test
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
@@ -31,3 +31,12 @@ test: build
 
 bench: deps
 	bench/proxy.sh
+
+# The house style (.swift-format): `make format` rewrites, `make lint` (run by `make test`, so CI) checks.
+# The generated admin API (Sources/PorticoAdmin/Generated) is the generator's to format.
+SWIFT_SOURCES = $(shell find Sources Tests -name '*.swift' -not -path '*/Generated/*')
+format:
+	swift-format format --in-place $(SWIFT_SOURCES)
+
+lint:
+	swift-format lint --strict $(SWIFT_SOURCES)

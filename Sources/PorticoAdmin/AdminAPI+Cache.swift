@@ -17,19 +17,23 @@ extension AdminAPI {
     package static func purge(from body: [String: Any]) throws -> CacheStore.Purge {
         let given = ["url", "prefix", "tag", "all"].filter { body[$0] != nil }
         guard given.count == 1 else {
-            throw GatewayError.badRequest("Give exactly one of url, prefix, tag or all, for example {\"prefix\": \"/echo/\"}.")
+            throw GatewayError.badRequest(
+                "Give exactly one of url, prefix, tag or all, for example {\"prefix\": \"/echo/\"}.")
         }
         if body["all"] != nil {
             guard body["all"] as? Bool == true else { throw GatewayError.badRequest("all must be true.") }
             return .all
         }
         if let tag = body["tag"] {
-            guard let tag = tag as? String, !tag.isEmpty else { throw GatewayError.badRequest("tag must be a non-empty string.") }
+            guard let tag = tag as? String, !tag.isEmpty else {
+                throw GatewayError.badRequest("tag must be a non-empty string.")
+            }
             return .tag(tag)
         }
         let isPrefix = body["prefix"] != nil
         guard let text = (body["url"] ?? body["prefix"]) as? String, !text.isEmpty else {
-            throw GatewayError.badRequest("\(isPrefix ? "prefix" : "url") must be a path like /echo/a or a URL like http://host/echo/a.")
+            throw GatewayError.badRequest(
+                "\(isPrefix ? "prefix" : "url") must be a path like /echo/a or a URL like http://host/echo/a.")
         }
         var host: String?
         var target = text

@@ -10,7 +10,9 @@ import PorticoStore
 extension AdminAPI {
     static func routes(of snapshot: RuntimeSnapshot) -> String {
         let items = snapshot.routeList.map { route -> String in
-            var json = "{\"api\":\(JSONText.quote(route.apiName)),\"version\":" + (route.apiVersion.map(JSONText.quote) ?? "null")
+            var json =
+                "{\"api\":\(JSONText.quote(route.apiName)),\"version\":"
+                + (route.apiVersion.map(JSONText.quote) ?? "null")
             json += ",\"name\":\(JSONText.quote(route.name)),\"path\":\(JSONText.quote(route.template))"
             json += ",\"methods\":[" + route.methods.sorted().map(JSONText.quote).joined(separator: ",") + "]"
             json += ",\"host\":" + (route.host.map(JSONText.quote) ?? "null")

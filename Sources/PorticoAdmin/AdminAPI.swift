@@ -20,7 +20,10 @@ public struct AdminAPI: Sendable {
     let callLog: CallLogWriter
     let metrics: GatewayMetrics
 
-    public init(runtime: GatewayRuntime, config: AdminConfig, store: any DataStore, callLog: CallLogWriter, metrics: GatewayMetrics) {
+    public init(
+        runtime: GatewayRuntime, config: AdminConfig, store: any DataStore, callLog: CallLogWriter,
+        metrics: GatewayMetrics
+    ) {
         self.metrics = metrics
         self.runtime = runtime
         self.config = config
@@ -50,12 +53,15 @@ public struct AdminAPI: Sendable {
     }
 
     /// The admin listener as a service.
-    public func application(logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in })
+    public func application(
+        logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    )
         -> some Service
     {
         Application(
             router: router(logger: logger),
-            configuration: .init(address: .hostname(config.listen.host, port: config.listen.port), serverName: "portico-admin"),
+            configuration: .init(
+                address: .hostname(config.listen.host, port: config.listen.port), serverName: "portico-admin"),
             onServerRunning: { channel in
                 let port = channel.localAddress?.port ?? 0
                 logger.info("admin listening", metadata: ["listen.address": "\(config.listen.host):\(port)"])
@@ -80,12 +86,16 @@ public struct AdminAPI: Sendable {
         json += ",\"last_reload_ms\":" + (history.lastDuration.map { String($0.milliseconds) } ?? "null") + "}"
         json += ",\"last_error\":" + (history.lastError.map(JSONText.quote) ?? "null")
         json += ",\"last_error_at\":" + (history.lastErrorAt.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        json += ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
-        json += ",\"call_log\":{\"queued\":\(callLog.queuedCount),\"written\":\(callLog.writtenCount),\"dropped\":\(callLog.droppedCount)}"
+        json +=
+            ",\"apis\":\(config.apis.count),\"routes\":\(snapshot.routes.count),\"upstreams\":\(config.upstreams.count)"
+        json +=
+            ",\"call_log\":{\"queued\":\(callLog.queuedCount),\"written\":\(callLog.writtenCount),\"dropped\":\(callLog.droppedCount)}"
         let connections = runtime.connections.report
         json += ",\"connections\":{\"open\":\(connections.open),\"max\":\(runtime.connections.maximum)"
-        json += ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
-        json += ",\"paths\":{\"event_loop\":\(runtime.paths.eventLoop.load(ordering: .relaxed)),\"streaming\":\(runtime.paths.streaming.load(ordering: .relaxed))}"
+        json +=
+            ",\"addresses\":\(connections.addresses),\"max_per_ip\":\(runtime.connections.maximumPerAddress),\"refused\":\(connections.refused)}"
+        json +=
+            ",\"paths\":{\"event_loop\":\(runtime.paths.eventLoop.load(ordering: .relaxed)),\"streaming\":\(runtime.paths.streaming.load(ordering: .relaxed))}"
         json += ",\"limit_store\":" + limitStore(runtime.limits.store)
         // Every table the gateway keeps for clients, with what it holds and its bound.
         let cache = runtime.cache.store.statistics
@@ -112,7 +122,10 @@ public struct AdminAPI: Sendable {
         do {
             let peers = try await postgres.peers(since: Date().addingTimeInterval(-60))
             json += ",\"connected\":true,\"error\":null,\"peers\":["
-            json += peers.map { "{\"id\":\(JSONText.quote($0.id)),\"seen\":\(JSONText.quote(CallRecord.timestamp($0.seen)))}" }.joined(separator: ",") + "]}"
+            json +=
+                peers.map {
+                    "{\"id\":\(JSONText.quote($0.id)),\"seen\":\(JSONText.quote(CallRecord.timestamp($0.seen)))}"
+                }.joined(separator: ",") + "]}"
         } catch {
             json += ",\"connected\":false,\"error\":\(JSONText.quote("\(error)")),\"peers\":[]}"
         }
@@ -127,10 +140,13 @@ public struct AdminAPI: Sendable {
         var json = "{\"kind\":\"redis\",\"url\":\(JSONText.quote(redis.client.configuration.url.description))"
         json += ",\"connected\":\(status.connected),\"connections\":\(status.total)"
         json += ",\"protocol\":" + (status.protocolVersion.map { String($0) } ?? "null")
-        json += ",\"degraded_since\":" + (health.degradedSince.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
+        json +=
+            ",\"degraded_since\":" + (health.degradedSince.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
         json += ",\"last_error\":" + ((health.lastError ?? status.lastError).map(JSONText.quote) ?? "null")
         let failures = health.failures
-        json += ",\"failed_over\":{" + StoreFailureMode.allCases.map { "\"\($0.rawValue)\":\(failures[$0] ?? 0)" }.joined(separator: ",") + "}"
+        json +=
+            ",\"failed_over\":{"
+            + StoreFailureMode.allCases.map { "\"\($0.rawValue)\":\(failures[$0] ?? 0)" }.joined(separator: ",") + "}"
         json += ",\"local_keys\":\(redis.fallback.count)}"
         return json
     }
@@ -143,15 +159,18 @@ public struct AdminAPI: Sendable {
             let targets = pool.targets.map { target -> String in
                 let report = target.report(now: now)
                 var json = "{\"url\":\(JSONText.quote(target.config.origin + target.config.basePath))"
-                json += ",\"weight\":\(target.config.weight),\"healthy\":\(report.healthy),\"ejected\":\(report.ejected)"
+                json +=
+                    ",\"weight\":\(target.config.weight),\"healthy\":\(report.healthy),\"ejected\":\(report.ejected)"
                 json += ",\"drained\":\(report.drained),\"breaker\":" + (report.breaker.map(JSONText.quote) ?? "null")
-                json += ",\"in_flight\":\(report.inFlight),\"requests\":\(report.requests),\"failures\":\(report.failures)"
+                json +=
+                    ",\"in_flight\":\(report.inFlight),\"requests\":\(report.requests),\"failures\":\(report.failures)"
                 let rate = report.requests == 0 ? 0 : Double(report.failures) / Double(report.requests)
                 json += ",\"error_rate\":\(rate)"
                 json += ",\"last_latency_ms\":" + (report.lastLatency.map { String($0.milliseconds) } ?? "null") + "}"
                 return json
             }
-            var json = "{\"name\":\(JSONText.quote(pool.config.name)),\"balance\":\(JSONText.quote(pool.config.balance.rawValue))"
+            var json =
+                "{\"name\":\(JSONText.quote(pool.config.name)),\"balance\":\(JSONText.quote(pool.config.balance.rawValue))"
             json += ",\"breaker\":" + (pool.breakerStateName.map(JSONText.quote) ?? "null")
             json += ",\"targets\":[" + targets.joined(separator: ",") + "]}"
             return json
@@ -159,9 +178,10 @@ public struct AdminAPI: Sendable {
         return "{\"upstreams\":[" + items.joined(separator: ",") + "]}"
     }
 
-
     /// 422 problem+json listing every config error, so a CI job can show them.
-    static func reloadProblem(message: String, diagnostics: [ConfigDiagnostic], requestID: String, path: String) -> Response {
+    static func reloadProblem(
+        message: String, diagnostics: [ConfigDiagnostic], requestID: String, path: String
+    ) -> Response {
         var json = "{\"type\":\"https://portico.dev/problems/invalid-config\",\"title\":\"The config is invalid\""
         json += ",\"status\":422,\"detail\":\"The reload was rejected; the previous config keeps serving.\""
         json += ",\"instance\":\(JSONText.quote(path)),\"request_id\":\(JSONText.quote(requestID))"
@@ -176,7 +196,8 @@ public struct AdminAPI: Sendable {
 
     /// An error as the admin API answers it: problem+json carrying the request id.
     static func problem(_ error: GatewayError, _ request: Request, _ context: BasicRequestContext) -> Response {
-        error.response(requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
+        error.response(
+            requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
     }
 }
 
@@ -185,13 +206,16 @@ struct AdminTokenMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let token: @Sendable () -> String
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let presented = request.headers[.authorization].flatMap { value -> Substring? in
             value.hasPrefix("Bearer ") ? value.dropFirst("Bearer ".count) : nil
         }
         // Both sides are hashed first, so the comparison takes the same time whatever the lengths.
         guard let presented,
-            APIKey.constantTimeEquals(Array(SHA256.hash(data: Array(presented.utf8))), Array(SHA256.hash(data: Array(token().utf8))))
+            APIKey.constantTimeEquals(
+                Array(SHA256.hash(data: Array(presented.utf8))), Array(SHA256.hash(data: Array(token().utf8))))
         else {
             return AdminAPI.problem(.unauthorized, request, context)
         }

@@ -27,7 +27,9 @@ struct ISO8601Dates: DateTranscoder {
     }
 
     func decode(_ text: String) throws -> Date {
-        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) { return date }
+        if let date = try? Date(text, strategy: .iso8601.year().month().day().time(includingFractionalSeconds: true)) {
+            return date
+        }
         if let date = try? Date(text, strategy: .iso8601) { return date }
         throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: "'\(text)' is not an RFC 3339 time."))
     }

@@ -21,7 +21,9 @@ struct AdminBodyMiddleware: ServerMiddleware {
         if let declared, declared > Self.maximumBytes { throw GatewayError.payloadTooLarge(limit: Self.maximumBytes) }
         var bytes: [UInt8] = []
         for try await chunk in body {
-            guard bytes.count + chunk.count <= Self.maximumBytes else { throw GatewayError.payloadTooLarge(limit: Self.maximumBytes) }
+            guard bytes.count + chunk.count <= Self.maximumBytes else {
+                throw GatewayError.payloadTooLarge(limit: Self.maximumBytes)
+            }
             bytes += chunk
         }
         return try await next(request, bytes.isEmpty ? nil : HTTPBody(bytes), metadata)

@@ -9,7 +9,9 @@ extension AdminHandler {
 
     func timeSeries(_ input: Operations.TimeSeries.Input) async throws -> Operations.TimeSeries.Output {
         let q = input.query
-        var values = Self.filter(since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version, route: q.route, consumer: q.consumer, status: q.status)
+        var values = Self.filter(
+            since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version,
+            route: q.route, consumer: q.consumer, status: q.status)
         values["bucket"] = q.bucket
         let document = try await answers.timeSeries(AnalyticsQuery(values))
         return .ok(.init(body: .json(try AdminAnswer.decode(document.text))))
@@ -17,7 +19,9 @@ extension AdminHandler {
 
     func top(_ input: Operations.Top.Input) async throws -> Operations.Top.Output {
         let q = input.query
-        var values = Self.filter(since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version, route: q.route, consumer: q.consumer, status: q.status)
+        var values = Self.filter(
+            since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version,
+            route: q.route, consumer: q.consumer, status: q.status)
         values["by"] = q.by?.rawValue
         values["limit"] = q.limit.map(String.init)
         let document = try await answers.top(AnalyticsQuery(values))
@@ -26,7 +30,9 @@ extension AdminHandler {
 
     func searchCalls(_ input: Operations.SearchCalls.Input) async throws -> Operations.SearchCalls.Output {
         let q = input.query
-        var values = Self.filter(since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version, route: q.route, consumer: q.consumer, status: q.status)
+        var values = Self.filter(
+            since: q.since, from: Self.time(q.from), to: Self.time(q.to), api: q.api, version: q.version,
+            route: q.route, consumer: q.consumer, status: q.status)
         values["request_id"] = q.requestId
         values["min_ms"] = q.minMs.map { String($0) }
         values["limit"] = q.limit.map(String.init)
@@ -56,10 +62,12 @@ extension AdminHandler {
 
     /// The parameters every analytics query shares, as `AnalyticsQuery` reads them.
     private static func filter(
-        since: String?, from: String?, to: String?, api: String?, version: String?, route: String?, consumer: String?, status: String?
+        since: String?, from: String?, to: String?, api: String?, version: String?, route: String?, consumer: String?,
+        status: String?
     ) -> [String: String] {
         let pairs: [(String, String?)] = [
-            ("since", since), ("from", from), ("to", to), ("api", api), ("version", version), ("route", route), ("consumer", consumer),
+            ("since", since), ("from", from), ("to", to), ("api", api), ("version", version), ("route", route),
+            ("consumer", consumer),
             ("status", status),
         ]
         return Dictionary(uniqueKeysWithValues: pairs.compactMap { key, value in value.map { (key, $0) } })

@@ -10,7 +10,9 @@ extension AdminHandler {
         let status = input.query.status.flatMap { PortalApp.Status(rawValue: $0.rawValue) }
         var apps: [Components.Schemas.App] = []
         for app in try await store.apps(account: nil, status: status) {
-            apps.append(try AdminAnswer.decode(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account))))
+            apps.append(
+                try AdminAnswer.decode(
+                    PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account))))
         }
         return .ok(.init(body: .json(.init(apps: apps))))
     }
@@ -27,11 +29,13 @@ extension AdminHandler {
         do {
             let app = try await store.decideApp(id: id, approve: approve)
             _ = try? await runtime.auth.directory.refresh()
-            return try AdminAnswer.decode(PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
+            return try AdminAnswer.decode(
+                PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
         } catch PortalStoreError.noSuchApp {
             throw GatewayError.notFound("No app \(id).")
         } catch PortalStoreError.notPending(let status) {
-            throw GatewayError.conflict("App \(id) is \(status.rawValue); only a pending app can be \(approve ? "approved" : "rejected").")
+            throw GatewayError.conflict(
+                "App \(id) is \(status.rawValue); only a pending app can be \(approve ? "approved" : "rejected").")
         }
     }
 }

@@ -9,7 +9,9 @@ extension AdminHandler {
         return .ok(
             .init(
                 body: .json(
-                    .init(entries: stats.entries, bytes: stats.bytes, budget: stats.budget, stores: stats.stores, evictions: stats.evictions))))
+                    .init(
+                        entries: stats.entries, bytes: stats.bytes, budget: stats.budget, stores: stats.stores,
+                        evictions: stats.evictions))))
     }
 
     func purgeCache(_ input: Operations.PurgeCache.Input) async throws -> Operations.PurgeCache.Output {
@@ -23,18 +25,23 @@ extension AdminHandler {
         let purge = try AdminAPI.purge(from: fields)
         let purged = AdminAPI.applyPurge(purge, runtime: runtime)
         // On a shared store, every other node purges the same (it listens on the channel).
-        guard let postgres = store as? PostgresStore else { return .ok(.init(body: .json(.init(purged: purged, nodes: .this)))) }
+        guard let postgres = store as? PostgresStore else {
+            return .ok(.init(body: .json(.init(purged: purged, nodes: .this))))
+        }
         let payload = String(decoding: try JSONSerialization.data(withJSONObject: fields), as: UTF8.self)
         do {
             try await postgres.notify(PostgresNotifications.cacheChannel, payload: payload)
         } catch PostgresNotificationError.payloadTooLarge {
-            throw GatewayError.badRequest("The purge is too long to send to the other nodes (at most \(PostgresStore.maximumNotificationBytes) bytes).")
+            throw GatewayError.badRequest(
+                "The purge is too long to send to the other nodes (at most \(PostgresStore.maximumNotificationBytes) bytes)."
+            )
         }
         return .ok(.init(body: .json(.init(purged: purged, nodes: .all))))
     }
 
     func getLimits(_ input: Operations.GetLimits.Input) async throws -> Operations.GetLimits.Output {
         let states = try await runtime.snapshot.limitState(of: input.query.key)
-        return .ok(.init(body: .json(.init(key: input.query.key, limits: try states.map { try AdminAnswer.decode($0.json) }))))
+        return .ok(
+            .init(body: .json(.init(key: input.query.key, limits: try states.map { try AdminAnswer.decode($0.json) }))))
     }
 }

@@ -20,7 +20,8 @@ extension AdminHandler {
     func createConsumer(_ input: Operations.CreateConsumer.Input) async throws -> Operations.CreateConsumer.Output {
         guard case .json(let body) = input.body else { throw GatewayError.badRequest("The body is a JSON object.") }
         let listing = try await administration.create(
-            name: body.name, groups: body.groups ?? [], plan: body.plan, scopes: body.scopes ?? [], password: body.password)
+            name: body.name, groups: body.groups ?? [], plan: body.plan, scopes: body.scopes ?? [],
+            password: body.password)
         await applied()
         return .created(.init(body: .json(try AdminAnswer.decode(listing.json))))
     }

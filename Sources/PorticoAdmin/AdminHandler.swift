@@ -15,7 +15,10 @@ struct AdminHandler: APIProtocol {
     let metrics: GatewayMetrics
 
     func getStatus(_ input: Operations.GetStatus.Input) async throws -> Operations.GetStatus.Output {
-        .ok(.init(body: .json(try AdminAnswer.decode(await AdminAPI.status(of: runtime, callLog: callLog, store: store)))))
+        .ok(
+            .init(
+                body: .json(try AdminAnswer.decode(await AdminAPI.status(of: runtime, callLog: callLog, store: store))))
+        )
     }
 
     func reload(_ input: Operations.Reload.Input) async throws -> Operations.Reload.Output {
@@ -48,7 +51,9 @@ struct AdminHandler: APIProtocol {
     }
 
     private func setDrained(_ drained: Bool, upstream: String, index: Int64) throws {
-        guard let pool = runtime.snapshot.pools[upstream], let index = Int(exactly: index), pool.targets.indices.contains(index) else {
+        guard let pool = runtime.snapshot.pools[upstream], let index = Int(exactly: index),
+            pool.targets.indices.contains(index)
+        else {
             throw GatewayError.notFound("No upstream '\(upstream)' with a target \(index).")
         }
         pool.targets[index].setDrained(drained)

@@ -14,7 +14,9 @@ struct AdminProblemMiddleware: RouterMiddleware {
     typealias Context = BasicRequestContext
     let logger: Logger
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         do {
             return try await next(request, context)
         } catch let error as ServerError {
@@ -25,7 +27,8 @@ struct AdminProblemMiddleware: RouterMiddleware {
             if let allowed = AdminDocument.shared.methods(for: request.uri.path) {
                 return AdminAPI.problem(.methodNotAllowed(allowed: allowed), request, context)
             }
-            return AdminAPI.problem(.notFound("The admin API has no \(request.uri.path); see GET /admin/openapi.json."), request, context)
+            return AdminAPI.problem(
+                .notFound("The admin API has no \(request.uri.path); see GET /admin/openapi.json."), request, context)
         }
     }
 
@@ -35,9 +38,11 @@ struct AdminProblemMiddleware: RouterMiddleware {
             return AdminAPI.problem(refusal, request, context)
         case let rejected as ReloadRejected:
             return AdminAPI.reloadProblem(
-                message: rejected.message, diagnostics: rejected.diagnostics, requestID: context.id, path: request.uri.path)
+                message: rejected.message, diagnostics: rejected.diagnostics, requestID: context.id,
+                path: request.uri.path)
         case let decoding as DecodingError:
-            return AdminAPI.problem(.invalidRequest([Self.issue(decoding, operation: error.operationID)]), request, context)
+            return AdminAPI.problem(
+                .invalidRequest([Self.issue(decoding, operation: error.operationID)]), request, context)
         default:
             switch error.httpStatus.code {
             case 415:
@@ -50,8 +55,13 @@ struct AdminProblemMiddleware: RouterMiddleware {
             default:
                 logger.error(
                     "admin operation failed",
-                    metadata: ["operation": "\(error.operationID)", "error": "\(error.underlyingError)", "request_id": "\(context.id)"])
-                return AdminAPI.problem(.internalError("The operation \(error.operationID) failed; the log has request \(context.id)."), request, context)
+                    metadata: [
+                        "operation": "\(error.operationID)", "error": "\(error.underlyingError)",
+                        "request_id": "\(context.id)",
+                    ])
+                return AdminAPI.problem(
+                    .internalError("The operation \(error.operationID) failed; the log has request \(context.id)."),
+                    request, context)
             }
         }
     }
@@ -60,8 +70,10 @@ struct AdminProblemMiddleware: RouterMiddleware {
     static func issue(_ error: DecodingError, operation: String) -> ValidationIssue {
         let (path, reason): ([any CodingKey], String)
         switch error {
-        case .typeMismatch(let type, let context): (path, reason) = (context.codingPath, "must be \(Self.name(of: type))")
-        case .valueNotFound(let type, let context): (path, reason) = (context.codingPath, "must be \(Self.name(of: type)), not null")
+        case .typeMismatch(let type, let context):
+            (path, reason) = (context.codingPath, "must be \(Self.name(of: type))")
+        case .valueNotFound(let type, let context):
+            (path, reason) = (context.codingPath, "must be \(Self.name(of: type)), not null")
         case .keyNotFound(let key, let context): (path, reason) = (context.codingPath + [key], "is required")
         case .dataCorrupted(let context): (path, reason) = (context.codingPath, context.debugDescription)
         @unknown default: (path, reason) = ([], "\(error)")

@@ -13,17 +13,26 @@ struct AdminRequestValidation: RouterMiddleware {
     typealias Context = BasicRequestContext
     static let bodyLimit = 1 << 20
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(
+        _ request: Request, context: Context, next: (Request, Context) async throws -> Response
+    ) async throws -> Response {
         let method = request.method.rawValue
-        guard let operation = AdminDocument.shared.operations(matching: Substring(request.uri.path)).first(where: { $0.method == method })
+        guard
+            let operation = AdminDocument.shared.operations(matching: Substring(request.uri.path)).first(where: {
+                $0.method == method
+            })
         else {
             return try await next(request, context)
         }
         let contract = operation.contract
         let checked = try await ContractCheck.check(
             request, template: operation.path, contract: contract, reads: contract.reads, bodyLimit: Self.bodyLimit)
-        if let (type, accepted) = checked.unsupported { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
-        guard checked.issues.isEmpty else { throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues))) }
+        if let (type, accepted) = checked.unsupported {
+            throw GatewayError.unsupportedMediaType(type, accepted: accepted)
+        }
+        guard checked.issues.isEmpty else {
+            throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues)))
+        }
         return try await next(checked.request, context)
     }
 }

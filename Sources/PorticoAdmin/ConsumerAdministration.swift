@@ -39,10 +39,14 @@ public struct ConsumerAdministration: Sendable {
 
     public func list() async throws -> [Listing] {
         let fromConfig = declared.map {
-            Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "config", hasPassword: $0.passwordHash != nil)
+            Listing(
+                name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "config",
+                hasPassword: $0.passwordHash != nil)
         }
         let fromStore = try await store.consumers().map {
-            Listing(name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "store", hasPassword: $0.passwordHash != nil)
+            Listing(
+                name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "store",
+                hasPassword: $0.passwordHash != nil)
         }
         return fromConfig + fromStore
     }
@@ -52,7 +56,9 @@ public struct ConsumerAdministration: Sendable {
     }
 
     /// Creates a runtime consumer, with a password if one is given.
-    public func create(name: String, groups: [String], plan: String?, scopes: [String], password: String?) async throws -> Listing {
+    public func create(
+        name: String, groups: [String], plan: String?, scopes: [String], password: String?
+    ) async throws -> Listing {
         guard ConsumerConfig.isValidName(name) else {
             throw GatewayError.badRequest("A consumer name may hold letters, digits, '.', '_', '-', '@' and '+' only.")
         }
@@ -61,11 +67,13 @@ public struct ConsumerAdministration: Sendable {
         }
         let hash = try password.map { try Self.hash(password: $0) }
         do {
-            try await store.createConsumer(StoredConsumer(name: name, groups: groups, plan: plan, scopes: scopes, passwordHash: hash))
+            try await store.createConsumer(
+                StoredConsumer(name: name, groups: groups, plan: plan, scopes: scopes, passwordHash: hash))
         } catch ConsumerStoreError.consumerExists {
             throw GatewayError.conflict("Consumer '\(name)' already exists.")
         }
-        return Listing(name: name, groups: groups, plan: plan, scopes: scopes, source: "store", hasPassword: hash != nil)
+        return Listing(
+            name: name, groups: groups, plan: plan, scopes: scopes, source: "store", hasPassword: hash != nil)
     }
 
     public func delete(_ name: String) async throws {
@@ -123,7 +131,9 @@ public struct ConsumerAdministration: Sendable {
         guard let duration = ConfigDuration(parsing: grace) else {
             throw GatewayError.badRequest("grace must be a duration like 24h, 30m or 0s.")
         }
-        do { return try await store.rotateKey(id: id, ofConsumer: name, grace: duration.seconds) } catch ConsumerStoreError.noSuchKey {
+        do {
+            return try await store.rotateKey(id: id, ofConsumer: name, grace: duration.seconds)
+        } catch ConsumerStoreError.noSuchKey {
             throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
         }
     }

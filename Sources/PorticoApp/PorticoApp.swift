@@ -36,8 +36,10 @@ public struct PorticoApp: Sendable {
         self.accessLog = config.server.accessLog ? AccessLogWriter() : nil
         self.credentials = CredentialDirectory(store: store, logger: logger)
         self.runtime = GatewayRuntime(
-            config: config, configPath: configPath, logger: logger, auth: AuthContext(directory: credentials, logger: logger),
-            readiness: Readiness(probe: { [store] in try await store.probeWrite() }), analytics: AnalyticsAnswers(store: store),
+            config: config, configPath: configPath, logger: logger,
+            auth: AuthContext(directory: credentials, logger: logger),
+            readiness: Readiness(probe: { [store] in try await store.probeWrite() }),
+            analytics: AnalyticsAnswers(store: store),
             mounting: PortalMounting(), wallClock: wallClock)
     }
 
@@ -64,21 +66,31 @@ public struct PorticoApp: Sendable {
                     onAuthChange: { _ = try? await credentials.refresh() },
                     onCachePurge: { payload in
                         // Another node's admin API purged its cache: do the same here.
-                        guard let body = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
+                        guard
+                            let body = (try? JSONSerialization.jsonObject(with: Data(payload.utf8))) as? [String: Any],
                             let purge = try? AdminAPI.purge(from: body)
-                        else { return logger.warning("a cache purge from another node could not be read", metadata: ["payload": "\(payload.prefix(200))"]) }
+                        else {
+                            return logger.warning(
+                                "a cache purge from another node could not be read",
+                                metadata: ["payload": "\(payload.prefix(200))"])
+                        }
                         _ = AdminAPI.applyPurge(purge, runtime: runtime)
                     }))
         }
-        services += [callLog, RetentionService(store: store, retention: config.store.retention, logger: logger), credentials]
+        services += [
+            callLog, RetentionService(store: store, retention: config.store.retention, logger: logger), credentials,
+        ]
         if let accessLog { services.append(accessLog) }
         services.append(runtime)
         if config.server.watchConfig {
-            services.append(ConfigWatcher(runtime: runtime, interval: config.server.watchInterval.duration, logger: logger))
+            services.append(
+                ConfigWatcher(runtime: runtime, interval: config.server.watchInterval.duration, logger: logger))
         }
         if reloadOnSIGHUP { services.append(ReloadSignalService(runtime: runtime)) }
         if let admin = config.admin {
-            services.append(AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog, metrics: metrics).application(logger: logger, onListening: onAdminListening))
+            services.append(
+                AdminAPI(runtime: runtime, config: admin, store: store, callLog: callLog, metrics: metrics).application(
+                    logger: logger, onListening: onAdminListening))
         }
         services.append(
             GatewayServer(

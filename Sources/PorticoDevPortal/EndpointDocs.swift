@@ -14,7 +14,10 @@ enum EndpointDocs {
 
     private static func pathParameters(_ route: RouteConfig) -> [JSONValue] {
         PathTemplate.parameterNames(of: route.path).map { name in
-            .object([("name", .string(name)), ("in", .string("path")), ("required", .bool(true)), ("schema", .object([("type", .string("string"))]))])
+            .object([
+                ("name", .string(name)), ("in", .string("path")), ("required", .bool(true)),
+                ("schema", .object([("type", .string("string"))])),
+            ])
         }
     }
 
@@ -22,23 +25,33 @@ enum EndpointDocs {
         var parameters = pathParameters(route)
         var queries: [String] = []
         for call in composite.calls {
-            for case .request(.query(let name)) in call.path.parts + call.headers.flatMap(\.value.parts) where !queries.contains(name) {
+            for case .request(.query(let name)) in call.path.parts + call.headers.flatMap(\.value.parts)
+            where !queries.contains(name) {
                 queries.append(name)
             }
         }
-        parameters += queries.map { .object([("name", .string($0)), ("in", .string("query")), ("required", .bool(false)), ("schema", .object([("type", .string("string"))]))]) }
+        parameters += queries.map {
+            .object([
+                ("name", .string($0)), ("in", .string("query")), ("required", .bool(false)),
+                ("schema", .object([("type", .string("string"))])),
+            ])
+        }
         // The calls by name only: the upstreams, their paths and the templates are internal.
         let lines = composite.calls.map { call in
-            "- `\(call.group ?? call.name)`" + (call.forEach != nil ? ", one answer per element" : "") + (call.required ? "" : " (optional)")
+            "- `\(call.group ?? call.name)`" + (call.forEach != nil ? ", one answer per element" : "")
+                + (call.required ? "" : " (optional)")
         }
-        var description = "Answered by the gateway from \(composite.calls.count) backend calls, run at once where they do not depend on each other:\n\n"
+        var description =
+            "Answered by the gateway from \(composite.calls.count) backend calls, run at once where they do not depend on each other:\n\n"
             + lines.joined(separator: "\n")
         if composite.calls.contains(where: { !$0.required }) {
-            description += "\n\nWhen an optional call fails the answer leaves it out and carries `X-Portico-Completed: false`"
+            description +=
+                "\n\nWhen an optional call fails the answer leaves it out and carries `X-Portico-Completed: false`"
                 + (composite.partial == .body ? "; `_partial` lists each failed call and why." : ".")
         }
         let completed: JSONValue = .object([
-            ("description", .string("false when an optional call's answer is missing")), ("schema", .object([("type", .string("string"))])),
+            ("description", .string("false when an optional call's answer is missing")),
+            ("schema", .object([("type", .string("string"))])),
         ])
         return .object([
             ("summary", .string(route.name ?? "Combines " + composite.calls.map(\.name).joined(separator: ", "))),
@@ -72,7 +85,9 @@ enum EndpointDocs {
             var properties: [(String, JSONValue)] = []
             var open = false
             for call in composite.calls {
-                let value: JSONValue = call.forEach != nil ? .object([("type", .string("array")), ("items", any)]) : .object([("type", .string("object"))])
+                let value: JSONValue =
+                    call.forEach != nil
+                    ? .object([("type", .string("array")), ("items", any)]) : .object([("type", .string("object"))])
                 if let group = call.group {
                     properties.append((group, value))
                 } else if call.forEach != nil {
@@ -82,7 +97,14 @@ enum EndpointDocs {
                 }
             }
             if composite.partial == .body {
-                properties.append(("_partial", .object([("type", .string("array")), ("description", .string("The optional calls that failed, and why"))])))
+                properties.append(
+                    (
+                        "_partial",
+                        .object([
+                            ("type", .string("array")),
+                            ("description", .string("The optional calls that failed, and why")),
+                        ])
+                    ))
             }
             var fields: [(String, JSONValue)] = [("type", .string("object")), ("properties", .object(properties))]
             if open { fields.append(("additionalProperties", .bool(true))) }
@@ -99,7 +121,10 @@ enum EndpointDocs {
         let count = Set(branch.upstreams).count
         return .object([
             ("summary", .string(route.name ?? "Routed by the request")),
-            ("description", .string("The gateway sends the request to one of \(count) services, chosen by what the request holds.")),
+            (
+                "description",
+                .string("The gateway sends the request to one of \(count) services, chosen by what the request holds.")
+            ),
             ("parameters", .array(pathParameters(route))),
         ])
     }

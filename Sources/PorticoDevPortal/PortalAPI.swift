@@ -30,7 +30,8 @@ struct PortalAPI: GatewayMount {
     let files: PortalFiles
 
     init(
-        config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup,
+        config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator],
+        consumers: ConsumerLookup,
         requestIDHeader: HTTPField.Name, analytics: AnalyticsAnswers?, failures: AuthFailures = AuthFailures()
     ) {
         self.portal = portal
@@ -40,7 +41,9 @@ struct PortalAPI: GatewayMount {
         self.consumers = consumers
         self.requestIDHeader = requestIDHeader
         self.analytics = analytics
-        self.accounts = analytics.map { PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory, failures: failures) }
+        self.accounts = analytics.map {
+            PortalAccounts(store: $0.store, portal: portal, directory: consumers.directory, failures: failures)
+        }
         self.catalog = PortalCatalogLoader(config: config)
         self.files = portal.files.map(PortalFiles.init(folder:)) ?? .embedded
     }
@@ -67,9 +70,13 @@ struct PortalAPI: GatewayMount {
 
     /// - Parameter clientAddress: the caller's address (behind a trusted proxy, the one it names),
     ///   which sign-up and sign-in count tries against.
-    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String?) async throws -> Response {
+    func respond(
+        to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String?
+    ) async throws -> Response {
         let path = request.uri.path
-        guard path == prefix || path.hasPrefix(prefix + "/") else { return try pageResponse(request, requestID: requestID) }
+        guard path == prefix || path.hasPrefix(prefix + "/") else {
+            return try pageResponse(request, requestID: requestID)
+        }
         let parts = path.dropFirst(prefix.count).split(separator: "/").map { $0.removingPercentEncoding ?? String($0) }
         let isRead = request.method == .get || request.method == .head
         switch (parts.first ?? "", parts.count) {
@@ -93,15 +100,20 @@ struct PortalAPI: GatewayMount {
             try requireRead(request)
             return try await usage("/" + parts.joined(separator: "/"), request: request, snapshot: snapshot)
         case ("session", 1), ("signup", 1), ("signin", 1), ("signout", 1), ("apps", _):
-            guard let accounts else { throw GatewayError.notFound("This gateway keeps no store, so the portal has no accounts.") }
-            return try await self.accounts(accounts, parts: parts, request: request, isRead: isRead, clientAddress: clientAddress)
+            guard let accounts else {
+                throw GatewayError.notFound("This gateway keeps no store, so the portal has no accounts.")
+            }
+            return try await self.accounts(
+                accounts, parts: parts, request: request, isRead: isRead, clientAddress: clientAddress)
         default:
             throw GatewayError.notFound("The portal API has no \(path).")
         }
     }
 
     private func requireRead(_ request: Request) throws {
-        guard request.method == .get || request.method == .head else { throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD"]) }
+        guard request.method == .get || request.method == .head else {
+            throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD"])
+        }
     }
 
     func json(_ text: String, status: HTTPResponse.Status = .ok, cookies: [String] = []) -> Response {
@@ -112,7 +124,8 @@ struct PortalAPI: GatewayMount {
     private var info: String {
         let methods: [JSONValue] = authMethods.map { .object([("name", .string($0.name))] + Self.describe($0)) }
         return JSONValue.object([
-            ("title", .string(portal.title)), ("path", .string(portal.path)), ("signup", .string(portal.signup.rawValue)),
+            ("title", .string(portal.title)), ("path", .string(portal.path)),
+            ("signup", .string(portal.signup.rawValue)),
             ("accounts", .bool(accounts != nil)), ("auth", .array(methods)),
         ]).jsonText
     }
@@ -145,10 +158,14 @@ struct PortalAPI: GatewayMount {
         guard parts.count == 5 else { return docs.indexJSON }
         switch parts[3] {
         case "operations":
-            guard let page = docs.operations[parts[4]] else { throw GatewayError.notFound("No operation '\(parts[4])' in this API.") }
+            guard let page = docs.operations[parts[4]] else {
+                throw GatewayError.notFound("No operation '\(parts[4])' in this API.")
+            }
             return page
         case "schemas":
-            guard let page = docs.schemas[parts[4]] else { throw GatewayError.notFound("No schema '\(parts[4])' in this API.") }
+            guard let page = docs.schemas[parts[4]] else {
+                throw GatewayError.notFound("No schema '\(parts[4])' in this API.")
+            }
             return page
         default:
             throw GatewayError.notFound("The portal API has no such page.")
@@ -160,15 +177,20 @@ struct PortalAPI: GatewayMount {
         try requireRead(request)
         let path = request.uri.path
         if path == portal.path {
-            return Response(status: .permanentRedirect, headers: [.location: portal.path + "/", requestIDHeader: requestID])
+            return Response(
+                status: .permanentRedirect, headers: [.location: portal.path + "/", requestIDHeader: requestID])
         }
         let name = String(path.dropFirst(portal.path.count + 1))
-        guard !name.contains("/"), let response = files.response(for: name, request: request, requestID: requestID, requestIDHeader: requestIDHeader)
+        guard !name.contains("/"),
+            let response = files.response(
+                for: name, request: request, requestID: requestID, requestIDHeader: requestIDHeader)
         else { throw GatewayError.notFound("The portal has no page \(path).") }
         return response
     }
 
-    private func accounts(_ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool, clientAddress: String?) async throws -> Response {
+    private func accounts(
+        _ accounts: PortalAccounts, parts: [String], request: Request, isRead: Bool, clientAddress: String?
+    ) async throws -> Response {
         let visitor = try await accounts.visitor(of: request)
         if parts == ["session"] {
             try requireRead(request)
@@ -180,7 +202,9 @@ struct PortalAPI: GatewayMount {
         switch parts[0] {
         case "signup", "signin":
             guard request.method == .post else { throw GatewayError.methodNotAllowed(allowed: ["POST"]) }
-            if parts[0] == "signup" { return json(try await accounts.signUp(body, address: clientAddress), status: .accepted, cookies: []) }
+            if parts[0] == "signup" {
+                return json(try await accounts.signUp(body, address: clientAddress), status: .accepted, cookies: [])
+            }
             let answer = try await accounts.signIn(body, visitor: visitor, address: clientAddress)
             return json(answer.json, status: .ok, cookies: answer.cookies)
         case "signout":
@@ -197,14 +221,18 @@ struct PortalAPI: GatewayMount {
         switch (parts.count, request.method) {
         case (1, .get), (1, .head): return json(try await accounts.apps(of: session))
         case (1, .post): return json(try await accounts.createApp(body, session: session), status: .created)
-        case (3, .post) where parts[2] == "keys": return json(try await accounts.createKey(app: try number(1), session: session), status: .created)
+        case (3, .post) where parts[2] == "keys":
+            return json(try await accounts.createKey(app: try number(1), session: session), status: .created)
         case (5, .post) where parts[2] == "keys" && parts[4] == "rotate":
-            return json(try await accounts.rotateKey(try number(3), app: try number(1), body: body, session: session), status: .created)
+            return json(
+                try await accounts.rotateKey(try number(3), app: try number(1), body: body, session: session),
+                status: .created)
         case (5, .post) where parts[2] == "keys" && parts[4] == "revoke":
             try await accounts.revokeKey(try number(3), app: try number(1), session: session)
             return json("{\"revoked\":true}")
         case (1, _): throw GatewayError.methodNotAllowed(allowed: ["GET", "HEAD", "POST"])
-        case (3, _) where parts[2] == "keys", (5, _) where parts[2] == "keys": throw GatewayError.methodNotAllowed(allowed: ["POST"])
+        case (3, _) where parts[2] == "keys", (5, _) where parts[2] == "keys":
+            throw GatewayError.methodNotAllowed(allowed: ["POST"])
         default: throw GatewayError.notFound("The portal API has no \(request.uri.path).")
         }
     }
@@ -234,7 +262,8 @@ struct PortalAPI: GatewayMount {
             switch endpoint {
             case "/me/usage": document = try await analytics.timeSeries(query, consumer: identity.consumer)
             case "/me/usage/top":
-                document = try await analytics.top(query, consumer: identity.consumer, dimensions: [.route, .status, .version, .api])
+                document = try await analytics.top(
+                    query, consumer: identity.consumer, dimensions: [.route, .status, .version, .api])
             default: document = try await analytics.calls(query, consumer: identity.consumer)
             }
         }
@@ -251,14 +280,17 @@ struct PortalAPI: GatewayMount {
         let byConsumer = snapshot.allLimits.filter { $0.by == [.consumer] }
         states += try await snapshot.limits.store.peek(identity.consumer, limits: byConsumer, now: now)
         if let credential = identity.credential {
-            states += try await snapshot.limits.store.peek(credential, limits: snapshot.allLimits.filter { $0.by == [.credential] }, now: now)
+            states += try await snapshot.limits.store.peek(
+                credential, limits: snapshot.allLimits.filter { $0.by == [.credential] }, now: now)
         }
         // A plan not charged yet has its full allowance; show it too.
         if let plan, !states.contains(where: { $0.policy == plan.name || $0.policy == plan.quotaName }) {
             var fresh = CompiledLimit.Entry()
             states = plan.apply(to: &fresh, cost: 0, now: now) + states
         }
-        var json = "{\"consumer\":\(JSONText.quote(identity.consumer)),\"plan\":" + (identity.plan.map(JSONText.quote) ?? "null")
+        var json =
+            "{\"consumer\":\(JSONText.quote(identity.consumer)),\"plan\":"
+            + (identity.plan.map(JSONText.quote) ?? "null")
         json += ",\"limits\":[" + states.map(\.json).joined(separator: ",") + "]}"
         return json
     }

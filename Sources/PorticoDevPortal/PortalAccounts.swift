@@ -40,7 +40,9 @@ public struct PortalAccounts: Sendable {
 
     func visitor(of request: Request) async throws -> Visitor {
         // X-Forwarded-Proto reaches here only from a trusted proxy: `RequestGuard` removes anyone else's.
-        var visitor = Visitor(secure: request.head.scheme == "https" || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
+        var visitor = Visitor(
+            secure: request.head.scheme == "https"
+                || request.headers[values: HTTPField.Name("X-Forwarded-Proto")!].first == "https")
         if let token = RequestCookies.value(named: Self.sessionCookie, in: request.headers), !token.isEmpty {
             let digest = Self.digest(token)
             visitor.sessionDigest = digest
@@ -77,8 +79,11 @@ public struct PortalAccounts: Sendable {
     func checkCSRF(_ request: Request, visitor: Visitor) throws {
         if let origin = request.headers[.origin], origin != "null" {
             let host = request.head.authority ?? ""
-            let originHost = origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
-            guard originHost == host else { throw GatewayError.denied("Requests to the portal must come from the portal's own pages.") }
+            let originHost =
+                origin.split(separator: "/", omittingEmptySubsequences: true).dropFirst().first.map(String.init) ?? ""
+            guard originHost == host else {
+                throw GatewayError.denied("Requests to the portal must come from the portal's own pages.")
+            }
         }
         let sent = request.headers[Self.csrfHeader] ?? ""
         let expected = visitor.session?.csrf ?? visitor.anonymousToken ?? ""
@@ -91,12 +96,18 @@ public struct PortalAccounts: Sendable {
     /// so that sign-up cannot be used to learn who has an account: 202, no session, after one
     /// password derivation either way. The page then signs in with the same email and password.
     func signUp(_ body: [String: Any], address: String?) async throws -> String {
-        guard portal.signup != .closed else { throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.") }
-        if let wait = failures.retryAfter(address: address) { throw GatewayError.tooManyRequests(retryAfter: wait, headers: []) }
+        guard portal.signup != .closed else {
+            throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.")
+        }
+        if let wait = failures.retryAfter(address: address) {
+            throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
+        }
         failures.recordFailure(address: address)
         let (email, password) = try Self.credentials(body)
         guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
-        guard password.count <= 1024 else { throw GatewayError.badRequest("A password may be at most 1024 characters.") }
+        guard password.count <= 1024 else {
+            throw GatewayError.badRequest("A password may be at most 1024 characters.")
+        }
         let hash = try await PasswordWork.shared.run { try PasswordHash(password: password).description }
         do {
             _ = try await store.createAccount(email: email, passwordHash: hash, plan: portal.plan)
@@ -107,7 +118,9 @@ public struct PortalAccounts: Sendable {
         return "{\"status\":\"accepted\",\"detail\":\"Sign in with this email and password to continue.\"}"
     }
 
-    func signIn(_ body: [String: Any], visitor: Visitor, address: String?) async throws -> (json: String, cookies: [String]) {
+    func signIn(
+        _ body: [String: Any], visitor: Visitor, address: String?
+    ) async throws -> (json: String, cookies: [String]) {
         let (email, password) = try Self.credentials(body)
         if let wait = failures.retryAfter(address: address, consumer: ConsumerConfig.portalNamespace + email) {
             throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
@@ -128,7 +141,9 @@ public struct PortalAccounts: Sendable {
         return [cookie(Self.sessionCookie, "", visitor: visitor, maxAge: 0, httpOnly: true)]
     }
 
-    private func startSession(_ account: PortalAccount, visitor: Visitor) async throws -> (json: String, cookies: [String]) {
+    private func startSession(
+        _ account: PortalAccount, visitor: Visitor
+    ) async throws -> (json: String, cookies: [String]) {
         let token = Self.randomToken()
         let csrf = Self.randomToken()
         let expires = Date().addingTimeInterval(portal.sessionLifetime.seconds)
@@ -136,7 +151,8 @@ public struct PortalAccounts: Sendable {
         let session = PortalSession(account: account, csrf: csrf, expires: expires)
         var next = visitor
         next.session = session
-        let cookie = cookie(Self.sessionCookie, token, visitor: visitor, maxAge: Int(portal.sessionLifetime.seconds), httpOnly: true)
+        let cookie = cookie(
+            Self.sessionCookie, token, visitor: visitor, maxAge: Int(portal.sessionLifetime.seconds), httpOnly: true)
         return (self.session(visitor: next).json, [cookie])
     }
 
@@ -151,10 +167,13 @@ public struct PortalAccounts: Sendable {
     }
 
     func createApp(_ body: [String: Any], session: PortalSession) async throws -> String {
-        guard let name = (body["name"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty, name.count <= 80
+        guard let name = (body["name"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
+            name.count <= 80
         else { throw GatewayError.badRequest("An app needs a name of 1 to 80 characters.") }
         let description = (body["description"] as? String) ?? ""
-        guard description.count <= 1000 else { throw GatewayError.badRequest("A description may be at most 1000 characters.") }
+        guard description.count <= 1000 else {
+            throw GatewayError.badRequest("A description may be at most 1000 characters.")
+        }
         do {
             let app = try await store.createApp(
                 account: session.account.id, name: name, description: description, active: portal.signup != .approval)
@@ -175,7 +194,9 @@ public struct PortalAccounts: Sendable {
         guard let grace = ConfigDuration(parsing: graceText), grace.milliseconds <= 7 * 86_400_000 else {
             throw GatewayError.badRequest("grace must be a duration up to 7d, like 1h or 0s.")
         }
-        let created = try await mapped { try await store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds) }
+        let created = try await mapped {
+            try await store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds)
+        }
         _ = try? await directory.refresh()
         return created.json
     }
@@ -191,7 +212,8 @@ public struct PortalAccounts: Sendable {
             throw GatewayError.notFound("You have no such app.")
         } catch PortalStoreError.appNotActive(let status) {
             throw GatewayError.conflict(
-                status == .pending ? "This app waits for an operator's approval; keys can be issued once it is approved."
+                status == .pending
+                    ? "This app waits for an operator's approval; keys can be issued once it is approved."
                     : "This app is \(status.rawValue); it cannot have keys.")
         } catch ConsumerStoreError.noSuchKey {
             throw GatewayError.notFound("This app has no such active key.")
@@ -201,9 +223,11 @@ public struct PortalAccounts: Sendable {
     // MARK: JSON
 
     public static func json(_ app: PortalApp, keys: [StoredKey]) -> String {
-        var text = "{\"id\":\(app.id),\"name\":\(JSONText.quote(app.name)),\"description\":\(JSONText.quote(app.description))"
+        var text =
+            "{\"id\":\(app.id),\"name\":\(JSONText.quote(app.name)),\"description\":\(JSONText.quote(app.description))"
         text += ",\"status\":\(JSONText.quote(app.status.rawValue)),\"owner\":\(JSONText.quote(app.owner))"
-        text += ",\"consumer\":\(JSONText.quote(app.consumer)),\"created\":\(JSONText.quote(CallRecord.timestamp(app.created)))"
+        text +=
+            ",\"consumer\":\(JSONText.quote(app.consumer)),\"created\":\(JSONText.quote(CallRecord.timestamp(app.created)))"
         text += ",\"decided\":" + (app.decided.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
         text += ",\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}"
         return text
@@ -216,14 +240,17 @@ public struct PortalAccounts: Sendable {
             throw GatewayError.badRequest("Send a JSON object with email and password.")
         }
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
-        guard isEmail(email) else { throw GatewayError.badRequest("'\(rawEmail)' is not an email address Portico accepts.") }
+        guard isEmail(email) else {
+            throw GatewayError.badRequest("'\(rawEmail)' is not an email address Portico accepts.")
+        }
         return (email, password)
     }
 
     /// `local@domain.tld` with the characters a consumer name may hold.
     static func isEmail(_ text: String) -> Bool {
         let parts = text.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+        guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."),
+            !parts[1].hasSuffix("."),
             text.utf8.count <= 128
         else { return false }
         return ConsumerConfig.isValidName(text)
@@ -237,19 +264,19 @@ public struct PortalAccounts: Sendable {
         return text
     }
 
-
     /// 32 random bytes, base64url without padding (43 characters).
     static func randomToken() -> String {
         var generator = SystemRandomNumberGenerator()
         let bytes = (0..<32).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+        return Data(bytes).base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(
+            of: "/", with: "_"
+        )
+        .replacingOccurrences(of: "=", with: "")
     }
 
     static func digest(_ token: String) -> [UInt8] {
         Array(SHA256.hash(data: Data(token.utf8)))
     }
-
 
     /// A hash no password matches, checked when an email has no account.
     static let decoyHash = (try? PasswordHash(password: randomToken()).description) ?? ""

@@ -27,7 +27,8 @@ struct PortalCatalog: Sendable {
             let versions = config.apis.filter { $0.name == name }
             let first = docs[name]?[versions[0].version ?? ""]
             // The newest undeprecated version describes the API; the config's order lists the versions.
-            let lead = versions.last { $0.lifecycle.deprecated == nil }.flatMap { docs[name]?[$0.version ?? ""] } ?? first
+            let lead =
+                versions.last { $0.lifecycle.deprecated == nil }.flatMap { docs[name]?[$0.version ?? ""] } ?? first
             var tags: [String] = []
             for version in versions {
                 for tag in docs[name]?[version.version ?? ""]?.tags ?? [] where !tags.contains(tag) { tags.append(tag) }
@@ -40,7 +41,8 @@ struct PortalCatalog: Sendable {
                     ("has_document", .bool(api.openAPIFile != nil)),
                 ]
                 if let deprecated = api.lifecycle.deprecated {
-                    fields.append(("deprecated", deprecated == .distantPast ? .bool(true) : .string(SpecDocs.day(deprecated))))
+                    fields.append(
+                        ("deprecated", deprecated == .distantPast ? .bool(true) : .string(SpecDocs.day(deprecated))))
                 }
                 if let sunset = api.lifecycle.sunset { fields.append(("sunset", .string(SpecDocs.day(sunset)))) }
                 if let successor = api.lifecycle.successor { fields.append(("successor", .string(successor))) }
@@ -90,8 +92,10 @@ struct PortalCatalog: Sendable {
         }
         let list: [JSONValue] = hits.prefix(limit).map { hit in
             .object([
-                ("kind", .string(hit.entry.kind.rawValue)), ("api", .string(hit.api)), ("version", .string(hit.version)),
-                ("target", .string(hit.entry.target)), ("title", .string(hit.entry.title)), ("detail", .string(hit.entry.detail)),
+                ("kind", .string(hit.entry.kind.rawValue)), ("api", .string(hit.api)),
+                ("version", .string(hit.version)),
+                ("target", .string(hit.entry.target)), ("title", .string(hit.entry.title)),
+                ("detail", .string(hit.entry.detail)),
             ])
         }
         return JSONValue.array(list).jsonText

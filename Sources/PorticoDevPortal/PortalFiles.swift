@@ -24,7 +24,8 @@ struct PortalFiles: Sendable {
 
     static let types = [
         "html": "text/html; charset=utf-8", "css": "text/css; charset=utf-8", "js": "text/javascript; charset=utf-8",
-        "svg": "image/svg+xml", "ico": "image/x-icon", "png": "image/png", "json": "application/json", "txt": "text/plain; charset=utf-8",
+        "svg": "image/svg+xml", "ico": "image/x-icon", "png": "image/png", "json": "application/json",
+        "txt": "text/plain; charset=utf-8",
     ]
     static let contentSecurityPolicy =
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
@@ -70,7 +71,9 @@ struct PortalFiles: Sendable {
         if file.contentType.hasPrefix("text/html") {
             headers[HTTPField.Name("Content-Security-Policy")!] = Self.contentSecurityPolicy
         }
-        if let sent = request.headers[.ifNoneMatch], sent.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.etag }) {
+        if let sent = request.headers[.ifNoneMatch],
+            sent.split(separator: ",").contains(where: { $0.trimmingCharacters(in: .whitespaces) == file.etag })
+        {
             return Response(status: .notModified, headers: headers)
         }
         headers[.contentLength] = String(file.body.readableBytes)

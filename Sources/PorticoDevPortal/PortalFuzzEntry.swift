@@ -11,7 +11,9 @@ public enum PortalFuzzEntry {
         if let grace = object["grace"] as? String, let duration = ConfigDuration(parsing: grace) {
             _ = Date().addingTimeInterval(duration.seconds)
         }
-        if let expires = object["expires"] as? String { _ = ConfigDuration(parsing: expires).map { Date().addingTimeInterval($0.seconds) } }
+        if let expires = object["expires"] as? String {
+            _ = ConfigDuration(parsing: expires).map { Date().addingTimeInterval($0.seconds) }
+        }
         if let name = object["name"] as? String { _ = ConsumerConfig.isValidName(name) }
         if let description = object["description"] as? String { _ = description.count <= 1000 }
     }

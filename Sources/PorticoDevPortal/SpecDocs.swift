@@ -114,7 +114,10 @@ extension SpecDocs {
 
         /// `GET /users/{id}/orders` → `Get users › orders by id`, for operations without a summary.
         static func readableTitle(method: String, path: String) -> String {
-            let verbs = ["GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Update", "DELETE": "Delete", "HEAD": "Check"]
+            let verbs = [
+                "GET": "Get", "POST": "Create", "PUT": "Replace", "PATCH": "Update", "DELETE": "Delete",
+                "HEAD": "Check",
+            ]
             let verb = verbs[method] ?? method.prefix(1).uppercased() + method.dropFirst().lowercased()
             var words: [String] = []
             for segment in PathTemplate.segments(of: path) {
@@ -149,11 +152,15 @@ extension SpecDocs {
             for entry in entries() {
                 let id = uniqueID(entry.id, taken: operations)
                 var tags = entry.operation["tags"]?.items.compactMap(\.string) ?? []
-                if tags.isEmpty, untagged, case let group = Self.firstSegment(entry.path), !group.isEmpty { tags = [group] }
+                if tags.isEmpty, untagged, case let group = Self.firstSegment(entry.path), !group.isEmpty {
+                    tags = [group]
+                }
                 for tag in tags where !tagOrder.contains(tag) { tagOrder.append(tag) }
                 // A route of the config (no document) is titled by its name; an operation by its summary.
                 let configName = api.openAPIFile == nil ? entry.route?.name : nil
-                let summary = entry.operation["summary"]?.string ?? configName ?? Self.readableTitle(method: entry.method, path: entry.path)
+                let summary =
+                    entry.operation["summary"]?.string ?? configName
+                    ?? Self.readableTitle(method: entry.method, path: entry.path)
                 let deprecated = entry.lifecycle.deprecated != nil
                 var row: [(String, JSONValue)] = [
                     ("id", .string(id)), ("method", .string(entry.method)), ("path", .string(entry.publicPath)),
@@ -167,7 +174,8 @@ extension SpecDocs {
                     SearchEntry(
                         kind: .operation, target: id, title: "\(entry.method) \(entry.publicPath)", detail: summary,
                         titleText: "\(entry.method) \(entry.publicPath) \(id)".lowercased(),
-                        bodyText: (summary + " " + (entry.operation["description"]?.string ?? "") + " " + tags.joined(separator: " "))
+                        bodyText: (summary + " " + (entry.operation["description"]?.string ?? "") + " "
+                            + tags.joined(separator: " "))
                             .lowercased()))
                 for parameter in page.parameters {
                     search.append(
@@ -190,7 +198,8 @@ extension SpecDocs {
                     SearchEntry(
                         kind: .schema, target: name, title: name, detail: schema["description"]?.string ?? "",
                         titleText: name.lowercased(),
-                        bodyText: ((schema["description"]?.string ?? "") + " " + properties.joined(separator: " ")).lowercased()))
+                        bodyText: ((schema["description"]?.string ?? "") + " " + properties.joined(separator: " "))
+                            .lowercased()))
             }
 
             let untagged = index.contains { ($0["tags"]?.items ?? []).isEmpty }
@@ -218,7 +227,8 @@ extension SpecDocs {
                 fields.append(("parameter", .string(api.versioning.parameter)))
                 let value =
                     api.versioning.by == .mediaType
-                    ? "application/vnd.\(api.versioning.name ?? api.name).\(api.version ?? "")+json" : (api.version ?? "")
+                    ? "application/vnd.\(api.versioning.name ?? api.name).\(api.version ?? "")+json"
+                    : (api.version ?? "")
                 fields.append(("value", .string(value)))
             }
             fields.append(("default", .bool(api.isDefaultVersion)))
@@ -248,10 +258,13 @@ extension SpecDocs {
                     for method in route.methods.isEmpty ? ["ANY"] : route.methods {
                         entries.append(
                             Entry(
-                                id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path), method: method,
+                                id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path),
+                                method: method,
                                 path: route.path, publicPath: path,
-                                operation: EndpointDocs.operation(for: route) ?? .object([("summary", .string(route.name ?? ""))]),
-                                pathItem: .null, route: route, lifecycle: api.lifecycle.overridden(by: route.lifecycle)))
+                                operation: EndpointDocs.operation(for: route)
+                                    ?? .object([("summary", .string(route.name ?? ""))]),
+                                pathItem: .null, route: route, lifecycle: api.lifecycle.overridden(by: route.lifecycle))
+                        )
                     }
                 }
                 return entries
@@ -262,8 +275,11 @@ extension SpecDocs {
                     let template = "/" + path.split(separator: "/").joined(separator: "/")
                     let route = api.routes.first { $0.methods.contains(method) && $0.path == template }
                     var lifecycle = api.lifecycle.overridden(by: route?.lifecycle ?? .init())
-                    if operation["deprecated"]?.bool == true, lifecycle.deprecated == nil { lifecycle.deprecated = .distantPast }
-                    let id = operation["operationId"]?.string.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path)
+                    if operation["deprecated"]?.bool == true, lifecycle.deprecated == nil {
+                        lifecycle.deprecated = .distantPast
+                    }
+                    let id =
+                        operation["operationId"]?.string.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path)
                     entries.append(
                         Entry(
                             id: id, method: method, path: path, publicPath: PathTemplate.join(api.basePath, template),
@@ -277,7 +293,8 @@ extension SpecDocs {
                 for method in route.methods {
                     entries.append(
                         Entry(
-                            id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path), method: method, path: route.path,
+                            id: route.name.map(Self.cleanID) ?? SpecDocs.slug(method: method, path: path),
+                            method: method, path: route.path,
                             publicPath: path, operation: operation, pathItem: .null, route: route,
                             lifecycle: api.lifecycle.overridden(by: route.lifecycle)))
                 }
@@ -304,7 +321,9 @@ extension SpecDocs {
             var description: String
         }
 
-        func operationPage(_ entry: Entry, id: String, summary: String, tags: [String]) -> (value: JSONValue, parameters: [ParameterSummary]) {
+        func operationPage(
+            _ entry: Entry, id: String, summary: String, tags: [String]
+        ) -> (value: JSONValue, parameters: [ParameterSummary]) {
             var budget = nodeBudget
             let operation = entry.operation
             // Path-level parameters apply unless the operation redefines one (same name and place).
@@ -312,7 +331,9 @@ extension SpecDocs {
             var summaries: [ParameterSummary] = []
             let own = (operation["parameters"]?.items ?? []).map { resolveRef($0) }
             let inherited = (entry.pathItem["parameters"]?.items ?? []).map { resolveRef($0) }.filter { shared in
-                !own.contains { $0["name"]?.string == shared["name"]?.string && $0["in"]?.string == shared["in"]?.string }
+                !own.contains {
+                    $0["name"]?.string == shared["name"]?.string && $0["in"]?.string == shared["in"]?.string
+                }
             }
             for parameter in inherited + own {
                 let name = parameter["name"]?.string ?? ""
@@ -356,7 +377,10 @@ extension SpecDocs {
                     headers.append(
                         .object([
                             ("name", .string(name)), ("description", .string(header["description"]?.string ?? "")),
-                            ("schema", header["schema"].map { render($0, depth: 0, trail: [], budget: &budget) } ?? .null),
+                            (
+                                "schema",
+                                header["schema"].map { render($0, depth: 0, trail: [], budget: &budget) } ?? .null
+                            ),
                         ]))
                 }
                 responses.append(
@@ -432,7 +456,9 @@ extension SpecDocs {
             let limits = route?.policies.rateLimits ?? api.policies.rateLimits ?? []
             return .array(
                 limits.map { limit in
-                    var fields: [(String, JSONValue)] = [("by", .string(limit.by.map(\.description).joined(separator: "+")))]
+                    var fields: [(String, JSONValue)] = [
+                        ("by", .string(limit.by.map(\.description).joined(separator: "+")))
+                    ]
                     if let name = limit.name { fields.append(("name", .string(name))) }
                     if let rate = limit.rate { fields.append(("rate", .string(rate.description))) }
                     if let quota = limit.quota { fields.append(("quota", .string(quota.description))) }
@@ -443,14 +469,14 @@ extension SpecDocs {
         func lifecycleJSON(_ lifecycle: LifecycleConfig) -> JSONValue {
             var fields: [(String, JSONValue)] = []
             if let deprecated = lifecycle.deprecated {
-                fields.append(("deprecated", deprecated == .distantPast ? .bool(true) : .string(SpecDocs.day(deprecated))))
+                fields.append(
+                    ("deprecated", deprecated == .distantPast ? .bool(true) : .string(SpecDocs.day(deprecated))))
             }
             if let sunset = lifecycle.sunset { fields.append(("sunset", .string(SpecDocs.day(sunset)))) }
             if let successor = lifecycle.successor { fields.append(("successor", .string(successor))) }
             if let docs = lifecycle.docs { fields.append(("docs", .string(docs))) }
             return .object(fields)
         }
-
 
         // MARK: Schemas
 
@@ -491,7 +517,9 @@ extension SpecDocs {
                 // Below the top, a component schema is named, not inlined: it is sent once, on its own page.
                 let named = reference.hasPrefix("#/components/schemas/")
                 if (named && depth > 0) || depth >= maxDepth || budget <= 0 {
-                    if let description = schema["description"]?.string { out.append(("description", .string(description))) }
+                    if let description = schema["description"]?.string {
+                        out.append(("description", .string(description)))
+                    }
                     return .object(out + [("collapsed", .bool(true))])
                 }
                 guard let target = lookup(reference) else { return .object(out + [("unresolved", .string(reference))]) }
@@ -520,7 +548,9 @@ extension SpecDocs {
             if !out.contains(where: { $0.0 == "description" }), let description = schema["description"]?.string {
                 out.append(("description", .string(description)))
             }
-            for key in ["enum", "default", "example", "const"] { if let value = schema[key] { out.append((key, value)) } }
+            for key in ["enum", "default", "example", "const"] {
+                if let value = schema[key] { out.append((key, value)) }
+            }
             if let constraints = constraints(schema) { out.append(("constraints", .string(constraints))) }
             for (key, name) in [("readOnly", "read_only"), ("writeOnly", "write_only"), ("deprecated", "deprecated")]
             where schema[key]?.bool == true {
@@ -540,20 +570,26 @@ extension SpecDocs {
                             })
                     ))
             }
-            if let items = schema["items"] { out.append(("items", render(items, depth: depth + 1, trail: trail, budget: &budget))) }
+            if let items = schema["items"] {
+                out.append(("items", render(items, depth: depth + 1, trail: trail, budget: &budget)))
+            }
             if let additional = schema["additionalProperties"] {
                 if case .bool(let allowed) = additional {
                     if !allowed { out.append(("additional_properties", .bool(false))) }
                 } else {
-                    out.append(("additional_properties", render(additional, depth: depth + 1, trail: trail, budget: &budget)))
+                    out.append(
+                        ("additional_properties", render(additional, depth: depth + 1, trail: trail, budget: &budget)))
                 }
             }
             for (key, name) in [("oneOf", "one_of"), ("anyOf", "any_of")] {
                 if let variants = schema[key]?.items, !variants.isEmpty {
-                    out.append((name, .array(variants.map { render($0, depth: depth + 1, trail: trail, budget: &budget) })))
+                    out.append(
+                        (name, .array(variants.map { render($0, depth: depth + 1, trail: trail, budget: &budget) })))
                 }
             }
-            if let not = schema["not"] { out.append(("not", render(not, depth: depth + 1, trail: trail, budget: &budget))) }
+            if let not = schema["not"] {
+                out.append(("not", render(not, depth: depth + 1, trail: trail, budget: &budget)))
+            }
             if let discriminator = schema["discriminator"]?["propertyName"]?.string {
                 out.append(("discriminator", .string(discriminator)))
             }
@@ -577,7 +613,8 @@ extension SpecDocs {
                     part = target
                 }
                 if let nested = part["allOf"]?.items { queue.insert(contentsOf: nested, at: 0) }
-                for (name, value) in part["properties"]?.fields ?? [] where !properties.contains(where: { $0.0 == name }) {
+                for (name, value) in part["properties"]?.fields ?? []
+                where !properties.contains(where: { $0.0 == name }) {
                     properties.append((name, value))
                 }
                 required += part["required"]?.items ?? []
@@ -608,8 +645,12 @@ extension SpecDocs {
                 }
             }
             range("minimum", "maximum", label: "")
-            if let value = schema["exclusiveMinimum"]?.text, value != "true", value != "false" { parts.append("> \(value)") }
-            if let value = schema["exclusiveMaximum"]?.text, value != "true", value != "false" { parts.append("< \(value)") }
+            if let value = schema["exclusiveMinimum"]?.text, value != "true", value != "false" {
+                parts.append("> \(value)")
+            }
+            if let value = schema["exclusiveMaximum"]?.text, value != "true", value != "false" {
+                parts.append("< \(value)")
+            }
             range("minLength", "maxLength", label: "length ")
             range("minItems", "maxItems", label: "items ")
             if let pattern = schema["pattern"]?.string { parts.append("pattern \(pattern)") }

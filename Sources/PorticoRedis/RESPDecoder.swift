@@ -33,7 +33,9 @@ public struct RESPDecoder: ByteToMessageDecoder {
         return .continue
     }
 
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
+    public mutating func decodeLast(
+        context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
+    ) throws -> DecodingState {
         try decode(context: context, buffer: &buffer)
     }
 
@@ -49,7 +51,9 @@ public struct RESPDecoder: ByteToMessageDecoder {
     private static let cr = UInt8(ascii: "\r")
 
     private static func parse(_ buffer: inout ByteBuffer, limits: Limits, depth: Int) throws -> RESPValue? {
-        guard depth <= limits.maximumDepth else { throw RedisError.protocolViolation("a reply nested deeper than \(limits.maximumDepth)") }
+        guard depth <= limits.maximumDepth else {
+            throw RedisError.protocolViolation("a reply nested deeper than \(limits.maximumDepth)")
+        }
         guard let marker = buffer.getInteger(at: buffer.readerIndex, as: UInt8.self) else { return nil }
         var rest = buffer
         rest.moveReaderIndex(forwardBy: 1)
@@ -61,7 +65,9 @@ public struct RESPDecoder: ByteToMessageDecoder {
         case UInt8(ascii: ":"): value = .integer(try integer(line))
         case UInt8(ascii: "_"): value = .null
         case UInt8(ascii: "#"):
-            guard line == "t" || line == "f" else { throw RedisError.protocolViolation("a boolean reply '\(line.prefix(20))'") }
+            guard line == "t" || line == "f" else {
+                throw RedisError.protocolViolation("a boolean reply '\(line.prefix(20))'")
+            }
             value = .boolean(line == "t")
         case UInt8(ascii: ","):
             guard let number = Double(line) ?? (line == "inf" ? .infinity : line == "-inf" ? -.infinity : nil) else {
@@ -69,7 +75,10 @@ public struct RESPDecoder: ByteToMessageDecoder {
             }
             value = .double(number)
         case UInt8(ascii: "("):
-            guard line.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }) else {
+            guard
+                line.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }
+                )
+            else {
                 throw RedisError.protocolViolation("a big number reply '\(line.prefix(20))'")
             }
             value = .bigNumber(line)
@@ -84,7 +93,9 @@ public struct RESPDecoder: ByteToMessageDecoder {
             }
             guard rest.readableBytes >= Int(length) + 2 else { return nil }
             let bytes = rest.readBytes(length: Int(length))!
-            guard rest.readInteger(as: UInt16.self) == 0x0D0A else { throw RedisError.protocolViolation("a blob not ended by CRLF") }
+            guard rest.readInteger(as: UInt16.self) == 0x0D0A else {
+                throw RedisError.protocolViolation("a blob not ended by CRLF")
+            }
             switch marker {
             case UInt8(ascii: "$"): value = .blobString(bytes)
             case UInt8(ascii: "!"): value = .error(String(decoding: bytes, as: UTF8.self))
@@ -99,7 +110,8 @@ public struct RESPDecoder: ByteToMessageDecoder {
             let isMap = marker == UInt8(ascii: "%") || marker == UInt8(ascii: "|")
             // A map's pairs count twice.
             guard count >= 0, count <= limits.maximumElements / (isMap ? 2 : 1) else {
-                throw RedisError.protocolViolation("an aggregate of \(count) elements (at most \(limits.maximumElements))")
+                throw RedisError.protocolViolation(
+                    "an aggregate of \(count) elements (at most \(limits.maximumElements))")
             }
             let total = isMap ? Int(count) * 2 : Int(count)
             var elements: [RESPValue] = []
@@ -113,7 +125,10 @@ public struct RESPDecoder: ByteToMessageDecoder {
             case UInt8(ascii: "~"): value = .set(elements)
             case UInt8(ascii: ">"): value = .push(elements)
             case UInt8(ascii: "%"):
-                value = .map(stride(from: 0, to: elements.count, by: 2).map { RESPValue.Pair(key: elements[$0], value: elements[$0 + 1]) })
+                value = .map(
+                    stride(from: 0, to: elements.count, by: 2).map {
+                        RESPValue.Pair(key: elements[$0], value: elements[$0 + 1])
+                    })
             default:
                 // An attribute describes the value that follows it; the value is the reply.
                 guard let described = try parse(&rest, limits: limits, depth: depth + 1) else { return nil }
@@ -130,11 +145,15 @@ public struct RESPDecoder: ByteToMessageDecoder {
     private static func readLine(_ buffer: inout ByteBuffer, limits: Limits) throws -> String? {
         let view = buffer.readableBytesView
         guard let end = view.firstIndex(of: cr) else {
-            if view.count > limits.maximumLineBytes { throw RedisError.protocolViolation("a line longer than \(limits.maximumLineBytes) bytes") }
+            if view.count > limits.maximumLineBytes {
+                throw RedisError.protocolViolation("a line longer than \(limits.maximumLineBytes) bytes")
+            }
             return nil
         }
         let length = end - view.startIndex
-        guard length <= limits.maximumLineBytes else { throw RedisError.protocolViolation("a line longer than \(limits.maximumLineBytes) bytes") }
+        guard length <= limits.maximumLineBytes else {
+            throw RedisError.protocolViolation("a line longer than \(limits.maximumLineBytes) bytes")
+        }
         guard buffer.readableBytes >= length + 2 else { return nil }
         let text = buffer.readString(length: length)!
         guard buffer.readInteger(as: UInt8.self) == 0x0D, buffer.readInteger(as: UInt8.self) == 0x0A else {

@@ -77,7 +77,8 @@ public final class RedisClient: Sendable {
         for loop in eventLoopGroup.makeIterator() {
             for _ in 0..<max(1, configuration.connectionsPerLoop) {
                 let machine = ReconnectState(
-                    minimumDelay: configuration.minimumReconnectDelay, maximumDelay: configuration.maximumReconnectDelay)
+                    minimumDelay: configuration.minimumReconnectDelay, maximumDelay: configuration.maximumReconnectDelay
+                )
                 slots.append(Slot(eventLoop: loop, machine: machine))
             }
         }
@@ -119,7 +120,9 @@ public final class RedisClient: Sendable {
                 }
             }
         }
-        return Status(connected: connected, total: slots.count, lastError: connected == slots.count ? nil : lastError.withLock { $0 }, protocolVersion: version)
+        return Status(
+            connected: connected, total: slots.count,
+            lastError: connected == slots.count ? nil : lastError.withLock { $0 }, protocolVersion: version)
     }
 
     private func perform(_ action: ReconnectState.Action, slot: Slot) {
@@ -140,7 +143,8 @@ public final class RedisClient: Sendable {
     private func connect(_ slot: Slot) {
         let url = configuration.url
         RedisConnection.connect(
-            to: url, on: slot.eventLoop, connectTimeout: configuration.connectTimeout, commandTimeout: configuration.commandTimeout * 4,
+            to: url, on: slot.eventLoop, connectTimeout: configuration.connectTimeout,
+            commandTimeout: configuration.commandTimeout * 4,
             tls: sslContext, onPush: onPush
         ).whenComplete { result in
             switch result {
@@ -152,7 +156,9 @@ public final class RedisClient: Sendable {
                     return true
                 }
                 guard kept else { return connection.close() }
-                self.logger.debug("redis connected", metadata: ["redis.url": "\(url)", "redis.protocol": "\(connection.protocolVersion)"])
+                self.logger.debug(
+                    "redis connected",
+                    metadata: ["redis.url": "\(url)", "redis.protocol": "\(connection.protocolVersion)"])
                 connection.closeFuture.whenComplete { _ in
                     self.lostConnection(slot, reason: "the connection closed")
                 }
@@ -169,7 +175,12 @@ public final class RedisClient: Sendable {
             return state.machine.lost(now: .now)
         }
         if case .connectAfter(let delay) = action {
-            logger.debug("redis connection lost", metadata: ["redis.url": "\(configuration.url)", "error": "\(reason)", "redis.retry_ms": "\(delay.milliseconds)"])
+            logger.debug(
+                "redis connection lost",
+                metadata: [
+                    "redis.url": "\(configuration.url)", "error": "\(reason)",
+                    "redis.retry_ms": "\(delay.milliseconds)",
+                ])
         }
         perform(action, slot: slot)
     }

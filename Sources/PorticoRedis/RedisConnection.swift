@@ -29,7 +29,9 @@ public final class RedisConnection: Sendable {
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let pipeline = channel.pipeline.syncOperations
-                    if let tls { try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName)) }
+                    if let tls {
+                        try pipeline.addHandler(NIOSSLClientHandler(context: tls, serverHostname: serverName))
+                    }
                     try pipeline.addHandler(ByteToMessageHandler(RESPDecoder()))
                     let handler = RedisCommandHandler()
                     handler.onPush = onPush
@@ -44,14 +46,18 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    private static func signIn(channel: any Channel, url: RedisURL, timeout: TimeAmount) -> EventLoopFuture<RedisConnection> {
+    private static func signIn(
+        channel: any Channel, url: RedisURL, timeout: TimeAmount
+    ) -> EventLoopFuture<RedisConnection> {
         var hello = ["HELLO", "3"]
         if let password = url.password { hello += ["AUTH", url.user ?? "default", password] }
         hello += ["SETNAME", "portico"]
         return send(RESPCommand(hello), on: channel, timeout: timeout)
             .map { _ in 3 }
             .flatMapError { error -> EventLoopFuture<Int> in
-                guard let message = (error as? RedisError)?.serverMessage else { return channel.eventLoop.makeFailedFuture(error) }
+                guard let message = (error as? RedisError)?.serverMessage else {
+                    return channel.eventLoop.makeFailedFuture(error)
+                }
                 guard message.hasPrefix("NOPROTO") || message.hasPrefix("ERR unknown command") else {
                     return channel.eventLoop.makeFailedFuture(RedisError.handshake(message))
                 }
@@ -65,10 +71,12 @@ public final class RedisConnection: Sendable {
             }
             .flatMap { version -> EventLoopFuture<Int> in
                 guard url.database != 0 else { return channel.eventLoop.makeSucceededFuture(version) }
-                return send(RESPCommand(["SELECT", String(url.database)]), on: channel, timeout: timeout).map { _ in version }
-                    .flatMapErrorThrowing { error in
-                        throw (error as? RedisError)?.serverMessage.map(RedisError.handshake) ?? error
-                    }
+                return send(RESPCommand(["SELECT", String(url.database)]), on: channel, timeout: timeout).map { _ in
+                    version
+                }
+                .flatMapErrorThrowing { error in
+                    throw (error as? RedisError)?.serverMessage.map(RedisError.handshake) ?? error
+                }
             }
             .map { RedisConnection(channel: channel, protocolVersion: $0) }
     }
@@ -79,7 +87,9 @@ public final class RedisConnection: Sendable {
         Self.send(command, on: channel, timeout: timeout)
     }
 
-    static func send(_ command: RESPCommand, on channel: any Channel, timeout: TimeAmount?) -> EventLoopFuture<RESPValue> {
+    static func send(
+        _ command: RESPCommand, on channel: any Channel, timeout: TimeAmount?
+    ) -> EventLoopFuture<RESPValue> {
         let promise = channel.eventLoop.makePromise(of: RESPValue.self)
         channel.writeAndFlush((command, promise), promise: nil)
         if let timeout {

@@ -15,7 +15,9 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The server answered the command with an error reply (`ERR …`, `NOSCRIPT …`).
     public static func server(_ message: String) -> RedisError { RedisError(code: .server(message)) }
     /// The server sent bytes that are not RESP, or a value past the decoder's limits.
-    public static func protocolViolation(_ detail: String) -> RedisError { RedisError(code: .protocolViolation(detail)) }
+    public static func protocolViolation(_ detail: String) -> RedisError {
+        RedisError(code: .protocolViolation(detail))
+    }
     /// The connection closed before the answer came.
     public static let connectionClosed = RedisError(code: .connectionClosed)
     /// No connection is up; the client is reconnecting (the reason is the last failure).

@@ -8,7 +8,10 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     public var database: Int
     public var tls: Bool
 
-    public init(host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0, tls: Bool = false) {
+    public init(
+        host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0,
+        tls: Bool = false
+    ) {
         self.host = host
         self.port = port
         self.user = user
@@ -54,7 +57,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         var hostPart = authority
         port = 6379
         if hostPart.hasPrefix("[") {
-            guard let close = hostPart.firstIndex(of: "]") else { throw RedisError.badURL("an IPv6 address without ']'") }
+            guard let close = hostPart.firstIndex(of: "]") else {
+                throw RedisError.badURL("an IPv6 address without ']'")
+            }
             let after = hostPart[hostPart.index(after: close)...]
             host = String(hostPart[hostPart.index(after: hostPart.startIndex)..<close])
             if !after.isEmpty {
@@ -81,7 +86,9 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     private static func port(_ text: Substring) throws -> Int {
-        guard let port = Int(text), (1...65_535).contains(port) else { throw RedisError.badURL("port '\(text.prefix(20))'") }
+        guard let port = Int(text), (1...65_535).contains(port) else {
+            throw RedisError.badURL("port '\(text.prefix(20))'")
+        }
         return port
     }
 

@@ -16,7 +16,10 @@ public struct BackendCallRecord: Sendable, Equatable {
     /// `hit` when the gateway's cache answered for the backend, `miss` when the answer was stored.
     public var cache: String?
 
-    public init(name: String, target: String?, status: Int, milliseconds: Double, error: String?, spanID: String?, cache: String? = nil) {
+    public init(
+        name: String, target: String?, status: Int, milliseconds: Double, error: String?, spanID: String?,
+        cache: String? = nil
+    ) {
         self.name = CallRecord.bounded(name, to: CallRecord.maximumNameBytes)
         self.target = target
         self.status = status

@@ -74,7 +74,8 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     public var dropped: Int { state.withLock { $0.dropped } }
 
     /// Calls `flush` every `interval` until graceful shutdown, then once more for what is left.
-    public static func flushPeriodically(every interval: Duration, _ flush: @escaping @Sendable () async -> Void) async {
+    public static func flushPeriodically(every interval: Duration, _ flush: @escaping @Sendable () async -> Void) async
+    {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 try? await Task.sleep(for: interval)

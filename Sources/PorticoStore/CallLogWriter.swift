@@ -70,11 +70,16 @@ public final class CallLogWriter: CallRecordSink, Service {
             if dropped > reportedDrops {
                 logger.warning(
                     "call log queue full: calls dropped",
-                    metadata: ["calls.dropped": "\(dropped - reportedDrops)", "calls.dropped_total": "\(dropped)", "calls.queued": "\(queue.count)"])
+                    metadata: [
+                        "calls.dropped": "\(dropped - reportedDrops)", "calls.dropped_total": "\(dropped)",
+                        "calls.queued": "\(queue.count)",
+                    ])
                 reportedDrops = dropped
             }
             if let retryAt = failure.withLock({ $0?.retryAt }), ContinuousClock.now < retryAt { continue }
-            guard queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else { continue }
+            guard queue.count >= Self.batchSize || ContinuousClock.now - lastWrite >= .milliseconds(100) else {
+                continue
+            }
             await flush()
             lastWrite = ContinuousClock.now
             if lastWrite - lastRollUp >= Self.rollUpInterval {
@@ -116,7 +121,9 @@ public final class CallLogWriter: CallRecordSink, Service {
                 try await store.insert(batch)
                 written.add(batch.count, ordering: .relaxed)
                 writing.subtract(1, ordering: .acquiringAndReleasing)
-                if let failed = failure.withLock({ state -> Failure? in defer { state = nil }; return state }) {
+                if let failed = failure.withLock({ state -> Failure? in
+                    defer { state = nil }; return state
+                }) {
                     logger.notice("call log writes again", metadata: ["store.failures": "\(failed.count)"])
                 }
                 // Consumed, so the queue gets the only reference and reuses the memory as it is.
@@ -133,7 +140,11 @@ public final class CallLogWriter: CallRecordSink, Service {
                 }
                 logger.error(
                     "call log write failed; the calls stay queued",
-                    metadata: ["store.error": "\(error)", "calls.queued": "\(queue.count + batch.count)", "retry.ms": "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)"])
+                    metadata: [
+                        "store.error": "\(error)", "calls.queued": "\(queue.count + batch.count)",
+                        "retry.ms":
+                            "\(delay.components.seconds * 1000 + delay.components.attoseconds / 1_000_000_000_000_000)",
+                    ])
                 break
             }
         }

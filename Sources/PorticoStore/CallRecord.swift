@@ -53,7 +53,8 @@ public struct CallRecord: Sendable {
     public init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
         consumer: String? = nil, route: String?,
-        status: Int, bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?, target: String?,
+        status: Int, bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?,
+        target: String?,
         clientAddress: String?, error: String?, retries: Int = 0
     ) {
         self.time = time

@@ -45,7 +45,9 @@ public protocol DataStore: Sendable {
     func createAppKey(app id: Int64, account: Int64, now: Date) async throws -> CreatedKey
     func appKeys(app id: Int64, account: Int64) async throws -> [StoredKey]
     func revokeAppKey(_ key: Int64, app id: Int64, account: Int64, now: Date) async throws
-    func rotateAppKey(_ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date) async throws -> CreatedKey
+    func rotateAppKey(
+        _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date
+    ) async throws -> CreatedKey
 
     // MARK: Calls and analytics
 
@@ -94,7 +96,9 @@ extension DataStore {
     public func revokeAppKey(_ key: Int64, app id: Int64, account: Int64) async throws {
         try await revokeAppKey(key, app: id, account: account, now: Date())
     }
-    public func rotateAppKey(_ key: Int64, app id: Int64, account: Int64, grace: TimeInterval) async throws -> CreatedKey {
+    public func rotateAppKey(
+        _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval
+    ) async throws -> CreatedKey {
         try await rotateAppKey(key, app: id, account: account, grace: grace, now: Date())
     }
 }

@@ -21,7 +21,9 @@ public struct RetentionService: Service {
             while !Task.isCancelled {
                 do {
                     let removed = try await store.enforce(retention, now: Date())
-                    if removed > 0 { logger.info("retention removed old records", metadata: ["rows.count": "\(removed)"]) }
+                    if removed > 0 {
+                        logger.info("retention removed old records", metadata: ["rows.count": "\(removed)"])
+                    }
                 } catch {
                     logger.error("retention failed", metadata: ["store.error": "\(error)"])
                 }
@@ -38,9 +40,12 @@ extension SQLiteStore {
         try await database.write { db in
             var removed = 0
             if let keep = retention.calls {
-                try db.execute(sql: "DELETE FROM calls WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
+                try db.execute(
+                    sql: "DELETE FROM calls WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
                 removed += db.changesCount
-                try db.execute(sql: "DELETE FROM call_backends WHERE time < ?", arguments: [now.timeIntervalSince1970 - keep.seconds])
+                try db.execute(
+                    sql: "DELETE FROM call_backends WHERE time < ?",
+                    arguments: [now.timeIntervalSince1970 - keep.seconds])
             }
             let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]
             for (level, keep) in levels + levels.map({ (RollupBatch.Level.allConsumersPrefix + $0.0, $0.1) }) {

@@ -10,7 +10,9 @@ public final class SQLiteStore: Sendable {
     /// Opens (creating the folder and file if needed) and migrates the database at `path`.
     public init(path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+        if !folder.isEmpty {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        }
         var configuration = Configuration()
         // Other processes write to the same file (the CLI's consumer and key commands, other
         // gateways): a write waits for their lock instead of failing with "database is locked",
@@ -190,7 +192,8 @@ public final class SQLiteStore: Sendable {
         migrator.registerMigration("v10-calls-trace-id-health-probe") { db in
             try db.alter(table: "calls") { table in table.add(column: "trace_id", .text) }
             // One row, rewritten by the readiness probe to show that the store takes writes.
-            try db.execute(sql: "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at REAL NOT NULL)")
+            try db.execute(
+                sql: "CREATE TABLE health_probe (id INTEGER PRIMARY KEY CHECK (id = 1), checked_at REAL NOT NULL)")
         }
         migrator.registerMigration("v11-rollup-watermark") { db in
             // Minutes before `until` are rolled into hours and days. Until now every batch wrote
@@ -238,9 +241,9 @@ public final class SQLiteStore: Sendable {
         LatencyHistogram.merge(Data.fromDatabaseValue(values[0]), Data.fromDatabaseValue(values[1]))
     }
 
-
     /// `portico_histogram_sum(h)`: the aggregate sum of encoded histograms, for queries.
-    static let histogramSum = DatabaseFunction("portico_histogram_sum", argumentCount: 1, pure: true, aggregate: HistogramSum.self)
+    static let histogramSum = DatabaseFunction(
+        "portico_histogram_sum", argumentCount: 1, pure: true, aggregate: HistogramSum.self)
 
     final class HistogramSum: DatabaseAggregate {
         var counts = [Int](repeating: 0, count: LatencyHistogram.bucketCount)
@@ -255,7 +258,8 @@ public final class SQLiteStore: Sendable {
     public func probeWrite() async throws {
         try await database.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, ?)", arguments: [Date().timeIntervalSince1970])
+                sql: "INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, ?)",
+                arguments: [Date().timeIntervalSince1970])
         }
     }
 
@@ -274,7 +278,8 @@ public final class SQLiteStore: Sendable {
             // key, its sqlite_sequence update) is paid once per chunk instead of once per call.
             var backendStarts: [(call: Int, backends: Int)] = []
             try batch.withReader { reader in
-                var row = StatementBinder(try Self.callInsert(rows: min(Self.rowsPerInsert, batch.count), in: db), in: db)
+                var row = StatementBinder(
+                    try Self.callInsert(rows: min(Self.rowsPerInsert, batch.count), in: db), in: db)
                 for start in stride(from: 0, to: batch.count, by: Self.rowsPerInsert) {
                     let end = min(start + Self.rowsPerInsert, batch.count)
                     if start > 0 { row.use(try Self.callInsert(rows: end - start, in: db)) }
@@ -308,14 +313,19 @@ public final class SQLiteStore: Sendable {
         row.bind(call.optionalDouble())  // upstream_ms
         for _ in 0..<3 { row.bind(text: call.text()) }  // target, client, error
         row.bind(call.int())  // retries
-        for _ in 0..<7 { row.bind(text: call.text()) }  // key_prefix, rate_limit, cache, trace_id, mirror, protocol, validation
+        // Key_prefix, rate_limit, cache, trace_id, mirror, protocol, validation.
+        for _ in 0..<7 { row.bind(text: call.text()) }
     }
 
     /// Writes the backend rows of the calls at `starts` (where each call and its backend rows
     /// begin in the batch; the call's time and request id are its first fields).
-    private static func insertBackends(of batch: CallRecordBatch, at starts: [(call: Int, backends: Int)], in db: Database) throws {
+    private static func insertBackends(
+        of batch: CallRecordBatch, at starts: [(call: Int, backends: Int)], in db: Database
+    ) throws {
         let statement = try db.cachedStatement(
-            sql: "INSERT INTO call_backends (time, request_id, position, name, target, status, ms, error, span_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+            sql:
+                "INSERT INTO call_backends (time, request_id, position, name, target, status, ms, error, span_id, cache) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        )
         func string(_ bytes: UnsafeRawBufferPointer?) -> String? { bytes.map { String(decoding: $0, as: UTF8.self) } }
         try batch.withReader { reader in
             for start in starts {
@@ -329,7 +339,9 @@ public final class SQLiteStore: Sendable {
                     let status = reader.int()
                     let milliseconds = reader.double()
                     let (error, span, cache) = (string(reader.text()), string(reader.text()), string(reader.text()))
-                    try statement.execute(arguments: [time, requestID, position, name, target, status, milliseconds, error, span, cache])
+                    try statement.execute(arguments: [
+                        time, requestID, position, name, target, status, milliseconds, error, span, cache,
+                    ])
                 }
             }
         }

@@ -72,7 +72,9 @@ struct StatementBinder {
     mutating func bind(_ value: Data) {
         index += 1
         value.withUnsafeBytes { bytes in
-            _ = sqlite3_bind_blob(statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count), Self.transient)
+            _ = sqlite3_bind_blob(
+                statement, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), Int32(bytes.count),
+                Self.transient)
         }
     }
 
@@ -84,7 +86,8 @@ struct StatementBinder {
         // Text bound in place points into a batch that is gone after the write.
         sqlite3_clear_bindings(statement)
         guard code == SQLITE_DONE else {
-            throw DatabaseError(resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            throw DatabaseError(
+                resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
     }
 }

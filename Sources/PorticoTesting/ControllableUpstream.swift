@@ -72,7 +72,11 @@ public final class ControllableUpstream: Sendable {
 
     /// Stops listening; requests in flight are cut after a second.
     public func stop() async {
-        guard let (group, task) = running.withLock({ state in defer { state = nil }; return state }) else { return }
+        guard
+            let (group, task) = running.withLock({ state in
+                defer { state = nil }; return state
+            })
+        else { return }
         await group.triggerGracefulShutdown()
         let deadline = Task {
             try await Task.sleep(for: .seconds(1))

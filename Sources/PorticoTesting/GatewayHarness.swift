@@ -1,7 +1,7 @@
 import Foundation
 import Logging
-import PorticoConfig
 import PorticoApp
+import PorticoConfig
 
 /// Starts a whole gateway in-process from a YAML text, in a fresh temporary folder.
 public enum GatewayHarness {

@@ -73,13 +73,15 @@ public struct PolicyHarness: Sendable {
     ) async throws -> Answer {
         let terminal = Terminal(upstream: upstream)
         let served = await runtime.snapshot.respond(
-            to: Request(head: head, body: RequestBody(buffer: ByteBuffer(string: body))), requestID: "harness-request", trace: nil,
+            to: Request(head: head, body: RequestBody(buffer: ByteBuffer(string: body))), requestID: "harness-request",
+            trace: nil,
             clientAddress: peer, start: .now, logger: Logger(label: "portico.policy-harness"), terminal: terminal)
         let collector = BodyCollector()
         try await served.response.body.write(collector)
         served.exchange?.finish()
         return Answer(
-            head: served.response.head, body: collector.text, forwarded: terminal.forwarded.withLock { $0 }, exchange: served.exchange)
+            head: served.response.head, body: collector.text, forwarded: terminal.forwarded.withLock { $0 },
+            exchange: served.exchange)
     }
 
     /// The request through the event-loop path's first step and response phase; nil when that
@@ -93,10 +95,13 @@ public struct PolicyHarness: Sendable {
                 head, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "harness-request" })
         else { return nil }
         defer { started.exchange.finish() }
-        if let answer = started.answer { return Answer(head: answer, body: "", forwarded: nil, exchange: started.exchange) }
+        if let answer = started.answer {
+            return Answer(head: answer, body: "", forwarded: nil, exchange: started.exchange)
+        }
         if let refusal = started.refusal {
             var (problem, body) = refusal.problem(
-                requestID: started.exchange.requestID, instance: started.path, requestIDHeader: snapshot.requestIDHeader)
+                requestID: started.exchange.requestID, instance: started.path, requestIDHeader: snapshot.requestIDHeader
+            )
             problem.headerFields.append(contentsOf: started.exchange.errorFields)
             return Answer(head: problem, body: String(buffer: body), forwarded: nil, exchange: started.exchange)
         }
@@ -105,7 +110,8 @@ public struct PolicyHarness: Sendable {
         else { return nil }
         let forwarded = started.upstreamHead(for: target)
         let reply = upstream(forwarded)
-        return Answer(head: started.respond(to: reply.head), body: reply.body, forwarded: forwarded, exchange: started.exchange)
+        return Answer(
+            head: started.respond(to: reply.head), body: reply.body, forwarded: forwarded, exchange: started.exchange)
     }
 
     /// The route's last stage, played by a closure; it keeps the head it was given.
@@ -122,7 +128,8 @@ public struct PolicyHarness: Sendable {
             let reply = upstream(request.head)
             var headers = reply.head.headerFields
             headers[.contentLength] = String(reply.body.utf8.count)
-            return Response(status: reply.head.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
+            return Response(
+                status: reply.head.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: reply.body)))
         }
     }
 

@@ -73,7 +73,9 @@ public enum TestUpstream {
         router.get("/respond") { request, _ -> Response in
             var headers: HTTPFields = [.contentType: "text/plain"]
             for (name, value) in request.uri.queryParameters {
-                if let field = HTTPField.Name(String(name)) { headers.append(HTTPField(name: field, value: String(value))) }
+                if let field = HTTPField.Name(String(name)) {
+                    headers.append(HTTPField(name: field, value: String(value)))
+                }
             }
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: "ok")))
         }
@@ -94,13 +96,16 @@ public enum TestUpstream {
         let body = try await request.body.collect(upTo: 1 << 20)
         var text = "{\"method\":\(quote(request.method.rawValue)),\"uri\":\(quote(request.head.path ?? ""))"
         text += ",\"authority\":\(quote(request.head.authority ?? ""))"
-        text += ",\"headers\":[" + request.headers.map { "[\(quote($0.name.rawName)),\(quote($0.value))]" }.joined(separator: ",")
+        text +=
+            ",\"headers\":["
+            + request.headers.map { "[\(quote($0.name.rawName)),\(quote($0.value))]" }.joined(separator: ",")
         text += "],\"body\":\(quote(String(buffer: body)))}"
         return json(text)
     }
 
     static func json(_ text: String) -> Response {
-        Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
+        Response(
+            status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: text)))
     }
 
     static func quote(_ text: String) -> String {

@@ -34,10 +34,12 @@ enum AuthCost {
                 let token = try String(contentsOfFile: "\(folder)/\(api).token", encoding: .utf8)
                 fields[.authorization] = "Bearer " + token.trimmingCharacters(in: .whitespacesAndNewlines)
             }
-            let head = HTTPRequest(method: .get, scheme: "http", authority: "127.0.0.1", path: "/\(api)/pets/1", headerFields: fields)
+            let head = HTTPRequest(
+                method: .get, scheme: "http", authority: "127.0.0.1", path: "/\(api)/pets/1", headerFields: fields)
             requests[api] = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
             // Each must be answered with 200 before it is measured.
-            let served = await snapshot.respond(to: requests[api]!, requestID: "bench", clientAddress: nil, start: .now, logger: logger)
+            let served = await snapshot.respond(
+                to: requests[api]!, requestID: "bench", clientAddress: nil, start: .now, logger: logger)
             guard served.response.status == .ok else {
                 throw BenchError("/\(api) answered \(served.response.status.code)")
             }
@@ -48,7 +50,8 @@ enum AuthCost {
                 let request = requests[api]!
                 let before = cpuSeconds()
                 for _ in 0..<iterations {
-                    _ = await snapshot.respond(to: request, requestID: "bench", clientAddress: nil, start: .now, logger: logger)
+                    _ = await snapshot.respond(
+                        to: request, requestID: "bench", clientAddress: nil, start: .now, logger: logger)
                 }
                 perRequest[api, default: []].append((cpuSeconds() - before) / Double(iterations) * 1e6)
             }
@@ -67,7 +70,8 @@ enum AuthCost {
     static func cpuSeconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
-        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+            usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
     }
 }
 

@@ -14,10 +14,14 @@ enum EdgeCost {
         ("plain", "/plain/items/1", [:], "10.1.2.3"),
         ("cors", "/cors/items/1", [HTTPField.Name("Origin")!: "https://app.example.com"], "10.1.2.3"),
         ("cors-exact", "/cors/items/1", [HTTPField.Name("Origin")!: "https://shop.example.com"], "10.1.2.3"),
-        ("cors-preflight", "/cors/items/1", [
-            HTTPField.Name("Origin")!: "https://app.example.com", HTTPField.Name("Access-Control-Request-Method")!: "PUT",
-            HTTPField.Name("Access-Control-Request-Headers")!: "content-type, x-api-key",
-        ], "10.1.2.3"),
+        (
+            "cors-preflight", "/cors/items/1",
+            [
+                HTTPField.Name("Origin")!: "https://app.example.com",
+                HTTPField.Name("Access-Control-Request-Method")!: "PUT",
+                HTTPField.Name("Access-Control-Request-Headers")!: "content-type, x-api-key",
+            ], "10.1.2.3"
+        ),
         ("ip", "/ip/items/1", [:], "10.1.2.3"),
         ("transform", "/transform/items/1", [HTTPField.Name("X-Debug")!: "1"], "10.1.2.3"),
         // The plain route again, last in each round: how much the order itself moves a figure.
@@ -31,14 +35,18 @@ enum EdgeCost {
         let runtime = GatewayRuntime(config: config, logger: logger)
         let snapshot = runtime.snapshot
         let target = config.upstreams[0].targets[0]
-        let upstream = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json", .contentLength: "100", .server: "bench"])
+        let upstream = HTTPResponse(
+            status: .ok, headerFields: [.contentType: "application/json", .contentLength: "100", .server: "bench"])
         var requests: [String: HTTPRequest] = [:]
         for route in routes {
             var fields = route.headers
             fields[.userAgent] = "portico-bench"
             let method: HTTPRequest.Method = route.name == "cors-preflight" ? .options : .get
-            requests[route.name] = HTTPRequest(method: method, scheme: "http", authority: "127.0.0.1", path: route.path, headerFields: fields)
-            guard let started = FastStart.start(requests[route.name]!, snapshot: snapshot, peer: route.peer, at: .now, requestID: { _ in "bench" })
+            requests[route.name] = HTTPRequest(
+                method: method, scheme: "http", authority: "127.0.0.1", path: route.path, headerFields: fields)
+            guard
+                let started = FastStart.start(
+                    requests[route.name]!, snapshot: snapshot, peer: route.peer, at: .now, requestID: { _ in "bench" })
             else { throw BenchError("\(route.path) is not served by the event-loop path") }
             guard started.refusal == nil else { throw BenchError("\(route.path) was refused") }
             if route.name == "cors-preflight" {
@@ -51,7 +59,9 @@ enum EdgeCost {
                 let request = requests[route.name]!
                 let before = AuthCost.cpuSeconds()
                 for _ in 0..<iterations {
-                    guard let started = FastStart.start(request, snapshot: snapshot, peer: route.peer, at: .now, requestID: { _ in "bench" })
+                    guard
+                        let started = FastStart.start(
+                            request, snapshot: snapshot, peer: route.peer, at: .now, requestID: { _ in "bench" })
                     else { continue }
                     if started.answer == nil {
                         _ = started.upstreamHead(for: target)
@@ -64,12 +74,16 @@ enum EdgeCost {
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
         let base = median(perRequest["plain"]!)
-        print("in-process event-loop path work, \(rounds) rounds x \(iterations) requests per route; median CPU µs per request")
+        print(
+            "in-process event-loop path work, \(rounds) rounds x \(iterations) requests per route; median CPU µs per request"
+        )
         print("route            cpu us/req  added us  target")
         for route in routes {
             let value = median(perRequest[route.name]!)
             let target = ["cors", "cors-exact", "ip", "transform"].contains(route.name) ? "<= 1" : ""
-            print(route.name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %10.2f %9.2f  ", value, value - base) + target)
+            print(
+                route.name.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(format: " %10.2f %9.2f  ", value, value - base) + target)
         }
         try policiesAlone(snapshot: snapshot, requests: requests, rounds: rounds, iterations: iterations * 5)
         try compression()
@@ -80,15 +94,22 @@ enum EdgeCost {
     /// The heads are copied and made unique first, as the proxy's own edits have made them by
     /// the time a policy runs; that copy is measured alone and subtracted. The figure is the
     /// fastest round's: on a shared machine the slower rounds measure the neighbours.
-    static func policiesAlone(snapshot: RuntimeSnapshot, requests: [String: HTTPRequest], rounds: Int, iterations: Int) throws {
-        let upstream = HTTPResponse(status: .ok, headerFields: [.contentType: "application/json", .contentLength: "100", .server: "bench"])
-        print("policy alone (admit + respond), \(rounds) rounds x \(iterations); fastest round's CPU ns per request, less the heads' copy")
+    static func policiesAlone(
+        snapshot: RuntimeSnapshot, requests: [String: HTTPRequest], rounds: Int, iterations: Int
+    ) throws {
+        let upstream = HTTPResponse(
+            status: .ok, headerFields: [.contentType: "application/json", .contentLength: "100", .server: "bench"])
+        print(
+            "policy alone (admit + respond), \(rounds) rounds x \(iterations); fastest round's CPU ns per request, less the heads' copy"
+        )
         print("policy           cpu ns/req  target")
         var baseline: Double = 0
         for name in ["copy", "cors", "cors-exact", "cors-preflight", "ip", "transform"] {
             let request = requests[name == "copy" ? "plain" : name]!
             let peer = "10.1.2.3"
-            guard let started = FastStart.start(request, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "bench" }),
+            guard
+                let started = FastStart.start(
+                    request, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "bench" }),
                 let policies = started.route.chain.fast?.policies, !policies.isEmpty || name == "copy"
             else { throw BenchError("no fast policies on \(name)") }
             let exchange = started.exchange
@@ -113,7 +134,9 @@ enum EdgeCost {
                 continue
             }
             let target = name == "cors-preflight" ? "" : "<= 1000"
-            print(name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %10.0f  ", value - baseline) + target)
+            print(
+                name.padding(toLength: 16, withPad: " ", startingAt: 0) + String(format: " %10.0f  ", value - baseline)
+                    + target)
         }
     }
 
@@ -122,7 +145,8 @@ enum EdgeCost {
         var sample = "["
         var index = 0
         while sample.utf8.count < 1 << 20 {
-            sample += "{\"id\":\(index),\"name\":\"item \(index)\",\"price\":\(Double(index % 997) / 7),\"tags\":[\"a\",\"b\(index % 13)\"],\"active\":\(index % 2 == 0)},"
+            sample +=
+                "{\"id\":\(index),\"name\":\"item \(index)\",\"price\":\(Double(index % 997) / 7),\"tags\":[\"a\",\"b\(index % 13)\"],\"active\":\(index % 2 == 0)},"
             index += 1
         }
         sample += "{}]"
@@ -134,7 +158,8 @@ enum EdgeCost {
             var output = 0
             let before = AuthCost.cpuSeconds()
             for _ in 0..<32 {
-                let compressor = try StreamingCompressor(coding: coding, level: level, expectedLength: body.readableBytes)
+                let compressor = try StreamingCompressor(
+                    coding: coding, level: level, expectedLength: body.readableBytes)
                 var offset = 0
                 while offset < body.readableBytes {
                     let length = min(chunk, body.readableBytes - offset)
@@ -145,8 +170,11 @@ enum EdgeCost {
                 input += body.readableBytes
             }
             let seconds = AuthCost.cpuSeconds() - before
-            print(coding.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
-                + String(format: " %5d %14.0f  %5.2f", level, Double(input) / 1e6 / seconds, Double(input) / Double(output)))
+            print(
+                coding.rawValue.padding(toLength: 16, withPad: " ", startingAt: 0)
+                    + String(
+                        format: " %5d %14.0f  %5.2f", level, Double(input) / 1e6 / seconds,
+                        Double(input) / Double(output)))
         }
     }
 }

@@ -10,7 +10,11 @@ import PorticoStore
 enum IngestRate {
     static func run(store target: String, calls total: Int, writers: Int) async throws {
         var config = StoreConfig()
-        if target.hasPrefix("postgres://") { config.postgres = try PostgresURL(parsing: target) } else { config.sqlitePath = target }
+        if target.hasPrefix("postgres://") {
+            config.postgres = try PostgresURL(parsing: target)
+        } else {
+            config.sqlitePath = target
+        }
         var logger = Logger(label: "portico.bench")
         logger.logLevel = .error
         let size = CallLogWriter.batchSize
@@ -18,17 +22,21 @@ enum IngestRate {
         // Packed before the clock starts, as the request path packs them.
         let batches = (0..<writers).map { writer in
             (0..<perWriter).map { batch in
-                CallRecordBatch((0..<size).map { index in
-                    let number = (writer * perWriter + batch) * size + index
-                    var record = CallRecord(
-                        time: Date(), requestID: "node\(writer)-\(number)", method: "GET", path: "/petstore/pets/\(number % 100)",
-                        api: "petstore", route: "getPetById", status: number % 50 == 0 ? 503 : 200, bytesIn: 0, bytesOut: 103,
-                        totalMilliseconds: Double(number % 40) / 4 + 0.2, upstreamMilliseconds: 0.1, target: "http://127.0.0.1:18180",
-                        clientAddress: "127.0.0.1", error: nil)
-                    record.consumer = "consumer-\(number % 50)"
-                    record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-                    return record
-                })
+                CallRecordBatch(
+                    (0..<size).map { index in
+                        let number = (writer * perWriter + batch) * size + index
+                        var record = CallRecord(
+                            time: Date(), requestID: "node\(writer)-\(number)", method: "GET",
+                            path: "/petstore/pets/\(number % 100)",
+                            api: "petstore", route: "getPetById", status: number % 50 == 0 ? 503 : 200, bytesIn: 0,
+                            bytesOut: 103,
+                            totalMilliseconds: Double(number % 40) / 4 + 0.2, upstreamMilliseconds: 0.1,
+                            target: "http://127.0.0.1:18180",
+                            clientAddress: "127.0.0.1", error: nil)
+                        record.consumer = "consumer-\(number % 50)"
+                        record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+                        return record
+                    })
             }
         }
         let calls = writers * perWriter * size
@@ -43,10 +51,16 @@ enum IngestRate {
             }
             let elapsed = ContinuousClock.now - before.0
             guard try await store.callCount() >= calls else { throw IngestError.missing }
-            return (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18, WriterCost.cpuSeconds() - before.1)
+            return (
+                Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                WriterCost.cpuSeconds() - before.1
+            )
         }
         let kind = config.postgres == nil ? "sqlite" : "postgres"
-        print(String(format: "ingest %@: %d writers, %d calls, %.0f records/s, %.2f us of gateway CPU per record", kind, writers, calls, Double(calls) / seconds, cpu / Double(calls) * 1e6))
+        print(
+            String(
+                format: "ingest %@: %d writers, %d calls, %.0f records/s, %.2f us of gateway CPU per record", kind,
+                writers, calls, Double(calls) / seconds, cpu / Double(calls) * 1e6))
     }
 
     enum IngestError: Error { case missing }

@@ -33,15 +33,25 @@ enum LimitCost {
         batches.sort()
         let median = batches[batches.count / 2] / 1000
         let p99 = batches[batches.count * 99 / 100] / 1000
-        print(String(format: "decision: %d keys x %d rounds, median %.0f ns, p99 batch %.0f ns per decision (target < 1000 ns)", count, rounds, median, p99))
+        print(
+            String(
+                format:
+                    "decision: %d keys x %d rounds, median %.0f ns, p99 batch %.0f ns per decision (target < 1000 ns)",
+                count, rounds, median, p99))
 
         let before = residentBytes()
         let big = InMemoryLimiterStore(maxKeys: 1_000_000)
         for index in 0..<1_000_000 { _ = big.decide("client-\(index)", limit: limit, cost: 1, now: now) }
         let grown = residentBytes() - before
-        print(String(format: "memory: %d keys held, resident +%.1f MiB, %.0f bytes per key", big.count, Double(grown) / 1_048_576, Double(grown) / Double(big.count)))
+        print(
+            String(
+                format: "memory: %d keys held, resident +%.1f MiB, %.0f bytes per key", big.count,
+                Double(grown) / 1_048_576, Double(grown) / Double(big.count)))
         for index in 1_000_000..<1_200_000 { _ = big.decide("client-\(index)", limit: limit, cost: 1, now: now) }
-        print(String(format: "after 200,000 more keys: %d held (max-keys 1,000,000), resident +%.1f MiB", big.count, Double(residentBytes() - before) / 1_048_576))
+        print(
+            String(
+                format: "after 200,000 more keys: %d held (max-keys 1,000,000), resident +%.1f MiB", big.count,
+                Double(residentBytes() - before) / 1_048_576))
     }
 
     static func residentBytes() -> Int {

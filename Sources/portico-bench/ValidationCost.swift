@@ -36,12 +36,15 @@ enum ValidationCost {
         var invalid = value
         if case .object(var fields) = invalid {
             fields.removeAll { $0.0 == "object" }
-            fields = fields.map { $0.0 == "amount" ? ($0.0, .number("-5")) : $0.0 == "currency" ? ($0.0, .string("euro")) : $0 }
+            fields = fields.map {
+                $0.0 == "amount" ? ($0.0, .number("-5")) : $0.0 == "currency" ? ($0.0, .string("euro")) : $0
+            }
             invalid = .object(fields)
         }
         let invalidBytes = Array(invalid.jsonText.utf8)
         let parts = RequestParts(
-            pathValues: ["id": "42"], query: RequestParts.queryPairs("expand=a&expand=b&limit=10"), header: { _ in [] }, cookie: { _ in nil })
+            pathValues: ["id": "42"], query: RequestParts.queryPairs("expand=a&expand=b&limit=10"), header: { _ in [] },
+            cookie: { _ in nil })
 
         let body = median(rounds: rounds) { _ = create.validate(body: valid, contentType: "application/json") }
         let bad = median(rounds: rounds) { _ = create.validate(body: invalidBytes, contentType: "application/json") }
@@ -59,7 +62,8 @@ enum ValidationCost {
             let start = ContinuousClock.now
             for _ in 0..<1000 { body() }
             let elapsed = ContinuousClock.now - start
-            batches.append((Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / 1000)
+            batches.append(
+                (Double(elapsed.components.seconds) * 1e9 + Double(elapsed.components.attoseconds) / 1e9) / 1000)
         }
         batches.sort()
         return batches[batches.count / 2]

@@ -16,22 +16,27 @@ enum WriterCost {
         let size = CallLogWriter.batchSize
         // Packed as the request path packs them (CallRecordBatch); the writer's work starts there.
         let batches = (0..<max(1, total / size)).map { batch in
-            CallRecordBatch((0..<size).map { index in
-                let counter = String(batch * size + index, radix: 16)
-                var record = CallRecord(
-                    time: Date(), requestID: prefix + String(repeating: "0", count: 12 - counter.count) + counter, method: "GET",
-                    path: "/petstore/pets/1", api: "petstore", route: "getPetById", status: 200, bytesIn: 0, bytesOut: 103,
-                    totalMilliseconds: 0.3, upstreamMilliseconds: 0.1, target: "http://127.0.0.1:18180",
-                    clientAddress: "127.0.0.1", error: nil)
-                record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
-                return record
-            })
+            CallRecordBatch(
+                (0..<size).map { index in
+                    let counter = String(batch * size + index, radix: 16)
+                    var record = CallRecord(
+                        time: Date(), requestID: prefix + String(repeating: "0", count: 12 - counter.count) + counter,
+                        method: "GET",
+                        path: "/petstore/pets/1", api: "petstore", route: "getPetById", status: 200, bytesIn: 0,
+                        bytesOut: 103,
+                        totalMilliseconds: 0.3, upstreamMilliseconds: 0.1, target: "http://127.0.0.1:18180",
+                        clientAddress: "127.0.0.1", error: nil)
+                    record.traceID = "4bf92f3577b34da6a3ce929d0e0e4736"
+                    return record
+                })
         }
         let calls = batches.count * size
         let before = cpuSeconds()
         for batch in batches { try await store.insert(batch) }
         let cpu = cpuSeconds() - before
-        print(String(format: "writer: %d gateway-shaped calls, %.2f us of CPU per call", calls, cpu / Double(calls) * 1e6))
+        print(
+            String(format: "writer: %d gateway-shaped calls, %.2f us of CPU per call", calls, cpu / Double(calls) * 1e6)
+        )
     }
 
     static func cpuSeconds() -> Double {

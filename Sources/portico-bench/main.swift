@@ -63,8 +63,10 @@ func batch(_ first: Int, _ count: Int) -> [CallRecord] {
         let latency = exp(Double.random(in: 0...6, using: &generator))
         return CallRecord(
             time: time, requestID: String(index), method: "GET", path: "/api/items/\(index % 1000)", api: "shop",
-            version: "v1", consumer: "consumer-\(index % 100)", route: "route-\(index % 20)", status: status, bytesIn: 0,
-            bytesOut: 512, totalMilliseconds: latency, upstreamMilliseconds: latency * 0.8, target: "http://127.0.0.1:9000",
+            version: "v1", consumer: "consumer-\(index % 100)", route: "route-\(index % 20)", status: status,
+            bytesIn: 0,
+            bytesOut: 512, totalMilliseconds: latency, upstreamMilliseconds: latency * 0.8,
+            target: "http://127.0.0.1:9000",
             clientAddress: "127.0.0.1", error: status >= 500 ? "bad-gateway" : nil)
     }
 }
@@ -95,8 +97,10 @@ func seconds(_ duration: Duration) -> Double {
     Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
 }
 let elapsed = seconds(inserting + rolling)
-print(String(format: "insert: %d records in %.1f s = %.0f records/s (batches %.1f s, hourly roll-ups %.1f s)",
-    total, elapsed, Double(total) / elapsed, seconds(inserting), seconds(rolling)))
+print(
+    String(
+        format: "insert: %d records in %.1f s = %.0f records/s (batches %.1f s, hourly roll-ups %.1f s)",
+        total, elapsed, Double(total) / elapsed, seconds(inserting), seconds(rolling)))
 
 func timed(_ name: String, _ body: () async throws -> Int) async throws {
     var best = Double.infinity

@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PorticoConfig
-import PorticoGateway
 import PorticoAdmin
 import PorticoApp
+import PorticoConfig
+import PorticoGateway
 import PorticoStore
 
 /// `portico analytics`: usage from the store's rollups, as a table.
@@ -52,7 +52,9 @@ struct Analytics: AsyncParsableCommand {
 
     private func numbers(_ row: UsageSummary) -> [String] {
         func milliseconds(_ value: Double?) -> String { value.map { String(format: "%.1f", $0) } ?? "-" }
-        return [String(row.count), String(row.errors), milliseconds(row.p50), milliseconds(row.p95), milliseconds(row.p99)]
+        return [
+            String(row.count), String(row.errors), milliseconds(row.p50), milliseconds(row.p95), milliseconds(row.p99),
+        ]
     }
 }
 
@@ -96,7 +98,8 @@ struct Logs: AsyncParsableCommand {
 }
 
 /// Runs `body` with the store named by a config file, opened for it and closed after.
-func withStore<T: Sendable>(_ configFile: String, _ body: @Sendable (any DataStore) async throws -> T) async throws -> T {
+func withStore<T: Sendable>(_ configFile: String, _ body: @Sendable (any DataStore) async throws -> T) async throws -> T
+{
     let config: GatewayConfig
     do {
         config = try ConfigLoader().load(file: configFile)
@@ -120,7 +123,8 @@ func printTable(header: [String], rows: [[String]], empty: String = "(no calls i
     let widths = header.indices.map { column in table.map { $0[column].count }.max() ?? 0 }
     for row in table {
         let cells = row.enumerated().map { index, cell in
-            index == 0 ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
+            index == 0
+                ? cell.padding(toLength: widths[index], withPad: " ", startingAt: 0)
                 : String(repeating: " ", count: widths[index] - cell.count) + cell
         }
         print(cells.joined(separator: "  "))

@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
-import PorticoConfig
+import Logging
 import PorticoAdmin
 import PorticoApp
-import Logging
+import PorticoConfig
 import PorticoStore
 
 /// Options every consumer and key command shares: which config names the store.
@@ -41,7 +41,8 @@ func readPassword() throws -> String {
 struct Consumers: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Create, list and delete consumers, and set their passwords.",
-        discussion: "Works on the store named by the config, also while the gateway runs; gateways apply changes within a second.",
+        discussion:
+            "Works on the store named by the config, also while the gateway runs; gateways apply changes within a second.",
         subcommands: [Create.self, List.self, Delete.self, SetPassword.self, HashPassword.self]
     )
 
@@ -84,7 +85,8 @@ struct Consumers: AsyncParsableCommand {
     }
 
     struct SetPassword: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Set a store consumer's basic-auth password, read from standard input.")
+        static let configuration = CommandConfiguration(
+            abstract: "Set a store consumer's basic-auth password, read from standard input.")
         @OptionGroup var store: StoreOptions
         @Argument(help: "The consumer's name.") var name: String
 
@@ -97,7 +99,9 @@ struct Consumers: AsyncParsableCommand {
 
     struct HashPassword: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Print the PBKDF2 hash of a password read from standard input, for a consumer's password-hash in the config.")
+            abstract:
+                "Print the PBKDF2 hash of a password read from standard input, for a consumer's password-hash in the config."
+        )
 
         func run() async throws {
             let password = try readPassword()
@@ -122,12 +126,16 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let created = try await store.administered { try await $0.createKey(for: consumer, expiresIn: expires) }
             print(created.key)
-            FileHandle.standardError.write(Data("key \(created.record.id) for \(consumer) (prefix \(created.record.prefix)); it is shown only now\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "key \(created.record.id) for \(consumer) (prefix \(created.record.prefix)); it is shown only now\n"
+                        .utf8))
         }
     }
 
     struct List: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List a consumer's keys: prefix, created, last used, expiry.")
+        static let configuration = CommandConfiguration(
+            abstract: "List a consumer's keys: prefix, created, last used, expiry.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer whose keys to list.") var consumer: String
 
@@ -135,13 +143,15 @@ struct Keys: AsyncParsableCommand {
             let keys = try await store.administered { try await $0.keys(of: consumer) }
             let now = Date()
             let rows = keys.map { key -> [String] in
-                let status = key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
+                let status =
+                    key.revoked != nil ? "revoked" : (key.expires.map { $0 <= now } == true ? "expired" : "active")
                 return [
                     String(key.id), key.prefix + "…", status, CallRecord.timestamp(key.created),
                     key.lastUsed.map(CallRecord.timestamp) ?? "-", key.expires.map(CallRecord.timestamp) ?? "-",
                 ]
             }
-            printTable(header: ["id", "prefix", "status", "created", "last used", "expires"], rows: rows, empty: "(no keys)")
+            printTable(
+                header: ["id", "prefix", "status", "created", "last used", "expires"], rows: rows, empty: "(no keys)")
         }
     }
 
@@ -158,7 +168,8 @@ struct Keys: AsyncParsableCommand {
     }
 
     struct Rotate: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Replace a key with a new one, printed once; the old one works for the grace period.")
+        static let configuration = CommandConfiguration(
+            abstract: "Replace a key with a new one, printed once; the old one works for the grace period.")
         @OptionGroup var store: StoreOptions
         @Option(help: "The consumer the key belongs to.") var consumer: String
         @Option(help: "How long the old key keeps working, like 24h or 0s.") var grace: String = "24h"
@@ -167,7 +178,10 @@ struct Keys: AsyncParsableCommand {
         func run() async throws {
             let created = try await store.administered { try await $0.rotateKey(id, of: consumer, grace: grace) }
             print(created.key)
-            FileHandle.standardError.write(Data("key \(created.record.id) replaces key \(id) of \(consumer); the old key expires in \(grace)\n".utf8))
+            FileHandle.standardError.write(
+                Data(
+                    "key \(created.record.id) replaces key \(id) of \(consumer); the old key expires in \(grace)\n".utf8
+                ))
         }
     }
 }

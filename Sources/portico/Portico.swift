@@ -1,10 +1,10 @@
 import ArgumentParser
 import Foundation
 import Logging
-import PorticoConfig
-import PorticoGateway
 import PorticoAdmin
 import PorticoApp
+import PorticoConfig
+import PorticoGateway
 import ServiceLifecycle
 
 @main
@@ -25,7 +25,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .shortAndLong, help: "The gateway config file.")
     var config: String = "config/gateway.yaml"
 
-    @Option(help: "Log level: trace, debug, info, notice, warning, error or critical (default: PORTICO_LOG_LEVEL, else the config's server.log-level, else info).")
+    @Option(
+        help:
+            "Log level: trace, debug, info, notice, warning, error or critical (default: PORTICO_LOG_LEVEL, else the config's server.log-level, else info)."
+    )
     var logLevel: Logger.Level?
 
     func run() async throws {
@@ -36,7 +39,8 @@ struct Serve: AsyncParsableCommand {
             FileHandle.standardError.write(Data((error.description + "\n").utf8))
             throw ExitCode(1)
         }
-        let level = JSONLogHandler.level(flag: logLevel, environment: ProcessInfo.processInfo.environment, config: loaded.server.logLevel)
+        let level = JSONLogHandler.level(
+            flag: logLevel, environment: ProcessInfo.processInfo.environment, config: loaded.server.logLevel)
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         let logger = Logger(label: "portico")
         for warning in loaded.warnings { logger.warning("config warning", metadata: ["config.warning": "\(warning)"]) }
@@ -65,7 +69,9 @@ struct Validate: ParsableCommand {
     func run() throws {
         do {
             let config = try ConfigLoader().load(file: file)
-            for warning in config.warnings { print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)") }
+            for warning in config.warnings {
+                print("\(warning.file):\(warning.line):\(warning.column): warning: \(warning.message)")
+            }
             print("OK")
         } catch {
             print(error.description)

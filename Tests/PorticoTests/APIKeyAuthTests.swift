@@ -61,7 +61,9 @@ struct APIKeyAuthTests {
         """
     }
 
-    static func run(extra: String = "", _ body: @Sendable (TestClient, AdminClient, GatewayHarness.Running) async throws -> Void) async throws {
+    static func run(
+        extra: String = "", _ body: @Sendable (TestClient, AdminClient, GatewayHarness.Running) async throws -> Void
+    ) async throws {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: yaml(upstreamPort: upstreamPort, extra: extra)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
@@ -106,7 +108,8 @@ struct APIKeyAuthTests {
     func refusals() async throws {
         try await Self.run { client, _, _ in
             let missing = try await client.send(.GET, "/echo/x")
-            let wrong = try await client.send(.GET, "/echo/x", headers: [("X-API-Key", "ptk_thisisnotakeythisisnotakey00")])
+            let wrong = try await client.send(
+                .GET, "/echo/x", headers: [("X-API-Key", "ptk_thisisnotakeythisisnotakey00")])
             for answer in [missing, wrong] {
                 #expect(answer.status == 401)
                 #expect(answer.headers["Content-Type"].first == "application/problem+json")
@@ -129,7 +132,8 @@ struct APIKeyAuthTests {
             #expect(anonymous.status == 200)
             #expect(try echoedHeaders(anonymous)["x-consumer-name"] == ["guest"])
             // A bad credential is not the same as none: no anonymous fallback.
-            let badGuest = try await client.send(.GET, "/guest/echo/x", headers: [("X-API-Key", "ptk_wrongwrongwrongwrongwrong00")])
+            let badGuest = try await client.send(
+                .GET, "/guest/echo/x", headers: [("X-API-Key", "ptk_wrongwrongwrongwrongwrong00")])
             #expect(badGuest.status == 401)
         }
     }
@@ -137,7 +141,8 @@ struct APIKeyAuthTests {
     @Test("runtime consumers and keys: created once, listed without the key, used, rotated with grace, recorded")
     func runtimeKeys() async throws {
         try await Self.run { client, admin, gateway in
-            let created = try await admin.send(.POST, "/admin/consumers", json: #"{"name":"acme","groups":["partners"],"plan":"gold"}"#)
+            let created = try await admin.send(
+                .POST, "/admin/consumers", json: #"{"name":"acme","groups":["partners"],"plan":"gold"}"#)
             #expect(created.status == 201)
             #expect(try await admin.send(.POST, "/admin/consumers", json: #"{"name":"acme"}"#).status == 409)
             #expect(try await admin.send(.POST, "/admin/consumers", json: #"{"name":"demo-app"}"#).status == 409)
@@ -158,7 +163,8 @@ struct APIKeyAuthTests {
             #expect(dump.contains(String(key.prefix(12))))  // the store was read: the prefix is there
             #expect(!dump.contains(key))
 
-            let rotated = try await admin.send(.POST, "/admin/consumers/acme/keys/\(id)/rotate", json: #"{"grace":"1s"}"#)
+            let rotated = try await admin.send(
+                .POST, "/admin/consumers/acme/keys/\(id)/rotate", json: #"{"grace":"1s"}"#)
             #expect(rotated.status == 201)
             let newKey = try #require(try rotated.json()["key"] as? String)
             #expect(try await client.send(.GET, "/echo/x", headers: [("X-API-Key", key)]).status == 200)
@@ -178,7 +184,10 @@ struct APIKeyAuthTests {
             // The call log names the consumer.
             try await Task.sleep(for: .milliseconds(200))
             let calls = try await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
-                .send(.GET, "/admin/analytics/calls?since=1h&limit=100", headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")]).json()
+                .send(
+                    .GET, "/admin/analytics/calls?since=1h&limit=100",
+                    headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")]
+                ).json()
             let consumers = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["consumer"] as? String })
             #expect(consumers.contains("acme"))
             let prefixes = Set(((calls["calls"] as? [[String: Any]]) ?? []).compactMap { $0["key_prefix"] as? String })
@@ -187,7 +196,9 @@ struct APIKeyAuthTests {
         }
     }
 
-    @Test("a key revoked under traffic is refused within the store's 250 ms poll (2 s on a loaded machine), by the admin API and by the CLI")
+    @Test(
+        "a key revoked under traffic is refused within the store's 250 ms poll (2 s on a loaded machine), by the admin API and by the CLI"
+    )
     func revocationUnderTraffic() async throws {
         try await Self.run { client, admin, gateway in
             _ = try await admin.send(.POST, "/admin/consumers", json: #"{"name":"acme","groups":["partners"]}"#)
@@ -202,16 +213,21 @@ struct APIKeyAuthTests {
                     let limit = ContinuousClock.now + .seconds(30)
                     for _ in 0..<8 {
                         group.addTask {
-                            while ContinuousClock.now < min(limit, tally.revoked.withLock { $0 }.map { $0 + .seconds(1) } ?? limit) {
+                            while ContinuousClock.now
+                                < min(limit, tally.revoked.withLock { $0 }.map { $0 + .seconds(1) } ?? limit)
+                            {
                                 let refusedBefore = tally.firstRefusal.withLock { $0 } != nil
-                                let status = try await client.send(.GET, "/echo/x", headers: [("X-API-Key", key)]).status
+                                let status = try await client.send(.GET, "/echo/x", headers: [("X-API-Key", key)])
+                                    .status
                                 tally.note(status: status, refusedBefore: refusedBefore)
                             }
                         }
                     }
                     try await Task.sleep(for: .milliseconds(500))
                     if viaCLI {
-                        let result = try await runPortico(["keys", "revoke", "--consumer", "acme", "-c", gateway.folder + "/gateway.yaml", String(id)])
+                        let result = try await runPortico([
+                            "keys", "revoke", "--consumer", "acme", "-c", gateway.folder + "/gateway.yaml", String(id),
+                        ])
                         #expect(result.status == 0, "\(result.output)")
                     } else {
                         #expect(try await admin.send(.DELETE, "/admin/consumers/acme/keys/\(id)").status == 204)
@@ -258,11 +274,19 @@ struct APIKeyAuthTests {
                     #expect(try await client.send(.GET, "/echo/x", headers: basic("nobody", "x")).status == 401)
 
                     let admin = adminClient(client, port: gateway.adminPort!)
-                    _ = try await admin.send(.POST, "/admin/consumers", json: #"{"name":"bob","groups":["staff"],"password":"bobs password"}"#)
-                    #expect(try await client.send(.GET, "/echo/x", headers: basic("bob", "bobs password")).status == 200)
-                    #expect(try await admin.send(.PUT, "/admin/consumers/bob/password", json: #"{"password":"a new password"}"#).status == 204)
-                    #expect(try await client.send(.GET, "/echo/x", headers: basic("bob", "bobs password")).status == 401)
-                    #expect(try await client.send(.GET, "/echo/x", headers: basic("bob", "a new password")).status == 200)
+                    _ = try await admin.send(
+                        .POST, "/admin/consumers",
+                        json: #"{"name":"bob","groups":["staff"],"password":"bobs password"}"#)
+                    #expect(
+                        try await client.send(.GET, "/echo/x", headers: basic("bob", "bobs password")).status == 200)
+                    #expect(
+                        try await admin.send(
+                            .PUT, "/admin/consumers/bob/password", json: #"{"password":"a new password"}"#
+                        ).status == 204)
+                    #expect(
+                        try await client.send(.GET, "/echo/x", headers: basic("bob", "bobs password")).status == 401)
+                    #expect(
+                        try await client.send(.GET, "/echo/x", headers: basic("bob", "a new password")).status == 200)
                     // No plain password is stored.
                     let dump = try storeBytes(gateway.folder)
                     #expect(!dump.contains("a new password") && dump.contains("pbkdf2-sha256$"))
@@ -277,7 +301,9 @@ struct APIKeyAuthTests {
             let config = gateway.folder + "/gateway.yaml"
             let created = try await runPortico(["consumers", "create", "cli-app", "--group", "partners", "-c", config])
             #expect(created.status == 0, "\(created.output)")
-            let result = try await runPortico(["keys", "create", "--consumer", "cli-app", "--expires", "1d", "-c", config])
+            let result = try await runPortico([
+                "keys", "create", "--consumer", "cli-app", "--expires", "1d", "-c", config,
+            ])
             #expect(result.status == 0, "\(result.output)")
             let key = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(key.hasPrefix("ptk_") && key.count == 36)

@@ -18,20 +18,28 @@ struct SchemaChecker {
             return problems(value, target, at: path)
         }
         var found: [String] = []
-        if let all = schema["allOf"] as? [[String: Any]] { for part in all { found += problems(value, part, at: path) } }
+        if let all = schema["allOf"] as? [[String: Any]] {
+            for part in all { found += problems(value, part, at: path) }
+        }
         if let one = schema["oneOf"] as? [[String: Any]] {
             let matching = one.filter { problems(value, $0, at: path).isEmpty }.count
             if matching != 1 { found.append("\(path): matches \(matching) of oneOf's \(one.count) schemas") }
         }
-        if let types = schema["type"].map({ ($0 as? [String]) ?? [$0 as? String ?? ""] }), !types.contains(where: { Self.isType(value, $0) }) {
+        if let types = schema["type"].map({ ($0 as? [String]) ?? [$0 as? String ?? ""] }),
+            !types.contains(where: { Self.isType(value, $0) })
+        {
             return found + ["\(path): \(value) is not \(types.joined(separator: " or "))"]
         }
         if let allowed = schema["enum"] as? [Any], !allowed.contains(where: { "\($0)" == "\(value)" }) {
             found.append("\(path): \(value) is not one of \(allowed)")
         }
-        if let constant = schema["const"], "\(constant)" != "\(value)" { found.append("\(path): \(value) is not \(constant)") }
+        if let constant = schema["const"], "\(constant)" != "\(value)" {
+            found.append("\(path): \(value) is not \(constant)")
+        }
         if let object = value as? [String: Any] {
-            for key in (schema["required"] as? [String]) ?? [] where object[key] == nil { found.append("\(path): missing \(key)") }
+            for key in (schema["required"] as? [String]) ?? [] where object[key] == nil {
+                found.append("\(path): missing \(key)")
+            }
             for (key, property) in (schema["properties"] as? [String: [String: Any]]) ?? [:] {
                 if let member = object[key] { found += problems(member, property, at: path + "." + key) }
             }
@@ -49,7 +57,8 @@ struct SchemaChecker {
         case "array": return value is [Any]
         case "string": return value is String
         case "boolean": return isBool(value)
-        case "integer": return (value as? NSNumber).map { !isBool(value) && $0.doubleValue == $0.doubleValue.rounded() } ?? false
+        case "integer":
+            return (value as? NSNumber).map { !isBool(value) && $0.doubleValue == $0.doubleValue.rounded() } ?? false
         case "number": return value is NSNumber && !isBool(value)
         default: return false
         }
@@ -93,13 +102,19 @@ struct AdminOpenAPITests {
         Step(operation: "listUpstreams", method: .GET, path: "/admin/upstreams"),
         Step(operation: "drainTarget", method: .POST, path: "/admin/upstreams/origin/targets/0/drain"),
         Step(operation: "undrainTarget", method: .POST, path: "/admin/upstreams/origin/targets/0/undrain"),
-        Step(operation: "createConsumer", method: .POST, path: "/admin/consumers", body: #"{"name":"walker","groups":["a"],"plan":"free"}"#),
+        Step(
+            operation: "createConsumer", method: .POST, path: "/admin/consumers",
+            body: #"{"name":"walker","groups":["a"],"plan":"free"}"#),
         Step(operation: "listConsumers", method: .GET, path: "/admin/consumers"),
         Step(operation: "getConsumer", method: .GET, path: "/admin/consumers/walker"),
-        Step(operation: "setPassword", method: .PUT, path: "/admin/consumers/walker/password", body: #"{"password":"a long enough password"}"#),
+        Step(
+            operation: "setPassword", method: .PUT, path: "/admin/consumers/walker/password",
+            body: #"{"password":"a long enough password"}"#),
         Step(operation: "createKey", method: .POST, path: "/admin/consumers/walker/keys", body: #"{"expires":"1d"}"#),
         Step(operation: "listKeys", method: .GET, path: "/admin/consumers/walker/keys"),
-        Step(operation: "rotateKey", method: .POST, path: "/admin/consumers/walker/keys/{id}/rotate", body: #"{"grace":"1s"}"#),
+        Step(
+            operation: "rotateKey", method: .POST, path: "/admin/consumers/walker/keys/{id}/rotate",
+            body: #"{"grace":"1s"}"#),
         Step(operation: "revokeKey", method: .DELETE, path: "/admin/consumers/walker/keys/{id}"),
         Step(operation: "listApps", method: .GET, path: "/admin/apps?status=pending"),
         Step(operation: "approveApp", method: .POST, path: "/admin/apps/{app}/approve"),
@@ -116,7 +131,9 @@ struct AdminOpenAPITests {
         Step(operation: "deleteConsumer", method: .DELETE, path: "/admin/consumers/walker"),
     ]
 
-    static func run(_ body: @Sendable (TestClient, AdminClient, GatewayHarness.Running) async throws -> Void) async throws {
+    static func run(
+        _ body: @Sendable (TestClient, AdminClient, GatewayHarness.Running) async throws -> Void
+    ) async throws {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: yaml(upstreamPort: upstreamPort)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
@@ -130,7 +147,8 @@ struct AdminOpenAPITests {
     static func operations(_ document: [String: Any]) -> [(method: String, path: String, operation: [String: Any])] {
         let paths = document["paths"] as? [String: [String: Any]] ?? [:]
         return paths.flatMap { path, item in
-            item.compactMap { method, operation in (operation as? [String: Any]).map { (method.uppercased(), path, $0) } }
+            item.compactMap { method, operation in (operation as? [String: Any]).map { (method.uppercased(), path, $0) }
+            }
         }
     }
 
@@ -139,36 +157,47 @@ struct AdminOpenAPITests {
         try await Self.run { client, admin, gateway in
             _ = try await client.send(.GET, "/echo/echo/a", headers: [("X-API-Key", "config-key-0123456789abcdef")])
             // A developer's app waiting for approval, as the portal makes one.
-            let account = try await gateway.app.store.createAccount(email: "dev@example.com", passwordHash: "unused", plan: nil)
-            let app = try await gateway.app.store.createApp(account: account.id, name: "walked", description: "", active: false)
+            let account = try await gateway.app.store.createAccount(
+                email: "dev@example.com", passwordHash: "unused", plan: nil)
+            let app = try await gateway.app.store.createApp(
+                account: account.id, name: "walked", description: "", active: false)
             let document = try await admin.send(.GET, "/admin/openapi.json").json()
             #expect(document["openapi"] as? String == "3.1.0")
             let operations = Self.operations(document)
             let documented = Set(operations.compactMap { $0.operation["operationId"] as? String })
-            #expect(documented == Set(Self.steps.map(\.operation)), "the walk must call every documented operation, and only those")
+            #expect(
+                documented == Set(Self.steps.map(\.operation)),
+                "the walk must call every documented operation, and only those")
             let checker = SchemaChecker(document: document)
             var keyID = ""
             for step in Self.steps {
-                let path = step.path.replacingOccurrences(of: "{id}", with: keyID).replacingOccurrences(of: "{app}", with: String(app.id))
+                let path = step.path.replacingOccurrences(of: "{id}", with: keyID).replacingOccurrences(
+                    of: "{app}", with: String(app.id))
                 let answer = try await admin.send(step.method, path, json: step.body)
                 let template = String(step.path.split(separator: "?")[0])
-                guard let entry = operations.first(where: { $0.operation["operationId"] as? String == step.operation }) else { continue }
+                guard let entry = operations.first(where: { $0.operation["operationId"] as? String == step.operation })
+                else { continue }
                 #expect(entry.method == step.method.rawValue, "\(step.operation)")
-                let concrete = template.replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(of: "{app}", with: "1")
+                let concrete = template.replacingOccurrences(of: "{id}", with: "1").replacingOccurrences(
+                    of: "{app}", with: "1")
                 #expect(Self.matches(template: entry.path, path: concrete), "\(step.operation): \(entry.path)")
                 let responses = entry.operation["responses"] as? [String: Any] ?? [:]
                 guard var declared = responses[String(answer.status)] as? [String: Any] else {
-                    Issue.record("\(step.operation) answered \(answer.status), which the document does not list: \(answer.text)")
+                    Issue.record(
+                        "\(step.operation) answered \(answer.status), which the document does not list: \(answer.text)")
                     continue
                 }
                 if let ref = declared["$ref"] as? String {
-                    declared = ((document["components"] as? [String: Any])?["responses"] as? [String: Any])?[String(ref.split(separator: "/").last!)] as? [String: Any] ?? [:]
+                    declared =
+                        ((document["components"] as? [String: Any])?["responses"] as? [String: Any])?[
+                            String(ref.split(separator: "/").last!)] as? [String: Any] ?? [:]
                 }
                 guard let content = declared["content"] as? [String: [String: Any]] else {
                     #expect(answer.body.readableBytes == 0, "\(step.operation): body where the document declares none")
                     continue
                 }
-                let contentType = answer.headers["Content-Type"].first?.split(separator: ";").first.map(String.init) ?? ""
+                let contentType =
+                    answer.headers["Content-Type"].first?.split(separator: ";").first.map(String.init) ?? ""
                 // The document may name a media type with its parameters (Prometheus's `text/plain; version=0.0.4`).
                 let media = content.first { $0.key.split(separator: ";").first.map(String.init) == contentType }?.value
                 guard let media, let schema = media["schema"] as? [String: Any] else {
@@ -176,13 +205,19 @@ struct AdminOpenAPITests {
                     continue
                 }
                 if contentType.hasSuffix("json") {
-                    let value = try JSONSerialization.jsonObject(with: Data(buffer: answer.body), options: [.fragmentsAllowed])
+                    let value = try JSONSerialization.jsonObject(
+                        with: Data(buffer: answer.body), options: [.fragmentsAllowed])
                     let problems = checker.problems(value, schema)
                     #expect(problems.isEmpty, "\(step.operation): \(problems)")
-                    if step.operation == "createKey", let id = (value as? [String: Any])?["id"] as? Int { keyID = String(id) }
-                    if step.operation == "rotateKey", let id = (value as? [String: Any])?["id"] as? Int { keyID = String(id) }
+                    if step.operation == "createKey", let id = (value as? [String: Any])?["id"] as? Int {
+                        keyID = String(id)
+                    }
+                    if step.operation == "rotateKey", let id = (value as? [String: Any])?["id"] as? Int {
+                        keyID = String(id)
+                    }
                 }
-                #expect((200..<300).contains(answer.status), "\(step.operation) answered \(answer.status): \(answer.text)")
+                #expect(
+                    (200..<300).contains(answer.status), "\(step.operation) answered \(answer.status): \(answer.text)")
             }
         }
     }
@@ -212,10 +247,16 @@ struct AdminOpenAPITests {
             let operations = Self.operations(document)
             #expect(operations.count == Self.steps.count)
             for entry in operations {
-                let path = entry.path.replacingOccurrences(of: "{upstream}", with: "origin").replacingOccurrences(of: "{index}", with: "0")
-                    .replacingOccurrences(of: "{name}", with: "config-app").replacingOccurrences(of: "{id}", with: "1")
+                let path = entry.path.replacingOccurrences(of: "{upstream}", with: "origin").replacingOccurrences(
+                    of: "{index}", with: "0"
+                )
+                .replacingOccurrences(of: "{name}", with: "config-app").replacingOccurrences(of: "{id}", with: "1")
                 let method = HTTPMethod(rawValue: entry.method)
-                for headers in [[], [("Authorization", "Bearer wrong")], [("Authorization", "Bearer test-admin-token-0123456789abcdef-but-longer")], [("Authorization", "test-admin-token-0123456789abcdef")]] {
+                for headers in [
+                    [], [("Authorization", "Bearer wrong")],
+                    [("Authorization", "Bearer test-admin-token-0123456789abcdef-but-longer")],
+                    [("Authorization", "test-admin-token-0123456789abcdef")],
+                ] {
                     let answer = try await bare.send(method, path, headers: headers)
                     #expect(answer.status == 401, "\(entry.method) \(path) with \(headers)")
                     #expect(answer.headers["Content-Type"].first == "application/problem+json")

@@ -97,7 +97,9 @@ struct AggregationTests {
                 path.removeFirst(5)
             } else if path.hasPrefix("/hang/") {
                 let deadline = ContinuousClock.now + .seconds(10)
-                while hanging.withLock({ $0 }), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+                while hanging.withLock({ $0 }), ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(10))
+                }
                 path.removeFirst(5)
             } else if path.hasPrefix("/gather3/") || path.hasPrefix("/gather2/") {
                 try await rendezvous[path.hasPrefix("/gather3/") ? 3 : 2]!.arrive()
@@ -116,7 +118,9 @@ struct AggregationTests {
             case "users": json = #"{"id":"\#(id)","name":"Ann","team_id":"t-7","email":"ann@example.com"}"#
             case "teams": json = #"{"id":"\#(id)","title":"Core"}"#
             case "feed": json = #"{"items":[{"n":1},{"n":2}],"query":"\#(request.uri.query ?? "")"}"#
-            case "orders": json = #"{"id":"\#(id)","items":[\#((1...6).map { #"{"product_id":"p\#($0)"}"# }.joined(separator: ","))]}"#
+            case "orders":
+                json =
+                    #"{"id":"\#(id)","items":[\#((1...6).map { #"{"product_id":"p\#($0)"}"# }.joined(separator: ","))]}"#
             case "products": json = #"{"id":"\#(id)","price":10,"secret":"s"}"#
             case "cacheable": json = #"{"stock":3}"#
             case "lists": json = #"{"data":{"pages":[[1,2],[3]],"meta":{"total":3,"cursor":"c"}}}"#
@@ -124,7 +128,9 @@ struct AggregationTests {
             }
             var fields: [String: String] = [:]
             for field in request.headers { fields[field.name.canonicalName] = field.value }  // lower-case names
-            seen.withLock { $0.append(Seen(path: request.uri.description, start: start, end: .now, headers: fields, body: body)) }
+            seen.withLock {
+                $0.append(Seen(path: request.uri.description, start: start, end: .now, headers: fields, body: body))
+            }
             return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: json)))
         }
     }
@@ -234,15 +240,21 @@ struct AggregationTests {
         """
     }
 
-    static func withGateway<T: Sendable>(_ body: (TestClient, Int, [String: Backend]) async throws -> T) async throws -> T {
+    static func withGateway<T: Sendable>(
+        _ body: (TestClient, Int, [String: Backend]) async throws -> T
+    ) async throws -> T {
         let rendezvous = [2: Rendezvous(size: 2), 3: Rendezvous(size: 3)]
-        let backends = ["users": Backend("users", rendezvous: rendezvous), "teams": Backend("teams", rendezvous: rendezvous), "feed": Backend("feed", rendezvous: rendezvous)]
+        let backends = [
+            "users": Backend("users", rendezvous: rendezvous), "teams": Backend("teams", rendezvous: rendezvous),
+            "feed": Backend("feed", rendezvous: rendezvous),
+        ]
         return try await withServer(backends["users"]!.router()) { users in
             try await withServer(backends["teams"]!.router()) { teams in
                 try await withServer(backends["feed"]!.router()) { feed in
                     // Requests still hanging are let go before the servers stop, which waits for them.
                     defer { for backend in backends.values { backend.release() } }
-                    return try await GatewayHarness.with(yaml: yaml(users: users, teams: teams, feed: feed)) { gateway in
+                    return try await GatewayHarness.with(yaml: yaml(users: users, teams: teams, feed: feed)) {
+                        gateway in
                         try await withClient(baseURL: gateway.baseURL) { client in
                             try await body(client, gateway.adminPort!, backends)
                         }
@@ -272,13 +284,17 @@ struct AggregationTests {
         }
     }
 
-    @Test("a dependent call waits for the value it reads; an optional call that times out leaves a partial answer that says so")
+    @Test(
+        "a dependent call waits for the value it reads; an optional call that times out leaves a partial answer that says so"
+    )
     func dependentAndPartial() async throws {
         try await Self.withGateway { client, adminPort, backends in
             let unauthenticated = try await client.send(.GET, "/mobile/home/u1")
             #expect(unauthenticated.status == 401)
             let start = ContinuousClock.now
-            let answer = try await client.send(.GET, "/mobile/home/u1", headers: [("X-API-Key", "bff-key-0123456789abcdef"), ("X-Request-Id", "composite-home-1")])
+            let answer = try await client.send(
+                .GET, "/mobile/home/u1",
+                headers: [("X-API-Key", "bff-key-0123456789abcdef"), ("X-Request-Id", "composite-home-1")])
             let elapsed = ContinuousClock.now - start
             #expect(answer.status == 200)
             #expect(answer.headers["X-Portico-Completed"].first == "false")
@@ -305,7 +321,8 @@ struct AggregationTests {
             #expect(traces.count == 2 && traces[0][1] == traces[1][1] && traces[0][2] != traces[1][2])
 
             // One call record, with a child row per backend call.
-            let record = try #require(try await Self.callRecord(client, adminPort: adminPort, requestID: "composite-home-1"))
+            let record = try #require(
+                try await Self.callRecord(client, adminPort: adminPort, requestID: "composite-home-1"))
             #expect(record["status"] as? Int == 200)
             #expect(record["consumer"] as? String == "app")
             let rows = try #require(record["backends"] as? [[String: Any]])
@@ -319,10 +336,13 @@ struct AggregationTests {
     }
 
     static func callRecord(_ client: TestClient, adminPort: Int, requestID: String) async throws -> [String: Any]? {
-        try await MirrorTests.call(TestClient(client: client.client, baseURL: "http://127.0.0.1:\(adminPort)"), requestID: requestID)
+        try await MirrorTests.call(
+            TestClient(client: client.client, baseURL: "http://127.0.0.1:\(adminPort)"), requestID: requestID)
     }
 
-    @Test("placeholders read the path, the query, the consumer and earlier answers, encoded so no value adds a segment or a parameter")
+    @Test(
+        "placeholders read the path, the query, the consumer and earlier answers, encoded so no value adds a segment or a parameter"
+    )
     func placeholders() async throws {
         try await Self.withGateway { client, _, backends in
             let answer = try await client.send(.GET, "/mobile/quick/a%3Fx%3D1%23f?page=2%26admin%3Dtrue")
@@ -361,7 +381,8 @@ struct AggregationTests {
     @Test("a required call that fails answers its problem: 502 for the backend's 500, 404 for its 404")
     func requiredFailure() async throws {
         try await Self.withGateway { client, _, _ in
-            let failed = try await client.send(.GET, "/mobile/required/u1", headers: [("X-Request-Id", "composite-failed-1")])
+            let failed = try await client.send(
+                .GET, "/mobile/required/u1", headers: [("X-Request-Id", "composite-failed-1")])
             #expect(failed.status == 502)
             #expect(failed.headers["Content-Type"].first == "application/problem+json")
             let problem = try failed.json()
@@ -403,7 +424,8 @@ struct AggregationTests {
             #expect(backends["teams"]!.count("/cacheable/7") == 1)
             #expect(backends["users"]!.count("/users/7") == 3)
             // Purging the whole cache empties the backend answers too.
-            let purged = try await adminClient(client, port: adminPort).send(.POST, "/admin/cache/purge", json: #"{"all": true}"#)
+            let purged = try await adminClient(client, port: adminPort).send(
+                .POST, "/admin/cache/purge", json: #"{"all": true}"#)
             #expect(try purged.json()["purged"] as? Int ?? 0 >= 1)
             #expect(try await client.send(.GET, "/mobile/cached/7").status == 200)
             #expect(backends["teams"]!.count("/cacheable/7") == 2)
@@ -425,12 +447,15 @@ struct AggregationTests {
         }
     }
 
-    @Test("a branch picks its upstream by the body, a header or query parameter, or the consumer's group, else the default")
+    @Test(
+        "a branch picks its upstream by the body, a header or query parameter, or the consumer's group, else the default"
+    )
     func branching() async throws {
         try await Self.withGateway { client, _, backends in
             func post(_ body: String, headers: [(String, String)] = [], query: String = "") async throws -> String? {
                 let answer = try await client.send(
-                    .POST, "/mobile/quote" + query, headers: [("Content-Type", "application/json")] + headers, body: .bytes(ByteBuffer(string: body)))
+                    .POST, "/mobile/quote" + query, headers: [("Content-Type", "application/json")] + headers,
+                    body: .bytes(ByteBuffer(string: body)))
                 return try answer.json()["backend"] as? String
             }
             #expect(try await post(#"{"country":"DE","amount":3}"#) == "feed")
@@ -440,9 +465,11 @@ struct AggregationTests {
             #expect(try await post("not json") == "users")
             // The chosen upstream got the body as the client sent it.
             #expect(backends["feed"]!.seen.withLock { $0.last?.body } == #"{"country":"DE","amount":3}"#)
-            let partner = try await client.send(.GET, "/mobile/partners", headers: [("X-API-Key", "partner-key-0123456789abcdef")])
+            let partner = try await client.send(
+                .GET, "/mobile/partners", headers: [("X-API-Key", "partner-key-0123456789abcdef")])
             #expect(try partner.json()["backend"] as? String == "teams")
-            let app = try await client.send(.GET, "/mobile/partners", headers: [("X-API-Key", "bff-key-0123456789abcdef")])
+            let app = try await client.send(
+                .GET, "/mobile/partners", headers: [("X-API-Key", "bff-key-0123456789abcdef")])
             #expect(try app.json()["backend"] as? String == "users")
         }
     }
@@ -457,7 +484,8 @@ struct AggregationTests {
             let index = try Self.object(try await client.send(.GET, "/portal/api/apis/mobile/-"))
             let operations = try #require(index["operations"] as? [[String: Any]])
             let home = try #require(operations.first { $0["path"] as? String == "/mobile/home/{user}" })
-            let page = try Self.object(try await client.send(.GET, "/portal/api/apis/mobile/-/operations/\(home["id"] as? String ?? "")"))
+            let page = try Self.object(
+                try await client.send(.GET, "/portal/api/apis/mobile/-/operations/\(home["id"] as? String ?? "")"))
             let description = page["description"] as? String ?? ""
             #expect(description.contains("- `team`") && description.contains("- `feed` (optional)"))
             // The portal is public: backend paths and upstream names stay internal.

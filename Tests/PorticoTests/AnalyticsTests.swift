@@ -1,9 +1,10 @@
 import Foundation
 import GRDB
 import PorticoConfig
-@testable import PorticoStore
 import PorticoTesting
 import Testing
+
+@testable import PorticoStore
 
 @Suite("Call log, rollups and analytics")
 struct AnalyticsTests {
@@ -14,9 +15,12 @@ struct AnalyticsTests {
         return try await body(try SQLiteStore(path: folder + "/calls.sqlite"))
     }
 
-    func call(_ time: Date, route: String, status: Int, total: Double, upstream: Double? = nil, bytesOut: Int = 100) -> CallRecord {
+    func call(
+        _ time: Date, route: String, status: Int, total: Double, upstream: Double? = nil, bytesOut: Int = 100
+    ) -> CallRecord {
         CallRecord(
-            time: time, requestID: UUID().uuidString, method: "GET", path: "/x", api: "shop", version: "v1", route: route,
+            time: time, requestID: UUID().uuidString, method: "GET", path: "/x", api: "shop", version: "v1",
+            route: route,
             status: status, bytesIn: 10, bytesOut: bytesOut, totalMilliseconds: total, upstreamMilliseconds: upstream,
             target: "http://127.0.0.1:1", clientAddress: "127.0.0.1", error: status >= 500 ? "bad-gateway" : nil)
     }
@@ -30,11 +34,15 @@ struct AnalyticsTests {
             for index in 0..<3000 {
                 let route = ["list", "get", "put"][index % 3]
                 let status = index % 10 == 0 ? 503 : index % 7 == 0 ? 404 : 200
-                var record = call(start.addingTimeInterval(Double(index)), route: route, status: status, total: Double(index % 50) + 1)
+                var record = call(
+                    start.addingTimeInterval(Double(index)), route: route, status: status, total: Double(index % 50) + 1
+                )
                 record.consumer = index % 2 == 0 ? "even" : "odd"
                 calls.append(record)
             }
-            for batch in stride(from: 0, to: calls.count, by: 1000) { try await store.insert(Array(calls[batch..<batch + 1000])) }
+            for batch in stride(from: 0, to: calls.count, by: 1000) {
+                try await store.insert(Array(calls[batch..<batch + 1000]))
+            }
             let filter = AnalyticsFilter(from: start, to: start.addingTimeInterval(3000))
             // Before the roll-up, hour-level queries read the minutes; after it, the hours.
             #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 3000)
@@ -46,17 +54,29 @@ struct AnalyticsTests {
             try await store.insert([late])
             #expect(try await store.timeSeries(filter, bucketSeconds: 3600).map(\.count).reduce(0, +) == 3001)
             let raw = try await store.database.read { db in
-                try Row.fetchAll(db, sql: "SELECT route, status / 100 AS class, COUNT(*) AS n, SUM(bytes_out) AS bytes FROM calls GROUP BY route, class")
+                try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT route, status / 100 AS class, COUNT(*) AS n, SUM(bytes_out) AS bytes FROM calls GROUP BY route, class"
+                )
             }
             for level in ["minute", "hour", "day", "all-minute", "all-hour", "all-day"] {
                 let rolled = try await store.database.read { db in
                     try Row.fetchAll(
                         db,
-                        sql: "SELECT route, status_class AS class, SUM(count) AS n, SUM(bytes_out) AS bytes FROM rollups WHERE level = ? GROUP BY route, class",
+                        sql:
+                            "SELECT route, status_class AS class, SUM(count) AS n, SUM(bytes_out) AS bytes FROM rollups WHERE level = ? GROUP BY route, class",
                         arguments: [level])
                 }
-                #expect(Set(rolled.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" })
-                    == Set(raw.map { "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)" }), "\(level)")
+                #expect(
+                    Set(
+                        rolled.map {
+                            "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)"
+                        })
+                        == Set(
+                            raw.map {
+                                "\($0["route"] as String) \($0["class"] as Int) \($0["n"] as Int) \($0["bytes"] as Int)"
+                            }), "\(level)")
             }
             let routes = try await store.top(.route, filter, limit: 10)
             #expect(routes.map(\.count).reduce(0, +) == 3001)
@@ -68,7 +88,8 @@ struct AnalyticsTests {
             #expect(series.count == 5)  // 3000 s from a start aligned to 10 minutes
             // By consumer (the per-consumer rollups) and for one consumer.
             let consumers = try await store.top(.consumer, filter, limit: 10)
-            #expect(Dictionary(uniqueKeysWithValues: consumers.map { ($0.key, $0.count) }) == ["even": 1500, "odd": 1501])
+            #expect(
+                Dictionary(uniqueKeysWithValues: consumers.map { ($0.key, $0.count) }) == ["even": 1500, "odd": 1501])
             var evenOnly = filter
             evenOnly.consumer = "even"
             #expect(try await store.timeSeries(evenOnly, bucketSeconds: 600).map(\.count).reduce(0, +) == 1500)
@@ -80,9 +101,12 @@ struct AnalyticsTests {
     func percentiles() async throws {
         try await withStore { store in
             var random = SplitMix64(state: 3)
-            let latencies = (0..<5000).map { _ in exp(Double.random(in: 0...8, using: &random)) }  // 1 ms to 3 s, log-spread
+            // 1 ms to 3 s, log-spread.
+            let latencies = (0..<5000).map { _ in exp(Double.random(in: 0...8, using: &random)) }
             try await store.insert(latencies.map { call(start, route: "r", status: 200, total: $0, upstream: $0 / 2) })
-            let summary = try #require(try await store.top(.route, AnalyticsFilter(from: start, to: start.addingTimeInterval(60)), limit: 1).first)
+            let summary = try #require(
+                try await store.top(.route, AnalyticsFilter(from: start, to: start.addingTimeInterval(60)), limit: 1)
+                    .first)
             let sorted = latencies.sorted()
             for (quantile, estimate) in [(0.50, summary.p50), (0.95, summary.p95), (0.99, summary.p99)] {
                 let exact = sorted[Int((quantile * Double(sorted.count)).rounded(.up)) - 1]
@@ -100,7 +124,8 @@ struct AnalyticsTests {
         try await withStore { store in
             let now = start.addingTimeInterval(30 * 86_400)
             let ages: [Double] = [1, 3, 10, 29]  // days before now
-            try await store.insert(ages.map { call(now.addingTimeInterval(-$0 * 86_400), route: "r", status: 200, total: 1) })
+            try await store.insert(
+                ages.map { call(now.addingTimeInterval(-$0 * 86_400), route: "r", status: 200, total: 1) })
             var retention = StoreConfig.Retention()
             retention.calls = ConfigDuration(parsing: "7d")
             retention.minutes = ConfigDuration(parsing: "2d")
@@ -108,7 +133,10 @@ struct AnalyticsTests {
             retention.days = nil
             // Minutes not rolled up into hours yet are kept whatever their age…
             try await store.enforce(retention, now: now)
-            #expect(try await store.database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'minute'") } == 4)
+            #expect(
+                try await store.database.read { db in
+                    try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM rollups WHERE level = 'minute'")
+                } == 4)
             // …and go once they are.
             try await store.rollUp(before: now)
             try await store.enforce(retention, now: now)
@@ -169,7 +197,8 @@ struct AnalyticsTests {
         let first: [Int: Int] = [0: 1, 5: 2, 99: 7]
         let second: [Int: Int] = [5: 3, 6: 1, 98: 4]
         var merged: [Int: Int] = [:]
-        LatencyHistogram.decode(LatencyHistogram.merge(LatencyHistogram.encode(first), LatencyHistogram.encode(second)), into: &merged)
+        LatencyHistogram.decode(
+            LatencyHistogram.merge(LatencyHistogram.encode(first), LatencyHistogram.encode(second)), into: &merged)
         #expect(merged == [0: 1, 5: 5, 6: 1, 98: 4, 99: 7])
         #expect(LatencyHistogram.merge(nil, LatencyHistogram.encode(second)) == LatencyHistogram.encode(second))
         var observed: [Int: Int] = [:]
@@ -197,12 +226,18 @@ struct AnalyticsTests {
             var calls: [CallRecord] = []
             for index in 0..<1038 {
                 var record = CallRecord(
-                    time: start.addingTimeInterval(Double(index) / 7), requestID: "req-\(index)", method: index % 5 == 0 ? "POST" : "GET",
-                    path: index == 500 ? "/" + String(repeating: "p", count: 70_000) : "/café/\(index)", api: index % 3 == 0 ? nil : "shop",
-                    version: index % 4 == 0 ? "" : "v\(index % 2)", consumer: index % 6 == 0 ? nil : "dev+\(index % 9)@example.com",
-                    route: "route-\(index % 11)", status: [200, 201, 404, 429, 503][index % 5], bytesIn: index, bytesOut: index * 3,
-                    totalMilliseconds: Double(index) * 0.25, upstreamMilliseconds: index % 2 == 0 ? nil : Double(index) * 0.125,
-                    target: index % 2 == 0 ? nil : "http://127.0.0.1:\(9000 + index % 3)", clientAddress: "10.0.0.\(index % 250)",
+                    time: start.addingTimeInterval(Double(index) / 7), requestID: "req-\(index)",
+                    method: index % 5 == 0 ? "POST" : "GET",
+                    path: index == 500 ? "/" + String(repeating: "p", count: 70_000) : "/café/\(index)",
+                    api: index % 3 == 0 ? nil : "shop",
+                    version: index % 4 == 0 ? "" : "v\(index % 2)",
+                    consumer: index % 6 == 0 ? nil : "dev+\(index % 9)@example.com",
+                    route: "route-\(index % 11)", status: [200, 201, 404, 429, 503][index % 5], bytesIn: index,
+                    bytesOut: index * 3,
+                    totalMilliseconds: Double(index) * 0.25,
+                    upstreamMilliseconds: index % 2 == 0 ? nil : Double(index) * 0.125,
+                    target: index % 2 == 0 ? nil : "http://127.0.0.1:\(9000 + index % 3)",
+                    clientAddress: "10.0.0.\(index % 250)",
                     error: index % 5 == 4 ? "bad-gateway" : nil, retries: index % 3)
                 record.keyPrefix = index % 2 == 0 ? "ptk_\(index)" : nil
                 record.rateLimit = index % 5 == 3 ? "refused per-key" : "allowed per-key r=\(index)"
@@ -216,7 +251,8 @@ struct AnalyticsTests {
             try await store.insert([calls[1037]])
             var search = CallSearch()
             search.limit = 2000
-            let stored = Dictionary(try await store.searchCalls(search).map { ($0.requestID, $0) }, uniquingKeysWith: { first, _ in first })
+            let stored = Dictionary(
+                try await store.searchCalls(search).map { ($0.requestID, $0) }, uniquingKeysWith: { first, _ in first })
             #expect(stored.count == calls.count)
             for call in calls {
                 let row = try #require(stored[call.requestID])
@@ -235,7 +271,9 @@ struct AnalyticsTests {
     func fullQueue() async throws {
         try await withStore { store in
             let writer = CallLogWriter(store: store, capacity: 10, logger: .init(label: "test"))
-            for index in 0..<100 { writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1)) }
+            for index in 0..<100 {
+                writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1))
+            }
             #expect(writer.queuedCount == 10)
             #expect(writer.droppedCount == 90)
             await writer.flush()
@@ -274,10 +312,14 @@ struct AnalyticsTests {
             #expect(writer.queuedCount == 2500)
             await writer.flush()
             #expect(writer.writtenCount == 2500 && writer.queuedCount == 0)
-            let ids = try await store.database.read { db in try String.fetchAll(db, sql: "SELECT request_id FROM calls ORDER BY id") }
+            let ids = try await store.database.read { db in
+                try String.fetchAll(db, sql: "SELECT request_id FROM calls ORDER BY id")
+            }
             #expect(ids == (0..<2500).map { "call-\($0)" })
             // The queue's memory is reused: more calls after the flush are written as well.
-            for index in 2500..<2600 { writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1)) }
+            for index in 2500..<2600 {
+                writer.record(call(start.addingTimeInterval(Double(index)), route: "r", status: 200, total: 1))
+            }
             await writer.flush()
             #expect(try store.callCount() == 2600)
         }
@@ -300,16 +342,24 @@ struct AnalyticsTests {
                 """
             try await GatewayHarness.with(yaml: yaml) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
-                    for index in 0..<40 { _ = try await client.send(.GET, "/api/echo/n\(index)", headers: [("X-Request-Id", "req-\(index)")]) }
+                    for index in 0..<40 {
+                        _ = try await client.send(
+                            .GET, "/api/echo/n\(index)", headers: [("X-Request-Id", "req-\(index)")])
+                    }
                     for _ in 0..<5 { _ = try await client.send(.GET, "/api/missing") }
                     await gateway.app.callLog.flush()
 
-                    let rows = try await gateway.app.store.searchCalls({ var search = CallSearch(); search.limit = 1000; return search }())
+                    let rows = try await gateway.app.store.searchCalls(
+                        {
+                            var search = CallSearch(); search.limit = 1000; return search
+                        }())
                     #expect(rows.count == 45)
                     let first = try #require(rows.first { $0.requestID == "req-0" })
                     #expect(first.method == "GET" && first.path == "/api/echo/n0" && first.api == "backend")
                     #expect(first.version == "v1" && first.route == "echoName" && first.status == 200)
-                    #expect(first.bytesOut > 0 && first.upstreamMilliseconds != nil && first.totalMilliseconds >= first.upstreamMilliseconds!)
+                    #expect(
+                        first.bytesOut > 0 && first.upstreamMilliseconds != nil
+                            && first.totalMilliseconds >= first.upstreamMilliseconds!)
                     #expect(first.target == "http://127.0.0.1:\(upstreamPort)" && first.clientAddress == "127.0.0.1")
 
                     let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
@@ -318,17 +368,28 @@ struct AnalyticsTests {
                     let topRows = top["rows"] as? [[String: Any]] ?? []
                     #expect(topRows.first?["key"] as? String == "echoName" && topRows.first?["count"] as? Int == 40)
                     #expect(topRows.first?["p95_ms"] as? Double != nil)
-                    let series = try await admin.send(.GET, "/admin/analytics/timeseries?since=10m&bucket=1m", headers: auth).json()
-                    #expect((series["points"] as? [[String: Any]] ?? []).compactMap { $0["count"] as? Int }.reduce(0, +) == 45)
-                    let missing = try await admin.send(.GET, "/admin/analytics/calls?status=404&since=1h", headers: auth).json()
+                    let series = try await admin.send(
+                        .GET, "/admin/analytics/timeseries?since=10m&bucket=1m", headers: auth
+                    ).json()
+                    #expect(
+                        (series["points"] as? [[String: Any]] ?? []).compactMap { $0["count"] as? Int }.reduce(0, +)
+                            == 45)
+                    let missing = try await admin.send(
+                        .GET, "/admin/analytics/calls?status=404&since=1h", headers: auth
+                    ).json()
                     #expect((missing["calls"] as? [[String: Any]])?.count == 5)
-                    let byID = try await admin.send(.GET, "/admin/analytics/calls?request_id=req-7&format=jsonl", headers: auth)
+                    let byID = try await admin.send(
+                        .GET, "/admin/analytics/calls?request_id=req-7&format=jsonl", headers: auth)
                     #expect(byID.headers.first(name: "Content-Type") == "application/x-ndjson")
-                    #expect(byID.text.split(separator: "\n").count == 1 && byID.text.contains("\"request_id\":\"req-7\""))
-                    let csv = try await admin.send(.GET, "/admin/analytics/calls?status=2xx&limit=3&format=csv", headers: auth)
+                    #expect(
+                        byID.text.split(separator: "\n").count == 1 && byID.text.contains("\"request_id\":\"req-7\""))
+                    let csv = try await admin.send(
+                        .GET, "/admin/analytics/calls?status=2xx&limit=3&format=csv", headers: auth)
                     let lines = csv.text.split(separator: "\r\n")
                     #expect(lines.count == 4 && lines[0] == Substring(CallRecord.csvHeader))
-                    let page = try await admin.send(.GET, "/admin/analytics/calls?status=2xx&limit=10&offset=35", headers: auth).json()
+                    let page = try await admin.send(
+                        .GET, "/admin/analytics/calls?status=2xx&limit=10&offset=35", headers: auth
+                    ).json()
                     #expect((page["calls"] as? [[String: Any]])?.count == 5)
                     let bad = try await admin.send(.GET, "/admin/analytics/top?by=color", headers: auth)
                     #expect(bad.status == 400 && bad.headers.first(name: "Content-Type") == "application/problem+json")
@@ -364,25 +425,40 @@ struct AnalyticsTests {
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let alpha = [("X-API-Key", "alpha-key-0123456789abcdef")]
                     let beta = [("X-API-Key", "beta-key-0123456789abcdef0")]
-                    for index in 0..<6 { _ = try await client.send(.GET, "/api/echo/a\(index)", headers: alpha + [("X-Request-Id", "alpha-\(index)")]) }
+                    for index in 0..<6 {
+                        _ = try await client.send(
+                            .GET, "/api/echo/a\(index)", headers: alpha + [("X-Request-Id", "alpha-\(index)")])
+                    }
                     _ = try await client.send(.GET, "/api/slow/1", headers: alpha)
                     for index in 0..<9 { _ = try await client.send(.GET, "/api/echo/b\(index)", headers: beta) }
                     await gateway.app.callLog.flush()
 
-                    let series = try await client.send(.GET, "/portal/api/me/usage?since=10m&bucket=1m&consumer=beta", headers: alpha)
+                    let series = try await client.send(
+                        .GET, "/portal/api/me/usage?since=10m&bucket=1m&consumer=beta", headers: alpha)
                     #expect(series.status == 200 && series.headers.first(name: "Cache-Control") == "no-store")
                     let points = try series.json()["points"] as? [[String: Any]] ?? []
-                    #expect(points.compactMap { $0["count"] as? Int }.reduce(0, +) == 7, "beta's calls stay hidden from alpha")
-                    let top = try await client.send(.GET, "/portal/api/me/usage/top?by=route&since=1h", headers: alpha).json()
+                    #expect(
+                        points.compactMap { $0["count"] as? Int }.reduce(0, +) == 7,
+                        "beta's calls stay hidden from alpha")
+                    let top = try await client.send(.GET, "/portal/api/me/usage/top?by=route&since=1h", headers: alpha)
+                        .json()
                     let rows = top["rows"] as? [[String: Any]] ?? []
                     #expect(rows.map { "\($0["key"] ?? "")=\($0["count"] ?? "")" } == ["echoName=6", "slow=1"])
                     let byConsumer = try await client.send(.GET, "/portal/api/me/usage/top?by=consumer", headers: alpha)
-                    #expect(byConsumer.status == 400 && byConsumer.headers.first(name: "Content-Type") == "application/problem+json")
-                    let calls = try await client.send(.GET, "/portal/api/me/calls?since=1h&limit=100", headers: beta).json()["calls"] as? [[String: Any]] ?? []
+                    #expect(
+                        byConsumer.status == 400
+                            && byConsumer.headers.first(name: "Content-Type") == "application/problem+json")
+                    let calls =
+                        try await client.send(.GET, "/portal/api/me/calls?since=1h&limit=100", headers: beta).json()[
+                            "calls"] as? [[String: Any]] ?? []
                     #expect(calls.count == 9 && calls.allSatisfy { $0["consumer"] as? String == "beta" })
-                    let own = try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: alpha).json()["calls"] as? [[String: Any]]
+                    let own =
+                        try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: alpha).json()[
+                            "calls"] as? [[String: Any]]
                     #expect(own?.count == 1)
-                    let foreign = try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: beta).json()["calls"] as? [[String: Any]]
+                    let foreign =
+                        try await client.send(.GET, "/portal/api/me/calls?request_id=alpha-3", headers: beta).json()[
+                            "calls"] as? [[String: Any]]
                     #expect(foreign?.isEmpty == true)
                     #expect(try await client.send(.GET, "/portal/api/me/usage").status == 401)
                     #expect(try await client.send(.GET, "/portal/api/me/other", headers: alpha).status == 404)

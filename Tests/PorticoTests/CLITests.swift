@@ -14,7 +14,9 @@ struct PorticoProcess {
         let id = UUID().uuidString
         outputFile = NSTemporaryDirectory() + "portico-stdout-" + id
         errorFile = NSTemporaryDirectory() + "portico-stderr-" + id
-        process = try ChildProcess(porticoBinary, arguments, environment: environment, outputFile: outputFile, errorFile: errorFile, input: input)
+        process = try ChildProcess(
+            porticoBinary, arguments, environment: environment, outputFile: outputFile, errorFile: errorFile,
+            input: input)
     }
 
     var output: String { (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? "" }
@@ -31,7 +33,9 @@ struct PorticoProcess {
     func port(of listener: String) async throws -> Int {
         for _ in 0..<500 {
             for line in logLines where line["msg"] as? String == "\(listener) listening" {
-                if let address = line["listen.address"] as? String, let port = address.split(separator: ":").last.flatMap({ Int($0) }) {
+                if let address = line["listen.address"] as? String,
+                    let port = address.split(separator: ":").last.flatMap({ Int($0) })
+                {
                     return port
                 }
             }
@@ -54,15 +58,22 @@ struct PorticoProcess {
 struct CLITests {
     @Test("validate prints OK for the example config and file:line:column lines for a broken one")
     func validate() throws {
-        let good = try PorticoProcess(["validate", packageRoot + "/config/gateway.yaml"], environment: ["PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"])
-            .finish()
+        let good = try PorticoProcess(
+            ["validate", packageRoot + "/config/gateway.yaml"],
+            environment: [
+                "PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef",
+                "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef",
+            ]
+        )
+        .finish()
         #expect(good.status == 0)
         #expect(good.output == "OK\n")
 
         let folder = try GatewayHarness.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let broken = folder + "/broken.yaml"
-        try "listen: 127.0.0.1:8080\nupstreams:\n  svc:\n    targets: [{url: 'http://127.0.0.1:1'}]\n    timeout: soon\napis:\n  - {name: a, upstream: none}\n"
+        try
+            "listen: 127.0.0.1:8080\nupstreams:\n  svc:\n    targets: [{url: 'http://127.0.0.1:1'}]\n    timeout: soon\napis:\n  - {name: a, upstream: none}\n"
             .write(toFile: broken, atomically: true, encoding: .utf8)
         let bad = try PorticoProcess(["validate", broken]).finish()
         #expect(bad.status == 1)
@@ -102,7 +113,9 @@ struct CLITests {
             let gatewayPort = try await gateway.port(of: "gateway")
             try await withClient(baseURL: "http://127.0.0.1:\(gatewayPort)") { client in
                 try await waitUntilAnswering(client)
-                for index in 0..<300 { _ = try await client.send(.GET, "/api/echo/bulk", headers: [("X-Request-Id", "bulk-\(index)")]) }
+                for index in 0..<300 {
+                    _ = try await client.send(.GET, "/api/echo/bulk", headers: [("X-Request-Id", "bulk-\(index)")])
+                }
                 async let slow = client.send(.GET, "/api/slow/1000")
                 try await Task.sleep(for: .milliseconds(300))
                 kill(gateway.process.processIdentifier, signal)
@@ -120,22 +133,29 @@ struct CLITests {
             #expect(try countCalls(folder + "/calls.sqlite", path: "/api/echo/bulk") == 300)
 
             // The CLI reads the same store, with no gateway running.
-            let logs = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--since", "10m", "--limit", "1000"]).finish()
+            let logs = try PorticoProcess([
+                "logs", "--config", folder + "/gateway.yaml", "--since", "10m", "--limit", "1000",
+            ]).finish()
             #expect(logs.status == 0)
-            #expect(logs.output.split(separator: "\n").filter { $0.contains("\"path\":\"/api/echo/bulk\"") }.count == 300)
-            let slowOnly = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--min-ms", "900"]).finish()
+            #expect(
+                logs.output.split(separator: "\n").filter { $0.contains("\"path\":\"/api/echo/bulk\"") }.count == 300)
+            let slowOnly = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--min-ms", "900"])
+                .finish()
             // Only calls of 900 ms or more: the slow one (on a loaded machine perhaps a stalled other too, never the bulk).
             let slowCount = slowOnly.output.split(separator: "\n").count
             #expect(slowOnly.output.contains("/api/slow/1000"))
             #expect(slowCount >= 1 && slowCount < 10)
-            let table = try PorticoProcess(["analytics", "--config", folder + "/gateway.yaml", "--since", "1h", "--by", "status"]).finish()
+            let table = try PorticoProcess([
+                "analytics", "--config", folder + "/gateway.yaml", "--since", "1h", "--by", "status",
+            ]).finish()
             #expect(table.status == 0)
             let statusRow = table.output.split(separator: "\n").first { $0.hasPrefix("2xx") }
             let successes = try await DatabaseQueue(path: folder + "/calls.sqlite").read { db in
                 try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls WHERE status / 100 = 2") ?? 0
             }
             #expect(successes >= 301)  // the bulk calls, the slow one, and the readiness probes
-            #expect(statusRow?.split(separator: " ").dropFirst().first == Substring(String(successes)), "\(table.output)")
+            #expect(
+                statusRow?.split(separator: " ").dropFirst().first == Substring(String(successes)), "\(table.output)")
             let bad = try PorticoProcess(["logs", "--config", folder + "/gateway.yaml", "--status", "teapot"]).finish()
             #expect(bad.status != 0)
         }

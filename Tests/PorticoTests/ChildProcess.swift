@@ -3,7 +3,7 @@ import PorticoTesting
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A child process started with `posix_spawn`, for the tests that run the `portico` binary or
@@ -48,7 +48,9 @@ final class ChildProcess: Sendable {
             posix_spawn_file_actions_addopen(&actions, 2, errorFile, flags, 0o600)
         }
 
-        guard let closeFrom = Self.addCloseFrom else { throw TestingError("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34+)") }
+        guard let closeFrom = Self.addCloseFrom else {
+            throw TestingError("posix_spawn_file_actions_addclosefrom_np is missing (glibc 2.34+)")
+        }
         closeFrom(&actions, 3)
 
         let merged = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }

@@ -7,7 +7,7 @@ import Synchronization
 import Testing
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A value shared by a test's tasks.
@@ -29,7 +29,9 @@ struct Cluster: Sendable {
     static let adminToken = "test-admin-token-0123456789abcdef"
 
     func node(_ index: Int) -> TestClient { TestClient(client: client, baseURL: "http://127.0.0.1:\(ports[index])") }
-    func admin(_ index: Int) -> AdminClient { AdminClient(client: TestClient(client: client, baseURL: "http://127.0.0.1:\(adminPorts[index])")) }
+    func admin(_ index: Int) -> AdminClient {
+        AdminClient(client: TestClient(client: client, baseURL: "http://127.0.0.1:\(adminPorts[index])"))
+    }
 
     static func with(extraAPIs: String = "", _ body: @Sendable (Cluster) async throws -> Void) async throws {
         let redis = try await RedisServer()
@@ -47,10 +49,13 @@ struct Cluster: Sendable {
                     let result = node.finish()
                     // A node that crashed or logged an error says so in the test's output.
                     let errors = (result.output + result.errors).split(separator: "\n").filter {
-                        $0.contains("\"level\":\"error\"") || $0.contains("\"level\":\"critical\"") || $0.contains("Fatal error")
+                        $0.contains("\"level\":\"error\"") || $0.contains("\"level\":\"critical\"")
+                            || $0.contains("Fatal error")
                     }
                     if result.status != 0 || !errors.isEmpty {
-                        print("node-\(index) exited \(result.status): \(errors.suffix(5).joined(separator: "\n")) \(result.errors.suffix(2000))")
+                        print(
+                            "node-\(index) exited \(result.status): \(errors.suffix(5).joined(separator: "\n")) \(result.errors.suffix(2000))"
+                        )
                     }
                 }
             }
@@ -93,7 +98,8 @@ struct Cluster: Sendable {
             }
             let client = HTTPClient(eventLoopGroupProvider: .singleton)
             do {
-                let cluster = Cluster(ports: ports, adminPorts: adminPorts, postgres: postgres, database: database, client: client)
+                let cluster = Cluster(
+                    ports: ports, adminPorts: adminPorts, postgres: postgres, database: database, client: client)
                 for index in 0..<3 {
                     for _ in 0..<250 {
                         if (try? await cluster.node(index).send(.GET, "/readyz"))?.status == 200 { break }
@@ -124,7 +130,8 @@ struct ClusterTests {
             for index in 0..<3 {
                 var status = 0
                 for _ in 0..<100 {
-                    status = try await cluster.node(index).send(.GET, "/keyed/echo/a", headers: [("X-API-Key", key)]).status
+                    status = try await cluster.node(index).send(.GET, "/keyed/echo/a", headers: [("X-API-Key", key)])
+                        .status
                     if status == 200 { break }
                     try await Task.sleep(for: .milliseconds(20))
                 }
@@ -140,7 +147,9 @@ struct ClusterTests {
                             let deadline = ContinuousClock.now + .seconds(4)
                             while ContinuousClock.now < deadline {
                                 let sent = ContinuousClock.now
-                                let status = try await cluster.node(index).send(.GET, "/keyed/echo/load", headers: [("X-API-Key", key)]).status
+                                let status = try await cluster.node(index).send(
+                                    .GET, "/keyed/echo/load", headers: [("X-API-Key", key)]
+                                ).status
                                 if status == 200 { lastAllowed.withLock { $0[index] = max($0[index] ?? sent, sent) } }
                             }
                         }
@@ -154,9 +163,15 @@ struct ClusterTests {
             let revoked = try #require(revokedAt.withLock { $0 })
             for index in [1, 2] {
                 let last = try #require(lastAllowed.withLock { $0[index] })
-                #expect(last - revoked < .seconds(1), "node \(index) still admitted the key \(last - revoked) after the revocation")
-                print("cluster revocation: node \(index) last admitted the key \(last - revoked) after the admin call began")
-                #expect(try await cluster.node(index).send(.GET, "/keyed/echo/b", headers: [("X-API-Key", key)]).status == 401)
+                #expect(
+                    last - revoked < .seconds(1),
+                    "node \(index) still admitted the key \(last - revoked) after the revocation")
+                print(
+                    "cluster revocation: node \(index) last admitted the key \(last - revoked) after the admin call began"
+                )
+                #expect(
+                    try await cluster.node(index).send(.GET, "/keyed/echo/b", headers: [("X-API-Key", key)]).status
+                        == 401)
             }
         }
     }
@@ -168,7 +183,9 @@ struct ClusterTests {
                 let answer = try await cluster.node(index).send(.GET, "/portal/api/session")
                 return try #require(answer.json()["csrf"] as? String)
             }
-            func post(_ index: Int, _ path: String, _ body: String, cookie: String, csrf: String) async throws -> TestClient.Answer {
+            func post(
+                _ index: Int, _ path: String, _ body: String, cookie: String, csrf: String
+            ) async throws -> TestClient.Answer {
                 try await cluster.node(index).send(
                     .POST, "/portal/api/" + path,
                     headers: [("Content-Type", "application/json"), ("Cookie", cookie), ("X-CSRF-Token", csrf)],
@@ -176,20 +193,24 @@ struct ClusterTests {
             }
             let credentials = #"{"email":"dev@example.com","password":"long enough password"}"#
             let first = try await anonymous(0)
-            #expect(try await post(0, "signup", credentials, cookie: "portico_csrf=\(first)", csrf: first).status == 202)
+            #expect(
+                try await post(0, "signup", credentials, cookie: "portico_csrf=\(first)", csrf: first).status == 202)
             let second = try await anonymous(1)
             let signedIn = try await post(1, "signin", credentials, cookie: "portico_csrf=\(second)", csrf: second)
             #expect(signedIn.status == 200)
             let setCookie = signedIn.headers["Set-Cookie"].first { $0.hasPrefix("portico_session=") } ?? ""
             let session = String(setCookie.prefix { $0 != ";" })
             #expect(!session.isEmpty)
-            let third = try await cluster.node(2).send(.GET, "/portal/api/session", headers: [("Cookie", session)]).json()
+            let third = try await cluster.node(2).send(.GET, "/portal/api/session", headers: [("Cookie", session)])
+                .json()
             #expect(third["signed_in"] as? Bool == true && third["email"] as? String == "dev@example.com")
             // An app and its key made on node 2 call an API through node 0.
             let csrf = try #require(third["csrf"] as? String)
             let app = try await post(2, "apps", #"{"name":"mobile"}"#, cookie: session, csrf: csrf).json()
             let appID = try #require(app["id"] as? Int)
-            let key = try await post(2, "apps/\(appID)/keys", "{}", cookie: session, csrf: csrf).json()["key"] as? String ?? ""
+            let key =
+                try await post(2, "apps/\(appID)/keys", "{}", cookie: session, csrf: csrf).json()["key"] as? String
+                ?? ""
             var status = 0
             for _ in 0..<100 {
                 status = try await cluster.node(0).send(.GET, "/keyed/echo/app", headers: [("X-API-Key", key)]).status
@@ -200,14 +221,18 @@ struct ClusterTests {
         }
     }
 
-    @Test("the analytics of all three nodes' calls add up exactly in one query; status lists the peers; one purge empties every cache")
+    @Test(
+        "the analytics of all three nodes' calls add up exactly in one query; status lists the peers; one purge empties every cache"
+    )
     func analyticsAndStatus() async throws {
         try await Cluster.with { cluster in
             let counts = [40, 25, 35]
             try await withThrowingTaskGroup(of: Void.self) { group in
                 for (index, count) in counts.enumerated() {
                     group.addTask {
-                        for call in 0..<count { _ = try await cluster.node(index).send(.GET, "/open/echo/\(index)-\(call)") }
+                        for call in 0..<count {
+                            _ = try await cluster.node(index).send(.GET, "/open/echo/\(index)-\(call)")
+                        }
                     }
                 }
                 try await group.waitForAll()
@@ -216,14 +241,21 @@ struct ClusterTests {
             var total = 0
             var byNode: [String: Int] = [:]
             for _ in 0..<100 {
-                let series = try await cluster.admin(1).send(.GET, "/admin/analytics/timeseries?since=1h&api=open").json()
+                let series = try await cluster.admin(1).send(.GET, "/admin/analytics/timeseries?since=1h&api=open")
+                    .json()
                 total = ((series["points"] as? [[String: Any]]) ?? []).compactMap { $0["count"] as? Int }.reduce(0, +)
                 if total >= 100 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(total == 100)
-            let calls = try await cluster.admin(2).send(.GET, "/admin/analytics/calls?since=1h&limit=1000").json()["calls"] as? [[String: Any]] ?? []
-            for call in calls { byNode[String((call["path"] as? String ?? "").split(separator: "/").last?.prefix(1) ?? ""), default: 0] += 1 }
+            let calls =
+                try await cluster.admin(2).send(.GET, "/admin/analytics/calls?since=1h&limit=1000").json()["calls"]
+                as? [[String: Any]] ?? []
+            for call in calls {
+                byNode[
+                    String((call["path"] as? String ?? "").split(separator: "/").last?.prefix(1) ?? ""), default: 0] +=
+                    1
+            }
             #expect(byNode == ["0": 40, "1": 25, "2": 35])
 
             // The status names this node and its peers, all three seen within the minute.
@@ -232,15 +264,21 @@ struct ClusterTests {
             #expect(node?["id"] as? String == "node-0")
             let store = node?["store"] as? [String: Any]
             #expect(store?["kind"] as? String == "postgres" && store?["connected"] as? Bool == true)
-            #expect(((store?["peers"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == ["node-0", "node-1", "node-2"])
+            #expect(
+                ((store?["peers"] as? [[String: Any]]) ?? []).compactMap { $0["id"] as? String } == [
+                    "node-0", "node-1", "node-2",
+                ])
             #expect((status["limit_store"] as? [String: Any])?["kind"] as? String == "redis")
 
             // The cache: filled on every node, then purged through one.
             for index in 0..<3 {
                 _ = try await cluster.node(index).send(.GET, "/open/echo/cached")
-                #expect(try await cluster.node(index).send(.GET, "/open/echo/cached").headers["Cache-Status"].first?.contains("; hit") == true, "node \(index)")
+                #expect(
+                    try await cluster.node(index).send(.GET, "/open/echo/cached").headers["Cache-Status"].first?
+                        .contains("; hit") == true, "node \(index)")
             }
-            let purge = try await cluster.admin(0).send(.POST, "/admin/cache/purge", json: #"{"prefix":"/open/"}"#).json()
+            let purge = try await cluster.admin(0).send(.POST, "/admin/cache/purge", json: #"{"prefix":"/open/"}"#)
+                .json()
             #expect(purge["nodes"] as? String == "all")
             for index in 0..<3 {
                 var entries = -1
@@ -287,7 +325,8 @@ struct ClusterTests {
             #expect(expected > 300)
             var total = 0
             for _ in 0..<200 {
-                let series = try? await cluster.admin(0).send(.GET, "/admin/analytics/timeseries?since=1h&api=open").json()
+                let series = try? await cluster.admin(0).send(.GET, "/admin/analytics/timeseries?since=1h&api=open")
+                    .json()
                 total = ((series?["points"] as? [[String: Any]]) ?? []).compactMap { $0["count"] as? Int }.reduce(0, +)
                 if total >= expected { break }
                 try await Task.sleep(for: .milliseconds(100))

@@ -24,7 +24,9 @@ struct CompositeConfigTests {
 
     @Test("call templates know their sources and the calls they wait for")
     func templates() throws {
-        let template = try CallTemplate.parse("/teams/{calls.user.body.team_id}?page={query.page}&u={path.user}", item: nil).get()
+        let template = try CallTemplate.parse(
+            "/teams/{calls.user.body.team_id}?page={query.page}&u={path.user}", item: nil
+        ).get()
         #expect(template.calls == ["user"])
         #expect(template.parts.count == 6)
         let item = try CallTemplate.parse("/products/{item}/{item.sku}", item: "item").get()
@@ -62,7 +64,10 @@ struct CompositeConfigTests {
         #expect(try !holds("(method == 'GET' || header.A == 'x') && header.B == 'y'", [.method: ["GET"]]))
         #expect(try holds("body.total == 10", [.body(JSONSelector("total")!): ["10"]]))
         #expect(try BranchCondition.parse("body.a == 'x'").get().readsBody)
-        for bad in ["", "header.X ==", "nope == 'x'", "body./country == DE", "header.X == 'unterminated", "(method == 'GET'", "header.X in 'a'"] {
+        for bad in [
+            "", "header.X ==", "nope == 'x'", "body./country == DE", "header.X == 'unterminated", "(method == 'GET'",
+            "header.X in 'a'",
+        ] {
             guard case .failure = BranchCondition.parse(bad) else {
                 Issue.record("'\(bad)' parsed")
                 continue
@@ -72,7 +77,9 @@ struct CompositeConfigTests {
 
     @Test("merge rules keep, remove, rename and move by pointer, with * over arrays")
     func mergeRules() throws {
-        let body = try json(#"{"user":{"name":"Ann","email":"a@x","tags":["a"]},"items":[{"id":1,"secret":"s","price":2},{"id":2,"secret":"t"}],"n":[[1],[2,3]]}"#)
+        let body = try json(
+            #"{"user":{"name":"Ann","email":"a@x","tags":["a"]},"items":[{"id":1,"secret":"s","price":2},{"id":2,"secret":"t"}],"n":[[1],[2,3]]}"#
+        )
         var allow = MergeRules()
         allow.allow = [JSONSelector("/user/name")!, JSONSelector("/items/*/id")!]
         #expect(allow.apply(to: body).jsonText == #"{"user":{"name":"Ann"},"items":[{"id":1},{"id":2}]}"#)
@@ -80,7 +87,9 @@ struct CompositeConfigTests {
         deny.deny = [JSONSelector("/items/*/secret")!, JSONSelector("/user")!, JSONSelector("/n")!]
         #expect(deny.apply(to: body).jsonText == #"{"items":[{"id":1,"price":2},{"id":2}]}"#)
         var rename = MergeRules()
-        rename.rename = [.init(from: JSONSelector("/items/*/id")!, to: "key"), .init(from: JSONSelector("/user/name")!, to: "email")]
+        rename.rename = [
+            .init(from: JSONSelector("/items/*/id")!, to: "key"), .init(from: JSONSelector("/user/name")!, to: "email"),
+        ]
         rename.target = JSONPointer("")
         let renamed = rename.apply(to: body)
         #expect(JSONPointer("/items/1/key")!.value(in: renamed)?.jsonText == "2")
@@ -113,19 +122,21 @@ struct CompositeConfigTests {
 
     @Test("a good BFF config loads: endpoints become routes, with no upstream on the API")
     func loads() throws {
-        #expect(try problems("""
-                  - path: /home/{user}
-                    calls:
-                      - {name: user, upstream: users, path: "/users/{path.user}", group: user}
-                      - {name: team, upstream: teams, path: "/teams/{calls.user.body.team_id}", group: team, required: false, timeout: 300ms}
-                    partial: body
-                    count: per-call
-                  - path: /quote
-                    method: POST
-                    branch:
-                      - {when: "body./country == 'DE'", upstream: teams}
-                      - {default: true, upstream: users}
-            """) == [])
+        #expect(
+            try problems(
+                """
+                      - path: /home/{user}
+                        calls:
+                          - {name: user, upstream: users, path: "/users/{path.user}", group: user}
+                          - {name: team, upstream: teams, path: "/teams/{calls.user.body.team_id}", group: team, required: false, timeout: 300ms}
+                        partial: body
+                        count: per-call
+                      - path: /quote
+                        method: POST
+                        branch:
+                          - {when: "body./country == 'DE'", upstream: teams}
+                          - {default: true, upstream: users}
+                """) == [])
     }
 
     @Test("each bad composite or branch setting gets its own message at its own place")
@@ -135,16 +146,43 @@ struct CompositeConfigTests {
                 "      - {path: /a, calls: [{name: a, upstream: users, path: \"/x/{calls.b.body.id}\"}, {name: b, upstream: users, path: \"/y/{calls.a.body.id}\"}]}",
                 "the calls depend on each other in a cycle"
             ),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: \"/x/{calls.zz.body.id}\"}]}", "has no call named 'zz'"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: \"/x/{path.id}\"}]}", "reads {path.id}, but the endpoint's path has no {id}"),
-            ("      - {path: /a, calls: [{name: a, upstream: nowhere, path: /x}]}", "names upstream 'nowhere', which is not defined"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: /x}, {name: a, upstream: users, path: /y}]}", "two calls named 'a'"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: /x, group: g}, {name: b, upstream: users, path: /y, group: g}]}", "both go under group 'g'"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: /x, for-each: \"order.items\"}]}", "for-each must read an earlier call's answer"),
-            ("      - {path: /a, calls: [{name: o, upstream: users, path: /o}, {name: a, upstream: users, path: /x, for-each: \"calls.o.body.items[*]\"}]}", "neither its path nor its headers read {item}"),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: \"/x/{calls.zz.body.id}\"}]}",
+                "has no call named 'zz'"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: \"/x/{path.id}\"}]}",
+                "reads {path.id}, but the endpoint's path has no {id}"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: nowhere, path: /x}]}",
+                "names upstream 'nowhere', which is not defined"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: /x}, {name: a, upstream: users, path: /y}]}",
+                "two calls named 'a'"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: /x, group: g}, {name: b, upstream: users, path: /y, group: g}]}",
+                "both go under group 'g'"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: /x, for-each: \"order.items\"}]}",
+                "for-each must read an earlier call's answer"
+            ),
+            (
+                "      - {path: /a, calls: [{name: o, upstream: users, path: /o}, {name: a, upstream: users, path: /x, for-each: \"calls.o.body.items[*]\"}]}",
+                "neither its path nor its headers read {item}"
+            ),
             ("      - {path: /a, calls: [{name: a, upstream: users, path: x}]}", "path must start with '/'"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: /x, allow: [\"items[\"]}]}", "is not a field (a JSON pointer"),
-            ("      - {path: /a, calls: [{name: a, upstream: users, path: /x, timeout: 0s}]}", "timeout must be more than 0"),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: /x, allow: [\"items[\"]}]}",
+                "is not a field (a JSON pointer"
+            ),
+            (
+                "      - {path: /a, calls: [{name: a, upstream: users, path: /x, timeout: 0s}]}",
+                "timeout must be more than 0"
+            ),
             ("      - {path: /a, calls: [{name: a, upstream: mock, path: /x}]}", "a call needs a real upstream"),
             ("      - {path: /a, calls: [{name: \"a.b\", upstream: users, path: /x}]}", "a call name may hold letters"),
             ("      - {path: /a, calls: [{name: a, upstream: users, path: /x}], partial: maybe}", "partial"),
@@ -152,13 +190,22 @@ struct CompositeConfigTests {
             ("      - {path: /a}", "needs calls (a composite endpoint) or branch"),
             ("      - {path: /a, branch: [{when: \"nope == 'x'\", upstream: users}]}", "unknown value 'nope'"),
             ("      - {path: /a, branch: [{upstream: users}]}", "needs a condition"),
-            ("      - {path: /a, branch: [{default: true, upstream: users}, {default: true, upstream: teams}]}", "two defaults"),
-            ("      - {path: /a, branch: [{default: true, upstream: users}], partial: body}", "belongs to an endpoint with calls"),
+            (
+                "      - {path: /a, branch: [{default: true, upstream: users}, {default: true, upstream: teams}]}",
+                "two defaults"
+            ),
+            (
+                "      - {path: /a, branch: [{default: true, upstream: users}], partial: body}",
+                "belongs to an endpoint with calls"
+            ),
         ]
         for (endpoint, message) in cases {
             let found = try problems(endpoint)
             #expect(found.contains { $0.contains(message) }, "\(endpoint): \(found)")
-            #expect(found.allSatisfy { $0.hasPrefix("9:") || $0.hasPrefix("8:") || $0.hasPrefix("4:") || $0.hasPrefix("5:") }, "\(found)")
+            #expect(
+                found.allSatisfy {
+                    $0.hasPrefix("9:") || $0.hasPrefix("8:") || $0.hasPrefix("4:") || $0.hasPrefix("5:")
+                }, "\(found)")
         }
     }
 }

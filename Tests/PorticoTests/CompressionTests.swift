@@ -47,8 +47,10 @@ struct CompressionTests {
                 try await withClient(baseURL: gateway.baseURL) { raw in
                     try await withClient(baseURL: gateway.baseURL, decompressing: true) { decoding in
                         let cases: [(accept: String?, coding: String?)] = [
-                            ("gzip", "gzip"), ("deflate", "deflate"), ("gzip;q=0.5, deflate", "deflate"), ("gzip;q=0, deflate;q=0", nil),
-                            ("identity", nil), ("*;q=0.5", "gzip"), ("br", nil), ("x-gzip", "gzip"), ("gzip;q=1.5", nil),
+                            ("gzip", "gzip"), ("deflate", "deflate"), ("gzip;q=0.5, deflate", "deflate"),
+                            ("gzip;q=0, deflate;q=0", nil),
+                            ("identity", nil), ("*;q=0.5", "gzip"), ("br", nil), ("x-gzip", "gzip"),
+                            ("gzip;q=1.5", nil),
                             ("GZIP;Q=0.8, deflate;q=0.7", "gzip"), (nil, nil),
                         ]
                         for (accept, coding) in cases {
@@ -66,7 +68,8 @@ struct CompressionTests {
                             }
                         }
                         // The upstream was asked for the chosen coding only.
-                        let asked = try await decoding.send(.GET, "/z/echo/a", headers: [("Accept-Encoding", "br, gzip;q=0.9, deflate;q=0.1")])
+                        let asked = try await decoding.send(
+                            .GET, "/z/echo/a", headers: [("Accept-Encoding", "br, gzip;q=0.9, deflate;q=0.1")])
                         let echoed = try echoedHeaders(asked)
                         #expect(echoed["accept-encoding"] == ["gzip"])
                     }
@@ -75,7 +78,9 @@ struct CompressionTests {
         }
     }
 
-    @Test("never for small bodies, no-transform, other types, bodies already encoded; streams of unknown length are compressed as they come")
+    @Test(
+        "never for small bodies, no-transform, other types, bodies already encoded; streams of unknown length are compressed as they come"
+    )
     func exclusions() async throws {
         try await withUpstream { port in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: port)) { gateway in
@@ -84,7 +89,8 @@ struct CompressionTests {
                     let small = try await client.send(.GET, "/big/echo/a", headers: gzip)
                     #expect(small.headers["Content-Encoding"].isEmpty)
                     #expect(small.headers["Vary"].contains { $0.contains("Accept-Encoding") })
-                    let noTransform = try await client.send(.GET, "/z/respond?Cache-Control=no-transform", headers: gzip)
+                    let noTransform = try await client.send(
+                        .GET, "/z/respond?Cache-Control=no-transform", headers: gzip)
                     #expect(noTransform.headers["Content-Encoding"].isEmpty)
                     #expect(noTransform.text == "ok")
                     let binary = try await client.send(.GET, "/z/download/5000", headers: gzip)
@@ -100,7 +106,9 @@ struct CompressionTests {
                     let plain = try body.decompress(with: .gzip())
                     #expect(String(buffer: plain).hasPrefix("part-0\npart-1\n"))
                     #expect(String(buffer: plain).hasSuffix("part-1999\n"))
-                    #expect(stream.body.readableBytes * 4 < plain.readableBytes, "\(stream.body.readableBytes) of \(plain.readableBytes)")
+                    #expect(
+                        stream.body.readableBytes * 4 < plain.readableBytes,
+                        "\(stream.body.readableBytes) of \(plain.readableBytes)")
                 }
             }
         }
@@ -112,11 +120,14 @@ struct CompressionTests {
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: port)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let expected: [(String, String?, String)] = [
-                        ("gzip, deflate, br", "gzip", "miss"), ("gzip", "gzip", "hit"), ("gzip;q=0.9, deflate;q=0.5, br", "gzip", "hit"),
-                        ("identity", nil, "miss"), ("", nil, "hit"), ("deflate", "deflate", "miss"), ("deflate", "deflate", "hit"),
+                        ("gzip, deflate, br", "gzip", "miss"), ("gzip", "gzip", "hit"),
+                        ("gzip;q=0.9, deflate;q=0.5, br", "gzip", "hit"),
+                        ("identity", nil, "miss"), ("", nil, "hit"), ("deflate", "deflate", "miss"),
+                        ("deflate", "deflate", "hit"),
                     ]
                     for (accept, coding, status) in expected {
-                        let answer = try await client.send(.GET, "/c/echo/cached", headers: [("Accept-Encoding", accept)])
+                        let answer = try await client.send(
+                            .GET, "/c/echo/cached", headers: [("Accept-Encoding", accept)])
                         #expect(answer.headers["Content-Encoding"].first == coding, "\(accept)")
                         let cacheStatus = answer.headers["Cache-Status"].first ?? ""
                         #expect(cacheStatus.contains(status == "hit" ? "hit" : "fwd="), "\(accept): \(cacheStatus)")
@@ -132,14 +143,16 @@ struct CompressionTests {
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: port)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let json = [("Content-Type", "application/json"), ("Content-Encoding", "gzip")]
-                    let edited = try await client.send(.POST, "/e/echo/x", headers: json, body: .bytes(try Self.gzip(#"{"a":1,"secret":"s"}"#)))
+                    let edited = try await client.send(
+                        .POST, "/e/echo/x", headers: json, body: .bytes(try Self.gzip(#"{"a":1,"secret":"s"}"#)))
                     #expect(edited.status == 200)
                     #expect(try edited.json()["body"] as? String == #"{"a":1}"#)
                     let bomb = try Self.gzip("[" + String(repeating: " ", count: 4 << 20) + "]")
                     #expect(bomb.readableBytes < 16 * 1024)
                     let refused = try await client.send(.POST, "/e/echo/x", headers: json, body: .bytes(bomb))
                     #expect(refused.status == 413)
-                    let broken = try await client.send(.POST, "/e/echo/x", headers: json, body: .bytes(ByteBuffer(string: "not gzip")))
+                    let broken = try await client.send(
+                        .POST, "/e/echo/x", headers: json, body: .bytes(ByteBuffer(string: "not gzip")))
                     #expect(broken.status == 400)
                 }
             }
@@ -151,9 +164,13 @@ struct CompressionTests {
 struct ContentCodingTests {
     @Test("q-values as RFC 9110 writes them, and nothing else")
     func qualities() {
-        let valid: [(String, Int)] = [("0", 0), ("1", 1000), ("0.5", 500), ("0.123", 123), ("1.000", 1000), ("1.", 1000), ("0.", 0)]
+        let valid: [(String, Int)] = [
+            ("0", 0), ("1", 1000), ("0.5", 500), ("0.123", 123), ("1.000", 1000), ("1.", 1000), ("0.", 0),
+        ]
         for (text, value) in valid { #expect(ContentCoding.quality(text) == value, "\(text)") }
-        for text in ["1.001", "2", "0.1234", "-1", "0,5", "", "1e0", " 1", "0.5x"] { #expect(ContentCoding.quality(text) == nil, "\(text)") }
+        for text in ["1.001", "2", "0.1234", "-1", "0,5", "", "1e0", " 1", "0.5x"] {
+            #expect(ContentCoding.quality(text) == nil, "\(text)")
+        }
     }
 
     @Test("the highest q-value wins, ties go to the gateway's order, * covers what is not named")

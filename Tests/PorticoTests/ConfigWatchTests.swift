@@ -27,7 +27,8 @@ struct ConfigWatchTests {
         return reloads
     }
 
-    @Test("an editor's three-step save, whenever it falls between polls, is one reload within a second of the last write")
+    @Test(
+        "an editor's three-step save, whenever it falls between polls, is one reload within a second of the last write")
     func burst() {
         // Truncate, half, all: 20 ms apart, starting anywhere within one poll interval.
         for offset in stride(from: 0, through: 250, by: 10) {

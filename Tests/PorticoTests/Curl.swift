@@ -24,7 +24,8 @@ private func curlNow(_ arguments: [String]) throws -> CurlResult {
         try? FileManager.default.removeItem(atPath: logFile)
     }
     let process = try ChildProcess(
-        "/usr/bin/env", ["curl", "-s", "--max-time", "10", "-o", bodyFile, "-w", "%{http_code} %{http_version}"] + arguments,
+        "/usr/bin/env",
+        ["curl", "-s", "--max-time", "10", "-o", bodyFile, "-w", "%{http_code} %{http_version}"] + arguments,
         outputFile: logFile, errorFile: logFile)
     _ = process.waitUntilExit()
     let written = ((try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "").split(separator: " ")

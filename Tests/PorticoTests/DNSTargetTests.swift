@@ -1,9 +1,10 @@
 import Foundation
-import PorticoConfig
-@testable import PorticoGateway
-import PorticoTesting
 import NIOPosix
+import PorticoConfig
+import PorticoTesting
 import Testing
+
+@testable import PorticoGateway
 
 @Suite("Targets from DNS")
 struct DNSTargetTests {

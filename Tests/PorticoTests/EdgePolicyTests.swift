@@ -66,7 +66,11 @@ struct EdgePolicyTests {
 
     static func upstream(_ head: HTTPRequest) -> PolicyHarness.Reply {
         PolicyHarness.Reply(
-            .ok, headers: [.server: "upstream/1", field("X-Powered-By"): "php", field("Access-Control-Allow-Origin"): "*", .contentType: "text/plain"],
+            .ok,
+            headers: [
+                .server: "upstream/1", field("X-Powered-By"): "php", field("Access-Control-Allow-Origin"): "*",
+                .contentType: "text/plain",
+            ],
             body: "hello")
     }
 
@@ -81,7 +85,9 @@ struct EdgePolicyTests {
         _ harness: PolicyHarness, _ head: HTTPRequest, peer: String = "127.0.0.1", agreeOn fields: [String] = []
     ) async throws -> (streaming: PolicyHarness.Answer, fast: PolicyHarness.Answer) {
         let streaming = try await harness.send(head, peer: peer, upstream: Self.upstream)
-        let fast = try #require(harness.sendFast(head, peer: peer, upstream: Self.upstream), "the event-loop path passed \(head.method) \(head.path ?? "")")
+        let fast = try #require(
+            harness.sendFast(head, peer: peer, upstream: Self.upstream),
+            "the event-loop path passed \(head.method) \(head.path ?? "")")
         #expect(streaming.status == fast.status, "\(head.method) \(head.path ?? "")")
         for name in fields {
             #expect(streaming.head.headerFields[field(name)] == fast.head.headerFields[field(name)], "\(name) differs")
@@ -92,7 +98,9 @@ struct EdgePolicyTests {
     @Test("a preflight is answered before auth, without the upstream, for the methods and headers allowed")
     func preflight() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
-            let asked = Self.preflight("/shop/items", origin: "https://shop.example.com", method: "POST", headers: "content-type, authorization")
+            let asked = Self.preflight(
+                "/shop/items", origin: "https://shop.example.com", method: "POST",
+                headers: "content-type, authorization")
             for answer in try await [Self.both(harness, asked).streaming, Self.both(harness, asked).fast] {
                 #expect(answer.status == 204)
                 #expect(answer.forwarded == nil)
@@ -106,11 +114,15 @@ struct EdgePolicyTests {
                 #expect(fields[Self.field("X-Request-Id")] == "harness-request")
             }
             // The route takes only GET; the preflight is matched as the GET it asks about.
-            let single = try await Self.both(harness, Self.preflight("/shop/items/7", origin: "https://a.b.example.com", method: "GET"))
+            let single = try await Self.both(
+                harness, Self.preflight("/shop/items/7", origin: "https://a.b.example.com", method: "GET"))
             #expect(single.streaming.status == 204)
-            #expect(single.streaming.head.headerFields[Self.field("Access-Control-Allow-Origin")] == "https://a.b.example.com")
+            #expect(
+                single.streaming.head.headerFields[Self.field("Access-Control-Allow-Origin")]
+                    == "https://a.b.example.com")
             // A plain OPTIONS to that route is still refused.
-            let plain = try await harness.send(PolicyHarness.request(.options, "/shop/items/7"), upstream: Self.upstream)
+            let plain = try await harness.send(
+                PolicyHarness.request(.options, "/shop/items/7"), upstream: Self.upstream)
             #expect(plain.status == 405)
         }
     }
@@ -118,15 +130,20 @@ struct EdgePolicyTests {
     @Test("origins: exact, subdomain wildcard and regular expression, nothing else")
     func origins() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
-            let allowed = ["https://shop.example.com", "https://SHOP.example.com", "https://a.example.com", "https://x.y.example.com", "https://abc.test.org"]
+            let allowed = [
+                "https://shop.example.com", "https://SHOP.example.com", "https://a.example.com",
+                "https://x.y.example.com", "https://abc.test.org",
+            ]
             let refused = [
                 "https://example.com", "https://evilexample.com", "http://a.example.com", "https://a.example.com:8443",
-                "https://a.example.com.evil.net", "https://shop.example.com.evil.net", "https://ab1.test.org", "https://abc.test.org.evil",
+                "https://a.example.com.evil.net", "https://shop.example.com.evil.net", "https://ab1.test.org",
+                "https://abc.test.org.evil",
                 "null", "https://a.example.com/", "https://user@a.example.com",
             ]
             for origin in allowed + refused {
                 let (streaming, fast) = try await Self.both(
-                    harness, Self.preflight("/shop/items", origin: origin, method: "POST"), agreeOn: ["Access-Control-Allow-Origin"])
+                    harness, Self.preflight("/shop/items", origin: origin, method: "POST"),
+                    agreeOn: ["Access-Control-Allow-Origin"])
                 #expect(streaming.status == 204)
                 let value = fast.head.headerFields[Self.field("Access-Control-Allow-Origin")]
                 #expect((value != nil) == allowed.contains(origin), "\(origin): \(value ?? "none")")
@@ -138,42 +155,61 @@ struct EdgePolicyTests {
     func preflightRefused() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
             // No route of the path takes DELETE: the 405 any OPTIONS gets, without CORS fields.
-            let method = try await harness.send(Self.preflight("/shop/items", origin: "https://shop.example.com", method: "DELETE"))
+            let method = try await harness.send(
+                Self.preflight("/shop/items", origin: "https://shop.example.com", method: "DELETE"))
             #expect(method.status == 405)
             #expect(method.head.headerFields[Self.field("Access-Control-Allow-Origin")] == nil)
-            #expect(harness.sendFast(Self.preflight("/shop/items", origin: "https://shop.example.com", method: "DELETE")) == nil)
+            #expect(
+                harness.sendFast(Self.preflight("/shop/items", origin: "https://shop.example.com", method: "DELETE"))
+                    == nil)
             // A route for every method and a CORS config without a method list: any method.
             let put = try await Self.both(harness, Self.preflight("/open/x", origin: "https://a.test", method: "PUT"))
             #expect(put.fast.status == 204)
             #expect(put.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == "*")
-            let header = try await Self.both(harness, Self.preflight("/shop/items", origin: "https://shop.example.com", method: "POST", headers: "x-secret"))
+            let header = try await Self.both(
+                harness,
+                Self.preflight("/shop/items", origin: "https://shop.example.com", method: "POST", headers: "x-secret"))
             #expect(header.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == nil)
-            let strict = try await Self.both(harness, Self.preflight("/strict/a", origin: "https://evil.example", method: "GET"))
+            let strict = try await Self.both(
+                harness, Self.preflight("/strict/a", origin: "https://evil.example", method: "GET"))
             #expect(strict.fast.status == 403)
             #expect(strict.fast.head.headerFields[.contentType] == "application/problem+json")
-            let strictGet = try await Self.both(harness, PolicyHarness.request(.get, "/strict/a", headers: [Self.field("Origin"): "https://evil.example"]))
+            let strictGet = try await Self.both(
+                harness,
+                PolicyHarness.request(.get, "/strict/a", headers: [Self.field("Origin"): "https://evil.example"]))
             #expect(strictGet.fast.status == 403)
             #expect(strictGet.fast.forwarded == nil)
         }
     }
 
-    @Test("answers to an allowed origin carry the CORS fields, errors too; the upstream's are replaced; Vary: Origin always")
+    @Test(
+        "answers to an allowed origin carry the CORS fields, errors too; the upstream's are replaced; Vary: Origin always"
+    )
     func actualRequests() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
             var fields = Self.key
             fields[Self.field("Origin")] = "https://shop.example.com"
-            let ok = try await Self.both(harness, PolicyHarness.request(.get, "/shop/items", headers: fields), agreeOn: ["Access-Control-Allow-Origin", "Vary"])
+            let ok = try await Self.both(
+                harness, PolicyHarness.request(.get, "/shop/items", headers: fields),
+                agreeOn: ["Access-Control-Allow-Origin", "Vary"])
             #expect(ok.fast.status == 200)
-            #expect(ok.fast.head.headerFields[values: Self.field("Access-Control-Allow-Origin")] == ["https://shop.example.com"])
+            #expect(
+                ok.fast.head.headerFields[values: Self.field("Access-Control-Allow-Origin")] == [
+                    "https://shop.example.com"
+                ])
             #expect(ok.fast.head.headerFields[Self.field("Access-Control-Expose-Headers")] == "X-Total")
             #expect(ok.fast.head.headerFields[.vary] == "Origin")
 
             let unauthenticated = try await Self.both(
-                harness, PolicyHarness.request(.get, "/shop/items", headers: [Self.field("Origin"): "https://shop.example.com"]),
+                harness,
+                PolicyHarness.request(.get, "/shop/items", headers: [Self.field("Origin"): "https://shop.example.com"]),
                 agreeOn: ["Access-Control-Allow-Origin"])
             #expect(unauthenticated.fast.status == 401)
-            #expect(unauthenticated.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == "https://shop.example.com")
-            #expect(unauthenticated.streaming.head.headerFields[Self.field("Access-Control-Allow-Credentials")] == "true")
+            #expect(
+                unauthenticated.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")]
+                    == "https://shop.example.com")
+            #expect(
+                unauthenticated.streaming.head.headerFields[Self.field("Access-Control-Allow-Credentials")] == "true")
             #expect(unauthenticated.fast.head.headerFields[.vary] == "Origin")
             #expect(unauthenticated.streaming.head.headerFields[.vary] == "Origin")
 
@@ -181,16 +217,21 @@ struct EdgePolicyTests {
             other[Self.field("Origin")] = "https://evil.example"
             let foreign = try await Self.both(harness, PolicyHarness.request(.get, "/shop/items", headers: other))
             #expect(foreign.fast.status == 200)
-            #expect(foreign.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == nil, "the upstream's * must not reach a foreign origin")
+            #expect(
+                foreign.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == nil,
+                "the upstream's * must not reach a foreign origin")
             #expect(foreign.fast.head.headerFields[.vary] == "Origin")
 
-            let open = try await Self.both(harness, PolicyHarness.request(.get, "/open/x", headers: [Self.field("Origin"): "https://any.where"]))
+            let open = try await Self.both(
+                harness, PolicyHarness.request(.get, "/open/x", headers: [Self.field("Origin"): "https://any.where"]))
             #expect(open.fast.head.headerFields[Self.field("Access-Control-Allow-Origin")] == "*")
             #expect(open.fast.head.headerFields[.vary] == nil)
         }
     }
 
-    @Test("IP rules: deny first, then the allow list, IPv4 and IPv6; X-Forwarded-For only from a trusted proxy; consumers' own lists")
+    @Test(
+        "IP rules: deny first, then the allow list, IPv4 and IPv6; X-Forwarded-For only from a trusted proxy; consumers' own lists"
+    )
     func ipRules() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
             let cases: [(peer: String, forwarded: String?, status: Int)] = [
@@ -204,7 +245,8 @@ struct EdgePolicyTests {
             for (peer, forwarded, status) in cases {
                 var fields = HTTPFields()
                 if let forwarded { fields[Self.field("X-Forwarded-For")] = forwarded }
-                let (streaming, fast) = try await Self.both(harness, PolicyHarness.request(.get, "/internal/a", headers: fields), peer: peer)
+                let (streaming, fast) = try await Self.both(
+                    harness, PolicyHarness.request(.get, "/internal/a", headers: fields), peer: peer)
                 #expect(fast.status == status, "\(peer) via \(forwarded ?? "-")")
                 if status == 403 {
                     #expect(streaming.forwarded == nil && fast.forwarded == nil)
@@ -212,10 +254,19 @@ struct EdgePolicyTests {
                 }
             }
             let office: HTTPFields = [Self.field("X-API-Key"): "office-key-0123456789abcdef"]
-            #expect(try await Self.both(harness, PolicyHarness.request(.get, "/office/a", headers: office), peer: "127.0.0.1").fast.status == 200)
-            #expect(try await Self.both(harness, PolicyHarness.request(.get, "/office/a", headers: office), peer: "10.1.1.1").fast.status == 403)
+            #expect(
+                try await Self.both(
+                    harness, PolicyHarness.request(.get, "/office/a", headers: office), peer: "127.0.0.1"
+                ).fast.status == 200)
+            #expect(
+                try await Self.both(
+                    harness, PolicyHarness.request(.get, "/office/a", headers: office), peer: "10.1.1.1"
+                ).fast.status == 403)
             // Consumers without lists call from anywhere.
-            #expect(try await Self.both(harness, PolicyHarness.request(.get, "/office/a", headers: Self.key), peer: "10.1.1.1").fast.status == 200)
+            #expect(
+                try await Self.both(
+                    harness, PolicyHarness.request(.get, "/office/a", headers: Self.key), peer: "10.1.1.1"
+                ).fast.status == 200)
         }
     }
 
@@ -246,11 +297,14 @@ struct EdgePolicyTests {
 
             // A value cannot end a header or add a query or fragment to the path. (The guard has
             // already refused encoded slashes and controls in the path, and removed dot segments.)
-            let hostile = PolicyHarness.request(.get, "/rw/v1/users/a%3Fx%23y%20z?who=a%0D%0AX-Evil:%201", headers: Self.key)
+            let hostile = PolicyHarness.request(
+                .get, "/rw/v1/users/a%3Fx%23y%20z?who=a%0D%0AX-Evil:%201", headers: Self.key)
             let rewritten = try await Self.both(harness, hostile)
             #expect(rewritten.fast.forwarded?.headerFields[Self.field("X-Who")] == "aX-Evil: 1")
             #expect(rewritten.fast.forwarded?.headerFields[Self.field("X-User")] == "a?x#y z")
-            #expect(rewritten.fast.forwarded?.path == "/users/a%3Fx%23y%20z?version=1&who=a%0D%0AX-Evil:%201&tag=app%20%26%20co")
+            #expect(
+                rewritten.fast.forwarded?.path
+                    == "/users/a%3Fx%23y%20z?version=1&who=a%0D%0AX-Evil:%201&tag=app%20%26%20co")
         }
     }
 }

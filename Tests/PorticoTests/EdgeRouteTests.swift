@@ -62,17 +62,22 @@ struct EdgeRouteTests {
                     let key = ("X-API-Key", "edge-key-0123456789abcdef")
                     let sent = #"{"name":"lamp","price":1.50,"internal":{"cost":1},"old":"x","meta":{"trace":"t"}}"#
                     let answer = try await client.send(
-                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: sent)))
+                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "application/json")],
+                        body: .bytes(ByteBuffer(string: sent)))
                     #expect(answer.status == 200)
                     let echo = try answer.json()
                     #expect(echo["headers"] == nil, "the response transform removes /headers")
                     #expect(echo["authority"] == nil)
                     #expect(echo["method"] as? String == "POST")
                     let forwarded = try #require(echo["body"] as? String)
-                    #expect(forwarded == #"{"name":"lamp","price":1.50,"meta":{"trace":"t","consumer":"app","source":"gateway","count":3},"new":"x"}"#)
+                    #expect(
+                        forwarded
+                            == #"{"name":"lamp","price":1.50,"meta":{"trace":"t","consumer":"app","source":"gateway","count":3},"new":"x"}"#
+                    )
 
                     let broken = try await client.send(
-                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "application/json")], body: .bytes(ByteBuffer(string: "{\"a\":")))
+                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "application/json")],
+                        body: .bytes(ByteBuffer(string: "{\"a\":")))
                     #expect(broken.status == 400)
                     #expect(broken.text.contains("not valid JSON"))
                     let large = try await client.send(
@@ -80,7 +85,8 @@ struct EdgeRouteTests {
                         body: .bytes(ByteBuffer(string: "[" + String(repeating: "1,", count: 1000) + "1]")))
                     #expect(large.status == 413)
                     let text = try await client.send(
-                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "text/plain")], body: .bytes(ByteBuffer(string: "{\"internal\":1}")))
+                        .POST, "/shop/echo/items", headers: [key, ("Content-Type", "text/plain")],
+                        body: .bytes(ByteBuffer(string: "{\"internal\":1}")))
                     #expect(try text.json()["body"] as? String == "{\"internal\":1}")
                 }
             }
@@ -107,18 +113,27 @@ struct EdgeConfigTests {
     @Test("each bad edge setting gets its own message at its own place")
     func messages() throws {
         let cases: [(String, String)] = [
-            ("    cors: {origins: [\"*\"], credentials: true}", "7:21: API 'a' cors: credentials: true with origin \"*\""),
+            (
+                "    cors: {origins: [\"*\"], credentials: true}",
+                "7:21: API 'a' cors: credentials: true with origin \"*\""
+            ),
             ("    cors: {origins: [\"shop.example.com\"]}", "is not an origin"),
             ("    cors: {origins: [\"https://a.*.example.com\"]}", "a wildcard must be the first label only"),
             ("    cors: {origins: [\"~([a-z\"]}", "is not a valid regular expression"),
             ("    ip: {allow: [10.0.0.0/33]}", "7:17: API 'a' ip allow: '10.0.0.0/33' is not an address or CIDR block"),
-            ("    request-transform: {headers: {set: {X-A: \"${consumer.nam}\"}}}", "unknown placeholder ${consumer.nam}"),
+            (
+                "    request-transform: {headers: {set: {X-A: \"${consumer.nam}\"}}}",
+                "unknown placeholder ${consumer.nam}"
+            ),
             ("    request-transform: {headers: {set: {Content-Length: \"1\"}}}", "'Content-Length' frames the message"),
             ("    request-transform: {body: {remove: [meta]}}", "'meta' is not a JSON pointer"),
             ("    response-transform: {path: /x}", "unknown key 'path'"),
             ("    compress: {types: [json], level: 12}", "'json' is not a media type"),
             ("    routes:\n      - {path: /x, redirect: {to: \"//evil.example/\"}}", "starts with '//'"),
-            ("    routes:\n      - {path: /x, redirect: {to: /y, status: 200}}", "status must be 301, 302, 303, 307 or 308"),
+            (
+                "    routes:\n      - {path: /x, redirect: {to: /y, status: 200}}",
+                "status must be 301, 302, 303, 307 or 308"
+            ),
             ("    routes:\n      - {path: /x, respond: {status: 503}, redirect: {to: /y}}", "has respond and redirect"),
         ]
         for (api, expected) in cases {
@@ -126,12 +141,17 @@ struct EdgeConfigTests {
             #expect(found.contains { $0.contains(expected) }, "\(api): \(found)")
         }
         #expect(try problems("    compress: {types: [json], level: 12}").count == 2)
-        #expect(try problems("    cors: {origins: [\"https://*.example.com\", \"~^https://[a-z]+\\\\.example\\\\.org$\"], max-age: 10m}") == [])
+        #expect(
+            try problems(
+                "    cors: {origins: [\"https://*.example.com\", \"~^https://[a-z]+\\\\.example\\\\.org$\"], max-age: 10m}"
+            ) == [])
     }
 
     @Test("request placeholders are left alone by environment interpolation")
     func placeholdersAreNotVariables() throws {
-        #expect(try problems("    request-transform: {headers: {set: {X-Tenant: \"${claims.tenant}\", X-Env: \"${HOME}\"}}}") == [])
+        #expect(
+            try problems(
+                "    request-transform: {headers: {set: {X-Tenant: \"${claims.tenant}\", X-Env: \"${HOME}\"}}}") == [])
     }
 }
 
@@ -162,13 +182,16 @@ struct EdgeEndToEndTests {
         """
     }
 
-    @Test("a local client passes the allow list and is denied by the deny list; transforms reach the upstream; a preflight never does")
+    @Test(
+        "a local client passes the allow list and is denied by the deny list; transforms reach the upstream; a preflight never does"
+    )
     func endToEnd() async throws {
         try await withUpstream { port in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: port)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let answer = try await client.send(
-                        .GET, "/local/v1/items/42?page=2", headers: [("X-Debug", "1"), ("Origin", "https://app.example.com")])
+                        .GET, "/local/v1/items/42?page=2",
+                        headers: [("X-Debug", "1"), ("Origin", "https://app.example.com")])
                     #expect(answer.status == 200)
                     let echo = try answer.json()
                     #expect(echo["uri"] as? String == "/echo/items/42?page=2&via=gateway")
@@ -182,7 +205,10 @@ struct EdgeEndToEndTests {
 
                     let preflight = try await client.send(
                         .OPTIONS, "/local/v1/items/42",
-                        headers: [("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "PUT"), ("Access-Control-Request-Headers", "content-type")])
+                        headers: [
+                            ("Origin", "https://app.example.com"), ("Access-Control-Request-Method", "PUT"),
+                            ("Access-Control-Request-Headers", "content-type"),
+                        ])
                     #expect(preflight.status == 204)
                     #expect(preflight.headers["Access-Control-Allow-Methods"].first == "GET, PUT")
                     #expect(preflight.headers["Access-Control-Max-Age"].first == "60")

@@ -16,16 +16,20 @@ struct EventLoopPathTests {
         """
     }
 
-    @Test("plain proxied requests stay on the event loop; a cached route, a large body and HEAD take the streaming path")
+    @Test(
+        "plain proxied requests stay on the event loop; a cached route, a large body and HEAD take the streaming path")
     func whichPath() async throws {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
                 let paths = gateway.app.runtime.paths
-                func counts() -> (Int, Int) { (paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed)) }
+                func counts() -> (Int, Int) {
+                    (paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed))
+                }
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let before = counts()
                     #expect(try await client.send(.GET, "/api/echo/a").status == 200)
-                    let small = try await client.send(.POST, "/api/echo/b", body: .bytes(ByteBuffer(string: "twelve bytes")))
+                    let small = try await client.send(
+                        .POST, "/api/echo/b", body: .bytes(ByteBuffer(string: "twelve bytes")))
                     #expect(try small.json()["body"] as? String == "twelve bytes")
                     let afterFast = counts()
                     #expect(afterFast.0 - before.0 == 2)
@@ -44,7 +48,9 @@ struct EventLoopPathTests {
         }
     }
 
-    @Test("a cached route: the miss fills the cache on the streaming path, fresh hits are answered on the event loop, after the limits")
+    @Test(
+        "a cached route: the miss fills the cache on the streaming path, fresh hits are answered on the event loop, after the limits"
+    )
     func cacheHitsOnTheLoop() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
@@ -56,11 +62,14 @@ struct EventLoopPathTests {
                 """
             try await GatewayHarness.with(yaml: yaml) { gateway in
                 let paths = gateway.app.runtime.paths
-                func counts() -> [Int] { [paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed)] }
+                func counts() -> [Int] {
+                    [paths.eventLoop.load(ordering: .relaxed), paths.streaming.load(ordering: .relaxed)]
+                }
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let miss = try await client.send(.GET, "/cached/echo/c")
                     #expect(miss.status == 200)
-                    #expect(miss.headers.first(name: "cache-status")?.contains("fwd=uri-miss") == true, "\(miss.headers)")
+                    #expect(
+                        miss.headers.first(name: "cache-status")?.contains("fwd=uri-miss") == true, "\(miss.headers)")
                     #expect(counts() == [0, 1])
                     for round in 1...3 {
                         let hit = try await client.send(.GET, "/cached/echo/c")
@@ -107,7 +116,9 @@ struct EventLoopPathTests {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
                 let raw = try await RawClient.connect(port: gateway.port)
-                let order = ["/api/echo/1", "/cached/echo/2", "/cached/echo/3", "/api/echo/4", "/api/echo/5", "/cached/echo/6"]
+                let order = [
+                    "/api/echo/1", "/cached/echo/2", "/cached/echo/3", "/api/echo/4", "/api/echo/5", "/cached/echo/6",
+                ]
                 var text = ""
                 for (index, path) in order.enumerated() {
                     let close = index == order.count - 1 ? "Connection: close\r\n" : ""
@@ -174,7 +185,9 @@ struct EventLoopPathTests {
         }
     }
 
-    @Test("an API key and an in-memory limit decide on the event loop: identity forwarded, RateLimit headers, 401 and 429 as problem+json")
+    @Test(
+        "an API key and an in-memory limit decide on the event loop: identity forwarded, RateLimit headers, 401 and 429 as problem+json"
+    )
     func keyedAndLimited() async throws {
         try await withUpstream { upstreamPort in
             let yaml = """
@@ -218,7 +231,9 @@ struct EventLoopPathTests {
         }
     }
 
-    @Test("one connection: a body of unknown length chunked to the client, a HEAD answer without its body, a plain answer")
+    @Test(
+        "one connection: a body of unknown length chunked to the client, a HEAD answer without its body, a plain answer"
+    )
     func framing() async throws {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in

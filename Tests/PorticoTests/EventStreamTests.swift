@@ -65,7 +65,8 @@ struct EventStreamTests {
             while let end = text.range(of: "\n\n") {
                 let event = text[..<end.lowerBound]
                 text = String(text[end.upperBound...])
-                if let line = event.split(separator: "\n").first(where: { $0.hasPrefix("id: ") }), let id = Int(line.dropFirst(4)),
+                if let line = event.split(separator: "\n").first(where: { $0.hasPrefix("id: ") }),
+                    let id = Int(line.dropFirst(4)),
                     let sent = times.sent.withLock({ $0[id] })
                 {
                     delays.append(now - sent)
@@ -76,7 +77,9 @@ struct EventStreamTests {
         return delays
     }
 
-    @Test("every event reaches the client before the next one is written, on a plain route and on a cached, compressed one")
+    @Test(
+        "every event reaches the client before the next one is written, on a plain route and on a cached, compressed one"
+    )
     func eventsFlowAtOnce() async throws {
         let times = Times()
         try await withServer(Self.router(times)) { upstream in
@@ -93,7 +96,9 @@ struct EventStreamTests {
                         let delays = try await Self.delays(client.client, url: gateway.baseURL + path, times: times)
                         #expect(delays.count == 5, "\(path): \(delays)")
                         #expect(times.heldBack.load(ordering: .relaxed) == 0, "\(path): \(delays)")
-                        print("event delays through \(path): \(delays.map { String(format: "%.2f ms", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000) })")
+                        print(
+                            "event delays through \(path): \(delays.map { String(format: "%.2f ms", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000) })"
+                        )
                     }
                     // The cached route did not keep the stream: both requests reached the upstream.
                     #expect(times.requests.load(ordering: .relaxed) == 3)

@@ -61,7 +61,8 @@ struct EchoService: RegistrableRPCService {
             guard let n = Int(String(decoding: single.message, as: UTF8.self)), (1...1000).contains(n) else {
                 throw RPCError(code: .invalidArgument, message: "Count wants a decimal number in 1...1000")
             }
-            let relay = single.metadata[stringValues: "count-relay"].first(where: { _ in true }).flatMap(CountRelay.shared.acks)
+            let relay = single.metadata[stringValues: "count-relay"].first(where: { _ in true }).flatMap(
+                CountRelay.shared.acks)
             return StreamingServerResponse(of: [UInt8].self) { writer in
                 var acks = relay?.makeAsyncIterator()
                 for i in 1...n {
@@ -97,7 +98,9 @@ struct BrittleService: RegistrableRPCService {
     static let down = MethodDescriptor(fullyQualifiedService: "portico.test.Brittle", method: "Down", type: .unary)
 
     func registerMethods<Transport: ServerTransport>(with router: inout RPCRouter<Transport>) {
-        router.registerHandler(forMethod: Self.down, deserializer: RawBytesDeserializer(), serializer: RawBytesSerializer()) {
+        router.registerHandler(
+            forMethod: Self.down, deserializer: RawBytesDeserializer(), serializer: RawBytesSerializer()
+        ) {
             _, _ in
             throw RPCError(code: .unavailable, message: "backend down")
         }
@@ -241,7 +244,9 @@ func unaryCall(
 }
 
 /// Bidirectional: sends one word, waits for its reply, then sends the next; returns the replies.
-func collect(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ words: [String], metadata: Metadata = [:]) async throws -> [String] {
+func collect(
+    _ client: GRPCClient<HTTP2ClientTransport.Posix>, _ words: [String], metadata: Metadata = [:]
+) async throws -> [String] {
     let (replied, signal) = AsyncStream<Void>.makeStream()
     let request = StreamingClientRequest(of: [UInt8].self, metadata: metadata) { writer in
         var replies = replied.makeAsyncIterator()

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
 import Foundation
-import HTTPTypes
 import GRPCCore
 import GRPCNIOTransportHTTP2
+import HTTPTypes
 import PorticoConfig
 import PorticoTesting
 import Testing
@@ -73,7 +73,9 @@ struct GRPCTests {
             try await GatewayHarness.with(yaml: Self.yaml(upstream: upstream)) { gateway in
                 let keyed: Metadata = ["x-api-key": .string(Self.key)]
                 let http = HTTPClient.shared
-                let admin = adminClient(TestClient(client: http, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), port: gateway.adminPort!)
+                let admin = adminClient(
+                    TestClient(client: http, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                    port: gateway.adminPort!)
                 let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
 
                 try await withGRPCClient(port: gateway.listenerPorts[1]) { client in
@@ -90,7 +92,10 @@ struct GRPCTests {
 
                     // Bidirectional: each reply comes back before the next message is sent, so
                     // the request body is streamed through, not gathered.
-                    #expect(try await collect(client, ["alpha", "beta", "gamma"], metadata: keyed) == ["ALPHA", "BETA", "GAMMA"])
+                    #expect(
+                        try await collect(client, ["alpha", "beta", "gamma"], metadata: keyed) == [
+                            "ALPHA", "BETA", "GAMMA",
+                        ])
 
                     // The upstream's own error status and message reach the client in the trailers.
                     let denied = await Self.status { try await unaryCall(client, EchoService.fail, metadata: keyed) }
@@ -120,7 +125,10 @@ struct GRPCTests {
                     #expect(open?.message != "backend down", "\(String(describing: open))")
 
                     // The call record: HTTP/2, the consumer, 200.
-                    let record = try #require(try await MirrorTests.call(TestClient(client: http, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), requestID: requestID))
+                    let record = try #require(
+                        try await MirrorTests.call(
+                            TestClient(client: http, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                            requestID: requestID))
                     #expect(record["protocol"] as? String == "2")
                     #expect(record["consumer"] as? String == "app")
                     #expect(record["status"] as? Int == 200)
@@ -140,7 +148,8 @@ struct GRPCTests {
         try TLSListenerTests.makeCertificate("grpc", host: "grpc.internal", organization: "GRPC", in: certs)
         let ca = try String(contentsOfFile: certs + "/ca.pem", encoding: .utf8)
         let security = HTTP2ServerTransport.Posix.TransportSecurity.tls(
-            certificateChain: [.file(path: certs + "/grpc.pem", format: .pem)], privateKey: .file(path: certs + "/grpc.key", format: .pem))
+            certificateChain: [.file(path: certs + "/grpc.pem", format: .pem)],
+            privateKey: .file(path: certs + "/grpc.key", format: .pem))
         try await withGRPCServer(security: security) { upstream in
             let yaml = """
                 listen: 127.0.0.1:0
@@ -163,7 +172,9 @@ struct GRPCTests {
                   - {name: brittle, base-path: /portico.test.Brittle, strip-base-path: false, upstream: wrong}
                 """
             try await GatewayHarness.with(yaml: yaml, files: ["ca.pem": ca]) { gateway in
-                let admin = adminClient(TestClient(client: HTTPClient.shared, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), port: gateway.adminPort!)
+                let admin = adminClient(
+                    TestClient(client: HTTPClient.shared, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                    port: gateway.adminPort!)
                 let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
                 try await withGRPCClient(port: gateway.listenerPorts[1]) { client in
                     let (reply, _) = try await unaryEcho(client, "over tls")

@@ -10,7 +10,9 @@ struct HTTP1ResponseEncoderTests {
     let allocator = ByteBufferAllocator()
 
     /// The whole response as text: head, body parts, end.
-    func encode(_ head: HTTPResponse, answersHead: Bool = false, body: [String] = [], trailers: HTTPFields? = nil) -> String {
+    func encode(
+        _ head: HTTPResponse, answersHead: Bool = false, body: [String] = [], trailers: HTTPFields? = nil
+    ) -> String {
         var encoder = HTTP1ResponseEncoder()
         var out = allocator.buffer(capacity: 256)
         _ = encoder.encode(head: head, answersHead: answersHead, into: &out)
@@ -32,7 +34,9 @@ struct HTTP1ResponseEncoderTests {
     @Test("a head with a length sends its body as it is")
     func length() {
         let head = HTTPResponse(status: .ok, headerFields: [.contentType: "text/plain", .contentLength: "5"])
-        #expect(encode(head, body: ["he", "llo"]) == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
+        #expect(
+            encode(head, body: ["he", "llo"])
+                == "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 5\r\n\r\nhello")
     }
 
     @Test("a head without a length is chunked; empty parts are skipped, trailers follow the last chunk")
@@ -40,16 +44,20 @@ struct HTTP1ResponseEncoderTests {
         let head = HTTPResponse(status: .created, headerFields: [.contentType: "application/json"])
         #expect(
             encode(head, body: ["{\"a\":", "", "1}"])
-                == "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n")
+                == "HTTP/1.1 201 Created\r\nContent-Type: application/json\r\ntransfer-encoding: chunked\r\n\r\n5\r\n{\"a\":\r\n2\r\n1}\r\n0\r\n\r\n"
+        )
         var trailers = HTTPFields()
         trailers[HTTPField.Name("Grpc-Status")!] = "0"
-        #expect(encode(head, body: [String(repeating: "x", count: 26)], trailers: trailers).hasSuffix("\r\n1a\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n0\r\nGrpc-Status: 0\r\n\r\n"))
+        #expect(
+            encode(head, body: [String(repeating: "x", count: 26)], trailers: trailers).hasSuffix(
+                "\r\n1a\r\nxxxxxxxxxxxxxxxxxxxxxxxxxx\r\n0\r\nGrpc-Status: 0\r\n\r\n"))
     }
 
     @Test("both framings in one head: chunked wins and the length is not sent")
     func bothFramings() {
         let head = HTTPResponse(status: .ok, headerFields: [.contentLength: "3", .transferEncoding: "chunked"])
-        #expect(encode(head, body: ["abc"]) == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
+        #expect(
+            encode(head, body: ["abc"]) == "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n")
     }
 
     @Test("HEAD, 204 and 304 answers carry no body; 204 carries no framing fields")
@@ -58,7 +66,8 @@ struct HTTP1ResponseEncoderTests {
         #expect(encode(ok, answersHead: true, body: ["dropped"]) == "HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n")
         let unlengthed = HTTPResponse(status: .ok)
         #expect(encode(unlengthed, answersHead: true) == "HTTP/1.1 200 OK\r\n\r\n")
-        let noContent = HTTPResponse(status: .noContent, headerFields: [.contentLength: "0", .transferEncoding: "chunked"])
+        let noContent = HTTPResponse(
+            status: .noContent, headerFields: [.contentLength: "0", .transferEncoding: "chunked"])
         #expect(encode(noContent, body: ["x"]) == "HTTP/1.1 204 No Content\r\n\r\n")
         let notModified = HTTPResponse(status: .notModified, headerFields: [.eTag: "\"v1\""])
         #expect(encode(notModified) == "HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\n\r\n")
@@ -68,10 +77,19 @@ struct HTTP1ResponseEncoderTests {
     func informational() {
         var encoder = HTTP1ResponseEncoder()
         var out = allocator.buffer(capacity: 64)
-        #expect(!encoder.encode(head: HTTPResponse(status: .earlyHints, headerFields: [HTTPField.Name("Link")!: "</a.css>; rel=preload"]), answersHead: false, into: &out))
+        #expect(
+            !encoder.encode(
+                head: HTTPResponse(
+                    status: .earlyHints, headerFields: [HTTPField.Name("Link")!: "</a.css>; rel=preload"]),
+                answersHead: false, into: &out))
         #expect(encoder.framing == .none)
-        #expect(encoder.encode(head: HTTPResponse(status: .ok, headerFields: [.contentLength: "0"]), answersHead: false, into: &out))
+        #expect(
+            encoder.encode(
+                head: HTTPResponse(status: .ok, headerFields: [.contentLength: "0"]), answersHead: false, into: &out))
         #expect(encoder.framing == .length)
-        #expect(String(buffer: out) == "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        #expect(
+            String(buffer: out)
+                == "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+        )
     }
 }

@@ -17,7 +17,8 @@ struct HTTP1ResponseParserTests {
         var error: HTTP1ParseError?
     }
 
-    static func parse(_ text: String, chunk: Int? = nil, answersHead: Bool = false, closeAtEnd: Bool = false) -> Parsed {
+    static func parse(_ text: String, chunk: Int? = nil, answersHead: Bool = false, closeAtEnd: Bool = false) -> Parsed
+    {
         var parser = HTTP1ResponseParser(limits: limits)
         parser.answersHead = answersHead
         var parsed = Parsed()
@@ -60,12 +61,16 @@ struct HTTP1ResponseParserTests {
             #expect(sized.body == "hello" && sized.ends == 1)
 
             let chunked = Self.parse(
-                "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5;x=y\r\npedia\r\n0\r\nGrpc-Status: 0\r\n\r\n", chunk: chunk)
+                "HTTP/1.1 201 Created\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nwiki\r\n5;x=y\r\npedia\r\n0\r\nGrpc-Status: 0\r\n\r\n",
+                chunk: chunk)
             #expect(chunked.body == "wikipedia" && chunked.ends == 1)
             #expect(chunked.trailers?[HTTPField.Name("grpc-status")!] == "0")
 
-            let interim = Self.parse("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", chunk: chunk)
-            #expect(interim.informational == 1 && interim.heads.first?.response.status.code == 204 && interim.ends == 1 && interim.body.isEmpty)
+            let interim = Self.parse(
+                "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 204 No Content\r\nContent-Length: 9\r\n\r\n", chunk: chunk)
+            #expect(
+                interim.informational == 1 && interim.heads.first?.response.status.code == 204 && interim.ends == 1
+                    && interim.body.isEmpty)
 
             let head = Self.parse("HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n", chunk: chunk, answersHead: true)
             #expect(head.ends == 1 && head.body.isEmpty)
@@ -83,21 +88,23 @@ struct HTTP1ResponseParserTests {
         }
     }
 
-    @Test("a target's ambiguous or broken framing is an error, not a guess", arguments: [
-        "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
-        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n",
-        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcde",
-        "HTTP/1.1 2000 OK\r\n\r\n",
-        "HTTP/1.1 099 Low\r\n\r\n",
-        "HTTP/2 200 OK\r\n\r\n",
-        "ICY 200 OK\r\n\r\n",
-        "HTTP/1.1 200 OK\r\nX-A: a\u{1}b\r\n\r\n",
-        "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
-        "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Big: 1234567890\r\n", count: 2000),
-    ])
+    @Test(
+        "a target's ambiguous or broken framing is an error, not a guess",
+        arguments: [
+            "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello",
+            "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1ffffffffffffffff\r\n",
+            "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcde",
+            "HTTP/1.1 2000 OK\r\n\r\n",
+            "HTTP/1.1 099 Low\r\n\r\n",
+            "HTTP/2 200 OK\r\n\r\n",
+            "ICY 200 OK\r\n\r\n",
+            "HTTP/1.1 200 OK\r\nX-A: a\u{1}b\r\n\r\n",
+            "HTTP/1.1 200 OK\nContent-Length: 0\r\n\r\n",
+            "HTTP/1.1 200 OK\r\n" + String(repeating: "X-Big: 1234567890\r\n", count: 2000),
+        ])
     func refusals(text: String) throws {
         for chunk in [nil, 1] {
             #expect(Self.parse(text, chunk: chunk).error != nil, "\(text.prefix(50).debugDescription)")

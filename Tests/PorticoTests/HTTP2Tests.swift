@@ -46,9 +46,13 @@ struct HTTP2Tests {
     static func withUpstream(gather: AggregationTests.Rendezvous, _ body: (Int) async throws -> Void) async throws {
         let router = Router()
         router.get("/echo/**") { request, _ -> Response in
-            let object: [String: Any] = ["path": request.uri.path, "headers": request.headers.map { [$0.name.rawName, $0.value] }]
+            let object: [String: Any] = [
+                "path": request.uri.path, "headers": request.headers.map { [$0.name.rawName, $0.value] },
+            ]
             let json = try JSONSerialization.data(withJSONObject: object)
-            return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: json)))
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"],
+                body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
         router.post("/echo/**") { request, _ -> String in
             let body = try await request.body.collect(upTo: 1 << 20)
@@ -63,7 +67,9 @@ struct HTTP2Tests {
 
     static func headers(_ body: String) throws -> [String: String] {
         let echoed = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
-        return Dictionary(((echoed?["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) }, uniquingKeysWith: { a, _ in a })
+        return Dictionary(
+            ((echoed?["headers"] as? [[String]]) ?? []).map { ($0[0].lowercased(), $0[1]) },
+            uniquingKeysWith: { a, _ in a })
     }
 
     @Test("h2 by ALPN: many concurrent streams on one connection, every policy as over HTTP/1.1, and mtls")
@@ -74,7 +80,9 @@ struct HTTP2Tests {
         try TLSListenerTests.makeCertificate("api", host: "api.example.com", organization: "API", in: certs)
         try TLSListenerTests.makeCertificate("partner", host: "partner-app", organization: "Partner", in: certs)
         var files: [String: String] = [:]
-        for name in ["api.pem", "api.key", "ca.pem"] { files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8) }
+        for name in ["api.pem", "api.key", "ca.pem"] {
+            files[name] = try String(contentsOfFile: certs + "/" + name, encoding: .utf8)
+        }
         let gather = AggregationTests.Rendezvous(size: 20)
         try await Self.withUpstream(gather: gather) { upstream in
             let listeners = """
@@ -82,10 +90,13 @@ struct HTTP2Tests {
                     tls: {certificates: [{cert: api.pem, key: api.key}], client-ca: ca.pem}
                     protocols: [h2, http/1.1]
                 """
-            try await GatewayHarness.with(yaml: Self.yaml(listeners: listeners, upstream: upstream, mtls: true), files: files) { gateway in
+            try await GatewayHarness.with(
+                yaml: Self.yaml(listeners: listeners, upstream: upstream, mtls: true), files: files
+            ) { gateway in
                 let base = "https://api.example.com:\(gateway.listenerPorts[1])"
                 try await TLSListenerTests.withTLSClient(folder: certs) { client in
-                    let first = try await client.execute(HTTPClientRequest(url: base + "/open/echo/first"), timeout: .seconds(10))
+                    let first = try await client.execute(
+                        HTTPClientRequest(url: base + "/open/echo/first"), timeout: .seconds(10))
                     #expect(first.version == .http2)
                     let seen = try Self.headers(String(buffer: try await first.body.collect(upTo: 1 << 20)))
                     #expect(seen["x-forwarded-proto"] == "https")
@@ -95,7 +106,8 @@ struct HTTP2Tests {
                     let statuses = try await withThrowingTaskGroup(of: Int.self) { group in
                         for index in 0..<20 {
                             group.addTask {
-                                let answer = try await client.execute(HTTPClientRequest(url: base + "/open/gather/\(index)"), timeout: .seconds(30))
+                                let answer = try await client.execute(
+                                    HTTPClientRequest(url: base + "/open/gather/\(index)"), timeout: .seconds(30))
                                 _ = try await answer.body.collect(upTo: 1024)
                                 return answer.version == .http2 ? Int(answer.status.code) : -1
                             }
@@ -104,13 +116,17 @@ struct HTTP2Tests {
                     }
                     #expect(statuses == Array(repeating: 200, count: 20))
                     #expect(gather.misses == 0)
-                    let admin = adminClient(TestClient(client: client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), port: gateway.adminPort!)
-                    let connections = try #require(try await admin.send(.GET, "/admin/status").json()["connections"] as? [String: Any])
+                    let admin = adminClient(
+                        TestClient(client: client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                        port: gateway.adminPort!)
+                    let connections = try #require(
+                        try await admin.send(.GET, "/admin/status").json()["connections"] as? [String: Any])
                     // The client's one HTTP/2 connection (the admin client's is on another listener).
                     #expect(connections["open"] as? Int == 1, "\(connections)")
 
                     // Auth and limits answer as they do over HTTP/1.1.
-                    let refused = try await client.execute(HTTPClientRequest(url: base + "/keyed/echo/x"), timeout: .seconds(10))
+                    let refused = try await client.execute(
+                        HTTPClientRequest(url: base + "/keyed/echo/x"), timeout: .seconds(10))
                     #expect(refused.status.code == 401)
                     #expect(refused.headers["content-type"].first == "application/problem+json")
                     #expect(!(refused.headers["x-request-id"].first ?? "").isEmpty)
@@ -124,7 +140,8 @@ struct HTTP2Tests {
 
                     // Streams are served on the event-loop path, a body of known length too; a
                     // streamed body (no length) goes whole to the streaming path.
-                    let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                    let before = try #require(
+                        try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
                     var post = HTTPClientRequest(url: base + "/open/echo/posted")
                     post.method = .POST
                     post.body = .bytes(ByteBuffer(string: "hello h2"))
@@ -142,7 +159,8 @@ struct HTTP2Tests {
                     #expect(answer.status.code == 200)
                     let streamedText = String(buffer: try await answer.body.collect(upTo: 1024))
                     #expect(streamedText.hasPrefix("8 "), "\(streamedText)")
-                    let after = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                    let after = try #require(
+                        try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
                     #expect(after["event_loop"] == (before["event_loop"] ?? 0) + 1, "\(before) \(after)")
                     #expect(after["streaming"] == (before["streaming"] ?? 0) + 1, "\(before) \(after)")
                     // Earlier: the first request, 20 gathered ones, a refusal and four keyed ones.
@@ -157,18 +175,25 @@ struct HTTP2Tests {
                     #expect(spoof.status.code == 401)
 
                     // The call log says which protocol the call used.
-                    let record = try #require(try await MirrorTests.call(TestClient(client: client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"), requestID: firstID))
+                    let record = try #require(
+                        try await MirrorTests.call(
+                            TestClient(client: client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                            requestID: firstID))
                     #expect(record["protocol"] as? String == "2")
                 }
                 try await TLSListenerTests.withClientCertificate("partner", folder: certs) { client in
-                    let answer = try await client.execute(HTTPClientRequest(url: base + "/partners/echo/x"), timeout: .seconds(10))
+                    let answer = try await client.execute(
+                        HTTPClientRequest(url: base + "/partners/echo/x"), timeout: .seconds(10))
                     #expect(answer.version == .http2)
                     #expect(answer.status.code == 200)
                     let seen = try Self.headers(String(buffer: try await answer.body.collect(upTo: 1 << 20)))
                     #expect(seen["x-consumer-name"] == "partner-app")
                 }
                 // HTTP/1.1 on the same listener, for clients that do not offer h2.
-                let http1 = try await curl(["--http1.1", "--cacert", certs + "/ca.pem", "--resolve", "api.example.com:\(gateway.listenerPorts[1]):127.0.0.1", base + "/open/echo/one"])
+                let http1 = try await curl([
+                    "--http1.1", "--cacert", certs + "/ca.pem", "--resolve",
+                    "api.example.com:\(gateway.listenerPorts[1]):127.0.0.1", base + "/open/echo/one",
+                ])
                 #expect(http1.version == "1.1")
                 #expect(http1.status == 200)
             }
@@ -210,20 +235,25 @@ struct HTTP2Tests {
             try await GatewayHarness.with(yaml: Self.yaml(listeners: listeners, upstream: upstream)) { gateway in
                 let port = gateway.listenerPorts[1]
                 let client = try await RawClient.connect(port: port, timeout: .seconds(20))
-                var bytes = Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8) + Self.frame(type: 4, flags: 0, stream: 0, payload: [])
+                var bytes =
+                    Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+                    + Self.frame(type: 4, flags: 0, stream: 0, payload: [])
                 // 1,000 requests, each reset at once (CVE-2023-44487).
                 for index in 0..<1000 {
                     let stream = UInt32(2 * index + 1)
                     let path = Array("/open/echo/\(index)".utf8)
                     // :method GET, :scheme http, :path (literal, not indexed), :authority (literal, not indexed).
-                    let block: [UInt8] = [0x82, 0x86, 0x04, UInt8(path.count)] + path + [0x01, 9] + Array("127.0.0.1".utf8)
+                    let block: [UInt8] =
+                        [0x82, 0x86, 0x04, UInt8(path.count)] + path + [0x01, 9] + Array("127.0.0.1".utf8)
                     bytes += Self.frame(type: 1, flags: 0x05, stream: stream, payload: block)
                     bytes += Self.frame(type: 3, flags: 0, stream: stream, payload: [0, 0, 0, 8])
                 }
                 await client.send(bytes: bytes)
                 let answer = await client.readAllBytes()
                 let goAway = Self.frames(answer).first { $0.type == 7 }
-                #expect(goAway.map { Array($0.payload[4..<8]) } == [0, 0, 0, 0x0b], "GOAWAY: \(goAway.map { "\($0.payload)" } ?? "none")")
+                #expect(
+                    goAway.map { Array($0.payload[4..<8]) } == [0, 0, 0, 0x0b],
+                    "GOAWAY: \(goAway.map { "\($0.payload)" } ?? "none")")
 
                 let after = try await curl(["--http2-prior-knowledge", "http://127.0.0.1:\(port)/open/echo/after"])
                 #expect(after.status == 200)
@@ -239,7 +269,8 @@ struct HTTP2Tests {
     static func frame(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
         let length = UInt32(payload.count)
         return [UInt8(length >> 16), UInt8(length >> 8 & 0xff), UInt8(length & 0xff), type, flags]
-            + [UInt8(stream >> 24 & 0x7f), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)] + payload
+            + [UInt8(stream >> 24 & 0x7f), UInt8(stream >> 16 & 0xff), UInt8(stream >> 8 & 0xff), UInt8(stream & 0xff)]
+            + payload
     }
 
     /// The whole frames in `bytes`.

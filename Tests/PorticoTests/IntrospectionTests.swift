@@ -33,7 +33,9 @@ struct IntrospectionTests {
                     body = #"{"active":true,"sub":"svc-2","scope":"read","exp":\#(self.shortUntil.withLock { $0 })}"#
                 default: body = #"{"active":false}"#
                 }
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: body)))
             }
             return router
         }
@@ -68,10 +70,14 @@ struct IntrospectionTests {
                         #expect(try echoedHeaders(first)["x-authenticated-scopes"] == ["read write"])
                         let sawCredentials = endpoint.sawClientCredentials.load(ordering: .relaxed)
                         #expect(sawCredentials)
-                        for _ in 0..<5 { #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("good")).status == 200) }
+                        for _ in 0..<5 {
+                            #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("good")).status == 200)
+                        }
                         #expect(endpoint.calls.load(ordering: .relaxed) == 1)
 
-                        for _ in 0..<3 { #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("stale")).status == 401) }
+                        for _ in 0..<3 {
+                            #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("stale")).status == 401)
+                        }
                         #expect(endpoint.calls.load(ordering: .relaxed) == 2)
 
                         #expect(try await client.send(.GET, "/api/echo/x", headers: bearer("boom")).status == 503)

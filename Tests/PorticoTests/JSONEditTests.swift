@@ -16,17 +16,22 @@ struct JSONEditTests {
     @Test("invalid documents are refused with the offset, deep nesting too")
     func refuses() {
         let bad = [
-            "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "+1", "tru", "\"a", "\"\u{1}\"", "{a:1}", "[1] 2", "\"\\x\"", "\"\\u12\"",
+            "", "{", "[1,]", "{\"a\":1,}", "01", "1.", "-", "+1", "tru", "\"a", "\"\u{1}\"", "{a:1}", "[1] 2",
+            "\"\\x\"", "\"\\u12\"",
             "NaN", "// c\n1", "[1 2]",
         ]
-        for text in bad { #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) } }
+        for text in bad {
+            #expect(throws: JSONParser.Failure.self, "\(text)") { try JSONParser.parse(Array(text.utf8)) }
+        }
         // Bytes that are not UTF-8 inside a string: refused, not replaced.
         for bytes: [UInt8] in [[0x22, 0xFF, 0x22], [0x22, 0xC3, 0x22], [0x22, 0x61, 0xED, 0xA0, 0x80, 0x22]] {
             #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(bytes) }
         }
         let deep = String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000)
         #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(deep.utf8)) }
-        #expect(throws: Never.self) { try JSONParser.parse(Array((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8)) }
+        #expect(throws: Never.self) {
+            try JSONParser.parse(Array((String(repeating: "[", count: 100) + String(repeating: "]", count: 100)).utf8))
+        }
     }
 
     @Test("pointers read, set (making parents) and remove, with ~0 and ~1 escapes and array indexes")

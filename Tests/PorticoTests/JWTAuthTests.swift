@@ -37,7 +37,8 @@ struct TestKeys: Sendable {
     /// The Ed25519 public key as an inline JWK.
     var edJWK: String {
         let x = Data(ed.publicKey.rawRepresentation).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
         return #"{"kty":"OKP","crv":"Ed25519","x":"\#(x)"}"#
     }
 
@@ -57,7 +58,8 @@ struct TestKeys: Sendable {
 
 func base64URL(_ text: String) -> String {
     Data(text.utf8).base64EncodedString()
-        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+            of: "=", with: "")
 }
 
 /// An ES256 JWK for a public key, with a key id.
@@ -66,9 +68,11 @@ func es256JWK(_ key: ES256PrivateKey, kid: String) -> String {
     let bytes = Array(raw.rawRepresentation)
     func encode(_ part: ArraySlice<UInt8>) -> String {
         Data(part).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
-    return #"{"kty":"EC","crv":"P-256","kid":"\#(kid)","alg":"ES256","x":"\#(encode(bytes[0..<32]))","y":"\#(encode(bytes[32..<64]))"}"#
+    return
+        #"{"kty":"EC","crv":"P-256","kid":"\#(kid)","alg":"ES256","x":"\#(encode(bytes[0..<32]))","y":"\#(encode(bytes[32..<64]))"}"#
 }
 
 @Suite("JWT authentication")
@@ -138,7 +142,9 @@ struct JWTAuthTests {
                 self.fetches.add(1, ordering: .relaxed)
                 if self.failing.load(ordering: .relaxed) { return Response(status: .internalServerError) }
                 let body = "{\"keys\":[" + self.keys.withLock { $0 }.joined(separator: ",") + "]}"
-                return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: body)))
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"],
+                    body: .init(byteBuffer: ByteBuffer(string: body)))
             }
             return router
         }
@@ -201,7 +207,8 @@ struct JWTAuthTests {
 
             let good = try await keys.sign("RS256")
             let parts = good.split(separator: ".")
-            let forgedPayload = base64URL(#"{"sub":"admin","exp":\#(now + 600),"iss":"https://id.example.com","aud":"portico"}"#)
+            let forgedPayload = base64URL(
+                #"{"sub":"admin","exp":\#(now + 600),"iss":"https://id.example.com","aud":"portico"}"#)
             let tampered = "\(parts[0]).\(forgedPayload).\(parts[2])"
             let none = base64URL(#"{"alg":"none","typ":"JWT"}"#) + "." + parts[1] + "."
             let noneSigned = base64URL(#"{"alg":"none","typ":"JWT"}"#) + "." + parts[1] + "." + parts[2]
@@ -233,11 +240,18 @@ struct JWTAuthTests {
             #expect(details.count == 1, "the 401s differ: \(details)")
             // Expired 2 s ago, counted from now: the cases above may take seconds on a loaded machine.
             withinLeeway.exp = Int(Date().timeIntervalSince1970) - 2
-            #expect(try await client.send(.GET, "/rsa/echo/x", headers: Self.bearer(try await keys.sign("RS256", withinLeeway))).status == 200)
+            #expect(
+                try await client.send(
+                    .GET, "/rsa/echo/x", headers: Self.bearer(try await keys.sign("RS256", withinLeeway))
+                ).status == 200)
             // An HMAC token for the HS method signed with another secret.
             let otherSecret = JWTKeyCollection()
-            await otherSecret.add(hmac: HMACKey(from: "another-secret-that-is-also-long-enough-for-hs256"), digestAlgorithm: .sha256)
-            #expect(try await client.send(.GET, "/hs/echo/x", headers: Self.bearer(try await otherSecret.sign(TestClaims()))).status == 401)
+            await otherSecret.add(
+                hmac: HMACKey(from: "another-secret-that-is-also-long-enough-for-hs256"), digestAlgorithm: .sha256)
+            #expect(
+                try await client.send(
+                    .GET, "/hs/echo/x", headers: Self.bearer(try await otherSecret.sign(TestClaims()))
+                ).status == 401)
         }
     }
 

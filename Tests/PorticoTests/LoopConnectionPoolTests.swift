@@ -17,7 +17,8 @@ struct LoopConnectionPoolTests {
         }
     }
 
-    @Test("a connection handed over and never used goes back to the pool; a target left without connections is forgotten")
+    @Test(
+        "a connection handed over and never used goes back to the pool; a target left without connections is forgotten")
     func abandonedUnused() async throws {
         try await withUpstream { port in
             let upstream = UpstreamConfig(name: "svc", targets: [TargetConfig(url: "http://127.0.0.1:\(port)")!])
@@ -103,7 +104,9 @@ struct LoopConnectionPoolTests {
             let connection = try await LoopConnectionPoolTests.acquire(pool, target)
             let collector = Collector()
             try await loop.submit {
-                connection.send(HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil, timeout: .seconds(5), to: collector)
+                connection.send(
+                    HTTPRequest(method: .get, scheme: "http", authority: "a", path: "/"), body: nil,
+                    timeout: .seconds(5), to: collector)
             }.get()
             for _ in 0..<300 where try await !loop.submit({ collector.ended || collector.failure != nil }).get() {
                 try await Task.sleep(for: .milliseconds(10))

@@ -20,7 +20,11 @@ struct MirrorTests {
         let record: @Sendable (Request) async throws -> Void = { request in
             let body = try await request.body.collect(upTo: 1 << 20)
             seen.requests.withLock {
-                $0.append((request.method.rawValue, request.uri.description, String(buffer: body), request.headers[HTTPField.Name("X-Consumer-Name")!]))
+                $0.append(
+                    (
+                        request.method.rawValue, request.uri.description, String(buffer: body),
+                        request.headers[HTTPField.Name("X-Consumer-Name")!]
+                    ))
             }
         }
         router.on("/echo/**", method: .post) { request, _ -> Response in
@@ -77,7 +81,9 @@ struct MirrorTests {
         return nil
     }
 
-    @Test("the copy gets the request as the policies left it, the client does not wait for it, and the call record says how it went")
+    @Test(
+        "the copy gets the request as the policies left it, the client does not wait for it, and the call record says how it went"
+    )
     func mirrors() async throws {
         let seen = Seen()
         try await withServer(Self.mirrorRouter(seen)) { mirrorPort in
@@ -93,7 +99,8 @@ struct MirrorTests {
                         #expect(try posted.json()["body"] as? String == "order body")
 
                         let started = ContinuousClock.now
-                        let slow = try await client.send(.GET, "/shop/slow/1", headers: [key, ("X-Request-Id", "mirror-slow-1")])
+                        let slow = try await client.send(
+                            .GET, "/shop/slow/1", headers: [key, ("X-Request-Id", "mirror-slow-1")])
                         let waited = ContinuousClock.now - started
                         #expect(slow.status == 200, "the primary answers in 1 ms; the mirror takes 3 s")
                         #expect(waited < .milliseconds(2500), "the client waited \(waited) for a mirror")

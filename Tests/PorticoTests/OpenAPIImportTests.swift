@@ -7,27 +7,30 @@ import Testing
 struct OpenAPIImportTests {
     @Test("every operation of the example document becomes a route")
     func exampleDocument() throws {
-        let config = try ConfigLoader(environment: ["PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef"]).load(file: packageRoot + "/config/gateway.yaml")
+        let config = try ConfigLoader(environment: [
+            "PORTICO_ADMIN_TOKEN": "test-admin-token-0123456789abcdef", "PORTICO_DEMO_KEY": "demo-key-0123456789abcdef",
+        ]).load(file: packageRoot + "/config/gateway.yaml")
         let petstore = try #require(config.apis.first { $0.name == "petstore" })
         let operations = petstore.routes.map { "\($0.methods.joined()) \($0.path) \($0.name ?? "")" }
-        #expect(operations == [
-            "GET /pets listPets",
-            "POST /pets createPet",
-            "GET /pets/findByTags findPetsByTags",
-            "GET /pets/{petId} getPet",
-            "PUT /pets/{petId} updatePet",
-            "DELETE /pets/{petId} deletePet",
-            "POST /pets/{petId}/uploadImage uploadPetImage",
-            "GET /store/inventory getInventory",
-            "POST /store/orders placeOrder",
-            "GET /store/orders/{orderId} getOrder",
-            "DELETE /store/orders/{orderId} deleteOrder",
-            "POST /users createUser",
-            "GET /users/login loginUser",
-            "GET /users/{username} getUser",
-            "PUT /users/{username} updateUser",
-            "DELETE /users/{username} deleteUser",
-        ])
+        #expect(
+            operations == [
+                "GET /pets listPets",
+                "POST /pets createPet",
+                "GET /pets/findByTags findPetsByTags",
+                "GET /pets/{petId} getPet",
+                "PUT /pets/{petId} updatePet",
+                "DELETE /pets/{petId} deletePet",
+                "POST /pets/{petId}/uploadImage uploadPetImage",
+                "GET /store/inventory getInventory",
+                "POST /store/orders placeOrder",
+                "GET /store/orders/{orderId} getOrder",
+                "DELETE /store/orders/{orderId} deleteOrder",
+                "POST /users createUser",
+                "GET /users/login loginUser",
+                "GET /users/{username} getUser",
+                "PUT /users/{username} updateUser",
+                "DELETE /users/{username} deleteUser",
+            ])
         #expect(petstore.upstreamBasePath == "/api/v1")
         #expect(petstore.policies.responseHeaders?.set.first?.name == "X-API")
         #expect(petstore.routes[1].policies.maxBodySize == 64 * 1024)
@@ -51,7 +54,10 @@ struct OpenAPIImportTests {
                 #expect(pets.headers.first(name: "X-API") == "petstore")
 
                 let pet = try await client.send(.GET, "/petstore/pets/1")
-                #expect(pet.text == "{\"id\":1,\"name\":\"Rex\",\"category\":{\"id\":1,\"name\":\"Dogs\"},\"tags\":[\"good-boy\"],\"status\":\"available\"}")
+                #expect(
+                    pet.text
+                        == "{\"id\":1,\"name\":\"Rex\",\"category\":{\"id\":1,\"name\":\"Dogs\"},\"tags\":[\"good-boy\"],\"status\":\"available\"}"
+                )
 
                 let created = try await client.send(.POST, "/petstore/pets", body: .bytes(.init(string: "{}")))
                 #expect(created.status == 201)

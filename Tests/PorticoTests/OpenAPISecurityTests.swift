@@ -73,28 +73,47 @@ struct OpenAPISecurityTests {
     func scopes() async throws {
         let keys = TestKeys.shared
         try await withUpstream { upstreamPort in
-            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort), files: ["store.yaml": Self.spec]) { gateway in
+            try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort), files: ["store.yaml": Self.spec])
+            { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     func token(_ scope: String?) async throws -> [(String, String)] {
                         var claims = TestClaims()
                         claims.scope = scope
                         return [("Authorization", "Bearer " + (try await keys.sign("HS256", claims)))]
                     }
-                    #expect(try await client.send(.GET, "/store/echo/pets", headers: try await token("read:pets")).status == 200)
-                    #expect(try await client.send(.GET, "/store/echo/pets", headers: try await token("other")).status == 403)
-                    #expect(try await client.send(.POST, "/store/echo/pets", headers: try await token("read:pets")).status == 403)
-                    #expect(try await client.send(.POST, "/store/echo/pets", headers: try await token("read:pets write:pets")).status == 200)
+                    #expect(
+                        try await client.send(.GET, "/store/echo/pets", headers: try await token("read:pets")).status
+                            == 200)
+                    #expect(
+                        try await client.send(.GET, "/store/echo/pets", headers: try await token("other")).status == 403
+                    )
+                    #expect(
+                        try await client.send(.POST, "/store/echo/pets", headers: try await token("read:pets")).status
+                            == 403)
+                    #expect(
+                        try await client.send(
+                            .POST, "/store/echo/pets", headers: try await token("read:pets write:pets")
+                        ).status == 200)
                     let missing = try await client.send(.GET, "/store/echo/pets")
                     #expect(missing.status == 401)
-                    #expect(Set(missing.headers["WWW-Authenticate"]) == ["Bearer realm=\"portico\"", "APIKey header=\"X-API-Key\""])
+                    #expect(
+                        Set(missing.headers["WWW-Authenticate"]) == [
+                            "Bearer realm=\"portico\"", "APIKey header=\"X-API-Key\"",
+                        ])
                     // The document's second alternative: an API key, whose consumer's scopes apply.
-                    let byKey = try await client.send(.GET, "/store/echo/pets", headers: [("X-API-Key", "reader-key-0123456789abcdef")])
+                    let byKey = try await client.send(
+                        .GET, "/store/echo/pets", headers: [("X-API-Key", "reader-key-0123456789abcdef")])
                     #expect(byKey.status == 200)
-                    #expect(try await client.send(.POST, "/store/echo/pets", headers: [("X-API-Key", "reader-key-0123456789abcdef")]).status == 401)
+                    #expect(
+                        try await client.send(
+                            .POST, "/store/echo/pets", headers: [("X-API-Key", "reader-key-0123456789abcdef")]
+                        ).status == 401)
                     #expect(try await client.send(.GET, "/store/echo/health").status == 200)
                     // `{}` makes authentication optional, but a bad token is still refused.
                     #expect(try await client.send(.GET, "/store/echo/maybe").status == 200)
-                    #expect(try await client.send(.GET, "/store/echo/maybe", headers: [("Authorization", "Bearer nope")]).status == 401)
+                    #expect(
+                        try await client.send(.GET, "/store/echo/maybe", headers: [("Authorization", "Bearer nope")])
+                            .status == 401)
                 }
             }
         }

@@ -24,13 +24,16 @@ struct PolicyHarnessTests {
             response-headers: {remove: [Server], add: {X-Served-By: portico}}
         """
 
-    static let key: HTTPFields = [HTTPField.Name("X-API-Key")!: "harness-key-0123456789abcdef", HTTPField.Name("X-Debug")!: "1"]
+    static let key: HTTPFields = [
+        HTTPField.Name("X-API-Key")!: "harness-key-0123456789abcdef", HTTPField.Name("X-Debug")!: "1",
+    ]
 
     static func upstream(_ head: HTTPRequest) -> PolicyHarness.Reply {
         PolicyHarness.Reply(.ok, headers: [.server: "upstream/1", .contentType: "text/plain"], body: "hello")
     }
 
-    @Test("the streaming chain: 401 without a key; then identity, header edits, RateLimit fields, and 429 past the limit")
+    @Test(
+        "the streaming chain: 401 without a key; then identity, header edits, RateLimit fields, and 429 past the limit")
     func streamingChain() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in try await Self.streaming(harness) }
     }
@@ -43,7 +46,8 @@ struct PolicyHarnessTests {
         #expect(missing.body.contains("\"status\":401"))
 
         for remaining in [1, 0] {
-            let answer = try await harness.send(PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
+            let answer = try await harness.send(
+                PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
             #expect(answer.status == 200)
             #expect(answer.body == "hello")
             let forwarded = try #require(answer.forwarded)
@@ -56,13 +60,16 @@ struct PolicyHarnessTests {
             #expect(answer.head.headerFields[HTTPField.Name("RateLimit")!]?.contains(";r=\(remaining);") == true)
             #expect(answer.exchange?.identity?.consumer == "app")
         }
-        let refused = try await harness.send(PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
+        let refused = try await harness.send(
+            PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
         #expect(refused.status == 429)
         #expect(refused.forwarded == nil)
         #expect(refused.head.headerFields[.retryAfter] != nil)
     }
 
-    @Test("an upstream answer with both framings reaches the client without its Content-Length (ProxyStage.clientHead, which both paths use)")
+    @Test(
+        "an upstream answer with both framings reaches the client without its Content-Length (ProxyStage.clientHead, which both paths use)"
+    )
     func bothFramingsFromUpstream() async throws {
         try await PolicyHarness.with(yaml: Self.yaml) { harness in
             let request = PolicyHarness.request(.get, "/keyed/a", headers: Self.key)
@@ -85,7 +92,8 @@ struct PolicyHarnessTests {
         let cachedYAML = "cache: {memory: 1MiB}\n" + Self.yaml + "\n    cache: {default-ttl: 30s}\n"
         try await PolicyHarness.with(yaml: cachedYAML) { cached in
             #expect(cached.sendFast(PolicyHarness.request(.get, "/keyed/a", headers: Self.key)) == nil)
-            let answer = try await cached.send(PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
+            let answer = try await cached.send(
+                PolicyHarness.request(.get, "/keyed/a", headers: Self.key), upstream: Self.upstream)
             #expect(answer.status == 200)
         }
     }
@@ -93,7 +101,8 @@ struct PolicyHarnessTests {
     static func compare(_ streaming: PolicyHarness, _ fast: PolicyHarness) async throws {
         let requests = [
             PolicyHarness.request(.get, "/keyed/a"),
-            PolicyHarness.request(.get, "/keyed/a", headers: [HTTPField.Name("X-API-Key")!: "not-a-key-0123456789abcdef"]),
+            PolicyHarness.request(
+                .get, "/keyed/a", headers: [HTTPField.Name("X-API-Key")!: "not-a-key-0123456789abcdef"]),
             PolicyHarness.request(.get, "/keyed/a", headers: Self.key),
             PolicyHarness.request(.post, "/keyed/b?x=1", headers: Self.key),
             PolicyHarness.request(.get, "/keyed/c", headers: Self.key),
@@ -102,9 +111,13 @@ struct PolicyHarnessTests {
             let slow = try await streaming.send(request, upstream: Self.upstream)
             let quick = try #require(fast.sendFast(request, upstream: Self.upstream))
             #expect(quick.status == slow.status, "\(request)")
-            #expect(quick.forwarded?.headerFields[HTTPField.Name("X-Consumer-Name")!] == slow.forwarded?.headerFields[HTTPField.Name("X-Consumer-Name")!])
+            #expect(
+                quick.forwarded?.headerFields[HTTPField.Name("X-Consumer-Name")!]
+                    == slow.forwarded?.headerFields[HTTPField.Name("X-Consumer-Name")!])
             #expect((quick.forwarded == nil) == (slow.forwarded == nil))
-            for name in ["RateLimit", "RateLimit-Policy", "Retry-After", "WWW-Authenticate", "X-Served-By", "Content-Type"] {
+            for name in [
+                "RateLimit", "RateLimit-Policy", "Retry-After", "WWW-Authenticate", "X-Served-By", "Content-Type",
+            ] {
                 let field = HTTPField.Name(name)!
                 #expect(quick.head.headerFields[field] == slow.head.headerFields[field], "\(name) for \(request)")
             }

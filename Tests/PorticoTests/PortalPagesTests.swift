@@ -15,7 +15,9 @@ struct PortalPagesTests {
             #expect(page.headers["content-type"].first == "text/html; charset=utf-8")
             #expect(page.headers["content-security-policy"].first?.contains("script-src 'self'") == true)
             #expect(page.text.contains("portal.js"))
-            for (name, type) in [("portal.js", "text/javascript"), ("account.js", "text/javascript"), ("portal.css", "text/css")] {
+            for (name, type) in [
+                ("portal.js", "text/javascript"), ("account.js", "text/javascript"), ("portal.css", "text/css"),
+            ] {
                 let file = try await client.send(.GET, "/portal/" + name)
                 #expect(file.status == 200, "\(name)")
                 #expect(file.headers["content-type"].first?.hasPrefix(type) == true, "\(name)")
@@ -31,7 +33,8 @@ struct PortalPagesTests {
     @Test("portal.files serves a customised copy instead, and only its files")
     func override() async throws {
         let yaml = "portal: {path: /portal, files: custom}\n"
-        try await GatewayHarness.with(yaml: yaml, files: ["custom/index.html": "<html>our own portal</html>"]) { gateway in
+        try await GatewayHarness.with(yaml: yaml, files: ["custom/index.html": "<html>our own portal</html>"]) {
+            gateway in
             let client = TestClient(client: .shared, baseURL: gateway.baseURL)
             let page = try await client.send(.GET, "/portal/")
             #expect(page.status == 200)

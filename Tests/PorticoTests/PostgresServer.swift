@@ -4,7 +4,7 @@ import PorticoTesting
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real PostgreSQL server for a test: a new cluster (`initdb`, trust authentication for the
@@ -19,7 +19,9 @@ final class PostgresServer: Sendable {
 
     init() async throws {
         guard let bin = Self.binaries else {
-            throw TestingError("PostgreSQL's initdb and postgres are not installed; run scripts/install-deps.sh test (Debian's postgresql)")
+            throw TestingError(
+                "PostgreSQL's initdb and postgres are not installed; run scripts/install-deps.sh test (Debian's postgresql)"
+            )
         }
         folder = try GatewayHarness.makeTemporaryFolder()
         port = try RedisServer.freePort()
@@ -27,7 +29,8 @@ final class PostgresServer: Sendable {
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
         if Self.asRoot { try Self.giveToPostgres(folder) }
         let log = folder + "/initdb.log"
-        let initdb = try Self.spawn(bin + "/initdb", ["-D", data, "-U", "portico", "--auth=trust", "-E", "UTF8", "--no-sync"], log: log)
+        let initdb = try Self.spawn(
+            bin + "/initdb", ["-D", data, "-U", "portico", "--auth=trust", "-E", "UTF8", "--no-sync"], log: log)
         guard initdb.waitUntilExit() == 0 else {
             throw TestingError("initdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }
@@ -35,20 +38,31 @@ final class PostgresServer: Sendable {
     }
 
     static var binaries: String? {
-        let candidates = ["/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin", "/usr/local/bin", "/usr/bin"]
-        return candidates.first { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") && FileManager.default.isExecutableFile(atPath: $0 + "/postgres") }
+        let candidates = [
+            "/usr/lib/postgresql/17/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/15/bin", "/usr/local/bin",
+            "/usr/bin",
+        ]
+        return candidates.first {
+            FileManager.default.isExecutableFile(atPath: $0 + "/initdb")
+                && FileManager.default.isExecutableFile(atPath: $0 + "/postgres")
+        }
     }
 
     static var asRoot: Bool { getuid() == 0 }
 
     /// Runs a PostgreSQL program, as the `postgres` user when this process is root.
     private static func spawn(_ executable: String, _ arguments: [String], log: String) throws -> ChildProcess {
-        if asRoot { return try ChildProcess("/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, outputFile: log, errorFile: log) }
+        if asRoot {
+            return try ChildProcess(
+                "/usr/sbin/runuser", ["-u", "postgres", "--", executable] + arguments, outputFile: log, errorFile: log)
+        }
         return try ChildProcess(executable, arguments, outputFile: log, errorFile: log)
     }
 
     private static func giveToPostgres(_ folder: String) throws {
-        guard let user = getpwnam("postgres") else { throw TestingError("there is no postgres user (Debian's postgresql package makes it)") }
+        guard let user = getpwnam("postgres") else {
+            throw TestingError("there is no postgres user (Debian's postgresql package makes it)")
+        }
         for path in [folder, folder + "/data"] { chown(path, user.pointee.pw_uid, user.pointee.pw_gid) }
     }
 
@@ -57,8 +71,11 @@ final class PostgresServer: Sendable {
         let log = folder + "/postgres.log"
         let child = try Self.spawn(
             Self.binaries! + "/postgres",
-            ["-D", folder + "/data", "-p", String(port), "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c", "fsync=off",
-             "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200"],
+            [
+                "-D", folder + "/data", "-p", String(port), "-k", folder, "-c", "listen_addresses=127.0.0.1", "-c",
+                "fsync=off",
+                "-c", "synchronous_commit=off", "-c", "full_page_writes=off", "-c", "max_connections=200",
+            ],
             log: log)
         process.withLock { $0 = child }
         for _ in 0..<500 {
@@ -69,21 +86,26 @@ final class PostgresServer: Sendable {
             if child.hasExited { break }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw TestingError("postgres did not start: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(800))")
+        throw TestingError(
+            "postgres did not start: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(800))")
     }
 
     /// The server's PID, from `postmaster.pid` (runuser is its parent when this process is root).
     private var serverPID: pid_t? {
-        guard let text = try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8) else { return nil }
+        guard let text = try? String(contentsOfFile: folder + "/data/postmaster.pid", encoding: .utf8) else {
+            return nil
+        }
         return text.split(separator: "\n").first.flatMap { pid_t($0) }
     }
 
     /// Stops the server (fast shutdown: SIGINT to its PID) and waits for it to end.
     func stop() {
-        guard let child = process.withLock({ current -> ChildProcess? in
-            defer { current = nil }
-            return current
-        }) else { return }
+        guard
+            let child = process.withLock({ current -> ChildProcess? in
+                defer { current = nil }
+                return current
+            })
+        else { return }
         if let pid = serverPID { kill(pid, SIGINT) }
         let deadline = Date().addingTimeInterval(10)
         while Date() < deadline, !child.hasExited { usleep(10_000) }
@@ -100,7 +122,8 @@ final class PostgresServer: Sendable {
     func database() async throws -> PostgresURL {
         let name = "portico_test_\(databases.wrappingAdd(1, ordering: .relaxed).newValue)"
         let log = folder + "/createdb.log"
-        let createdb = try Self.spawn(Self.binaries! + "/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "portico", name], log: log)
+        let createdb = try Self.spawn(
+            Self.binaries! + "/createdb", ["-h", "127.0.0.1", "-p", String(port), "-U", "portico", name], log: log)
         guard createdb.waitUntilExit() == 0 else {
             throw TestingError("createdb failed: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
         }

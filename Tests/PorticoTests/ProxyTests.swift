@@ -77,7 +77,9 @@ struct ProxyTests {
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let kept = try await client.send(
                         .GET, "/api/echo/f",
-                        headers: [("X-Request-Id", "client-id-123"), ("X-Forwarded-For", "203.0.113.9"), ("Via", "1.0 edge")])
+                        headers: [
+                            ("X-Request-Id", "client-id-123"), ("X-Forwarded-For", "203.0.113.9"), ("Via", "1.0 edge"),
+                        ])
                     #expect(kept.headers.first(name: "X-Request-Id") == "client-id-123")
                     let echo = try kept.json()
                     let headers = Dictionary(
@@ -92,7 +94,8 @@ struct ProxyTests {
                     #expect(echo["authority"] as? String == "127.0.0.1:\(upstreamPort)")
                     #expect(kept.headers.first(name: "Via")?.hasSuffix("1.1 portico") == true)
 
-                    let replaced = try await client.send(.GET, "/api/echo/f", headers: [("X-Request-Id", "bad id with spaces")])
+                    let replaced = try await client.send(
+                        .GET, "/api/echo/f", headers: [("X-Request-Id", "bad id with spaces")])
                     let generated = try #require(replaced.headers.first(name: "X-Request-Id"))
                     #expect(generated != "bad id with spaces")
                     #expect(generated.count == 24)
@@ -279,11 +282,13 @@ struct PolicyTests {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: Self.yaml(upstreamPort: upstreamPort)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
-                    let small = try await client.send(.POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1024)))
+                    let small = try await client.send(
+                        .POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1024)))
                     #expect(small.status == 200)
                     #expect(try small.json()["bytes"] as? Int == 1024)
 
-                    let declared = try await client.send(.POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1025)))
+                    let declared = try await client.send(
+                        .POST, "/api/upload", body: .bytes(ByteBuffer(repeating: 1, count: 1025)))
                     #expect(declared.status == 413)
                     #expect(declared.headers.first(name: "Content-Type") == "application/problem+json")
 

@@ -29,7 +29,9 @@ struct QueryParameterTests {
         #expect(QueryParameter.removing("api_key", from: "/a?api_key&&q=api_key") == "/a?q=api_key")
         #expect(QueryParameter.removing("api_key", from: "/a?api_keyx=1") == "/a?api_keyx=1")
         for path in Self.paths {
-            #expect(QueryParameter.value(of: "api_key", in: QueryParameter.removing("api_key", from: path)) == nil, "\(path)")
+            #expect(
+                QueryParameter.value(of: "api_key", in: QueryParameter.removing("api_key", from: path)) == nil,
+                "\(path)")
         }
     }
 }

@@ -1,23 +1,30 @@
 import Foundation
 import HTTPTypes
 import PorticoConfig
-@testable import PorticoGateway
 import Testing
+
+@testable import PorticoGateway
 
 @Suite("Rate-limit algorithms with an injected clock")
 struct RateLimitAlgorithmTests {
     static let second: Int64 = 1_000_000_000
 
-    func limit(_ text: String, burst: Int? = nil, quota: String? = nil, algorithm: LimitConfig.Algorithm = .gcra, zone: String = "UTC")
+    func limit(
+        _ text: String, burst: Int? = nil, quota: String? = nil, algorithm: LimitConfig.Algorithm = .gcra,
+        zone: String = "UTC"
+    )
         -> CompiledLimit
     {
-        var config = LimitConfig(rate: RateSpec(parsing: text), burst: burst, quota: quota.flatMap(QuotaSpec.init(parsing:)))
+        var config = LimitConfig(
+            rate: RateSpec(parsing: text), burst: burst, quota: quota.flatMap(QuotaSpec.init(parsing:)))
         config.algorithm = algorithm
         return CompiledLimit(config: config, name: "test", scope: "test", timeZone: TimeZone(identifier: zone)!)
     }
 
     /// How many of `count` requests at `now` are allowed.
-    func admitted(_ limit: CompiledLimit, _ entry: inout CompiledLimit.Entry, count: Int, now: Int64, cost: Int = 1) -> Int {
+    func admitted(
+        _ limit: CompiledLimit, _ entry: inout CompiledLimit.Entry, count: Int, now: Int64, cost: Int = 1
+    ) -> Int {
         (0..<count).filter { _ in limit.apply(to: &entry, cost: cost, now: now).allSatisfy(\.allowed) }.count
     }
 
@@ -134,7 +141,8 @@ struct RateLimitAlgorithmTests {
         #expect(trusted.resolve(peer: "192.0.2.1", headers: headers) == "192.0.2.1")
         let both = ClientAddress(trustedProxies: ["10.0.0.0/8", "198.51.100.0/24"])
         #expect(both.resolve(peer: "10.0.0.1", headers: headers) == "203.0.113.9")
-        #expect(CIDRBlock(parsing: "fd00::/8")!.contains("fd12::1") && !CIDRBlock(parsing: "fd00::/8")!.contains("fe80::1"))
+        #expect(
+            CIDRBlock(parsing: "fd00::/8")!.contains("fd12::1") && !CIDRBlock(parsing: "fd00::/8")!.contains("fe80::1"))
         #expect(CIDRBlock(parsing: "127.0.0.0/8")!.contains("::ffff:127.0.0.1"))
     }
 }

@@ -37,7 +37,9 @@ struct RateLimitTests {
         """
     }
 
-    static func run(limits: String = "", _ body: @Sendable (TestClient, GatewayHarness.Running) async throws -> Void) async throws {
+    static func run(
+        limits: String = "", _ body: @Sendable (TestClient, GatewayHarness.Running) async throws -> Void
+    ) async throws {
         try await withUpstream { upstreamPort in
             try await GatewayHarness.with(yaml: yaml(upstreamPort: upstreamPort, limits: limits)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in try await body(client, gateway) }
@@ -52,7 +54,9 @@ struct RateLimitTests {
             for expected in [2, 1, 0] {
                 let answer = try await client.send(.GET, "/planned/echo/x", headers: alpha)
                 #expect(answer.status == 200)
-                #expect(answer.headers["RateLimit-Policy"].first == #""free";q=3;w=60, "free-quota";q=1000;w=\#(Self.monthSeconds())"#)
+                #expect(
+                    answer.headers["RateLimit-Policy"].first
+                        == #""free";q=3;w=60, "free-quota";q=1000;w=\#(Self.monthSeconds())"#)
                 // t counts down in whole seconds from the first request: a loaded machine may cross a few.
                 let fresh = 20 * (3 - expected)
                 let allowed = (fresh - 5...fresh).map { #""free";r=\#(expected);t=\#($0)"# }
@@ -72,17 +76,24 @@ struct RateLimitTests {
             #expect(try await client.send(.GET, "/planned/echo/x", headers: beta).status == 429)
 
             // The admin API shows a key's state.
-            let state = try await adminClient(client, port: gateway.adminPort!).send(.GET, "/admin/limits?key=alpha").json()
+            let state = try await adminClient(client, port: gateway.adminPort!).send(.GET, "/admin/limits?key=alpha")
+                .json()
             let limits = try #require(state["limits"] as? [[String: Any]])
             #expect(limits.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 0)
             #expect(limits.first { $0["policy"] as? String == "free-quota" }?["remaining"] as? Int == 997)
 
             // The call log records the decision and which key was used (never the key).
             try await Task.sleep(for: .milliseconds(300))
-            let calls = try await adminClient(client, port: gateway.adminPort!).send(.GET, "/admin/analytics/calls?since=1h&limit=100").json()
-            let alphaCalls = ((calls["calls"] as? [[String: Any]]) ?? []).filter { $0["consumer"] as? String == "alpha" }
+            let calls = try await adminClient(client, port: gateway.adminPort!).send(
+                .GET, "/admin/analytics/calls?since=1h&limit=100"
+            ).json()
+            let alphaCalls = ((calls["calls"] as? [[String: Any]]) ?? []).filter {
+                $0["consumer"] as? String == "alpha"
+            }
             let decisions = Set(alphaCalls.compactMap { $0["rate_limit"] as? String })
-            #expect(decisions == ["allowed free r=2", "allowed free r=1", "allowed free r=0", "refused free"], "\(decisions)")
+            #expect(
+                decisions == ["allowed free r=2", "allowed free r=1", "allowed free r=0", "refused free"],
+                "\(decisions)")
             #expect(alphaCalls.allSatisfy { ($0["key_prefix"] as? String)?.hasPrefix("sha256:") == true })
         }
     }
@@ -93,7 +104,9 @@ struct RateLimitTests {
             let alpha = [("X-API-Key", "alpha-key-0123456789abcdef")]
             let fresh = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
             #expect(fresh["consumer"] as? String == "alpha" && fresh["plan"] as? String == "free")
-            #expect((fresh["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 3)
+            #expect(
+                (fresh["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int
+                    == 3)
             _ = try await client.send(.GET, "/planned/echo/x", headers: alpha)
             let used = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
             let limits = try #require(used["limits"] as? [[String: Any]])
@@ -101,7 +114,9 @@ struct RateLimitTests {
             #expect(limits.first { $0["policy"] as? String == "free-quota" }?["remaining"] as? Int == 999)
             // Looking does not charge: still 2.
             let again = try await client.send(.GET, "/portal/api/me/limits", headers: alpha).json()
-            #expect((again["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int == 2)
+            #expect(
+                (again["limits"] as? [[String: Any]])?.first { $0["policy"] as? String == "free" }?["remaining"] as? Int
+                    == 2)
             #expect(try await client.send(.GET, "/portal/api/me/limits").status == 401)
             #expect(try await client.send(.GET, "/portal/api/nothing", headers: alpha).status == 404)
         }
@@ -112,17 +127,23 @@ struct RateLimitTests {
         try await Self.run { client, _ in
             var statuses: [Int] = []
             for index in 0..<5 {
-                statuses.append(try await client.send(.GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "203.0.113.\(index)")]).status)
+                statuses.append(
+                    try await client.send(.GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "203.0.113.\(index)")])
+                        .status)
             }
             #expect(statuses == [200, 200, 200, 200, 429])
         }
         try await Self.run(limits: "limits: {trusted-proxies: [127.0.0.1]}") { client, _ in
             for index in 0..<6 {
-                let answer = try await client.send(.GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "203.0.113.\(index)")])
+                let answer = try await client.send(
+                    .GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "203.0.113.\(index)")])
                 #expect(answer.status == 200)
             }
             var statuses: [Int] = []
-            for _ in 0..<5 { statuses.append(try await client.send(.GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "198.51.100.1")]).status) }
+            for _ in 0..<5 {
+                statuses.append(
+                    try await client.send(.GET, "/by-ip/echo/x", headers: [("X-Forwarded-For", "198.51.100.1")]).status)
+            }
             #expect(statuses == [200, 200, 200, 200, 429])
         }
     }
@@ -155,7 +176,8 @@ struct RateLimitTests {
                     #expect(try await client.send(.GET, "/by-ip/echo/x").status == 429)
                     // A reload that changes something else: the ip limit keeps its count.
                     let original = try String(contentsOfFile: path, encoding: .utf8)
-                    try original.replacingOccurrences(of: "1000/month", with: "2000/month").write(toFile: path, atomically: true, encoding: .utf8)
+                    try original.replacingOccurrences(of: "1000/month", with: "2000/month").write(
+                        toFile: path, atomically: true, encoding: .utf8)
                     #expect(await gateway.app.runtime.reload(trigger: "test").tookEffect)
                     #expect(try await client.send(.GET, "/by-ip/echo/x").status == 429)
                     // A new rate is a new limit: a fresh budget.

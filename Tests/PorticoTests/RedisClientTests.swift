@@ -3,8 +3,8 @@ import Logging
 import NIOCore
 import NIOPosix
 import NIOSSL
-import PorticoTesting
 import PorticoRedis
+import PorticoTesting
 import Testing
 
 @Suite("The Redis client: RESP, URLs, back-off")
@@ -26,12 +26,16 @@ struct RESPTests {
         #expect(try read("#t\r\n") == .boolean(true))
         #expect(try read(",3.25\r\n") == .double(3.25))
         #expect(try read(",-inf\r\n") == .double(-.infinity))
-        #expect(try read("(3492890328409238509324850943850943825024385\r\n") == .bigNumber("3492890328409238509324850943850943825024385"))
+        #expect(
+            try read("(3492890328409238509324850943850943825024385\r\n")
+                == .bigNumber("3492890328409238509324850943850943825024385"))
         #expect(try read("!21\r\nSYNTAX invalid syntax\r\n") == .error("SYNTAX invalid syntax"))
         #expect(try read("=15\r\ntxt:Some string\r\n") == .verbatimString("txt:Some string"))
         #expect(try read("*2\r\n:1\r\n*1\r\n$1\r\nx\r\n") == .array([.integer(1), .array([.blobString([120])])]))
         #expect(try read("~1\r\n+a\r\n") == .set([.simpleString("a")]))
-        #expect(try read("%1\r\n+server\r\n+redis\r\n") == .map([.init(key: .simpleString("server"), value: .simpleString("redis"))]))
+        #expect(
+            try read("%1\r\n+server\r\n+redis\r\n")
+                == .map([.init(key: .simpleString("server"), value: .simpleString("redis"))]))
         #expect(try read(">2\r\n+message\r\n+hi\r\n") == .push([.simpleString("message"), .simpleString("hi")]))
         // An attribute is dropped; the value after it is the reply.
         #expect(try read("|1\r\n+ttl\r\n:3600\r\n:7\r\n") == .integer(7))
@@ -56,34 +60,47 @@ struct RESPTests {
         limits.maximumLineBytes = 64
         for hostile in [
             "$1025\r\n", "$99999999999999999999\r\n", "*101\r\n", "%51\r\n", "$-2\r\n",
-            String(repeating: "*1\r\n", count: 10) + ":1\r\n", "+" + String(repeating: "a", count: 100), "?what\r\n", ":12a\r\n", "#x\r\n",
+            String(repeating: "*1\r\n", count: 10) + ":1\r\n", "+" + String(repeating: "a", count: 100), "?what\r\n",
+            ":12a\r\n", "#x\r\n",
             "$3\r\nabcXY",
         ] {
             var buffer = ByteBuffer(string: hostile)
-            #expect(throws: RedisError.self, "\(hostile.prefix(30).debugDescription)") { try RESPDecoder.read(from: &buffer, limits: limits) }
+            #expect(throws: RedisError.self, "\(hostile.prefix(30).debugDescription)") {
+                try RESPDecoder.read(from: &buffer, limits: limits)
+            }
         }
     }
 
     @Test("commands encode as arrays of blob strings, bytes as they are")
     func encoding() {
         let command = RESPCommand([Array("SET".utf8), [0, 13, 10, 255]])
-        #expect(command.bytes == ByteBuffer(bytes: Array("*2\r\n$3\r\nSET\r\n$4\r\n".utf8) + [0, 13, 10, 255] + [13, 10]))
+        #expect(
+            command.bytes == ByteBuffer(bytes: Array("*2\r\n$3\r\nSET\r\n$4\r\n".utf8) + [0, 13, 10, 255] + [13, 10]))
         #expect(command.name == "SET")
     }
 
     @Test("URLs: credentials, escapes, IPv6, database, TLS; mistakes are named")
     func urls() throws {
         let plain = try RedisURL(parsing: "redis://127.0.0.1")
-        #expect(plain.host == "127.0.0.1" && plain.port == 6379 && plain.database == 0 && !plain.tls && plain.password == nil)
+        #expect(
+            plain.host == "127.0.0.1" && plain.port == 6379 && plain.database == 0 && !plain.tls
+                && plain.password == nil)
         let full = try RedisURL(parsing: "rediss://gateway:p%40ss%3Aword@redis.internal:6380/3")
-        #expect(full.user == "gateway" && full.password == "p@ss:word" && full.host == "redis.internal" && full.port == 6380)
+        #expect(
+            full.user == "gateway" && full.password == "p@ss:word" && full.host == "redis.internal" && full.port == 6380
+        )
         #expect(full.database == 3 && full.tls)
         #expect(full.description == "rediss://gateway:***@redis.internal:6380/3")
         let passwordOnly = try RedisURL(parsing: "redis://:secret@localhost:7000/0")
-        #expect(passwordOnly.user == nil && passwordOnly.password == "secret" && passwordOnly.description == "redis://:***@localhost:7000/0")
+        #expect(
+            passwordOnly.user == nil && passwordOnly.password == "secret"
+                && passwordOnly.description == "redis://:***@localhost:7000/0")
         let six = try RedisURL(parsing: "redis://[::1]:6390")
         #expect(six.host == "::1" && six.port == 6390 && six.description == "redis://[::1]:6390/0")
-        for bad in ["http://x", "redis://", "redis://host:0", "redis://host:70000", "redis://host/abc", "redis://a:%zz@host", "redis://[::1"] {
+        for bad in [
+            "http://x", "redis://", "redis://host:0", "redis://host:70000", "redis://host/abc", "redis://a:%zz@host",
+            "redis://[::1",
+        ] {
             #expect(throws: RedisError.self, "\(bad)") { try RedisURL(parsing: bad) }
         }
     }
@@ -99,7 +116,8 @@ struct RESPTests {
             #expect(state.retry() == .connect)
             return action
         }
-        #expect(delays == [100, 200, 400, 800, 1000, 1000].map { ReconnectState.Action.connectAfter(.milliseconds($0)) })
+        #expect(
+            delays == [100, 200, 400, 800, 1000, 1000].map { ReconnectState.Action.connectAfter(.milliseconds($0)) })
         state.connected()
         // A connection that was up and closed is retried after the shortest wait.
         #expect(state.lost(now: now) == .connectAfter(.milliseconds(100)))
@@ -114,7 +132,9 @@ struct RESPTests {
 
 @Suite("The Redis client against a real redis-server", .serialized)
 struct RedisClientTests {
-    static func client(_ url: String, timeout: TimeAmount = .milliseconds(500), connections: Int = 1) throws -> RedisClient {
+    static func client(
+        _ url: String, timeout: TimeAmount = .milliseconds(500), connections: Int = 1
+    ) throws -> RedisClient {
         var configuration = RedisClient.Configuration(url: try RedisURL(parsing: url))
         configuration.commandTimeout = timeout
         configuration.connectionsPerLoop = connections
@@ -122,7 +142,8 @@ struct RedisClientTests {
         configuration.maximumReconnectDelay = .milliseconds(400)
         var logger = Logger(label: "redis.test")
         logger.logLevel = .critical
-        let client = try RedisClient(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        let client = try RedisClient(
+            configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
         client.start()
         return client
     }
@@ -152,7 +173,9 @@ struct RedisClientTests {
         #expect(try await client.send(RESPCommand([Array("GET".utf8), Array("bin".utf8)])).get() == .blobString(bytes))
         #expect(try await client.send(["GET", "missing"]) == .null)
         // RESP3 answers HELLO with a map that says so.
-        guard case .map(let hello) = try await client.send(["HELLO"]) else { throw RedisError.protocolViolation("HELLO did not answer a map") }
+        guard case .map(let hello) = try await client.send(["HELLO"]) else {
+            throw RedisError.protocolViolation("HELLO did not answer a map")
+        }
         #expect(hello.contains { $0.key.string == "proto" && $0.value == .integer(3) })
 
         // Every INCR is in flight at once; each gets a distinct count, and the last is 1000.
@@ -202,18 +225,21 @@ struct RedisClientTests {
         for (name, works) in [("redis", true), ("other", false)] {
             let tlsPort = try RedisServer.freePort()
             let server = try await RedisServer(arguments: [
-                "--tls-port", String(tlsPort), "--tls-cert-file", folder + "/\(name).pem", "--tls-key-file", folder + "/\(name).key",
+                "--tls-port", String(tlsPort), "--tls-cert-file", folder + "/\(name).pem", "--tls-key-file",
+                folder + "/\(name).key",
                 "--tls-ca-cert-file", folder + "/ca.pem", "--tls-auth-clients", "no", "--requirepass", "tls-secret",
             ])
             defer { server.close() }
-            var configuration = RedisClient.Configuration(url: try RedisURL(parsing: "rediss://:tls-secret@localhost:\(tlsPort)/0"))
+            var configuration = RedisClient.Configuration(
+                url: try RedisURL(parsing: "rediss://:tls-secret@localhost:\(tlsPort)/0"))
             var tls = TLSConfiguration.makeClientConfiguration()
             tls.trustRoots = .file(folder + "/ca.pem")
             configuration.tls = tls
             configuration.minimumReconnectDelay = .milliseconds(50)
             var logger = Logger(label: "redis.test")
             logger.logLevel = .critical
-            let client = try RedisClient(configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
+            let client = try RedisClient(
+                configuration: configuration, eventLoopGroup: MultiThreadedEventLoopGroup.singleton, logger: logger)
             client.start()
             defer { client.shutdown() }
             if works {
@@ -222,7 +248,9 @@ struct RedisClientTests {
             } else {
                 try await Task.sleep(for: .milliseconds(500))
                 #expect(client.status.connected == 0)
-                #expect(client.status.lastError?.contains("certificate") == true || client.status.lastError?.contains("handshake") == true, "\(client.status)")
+                #expect(
+                    client.status.lastError?.contains("certificate") == true
+                        || client.status.lastError?.contains("handshake") == true, "\(client.status)")
             }
         }
     }
@@ -235,10 +263,12 @@ struct RedisClientTests {
         defer { client.shutdown() }
         try await Self.connected(client)
         let script = RedisScript("return redis.call('INCRBY', KEYS[1], ARGV[1])")
-        #expect(try await client.run(script, keys: [Array("k".utf8)], arguments: [Array("5".utf8)]).get() == .integer(5))
+        #expect(
+            try await client.run(script, keys: [Array("k".utf8)], arguments: [Array("5".utf8)]).get() == .integer(5))
         #expect(try await client.send(["SCRIPT", "EXISTS", script.sha1]) == .array([.integer(1)]))
         _ = try await client.send(["SCRIPT", "FLUSH"])
-        #expect(try await client.run(script, keys: [Array("k".utf8)], arguments: [Array("2".utf8)]).get() == .integer(7))
+        #expect(
+            try await client.run(script, keys: [Array("k".utf8)], arguments: [Array("2".utf8)]).get() == .integer(7))
         #expect(try await client.send(["SCRIPT", "EXISTS", script.sha1]) == .array([.integer(1)]))
     }
 

@@ -3,13 +3,14 @@ import Logging
 import NIOCore
 import NIOPosix
 import PorticoConfig
-@testable import PorticoGateway
 import PorticoRedis
 import PorticoTesting
 import Testing
 
+@testable import PorticoGateway
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A small seeded generator, so a failing sequence can be run again.
@@ -36,10 +37,15 @@ struct RedisLimitTests {
         return RedisLimiterStore(client: client, prefix: "test:", fallbackKeys: 1000, logger: logger)
     }
 
-    static func limit(rate: String? = nil, burst: Int? = nil, quota: String? = nil, algorithm: LimitConfig.Algorithm = .gcra) -> CompiledLimit {
-        var config = LimitConfig(rate: rate.flatMap(RateSpec.init(parsing:)), burst: burst, quota: quota.flatMap(QuotaSpec.init(parsing:)))
+    static func limit(
+        rate: String? = nil, burst: Int? = nil, quota: String? = nil, algorithm: LimitConfig.Algorithm = .gcra
+    ) -> CompiledLimit {
+        var config = LimitConfig(
+            rate: rate.flatMap(RateSpec.init(parsing:)), burst: burst, quota: quota.flatMap(QuotaSpec.init(parsing:)))
         config.algorithm = algorithm
-        return CompiledLimit(config: config, name: "t", scope: "\(rate ?? "")|\(quota ?? "")|\(algorithm)", timeZone: TimeZone(identifier: "Europe/Berlin")!)
+        return CompiledLimit(
+            config: config, name: "t", scope: "\(rate ?? "")|\(quota ?? "")|\(algorithm)",
+            timeZone: TimeZone(identifier: "Europe/Berlin")!)
     }
 
     /// Waits (up to `tries` × 20 ms) until the gateway behind `admin` has a Redis connection up.
@@ -88,14 +94,17 @@ struct RedisLimitTests {
                     }
                 gaps += gap
                 let real = ContinuousClock.now - began
-                now = start + gaps + real.components.seconds * 1_000_000_000 + real.components.attoseconds / 1_000_000_000
+                now =
+                    start + gaps + real.components.seconds * 1_000_000_000 + real.components.attoseconds / 1_000_000_000
                 let cost = Int.random(in: 1...3, using: &random)
                 let expected = limit.apply(to: &entry, cost: cost, now: now)
                 let decided = try await store.decide("client", limit: limit, cost: cost, now: now)
                 #expect(decided == expected, "limit \(index), step \(step), now \(now), cost \(cost)")
                 if expected.allSatisfy(\.allowed) { allowed += 1 }
             }
-            #expect(allowed > 20 && allowed < 300, "limit \(index) admitted \(allowed): the sequence must test both answers")
+            #expect(
+                allowed > 20 && allowed < 300, "limit \(index) admitted \(allowed): the sequence must test both answers"
+            )
             let key = store.key("client", limit: limit)
             let fields = try await store.client.send(
                 RESPCommand([Array("HMGET".utf8), key] + LimitScript.fields.map { Array($0.utf8) })
@@ -111,7 +120,9 @@ struct RedisLimitTests {
         // Keys expire a minute after they would be idle: three units of a 5/s limit are 600 ms.
         let now = LimitContext.wallClockNanoseconds()
         _ = try await store.decide("ttl", limit: limits[0], cost: 3, now: now)
-        let ttl = try await store.client.send(RESPCommand([Array("PTTL".utf8), store.key("ttl", limit: limits[0])])).get().int64 ?? -1
+        let ttl =
+            try await store.client.send(RESPCommand([Array("PTTL".utf8), store.key("ttl", limit: limits[0])])).get()
+            .int64 ?? -1
         #expect(ttl > 60_000 && ttl <= 60_600, "\(ttl) ms")
     }
 
@@ -137,27 +148,36 @@ struct RedisLimitTests {
         #expect(good.plans["gold"]?.onStoreFailure == .allow)
         #expect(good.apis[0].policies.rateLimits?.map(\.onStoreFailure) == [nil, .local])
         #expect(try loadConfig(base + "limits: {store: memory}\napis: [{name: a, upstream: b}]").limits.store == nil)
-        #expect(try loadConfig(base + "limits: {store: 'redis://127.0.0.1'}\napis: [{name: a, upstream: b}]").limits.store?.url.port == 6379)
+        #expect(
+            try loadConfig(base + "limits: {store: 'redis://127.0.0.1'}\napis: [{name: a, upstream: b}]").limits.store?
+                .url.port == 6379)
 
         func problems(_ yaml: String) throws -> [String] {
             try configDiagnostics(base + yaml).map { "\($0.line): \($0.message)" }
         }
-        #expect(try problems("limits: {store: 'http://redis:6379'}\napis: [{name: a, upstream: b}]") == [
-            "3: limits.store: bad Redis URL: it must start with redis:// or rediss:// (write it like redis://:password@host:6379/0, or memory)"
-        ])
-        #expect(try problems("limits: {store: {url: 'redis://h', timeout: 0s, connections: 99, ca: x.pem}, on-store-failure: maybe}\napis: [{name: a, upstream: b}]") == [
-            "3: limits.store.timeout must be at least 1ms",
-            "3: limits.store.connections must be between 1 and 16, found 99",
-            "3: limits.store.ca needs a rediss:// url (TLS)",
-            "3: limits.store.ca: cannot read file 'x.pem'",
-            "3: limits.on-store-failure: unknown value 'maybe' (known: allow, deny, local)",
-        ])
-        #expect(try problems("apis: [{name: a, upstream: b, rate-limit: {rate: 2000000/s}}]") == [
-            "3: API 'a' rate-limit: bad rate '2000000/s' (write it like 10/s, 600/m, 1000/h or 5000/d; at most 1000000/s)"
-        ])
-        #expect(try problems("apis: [{name: a, upstream: b, rate-limit: {rate: 60000000/d, algorithm: sliding-window}}]") == [
-            "3: API 'a' rate-limit: a sliding window of 60000000 per 86400s is too large (its limit × window in ms must be at most 2^52; use gcra)"
-        ])
+        #expect(
+            try problems("limits: {store: 'http://redis:6379'}\napis: [{name: a, upstream: b}]") == [
+                "3: limits.store: bad Redis URL: it must start with redis:// or rediss:// (write it like redis://:password@host:6379/0, or memory)"
+            ])
+        #expect(
+            try problems(
+                "limits: {store: {url: 'redis://h', timeout: 0s, connections: 99, ca: x.pem}, on-store-failure: maybe}\napis: [{name: a, upstream: b}]"
+            ) == [
+                "3: limits.store.timeout must be at least 1ms",
+                "3: limits.store.connections must be between 1 and 16, found 99",
+                "3: limits.store.ca needs a rediss:// url (TLS)",
+                "3: limits.store.ca: cannot read file 'x.pem'",
+                "3: limits.on-store-failure: unknown value 'maybe' (known: allow, deny, local)",
+            ])
+        #expect(
+            try problems("apis: [{name: a, upstream: b, rate-limit: {rate: 2000000/s}}]") == [
+                "3: API 'a' rate-limit: bad rate '2000000/s' (write it like 10/s, 600/m, 1000/h or 5000/d; at most 1000000/s)"
+            ])
+        #expect(
+            try problems("apis: [{name: a, upstream: b, rate-limit: {rate: 60000000/d, algorithm: sliding-window}}]")
+                == [
+                    "3: API 'a' rate-limit: a sliding window of 60000000 per 86400s is too large (its limit × window in ms must be at most 2^52; use gcra)"
+                ])
         #expect(try problems("node: {id: ''}\napis: [{name: a, upstream: b}]") == ["3: node.id must not be empty"])
     }
 
@@ -213,7 +233,9 @@ struct RedisLimitTests {
                         return result
                     }
                     // Redis counts: three, then 429, on every route.
-                    for base in ["/allow", "/deny", "/local"] { #expect(try await statuses(base + "/echo/a", 4) == [200, 200, 200, 429], "\(base)") }
+                    for base in ["/allow", "/deny", "/local"] {
+                        #expect(try await statuses(base + "/echo/a", 4) == [200, 200, 200, 429], "\(base)")
+                    }
                     let first = try await client.send(.GET, "/local/echo/a")
                     #expect(first.headers["RateLimit"].first?.contains("r=0") == true)
                     let status = try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any]
@@ -226,7 +248,8 @@ struct RedisLimitTests {
                     #expect(try await statuses("/allow/echo/b", 5) == [200, 200, 200, 200, 200])
                     let denied = try await client.send(.GET, "/deny/echo/b")
                     #expect(denied.status == 503)
-                    #expect(try denied.json()["type"] as? String == "https://portico.dev/problems/limit-store-unavailable")
+                    #expect(
+                        try denied.json()["type"] as? String == "https://portico.dev/problems/limit-store-unavailable")
                     #expect(try denied.json()["request_id"] as? String != nil)
                     // Local: this node's own counters, fresh, so three more.
                     #expect(try await statuses("/local/echo/b", 4) == [200, 200, 200, 429])
@@ -273,7 +296,9 @@ struct RedisLimitTests {
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let admin = adminClient(client, port: gateway.adminPort!)
                     try await Self.waitForRedis(admin)
-                    struct Answer: Sendable { let base: String; let status: Int; let took: Duration; let remaining: String? }
+                    struct Answer: Sendable {
+                        let base: String; let status: Int; let took: Duration; let remaining: String?
+                    }
                     let answers = Locked<[Answer]>([])
                     try await withThrowingTaskGroup(of: Void.self) { group in
                         for base in ["/allow", "/deny", "/local"] {
@@ -284,7 +309,12 @@ struct RedisLimitTests {
                                         let sent = ContinuousClock.now
                                         let answer = try await client.send(.GET, base + "/echo/load")
                                         let remaining = answer.headers["RateLimit"].first
-                                        answers.withLock { $0.append(Answer(base: base, status: answer.status, took: ContinuousClock.now - sent, remaining: remaining)) }
+                                        answers.withLock {
+                                            $0.append(
+                                                Answer(
+                                                    base: base, status: answer.status, took: ContinuousClock.now - sent,
+                                                    remaining: remaining))
+                                        }
                                     }
                                 }
                             }
@@ -312,14 +342,20 @@ struct RedisLimitTests {
                     #expect(after.status == 200)
                     let last = denied.last { $0.status == 200 }?.remaining
                     #expect(after.headers["RateLimit"].first != nil && last != nil)
-                    let failedOver = (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?["failed_over"] as? [String: Int]
-                    #expect((failedOver?["allow"] ?? 0) > 0 && (failedOver?["deny"] ?? 0) > 0 && (failedOver?["local"] ?? 0) > 0)
+                    let failedOver =
+                        (try await admin.send(.GET, "/admin/status").json()["limit_store"] as? [String: Any])?[
+                            "failed_over"] as? [String: Int]
+                    #expect(
+                        (failedOver?["allow"] ?? 0) > 0 && (failedOver?["deny"] ?? 0) > 0
+                            && (failedOver?["local"] ?? 0) > 0)
                 }
             }
         }
     }
 
-    @Test("three gateway processes on one Redis share a limit of 100 per minute: 100 or 101 of 300 concurrent requests pass")
+    @Test(
+        "three gateway processes on one Redis share a limit of 100 per minute: 100 or 101 of 300 concurrent requests pass"
+    )
     func threeNodes() async throws {
         let server = try await RedisServer()
         defer { server.close() }
@@ -361,7 +397,8 @@ struct RedisLimitTests {
                 // Each node has its Redis connections before the burst.
                 for port in ports {
                     for _ in 0..<250 {
-                        let answer = try? await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(port)").send(.GET, "/readyz")
+                        let answer = try? await TestClient(client: client.client, baseURL: "http://127.0.0.1:\(port)")
+                            .send(.GET, "/readyz")
                         if answer?.status == 200 { break }
                         try await Task.sleep(for: .milliseconds(20))
                     }

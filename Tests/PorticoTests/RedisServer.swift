@@ -4,7 +4,7 @@ import PorticoTesting
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A real `redis-server` for a test, on 127.0.0.1 and a free port, with its data in a temporary
@@ -27,7 +27,8 @@ final class RedisServer: Sendable {
     }
 
     static var executable: String? {
-        for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin"] where FileManager.default.isExecutableFile(atPath: directory + "/redis-server") {
+        for directory in ["/usr/bin", "/usr/local/bin", "/usr/sbin"]
+        where FileManager.default.isExecutableFile(atPath: directory + "/redis-server") {
             return directory + "/redis-server"
         }
         return nil
@@ -36,12 +37,16 @@ final class RedisServer: Sendable {
     /// Starts the server (again, after `stop()`, on the same port) and waits until it answers PING.
     func start() async throws {
         guard let executable = Self.executable else {
-            throw TestingError("redis-server is not installed; run scripts/install-deps.sh test (Debian's redis-server)")
+            throw TestingError(
+                "redis-server is not installed; run scripts/install-deps.sh test (Debian's redis-server)")
         }
         let log = folder + "/redis.log"
         let child = try ChildProcess(
             executable,
-            ["--port", String(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", "no", "--protected-mode", "no"]
+            [
+                "--port", String(port), "--bind", "127.0.0.1", "--dir", folder, "--save", "", "--appendonly", "no",
+                "--protected-mode", "no",
+            ]
                 + arguments,
             outputFile: log, errorFile: log)
         process.withLock { $0 = child }
@@ -55,10 +60,12 @@ final class RedisServer: Sendable {
 
     /// Stops the server with SIGTERM (SIGKILL after 5 s) and waits for it to end.
     func stop() {
-        guard let child = process.withLock({ current -> ChildProcess? in
-            defer { current = nil }
-            return current
-        }) else { return }
+        guard
+            let child = process.withLock({ current -> ChildProcess? in
+                defer { current = nil }
+                return current
+            })
+        else { return }
         kill(child.processIdentifier, SIGTERM)
         let deadline = Date().addingTimeInterval(5)
         while Date() < deadline, !child.hasExited { usleep(10_000) }
@@ -96,7 +103,9 @@ final class RedisServer: Sendable {
         address.sin_port = in_port_t(UInt16(port).bigEndian)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.connect(socket, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard connected == 0 else {
             Glibc.close(socket)

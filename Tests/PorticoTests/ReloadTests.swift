@@ -66,7 +66,8 @@ struct ReloadTests {
                     #expect((try rejected.json()["errors"] as? [String])?.count == 1)
 
                     // A half-written file is rejected the same way.
-                    try String(good[..<good.range(of: "alse")!.lowerBound]).write(toFile: file, atomically: true, encoding: .utf8)
+                    try String(good[..<good.range(of: "alse")!.lowerBound]).write(
+                        toFile: file, atomically: true, encoding: .utf8)
                     #expect(try await adminClient.send(.POST, "/admin/reload", headers: auth).status == 422)
 
                     // A good config applies, with the new route table.
@@ -101,7 +102,8 @@ struct ReloadTests {
                 .replacingOccurrences(of: "  watch-interval: 50ms\n", with: "")  // the default, 250ms
             try await GatewayHarness.with(yaml: first) { gateway in
                 let file = gateway.folder + "/gateway.yaml"
-                let full = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(of: "\"A\"", with: "\"B\"")
+                let full = try String(contentsOfFile: file, encoding: .utf8).replacingOccurrences(
+                    of: "\"A\"", with: "\"B\"")
                 try await withClient(baseURL: gateway.baseURL) { client in
                     // An editor saving in three steps, without renaming: truncate, half, all.
                     let handle = try #require(FileHandle(forWritingAtPath: file))

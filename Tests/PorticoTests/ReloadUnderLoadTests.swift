@@ -41,7 +41,8 @@ struct ReloadUnderLoadTests {
             var texts: [String: String] = [:]
             var hashes: [String: String] = [:]
             for version in ["A", "B"] {
-                let text = ReloadTests.config(version: version, upstreamPort: upstreamPort, extraRoute: "only-\(version)")
+                let text = ReloadTests.config(
+                    version: version, upstreamPort: upstreamPort, extraRoute: "only-\(version)")
                 try text.write(toFile: file, atomically: true, encoding: .utf8)
                 texts[version] = text
                 hashes[version] = try ConfigLoader().load(file: file).contentHash
@@ -52,7 +53,8 @@ struct ReloadUnderLoadTests {
             let adminPort = try await gateway.port(of: "admin")
 
             var configuration = HTTPClient.Configuration()
-            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 64)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let client = TestClient(client: http, baseURL: "http://127.0.0.1:\(gatewayPort)")
             let admin = TestClient(client: http, baseURL: "http://127.0.0.1:\(adminPort)")
@@ -73,7 +75,10 @@ struct ReloadUnderLoadTests {
                                     let possible = tracker.possible(first, tracker.epoch)
                                     let version = answer.headers.first(name: "X-Version") ?? "none"
                                     if answer.status != 200 || !possible.contains(version) {
-                                        counters.failures.withLock { $0.append("status \(answer.status), version \(version), possible \(possible)") }
+                                        counters.failures.withLock {
+                                            $0.append(
+                                                "status \(answer.status), version \(version), possible \(possible)")
+                                        }
                                     }
                                 } catch {
                                     counters.failures.withLock { $0.append("\(error)") }
@@ -124,12 +129,15 @@ struct ReloadUnderLoadTests {
             let result = gateway.finish()
             #expect(result.status == 0)
 
-            print("reload under load: \(counters.requests.load(ordering: .relaxed)) requests over 50 flips, applied by \(triggers)")
+            print(
+                "reload under load: \(counters.requests.load(ordering: .relaxed)) requests over 50 flips, applied by \(triggers)"
+            )
             let failed = counters.failures.withLock { $0 }
             #expect(failed.isEmpty, "\(failed.count) failed requests, first: \(failed.prefix(3))")
             #expect(counters.requests.load(ordering: .relaxed) > 500)
             for trigger in ["file", "SIGHUP", "admin"] {
-                #expect((triggers[trigger] ?? 0) >= 10, "\(trigger) applied \(triggers[trigger] ?? 0) flips: \(triggers)")
+                #expect(
+                    (triggers[trigger] ?? 0) >= 10, "\(trigger) applied \(triggers[trigger] ?? 0) flips: \(triggers)")
             }
         }
     }

@@ -1,6 +1,7 @@
 import PorticoConfig
-@testable import PorticoGateway
 import Testing
+
+@testable import PorticoGateway
 
 /// A seeded generator, so the random balancers' tests are repeatable.
 struct SplitMix64: RandomNumberGenerator {
@@ -20,7 +21,9 @@ struct BalancerTests {
         let total = weights.reduce(0, +)
         for (index, weight) in weights.enumerated() {
             let expected = Double(picks * weight) / Double(total)
-            #expect(abs(Double(counts[index]) - expected) <= expected * 0.05, "target \(index): \(counts[index]) vs \(expected)")
+            #expect(
+                abs(Double(counts[index]) - expected) <= expected * 0.05,
+                "target \(index): \(counts[index]) vs \(expected)")
         }
     }
 
@@ -48,12 +51,15 @@ struct BalancerTests {
         var random = SplitMix64(state: 42)
         let weights = [2, 1, 1]
         var counts = [0, 0, 0]
-        for _ in 0..<10_000 { counts[WeightedRandom.pick(eligible: [0, 1, 2], weights: weights, using: &random)!] += 1 }
+        for _ in 0..<10_000 {
+            counts[WeightedRandom.pick(eligible: [0, 1, 2], weights: weights, using: &random)!] += 1
+        }
         within5Percent(counts, weights: weights, picks: 10_000)
 
         counts = [0, 0, 0]
         for _ in 0..<10_000 {
-            counts[LeastRequest.pick(eligible: [0, 1, 2], weights: [1, 1, 1], inFlight: { _ in 0 }, using: &random)!] += 1
+            counts[
+                LeastRequest.pick(eligible: [0, 1, 2], weights: [1, 1, 1], inFlight: { _ in 0 }, using: &random)!] += 1
         }
         within5Percent(counts, weights: [1, 1, 1], picks: 10_000)
     }
@@ -64,7 +70,9 @@ struct BalancerTests {
         let load = [50, 0, 0]
         var busy = 0
         for _ in 0..<1000 {
-            if LeastRequest.pick(eligible: [0, 1, 2], weights: [1, 1, 1], inFlight: { load[$0] }, using: &random) == 0 { busy += 1 }
+            if LeastRequest.pick(eligible: [0, 1, 2], weights: [1, 1, 1], inFlight: { load[$0] }, using: &random) == 0 {
+                busy += 1
+            }
         }
         #expect(busy == 0)
     }
@@ -180,7 +188,9 @@ struct HealthStateTests {
         }
         // The window is a sliding one: old outcomes leave it.
         var sliding = CircuitBreaker(settings: settings)
-        for outcome: CircuitBreaker.Outcome in [.failure, .success(.zero), .success(.zero), .success(.zero), .success(.zero), .failure] {
+        for outcome: CircuitBreaker.Outcome in [
+            .failure, .success(.zero), .success(.zero), .success(.zero), .success(.zero), .failure,
+        ] {
             sliding.record(outcome, now: start)
         }
         #expect(sliding.state == .closed)

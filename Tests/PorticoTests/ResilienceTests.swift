@@ -120,10 +120,14 @@ struct ResilienceTests {
                     #expect(drained.status == 200)
                     for _ in 0..<9 { #expect(try await client.send(.GET, "/svc/d").text != "one") }
                     #expect(upstreams[0].requestCount == 0)
-                    #expect(try await admin.send(.POST, "/admin/upstreams/svc/targets/0/undrain", headers: auth).status == 200)
+                    #expect(
+                        try await admin.send(.POST, "/admin/upstreams/svc/targets/0/undrain", headers: auth).status
+                            == 200)
                     for _ in 0..<9 { _ = try await client.send(.GET, "/svc/d") }
                     #expect(upstreams[0].requestCount == 3)
-                    #expect(try await admin.send(.POST, "/admin/upstreams/svc/targets/7/drain", headers: auth).status == 404)
+                    #expect(
+                        try await admin.send(.POST, "/admin/upstreams/svc/targets/7/drain", headers: auth).status == 404
+                    )
                 }
             }
         }
@@ -167,7 +171,9 @@ struct ResilienceTests {
             try await GatewayHarness.with(yaml: yaml(upstreams, settings: settings)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     func healthy() async throws -> [Bool] {
-                        try await adminTargets(client, adminPort: gateway.adminPort!).map { $0["healthy"] as? Bool ?? false }
+                        try await adminTargets(client, adminPort: gateway.adminPort!).map {
+                            $0["healthy"] as? Bool ?? false
+                        }
                     }
                     upstreams[0].setMode(.failing)
                     var state: [Bool] = []

@@ -1,14 +1,21 @@
 import Hummingbird
 import PorticoConfig
-@testable import PorticoGateway
 import Testing
+
+@testable import PorticoGateway
 
 @Suite("Route table")
 struct RouteTableTests {
-    func route(_ template: String, _ methods: [String] = [], api: String = "a") -> (host: String?, route: CompiledRoute) {
-        (nil, CompiledRoute(
-            apiName: api, apiVersion: nil, name: "\(methods.joined(separator: ",")) \(template)", template: template,
-            methods: Set(methods), basePath: "/", stripBasePath: true, versioning: .init(), isDefaultVersion: false, chain: PolicyChain(policies: [], terminal: Unanswered())))
+    func route(_ template: String, _ methods: [String] = [], api: String = "a") -> (host: String?, route: CompiledRoute)
+    {
+        (
+            nil,
+            CompiledRoute(
+                apiName: api, apiVersion: nil, name: "\(methods.joined(separator: ",")) \(template)",
+                template: template,
+                methods: Set(methods), basePath: "/", stripBasePath: true, versioning: .init(), isDefaultVersion: false,
+                chain: PolicyChain(policies: [], terminal: Unanswered()))
+        )
     }
 
     /// A terminal stage for routes that are only matched, never run.
@@ -25,7 +32,9 @@ struct RouteTableTests {
         return nil
     }
 
-    @Test("parameters inside a segment: literal parts first, then the pattern with more literal text, then a whole-segment parameter")
+    @Test(
+        "parameters inside a segment: literal parts first, then the pattern with more literal text, then a whole-segment parameter"
+    )
     func segmentPatterns() throws {
         let table = RouteTable(routes: [
             route("/2010-04-01/Accounts/{Sid}.json", ["GET"]),
@@ -55,7 +64,10 @@ struct RouteTableTests {
         // A hostile segment costs one scan per literal part.
         let long = String(repeating: "-", count: 100_000)
         #expect(dashed.match(Substring("v" + long + ".json"))?.map(\.value.count) == [1, 99_998])
-        #expect(PathParameters.value(of: "Sid", template: "/2010-04-01/Accounts/{Sid}.json", path: "/2010-04-01/Accounts/AC%20x.json?a=1") == "AC x")
+        #expect(
+            PathParameters.value(
+                of: "Sid", template: "/2010-04-01/Accounts/{Sid}.json", path: "/2010-04-01/Accounts/AC%20x.json?a=1")
+                == "AC x")
     }
 
     @Test("templates with bad parameters are refused with the reason")
@@ -94,7 +106,9 @@ struct RouteTableTests {
 
     @Test("405 lists the methods of the path, with HEAD for GET")
     func methodNotAllowed() {
-        let table = RouteTable(routes: [route("/items/{id}", ["GET", "PUT"]), route("/items/{id}", ["DELETE"], api: "b")])
+        let table = RouteTable(routes: [
+            route("/items/{id}", ["GET", "PUT"]), route("/items/{id}", ["DELETE"], api: "b"),
+        ])
         guard case .methodNotAllowed(let allowed) = table.match(host: nil, method: "POST", path: "/items/1") else {
             Issue.record("expected 405")
             return
@@ -119,4 +133,3 @@ struct RouteTableTests {
         #expect(api("other.test") == "a")
     }
 }
-

@@ -19,7 +19,9 @@ func withUpstream<T: Sendable>(_ body: (Int) async throws -> T) async throws -> 
 
 /// A client for the length of `body`, shut down afterwards; it decodes gzip and deflate
 /// answers only when `decompressing`.
-func withClient<T: Sendable>(baseURL: String, decompressing: Bool = false, _ body: (TestClient) async throws -> T) async throws -> T {
+func withClient<T: Sendable>(
+    baseURL: String, decompressing: Bool = false, _ body: (TestClient) async throws -> T
+) async throws -> T {
     var configuration = HTTPClient.Configuration()
     configuration.decompression = decompressing ? .enabled(limit: .ratio(100)) : .disabled
     configuration.redirectConfiguration = .disallow
@@ -53,11 +55,14 @@ func fixture(_ name: String) -> String {
 }
 
 /// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
-func configDiagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String]? = nil) throws -> [ConfigDiagnostic] {
+func configDiagnostics(
+    _ yaml: String, files: [String: String] = [:], environment: [String: String]? = nil
+) throws -> [ConfigDiagnostic] {
     let folder = try writeConfigFolder(yaml, files: files)
     defer { try? FileManager.default.removeItem(atPath: folder) }
     do {
-        _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(file: folder + "/gateway.yaml")
+        _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(
+            file: folder + "/gateway.yaml")
         return []
     } catch {
         return error.diagnostics.map { diagnostic in
@@ -105,7 +110,9 @@ func withServer<T: Sendable>(_ router: Router<BasicRequestContext>, _ body: (Int
 /// The headers the test upstream's echo saw, by lower-cased name.
 func echoedHeaders(_ answer: TestClient.Answer) throws -> [String: [String]] {
     var result: [String: [String]] = [:]
-    for pair in (try answer.json()["headers"] as? [[String]]) ?? [] { result[pair[0].lowercased(), default: []].append(pair[1]) }
+    for pair in (try answer.json()["headers"] as? [[String]]) ?? [] {
+        result[pair[0].lowercased(), default: []].append(pair[1])
+    }
     return result
 }
 
@@ -119,7 +126,10 @@ struct AdminClient: Sendable {
 
     func send(_ method: HTTPMethod, _ path: String, json: String? = nil) async throws -> TestClient.Answer {
         try await client.send(
-            method, path, headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef"), ("Content-Type", "application/json")],
+            method, path,
+            headers: [
+                ("Authorization", "Bearer test-admin-token-0123456789abcdef"), ("Content-Type", "application/json"),
+            ],
             body: json.map { .bytes(ByteBuffer(string: $0)) })
     }
 }
@@ -139,7 +149,8 @@ func runPortico(_ arguments: [String], input: String? = nil) async throws -> Com
             do {
                 let process = try PorticoProcess(arguments, input: input)
                 let result = process.finish()
-                continuation.resume(returning: CommandResult(status: result.status, stdout: result.output, output: result.errors))
+                continuation.resume(
+                    returning: CommandResult(status: result.status, stdout: result.output, output: result.errors))
             } catch {
                 continuation.resume(throwing: error)
             }
@@ -162,7 +173,8 @@ func writeConfigFolder(_ yaml: String, files: [String: String] = [:]) throws -> 
     try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
     for (name, text) in files {
         let path = folder + "/" + name
-        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
     return folder

@@ -14,7 +14,9 @@ import Testing
 struct UpstreamTLSTests {
     /// An HTTPS server answering `host=<Host header>`, asking for a client certificate signed by
     /// the test CA when `requireClient`.
-    static func withHTTPSServer<T: Sendable>(folder: String, requireClient: Bool, _ body: (Int) async throws -> T) async throws -> T {
+    static func withHTTPSServer<T: Sendable>(
+        folder: String, requireClient: Bool, _ body: (Int) async throws -> T
+    ) async throws -> T {
         let router = Router(context: BasicRequestContext.self)
         router.get("/**") { request, _ -> Response in
             Response(status: .ok, body: .init(byteBuffer: ByteBuffer(string: "host=\(request.head.authority ?? "")")))
@@ -36,7 +38,9 @@ struct UpstreamTLSTests {
         return try await ServiceRunner.with([application], logger: logger) { try await body(try await port.wait()) }
     }
 
-    @Test("a private CA and a server name verify the upstream; a wrong name or an unknown CA is refused; a client certificate reaches an upstream that asks for one")
+    @Test(
+        "a private CA and a server name verify the upstream; a wrong name or an unknown CA is refused; a client certificate reaches an upstream that asks for one"
+    )
     func privateCA() async throws {
         let certs = try GatewayHarness.makeTemporaryFolder()
         defer { try? FileManager.default.removeItem(atPath: certs) }
@@ -94,9 +98,15 @@ struct UpstreamTLSTests {
         }
         let cases: [(String, String)] = [
             (#"{targets: [{url: "https://10.0.0.1"}], tls: {ca: a.key}}"#, "holds no PEM certificate"),
-            (#"{targets: [{url: "https://10.0.0.1"}], tls: {cert: a.pem, key: b.key}}"#, "does not belong to the certificate"),
+            (
+                #"{targets: [{url: "https://10.0.0.1"}], tls: {cert: a.pem, key: b.key}}"#,
+                "does not belong to the certificate"
+            ),
             (#"{targets: [{url: "https://10.0.0.1"}], tls: {cert: a.pem}}"#, "needs both cert and key"),
-            (#"{targets: [{url: "https://10.0.0.1"}, {url: "https://10.0.0.2"}], tls: {server-name: x.internal}}"#, "needs exactly one target"),
+            (
+                #"{targets: [{url: "https://10.0.0.1"}, {url: "https://10.0.0.2"}], tls: {server-name: x.internal}}"#,
+                "needs exactly one target"
+            ),
             (#"{targets: [{url: "http://10.0.0.1"}], tls: {ca: ca.pem}}"#, "no https:// target"),
             (#"{targets: [{url: "https://10.0.0.1"}], tls: {ca: nowhere.pem}}"#, "cannot read"),
         ]

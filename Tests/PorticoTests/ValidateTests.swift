@@ -5,7 +5,9 @@ import Testing
 
 @Suite("Config validation names file, line and column")
 struct ValidateTests {
-    func diagnostics(_ yaml: String, files: [String: String] = [:], environment: [String: String] = [:]) throws -> [ConfigDiagnostic] {
+    func diagnostics(
+        _ yaml: String, files: [String: String] = [:], environment: [String: String] = [:]
+    ) throws -> [ConfigDiagnostic] {
         try configDiagnostics(yaml, files: files, environment: environment)
     }
 
@@ -20,14 +22,18 @@ struct ValidateTests {
     func unknownKey() throws {
         let found = try diagnostics(base + "\napis:\n  - name: a\n    upstream: svc\n    base-pth: /a\n")
         #expect(found.count == 1)
-        #expect(found.first?.description.hasPrefix("gateway.yaml:8:5: unknown key 'base-pth' in apis[0]") == true, "\(found)")
+        #expect(
+            found.first?.description.hasPrefix("gateway.yaml:8:5: unknown key 'base-pth' in apis[0]") == true,
+            "\(found)")
     }
 
     @Test("a wrong type")
     func wrongType() throws {
         let found = try diagnostics("upstreams:\n  svc:\n    targets: http://x\n    max-connections: many\n")
         #expect(found.map(\.line) == [3, 4])
-        #expect(found[0].description == "gateway.yaml:3:14: upstream 'svc' targets must be a list, found a scalar 'http://x'")
+        #expect(
+            found[0].description
+                == "gateway.yaml:3:14: upstream 'svc' targets must be a list, found a scalar 'http://x'")
         #expect(found[1].message.contains("max-connections must be a whole number, found 'many'"))
     }
 
@@ -52,7 +58,9 @@ struct ValidateTests {
     func badDuration() throws {
         let found = try diagnostics(base + "\n    timeout: 10 seconds\n")
         #expect(found.count == 1)
-        #expect(found.first?.description == "gateway.yaml:5:14: timeout: bad duration '10 seconds' (write it like 250ms, 30s, 5m or 1h)")
+        #expect(
+            found.first?.description
+                == "gateway.yaml:5:14: timeout: bad duration '10 seconds' (write it like 250ms, 30s, 5m or 1h)")
     }
 
     @Test("a YAML syntax error")
@@ -67,7 +75,10 @@ struct ValidateTests {
     func environment() throws {
         let yaml = "admin:\n  token: ${ADMIN_TOKEN}\n"
         let unset = try diagnostics(yaml)
-        #expect(unset.first?.description == "gateway.yaml:2:10: environment variable ADMIN_TOKEN is not set (write ${ADMIN_TOKEN:-default} to give a default)")
+        #expect(
+            unset.first?.description
+                == "gateway.yaml:2:10: environment variable ADMIN_TOKEN is not set (write ${ADMIN_TOKEN:-default} to give a default)"
+        )
         #expect(try diagnostics(yaml, environment: ["ADMIN_TOKEN": "test-admin-token-0123456789abcdef"]).isEmpty)
         #expect(try diagnostics("admin:\n  token: ${ADMIN_TOKEN:-dev-admin-token-0123456789abcdef}\n").isEmpty)
     }
@@ -131,15 +142,16 @@ struct ValidateTests {
 
     @Test("two routes for the same method and path conflict")
     func conflict() throws {
-        let yaml = base + """
+        let yaml =
+            base + """
 
-            apis:
-              - name: a
-                upstream: svc
-                routes:
-                  - {path: "/x/{id}", methods: [GET]}
-                  - {path: "/x/{key}", methods: [GET, POST]}
-            """
+                apis:
+                  - name: a
+                    upstream: svc
+                    routes:
+                      - {path: "/x/{id}", methods: [GET]}
+                      - {path: "/x/{key}", methods: [GET, POST]}
+                """
         let found = try diagnostics(yaml)
         #expect(found.count == 1)
         #expect(found.first?.message.contains("route GET /x/{key} of API 'a' is already defined") == true)
@@ -149,7 +161,8 @@ struct ValidateTests {
     func observabilityAndCacheSettings() throws {
         let apis = "\napis:\n  - {name: h, base-path: /healthz, upstream: svc}\n"
         let clash = try diagnostics(base + apis)
-        #expect(clash.count == 1 && clash.first?.message.contains("which the health endpoints answer") == true, "\(clash)")
+        #expect(
+            clash.count == 1 && clash.first?.message.contains("which the health endpoints answer") == true, "\(clash)")
         #expect(try diagnostics(base + "\nserver: {health-endpoints: false}" + apis).isEmpty)
         let bad = try diagnostics(
             base + """
@@ -174,10 +187,11 @@ struct ValidateTests {
     @Test("durations below their minimum are reported where they are written")
     func durationMinimums() throws {
         let found = try diagnostics(base + "\nserver: {watch-interval: 5ms}\nportal: {session-lifetime: 30s}\n")
-        #expect(found.map(\.description).sorted() == [
-            "gateway.yaml:5:26: server.watch-interval must be at least 10ms",
-            "gateway.yaml:6:28: portal.session-lifetime must be at least 1m",
-        ], "\(found)")
+        #expect(
+            found.map(\.description).sorted() == [
+                "gateway.yaml:5:26: server.watch-interval must be at least 10ms",
+                "gateway.yaml:6:28: portal.session-lifetime must be at least 1m",
+            ], "\(found)")
         #expect(try diagnostics(base + "\nserver: {watch-interval: 10ms}\nportal: {session-lifetime: 1m}\n").isEmpty)
     }
 

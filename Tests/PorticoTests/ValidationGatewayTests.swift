@@ -13,19 +13,24 @@ struct ValidationGatewayTests {
     static let admin = "admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}\n"
     static let json = [("Content-Type", "application/json")]
 
-    static let yaml = admin + """
-        apis:
-          - {name: shop, base-path: /shop, openapi: shop.yaml, upstream: mock, validate: enforce}
-          - {name: lax, base-path: /lax, openapi: shop.yaml, upstream: mock, validate: report}
-        """
+    static let yaml =
+        admin + """
+            apis:
+              - {name: shop, base-path: /shop, openapi: shop.yaml, upstream: mock, validate: enforce}
+              - {name: lax, base-path: /lax, openapi: shop.yaml, upstream: mock, validate: report}
+            """
 
-    @Test("enforce: an invalid request gets 400 problem+json listing each issue with its pointer; a wrong media type 415; the mock answers a valid one")
+    @Test(
+        "enforce: an invalid request gets 400 problem+json listing each issue with its pointer; a wrong media type 415; the mock answers a valid one"
+    )
     func enforce() async throws {
         try await GatewayHarness.with(yaml: Self.yaml, files: ["shop.yaml": Self.shop]) { gateway in
             try await withClient(baseURL: gateway.baseURL) { client in
-                let body = #"{"id":3,"items":[{"sku":"ABC-1","price":-1}],"payment":{"kind":"card","number":"4111111111111111"}}"#
+                let body =
+                    #"{"id":3,"items":[{"sku":"ABC-1","price":-1}],"payment":{"kind":"card","number":"4111111111111111"}}"#
                 let refused = try await client.send(
-                    .POST, "/shop/orders", headers: Self.json + [("X-Request-Id", "val-1")], body: .bytes(ByteBuffer(string: body)))
+                    .POST, "/shop/orders", headers: Self.json + [("X-Request-Id", "val-1")],
+                    body: .bytes(ByteBuffer(string: body)))
                 #expect(refused.status == 400)
                 #expect(refused.headers.first(name: "Content-Type") == "application/problem+json")
                 let problem = try refused.json()
@@ -36,9 +41,13 @@ struct ValidationGatewayTests {
                 #expect(errors.last?["detail"] == "expected more than 0, found -1")
 
                 let text = try await client.send(
-                    .POST, "/shop/orders", headers: [("Content-Type", "text/plain")], body: .bytes(ByteBuffer(string: "hello")))
+                    .POST, "/shop/orders", headers: [("Content-Type", "text/plain")],
+                    body: .bytes(ByteBuffer(string: "hello")))
                 #expect(text.status == 415)
-                #expect(try text.json()["accepted"] as? [String] == ["application/json", "application/x-www-form-urlencoded", "multipart/form-data"])
+                #expect(
+                    try text.json()["accepted"] as? [String] == [
+                        "application/json", "application/x-www-form-urlencoded", "multipart/form-data",
+                    ])
 
                 let missing = try await client.send(.GET, "/shop/items/0?limit=1000")
                 #expect(missing.status == 400)
@@ -46,14 +55,17 @@ struct ValidationGatewayTests {
                 #expect(pointers == ["/path/id", "/query/limit", "/header/X-Trace"])
 
                 let good = #"{"items":[{"sku":"ABC-1","price":1}],"payment":{"kind":"bank","iban":"DE00"}}"#
-                let created = try await client.send(.POST, "/shop/orders", headers: Self.json, body: .bytes(ByteBuffer(string: good)))
+                let created = try await client.send(
+                    .POST, "/shop/orders", headers: Self.json, body: .bytes(ByteBuffer(string: good)))
                 #expect(created.status == 201)
                 #expect(created.headers.first(name: "X-Portico-Mock") == "true")
             }
         }
     }
 
-    @Test("an upload of a media type without a schema to check streams through unread, past the 1 MiB a checked body may have")
+    @Test(
+        "an upload of a media type without a schema to check streams through unread, past the 1 MiB a checked body may have"
+    )
     func upload() async throws {
         let spec = """
             openapi: 3.1.0
@@ -67,14 +79,19 @@ struct ValidationGatewayTests {
                   responses: {'200': {description: Stored}}
             """
         try await withUpstream { port in
-            let yaml = upstreamYAML(port: port) + "\napis:\n  - {name: files, base-path: /f, openapi: files.yaml, upstream: backend, validate: enforce}\n"
+            let yaml =
+                upstreamYAML(port: port)
+                + "\napis:\n  - {name: files, base-path: /f, openapi: files.yaml, upstream: backend, validate: enforce}\n"
             try await GatewayHarness.with(yaml: yaml, files: ["files.yaml": spec]) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let big = ByteBuffer(repeating: 7, count: 3 * 1024 * 1024)
-                    let stored = try await client.send(.POST, "/f/upload", headers: [("Content-Type", "application/octet-stream")], body: .bytes(big))
+                    let stored = try await client.send(
+                        .POST, "/f/upload", headers: [("Content-Type", "application/octet-stream")], body: .bytes(big))
                     #expect(stored.status == 200)
                     #expect(try stored.json()["bytes"] as? Int == 3 * 1024 * 1024)
-                    let json = try await client.send(.POST, "/f/upload", headers: Self.json, body: .bytes(ByteBuffer(repeating: 32, count: 2 * 1024 * 1024)))
+                    let json = try await client.send(
+                        .POST, "/f/upload", headers: Self.json,
+                        body: .bytes(ByteBuffer(repeating: 32, count: 2 * 1024 * 1024)))
                     #expect(json.status == 413)
                     let none = try await client.send(.POST, "/f/upload")
                     #expect(none.status == 400)
@@ -93,18 +110,28 @@ struct ValidationGatewayTests {
                     body: .bytes(ByteBuffer(string: #"{"items":[]}"#)))
                 #expect(passed.status == 201)
                 let call = try await MirrorTests.call(admin, requestID: "val-report-1")
-                #expect(call?["validation"] as? String == "request /body/payment: is required; request /body/items: expected at least 1 items, found 0")
-                let clean = try await client.send(.GET, "/lax/items/4", headers: [("X-Trace", "3fa85f64-5717-4562-b3fc-2c963f66afa6"), ("X-Request-Id", "val-report-2")])
+                #expect(
+                    call?["validation"] as? String
+                        == "request /body/payment: is required; request /body/items: expected at least 1 items, found 0"
+                )
+                let clean = try await client.send(
+                    .GET, "/lax/items/4",
+                    headers: [("X-Trace", "3fa85f64-5717-4562-b3fc-2c963f66afa6"), ("X-Request-Id", "val-report-2")])
                 #expect(clean.status == 200)
                 let cleanCall = try await MirrorTests.call(admin, requestID: "val-report-2")
                 #expect(cleanCall?["validation"] == nil)
-                let metrics = try await admin.send(.GET, "/metrics", headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")])
-                #expect(metrics.text.contains(#"portico_validation_failures_total{api="lax",route="createOrder",direction="request"} 1"#))
+                let metrics = try await admin.send(
+                    .GET, "/metrics", headers: [("Authorization", "Bearer test-admin-token-0123456789abcdef")])
+                #expect(
+                    metrics.text.contains(
+                        #"portico_validation_failures_total{api="lax",route="createOrder",direction="request"} 1"#))
             }
         }
     }
 
-    @Test("on the event-loop path: parameters are checked before the upstream is called; responses are checked in report mode")
+    @Test(
+        "on the event-loop path: parameters are checked before the upstream is called; responses are checked in report mode"
+    )
     func realUpstream() async throws {
         let spec = """
             openapi: 3.1.0
@@ -120,12 +147,13 @@ struct ValidationGatewayTests {
                       content: {application/json: {schema: {type: object, required: [method, uri], properties: {method: {const: GET}, uri: {type: integer}}}}}
             """
         try await withUpstream { port in
-            let yaml = Self.admin + upstreamYAML(port: port) + """
+            let yaml =
+                Self.admin + upstreamYAML(port: port) + """
 
-                apis:
-                  - {name: echo, base-path: /api, openapi: echo.yaml, upstream: backend, validate: enforce}
-                  - {name: checked, base-path: /checked, openapi: echo.yaml, upstream: backend, validate-responses: report}
-                """
+                    apis:
+                      - {name: echo, base-path: /api, openapi: echo.yaml, upstream: backend, validate: enforce}
+                      - {name: checked, base-path: /checked, openapi: echo.yaml, upstream: backend, validate-responses: report}
+                    """
             try await GatewayHarness.with(yaml: yaml, files: ["echo.yaml": spec]) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let admin = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
@@ -135,10 +163,13 @@ struct ValidationGatewayTests {
                     let passed = try await client.send(.GET, "/api/echo/a?limit=3")
                     #expect(passed.status == 200)
                     #expect(try passed.json()["uri"] as? String == "/echo/a?limit=3")
-                    let checked = try await client.send(.GET, "/checked/echo/a?limit=3", headers: [("X-Request-Id", "val-up-1")])
+                    let checked = try await client.send(
+                        .GET, "/checked/echo/a?limit=3", headers: [("X-Request-Id", "val-up-1")])
                     #expect(checked.status == 200)
                     let call = try await MirrorTests.call(admin, requestID: "val-up-1")
-                    #expect(call?["validation"] as? String == "response /response/body/uri: expected integer, found string \"/echo/a?limit=3\"")
+                    #expect(
+                        call?["validation"] as? String
+                            == "response /response/body/uri: expected integer, found string \"/echo/a?limit=3\"")
                 }
             }
         }
@@ -180,7 +211,8 @@ struct ValidationGatewayTests {
                     let dynamic = try await post("dynamic=true")
                     #expect(dynamic.status == 201)
                     #expect(dynamic.headers.first(name: "Preference-Applied") == "dynamic=true")
-                    let issues = contract.validate(response: 201, contentType: "application/json", body: Array(dynamic.text.utf8))
+                    let issues = contract.validate(
+                        response: 201, contentType: "application/json", body: Array(dynamic.text.utf8))
                     #expect(issues.isEmpty, "\(dynamic.text): \(issues)")
                     bodies.insert(dynamic.text)
                 }
@@ -190,9 +222,13 @@ struct ValidationGatewayTests {
                 #expect(teapot.status == 400)
                 let unknown = try await post("example=none")
                 #expect(unknown.status == 400)
-                #expect(try unknown.json()["detail"] as? String == "The operation has no example named 'none' for the mock to give (Prefer: example=none).")
+                #expect(
+                    try unknown.json()["detail"] as? String
+                        == "The operation has no example named 'none' for the mock to give (Prefer: example=none).")
                 // Validation applies to mocked routes too.
-                let bad = try await client.send(.POST, "/shop/orders", headers: Self.json + [("Prefer", "code=409")], body: .bytes(ByteBuffer(string: "{}")))
+                let bad = try await client.send(
+                    .POST, "/shop/orders", headers: Self.json + [("Prefer", "code=409")],
+                    body: .bytes(ByteBuffer(string: "{}")))
                 #expect(bad.status == 400)
             }
         }

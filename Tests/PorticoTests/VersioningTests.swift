@@ -23,7 +23,9 @@ struct VersioningTests {
         }
     }
 
-    func yaml(_ upstreams: [String: ControllableUpstream], sticky: String? = nil, serveAfterSunset: Bool = false) -> String {
+    func yaml(
+        _ upstreams: [String: ControllableUpstream], sticky: String? = nil, serveAfterSunset: Bool = false
+    ) -> String {
         """
         server: {access-log: false, watch-config: false}
         auth:
@@ -75,13 +77,18 @@ struct VersioningTests {
             try await GatewayHarness.with(yaml: yaml(upstreams)) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     #expect(try await client.send(.GET, "/users/1", headers: [("Api-Version", "v1")]).text == "v1")
-                    #expect(try await client.send(.GET, "/users/1", headers: [("Api-Version", "v2"), ("X-Canary", "v2")]).text == "v2")
-                    #expect(try await client.send(.GET, "/users/1", headers: [("X-Canary", "v2")]).text == "v2")  // the default
+                    #expect(
+                        try await client.send(.GET, "/users/1", headers: [("Api-Version", "v2"), ("X-Canary", "v2")])
+                            .text == "v2")
+                    // The default.
+                    #expect(try await client.send(.GET, "/users/1", headers: [("X-Canary", "v2")]).text == "v2")
                     #expect(try await client.send(.GET, "/orders/1?version=v1").text == "v1")
                     #expect(try await client.send(.GET, "/orders/1").text == "v2")
-                    let media = try await client.send(.GET, "/media/1", headers: [("Accept", "text/html, application/vnd.media.v2+json; q=0.9")])
+                    let media = try await client.send(
+                        .GET, "/media/1", headers: [("Accept", "text/html, application/vnd.media.v2+json; q=0.9")])
                     #expect(media.text == "v2")
-                    #expect(try await client.send(.GET, "/media/1", headers: [("Accept", "application/json")]).text == "v1")
+                    #expect(
+                        try await client.send(.GET, "/media/1", headers: [("Accept", "application/json")]).text == "v1")
                     #expect(try await client.send(.GET, "/v1/things/a").text == "v1")
                     #expect(try await client.send(.GET, "/v2/things/a").text == "v2")
 
@@ -125,7 +132,8 @@ struct VersioningTests {
                     #expect(abs(Double(seen["v2"] ?? 0) / 10_000 - 0.95) <= 0.03, "\(seen)")
 
                     for _ in 0..<5 {
-                        #expect(try await client.send(.GET, "/users/1", headers: [("X-Canary", "canary")]).text == "canary")
+                        #expect(
+                            try await client.send(.GET, "/users/1", headers: [("X-Canary", "canary")]).text == "canary")
                     }
                     // A split on one route only.
                     #expect(try await client.send(.GET, "/routed/plain").text == "v1")
@@ -145,7 +153,10 @@ struct VersioningTests {
                     var canaryUsers = 0
                     for user in 0..<400 {
                         var sides: Set<String> = []
-                        for _ in 0..<3 { sides.insert(try await client.send(.GET, "/users/1", headers: [("X-User", "user-\(user)")]).text) }
+                        for _ in 0..<3 {
+                            sides.insert(
+                                try await client.send(.GET, "/users/1", headers: [("X-User", "user-\(user)")]).text)
+                        }
                         #expect(sides.count == 1, "user-\(user) saw \(sides)")
                         if sides == ["canary"] { canaryUsers += 1 }
                     }
@@ -169,7 +180,9 @@ struct VersioningTests {
                         let token = try await TestKeys.shared.sign("HS256", claims)
                         var sides: Set<String> = []
                         for _ in 0..<3 {
-                            sides.insert(try await client.send(.GET, "/users/1", headers: [("Authorization", "Bearer " + token)]).text)
+                            sides.insert(
+                                try await client.send(.GET, "/users/1", headers: [("Authorization", "Bearer " + token)])
+                                    .text)
                         }
                         #expect(sides.count == 1, "user-\(user) saw \(sides)")
                         if sides == ["canary"] { canaryUsers += 1 }
@@ -191,10 +204,11 @@ struct VersioningTests {
                     #expect(old.status == 200)
                     #expect(old.headers.first(name: "Deprecation") == "@1796083200")
                     #expect(old.headers.first(name: "Sunset") == "Wed, 30 Jun 2027 00:00:00 GMT")
-                    #expect(old.headers["Link"] == [
-                        "</users>; rel=\"successor-version\"",
-                        "<https://docs.example.com/users-v1>; rel=\"deprecation\"; type=\"text/html\"",
-                    ])
+                    #expect(
+                        old.headers["Link"] == [
+                            "</users>; rel=\"successor-version\"",
+                            "<https://docs.example.com/users-v1>; rel=\"deprecation\"; type=\"text/html\"",
+                        ])
                     let current = try await client.send(.GET, "/users/1", headers: [("Api-Version", "v2")])
                     #expect(current.headers["Deprecation"].isEmpty && current.headers["Sunset"].isEmpty)
                 }
@@ -206,10 +220,12 @@ struct VersioningTests {
                 apis:
                   - {name: petstore, base-path: /petstore, openapi: petstore.yaml, upstream: mock}
                 """
-            try await GatewayHarness.with(yaml: petstore, files: ["petstore.yaml": spec], wallClock: { now }) { gateway in
+            try await GatewayHarness.with(yaml: petstore, files: ["petstore.yaml": spec], wallClock: { now }) {
+                gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let deprecated = try await client.send(.GET, "/petstore/pets/findByTags")
-                    #expect(deprecated.headers.first(name: "Deprecation") == "@1800000000")  // deprecated: true → when loaded
+                    // Deprecated: true → when loaded.
+                    #expect(deprecated.headers.first(name: "Deprecation") == "@1800000000")
                     #expect(try await client.send(.GET, "/petstore/pets").headers["Deprecation"].isEmpty)
                 }
             }
@@ -231,7 +247,8 @@ struct VersioningTests {
                     #expect(try await client.send(.GET, "/users/1", headers: [("Api-Version", "v2")]).status == 200)
                 }
             }
-            try await GatewayHarness.with(yaml: yaml(upstreams, serveAfterSunset: true), wallClock: { after }) { gateway in
+            try await GatewayHarness.with(yaml: yaml(upstreams, serveAfterSunset: true), wallClock: { after }) {
+                gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     let kept = try await client.send(.GET, "/users/1", headers: [("Api-Version", "v1")])
                     #expect(kept.status == 200)

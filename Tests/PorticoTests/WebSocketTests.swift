@@ -24,10 +24,14 @@ struct WebSocketTests {
             let frame = unwrapInboundIn(data)
             switch frame.opcode {
             case .text, .binary:
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.unmaskedData)), promise: nil)
+                context.writeAndFlush(
+                    wrapOutboundOut(WebSocketFrame(fin: true, opcode: frame.opcode, data: frame.unmaskedData)),
+                    promise: nil)
             case .connectionClose:
-                context.writeAndFlush(wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer())))
-                    .whenComplete { _ in context.close(promise: nil) }
+                context.writeAndFlush(
+                    wrapOutboundOut(WebSocketFrame(fin: true, opcode: .connectionClose, data: ByteBuffer()))
+                )
+                .whenComplete { _ in context.close(promise: nil) }
             default:
                 break
             }
@@ -54,7 +58,8 @@ struct WebSocketTests {
             })
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline(withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
+                channel.pipeline.configureHTTPServerPipeline(
+                    withServerUpgrade: (upgraders: [upgrader], completionHandler: { _ in }))
             }
             .bind(host: "127.0.0.1", port: 0).get()
         do {
@@ -167,7 +172,8 @@ struct WebSocketTests {
                     #expect(head.hasPrefix("HTTP/1.1 101 "), "\(head)")
                     #expect(head.lowercased().contains("sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo="), "\(head)")
                     #expect(head.lowercased().contains("upgrade: websocket"))
-                    let requestID = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }
+                    let requestID =
+                        head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("x-request-id:") }
                         .map { String($0.split(separator: ":")[1]).trimmingCharacters(in: .whitespaces) } ?? ""
                     let seen = handshakes.all.first
                     #expect(seen?["X-Consumer-Name"].first == "chatter")
@@ -191,7 +197,8 @@ struct WebSocketTests {
                     #expect(await client.isClosedByPeer())
 
                     try await withClient(baseURL: "http://127.0.0.1:\(gateway.adminPort!)") { admin in
-                        let record = try #require(try await MirrorTests.call(admin, requestID: requestID), "no call record for \(requestID)")
+                        let record = try #require(
+                            try await MirrorTests.call(admin, requestID: requestID), "no call record for \(requestID)")
                         #expect(record["status"] as? Int == 101)
                         #expect(record["protocol"] as? String == "1.1")
                         #expect(record["consumer"] as? String == "chatter")
@@ -208,15 +215,20 @@ struct WebSocketTests {
     func configErrors() throws {
         func problems(_ route: String) throws -> [String] {
             try configDiagnostics(
-                "upstreams:\n  chat: {targets: [{url: 'http://127.0.0.1:9'}]}\napis:\n  - name: chat\n    base-path: /chat\n    upstream: chat\n" + route
+                "upstreams:\n  chat: {targets: [{url: 'http://127.0.0.1:9'}]}\napis:\n  - name: chat\n    base-path: /chat\n    upstream: chat\n"
+                    + route
             ).map { "\($0.line): \($0.message)" }
         }
-        #expect(try problems("    websocket: true\n    stream-idle-timeout: 0s\n").contains { $0.contains("stream-idle-timeout must be at least 1s") })
+        #expect(
+            try problems("    websocket: true\n    stream-idle-timeout: 0s\n").contains {
+                $0.contains("stream-idle-timeout must be at least 1s")
+            })
         #expect(try problems("    websocket: yes please\n").contains { $0.hasPrefix("7:") && $0.contains("websocket") })
         #expect(try problems("    websocket: true\n    stream-idle-timeout: 30s\n") == [])
     }
 
-    @Test("a silent tunnel is closed after stream-idle-timeout; Upgrade on a route without websocket is a plain request")
+    @Test(
+        "a silent tunnel is closed after stream-idle-timeout; Upgrade on a route without websocket is a plain request")
     func idleAndPlain() async throws {
         let handshakes = Handshakes()
         try await Self.withEchoServer(handshakes) { echoPort in
@@ -242,7 +254,8 @@ struct WebSocketTests {
                     await plain.send(Self.handshake("/plain/echo/x", key: nil))
                     let answer = await plain.readResponse()
                     #expect(answer?.status == 200)
-                    let echoed = try JSONSerialization.jsonObject(with: Data((answer?.body ?? "").utf8)) as? [String: Any]
+                    let echoed =
+                        try JSONSerialization.jsonObject(with: Data((answer?.body ?? "").utf8)) as? [String: Any]
                     let names = ((echoed?["headers"] as? [[String]]) ?? []).map { $0[0].lowercased() }
                     #expect(!names.contains("upgrade"))
                     #expect(names.contains("sec-websocket-key"))

@@ -19,7 +19,8 @@ public enum JWTPublicKey: Sendable {
             do {
                 let jwk = try JSONDecoder().decode(JWK.self, from: Data(trimmed.utf8))
                 guard Self.algorithms(of: jwk).isEmpty == false else {
-                    throw JWTKeyProblem("the JWK's key type or curve is not one Portico checks (RSA, EC P-256/P-384, OKP Ed25519)")
+                    throw JWTKeyProblem(
+                        "the JWK's key type or curve is not one Portico checks (RSA, EC P-256/P-384, OKP Ed25519)")
                 }
                 self = .jwk(jwk)
                 return

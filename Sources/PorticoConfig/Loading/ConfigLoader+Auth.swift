@@ -33,13 +33,16 @@ extension ConfigLoader.Reader {
         guard case .mapping = node.node, let typeNode = node.node.value(forKey: "type").map(node.child),
             let type = typeNode.string(context: "\(context) type")
         else {
-            if case .mapping = node.node { node.report("\(context) needs a type (one of \(AuthMethodConfig.typeNames.joined(separator: ", ")))") } else {
+            if case .mapping = node.node {
+                node.report("\(context) needs a type (one of \(AuthMethodConfig.typeNames.joined(separator: ", ")))")
+            } else {
                 node.report("\(context) must be a mapping, found \(node.kind)")
             }
             return nil
         }
         guard let allowed = Self.authMethodKeys[type] else {
-            typeNode.report("unknown auth type '\(type)' (known: \(AuthMethodConfig.typeNames.joined(separator: ", ")))")
+            typeNode.report(
+                "unknown auth type '\(type)' (known: \(AuthMethodConfig.typeNames.joined(separator: ", ")))")
             return nil
         }
         guard let fields = node.fields(allowed: allowed, context: context) else { return nil }
@@ -47,7 +50,11 @@ extension ConfigLoader.Reader {
         case "api-key":
             var method = APIKeyMethod()
             if let node = fields["header"], let value = node.nonEmptyString(context: "\(context) header") {
-                if HTTPMethodName.isToken(value) { method.header = value } else { node.report("'\(value)' is not a valid header name") }
+                if HTTPMethodName.isToken(value) {
+                    method.header = value
+                } else {
+                    node.report("'\(value)' is not a valid header name")
+                }
             }
             method.query = fields["query"]?.nonEmptyString(context: "\(context) query")
             return AuthMethodConfig(name: name, kind: .apiKey(method))
@@ -57,15 +64,23 @@ extension ConfigLoader.Reader {
             }
         case "mtls":
             var method = MTLSMethod()
-            if let node = fields["consumer-from"], let source = node.choice(MTLSMethod.Source.self, context: "\(context) consumer-from") {
+            if let node = fields["consumer-from"],
+                let source = node.choice(MTLSMethod.Source.self, context: "\(context) consumer-from")
+            {
                 method.consumerFrom = source
             }
-            if let value = fields["forward-cert"]?.bool(context: "\(context) forward-cert") { method.forwardCertificate = value }
+            if let value = fields["forward-cert"]?.bool(context: "\(context) forward-cert") {
+                method.forwardCertificate = value
+            }
             return AuthMethodConfig(name: name, kind: .mtls(method))
         case "basic":
             var method = BasicMethod()
             if let value = fields["realm"]?.nonEmptyString(context: "\(context) realm") {
-                if value.contains("\"") { fields["realm"]?.report("\(context) realm must not contain a double quote") } else { method.realm = value }
+                if value.contains("\"") {
+                    fields["realm"]?.report("\(context) realm must not contain a double quote")
+                } else {
+                    method.realm = value
+                }
             }
             return AuthMethodConfig(name: name, kind: .basic(method))
         default:
@@ -73,16 +88,21 @@ extension ConfigLoader.Reader {
                 if fields["url"] == nil { node.report("\(context) needs the introspection endpoint's url") }
                 return nil
             }
-            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil
+            else {
                 urlNode.report("\(context) url must be an http or https URL, found '\(url)'")
                 return nil
             }
             var method = IntrospectionMethod(url: url)
             method.clientID = fields["client-id"]?.nonEmptyString(context: "\(context) client-id")
             method.clientSecret = fields["client-secret"]?.string(context: "\(context) client-secret")
-            if let value = fields["consumer-claim"]?.nonEmptyString(context: "\(context) consumer-claim") { method.consumerClaim = value }
+            if let value = fields["consumer-claim"]?.nonEmptyString(context: "\(context) consumer-claim") {
+                method.consumerClaim = value
+            }
             if let value = fields["cache-ttl"]?.duration(context: "\(context) cache-ttl") { method.cacheTTL = value }
-            if let value = fields["negative-cache-ttl"]?.duration(context: "\(context) negative-cache-ttl") { method.negativeCacheTTL = value }
+            if let value = fields["negative-cache-ttl"]?.duration(context: "\(context) negative-cache-ttl") {
+                method.negativeCacheTTL = value
+            }
             if let value = fields["timeout"]?.duration(context: "\(context) timeout") { method.timeout = value }
             return AuthMethodConfig(name: name, kind: .introspection(method))
         }
@@ -99,7 +119,9 @@ extension ConfigLoader.Reader {
             method.secret = secret
         }
         for key in ["public-key", "public-keys"] {
-            guard let keysNode = fields[key], let texts = keysNode.stringList(context: "\(context) \(key)") else { continue }
+            guard let keysNode = fields[key], let texts = keysNode.stringList(context: "\(context) \(key)") else {
+                continue
+            }
             for text in texts {
                 do throws(JWTKeyProblem) {
                     _ = try JWTPublicKey(parsing: text)
@@ -124,24 +146,37 @@ extension ConfigLoader.Reader {
             return nil
         }
         if method.secret != nil, sources > 1 {
-            node.report("\(context) mixes a secret with public keys; an HMAC secret and public keys in one method invite algorithm confusion, so declare two methods")
+            node.report(
+                "\(context) mixes a secret with public keys; an HMAC secret and public keys in one method invite algorithm confusion, so declare two methods"
+            )
             return nil
         }
         method.issuer = fields["issuer"]?.nonEmptyString(context: "\(context) issuer")
         method.audiences = fields["audience"]?.stringList(context: "\(context) audience") ?? []
-        if let value = fields["consumer-claim"]?.nonEmptyString(context: "\(context) consumer-claim") { method.consumerClaim = value }
+        if let value = fields["consumer-claim"]?.nonEmptyString(context: "\(context) consumer-claim") {
+            method.consumerClaim = value
+        }
         method.groupsClaim = fields["groups-claim"]?.nonEmptyString(context: "\(context) groups-claim")
         if let value = fields["leeway"]?.duration(context: "\(context) leeway") { method.leeway = value }
-        if let value = fields["jwks-refresh"]?.duration(context: "\(context) jwks-refresh") { method.jwksRefresh = value }
-        if let value = fields["jwks-min-refetch"]?.duration(context: "\(context) jwks-min-refetch") { method.jwksMinRefetch = value }
-        if let algorithmsNode = fields["algorithms"], let names = algorithmsNode.stringList(context: "\(context) algorithms") {
+        if let value = fields["jwks-refresh"]?.duration(context: "\(context) jwks-refresh") {
+            method.jwksRefresh = value
+        }
+        if let value = fields["jwks-min-refetch"]?.duration(context: "\(context) jwks-min-refetch") {
+            method.jwksMinRefetch = value
+        }
+        if let algorithmsNode = fields["algorithms"],
+            let names = algorithmsNode.stringList(context: "\(context) algorithms")
+        {
             for name in names where !JWTMethod.supportedAlgorithms.contains(name) {
-                algorithmsNode.report("\(context): unknown algorithm '\(name)' (known: \(JWTMethod.supportedAlgorithms.joined(separator: ", ")))")
+                algorithmsNode.report(
+                    "\(context): unknown algorithm '\(name)' (known: \(JWTMethod.supportedAlgorithms.joined(separator: ", ")))"
+                )
                 ok = false
             }
             let family = method.secret != nil ? "HS" : nil
             for name in names where family == "HS" && !name.hasPrefix("HS") {
-                algorithmsNode.report("\(context): \(name) cannot be checked with a secret; a secret checks HS256, HS384 and HS512")
+                algorithmsNode.report(
+                    "\(context): \(name) cannot be checked with a secret; a secret checks HS256, HS384 and HS512")
                 ok = false
             }
             for name in names where family == "HS" && name.hasPrefix("HS") {
@@ -172,7 +207,8 @@ extension ConfigLoader.Reader {
                 continue
             }
             if !ConsumerConfig.isValidName(name) {
-                fields["name"]?.report("consumer name '\(name)' may hold letters, digits, '.', '_', '-', '@' and '+' only")
+                fields["name"]?.report(
+                    "consumer name '\(name)' may hold letters, digits, '.', '_', '-', '@' and '+' only")
                 continue
             }
             if !names.insert(name).inserted { fields["name"]?.report("duplicate consumer '\(name)'") }
@@ -196,9 +232,13 @@ extension ConfigLoader.Reader {
                     }
                 }
             }
-            if let hashNode = fields["password-hash"], let text = hashNode.nonEmptyString(context: "consumer '\(name)' password-hash") {
+            if let hashNode = fields["password-hash"],
+                let text = hashNode.nonEmptyString(context: "consumer '\(name)' password-hash")
+            {
                 if PasswordHash(parsing: text) == nil {
-                    hashNode.report("consumer '\(name)': password-hash must be pbkdf2-sha256$ROUNDS$SALT$HASH with at least 210000 rounds (make one with: portico consumers hash-password)")
+                    hashNode.report(
+                        "consumer '\(name)': password-hash must be pbkdf2-sha256$ROUNDS$SALT$HASH with at least 210000 rounds (make one with: portico consumers hash-password)"
+                    )
                 } else {
                     consumer.passwordHash = text
                 }
@@ -214,7 +254,9 @@ extension ConfigLoader.Reader {
         guard let names = node.stringList(context: context) else { return nil }
         if names == ["none"] { return AuthRequirement.none }
         if names.contains("none") {
-            node.report("\(context): 'none' cannot be combined with other methods (use anonymous: to let requests without a credential in)")
+            node.report(
+                "\(context): 'none' cannot be combined with other methods (use anonymous: to let requests without a credential in)"
+            )
             return nil
         }
         guard !names.isEmpty else {
@@ -258,6 +300,8 @@ extension ConsumerConfig {
 
     public static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= maximumNameBytes
-            && name.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-@+".unicodeScalars.contains($0) }
+            && name.unicodeScalars.allSatisfy {
+                CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-@+".unicodeScalars.contains($0)
+            }
     }
 }

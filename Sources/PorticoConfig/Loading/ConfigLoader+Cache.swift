@@ -23,9 +23,13 @@ extension ConfigLoader.Reader {
         guard let fields = node.fields(allowed: Self.cacheKeys, context: context) else { return nil }
         var cache = CachePolicyConfig()
         if let ttl = fields["default-ttl"]?.duration(context: "\(context) default-ttl") { cache.defaultTTL = ttl }
-        if let size = fields["max-object-size"]?.byteSize(context: "\(context) max-object-size") { cache.maxObjectSize = size }
+        if let size = fields["max-object-size"]?.byteSize(context: "\(context) max-object-size") {
+            cache.maxObjectSize = size
+        }
         if let varyNode = fields["vary-on"], let names = varyNode.stringList(context: "\(context) vary-on") {
-            for name in names where !HTTPMethodName.isToken(name) { varyNode.report("\(context) vary-on: '\(name)' is not a valid header name") }
+            for name in names where !HTTPMethodName.isToken(name) {
+                varyNode.report("\(context) vary-on: '\(name)' is not a valid header name")
+            }
             cache.varyOn = names.filter(HTTPMethodName.isToken)
         }
         if let tagNode = fields["tag-header"], let name = tagNode.nonEmptyString(context: "\(context) tag-header") {
@@ -35,10 +39,15 @@ extension ConfigLoader.Reader {
                 tagNode.report("\(context) tag-header: '\(name)' is not a valid header name")
             }
         }
-        if let keyNode = fields["key"], let parts = readKeyParts(keyNode, context: "\(context) key") { cache.key = parts }
+        if let keyNode = fields["key"], let parts = readKeyParts(keyNode, context: "\(context) key") {
+            cache.key = parts
+        }
         if let statusNode = fields["statuses"], let items = statusNode.sequence(context: "\(context) statuses") {
             let codes = items.compactMap { $0.int(context: "each item of \(context) statuses", range: 200...599) }
-            if codes.contains(206) { statusNode.report("\(context) statuses: 206 cannot be stored (ranges are cut from stored complete responses)") }
+            if codes.contains(206) {
+                statusNode.report(
+                    "\(context) statuses: 206 cannot be stored (ranges are cut from stored complete responses)")
+            }
             cache.statuses = Set(codes.filter { $0 != 206 })
         }
         return cache

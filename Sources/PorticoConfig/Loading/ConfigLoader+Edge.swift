@@ -3,13 +3,18 @@ import Foundation
 /// The edge policies' keys: `cors`, `ip`, `compress`, `request-transform`, `response-transform`,
 /// and the terminal `respond` and `redirect` of a route.
 extension ConfigLoader.Reader {
-    static let corsKeys: Set<String> = ["origins", "methods", "headers", "expose-headers", "credentials", "max-age", "refuse"]
+    static let corsKeys: Set<String> = [
+        "origins", "methods", "headers", "expose-headers", "credentials", "max-age", "refuse",
+    ]
 
     func readCORS(_ node: ConfigNode, context: String) -> CORSConfig? {
         guard let fields = node.fields(allowed: Self.corsKeys, context: context) else { return nil }
         var cors = CORSConfig()
-        guard let originsNode = fields["origins"], let origins = originsNode.stringList(context: "\(context) origins") else {
-            if fields["origins"] == nil { node.report("\(context) needs origins (a list like [\"https://app.example.com\"], or \"*\")") }
+        guard let originsNode = fields["origins"], let origins = originsNode.stringList(context: "\(context) origins")
+        else {
+            if fields["origins"] == nil {
+                node.report("\(context) needs origins (a list like [\"https://app.example.com\"], or \"*\")")
+            }
             return nil
         }
         for origin in origins {
@@ -20,7 +25,9 @@ extension ConfigLoader.Reader {
         }
         if let methodsNode = fields["methods"], let methods = methodsNode.stringList(context: "\(context) methods") {
             cors.methods = methods.map { $0.uppercased() }
-            for method in cors.methods where !HTTPMethodName.isValid(method) { methodsNode.report("\(context) methods: '\(method)' is not an HTTP method") }
+            for method in cors.methods where !HTTPMethodName.isValid(method) {
+                methodsNode.report("\(context) methods: '\(method)' is not an HTTP method")
+            }
         }
         cors.headers = readHeaderNames(fields["headers"], context: "\(context) headers")
         cors.exposeHeaders = readHeaderNames(fields["expose-headers"], context: "\(context) expose-headers")
@@ -34,7 +41,9 @@ extension ConfigLoader.Reader {
             }
         }
         if cors.credentials, cors.origins.contains(.any) {
-            originsNode.report("\(context): credentials: true with origin \"*\" would let every site read answers with the user's cookies; list the origins")
+            originsNode.report(
+                "\(context): credentials: true with origin \"*\" would let every site read answers with the user's cookies; list the origins"
+            )
             return nil
         }
         return cors
@@ -42,7 +51,9 @@ extension ConfigLoader.Reader {
 
     private func readHeaderNames(_ node: ConfigNode?, context: String) -> [String] {
         guard let node, let names = node.stringList(context: context) else { return [] }
-        for name in names where !HTTPMethodName.isToken(name) && name != "*" { node.report("\(context): '\(name)' is not a valid header name") }
+        for name in names where !HTTPMethodName.isToken(name) && name != "*" {
+            node.report("\(context): '\(name)' is not a valid header name")
+        }
         return names.filter { HTTPMethodName.isToken($0) || $0 == "*" }
     }
 
@@ -50,10 +61,14 @@ extension ConfigLoader.Reader {
         guard let fields = node.fields(allowed: ["allow", "deny"], context: context) else { return nil }
         var rules = IPRulesConfig()
         for (key, list) in [("allow", \IPRulesConfig.allow), ("deny", \IPRulesConfig.deny)] {
-            guard let listNode = fields[key], let texts = listNode.stringList(context: "\(context) \(key)") else { continue }
+            guard let listNode = fields[key], let texts = listNode.stringList(context: "\(context) \(key)") else {
+                continue
+            }
             for text in texts {
                 guard let block = CIDRBlock(parsing: text) else {
-                    listNode.report("\(context) \(key): '\(text)' is not an address or CIDR block (like 10.0.0.0/8 or 2001:db8::/32)")
+                    listNode.report(
+                        "\(context) \(key): '\(text)' is not an address or CIDR block (like 10.0.0.0/8 or 2001:db8::/32)"
+                    )
                     continue
                 }
                 rules[keyPath: list].append(block)
@@ -68,15 +83,21 @@ extension ConfigLoader.Reader {
             guard let on = node.bool(context: context) else { return nil }
             return on ? CompressConfig() : nil
         }
-        guard let fields = node.fields(allowed: ["types", "min-size", "level", "encodings"], context: context) else { return nil }
+        guard let fields = node.fields(allowed: ["types", "min-size", "level", "encodings"], context: context) else {
+            return nil
+        }
         var compress = CompressConfig()
         if let typesNode = fields["types"], let types = typesNode.stringList(context: "\(context) types") {
-            for type in types where !Self.isMediaRange(type) { typesNode.report("\(context) types: '\(type)' is not a media type like application/json or text/*") }
+            for type in types where !Self.isMediaRange(type) {
+                typesNode.report("\(context) types: '\(type)' is not a media type like application/json or text/*")
+            }
             compress.types = types.filter(Self.isMediaRange).map { $0.lowercased() }
         }
         if let size = fields["min-size"]?.byteSize(context: "\(context) min-size") { compress.minSize = size }
         if let level = fields["level"]?.int(context: "\(context) level", range: 1...9) { compress.level = level }
-        if let encodingsNode = fields["encodings"], let encodings = encodingsNode.stringList(context: "\(context) encodings") {
+        if let encodingsNode = fields["encodings"],
+            let encodings = encodingsNode.stringList(context: "\(context) encodings")
+        {
             let lowered = encodings.map { $0.lowercased() }
             for encoding in lowered where !CompressConfig.knownEncodings.contains(encoding) {
                 encodingsNode.report("\(context) encodings: '\(encoding)' is not supported (supported: gzip, deflate)")
@@ -90,7 +111,9 @@ extension ConfigLoader.Reader {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         guard parts.count == 2 else { return false }
         return parts.allSatisfy { part in
-            !part.isEmpty && (HTTPMethodName.isToken(String(part)) || part == "*" || part.hasPrefix("*+") && HTTPMethodName.isToken(String(part.dropFirst(2))))
+            !part.isEmpty
+                && (HTTPMethodName.isToken(String(part)) || part == "*"
+                    || part.hasPrefix("*+") && HTTPMethodName.isToken(String(part.dropFirst(2))))
         }
     }
 
@@ -98,8 +121,12 @@ extension ConfigLoader.Reader {
         let allowed: Set<String> = request ? ["headers", "query", "path", "body"] : ["headers", "body"]
         guard let fields = node.fields(allowed: allowed, context: context) else { return nil }
         var transform = TransformConfig()
-        if let headers = fields["headers"] { transform.headers = readTemplateRules(headers, header: true, context: "\(context) headers") }
-        if let query = fields["query"] { transform.query = readTemplateRules(query, header: false, context: "\(context) query") }
+        if let headers = fields["headers"] {
+            transform.headers = readTemplateRules(headers, header: true, context: "\(context) headers")
+        }
+        if let query = fields["query"] {
+            transform.query = readTemplateRules(query, header: false, context: "\(context) query")
+        }
         if let pathNode = fields["path"], let text = pathNode.string(context: "\(context) path") {
             // `{id}` names a path parameter, as route templates write it.
             let expanded = Self.expandingParameters(text)
@@ -134,26 +161,35 @@ extension ConfigLoader.Reader {
     }
 
     static let framingHeaders: Set<String> = [
-        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade", "proxy-connection",
+        "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+        "proxy-connection",
     ]
 
     func readTemplateRules(_ node: ConfigNode, header: Bool, context: String) -> TemplateRules {
         var rules = TemplateRules()
-        guard let fields = node.fields(allowed: ["rename", "remove", "set", "add"], context: context) else { return rules }
+        guard let fields = node.fields(allowed: ["rename", "remove", "set", "add"], context: context) else {
+            return rules
+        }
         func validName(_ name: String, at node: ConfigNode) -> Bool {
-            let valid = header ? HTTPMethodName.isToken(name) : !name.isEmpty && !name.contains("&") && !name.contains("=") && !name.contains("#")
+            let valid =
+                header
+                ? HTTPMethodName.isToken(name)
+                : !name.isEmpty && !name.contains("&") && !name.contains("=") && !name.contains("#")
             if !valid {
                 node.report("\(context): '\(name)' is not a valid \(header ? "header" : "query parameter") name")
                 return false
             }
             if header, Self.framingHeaders.contains(name.lowercased()) {
-                node.report("\(context): '\(name)' frames the message or names the host; the gateway sets it and a transform may not")
+                node.report(
+                    "\(context): '\(name)' frames the message or names the host; the gateway sets it and a transform may not"
+                )
                 return false
             }
             return true
         }
         for entry in fields["rename"]?.mapping(allowed: nil, context: "\(context) rename") ?? [] {
-            guard validName(entry.key, at: entry.keyNode), let target = entry.value.nonEmptyString(context: "\(context) rename \(entry.key)"),
+            guard validName(entry.key, at: entry.keyNode),
+                let target = entry.value.nonEmptyString(context: "\(context) rename \(entry.key)"),
                 validName(target, at: entry.value)
             else { continue }
             rules.rename.append((entry.key, target))
@@ -163,7 +199,8 @@ extension ConfigLoader.Reader {
         }
         for (key, keyPath) in [("set", \TemplateRules.set), ("add", \TemplateRules.add)] {
             for entry in fields[key]?.mapping(allowed: nil, context: "\(context) \(key)") ?? [] {
-                guard validName(entry.key, at: entry.keyNode), let text = entry.value.string(context: "\(context) \(key) \(entry.key)"),
+                guard validName(entry.key, at: entry.keyNode),
+                    let text = entry.value.string(context: "\(context) \(key) \(entry.key)"),
                     let template = readTemplate(text, node: entry.value, context: "\(context) \(key) \(entry.key)")
                 else { continue }
                 rules[keyPath: keyPath].append((entry.key, template))
@@ -173,7 +210,9 @@ extension ConfigLoader.Reader {
     }
 
     func readBodyRules(_ node: ConfigNode, context: String) -> BodyRules? {
-        guard let fields = node.fields(allowed: ["rename", "remove", "set", "max-size"], context: context) else { return nil }
+        guard let fields = node.fields(allowed: ["rename", "remove", "set", "max-size"], context: context) else {
+            return nil
+        }
         var rules = BodyRules()
         func pointer(_ text: String, at node: ConfigNode) -> JSONPointer? {
             guard let pointer = JSONPointer(text), !pointer.tokens.isEmpty else {
@@ -183,7 +222,8 @@ extension ConfigLoader.Reader {
             return pointer
         }
         for entry in fields["rename"]?.mapping(allowed: nil, context: "\(context) rename") ?? [] {
-            guard let from = pointer(entry.key, at: entry.keyNode), let text = entry.value.string(context: "\(context) rename"),
+            guard let from = pointer(entry.key, at: entry.keyNode),
+                let text = entry.value.string(context: "\(context) rename"),
                 let to = pointer(text, at: entry.value)
             else { continue }
             rules.rename.append((from, to))
@@ -204,7 +244,8 @@ extension ConfigLoader.Reader {
         }
         if let size = fields["max-size"]?.byteSize(context: "\(context) max-size") {
             if size > 64 << 20 {
-                fields["max-size"]?.report("\(context) max-size must be at most 64MiB (the body is held in memory whole)")
+                fields["max-size"]?.report(
+                    "\(context) max-size must be at most 64MiB (the body is held in memory whole)")
             } else {
                 rules.maxSize = size
             }
@@ -224,12 +265,18 @@ extension ConfigLoader.Reader {
     }
 
     func readStaticResponse(_ node: ConfigNode, context: String) -> StaticResponseConfig? {
-        guard let fields = node.fields(allowed: ["status", "headers", "body", "content-type"], context: context) else { return nil }
+        guard let fields = node.fields(allowed: ["status", "headers", "body", "content-type"], context: context) else {
+            return nil
+        }
         var response = StaticResponseConfig()
-        if let status = fields["status"]?.int(context: "\(context) status", range: 200...599) { response.status = status }
+        if let status = fields["status"]?.int(context: "\(context) status", range: 200...599) {
+            response.status = status
+        }
         if let headers = fields["headers"] { response.headers = readHeaderPairs(headers) }
         if let body = fields["body"]?.string(context: "\(context) body") { response.body = body }
-        if let type = fields["content-type"]?.nonEmptyString(context: "\(context) content-type") { response.contentType = type }
+        if let type = fields["content-type"]?.nonEmptyString(context: "\(context) content-type") {
+            response.contentType = type
+        }
         if [204, 304].contains(response.status), !response.body.isEmpty {
             fields["body"]?.report("\(context): a \(response.status) answer has no body")
         }
@@ -248,7 +295,9 @@ extension ConfigLoader.Reader {
             return nil
         }
         if text.hasPrefix("//") {
-            toNode.report("\(context) to: '\(text)' starts with '//', which browsers read as another host; write the URL with its scheme")
+            toNode.report(
+                "\(context) to: '\(text)' starts with '//', which browsers read as another host; write the URL with its scheme"
+            )
             return nil
         }
         guard let template = readTemplate(text, node: toNode, context: "\(context) to") else { return nil }

@@ -11,20 +11,30 @@ extension ConfigLoader.Reader {
         for (index, item) in (node.sequence(context: "listeners") ?? []).enumerated() {
             let context = "listeners[\(index)]"
             guard let fields = item.fields(allowed: Self.listenerKeys, context: context) else { continue }
-            guard let listenNode = fields["listen"], let address = readAddress(listenNode, context: "\(context) listen") else {
+            guard let listenNode = fields["listen"], let address = readAddress(listenNode, context: "\(context) listen")
+            else {
                 if fields["listen"] == nil { item.report("\(context) needs a listen address (host:port)") }
                 continue
             }
             var listener = ListenerConfig(listen: address)
-            if let value = fields["redirect-https"]?.bool(context: "\(context) redirect-https") { listener.redirectHTTPS = value }
-            if let protocolsNode = fields["protocols"], let protocols = protocolsNode.stringList(context: "\(context) protocols") {
-                listener.protocols = readProtocols(protocols, node: protocolsNode, tls: fields["tls"] != nil, context: context)
+            if let value = fields["redirect-https"]?.bool(context: "\(context) redirect-https") {
+                listener.redirectHTTPS = value
+            }
+            if let protocolsNode = fields["protocols"],
+                let protocols = protocolsNode.stringList(context: "\(context) protocols")
+            {
+                listener.protocols = readProtocols(
+                    protocols, node: protocolsNode, tls: fields["tls"] != nil, context: context)
             }
             if let tlsNode = fields["tls"] {
                 listener.tls = readTLS(tlsNode, context: "\(context) tls", config: &config, hash: &hash)
-                if listener.redirectHTTPS { item.report("\(context) has tls and redirect-https; a redirecting listener is the cleartext one") }
+                if listener.redirectHTTPS {
+                    item.report("\(context) has tls and redirect-https; a redirecting listener is the cleartext one")
+                }
             }
-            if address.port != 0, listeners.contains(where: { $0.listen == address }) { listenNode.report("\(context): \(address) is already a listener") }
+            if address.port != 0, listeners.contains(where: { $0.listen == address }) {
+                listenNode.report("\(context): \(address) is already a listener")
+            }
             listeners.append(listener)
         }
         if listeners.contains(where: \.redirectHTTPS), !listeners.contains(where: { $0.tls != nil }) {
@@ -61,7 +71,9 @@ extension ConfigLoader.Reader {
         return protocols.isEmpty ? ["http/1.1"] : protocols
     }
 
-    private func readTLS(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSListenerConfig? {
+    private func readTLS(
+        _ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash
+    ) -> TLSListenerConfig? {
         guard let fields = node.fields(allowed: Self.tlsKeys, context: context) else { return nil }
         var clientCA: (file: String, bytes: [UInt8])?
         if let caNode = fields["client-ca"], let path = caNode.nonEmptyString(context: "\(context) client-ca") {
@@ -83,29 +95,41 @@ extension ConfigLoader.Reader {
         }
         var certificates: [TLSCertificateConfig] = []
         for item in list {
-            guard let certificate = readCertificate(item, context: "\(context) certificate", config: &config, hash: &hash) else { continue }
+            guard
+                let certificate = readCertificate(item, context: "\(context) certificate", config: &config, hash: &hash)
+            else { continue }
             certificates.append(certificate)
         }
         guard certificates.count == list.count else { return nil }
         var tls = TLSListenerConfig(certificates: certificates)
         (tls.clientCAFile, tls.clientCAPEM) = (clientCA?.file, clientCA?.bytes)
-        if let versionNode = fields["min-version"], let version = versionNode.choice(TLSVersionSetting.self, context: "\(context) min-version") {
+        if let versionNode = fields["min-version"],
+            let version = versionNode.choice(TLSVersionSetting.self, context: "\(context) min-version")
+        {
             tls.minimumVersion = version
         }
         return tls
     }
 
-    private func readCertificate(_ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash) -> TLSCertificateConfig? {
+    private func readCertificate(
+        _ node: ConfigNode, context: String, config: inout GatewayConfig, hash: inout ContentHash
+    ) -> TLSCertificateConfig? {
         guard let fields = node.fields(allowed: ["cert", "key", "hosts"], context: context) else { return nil }
         guard let certNode = fields["cert"], let certPath = certNode.nonEmptyString(context: "\(context) cert"),
             let keyNode = fields["key"], let keyPath = keyNode.nonEmptyString(context: "\(context) key")
         else {
-            if fields["cert"] == nil || fields["key"] == nil { node.report("\(context) needs cert and key (PEM files)") }
+            if fields["cert"] == nil || fields["key"] == nil {
+                node.report("\(context) needs cert and key (PEM files)")
+            }
             return nil
         }
         let hosts = fields["hosts"]?.stringList(context: "\(context) hosts")?.map { $0.lowercased() } ?? []
-        for host in hosts where host.isEmpty || host.contains(where: { " /:".contains($0) }) || (host.contains("*") && !host.hasPrefix("*.")) {
-            fields["hosts"]?.report("\(context) hosts: '\(host)' must be a host name (api.example.com) or a wildcard (*.example.com)")
+        for host in hosts
+        where host.isEmpty || host.contains(where: { " /:".contains($0) })
+            || (host.contains("*") && !host.hasPrefix("*."))
+        {
+            fields["hosts"]?.report(
+                "\(context) hosts: '\(host)' must be a host name (api.example.com) or a wildcard (*.example.com)")
         }
         guard let chain = readPEMFile(certNode, written: certPath, context: "\(context) cert"),
             let key = readPEMFile(keyNode, written: keyPath, context: "\(context) key")
@@ -114,14 +138,19 @@ extension ConfigLoader.Reader {
         config.sourceFiles += [chain.file, key.file]
         hash.combine(chain.bytes)
         hash.combine(key.bytes)
-        guard let parsedChain = pemCertificates(chain.bytes, node: certNode, written: certPath, context: "\(context) cert"),
-            checkKeyPair(chain: parsedChain, keyBytes: key.bytes, keyNode: keyNode, certWritten: certPath, keyWritten: keyPath, context: context)
+        guard
+            let parsedChain = pemCertificates(
+                chain.bytes, node: certNode, written: certPath, context: "\(context) cert"),
+            checkKeyPair(
+                chain: parsedChain, keyBytes: key.bytes, keyNode: keyNode, certWritten: certPath, keyWritten: keyPath,
+                context: context)
         else { return nil }
         if let expiry = Self.notAfter(parsedChain[0]), expiry < Date() {
             certNode.report("\(context) cert: the certificate in \(displayPath(certPath)) expired on \(expiry)")
             return nil
         }
-        return TLSCertificateConfig(certFile: chain.file, keyFile: key.file, hosts: hosts, chainPEM: chain.bytes, keyPEM: key.bytes)
+        return TLSCertificateConfig(
+            certFile: chain.file, keyFile: key.file, hosts: hosts, chainPEM: chain.bytes, keyPEM: key.bytes)
     }
 
     /// The certificate's end of validity.

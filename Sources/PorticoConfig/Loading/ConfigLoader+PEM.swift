@@ -26,18 +26,24 @@ extension ConfigLoader.Reader {
     /// Checks that `keyBytes` is a PEM private key that belongs to `chain`'s leaf; reports at
     /// `keyNode` and returns false when not.
     func checkKeyPair(
-        chain: [NIOSSLCertificate], keyBytes: [UInt8], keyNode: ConfigNode, certWritten: String, keyWritten: String, context: String
+        chain: [NIOSSLCertificate], keyBytes: [UInt8], keyNode: ConfigNode, certWritten: String, keyWritten: String,
+        context: String
     ) -> Bool {
         guard let key = try? NIOSSLPrivateKey(bytes: keyBytes, format: .pem) else {
-            keyNode.report("\(context) key: \(displayPath(keyWritten)) holds no PEM private key (an encrypted key cannot be read)")
+            keyNode.report(
+                "\(context) key: \(displayPath(keyWritten)) holds no PEM private key (an encrypted key cannot be read)")
             return false
         }
         // A context checks that the key belongs to the certificate.
         guard
-            (try? NIOSSLContext(configuration: .makeServerConfiguration(certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))))
+            (try? NIOSSLContext(
+                configuration: .makeServerConfiguration(
+                    certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))))
                 != nil
         else {
-            keyNode.report("\(context): the key in \(displayPath(keyWritten)) does not belong to the certificate in \(displayPath(certWritten))")
+            keyNode.report(
+                "\(context): the key in \(displayPath(keyWritten)) does not belong to the certificate in \(displayPath(certWritten))"
+            )
             return false
         }
         return true

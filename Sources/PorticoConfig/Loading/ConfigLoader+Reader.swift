@@ -53,20 +53,30 @@ extension ConfigLoader {
                     apiNode.report("duplicate API '\(api.name)'" + (api.version.map { " version \($0)" } ?? ""))
                 }
                 let routeSides = api.routes.flatMap { $0.split?.sides.map(\.upstream) ?? [] }
-                let endpointUpstreams = api.routes.flatMap { route in (route.composite?.calls.map(\.upstream) ?? []) + (route.branch?.upstreams ?? []) }
-                for upstream in (api.split.map({ $0.sides.map(\.upstream) }) ?? (api.upstream.isEmpty ? [] : [api.upstream])) + routeSides + endpointUpstreams
+                let endpointUpstreams = api.routes.flatMap { route in
+                    (route.composite?.calls.map(\.upstream) ?? []) + (route.branch?.upstreams ?? [])
+                }
+                for upstream
+                    in (api.split.map({ $0.sides.map(\.upstream) }) ?? (api.upstream.isEmpty ? [] : [api.upstream]))
+                    + routeSides + endpointUpstreams
                 where upstream != UpstreamConfig.mockName && config.upstream(named: upstream) == nil {
                     let known = (config.upstreams.map(\.name) + [UpstreamConfig.mockName]).joined(separator: ", ")
-                    let at = apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child) ?? apiNode
-                    at.report("API '\(api.name)' names upstream '\(upstream)', which is not defined (defined: \(known))")
+                    let at =
+                        apiNode.node.value(forKey: api.split == nil ? "upstream" : "split").map(apiNode.child)
+                        ?? apiNode
+                    at.report(
+                        "API '\(api.name)' names upstream '\(upstream)', which is not defined (defined: \(known))")
                 }
                 for mirror in ([api.policies.mirror] + api.routes.map(\.policies.mirror)).compactMap({ $0 })
                 where config.upstream(named: mirror.upstream) == nil {
                     let known = config.upstreams.map(\.name).joined(separator: ", ")
-                    apiNode.report("API '\(api.name)' mirrors to upstream '\(mirror.upstream)', which is not defined (defined: \(known))")
+                    apiNode.report(
+                        "API '\(api.name)' mirrors to upstream '\(mirror.upstream)', which is not defined (defined: \(known))"
+                    )
                 }
                 if api.upstream == UpstreamConfig.mockName, api.openAPIFile == nil {
-                    apiNode.report("API '\(api.name)' uses the mock upstream, which needs an openapi document to answer from")
+                    apiNode.report(
+                        "API '\(api.name)' uses the mock upstream, which needs an openapi document to answer from")
                 }
                 config.apis.append(api)
             }
@@ -76,26 +86,37 @@ extension ConfigLoader {
                 !config.listeners.contains(where: { $0.tls?.clientCAPEM != nil })
             {
                 let at = fields["auth"].flatMap { auth in auth.node.value(forKey: mtls.name).map(auth.child) } ?? root
-                at.report("auth method '\(mtls.name)' is mtls, but no listener asks for client certificates (listeners[].tls.client-ca)")
+                at.report(
+                    "auth method '\(mtls.name)' is mtls, but no listener asks for client certificates (listeners[].tls.client-ca)"
+                )
             }
             checkPlans(config, root: root)
             if let plan = config.portal?.plan, config.plans[plan] == nil {
                 let defined = config.plans.isEmpty ? "none" : config.plans.keys.sorted().joined(separator: ", ")
-                let at = fields["portal"].flatMap { portal in portal.node.value(forKey: "plan").map(portal.child) } ?? root
+                let at =
+                    fields["portal"].flatMap { portal in portal.node.value(forKey: "plan").map(portal.child) } ?? root
                 at.report("portal.plan '\(plan)' is not defined in plans (defined: \(defined))")
             }
             if let portal = config.portal {
                 for api in config.apis where api.basePath == portal.path || api.basePath.hasPrefix(portal.path + "/") {
-                    root.report("API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them")
+                    root.report(
+                        "API '\(api.name)' uses base-path \(api.basePath), which is under the portal's path \(portal.path); move one of them"
+                    )
                 }
             }
             // `server.trusted-proxies` and the older `limits.trusted-proxies` are one list.
-            let proxies = config.server.trustedProxies + config.limits.trustedProxies.filter { !config.server.trustedProxies.contains($0) }
+            let proxies =
+                config.server.trustedProxies
+                + config.limits.trustedProxies.filter { !config.server.trustedProxies.contains($0) }
             config.server.trustedProxies = proxies
             config.limits.trustedProxies = proxies
             if config.server.healthEndpoints {
-                for api in config.apis where ["/healthz", "/readyz"].contains(where: { api.basePath == $0 || api.basePath.hasPrefix($0 + "/") }) {
-                    root.report("API '\(api.name)' uses base-path \(api.basePath), which the health endpoints answer; move it or set server.health-endpoints: false")
+                for api in config.apis
+                where ["/healthz", "/readyz"].contains(where: { api.basePath == $0 || api.basePath.hasPrefix($0 + "/") }
+                ) {
+                    root.report(
+                        "API '\(api.name)' uses base-path \(api.basePath), which the health endpoints answer; move it or set server.health-endpoints: false"
+                    )
                 }
             }
             checkVersions(config.apis, root: root)
@@ -132,7 +153,9 @@ extension ConfigLoader {
             if let filesNode = fields["files"], let text = filesNode.string(context: "portal.files") {
                 let folder = ConfigLoader.absolute(text, relativeTo: self.folder)
                 var isFolder: ObjCBool = false
-                if FileManager.default.fileExists(atPath: folder + "/index.html", isDirectory: &isFolder), !isFolder.boolValue {
+                if FileManager.default.fileExists(atPath: folder + "/index.html", isDirectory: &isFolder),
+                    !isFolder.boolValue
+                {
                     portal.files = folder
                 } else {
                     filesNode.report("portal.files: no index.html in '\(text)' (resolved to \(folder))")
@@ -166,7 +189,9 @@ extension ConfigLoader {
             }
             guard let token = tokenNode.nonEmptyString(context: "admin.token") else { return nil }
             guard token.utf8.count >= AdminConfig.minimumTokenLength else {
-                tokenNode.report("admin.token must be at least \(AdminConfig.minimumTokenLength) characters, found \(token.utf8.count) (make one with: openssl rand -hex 32)")
+                tokenNode.report(
+                    "admin.token must be at least \(AdminConfig.minimumTokenLength) characters, found \(token.utf8.count) (make one with: openssl rand -hex 32)"
+                )
                 return nil
             }
             admin.token = token
@@ -175,7 +200,10 @@ extension ConfigLoader {
 
         func readStore(_ node: ConfigNode) -> StoreConfig {
             var store = StoreConfig()
-            guard let fields = node.fields(allowed: ["sqlite", "postgres", "queue", "retention", "call-log"], context: "store") else {
+            guard
+                let fields = node.fields(
+                    allowed: ["sqlite", "postgres", "queue", "retention", "call-log"], context: "store")
+            else {
                 return store
             }
             if let urlNode = fields["postgres"], let text = urlNode.nonEmptyString(context: "store.postgres") {
@@ -193,10 +221,13 @@ extension ConfigLoader {
                 let levels = node.fields(allowed: ["calls", "minutes", "hours", "days"], context: "store.retention")
             {
                 func keep(_ key: String) -> ConfigDuration?? {
-                    guard let node = levels[key], let text = node.string(context: "store.retention.\(key)") else { return nil }
+                    guard let node = levels[key], let text = node.string(context: "store.retention.\(key)") else {
+                        return nil
+                    }
                     if text == "forever" { return .some(nil) }
                     guard let value = ConfigDuration(parsing: text) else {
-                        node.report("store.retention.\(key): bad duration '\(text)' (write it like 7d or 12h, or forever)")
+                        node.report(
+                            "store.retention.\(key): bad duration '\(text)' (write it like 7d or 12h, or forever)")
                         return nil
                     }
                     return .some(value)
@@ -217,8 +248,12 @@ extension ConfigLoader {
                 "max-connections", "max-connections-per-ip", "header-timeout", "min-body-rate", "body-grace",
             ]
             guard let fields = node.fields(allowed: keys, context: "server") else { return server }
-            if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") { server.drainTimeout = value }
-            if let value = fields["idle-timeout"]?.duration(context: "server.idle-timeout") { server.idleTimeout = value }
+            if let value = fields["drain-timeout"]?.duration(context: "server.drain-timeout") {
+                server.drainTimeout = value
+            }
+            if let value = fields["idle-timeout"]?.duration(context: "server.idle-timeout") {
+                server.idleTimeout = value
+            }
             if let value = fields["access-log"]?.bool(context: "server.access-log") { server.accessLog = value }
             if let value = fields["request-id-header"]?.nonEmptyString(context: "server.request-id-header") {
                 server.requestIDHeader = value
@@ -227,20 +262,32 @@ extension ConfigLoader {
             if let value = fields["watch-interval"]?.duration(context: "server.watch-interval", atLeast: "10ms") {
                 server.watchInterval = value
             }
-            if let value = fields["health-endpoints"]?.bool(context: "server.health-endpoints") { server.healthEndpoints = value }
-            if let value = fields["server-timing"]?.bool(context: "server.server-timing") { server.serverTiming = value }
+            if let value = fields["health-endpoints"]?.bool(context: "server.health-endpoints") {
+                server.healthEndpoints = value
+            }
+            if let value = fields["server-timing"]?.bool(context: "server.server-timing") {
+                server.serverTiming = value
+            }
             if let node = fields["log-level"], let level = node.nonEmptyString(context: "server.log-level") {
                 if ServerConfig.logLevels.contains(level) {
                     server.logLevel = level
                 } else {
-                    node.report("server.log-level: unknown level '\(level)' (known: \(ServerConfig.logLevels.joined(separator: ", ")))")
+                    node.report(
+                        "server.log-level: unknown level '\(level)' (known: \(ServerConfig.logLevels.joined(separator: ", ")))"
+                    )
                 }
             }
-            if let node = fields["path"], let pathFields = node.fields(allowed: ["escaped-slashes", "merge-slashes"], context: "server.path") {
-                if let value = pathFields["escaped-slashes"]?.choice(PathSettings.EscapedSlashes.self, context: "server.path.escaped-slashes") {
+            if let node = fields["path"],
+                let pathFields = node.fields(allowed: ["escaped-slashes", "merge-slashes"], context: "server.path")
+            {
+                if let value = pathFields["escaped-slashes"]?.choice(
+                    PathSettings.EscapedSlashes.self, context: "server.path.escaped-slashes")
+                {
                     server.path.escapedSlashes = value
                 }
-                if let value = pathFields["merge-slashes"]?.bool(context: "server.path.merge-slashes") { server.path.mergeSlashes = value }
+                if let value = pathFields["merge-slashes"]?.bool(context: "server.path.merge-slashes") {
+                    server.path.mergeSlashes = value
+                }
             }
             if let node = fields["trusted-proxies"], let proxies = node.stringList(context: "server.trusted-proxies") {
                 for proxy in proxies where CIDRBlock(parsing: proxy) == nil {
@@ -248,16 +295,28 @@ extension ConfigLoader {
                 }
                 server.trustedProxies = proxies
             }
-            if let value = fields["headers-with-underscores"]?.choice(UnderscoreHeaders.self, context: "server.headers-with-underscores") {
+            if let value = fields["headers-with-underscores"]?.choice(
+                UnderscoreHeaders.self, context: "server.headers-with-underscores")
+            {
                 server.headersWithUnderscores = value
             }
-            if let value = fields["max-connections"]?.int(context: "server.max-connections", range: 1...10_000_000) { server.maxConnections = value }
-            if let value = fields["max-connections-per-ip"]?.int(context: "server.max-connections-per-ip", range: 1...10_000_000) {
+            if let value = fields["max-connections"]?.int(context: "server.max-connections", range: 1...10_000_000) {
+                server.maxConnections = value
+            }
+            if let value = fields["max-connections-per-ip"]?.int(
+                context: "server.max-connections-per-ip", range: 1...10_000_000)
+            {
                 server.maxConnectionsPerIP = value
             }
-            if let value = fields["header-timeout"]?.duration(context: "server.header-timeout", atLeast: "100ms") { server.headerTimeout = value }
-            if let value = fields["min-body-rate"]?.byteSize(context: "server.min-body-rate") { server.minBodyRate = value }
-            if let value = fields["body-grace"]?.duration(context: "server.body-grace", atLeast: "100ms") { server.bodyGrace = value }
+            if let value = fields["header-timeout"]?.duration(context: "server.header-timeout", atLeast: "100ms") {
+                server.headerTimeout = value
+            }
+            if let value = fields["min-body-rate"]?.byteSize(context: "server.min-body-rate") {
+                server.minBodyRate = value
+            }
+            if let value = fields["body-grace"]?.duration(context: "server.body-grace", atLeast: "100ms") {
+                server.bodyGrace = value
+            }
             return server
         }
 
@@ -290,7 +349,10 @@ extension ConfigLoader {
             for targetNode in targetsNode.sequence(context: "\(context) targets") ?? [] {
                 guard
                     let target = targetNode.fields(allowed: ["url", "weight"], context: "a target of \(context)"),
-                    let urlNode = target["url"] ?? { targetNode.report("a target needs a url"); return nil }(),
+                    let urlNode = target["url"]
+                        ?? {
+                            targetNode.report("a target needs a url"); return nil
+                        }(),
                     let url = urlNode.string(context: "url")
                 else { continue }
                 let weight = target["weight"]?.int(context: "weight", range: 0...10_000) ?? 1
@@ -303,7 +365,9 @@ extension ConfigLoader {
             if case .sequence(let list) = targetsNode.node, list.isEmpty {
                 targetsNode.report("\(context) has an empty targets list")
             }
-            if let value = fields["connect-timeout"]?.duration(context: "connect-timeout") { upstream.connectTimeout = value }
+            if let value = fields["connect-timeout"]?.duration(context: "connect-timeout") {
+                upstream.connectTimeout = value
+            }
             if let value = fields["timeout"]?.duration(context: "timeout") { upstream.timeout = value }
             if let value = fields["idle-timeout"]?.duration(context: "idle-timeout") { upstream.idleTimeout = value }
             if let value = fields["max-connections"]?.int(context: "max-connections", range: 1...100_000) {
@@ -353,7 +417,9 @@ extension ConfigLoader {
             if let node = fields["timeouts"],
                 let timeouts = node.fields(allowed: ["connect", "try", "total"], context: "\(context) timeouts")
             {
-                if let value = timeouts["connect"]?.duration(context: "timeouts.connect") { upstream.connectTimeout = value }
+                if let value = timeouts["connect"]?.duration(context: "timeouts.connect") {
+                    upstream.connectTimeout = value
+                }
                 if let value = timeouts["try"]?.duration(context: "timeouts.try") { upstream.timeout = value }
                 if let value = timeouts["total"]?.duration(context: "timeouts.total") { upstream.totalTimeout = value }
             }
@@ -373,7 +439,11 @@ extension ConfigLoader {
             var dns = DNSTargetsConfig(name: name, port: port)
             if let value = fields["interval"]?.duration(context: "dns.interval") { dns.interval = value }
             if let node = fields["scheme"], let scheme = node.string(context: "dns.scheme") {
-                if scheme == "http" || scheme == "https" { dns.scheme = scheme } else { node.report("dns.scheme must be http or https") }
+                if scheme == "http" || scheme == "https" {
+                    dns.scheme = scheme
+                } else {
+                    node.report("dns.scheme must be http or https")
+                }
             }
             if let node = fields["family"], let text = node.string(context: "dns.family") {
                 if let family = DNSTargetsConfig.Family(rawValue: text) {
@@ -387,7 +457,9 @@ extension ConfigLoader {
         }
 
         func readVersioning(_ node: ConfigNode, context: String) -> VersioningConfig? {
-            guard let fields = node.fields(allowed: ["by", "name"], context: "\(context) versioning") else { return nil }
+            guard let fields = node.fields(allowed: ["by", "name"], context: "\(context) versioning") else {
+                return nil
+            }
             var versioning = VersioningConfig()
             if let byNode = fields["by"], let text = byNode.string(context: "versioning.by") {
                 guard let source = VersioningConfig.Source(rawValue: text) else {
@@ -412,7 +484,9 @@ extension ConfigLoader {
                 case "false", "no": break
                 default:
                     lifecycle.deprecated = LifecycleConfig.parseDate(text)
-                    if lifecycle.deprecated == nil { node.report("deprecated must be true or a date like 2026-12-01, found '\(text)'") }
+                    if lifecycle.deprecated == nil {
+                        node.report("deprecated must be true or a date like 2026-12-01, found '\(text)'")
+                    }
                 }
             }
             if let node = fields["sunset"], let text = node.string(context: "sunset") {
@@ -421,7 +495,9 @@ extension ConfigLoader {
             }
             lifecycle.successor = fields["successor"]?.nonEmptyString(context: "successor")
             lifecycle.docs = fields["deprecation-docs"]?.nonEmptyString(context: "deprecation-docs")
-            if let value = fields["serve-after-sunset"]?.bool(context: "serve-after-sunset") { lifecycle.serveAfterSunset = value }
+            if let value = fields["serve-after-sunset"]?.bool(context: "serve-after-sunset") {
+                lifecycle.serveAfterSunset = value
+            }
             return lifecycle
         }
 
@@ -431,7 +507,9 @@ extension ConfigLoader {
                 guard let side = item.fields(allowed: ["upstream", "weight"], context: "a split side"),
                     let upstream = side["upstream"]?.nonEmptyString(context: "split upstream")
                 else {
-                    if case .mapping = item.node, item.node.value(forKey: "upstream") == nil { item.report("a split side needs an upstream") }
+                    if case .mapping = item.node, item.node.value(forKey: "upstream") == nil {
+                        item.report("a split side needs an upstream")
+                    }
                     continue
                 }
                 let weight = side["weight"]?.int(context: "split weight", range: 0...1_000_000) ?? 1
@@ -441,7 +519,9 @@ extension ConfigLoader {
                 node.report("\(context) split needs at least one side")
                 return nil
             }
-            if sides.allSatisfy({ $0.weight == 0 }) { node.report("\(context) split has no side with a weight above 0") }
+            if sides.allSatisfy({ $0.weight == 0 }) {
+                node.report("\(context) split has no side with a weight above 0")
+            }
             var split = SplitConfig(sides: sides)
             if let stickyNode = fields["sticky"], let text = stickyNode.string(context: "sticky") {
                 if let key = HashKey(parsing: text), key != .path {
@@ -451,7 +531,11 @@ extension ConfigLoader {
                 }
             }
             if let forceNode = fields["force-header"], let name = forceNode.nonEmptyString(context: "force-header") {
-                if HTTPMethodName.isToken(name) { split.forceHeader = name } else { forceNode.report("'\(name)' is not a valid header name") }
+                if HTTPMethodName.isToken(name) {
+                    split.forceHeader = name
+                } else {
+                    forceNode.report("'\(name)' is not a valid header name")
+                }
             }
             return split
         }
@@ -461,12 +545,20 @@ extension ConfigLoader {
             guard let fields = node.fields(allowed: keys, context: "health.active") else { return nil }
             var active = ActiveHealthConfig()
             if let node = fields["path"], let path = node.string(context: "health.active.path") {
-                if path.hasPrefix("/") { active.path = path } else { node.report("health.active.path must start with '/'") }
+                if path.hasPrefix("/") {
+                    active.path = path
+                } else {
+                    node.report("health.active.path must start with '/'")
+                }
             }
             if let value = fields["interval"]?.duration(context: "health.active.interval") { active.interval = value }
             if let value = fields["timeout"]?.duration(context: "health.active.timeout") { active.timeout = value }
-            if let value = fields["healthy"]?.int(context: "health.active.healthy", range: 1...100) { active.healthy = value }
-            if let value = fields["unhealthy"]?.int(context: "health.active.unhealthy", range: 1...100) { active.unhealthy = value }
+            if let value = fields["healthy"]?.int(context: "health.active.healthy", range: 1...100) {
+                active.healthy = value
+            }
+            if let value = fields["unhealthy"]?.int(context: "health.active.unhealthy", range: 1...100) {
+                active.unhealthy = value
+            }
             if let items = fields["statuses"]?.sequence(context: "health.active.statuses") {
                 active.statuses = items.compactMap { $0.int(context: "a status", range: 100...599) }
             }
@@ -474,11 +566,14 @@ extension ConfigLoader {
         }
 
         func readPassiveHealth(_ node: ConfigNode) -> PassiveHealthConfig? {
-            guard let fields = node.fields(allowed: ["consecutive-failures", "ejection"], context: "health.passive") else {
+            guard let fields = node.fields(allowed: ["consecutive-failures", "ejection"], context: "health.passive")
+            else {
                 return nil
             }
             var passive = PassiveHealthConfig()
-            if let value = fields["consecutive-failures"]?.int(context: "health.passive.consecutive-failures", range: 1...1000) {
+            if let value = fields["consecutive-failures"]?.int(
+                context: "health.passive.consecutive-failures", range: 1...1000)
+            {
                 passive.consecutiveFailures = value
             }
             if let value = fields["ejection"]?.duration(context: "health.passive.ejection") { passive.ejection = value }
@@ -486,19 +581,30 @@ extension ConfigLoader {
         }
 
         func readCircuitBreaker(_ node: ConfigNode) -> CircuitBreakerConfig? {
-            let keys: Set<String> = ["failure-rate", "window", "min-calls", "slow-call", "open-for", "half-open-calls", "fallback"]
+            let keys: Set<String> = [
+                "failure-rate", "window", "min-calls", "slow-call", "open-for", "half-open-calls", "fallback",
+            ]
             guard let fields = node.fields(allowed: keys, context: "circuit-breaker") else { return nil }
             var breaker = CircuitBreakerConfig()
-            if let value = fields["failure-rate"]?.fraction(context: "circuit-breaker.failure-rate") { breaker.failureRate = value }
-            if let value = fields["window"]?.int(context: "circuit-breaker.window", range: 1...10_000) { breaker.window = value }
-            if let value = fields["min-calls"]?.int(context: "circuit-breaker.min-calls", range: 1...10_000) { breaker.minCalls = value }
-            if let value = fields["slow-call"]?.duration(context: "circuit-breaker.slow-call") { breaker.slowCall = value }
+            if let value = fields["failure-rate"]?.fraction(context: "circuit-breaker.failure-rate") {
+                breaker.failureRate = value
+            }
+            if let value = fields["window"]?.int(context: "circuit-breaker.window", range: 1...10_000) {
+                breaker.window = value
+            }
+            if let value = fields["min-calls"]?.int(context: "circuit-breaker.min-calls", range: 1...10_000) {
+                breaker.minCalls = value
+            }
+            if let value = fields["slow-call"]?.duration(context: "circuit-breaker.slow-call") {
+                breaker.slowCall = value
+            }
             if let value = fields["open-for"]?.duration(context: "circuit-breaker.open-for") { breaker.openFor = value }
             if let value = fields["half-open-calls"]?.int(context: "circuit-breaker.half-open-calls", range: 1...1000) {
                 breaker.halfOpenCalls = value
             }
             if let node = fields["fallback"],
-                let fallback = node.fields(allowed: ["status", "content-type", "body"], context: "circuit-breaker.fallback")
+                let fallback = node.fields(
+                    allowed: ["status", "content-type", "body"], context: "circuit-breaker.fallback")
             {
                 let status = fallback["status"]?.int(context: "fallback.status", range: 100...599) ?? 503
                 let body = fallback["body"]?.string(context: "fallback.body") ?? ""
@@ -507,15 +613,20 @@ extension ConfigLoader {
                     body: Array(body.utf8))
             }
             if breaker.minCalls > breaker.window {
-                (fields["min-calls"] ?? node).report("circuit-breaker.min-calls cannot exceed window (\(breaker.window))")
+                (fields["min-calls"] ?? node).report(
+                    "circuit-breaker.min-calls cannot exceed window (\(breaker.window))")
             }
             return breaker
         }
 
         func readRetries(_ node: ConfigNode) -> RetryConfig? {
-            guard let fields = node.fields(allowed: ["attempts", "on", "budget", "backoff"], context: "retries") else { return nil }
+            guard let fields = node.fields(allowed: ["attempts", "on", "budget", "backoff"], context: "retries") else {
+                return nil
+            }
             var retries = RetryConfig()
-            if let value = fields["attempts"]?.int(context: "retries.attempts", range: 0...10) { retries.attempts = value }
+            if let value = fields["attempts"]?.int(context: "retries.attempts", range: 0...10) {
+                retries.attempts = value
+            }
             if let node = fields["on"], let items = node.sequence(context: "retries.on") {
                 var conditions: Set<RetryConfig.Condition> = []
                 for item in items {
@@ -523,7 +634,9 @@ extension ConfigLoader {
                     if let condition = RetryConfig.Condition(parsing: text) {
                         conditions.insert(condition)
                     } else {
-                        item.report("unknown retry condition '\(text)' (known: connect-failure, reset, timeout, or a 5xx status)")
+                        item.report(
+                            "unknown retry condition '\(text)' (known: connect-failure, reset, timeout, or a 5xx status)"
+                        )
                     }
                 }
                 retries.on = conditions
@@ -534,7 +647,8 @@ extension ConfigLoader {
         }
 
         func readAPI(
-            _ node: ConfigNode, index: Int, document: ImportedDocument?, hash: inout ContentHash, config: inout GatewayConfig
+            _ node: ConfigNode, index: Int, document: ImportedDocument?, hash: inout ContentHash,
+            config: inout GatewayConfig
         ) -> APIConfig? {
             guard let fields = node.fields(allowed: ConfigLoader.apiKeys, context: "apis[\(index)]") else { return nil }
             guard let name = fields["name"]?.nonEmptyString(context: "name") else {
@@ -544,10 +658,14 @@ extension ConfigLoader {
             let context = "API '\(name)'"
             let split = fields["split"].flatMap { readSplit($0, fields: fields, context: context) }
             let hasEndpoints = fields["endpoints"] != nil
-            guard let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") ?? split?.sides.first?.upstream
-                ?? (hasEndpoints && fields["upstream"] == nil ? "" : nil)
+            guard
+                let upstream = fields["upstream"]?.nonEmptyString(context: "\(context) upstream") ?? split?.sides.first?
+                    .upstream
+                    ?? (hasEndpoints && fields["upstream"] == nil ? "" : nil)
             else {
-                if fields["upstream"] == nil && fields["split"] == nil { node.report("\(context) needs an upstream or a split") }
+                if fields["upstream"] == nil && fields["split"] == nil {
+                    node.report("\(context) needs an upstream or a split")
+                }
                 return nil
             }
             if fields["upstream"] != nil && fields["split"] != nil {
@@ -556,11 +674,14 @@ extension ConfigLoader {
             var api = APIConfig(name: name, upstream: upstream)
             api.split = split
             api.version = fields["version"]?.nonEmptyString(context: "\(context) version")
-            if let node = fields["versioning"] { api.versioning = readVersioning(node, context: context) ?? api.versioning }
+            if let node = fields["versioning"] {
+                api.versioning = readVersioning(node, context: context) ?? api.versioning
+            }
             if let value = fields["default"]?.bool(context: "\(context) default") { api.isDefaultVersion = value }
             api.lifecycle = readLifecycle(fields, context: context)
             if api.versioning.by != .path, api.version == nil {
-                (fields["versioning"] ?? node).report("\(context) is versioned by \(api.versioning.by.rawValue) but has no version")
+                (fields["versioning"] ?? node).report(
+                    "\(context) is versioned by \(api.versioning.by.rawValue) but has no version")
             }
             if let baseNode = fields["base-path"], let base = baseNode.string(context: "base-path") {
                 guard let normalized = PathTemplate.normalizePrefix(base) else {
@@ -579,23 +700,30 @@ extension ConfigLoader {
                 }
             }
             if upstream.isEmpty, let routesNode = fields["routes"] ?? fields["openapi"] {
-                routesNode.report("\(context) has routes but no upstream for them; give the API an upstream (endpoints name their own)")
+                routesNode.report(
+                    "\(context) has routes but no upstream for them; give the API an upstream (endpoints name their own)"
+                )
             }
             if let specNode = fields["openapi"], let specPath = specNode.nonEmptyString(context: "openapi") {
                 let absolute = ConfigLoader.absolute(specPath, relativeTo: folder)
                 api.openAPIFile = absolute
                 let imported =
-                    document?.writtenAs == specPath ? document! : importDocument(specNode, writtenAs: specPath, authMethods: config.auth)
+                    document?.writtenAs == specPath
+                    ? document! : importDocument(specNode, writtenAs: specPath, authMethods: config.auth)
                 sink.append(imported.diagnostics)
                 sink.appendWarnings(imported.warnings)
                 hash.combine(imported.hash.hex.utf8)
                 if let spec = imported.spec {
-                    for file in spec.document.files where !config.sourceFiles.contains(file) { config.sourceFiles.append(file) }
+                    for file in spec.document.files where !config.sourceFiles.contains(file) {
+                        config.sourceFiles.append(file)
+                    }
                     api.document = spec.document
                     api.upstreamBasePath = spec.serverBasePath
                     api.policies = api.policies.overridden(by: spec.policies)
                     if fields["routes"] != nil {
-                        fields["routes"]?.report("\(context) has both routes and an openapi document; the document's operations are used and routes must be left out")
+                        fields["routes"]?.report(
+                            "\(context) has both routes and an openapi document; the document's operations are used and routes must be left out"
+                        )
                     }
                     api.routes = spec.routes
                 }
@@ -611,9 +739,13 @@ extension ConfigLoader {
 
         /// Compiles the OpenAPI contract of every route that validates requests or responses;
         /// parts that cannot be checked (a bad pattern) are warned about at the `openapi:` line.
-        func compileContracts(_ api: inout APIConfig, at node: ConfigNode, fields: [String: ConfigNode], context: String) {
+        func compileContracts(
+            _ api: inout APIConfig, at node: ConfigNode, fields: [String: ConfigNode], context: String
+        ) {
             guard let document = api.document else {
-                let modes = [("validate", api.policies.validate), ("validate-responses", api.policies.validateResponses)]
+                let modes = [
+                    ("validate", api.policies.validate), ("validate-responses", api.policies.validateResponses),
+                ]
                 for (key, mode) in modes where (mode ?? .off) != .off {
                     fields[key]?.report("\(context) sets \(key) but has no openapi document to validate against")
                 }
@@ -627,7 +759,8 @@ extension ConfigLoader {
                 let requests = policies.validate ?? .off
                 let responses = policies.validateResponses ?? .off
                 guard requests != .off || responses != .off else { continue }
-                let operationMethod = OpenAPIImporter.methods.contains(method.lowercased()) ? method.lowercased() : method
+                let operationMethod =
+                    OpenAPIImporter.methods.contains(method.lowercased()) ? method.lowercased() : method
                 api.routes[index].contract = OperationContract.compile(
                     path: path, method: operationMethod, document: document, compiler: compiler)
             }
@@ -643,9 +776,12 @@ extension ConfigLoader {
             var hash: ContentHash
         }
 
-        func importDocument(_ specNode: ConfigNode, writtenAs specPath: String, authMethods: [AuthMethodConfig]) -> ImportedDocument {
+        func importDocument(
+            _ specNode: ConfigNode, writtenAs specPath: String, authMethods: [AuthMethodConfig]
+        ) -> ImportedDocument {
             Self.importDocument(
-                DocumentJob(index: 0, mark: specNode.node.mark, file: specNode.file, path: specPath, authMethods: authMethods),
+                DocumentJob(
+                    index: 0, mark: specNode.node.mark, file: specNode.file, path: specPath, authMethods: authMethods),
                 folder: folder, displayFolder: displayFolder, environment: environment)
         }
 
@@ -664,7 +800,8 @@ extension ConfigLoader {
             _ job: DocumentJob, folder: String, displayFolder: String, environment: EnvironmentInterpolation
         ) -> ImportedDocument {
             let key = DocumentCache.Key(
-                path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path, file: job.file, folder: folder,
+                path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path, file: job.file,
+                folder: folder,
                 displayFolder: displayFolder, environment: environment.environment, authMethods: job.authMethods)
             if let cached = DocumentCache.lookup(key) { return cached }
             let document = importAfresh(job, folder: folder, displayFolder: displayFolder, environment: environment)
@@ -679,12 +816,15 @@ extension ConfigLoader {
             var localHash = ContentHash()
             let reader = Reader(sink: local, folder: folder, displayFolder: displayFolder, environment: environment)
             let reportAt = ConfigNode(
-                node: .scalar(.init(job.path, .implicit, .plain, job.mark)), file: job.file, sink: local, environment: environment)
-            let spec = OpenAPIImporter(sink: local, environment: environment, authMethods: job.authMethods).importDocument(
-                path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path,
-                displayName: reader.displayPath(job.path), reportAt: reportAt, hash: &localHash)
+                node: .scalar(.init(job.path, .implicit, .plain, job.mark)), file: job.file, sink: local,
+                environment: environment)
+            let spec = OpenAPIImporter(sink: local, environment: environment, authMethods: job.authMethods)
+                .importDocument(
+                    path: ConfigLoader.absolute(job.path, relativeTo: folder), writtenAs: job.path,
+                    displayName: reader.displayPath(job.path), reportAt: reportAt, hash: &localHash)
             return ImportedDocument(
-                writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, warnings: local.warnings, hash: localHash)
+                writtenAs: job.path, spec: spec, diagnostics: local.diagnostics, warnings: local.warnings,
+                hash: localHash)
         }
 
         /// Reads every API's OpenAPI document on all cores; parsing and decoding them is most of a
@@ -695,13 +835,16 @@ extension ConfigLoader {
                 guard let node = apiNode.node.value(forKey: "openapi"), case .scalar(let scalar) = node,
                     case .success(let path) = environment.apply(scalar.string), !path.isEmpty
                 else { continue }
-                jobs.append(DocumentJob(index: index, mark: node.mark, file: apiNode.file, path: path, authMethods: authMethods))
+                jobs.append(
+                    DocumentJob(index: index, mark: node.mark, file: apiNode.file, path: path, authMethods: authMethods)
+                )
             }
             let work = jobs
             let (folder, displayFolder, environment) = (self.folder, self.displayFolder, self.environment)
             let results = Mutex<[Int: ImportedDocument]>([:])
             DispatchQueue.concurrentPerform(iterations: work.count) { job in
-                let document = Self.importDocument(work[job], folder: folder, displayFolder: displayFolder, environment: environment)
+                let document = Self.importDocument(
+                    work[job], folder: folder, displayFolder: displayFolder, environment: environment)
                 results.withLock { $0[work[job].index] = document }
             }
             return results.withLock { $0 }
@@ -743,50 +886,84 @@ extension ConfigLoader {
             var policies = PolicyConfig()
             if let node = fields[prefix + "request-headers"] { policies.requestHeaders = readHeaderRules(node) }
             if let node = fields[prefix + "response-headers"] { policies.responseHeaders = readHeaderRules(node) }
-            if let node = fields[prefix + "max-body-size"] { policies.maxBodySize = node.byteSize(context: prefix + "max-body-size") }
+            if let node = fields[prefix + "max-body-size"] {
+                policies.maxBodySize = node.byteSize(context: prefix + "max-body-size")
+            }
             if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
-            if let node = fields[prefix + "retry-safe"] { policies.retrySafe = node.bool(context: prefix + "retry-safe") }
+            if let node = fields[prefix + "retry-safe"] {
+                policies.retrySafe = node.bool(context: prefix + "retry-safe")
+            }
             if let node = fields[prefix + "websocket"] { policies.websocket = node.bool(context: prefix + "websocket") }
             if let node = fields[prefix + "stream-idle-timeout"] {
                 // 0 would close every tunnel at once.
                 policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout", atLeast: "1s")
             }
-            if let node = fields[prefix + "validate"] { policies.validate = node.choice(ValidationMode.self, context: prefix + "validate") }
-            if let node = fields[prefix + "validate-responses"], let mode = node.choice(ValidationMode.self, context: prefix + "validate-responses") {
+            if let node = fields[prefix + "validate"] {
+                policies.validate = node.choice(ValidationMode.self, context: prefix + "validate")
+            }
+            if let node = fields[prefix + "validate-responses"],
+                let mode = node.choice(ValidationMode.self, context: prefix + "validate-responses")
+            {
                 if mode == .enforce {
-                    node.report("\(prefix)validate-responses is report or off: a response already sent upstream cannot be refused")
+                    node.report(
+                        "\(prefix)validate-responses is report or off: a response already sent upstream cannot be refused"
+                    )
                 } else {
                     policies.validateResponses = mode
                 }
             }
-            if let node = fields[prefix + "auth"] { policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth") }
-            if let node = fields[prefix + "allow-groups"] { policies.allowGroups = node.stringList(context: prefix + "allow-groups") }
-            if let node = fields[prefix + "deny-groups"] { policies.denyGroups = node.stringList(context: prefix + "deny-groups") }
+            if let node = fields[prefix + "auth"] {
+                policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth")
+            }
+            if let node = fields[prefix + "allow-groups"] {
+                policies.allowGroups = node.stringList(context: prefix + "allow-groups")
+            }
+            if let node = fields[prefix + "deny-groups"] {
+                policies.denyGroups = node.stringList(context: prefix + "deny-groups")
+            }
             if let node = fields[prefix + "scopes"] { policies.scopes = node.stringList(context: prefix + "scopes") }
             if let node = fields[prefix + "forward-credential"] {
                 policies.forwardCredential = node.bool(context: prefix + "forward-credential")
             }
-            if let node = fields[prefix + "anonymous"] { policies.anonymous = node.nonEmptyString(context: prefix + "anonymous") }
+            if let node = fields[prefix + "anonymous"] {
+                policies.anonymous = node.nonEmptyString(context: prefix + "anonymous")
+            }
             if let node = fields[prefix + "rate-limit"] {
                 policies.rateLimits = readRateLimits(node, context: "\(context) \(prefix)rate-limit")
             }
-            if let node = fields[prefix + "cost"] { policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000) }
-            if let node = fields[prefix + "cache"] { policies.cache = readCachePolicy(node, context: "\(context) \(prefix)cache") }
-            if let node = fields[prefix + "cors"] { policies.cors = readCORS(node, context: "\(context) \(prefix)cors") }
-            if let node = fields[prefix + "ip"] { policies.ipRules = readIPRules(node, context: "\(context) \(prefix)ip") }
-            if let node = fields[prefix + "compress"] { policies.compress = readCompress(node, context: "\(context) \(prefix)compress") }
-            if let node = fields[prefix + "request-transform"] {
-                policies.requestTransform = readTransform(node, request: true, context: "\(context) \(prefix)request-transform")
+            if let node = fields[prefix + "cost"] {
+                policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000)
             }
-            if let node = fields[prefix + "mirror"] { policies.mirror = readMirror(node, context: "\(context) \(prefix)mirror") }
+            if let node = fields[prefix + "cache"] {
+                policies.cache = readCachePolicy(node, context: "\(context) \(prefix)cache")
+            }
+            if let node = fields[prefix + "cors"] {
+                policies.cors = readCORS(node, context: "\(context) \(prefix)cors")
+            }
+            if let node = fields[prefix + "ip"] {
+                policies.ipRules = readIPRules(node, context: "\(context) \(prefix)ip")
+            }
+            if let node = fields[prefix + "compress"] {
+                policies.compress = readCompress(node, context: "\(context) \(prefix)compress")
+            }
+            if let node = fields[prefix + "request-transform"] {
+                policies.requestTransform = readTransform(
+                    node, request: true, context: "\(context) \(prefix)request-transform")
+            }
+            if let node = fields[prefix + "mirror"] {
+                policies.mirror = readMirror(node, context: "\(context) \(prefix)mirror")
+            }
             if let node = fields[prefix + "response-transform"] {
-                policies.responseTransform = readTransform(node, request: false, context: "\(context) \(prefix)response-transform")
+                policies.responseTransform = readTransform(
+                    node, request: false, context: "\(context) \(prefix)response-transform")
             }
             return policies
         }
 
         func readHeaderRules(_ node: ConfigNode) -> HeaderRules? {
-            guard let fields = node.fields(allowed: ["set", "add", "remove"], context: "header rules") else { return nil }
+            guard let fields = node.fields(allowed: ["set", "add", "remove"], context: "header rules") else {
+                return nil
+            }
             var rules = HeaderRules()
             rules.set = fields["set"].map(readHeaderPairs) ?? []
             rules.add = fields["add"].map(readHeaderPairs) ?? []
@@ -824,7 +1001,8 @@ extension ConfigLoader {
                     for method in route.methods.isEmpty ? ["*"] : route.methods {
                         let key = "\(api.host ?? "*") \(method) \(shape)\(version)"
                         if let first = seen[key] {
-                            root.report("route \(method) \(template) of API '\(api.name)' is already defined by \(first)")
+                            root.report(
+                                "route \(method) \(template) of API '\(api.name)' is already defined by \(first)")
                         } else {
                             seen[key] = "API '\(api.name)'" + (route.location.isEmpty ? "" : " at \(route.location)")
                         }
@@ -835,10 +1013,14 @@ extension ConfigLoader {
 
         /// APIs that share a name and base path must agree on how the version is named, and have at most one default.
         func checkVersions(_ apis: [APIConfig], root: ConfigNode) {
-            let groups = Dictionary(grouping: apis.filter { $0.versioning.by != .path }) { "\($0.host ?? "*") \($0.basePath)" }
+            let groups = Dictionary(grouping: apis.filter { $0.versioning.by != .path }) {
+                "\($0.host ?? "*") \($0.basePath)"
+            }
             for (_, group) in groups where group.count > 1 || group.contains(where: \.isDefaultVersion) {
                 if Set(group.map(\.versioning)).count > 1 {
-                    root.report("APIs under \(group[0].basePath) name their version in different ways; use one versioning for all")
+                    root.report(
+                        "APIs under \(group[0].basePath) name their version in different ways; use one versioning for all"
+                    )
                 }
                 if group.filter(\.isDefaultVersion).count > 1 {
                     root.report("APIs under \(group[0].basePath) have more than one default version")
@@ -854,7 +1036,8 @@ extension ConfigLoader {
 
         /// A path from the config as it should appear in messages: relative to where the operator ran from.
         func displayPath(_ written: String) -> String {
-            written.hasPrefix("/") || displayFolder.isEmpty ? written : (displayFolder as NSString).appendingPathComponent(written)
+            written.hasPrefix("/") || displayFolder.isEmpty
+                ? written : (displayFolder as NSString).appendingPathComponent(written)
         }
     }
 }

@@ -13,9 +13,12 @@ public struct ConfigLoader: Sendable {
     }
 
     static let rootKeys: Set<String> = [
-        "listen", "listeners", "node", "admin", "store", "server", "upstreams", "auth", "consumers", "plans", "limits", "portal", "cache", "apis",
+        "listen", "listeners", "node", "admin", "store", "server", "upstreams", "auth", "consumers", "plans", "limits",
+        "portal", "cache", "apis",
     ]
-    static let lifecycleKeys: Set<String> = ["deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset"]
+    static let lifecycleKeys: Set<String> = [
+        "deprecated", "sunset", "successor", "deprecation-docs", "serve-after-sunset",
+    ]
     static let apiKeys = Set([
         "name", "version", "base-path", "host", "upstream", "routes", "endpoints", "openapi", "strip-base-path",
         "versioning", "default", "split", "sticky", "force-header",
@@ -35,7 +38,8 @@ public struct ConfigLoader: Sendable {
         var config = GatewayConfig(sourceFile: path, sourceFiles: [path])
         let interpolation = EnvironmentInterpolation(environment: environment)
 
-        if let root = Self.parseYAML(file: path, displayName: file, sink: sink, environment: interpolation, hash: &hash) {
+        if let root = Self.parseYAML(file: path, displayName: file, sink: sink, environment: interpolation, hash: &hash)
+        {
             let reader = Reader(
                 sink: sink,
                 folder: (path as NSString).deletingLastPathComponent,
@@ -81,7 +85,8 @@ public struct ConfigLoader: Sendable {
             return ConfigNode(node: node, file: displayName, sink: sink, environment: environment)
         } catch let error as YamlError {
             let (mark, problem) = Self.describe(error)
-            sink.report("YAML syntax error: \(problem)", file: displayName, line: mark?.line ?? 0, column: mark?.column ?? 0)
+            sink.report(
+                "YAML syntax error: \(problem)", file: displayName, line: mark?.line ?? 0, column: mark?.column ?? 0)
             return nil
         } catch {
             sink.report("YAML syntax error: \(error)", file: displayName, line: 0, column: 0)

@@ -140,7 +140,9 @@ struct ConfigNode {
     where Choice.RawValue == String {
         guard let text = nonEmptyString(context: context) else { return nil }
         guard let value = Choice(rawValue: text) else {
-            report("\(context): unknown value '\(text)' (known: \(Choice.allCases.map(\.rawValue).joined(separator: ", ")))")
+            report(
+                "\(context): unknown value '\(text)' (known: \(Choice.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
             return nil
         }
         return value

@@ -21,7 +21,8 @@ public struct BodyRules: Sendable, Hashable {
     }
 
     public static func == (lhs: BodyRules, rhs: BodyRules) -> Bool {
-        lhs.rename.elementsEqual(rhs.rename, by: ==) && lhs.remove == rhs.remove && lhs.set.elementsEqual(rhs.set, by: ==)
+        lhs.rename.elementsEqual(rhs.rename, by: ==) && lhs.remove == rhs.remove
+            && lhs.set.elementsEqual(rhs.set, by: ==)
             && lhs.maxSize == rhs.maxSize
     }
 

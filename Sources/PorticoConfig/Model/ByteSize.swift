@@ -8,7 +8,9 @@ public enum ByteSize {
             ("KB", 1000), ("MB", 1_000_000), ("GB", 1_000_000_000), ("B", 1),
         ]
         for unit in units where trimmed.hasSuffix(unit.suffix) {
-            guard let value = Int(trimmed.dropLast(unit.suffix.count).trimmingWhitespace()), value >= 0 else { return nil }
+            guard let value = Int(trimmed.dropLast(unit.suffix.count).trimmingWhitespace()), value >= 0 else {
+                return nil
+            }
             let (bytes, overflow) = value.multipliedReportingOverflow(by: unit.factor)
             return overflow ? nil : bytes
         }

@@ -18,7 +18,9 @@ public struct CIDRBlock: Sendable, Hashable {
     /// True when `address` (text) lies in this block. IPv4-mapped IPv6 addresses match IPv4 blocks.
     public func contains(_ address: String) -> Bool {
         guard var bytes = Self.bytes(of: address) else { return false }
-        if bytes.count == 16, network.count == 4, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF {
+        if bytes.count == 16, network.count == 4, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF,
+            bytes[11] == 0xFF
+        {
             bytes = Array(bytes[12...])
         }
         guard bytes.count == network.count else { return false }

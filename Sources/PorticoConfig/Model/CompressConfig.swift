@@ -10,12 +10,16 @@ public struct CompressConfig: Sendable, Hashable {
     public var encodings: [String]
 
     public static let defaultTypes = [
-        "text/*", "application/json", "application/*+json", "application/javascript", "application/xml", "application/*+xml",
+        "text/*", "application/json", "application/*+json", "application/javascript", "application/xml",
+        "application/*+xml",
         "image/svg+xml",
     ]
     public static let knownEncodings = ["gzip", "deflate"]
 
-    public init(types: [String] = CompressConfig.defaultTypes, minSize: Int = 1024, level: Int = 6, encodings: [String] = ["gzip", "deflate"]) {
+    public init(
+        types: [String] = CompressConfig.defaultTypes, minSize: Int = 1024, level: Int = 6,
+        encodings: [String] = ["gzip", "deflate"]
+    ) {
         self.types = types
         self.minSize = minSize
         self.level = level

@@ -141,7 +141,8 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// An array index as RFC 6901 writes it: digits, no leading zero.
     private static func index(_ token: String) -> Int? {
-        guard !token.isEmpty, token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), token == "0" || !token.hasPrefix("0"), token.utf8.count <= 9
+        guard !token.isEmpty, token.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            token == "0" || !token.hasPrefix("0"), token.utf8.count <= 9
         else { return nil }
         return Int(token)
     }

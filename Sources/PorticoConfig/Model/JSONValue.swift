@@ -62,7 +62,8 @@ public enum JSONValue: Equatable, Sendable {
 
     /// Reads a YAML or JSON file (an OpenAPI document) with its keys in file order.
     public static func load(file path: String) throws -> JSONValue {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
+        else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
         }
         guard let node = try Yams.compose(yaml: text) else { return .null }

@@ -15,26 +15,36 @@ public enum OriginPattern: Sendable, Hashable {
         if text == "*" { return .success(.any) }
         if text.hasPrefix("~") {
             let expression = String(text.dropFirst())
-            guard (try? Regex(expression)) != nil else { return .failure(.init("'\(expression)' is not a valid regular expression")) }
+            guard (try? Regex(expression)) != nil else {
+                return .failure(.init("'\(expression)' is not a valid regular expression"))
+            }
             return .success(.regex(expression))
         }
         let lowered = text.lowercased()
         guard let schemeEnd = lowered.range(of: "://") else {
-            return .failure(.init("'\(text)' is not an origin: write it as scheme://host[:port], like https://shop.example.com"))
+            return .failure(
+                .init("'\(text)' is not an origin: write it as scheme://host[:port], like https://shop.example.com"))
         }
         let scheme = lowered[..<schemeEnd.lowerBound]
         let authority = lowered[schemeEnd.upperBound...]
-        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }), !authority.isEmpty,
+        guard !scheme.isEmpty, scheme.allSatisfy({ $0.isLetter || $0.isNumber || "+-.".contains($0) }),
+            !authority.isEmpty,
             !authority.contains("/"), !authority.contains("?"), !authority.contains("#"), !authority.contains("@")
         else {
-            return .failure(.init("'\(text)' is not an origin: an origin has no path, query or user, like https://shop.example.com"))
+            return .failure(
+                .init("'\(text)' is not an origin: an origin has no path, query or user, like https://shop.example.com")
+            )
         }
         if authority.hasPrefix("*.") {
             let rest = authority.dropFirst(1)
-            guard !rest.contains("*"), rest.count > 1 else { return .failure(.init("'\(text)': a wildcard must be the first label only")) }
+            guard !rest.contains("*"), rest.count > 1 else {
+                return .failure(.init("'\(text)': a wildcard must be the first label only"))
+            }
             return .success(.subdomains(prefix: String(scheme) + "://", suffix: String(rest)))
         }
-        guard !authority.contains("*") else { return .failure(.init("'\(text)': a wildcard must be the first label only, as in https://*.example.com")) }
+        guard !authority.contains("*") else {
+            return .failure(.init("'\(text)': a wildcard must be the first label only, as in https://*.example.com"))
+        }
         return .success(.exact(lowered))
     }
 }

@@ -72,20 +72,22 @@ public enum PathTemplate {
 
     /// The template with parameter names blanked, so `/a/{id}` and `/a/{key}` compare equal.
     public static func shape(of template: String) -> String {
-        "/" + segments(of: template).map { segment in
-            switch segment {
-            case .literal(let text): return text
-            case .parameter: return "{}"
-            case .pattern(let pattern): return pattern.shape
-            case .rest: return "**"
-            }
-        }.joined(separator: "/")
+        "/"
+            + segments(of: template).map { segment in
+                switch segment {
+                case .literal(let text): return text
+                case .parameter: return "{}"
+                case .pattern(let pattern): return pattern.shape
+                case .rest: return "**"
+                }
+            }.joined(separator: "/")
     }
 }
 
 /// Checks for method and header names (RFC 9110 tokens).
 public enum HTTPMethodName {
-    private static let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+    private static let tokenCharacters = Set(
+        "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
     /// True for a non-empty RFC 9110 token.
     public static func isToken(_ text: String) -> Bool {

@@ -140,8 +140,10 @@ public struct PolicyConfig: Sendable, Hashable {
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
     public static let keys: Set<String> = [
         "request-headers", "response-headers", "max-body-size", "timeout", "retry-safe",
-        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost", "cache",
-        "cors", "ip", "compress", "request-transform", "response-transform", "mirror", "websocket", "stream-idle-timeout",
+        "auth", "allow-groups", "deny-groups", "scopes", "forward-credential", "anonymous", "rate-limit", "cost",
+        "cache",
+        "cors", "ip", "compress", "request-transform", "response-transform", "mirror", "websocket",
+        "stream-idle-timeout",
         "validate", "validate-responses",
     ]
 }

@@ -19,7 +19,9 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     public var tls: TLSMode
 
     public init(parsing text: String) throws(PostgresURLError) {
-        guard let url = URLComponents(string: text), let scheme = url.scheme, scheme == "postgres" || scheme == "postgresql" else {
+        guard let url = URLComponents(string: text), let scheme = url.scheme,
+            scheme == "postgres" || scheme == "postgresql"
+        else {
             throw PostgresURLError("it must look like postgres://user:password@host:5432/database")
         }
         guard let host = url.host, !host.isEmpty else { throw PostgresURLError("no host") }
@@ -27,7 +29,8 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         // URLComponents reads a port it cannot hold (20 digits) as none: read the text itself.
         let authority = text.drop { $0 != "/" }.dropFirst(2).prefix { $0 != "/" && $0 != "?" }
         let hostAndPort = authority.split(separator: "@").last ?? ""
-        let afterHost = hostAndPort.hasPrefix("[") ? hostAndPort.drop { $0 != "]" }.dropFirst() : hostAndPort.drop { $0 != ":" }
+        let afterHost =
+            hostAndPort.hasPrefix("[") ? hostAndPort.drop { $0 != "]" }.dropFirst() : hostAndPort.drop { $0 != ":" }
         if afterHost.hasPrefix(":") {
             guard let number = Int(afterHost.dropFirst()), (1...65_535).contains(number) else {
                 throw PostgresURLError("port '\(afterHost.dropFirst().prefix(24))' (1 to 65535)")
@@ -36,12 +39,16 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
         } else {
             port = 5432
         }
-        guard let user = url.user, !user.isEmpty else { throw PostgresURLError("no user (postgres://user@host/database)") }
+        guard let user = url.user, !user.isEmpty else {
+            throw PostgresURLError("no user (postgres://user@host/database)")
+        }
         self.user = user
         password = url.password
         let path = url.path.hasPrefix("/") ? String(url.path.dropFirst()) : url.path
         database = path.isEmpty ? user : path
-        guard !database.contains("/"), database.utf8.count <= 63 else { throw PostgresURLError("the database is one name of at most 63 bytes") }
+        guard !database.contains("/"), database.utf8.count <= 63 else {
+            throw PostgresURLError("the database is one name of at most 63 bytes")
+        }
         tls = .prefer
         for item in url.queryItems ?? [] {
             switch item.name {

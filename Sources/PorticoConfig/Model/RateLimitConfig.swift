@@ -21,7 +21,10 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
             (1...Self.maximumCount).contains(count)
         else { return nil }
         let unit = parts[1].trimmingCharacters(in: .whitespaces)
-        let seconds: [String: Int] = ["s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86_400, "day": 86_400]
+        let seconds: [String: Int] = [
+            "s": 1, "sec": 1, "second": 1, "m": 60, "min": 60, "minute": 60, "h": 3600, "hour": 3600, "d": 86_400,
+            "day": 86_400,
+        ]
         guard let period = seconds[unit], count <= period * 1_000_000 else { return nil }
         self.init(count: count, period: period)
     }
@@ -51,7 +54,8 @@ public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
 
     public init?(parsing text: String) {
         let parts = text.split(separator: "/")
-        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)), (1...Self.maximumCount).contains(count),
+        guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)),
+            (1...Self.maximumCount).contains(count),
             let window = Window(rawValue: parts[1].trimmingCharacters(in: .whitespaces))
         else { return nil }
         self.init(count: count, window: window)

@@ -44,9 +44,13 @@ public struct SegmentPattern: Sendable, Hashable {
                 index = text.index(after: index)
                 continue
             }
-            guard let close = text[index...].firstIndex(of: "}") else { return .failure(.init("a '{' without its '}'")) }
+            guard let close = text[index...].firstIndex(of: "}") else {
+                return .failure(.init("a '{' without its '}'"))
+            }
             let name = text[text.index(after: index)..<close]
-            guard !name.isEmpty, !name.contains("{") else { return .failure(.init("a parameter needs a name like {id}")) }
+            guard !name.isEmpty, !name.contains("{") else {
+                return .failure(.init("a parameter needs a name like {id}"))
+            }
             if !literal.isEmpty {
                 pieces.append(.literal(literal))
                 literal = ""
@@ -58,7 +62,9 @@ public struct SegmentPattern: Sendable, Hashable {
         }
         if !literal.isEmpty { pieces.append(.literal(literal)) }
         let count = pieces.count { if case .parameter = $0 { true } else { false } }
-        guard count <= maximumParameters else { return .failure(.init("more than \(maximumParameters) parameters in one segment")) }
+        guard count <= maximumParameters else {
+            return .failure(.init("more than \(maximumParameters) parameters in one segment"))
+        }
         return .success(SegmentPattern(pieces: pieces))
     }
 
@@ -119,7 +125,8 @@ public struct SegmentPattern: Sendable, Hashable {
                 continue
             }
             let separator = literalBytes[index + 1]
-            guard let found = Self.firstIndex(of: separator, in: bytes, from: bytes.index(after: position), before: end) else { return nil }
+            guard let found = Self.firstIndex(of: separator, in: bytes, from: bytes.index(after: position), before: end)
+            else { return nil }
             values.append((name, Substring(bytes[position..<found])))
             position = bytes.index(found, offsetBy: separator.count)
             index += 2
@@ -129,7 +136,8 @@ public struct SegmentPattern: Sendable, Hashable {
 
     /// Where `needle` first starts in `bytes[from..<before]`, wholly inside it.
     private static func firstIndex(
-        of needle: [UInt8], in bytes: Substring.UTF8View, from: Substring.UTF8View.Index, before: Substring.UTF8View.Index
+        of needle: [UInt8], in bytes: Substring.UTF8View, from: Substring.UTF8View.Index,
+        before: Substring.UTF8View.Index
     ) -> Substring.UTF8View.Index? {
         guard let head = needle.first else { return nil }
         var index = from

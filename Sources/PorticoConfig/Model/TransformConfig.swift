@@ -10,7 +10,10 @@ public struct TransformConfig: Sendable, Hashable {
     /// Edits to a JSON body by JSON pointer (RFC 6901).
     public var body: BodyRules?
 
-    public init(headers: TemplateRules = .init(), query: TemplateRules = .init(), path: ValueTemplate? = nil, body: BodyRules? = nil) {
+    public init(
+        headers: TemplateRules = .init(), query: TemplateRules = .init(), path: ValueTemplate? = nil,
+        body: BodyRules? = nil
+    ) {
         self.headers = headers
         self.query = query
         self.path = path

@@ -63,7 +63,9 @@ public struct TargetConfig: Sendable, Hashable {
     /// The `Host` sent to this target; nil means `host[:port]` (a DNS target sends the DNS name).
     public var hostHeader: String?
 
-    public init(scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1, hostHeader: String? = nil) {
+    public init(
+        scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1, hostHeader: String? = nil
+    ) {
         self.scheme = scheme
         self.host = host
         self.port = port

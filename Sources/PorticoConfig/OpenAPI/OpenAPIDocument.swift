@@ -71,7 +71,9 @@ public final class OpenAPIDocument: Sendable {
     public func operation(path: String, method: String) -> (operation: JSONValue, pathItem: JSONValue)? {
         guard let item = root["paths"]?[path].map(resolve) else { return nil }
         // 3.2 writes other methods under additionalOperations, as sent (`COPY`).
-        guard let operation = (item[method] ?? item["additionalOperations"].map(resolve)?[method]).map(resolve) else { return nil }
+        guard let operation = (item[method] ?? item["additionalOperations"].map(resolve)?[method]).map(resolve) else {
+            return nil
+        }
         return (operation, item)
     }
 }

@@ -37,7 +37,8 @@ struct OpenAPIImporter {
         let top = Dictionary(rootFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
         guard let versionNode = top["openapi"], let version = versionNode.string(context: "openapi") else {
             if top["swagger"] != nil {
-                root.report("a Swagger 2.0 document; Portico reads OpenAPI 3.0, 3.1 and 3.2 (convert it with swagger2openapi)")
+                root.report(
+                    "a Swagger 2.0 document; Portico reads OpenAPI 3.0, 3.1 and 3.2 (convert it with swagger2openapi)")
             } else {
                 root.report("not an OpenAPI document: the 'openapi' version key is missing")
             }
@@ -70,7 +71,10 @@ struct OpenAPIImporter {
         let document = spec.document
         let examples = MockExampleBuilder(document: document)
 
-        let rawPaths = top["paths"].flatMap { $0.isNull ? nil : $0.mapping(allowed: nil, context: "invalid OpenAPI document: paths") } ?? []
+        let rawPaths =
+            top["paths"].flatMap {
+                $0.isNull ? nil : $0.mapping(allowed: nil, context: "invalid OpenAPI document: paths")
+            } ?? []
         for rawPath in rawPaths {
             let template = rawPath.key
             guard template.hasPrefix("/") else {
@@ -83,10 +87,12 @@ struct OpenAPIImporter {
                 continue
             }
             guard let item = follow(rawPath.value, from: path, files: files),
-                let entries = item.node.mapping(allowed: nil, context: "invalid OpenAPI document: path item \(template)")
+                let entries = item.node.mapping(
+                    allowed: nil, context: "invalid OpenAPI document: path item \(template)")
             else { continue }
             var operations = entries.filter { Self.methods.contains($0.key) }
-            for entry in entries where Self.methods.contains(entry.key.lowercased()) && entry.key != entry.key.lowercased() {
+            for entry in entries
+            where Self.methods.contains(entry.key.lowercased()) && entry.key != entry.key.lowercased() {
                 entry.keyNode.report("invalid OpenAPI document: method '\(entry.key)' must be written in lower case")
             }
             // 3.2: other methods under additionalOperations, written as sent (`COPY`).
@@ -104,17 +110,25 @@ struct OpenAPIImporter {
             for entry in operations {
                 let method = entry.key.uppercased()
                 let context = "operation \(method) \(template)"
-                guard let operationFields = entry.value.mapping(allowed: nil, context: "invalid OpenAPI document: \(context)")
+                guard
+                    let operationFields = entry.value.mapping(
+                        allowed: nil, context: "invalid OpenAPI document: \(context)")
                 else { continue }
-                let fields = Dictionary(operationFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
+                let fields = Dictionary(
+                    operationFields.map { ($0.key, $0.value) }, uniquingKeysWith: { first, _ in first })
                 if !checkOperation(fields, context: context) { continue }
                 var name = "\(method) \(template)"
-                if let idNode = fields["operationId"], let id = idNode.nonEmptyString(context: "operationId") { name = id }
+                if let idNode = fields["operationId"], let id = idNode.nonEmptyString(context: "operationId") {
+                    name = id
+                }
                 var route = RouteConfig(
-                    path: templateText, methods: [method], name: name, location: "\(entry.keyNode.file):\(entry.keyNode.line)")
+                    path: templateText, methods: [method], name: name,
+                    location: "\(entry.keyNode.file):\(entry.keyNode.line)")
                 route.policies = readExtensions(operationFields, reader: reader, context: context)
                 if let node = fields["security"] { route.policies.auth = security.requirement(node) }
-                if fields["deprecated"]?.bool(context: "deprecated") == true { route.lifecycle.deprecated = .distantPast }
+                if fields["deprecated"]?.bool(context: "deprecated") == true {
+                    route.lifecycle.deprecated = .distantPast
+                }
                 route.openAPIPath = template
                 if let found = document.operation(path: template, method: entry.key) {
                     route.mockOperation = examples.mockOperation(for: found.operation)
@@ -124,7 +138,9 @@ struct OpenAPIImporter {
         }
         if spec.routes.isEmpty {
             let what = top["webhooks"] != nil ? "only webhooks" : "no operations"
-            let at = rootFields.first { $0.key == "paths" }?.keyNode ?? rootFields.first { $0.key == "webhooks" }?.keyNode ?? root
+            let at =
+                rootFields.first { $0.key == "paths" }?.keyNode ?? rootFields.first { $0.key == "webhooks" }?.keyNode
+                ?? root
             at.warn("the OpenAPI document has \(what); its API serves no route until the document has operations")
         }
         spec.document = OpenAPIDocument(root: bundled, version: version, files: files.order)
@@ -140,7 +156,9 @@ struct OpenAPIImporter {
                 current.node.child(reference).report("$ref must be a string")
                 return nil
             }
-            guard let target = files.resolve(text, from: current.file, at: current.node.child(reference)) else { return nil }
+            guard let target = files.resolve(text, from: current.file, at: current.node.child(reference)) else {
+                return nil
+            }
             guard seen.insert(target.reference).inserted else {
                 current.node.report("circular $ref '\(text)'")
                 return nil
@@ -154,7 +172,9 @@ struct OpenAPIImporter {
     private func checkOperation(_ fields: [String: ConfigNode], context: String) -> Bool {
         var usable = true
         if let responses = fields["responses"] {
-            if responses.mapping(allowed: nil, context: "invalid OpenAPI document: responses of \(context)") == nil { usable = false }
+            if responses.mapping(allowed: nil, context: "invalid OpenAPI document: responses of \(context)") == nil {
+                usable = false
+            }
         }
         if let parameters = fields["parameters"], !checkParameters(parameters, context: context) { usable = false }
         if let body = fields["requestBody"], case .scalar = body.node {
@@ -166,11 +186,14 @@ struct OpenAPIImporter {
 
     @discardableResult
     private func checkParameters(_ node: ConfigNode, context: String) -> Bool {
-        guard let items = node.sequence(context: "invalid OpenAPI document: parameters of \(context)") else { return false }
+        guard let items = node.sequence(context: "invalid OpenAPI document: parameters of \(context)") else {
+            return false
+        }
         var usable = true
         for item in items {
             guard case .mapping = item.node else {
-                item.report("invalid OpenAPI document: each parameter of \(context) must be a mapping, found \(item.kind)")
+                item.report(
+                    "invalid OpenAPI document: each parameter of \(context) must be a mapping, found \(item.kind)")
                 usable = false
                 continue
             }
@@ -181,7 +204,9 @@ struct OpenAPIImporter {
                 item.report("invalid OpenAPI document: a parameter of \(context) needs 'name' and 'in'")
                 usable = false
             } else if let location, !["path", "query", "header", "cookie", "querystring"].contains(location) {
-                item.report("invalid OpenAPI document: parameter '\(name ?? "")' of \(context) has unknown 'in: \(location)' (path, query, header, cookie or querystring)")
+                item.report(
+                    "invalid OpenAPI document: parameter '\(name ?? "")' of \(context) has unknown 'in: \(location)' (path, query, header, cookie or querystring)"
+                )
                 usable = false
             }
         }

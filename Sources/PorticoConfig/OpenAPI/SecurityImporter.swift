@@ -30,7 +30,9 @@ struct SecurityImporter {
         if let explicit = scheme.node.value(forKey: "x-portico-auth").map(scheme.child) {
             guard let method = explicit.nonEmptyString(context: "x-portico-auth") else { return nil }
             guard methods.contains(where: { $0.name == method }) else {
-                explicit.report("security scheme '\(name)' names auth method '\(method)', which is not defined in the config's auth section")
+                explicit.report(
+                    "security scheme '\(name)' names auth method '\(method)', which is not defined in the config's auth section"
+                )
                 return nil
             }
             return method
@@ -47,8 +49,13 @@ struct SecurityImporter {
         }
         let candidates = methods.filter { fitting.contains($0.typeName) }
         if candidates.count == 1 { return candidates[0].name }
-        let reason = candidates.isEmpty ? "no auth method of a matching type is defined" : "several auth methods could serve it (\(candidates.map(\.name).joined(separator: ", ")))"
-        scheme.report("security scheme '\(name)' maps onto no auth method: \(reason); name a method '\(name)' in the config's auth section or set x-portico-auth on the scheme")
+        let reason =
+            candidates.isEmpty
+            ? "no auth method of a matching type is defined"
+            : "several auth methods could serve it (\(candidates.map(\.name).joined(separator: ", ")))"
+        scheme.report(
+            "security scheme '\(name)' maps onto no auth method: \(reason); name a method '\(name)' in the config's auth section or set x-portico-auth on the scheme"
+        )
         return nil
     }
 
@@ -58,7 +65,9 @@ struct SecurityImporter {
         var requirement = AuthRequirement(alternatives: [])
         var ok = true
         for item in items {
-            guard let entries = item.mapping(allowed: nil, context: "a security requirement") else { ok = false; continue }
+            guard let entries = item.mapping(allowed: nil, context: "a security requirement") else {
+                ok = false; continue
+            }
             if entries.isEmpty {
                 requirement.optional = true
                 continue
@@ -68,12 +77,15 @@ struct SecurityImporter {
                 // A scheme that maps onto no method was reported at its declaration.
                 guard let method = schemes[entry.key] else {
                     if !declared.contains(entry.key) {
-                        entry.keyNode.report("security requirement names scheme '\(entry.key)', which components.securitySchemes does not declare")
+                        entry.keyNode.report(
+                            "security requirement names scheme '\(entry.key)', which components.securitySchemes does not declare"
+                        )
                     }
                     ok = false
                     continue
                 }
-                steps.append(AuthStep(method: method, scopes: entry.value.stringList(context: "scopes of '\(entry.key)'") ?? []))
+                steps.append(
+                    AuthStep(method: method, scopes: entry.value.stringList(context: "scopes of '\(entry.key)'") ?? []))
             }
             requirement.alternatives.append(steps)
         }

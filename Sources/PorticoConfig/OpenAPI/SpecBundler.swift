@@ -121,7 +121,8 @@ struct SpecBundler {
             guard let name = key.string, name != "$ref" else { return nil }
             return (name, JSONValue(value))
         }
-        guard case .success(let parsed) = SpecReference.parse(text), !(parsed.file.isEmpty && file == files.rootPath) else {
+        guard case .success(let parsed) = SpecReference.parse(text), !(parsed.file.isEmpty && file == files.rootPath)
+        else {
             if case .failure(let problem) = SpecReference.parse(text) { node.report(problem.description) }
             return .object([("$ref", .string(text))] + siblings)
         }
@@ -134,7 +135,9 @@ struct SpecBundler {
             return .object([("$ref", .string("#/components/schemas/" + name))] + siblings)
         }
         guard !copying.contains(target.reference) else {
-            let chain = (copying + [target.reference]).map { files.display($0.file) + SpecReference.fragment($0.pointer) }
+            let chain = (copying + [target.reference]).map {
+                files.display($0.file) + SpecReference.fragment($0.pointer)
+            }
             node.report("circular $ref: \(chain.joined(separator: " → "))")
             return .object(siblings)
         }
@@ -152,7 +155,8 @@ struct SpecBundler {
     /// The name an external schema has in `components.schemas`, adding it on first use.
     private mutating func schemaName(_ reference: SpecReference, node: ConfigNode) -> String {
         if let name = names[reference] { return name }
-        var base = reference.pointer.last ?? ((reference.file as NSString).lastPathComponent as NSString).deletingPathExtension
+        var base =
+            reference.pointer.last ?? ((reference.file as NSString).lastPathComponent as NSString).deletingPathExtension
         base = String(base.map { $0.isLetter || $0.isNumber || "._-".contains($0) ? $0 : "_" })
         if base.isEmpty { base = "schema" }
         var name = base
@@ -182,11 +186,14 @@ struct SpecBundler {
             }
             var rewritten: [(String, JSONValue)] = []
             for (entryKey, entryValue) in entries {
-                guard let text = entryValue.string, text.contains("#") || text.contains("/") || text.contains(".") else {
+                guard let text = entryValue.string, text.contains("#") || text.contains("/") || text.contains(".")
+                else {
                     rewritten.append((entryKey.string ?? "", JSONValue(entryValue)))
                     continue
                 }
-                let converted = reference(text, in: node.child(entryValue), mapping: Node.Mapping([("$ref", entryValue)]), file: file, context: .schema)
+                let converted = reference(
+                    text, in: node.child(entryValue), mapping: Node.Mapping([("$ref", entryValue)]), file: file,
+                    context: .schema)
                 rewritten.append((entryKey.string ?? "", converted["$ref"] ?? .string(text)))
             }
             fields.append((name, .object(rewritten)))

@@ -39,7 +39,8 @@ final class SpecFiles {
     func root(writtenAs: String, reportAt: ConfigNode) -> ConfigNode? {
         order.append(rootPath)
         let node = ConfigLoader.parseYAML(
-            file: rootPath, writtenAs: writtenAs, displayName: rootDisplay, sink: sink, environment: environment, hash: &hash,
+            file: rootPath, writtenAs: writtenAs, displayName: rootDisplay, sink: sink, environment: environment,
+            hash: &hash,
             reportAt: reportAt)
         parsed[rootPath] = node
         if let size = try? FileManager.default.attributesOfItem(atPath: rootPath)[.size] as? Int { bytes += size }
@@ -57,7 +58,9 @@ final class SpecFiles {
     /// The node a `$ref` in `file` points to, with the absolute path of its file. Reports at
     /// `at` and returns nil when the reference is malformed, its file cannot be read, or the
     /// pointer leads nowhere.
-    func resolve(_ text: String, from file: String, at node: ConfigNode) -> (file: String, node: ConfigNode, reference: SpecReference)? {
+    func resolve(
+        _ text: String, from file: String, at node: ConfigNode
+    ) -> (file: String, node: ConfigNode, reference: SpecReference)? {
         let reference: SpecReference
         switch SpecReference.parse(text) {
         case .failure(let problem):
@@ -66,7 +69,9 @@ final class SpecFiles {
         case .success(let value):
             reference = value
         }
-        let target = reference.file.isEmpty ? file : ConfigLoader.absolute(reference.file, relativeTo: (file as NSString).deletingLastPathComponent)
+        let target =
+            reference.file.isEmpty
+            ? file : ConfigLoader.absolute(reference.file, relativeTo: (file as NSString).deletingLastPathComponent)
         guard let document = load(target, writtenAs: reference.file, at: node) else { return nil }
         var current = document
         for (depth, token) in reference.pointer.enumerated() {
@@ -90,9 +95,12 @@ final class SpecFiles {
     private func load(_ path: String, writtenAs: String, at node: ConfigNode) -> ConfigNode? {
         if let known = parsed[path] { return known }
         // A link inside the folder to a file outside it leaves it too.
-        guard path.hasPrefix(displayFolder + "/"), (path as NSString).resolvingSymlinksInPath.hasPrefix(rootFolder + "/")
+        guard path.hasPrefix(displayFolder + "/"),
+            (path as NSString).resolvingSymlinksInPath.hasPrefix(rootFolder + "/")
         else {
-            node.report("$ref '\(writtenAs)' leaves the document's folder; referenced files must be in \(rootFolder) or below it")
+            node.report(
+                "$ref '\(writtenAs)' leaves the document's folder; referenced files must be in \(rootFolder) or below it"
+            )
             parsed[path] = .some(nil)
             return nil
         }
@@ -109,7 +117,8 @@ final class SpecFiles {
         bytes += size
         order.append(path)
         let loaded = ConfigLoader.parseYAML(
-            file: path, writtenAs: writtenAs, displayName: display(path), sink: sink, environment: environment, hash: &hash,
+            file: path, writtenAs: writtenAs, displayName: display(path), sink: sink, environment: environment,
+            hash: &hash,
             reportAt: node)
         parsed[path] = .some(loaded)
         return loaded

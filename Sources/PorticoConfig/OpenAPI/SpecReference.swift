@@ -15,7 +15,10 @@ struct SpecReference: Hashable {
         let rawFile = String(parts[0])
         let rawFragment = parts.count > 1 ? String(parts[1]) : ""
         if rawFile.contains("://") || rawFile.hasPrefix("//") {
-            return .failure(.init("remote $ref '\(text)' is not fetched; save the file next to the document and refer to it by a relative path"))
+            return .failure(
+                .init(
+                    "remote $ref '\(text)' is not fetched; save the file next to the document and refer to it by a relative path"
+                ))
         }
         // Most references hold no escape; Foundation's decoding is a large part of bundling otherwise.
         guard let file = rawFile.contains("%") ? rawFile.removingPercentEncoding : rawFile,
@@ -24,7 +27,8 @@ struct SpecReference: Hashable {
             return .failure(.init("$ref '\(text)' has a bad percent-encoding"))
         }
         guard fragment.isEmpty || fragment.hasPrefix("/") else {
-            return .failure(.init("$ref '\(text)' names an anchor; Portico follows JSON pointers like '#/components/schemas/Pet'"))
+            return .failure(
+                .init("$ref '\(text)' names an anchor; Portico follows JSON pointers like '#/components/schemas/Pet'"))
         }
         guard let pointer = JSONPointer(fragment) else {
             return .failure(.init("$ref '\(text)' has a bad JSON pointer (write '~1' for '/' and '~0' for '~')"))

@@ -32,11 +32,15 @@ public struct AnalyticsAnswers: Sendable {
     }
 
     /// The largest groups by `by` (route, consumer, status, version or api); `dimensions` limits the choice.
-    public func top(_ query: AnalyticsQuery, consumer: String? = nil, dimensions: Set<UsageDimension> = Set(UsageDimension.allCases))
+    public func top(
+        _ query: AnalyticsQuery, consumer: String? = nil, dimensions: Set<UsageDimension> = Set(UsageDimension.allCases)
+    )
         async throws -> Document
     {
         let by = query.values["by"] ?? "route"
-        guard let dimension = UsageDimension(rawValue: by == "status" ? "status_class" : by), dimensions.contains(dimension) else {
+        guard let dimension = UsageDimension(rawValue: by == "status" ? "status_class" : by),
+            dimensions.contains(dimension)
+        else {
             let names = dimensions.map { $0 == .status ? "status" : $0.rawValue }.sorted().joined(separator: ", ")
             throw GatewayError.badRequest("by must be one of \(names).")
         }
@@ -57,7 +61,9 @@ public struct AnalyticsAnswers: Sendable {
             let text = ([CallRecord.csvHeader] + calls.map(\.csvLine)).joined(separator: "\r\n") + "\r\n"
             return Document(text: text, contentType: "text/csv; charset=utf-8")
         case "jsonl":
-            return Document(text: calls.map(\.jsonLine).joined(separator: "\n") + (calls.isEmpty ? "" : "\n"), contentType: "application/x-ndjson")
+            return Document(
+                text: calls.map(\.jsonLine).joined(separator: "\n") + (calls.isEmpty ? "" : "\n"),
+                contentType: "application/x-ndjson")
         case "json":
             return json("{\"calls\":[" + calls.map(\.jsonLine).joined(separator: ",") + "]}")
         default:
@@ -72,8 +78,13 @@ public struct AnalyticsAnswers: Sendable {
     static func render(_ summary: UsageSummary) -> String {
         func number(_ value: Double?) -> String { value.map { String(($0 * 1000).rounded() / 1000) } ?? "null" }
         var json = "{"
-        if let time = summary.time { json += "\"time\":\(JSONText.quote(CallRecord.timestamp(time)))," } else { json += "\"key\":\(JSONText.quote(summary.key))," }
-        json += "\"count\":\(summary.count),\"errors\":\(summary.errors),\"bytes_in\":\(summary.bytesIn),\"bytes_out\":\(summary.bytesOut)"
+        if let time = summary.time {
+            json += "\"time\":\(JSONText.quote(CallRecord.timestamp(time))),"
+        } else {
+            json += "\"key\":\(JSONText.quote(summary.key)),"
+        }
+        json +=
+            "\"count\":\(summary.count),\"errors\":\(summary.errors),\"bytes_in\":\(summary.bytesIn),\"bytes_out\":\(summary.bytesOut)"
         json += ",\"p50_ms\":\(number(summary.p50)),\"p95_ms\":\(number(summary.p95)),\"p99_ms\":\(number(summary.p99))"
         json += ",\"upstream_p50_ms\":\(number(summary.upstreamP50)),\"upstream_p95_ms\":\(number(summary.upstreamP95))"
         json += ",\"upstream_p99_ms\":\(number(summary.upstreamP99))}"

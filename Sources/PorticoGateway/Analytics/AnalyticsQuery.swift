@@ -84,7 +84,8 @@ public struct AnalyticsQuery: Sendable {
     public func int(_ name: String, in range: ClosedRange<Int> = 0...1_000_000_000) throws -> Int? {
         guard let text = values[name] else { return nil }
         guard text.utf8.count <= 19, let value = Int(text), range.contains(value) else {
-            throw GatewayError.badRequest("\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
+            throw GatewayError.badRequest(
+                "\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound).")
         }
         return value
     }
@@ -100,7 +101,8 @@ public struct AnalyticsQuery: Sendable {
     private func date(_ text: String) throws -> Date {
         if let seconds = Double(text) {
             guard seconds.isFinite, (0...Self.latestSeconds).contains(seconds) else {
-                throw GatewayError.badRequest("'\(text)' is out of range: times run from 0 to 253402300799 (the end of 9999).")
+                throw GatewayError.badRequest(
+                    "'\(text)' is out of range: times run from 0 to 253402300799 (the end of 9999).")
             }
             return Date(timeIntervalSince1970: seconds)
         }
@@ -112,7 +114,9 @@ public struct AnalyticsQuery: Sendable {
     }
 
     static func statusClass(_ text: String) -> Int? {
-        guard text.count == 3, text.lowercased().hasSuffix("xx"), let digit = Int(text.prefix(1)), (1...5).contains(digit) else {
+        guard text.count == 3, text.lowercased().hasSuffix("xx"), let digit = Int(text.prefix(1)),
+            (1...5).contains(digit)
+        else {
             return nil
         }
         return digit

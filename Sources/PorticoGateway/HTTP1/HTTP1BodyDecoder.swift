@@ -75,7 +75,9 @@ struct HTTP1BodyDecoder {
                 return .bytes(buffer.readSlice(length: buffer.readableBytes)!)
             case .chunkSize:
                 guard let size = try readChunkSize(&buffer) else { return nil }
-                state = size == 0 ? .trailers(HTTP1HeadScanner(limit: trailerLimits.listSize + 2)) : .chunkData(remaining: size)
+                state =
+                    size == 0
+                    ? .trailers(HTTP1HeadScanner(limit: trailerLimits.listSize + 2)) : .chunkData(remaining: size)
             case .chunkData(let remaining):
                 guard buffer.readableBytes > 0 else { return nil }
                 let count = min(remaining, buffer.readableBytes)
@@ -109,10 +111,14 @@ struct HTTP1BodyDecoder {
     private mutating func readChunkSize(_ buffer: inout ByteBuffer) throws(HTTP1ParseError) -> Int? {
         let found: (Int, Int)?? = try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) -> (Int, Int)?? in
             guard let lf = bytes.prefix(Self.chunkLineLimit).firstIndex(of: HTTP1Syntax.lf) else {
-                if bytes.count >= Self.chunkLineLimit { throw .malformed("A chunk-size line is longer than \(Self.chunkLineLimit) bytes.") }
+                if bytes.count >= Self.chunkLineLimit {
+                    throw .malformed("A chunk-size line is longer than \(Self.chunkLineLimit) bytes.")
+                }
                 return .some(nil)
             }
-            guard lf > 0, bytes[lf - 1] == HTTP1Syntax.cr else { throw .malformed("A chunk-size line ends in a bare LF.") }
+            guard lf > 0, bytes[lf - 1] == HTTP1Syntax.cr else {
+                throw .malformed("A chunk-size line ends in a bare LF.")
+            }
             var size = 0
             var digits = 0
             var i = 0
@@ -137,7 +143,9 @@ struct HTTP1BodyDecoder {
             if i < lf - 1 {
                 var j = i
                 while j < lf - 1, bytes[j] == HTTP1Syntax.space || bytes[j] == HTTP1Syntax.tab { j += 1 }
-                guard j < lf - 1, bytes[j] == UInt8(ascii: ";") else { throw .malformed("A chunk size is not hexadecimal.") }
+                guard j < lf - 1, bytes[j] == UInt8(ascii: ";") else {
+                    throw .malformed("A chunk size is not hexadecimal.")
+                }
                 for byte in bytes[j..<(lf - 1)] where !HTTP1Syntax.isFieldValue(byte) {
                     throw .malformed("A chunk extension holds a control character.")
                 }
@@ -149,13 +157,17 @@ struct HTTP1BodyDecoder {
         return size
     }
 
-    private mutating func readTrailers(_ buffer: inout ByteBuffer, scanner: inout HTTP1HeadScanner) throws(HTTP1ParseError) -> Event? {
+    private mutating func readTrailers(
+        _ buffer: inout ByteBuffer, scanner: inout HTTP1HeadScanner
+    ) throws(HTTP1ParseError) -> Event? {
         // No trailers: the last chunk is followed by the empty line alone.
         guard buffer.readableBytes >= 2 else {
             state = .trailers(scanner)
             return nil
         }
-        if buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == UInt16(HTTP1Syntax.cr) << 8 | UInt16(HTTP1Syntax.lf) {
+        if buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == UInt16(HTTP1Syntax.cr) << 8
+            | UInt16(HTTP1Syntax.lf)
+        {
             buffer.moveReaderIndex(forwardBy: 2)
             state = .done
             return .end(nil)
@@ -167,7 +179,8 @@ struct HTTP1BodyDecoder {
         var trailers = HTTPFields()
         let limits = trailerLimits
         try buffer.withUnsafeReadableBytes { bytes throws(HTTP1ParseError) in
-            try HTTP1FieldLines.parse(bytes[0..<(length - 2)], limits: limits, into: &trailers) { name, _ throws(HTTP1ParseError) in
+            try HTTP1FieldLines.parse(bytes[0..<(length - 2)], limits: limits, into: &trailers) {
+                name, _ throws(HTTP1ParseError) in
                 // Framing and routing fields have no place in trailers (RFC 9110 §6.5.1).
                 name != .contentLength && name != .transferEncoding && name != HTTP1FieldNames.host
             }

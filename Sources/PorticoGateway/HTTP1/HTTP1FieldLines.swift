@@ -19,17 +19,27 @@ enum HTTP1FieldLines {
         _ bytes: UnsafeRawBufferPointer.SubSequence, limits: Limits, into fields: inout HTTPFields,
         visit: (HTTPField.Name, UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> Bool
     ) throws(HTTP1ParseError) {
-        guard bytes.count <= limits.listSize else { throw .headTooLarge("The header fields are larger than \(limits.listSize) bytes.") }
+        guard bytes.count <= limits.listSize else {
+            throw .headTooLarge("The header fields are larger than \(limits.listSize) bytes.")
+        }
         var start = bytes.startIndex
         var count = 0
         while start < bytes.endIndex {
-            guard let lf = bytes[start...].firstIndex(of: HTTP1Syntax.lf) else { throw .malformed("A header line does not end in CRLF.") }
-            guard lf > start, bytes[lf - 1] == HTTP1Syntax.cr else { throw .malformed("A header line ends in a bare LF.") }
+            guard let lf = bytes[start...].firstIndex(of: HTTP1Syntax.lf) else {
+                throw .malformed("A header line does not end in CRLF.")
+            }
+            guard lf > start, bytes[lf - 1] == HTTP1Syntax.cr else {
+                throw .malformed("A header line ends in a bare LF.")
+            }
             let line = bytes[start..<(lf - 1)]
             start = lf + 1
-            guard line.count <= limits.fieldSize else { throw .headTooLarge("A header field is larger than \(limits.fieldSize) bytes.") }
+            guard line.count <= limits.fieldSize else {
+                throw .headTooLarge("A header field is larger than \(limits.fieldSize) bytes.")
+            }
             count += 1
-            guard count <= limits.fieldCount else { throw .headTooLarge("More than \(limits.fieldCount) header fields.") }
+            guard count <= limits.fieldCount else {
+                throw .headTooLarge("More than \(limits.fieldCount) header fields.")
+            }
             guard let first = line.first, first != HTTP1Syntax.space, first != HTTP1Syntax.tab else {
                 throw .malformed("A header line starts with whitespace (obsolete line folding is not accepted).")
             }
@@ -38,12 +48,17 @@ enum HTTP1FieldLines {
             }
             let nameBytes = line[line.startIndex..<colon]
             for byte in nameBytes where !HTTP1Syntax.isToken(byte) {
-                throw .malformed("A header field name holds a character a token cannot (whitespace before the colon, or a control).")
+                throw .malformed(
+                    "A header field name holds a character a token cannot (whitespace before the colon, or a control).")
             }
             var valueStart = colon + 1
             var valueEnd = line.endIndex
-            while valueStart < valueEnd, line[valueStart] == HTTP1Syntax.space || line[valueStart] == HTTP1Syntax.tab { valueStart += 1 }
-            while valueEnd > valueStart, line[valueEnd - 1] == HTTP1Syntax.space || line[valueEnd - 1] == HTTP1Syntax.tab { valueEnd -= 1 }
+            while valueStart < valueEnd, line[valueStart] == HTTP1Syntax.space || line[valueStart] == HTTP1Syntax.tab {
+                valueStart += 1
+            }
+            while valueEnd > valueStart,
+                line[valueEnd - 1] == HTTP1Syntax.space || line[valueEnd - 1] == HTTP1Syntax.tab
+            { valueEnd -= 1 }
             let value = line[valueStart..<valueEnd]
             for byte in value where !HTTP1Syntax.isFieldValue(byte) {
                 throw .malformed("A header field value holds a control character.")

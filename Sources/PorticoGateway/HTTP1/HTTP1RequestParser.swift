@@ -81,7 +81,8 @@ struct HTTP1RequestParser {
             case .head(var scanner):
                 // RFC 9112 §2.2: empty lines before a request line are ignored.
                 while buffer.readableBytes >= 2,
-                    buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == UInt16(HTTP1Syntax.cr) << 8 | UInt16(HTTP1Syntax.lf)
+                    buffer.getInteger(at: buffer.readerIndex, as: UInt16.self) == UInt16(HTTP1Syntax.cr) << 8
+                        | UInt16(HTTP1Syntax.lf)
                 {
                     buffer.moveReaderIndex(forwardBy: 2)
                     scanner.reset()
@@ -104,7 +105,8 @@ struct HTTP1RequestParser {
                     state = .body(body, stopAfter: stopAfter)
                     return .body(bytes)
                 case .end(let trailers):
-                    state = stopAfter ? .stopped : .head(HTTP1HeadScanner(limit: limits.fieldSize + limits.listSize + 4))
+                    state =
+                        stopAfter ? .stopped : .head(HTTP1HeadScanner(limit: limits.fieldSize + limits.listSize + 4))
                     return .end(trailers)
                 case nil:
                     state = .body(body, stopAfter: stopAfter)
@@ -136,11 +138,14 @@ struct HTTP1RequestParser {
     // MARK: The head
 
     private func parseHead(_ bytes: UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> Head {
-        guard let lf = bytes.firstIndex(of: HTTP1Syntax.lf), lf > bytes.startIndex, bytes[lf - 1] == HTTP1Syntax.cr else {
+        guard let lf = bytes.firstIndex(of: HTTP1Syntax.lf), lf > bytes.startIndex, bytes[lf - 1] == HTTP1Syntax.cr
+        else {
             throw .malformed("The request line does not end in CRLF.")
         }
         let line = bytes[bytes.startIndex..<(lf - 1)]
-        guard line.count <= limits.fieldSize else { throw .headTooLarge("The request line is longer than \(limits.fieldSize) bytes.") }
+        guard line.count <= limits.fieldSize else {
+            throw .headTooLarge("The request line is longer than \(limits.fieldSize) bytes.")
+        }
         guard let firstSpace = line.firstIndex(of: HTTP1Syntax.space), firstSpace > line.startIndex else {
             throw .malformed("The request line has no method.")
         }
@@ -151,7 +156,9 @@ struct HTTP1RequestParser {
             throw .malformed("The request line has no target.")
         }
         let target = rest[rest.startIndex..<secondSpace]
-        for byte in target where !HTTP1Syntax.isTargetByte(byte) { throw .malformed("The request target holds a space or a control character.") }
+        for byte in target where !HTTP1Syntax.isTargetByte(byte) {
+            throw .malformed("The request target holds a space or a control character.")
+        }
         let version = rest[(secondSpace + 1)...]
         let minor = try Self.minorVersion(version)
 
@@ -164,7 +171,8 @@ struct HTTP1RequestParser {
         var connectionKeepAlive = false
         var connectionUpgrade = false
         var hasUpgrade = false
-        try HTTP1FieldLines.parse(bytes[(lf + 1)..<(bytes.endIndex - 2)], limits: limits, into: &fields) { name, value throws(HTTP1ParseError) in
+        try HTTP1FieldLines.parse(bytes[(lf + 1)..<(bytes.endIndex - 2)], limits: limits, into: &fields) {
+            name, value throws(HTTP1ParseError) in
             switch name {
             case HTTP1FieldNames.host:
                 guard authority == nil else { throw .malformed("The request has more than one Host header field.") }
@@ -221,13 +229,15 @@ struct HTTP1RequestParser {
         request.headerFields = fields
         let keepAlive = !connectionClose && (minor == 1 || connectionKeepAlive)
         return Head(
-            request: request, minorVersion: minor, keepAlive: keepAlive, connectionClose: connectionClose, upgrade: method == .connect || (hasUpgrade && connectionUpgrade),
+            request: request, minorVersion: minor, keepAlive: keepAlive, connectionClose: connectionClose,
+            upgrade: method == .connect || (hasUpgrade && connectionUpgrade),
             contentLength: contentLength, chunked: chunked)
     }
 
     private static func minorVersion(_ bytes: UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> Int {
         // "HTTP/1.1" or "HTTP/1.0"; another "HTTP/d.d" is a version this server does not speak.
-        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[bytes.startIndex + 5] >= 0x30, bytes[bytes.startIndex + 5] <= 0x39,
+        guard bytes.count == 8, bytes.prefix(5).elementsEqual("HTTP/".utf8), bytes[bytes.startIndex + 5] >= 0x30,
+            bytes[bytes.startIndex + 5] <= 0x39,
             bytes[bytes.startIndex + 6] == UInt8(ascii: "."),
             bytes[bytes.startIndex + 7] >= 0x30, bytes[bytes.startIndex + 7] <= 0x39
         else { throw .malformed("The request line does not end in an HTTP version.") }
@@ -241,7 +251,9 @@ struct HTTP1RequestParser {
     private static func contentLength(_ value: UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> Int {
         var length: Int?
         try HTTP1Syntax.forEachItem(value, keepingEmpty: true) { item throws(HTTP1ParseError) in
-            guard let parsed = HTTP1Syntax.decimal(item) else { throw .malformed("Content-Length is not a number of bytes.") }
+            guard let parsed = HTTP1Syntax.decimal(item) else {
+                throw .malformed("Content-Length is not a number of bytes.")
+            }
             if let length, length != parsed { throw .malformed("Content-Length lists different lengths.") }
             length = parsed
         }
@@ -271,11 +283,14 @@ struct HTTP1RequestParser {
     private static func path(_ target: UnsafeRawBufferPointer.SubSequence) -> (String, authority: String?) {
         if target.first == UInt8(ascii: "/") { return (String(decoding: target, as: UTF8.self), nil) }
         // absolute-form: scheme "://" authority path-abempty [ "?" query ]
-        if let colon = target.firstIndex(of: HTTP1Syntax.colon), target[target.startIndex..<colon].allSatisfy({ Self.isSchemeByte($0) }),
+        if let colon = target.firstIndex(of: HTTP1Syntax.colon),
+            target[target.startIndex..<colon].allSatisfy({ Self.isSchemeByte($0) }),
             target[colon...].starts(with: "://".utf8)
         {
             let afterScheme = target[(colon + 3)...]
-            let end = afterScheme.firstIndex { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }
+            let end = afterScheme.firstIndex {
+                $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#")
+            }
             let authority = String(decoding: afterScheme[..<(end ?? afterScheme.endIndex)], as: UTF8.self)
             guard let end else { return ("/", authority) }
             let tail = String(decoding: target[end...].prefix { $0 != UInt8(ascii: "#") }, as: UTF8.self)
@@ -285,6 +300,7 @@ struct HTTP1RequestParser {
     }
 
     private static func isSchemeByte(_ byte: UInt8) -> Bool {
-        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39) || byte == 0x2B || byte == 0x2D || byte == 0x2E
+        (byte >= 0x61 && byte <= 0x7A) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x30 && byte <= 0x39)
+            || byte == 0x2B || byte == 0x2D || byte == 0x2E
     }
 }

@@ -98,13 +98,18 @@ struct HTTP1ResponseParser {
         }
     }
 
-    private func parseHead(_ bytes: UnsafeRawBufferPointer.SubSequence) throws(HTTP1ParseError) -> (Head, HTTP1BodyDecoder.Framing) {
-        guard let lf = bytes.firstIndex(of: HTTP1Syntax.lf), lf > bytes.startIndex, bytes[lf - 1] == HTTP1Syntax.cr else {
+    private func parseHead(
+        _ bytes: UnsafeRawBufferPointer.SubSequence
+    ) throws(HTTP1ParseError) -> (Head, HTTP1BodyDecoder.Framing) {
+        guard let lf = bytes.firstIndex(of: HTTP1Syntax.lf), lf > bytes.startIndex, bytes[lf - 1] == HTTP1Syntax.cr
+        else {
             throw .malformed("The status line does not end in CRLF.")
         }
         let line = bytes[bytes.startIndex..<(lf - 1)]
         // "HTTP/1.x SSS reason": the reason may be empty, with or without its space.
-        guard line.count >= 12, line.prefix(7).elementsEqual("HTTP/1.".utf8), line[line.startIndex + 8] == HTTP1Syntax.space else {
+        guard line.count >= 12, line.prefix(7).elementsEqual("HTTP/1.".utf8),
+            line[line.startIndex + 8] == HTTP1Syntax.space
+        else {
             throw .malformed("The status line is not HTTP/1.x.")
         }
         let minorByte = line[line.startIndex + 7]
@@ -117,9 +122,13 @@ struct HTTP1ResponseParser {
         guard code >= 100 else { throw .malformed("The status code is below 100.") }
         var reason = ""
         if line.count > 12 {
-            guard line[line.startIndex + 12] == HTTP1Syntax.space else { throw .malformed("The status code is not three digits.") }
+            guard line[line.startIndex + 12] == HTTP1Syntax.space else {
+                throw .malformed("The status code is not three digits.")
+            }
             let reasonBytes = line[(line.startIndex + 13)...]
-            for byte in reasonBytes where !HTTP1Syntax.isFieldValue(byte) { throw .malformed("The reason phrase holds a control character.") }
+            for byte in reasonBytes where !HTTP1Syntax.isFieldValue(byte) {
+                throw .malformed("The reason phrase holds a control character.")
+            }
             reason = String(decoding: reasonBytes, as: UTF8.self)
         }
 
@@ -128,10 +137,13 @@ struct HTTP1ResponseParser {
         var chunked = false
         var close = false
         var keepAlive = false
-        try HTTP1FieldLines.parse(bytes[(lf + 1)..<(bytes.endIndex - 2)], limits: limits, into: &fields) { name, value throws(HTTP1ParseError) in
+        try HTTP1FieldLines.parse(bytes[(lf + 1)..<(bytes.endIndex - 2)], limits: limits, into: &fields) {
+            name, value throws(HTTP1ParseError) in
             switch name {
             case .contentLength:
-                guard let length = HTTP1Syntax.decimal(value) else { throw .malformed("Content-Length is not a number of bytes.") }
+                guard let length = HTTP1Syntax.decimal(value) else {
+                    throw .malformed("Content-Length is not a number of bytes.")
+                }
                 if let contentLength, contentLength != length { throw .malformed("Content-Length fields disagree.") }
                 contentLength = length
             case .transferEncoding:

@@ -24,7 +24,8 @@ public final class AccessLogWriter: CallRecordSink, Service {
     /// A bound on the line's size without making it: the fixed fields, then the variable ones
     /// (which `jsonLine` may escape up to six bytes per byte; the estimate counts two).
     static func estimatedLineBytes(_ call: CallRecord) -> Int {
-        let variable = call.path.utf8.count + call.method.utf8.count + (call.consumer?.utf8.count ?? 0)
+        let variable =
+            call.path.utf8.count + call.method.utf8.count + (call.consumer?.utf8.count ?? 0)
             + (call.api?.utf8.count ?? 0) + (call.route?.utf8.count ?? 0) + (call.target?.utf8.count ?? 0)
             + (call.rateLimit?.utf8.count ?? 0) + (call.error?.utf8.count ?? 0)
         return 400 + 2 * variable

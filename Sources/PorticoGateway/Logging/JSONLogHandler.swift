@@ -50,7 +50,9 @@ public struct JSONLogHandler: LogHandler {
     /// The level to log at: `--log-level` if given, else `PORTICO_LOG_LEVEL`, else the config's `server.log-level`.
     public static func level(flag: Logger.Level?, environment: [String: String], config: String) -> Logger.Level {
         if let flag { return flag }
-        if let text = environment["PORTICO_LOG_LEVEL"], let level = Logger.Level(rawValue: text.lowercased()) { return level }
+        if let text = environment["PORTICO_LOG_LEVEL"], let level = Logger.Level(rawValue: text.lowercased()) {
+            return level
+        }
         return Logger.Level(rawValue: config) ?? .info
     }
 }

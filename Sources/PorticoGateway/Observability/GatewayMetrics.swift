@@ -23,7 +23,8 @@ public final class GatewayMetrics: Sendable {
     /// Latency buckets from 1 ms to 10 s.
     static let buckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
-        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5),
+        .seconds(10),
     ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
@@ -69,11 +70,16 @@ public final class GatewayMetrics: Sendable {
             let made = RequestHandles(
                 requests: CoreMetrics.Counter(
                     label: "portico_requests_total",
-                    dimensions: routeDimensions + [("method", labels.method), ("status_class", labels.statusClass)], factory: factory),
-                total: Metrics.Timer(label: "portico_request_duration_seconds", dimensions: routeDimensions, factory: factory),
-                upstream: Metrics.Timer(label: "portico_upstream_duration_seconds", dimensions: routeDimensions, factory: factory),
+                    dimensions: routeDimensions + [("method", labels.method), ("status_class", labels.statusClass)],
+                    factory: factory),
+                total: Metrics.Timer(
+                    label: "portico_request_duration_seconds", dimensions: routeDimensions, factory: factory),
+                upstream: Metrics.Timer(
+                    label: "portico_upstream_duration_seconds", dimensions: routeDimensions, factory: factory),
                 cache: labels.cache.map { outcome in
-                    CoreMetrics.Counter(label: "portico_cache_requests_total", dimensions: routeDimensions + [("outcome", outcome)], factory: factory)
+                    CoreMetrics.Counter(
+                        label: "portico_cache_requests_total", dimensions: routeDimensions + [("outcome", outcome)],
+                        factory: factory)
                 })
             handles[labels] = made
             return made
@@ -85,12 +91,16 @@ public final class GatewayMetrics: Sendable {
         // Refusals and auth failures are rare: their counters are looked up when they happen.
         if let decision = call.rateLimit, decision.hasPrefix("refused ") {
             let policy = String(decision.dropFirst("refused ".count))
-            count("portico_rate_limit_refusals_total", [("api", labels.api), ("route", labels.route), ("policy", policy)])
+            count(
+                "portico_rate_limit_refusals_total", [("api", labels.api), ("route", labels.route), ("policy", policy)])
         }
         if let authFailure { count("portico_auth_failures_total", [("api", labels.api), ("reason", authFailure)]) }
         if let validation = call.validation {
-            for direction in ["request", "response"] where validation.hasPrefix(direction) || validation.contains("; " + direction + " ") {
-                count("portico_validation_failures_total", [("api", labels.api), ("route", labels.route), ("direction", direction)])
+            for direction in ["request", "response"]
+            where validation.hasPrefix(direction) || validation.contains("; " + direction + " ") {
+                count(
+                    "portico_validation_failures_total",
+                    [("api", labels.api), ("route", labels.route), ("direction", direction)])
             }
         }
     }
@@ -122,7 +132,9 @@ public final class GatewayMetrics: Sendable {
             for target in pool.targets {
                 let report = target.report(now: now)
                 let labels = [("upstream", upstream.name), ("target", target.config.origin + target.config.basePath)]
-                gauge("portico_upstream_target_healthy", labels, report.healthy && !report.ejected && !report.drained ? 1 : 0)
+                gauge(
+                    "portico_upstream_target_healthy", labels,
+                    report.healthy && !report.ejected && !report.drained ? 1 : 0)
                 gauge("portico_upstream_breaker_state", labels, Self.breakerValue(report.breaker))
                 gauge("portico_upstream_in_flight", labels, Double(report.inFlight))
             }

@@ -41,7 +41,8 @@ public final class Readiness: Sendable {
             state.withLock { $0.lastProbe = (now, storeError) }
         }
         let ready = started && !draining && storeError == nil
-        var json = "{\"ready\":\(ready),\"config\":\(config),\"runtime\":\"\(draining ? "draining" : started ? "running" : "starting")\""
+        var json =
+            "{\"ready\":\(ready),\"config\":\(config),\"runtime\":\"\(draining ? "draining" : started ? "running" : "starting")\""
         json += ",\"store\":" + (storeError.map { JSONText.quote("failing: " + $0) } ?? "\"writable\"") + "}"
         return (ready, json)
     }

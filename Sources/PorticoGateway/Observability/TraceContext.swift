@@ -53,7 +53,9 @@ public struct TraceContext: Sendable, Equatable {
         guard parts.count >= 4, parts[0].count == 2, isHex(parts[0]), parts[0] != "ff" else { return nil }
         if parts[0] == "00", parts.count != 4 { return nil }
         let trace = parts[1], span = parts[2], flags = parts[3]
-        guard trace.count == 32, span.count == 16, flags.count == 2, isHex(trace), isHex(span), isHex(flags) else { return nil }
+        guard trace.count == 32, span.count == 16, flags.count == 2, isHex(trace), isHex(span), isHex(flags) else {
+            return nil
+        }
         guard trace.contains(where: { $0 != "0" }), span.contains(where: { $0 != "0" }) else { return nil }
         return (String(trace), String(span), String(flags))
     }

@@ -49,7 +49,8 @@ public final class Exchange: Sendable {
     }
 
     init(
-        requestID: String, trace: TraceContext, clientAddress: String?, host: String?, start: ContinuousClock.Instant, route: CompiledRoute,
+        requestID: String, trace: TraceContext, clientAddress: String?, host: String?, start: ContinuousClock.Instant,
+        route: CompiledRoute,
         request: HTTPRequest
     ) {
         self.request = request

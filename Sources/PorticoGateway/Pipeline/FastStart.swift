@@ -34,7 +34,9 @@ package struct FastStart {
         let path = head.pathWithoutQuery
         // What a mount (the portal) serves or refuses is the streaming path's.
         if let mount = snapshot.mount, mount.claim(host: head.authority, path: path) != .pass { return nil }
-        guard case .route(let route) = snapshot.routes.match(head, path: path), let chain = route.chain.fast, accepts(chain) else { return nil }
+        guard case .route(let route) = snapshot.routes.match(head, path: path), let chain = route.chain.fast,
+            accepts(chain)
+        else { return nil }
         // A cached route is served here only for a fresh hit, found before any policy runs.
         var hit: CachedResponse?
         if let cache = chain.cache {
@@ -42,7 +44,8 @@ package struct FastStart {
             hit = found
         }
         let exchange = Exchange(
-            requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer, host: head.authority,
+            requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer,
+            host: head.authority,
             start: start, route: route, request: head)
         var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path)
         let before = chain.cache?.before ?? chain.policies.count

@@ -19,7 +19,9 @@ enum GRPCStatus {
         guard let type = fields[.contentType] else { return false }
         var bytes = type.utf8.makeIterator()
         for expected in grpcType.utf8 {
-            guard let byte = bytes.next(), byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == expected else { return false }
+            guard let byte = bytes.next(), byte | (byte >= 0x41 && byte <= 0x5A ? 0x20 : 0) == expected else {
+                return false
+            }
         }
         guard let next = bytes.next() else { return true }
         return next == UInt8(ascii: "+") || next == UInt8(ascii: ";")

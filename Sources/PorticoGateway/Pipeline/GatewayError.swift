@@ -39,7 +39,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     private let code: Code
 
     public static let noRoute = GatewayError(code: .noRoute)
-    public static func methodNotAllowed(allowed: [String]) -> GatewayError { .init(code: .methodNotAllowed(allowed: allowed)) }
+    public static func methodNotAllowed(allowed: [String]) -> GatewayError {
+        .init(code: .methodNotAllowed(allowed: allowed))
+    }
     public static func payloadTooLarge(limit: Int) -> GatewayError { .init(code: .payloadTooLarge(limit: limit)) }
     public static func badGateway(_ detail: String) -> GatewayError { .init(code: .badGateway(detail)) }
     public static func gatewayTimeout(_ detail: String) -> GatewayError { .init(code: .gatewayTimeout(detail)) }
@@ -57,7 +59,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         .init(code: .gone(sunset: sunset, successor: successor))
     }
     /// A missing or bad credential on a data-plane route; the challenges name the accepted schemes.
-    public static func unauthenticated(challenges: [String]) -> GatewayError { .init(code: .unauthenticated(challenges: challenges)) }
+    public static func unauthenticated(challenges: [String]) -> GatewayError {
+        .init(code: .unauthenticated(challenges: challenges))
+    }
     /// A valid credential that is not allowed here.
     public static let forbidden = GatewayError(code: .forbidden)
     /// A request that is refused for the reason given (a portal form without its CSRF token).
@@ -73,7 +77,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         .init(code: .tooManyRequests(retryAfter: retryAfter, headers: headers))
     }
     /// A request that breaks its OpenAPI operation; `errors` in the problem lists each issue.
-    public static func invalidRequest(_ issues: [ValidationIssue]) -> GatewayError { .init(code: .invalidRequest(issues)) }
+    public static func invalidRequest(_ issues: [ValidationIssue]) -> GatewayError {
+        .init(code: .invalidRequest(issues))
+    }
     /// A body of a media type the operation does not take.
     public static func unsupportedMediaType(_ type: String, accepted: [String]) -> GatewayError {
         .init(code: .unsupportedMediaType(type, accepted: accepted))
@@ -198,9 +204,11 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         case .forbidden: return "The credential is valid but not allowed to use this route."
         case .authUnavailable: return "The service that checks credentials did not answer; try again later."
         case .limitStoreUnavailable: return "The store that counts rate limits did not answer; try again later."
-        case .tooManyRequests(let retryAfter, _): return "A rate limit or quota was reached; try again in \(retryAfter) s."
+        case .tooManyRequests(let retryAfter, _):
+            return "A rate limit or quota was reached; try again in \(retryAfter) s."
         case .invalidRequest(let issues):
-            return issues.count == 1 ? "1 problem: \(issues[0])." : "\(issues.count) problems; `errors` lists each with its place."
+            return issues.count == 1
+                ? "1 problem: \(issues[0])." : "\(issues.count) problems; `errors` lists each with its place."
         case .unsupportedMediaType(let type, let accepted):
             return "This operation takes \(accepted.joined(separator: ", ")), not \(type)."
         }
@@ -216,7 +224,9 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 
     /// The problem+json answer as a head and a body, for the event-loop path that writes parts.
-    package func problem(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> (HTTPResponse, ByteBuffer) {
+    package func problem(
+        requestID: String, instance: String, requestIDHeader: HTTPField.Name
+    ) -> (HTTPResponse, ByteBuffer) {
         var json = "{\"type\":\"https://portico.dev/problems/\(slug)\""
         json += ",\"title\":\(JSONText.quote(title)),\"status\":\(status.code)"
         let instance = CallRecord.bounded(instance, to: CallRecord.maximumPathBytes)
@@ -226,9 +236,11 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             json += ",\"allow\":[" + allowed.map(JSONText.quote).joined(separator: ",") + "]"
         }
         if case .invalidRequest(let issues) = code {
-            json += ",\"errors\":[" + issues.map { issue in
-                "{\"pointer\":\(JSONText.quote(issue.pointer)),\"detail\":\(JSONText.quote(issue.message))}"
-            }.joined(separator: ",") + "]"
+            json +=
+                ",\"errors\":["
+                + issues.map { issue in
+                    "{\"pointer\":\(JSONText.quote(issue.pointer)),\"detail\":\(JSONText.quote(issue.message))}"
+                }.joined(separator: ",") + "]"
         }
         if case .unsupportedMediaType(_, let accepted) = code {
             json += ",\"accepted\":[" + accepted.map(JSONText.quote).joined(separator: ",") + "]"
@@ -252,10 +264,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
             if let successor { headers[LifecyclePolicy.link] = "<\(successor)>; rel=\"successor-version\"" }
         }
         if case .upstreamUnavailable(_, let retryAfter) = code {
-            headers[.retryAfter] = String(max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)))
+            headers[.retryAfter] = String(
+                max(1, Int(retryAfter.components.seconds) + (retryAfter.components.attoseconds > 0 ? 1 : 0)))
         }
         headers[.contentLength] = String(json.utf8.count)
         return (HTTPResponse(status: status, headerFields: headers), ByteBuffer(string: json))
     }
 }
-

@@ -45,8 +45,12 @@ struct CompiledHeaderRules: Sendable {
 
     init(_ rules: HeaderRules) {
         self.remove = rules.remove.compactMap { HTTPField.Name($0) }
-        self.set = rules.set.compactMap { pair in HTTPField.Name(pair.name).map { HTTPField(name: $0, value: pair.value) } }
-        self.add = rules.add.compactMap { pair in HTTPField.Name(pair.name).map { HTTPField(name: $0, value: pair.value) } }
+        self.set = rules.set.compactMap { pair in
+            HTTPField.Name(pair.name).map { HTTPField(name: $0, value: pair.value) }
+        }
+        self.add = rules.add.compactMap { pair in
+            HTTPField.Name(pair.name).map { HTTPField(name: $0, value: pair.value) }
+        }
     }
 
     func apply(to fields: inout HTTPFields) {

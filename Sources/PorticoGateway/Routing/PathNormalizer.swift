@@ -39,7 +39,9 @@ public struct PathNormalizer: Sendable {
                 return .failure(Refusal(reason: "The query holds a control character."))
             }
         }
-        if utf8.withUnsafeBufferPointer({ Self.isCanonical($0[..<pathEnd], mergeSlashes: merge) }) { return .success(target) }
+        if utf8.withUnsafeBufferPointer({ Self.isCanonical($0[..<pathEnd], mergeSlashes: merge) }) {
+            return .success(target)
+        }
 
         var segments: [[UInt8]] = [[]]
         var index = 1
@@ -84,7 +86,10 @@ public struct PathNormalizer: Sendable {
                 }
             default:
                 guard byte > 0x20, byte < 0x7F else {
-                    return .failure(Refusal(reason: "The path holds a space, a control character or a byte that is not percent-encoded."))
+                    return .failure(
+                        Refusal(
+                            reason: "The path holds a space, a control character or a byte that is not percent-encoded."
+                        ))
                 }
                 segments[segments.count - 1].append(byte)
             }
@@ -95,7 +100,9 @@ public struct PathNormalizer: Sendable {
         var trailingSlash = false
         for (position, segment) in segments.enumerated() {
             let isLast = position == segments.count - 1
-            let name = segment.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first.map(Array.init) ?? []
+            let name =
+                segment.split(separator: UInt8(ascii: ";"), maxSplits: 1, omittingEmptySubsequences: false).first.map(
+                    Array.init) ?? []
             let isDot = name == [0x2E], isDotDot = name == [0x2E, 0x2E]
             if (isDot || isDotDot) && name.count != segment.count {
                 return .failure(Refusal(reason: "The path holds a dot segment with parameters."))
@@ -170,10 +177,12 @@ public struct PathNormalizer: Sendable {
 
     private static func isUnreserved(_ byte: UInt8) -> Bool {
         switch byte {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"):
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
-            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+            return byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_")
+                || byte == UInt8(ascii: "~")
         }
     }
 }

@@ -10,7 +10,8 @@ enum PathParameters {
 
     /// Every parameter of `template` in `path`, percent-decoded.
     static func values(template: String, path: String) -> [String: String] {
-        let pathOnly = path.utf8.firstIndex(of: UInt8(ascii: "?")).map { Substring(path.utf8[..<$0]) } ?? Substring(path)
+        let pathOnly =
+            path.utf8.firstIndex(of: UInt8(ascii: "?")).map { Substring(path.utf8[..<$0]) } ?? Substring(path)
         let pathSegments = pathOnly.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
         var values: [String: String] = [:]
         for (index, segment) in PathTemplate.segments(of: template).enumerated() where index < pathSegments.count {
@@ -19,7 +20,9 @@ enum PathParameters {
             case .parameter(let name):
                 values[name] = QueryParameter.decoded(raw.utf8) ?? String(raw)
             case .pattern(let pattern):
-                for (name, value) in pattern.match(raw) ?? [] { values[name] = QueryParameter.decoded(value.utf8) ?? String(value) }
+                for (name, value) in pattern.match(raw) ?? [] {
+                    values[name] = QueryParameter.decoded(value.utf8) ?? String(value)
+                }
             case .literal, .rest:
                 continue
             }

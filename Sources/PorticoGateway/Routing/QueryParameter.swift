@@ -28,7 +28,8 @@ enum QueryParameter {
 
     /// `path` with `name=value` appended; both are percent-encoded here.
     static func appending(_ name: String, value: String, to path: String) -> String {
-        let separator = path.utf8.contains(UInt8(ascii: "?")) ? (path.hasSuffix("?") || path.hasSuffix("&") ? "" : "&") : "?"
+        let separator =
+            path.utf8.contains(UInt8(ascii: "?")) ? (path.hasSuffix("?") || path.hasSuffix("&") ? "" : "&") : "?"
         return path + separator + PercentEncoding.encode(name) + "=" + PercentEncoding.encode(value)
     }
 

@@ -11,10 +11,13 @@ extension RouteTable {
         let found = match(host: head.authority, method: head.method.rawValue, path: path) { route in
             RequestedVersion.of(head, for: route)
         }
-        guard case .methodNotAllowed = found, CORSPolicy.isPreflight(head), let asked = head.headerFields[CORSPolicy.requestMethod],
+        guard case .methodNotAllowed = found, CORSPolicy.isPreflight(head),
+            let asked = head.headerFields[CORSPolicy.requestMethod],
             HTTPMethodName.isToken(asked)
         else { return found }
-        let preflighted = match(host: head.authority, method: asked, path: path) { route in RequestedVersion.of(head, for: route) }
+        let preflighted = match(host: head.authority, method: asked, path: path) { route in
+            RequestedVersion.of(head, for: route)
+        }
         if case .route(let route) = preflighted, route.chain.answersPreflight { return preflighted }
         return found
     }

@@ -83,7 +83,9 @@ public struct RouteTable: Sendable {
                 } else {
                     let child = Node()
                     // Stable: among patterns with as much literal text, the first declared is tried first.
-                    let position = node.patterns.firstIndex { $0.pattern.literalLength < pattern.literalLength } ?? node.patterns.count
+                    let position =
+                        node.patterns.firstIndex { $0.pattern.literalLength < pattern.literalLength }
+                        ?? node.patterns.count
                     node.patterns.insert((pattern, child), at: position)
                     node = child
                 }
@@ -117,7 +119,9 @@ public struct RouteTable: Sendable {
     }
 
     private func roots(for host: String?) -> [Node] {
-        guard let host = host.map(Self.bareHost), !exactHosts.isEmpty || !wildcardHosts.isEmpty else { return [anyHost] }
+        guard let host = host.map(Self.bareHost), !exactHosts.isEmpty || !wildcardHosts.isEmpty else {
+            return [anyHost]
+        }
         var roots: [Node] = []
         if let node = exactHosts[host] { roots.append(node) }
         for (suffix, node) in wildcardHosts where host.hasSuffix(suffix) { roots.append(node) }
@@ -167,7 +171,9 @@ public struct RouteTable: Sendable {
         return accepting(node.restRoutes, method: method, allowed: &allowed)
     }
 
-    private static func accepting(_ routes: [CompiledRoute], method: String, allowed: inout Set<String>) -> [CompiledRoute]? {
+    private static func accepting(
+        _ routes: [CompiledRoute], method: String, allowed: inout Set<String>
+    ) -> [CompiledRoute]? {
         var found: [CompiledRoute] = []
         for route in routes {
             if route.accepts(method) { found.append(route) } else { allowed.formUnion(route.methods) }

@@ -28,8 +28,10 @@ struct ChainBuilder {
     let mirrorBudget = MirrorPolicy.Budget()
 
     init(
-        config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date, requestIDHeader: HTTPField.Name,
-        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger, authFailures: AuthFailures,
+        config: GatewayConfig, loadedAt: Date, wallClock: @escaping @Sendable () -> Date,
+        requestIDHeader: HTTPField.Name,
+        authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger,
+        authFailures: AuthFailures,
         limits: LimitContext, cache: CacheContext
     ) {
         self.cache = cache
@@ -49,7 +51,8 @@ struct ChainBuilder {
         self.consumerIPRules = IPRulePolicy(consumers: config.consumers, clientAddress: limits.clientAddress)
         self.planLimits = config.plans.mapValues { plan in
             CompiledLimit(
-                config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone, onStoreFailure: config.limits.onStoreFailure)
+                config: plan.limit, name: plan.name, scope: "plan:\(plan.name)", timeZone: timeZone,
+                onStoreFailure: config.limits.onStoreFailure)
         }
     }
 
@@ -57,21 +60,30 @@ struct ChainBuilder {
     private func routeLimits(api: APIConfig, route: RouteConfig, policies: PolicyConfig) -> [CompiledLimit] {
         let limits = policies.rateLimits ?? []
         let fromRoute = route.policies.rateLimits != nil
-        let scope = fromRoute ? "\(api.name)@\(api.version ?? "")/\(route.name ?? route.path)" : "\(api.name)@\(api.version ?? "")"
+        let scope =
+            fromRoute
+            ? "\(api.name)@\(api.version ?? "")/\(route.name ?? route.path)" : "\(api.name)@\(api.version ?? "")"
         let base = fromRoute ? "\(api.name).\(route.name ?? route.path)" : api.name
         return limits.enumerated().map { index, limit in
             let name = limit.name ?? (limits.count == 1 ? base : "\(base)-\(index + 1)")
-            return CompiledLimit(config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone, onStoreFailure: onStoreFailure)
+            return CompiledLimit(
+                config: limit, name: name, scope: scope + "#\(index)", timeZone: timeZone,
+                onStoreFailure: onStoreFailure)
         }
     }
 
     func chain(api: APIConfig, route: RouteConfig, pools: [String: UpstreamPool]) -> PolicyChain {
         let policies = api.policies.overridden(by: route.policies)
         var steps: [any Policy] = []
-        if let rules = policies.ipRules { steps.append(IPRulePolicy(route: rules, clientAddress: limits.clientAddress)) }
-        if let cors = policies.cors { steps.append(CORSPolicy(config: cors, routeMethods: Set(route.methods), requestIDHeader: requestIDHeader)) }
+        if let rules = policies.ipRules {
+            steps.append(IPRulePolicy(route: rules, clientAddress: limits.clientAddress))
+        }
+        if let cors = policies.cors {
+            steps.append(CORSPolicy(config: cors, routeMethods: Set(route.methods), requestIDHeader: requestIDHeader))
+        }
         if let auth = AuthPolicy(
-            policies: policies, authenticators: authenticators, consumers: consumers, logger: logger, failures: authFailures,
+            policies: policies, authenticators: authenticators, consumers: consumers, logger: logger,
+            failures: authFailures,
             clientAddress: limits.clientAddress)
         {
             steps.append(auth)
@@ -83,7 +95,10 @@ struct ChainBuilder {
         if !ownLimits.isEmpty || !planLimits.isEmpty {
             // A composite endpoint may count once per declared backend call.
             let calls = route.composite.map { $0.count == .perCall ? $0.calls.count : 1 } ?? 1
-            steps.append(RateLimitPolicy(routeLimits: ownLimits, plans: planLimits, cost: (policies.cost ?? 1) * calls, context: limits, keys: keys))
+            steps.append(
+                RateLimitPolicy(
+                    routeLimits: ownLimits, plans: planLimits, cost: (policies.cost ?? 1) * calls, context: limits,
+                    keys: keys))
         }
         if let contract = route.contract {
             if let mode = policies.validate, mode != .off {
@@ -99,7 +114,9 @@ struct ChainBuilder {
         if let settings = policies.cache, settings.enabled {
             var hash = ContentHash()
             hash.combine("\(api.name)@\(api.version ?? "")/\(routeName)|\(settings)".utf8)
-            steps.append(CachePolicy(config: settings, context: cache, keys: keys, scope: hash.hex, requestIDHeader: requestIDHeader))
+            steps.append(
+                CachePolicy(
+                    config: settings, context: cache, keys: keys, scope: hash.hex, requestIDHeader: requestIDHeader))
         }
         if let compress = policies.compress {
             steps.append(AcceptEncodingPolicy(config: compress))
@@ -119,30 +136,39 @@ struct ChainBuilder {
         {
             steps.append(transform)
         }
-        if let bodies = BodyTransformPolicy(request: policies.requestTransform?.body, response: policies.responseTransform?.body, renderer: renderer) {
+        if let bodies = BodyTransformPolicy(
+            request: policies.requestTransform?.body, response: policies.responseTransform?.body, renderer: renderer)
+        {
             steps.append(bodies)
         }
         let lifecycle = api.lifecycle.overridden(by: route.lifecycle)
         let successor = lifecycle.successor.flatMap { version in
             config.apis.first { $0.name == api.name && $0.version == version }?.basePath
         }
-        if let policy = LifecyclePolicy(lifecycle: lifecycle, successorPath: successor, loadedAt: loadedAt, now: wallClock) {
+        if let policy = LifecyclePolicy(
+            lifecycle: lifecycle, successorPath: successor, loadedAt: loadedAt, now: wallClock)
+        {
             steps.append(policy)
         }
         let terminal: any Policy
         if let composite = route.composite {
             terminal = compositeStage(composite, policies: policies, pools: pools)
         } else if let branch = route.branch {
-            let proxy = { (upstream: String) in self.stage(for: upstream, api: api, route: route, policies: policies, pools: pools) }
+            let proxy = { (upstream: String) in
+                self.stage(for: upstream, api: api, route: route, policies: policies, pools: pools)
+            }
             terminal = BranchStage(
-                cases: branch.cases.map { ($0.condition, proxy($0.upstream)) }, fallback: branch.defaultUpstream.map(proxy),
+                cases: branch.cases.map { ($0.condition, proxy($0.upstream)) },
+                fallback: branch.defaultUpstream.map(proxy),
                 readsBody: branch.readsBody, maxBodySize: branch.maxBodySize)
         } else if let respond = route.respond {
             terminal = StaticStage(config: respond, requestIDHeader: requestIDHeader)
         } else if let redirect = route.redirect {
             terminal = RedirectStage(config: redirect, renderer: renderer, requestIDHeader: requestIDHeader)
         } else if let split = route.split ?? api.split {
-            let sides = split.sides.map { side in (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools)) }
+            let sides = split.sides.map { side in
+                (side.upstream, stage(for: side.upstream, api: api, route: route, policies: policies, pools: pools))
+            }
             terminal = SplitStage(sides: sides, config: split)
         } else {
             terminal = stage(for: api.upstream, api: api, route: route, policies: policies, pools: pools)
@@ -152,7 +178,9 @@ struct ChainBuilder {
 
     /// A composite endpoint's stage: each call with the proxy of its upstream, the call's path as
     /// the upstream path (no base path stripped or added), and its deadline.
-    private func compositeStage(_ composite: CompositeConfig, policies: PolicyConfig, pools: [String: UpstreamPool]) -> CompositeStage {
+    private func compositeStage(
+        _ composite: CompositeConfig, policies: PolicyConfig, pools: [String: UpstreamPool]
+    ) -> CompositeStage {
         let calls = composite.calls.compactMap { call -> BackendCall? in
             // The loader checked every upstream; a pool is missing only while a test builds chains by hand.
             guard let pool = pools[call.upstream] else { return nil }
@@ -161,17 +189,21 @@ struct ChainBuilder {
                 pool: pool, strippedPrefix: nil, upstreamBasePath: "", timeout: .milliseconds(perTry.milliseconds),
                 retrySafe: policies.retrySafe ?? false, requestIDHeader: requestIDHeader)
             // Without its own timeout a call may take its upstream's tries, within the total timeout.
-            let deadline = call.timeout ?? pool.config.totalTimeout
+            let deadline =
+                call.timeout ?? pool.config.totalTimeout
                 ?? ConfigDuration(milliseconds: perTry.milliseconds * Int64(pool.config.retries.attempts + 1) + 1000)
             return BackendCall(config: call, proxy: proxy, timeout: deadline)
         }
         return CompositeStage(
-            config: composite, calls: calls, renderer: renderer, cache: cache.backends, requestIDHeader: requestIDHeader,
+            config: composite, calls: calls, renderer: renderer, cache: cache.backends,
+            requestIDHeader: requestIDHeader,
             maxBodySize: policies.maxBodySize ?? BackendCallConfig.defaultMaxSize)
     }
 
     /// The proxy to an upstream, or the mock.
-    private func stage(for upstream: String, api: APIConfig, route: RouteConfig, policies: PolicyConfig, pools: [String: UpstreamPool])
+    private func stage(
+        for upstream: String, api: APIConfig, route: RouteConfig, policies: PolicyConfig, pools: [String: UpstreamPool]
+    )
         -> any Policy
     {
         guard let pool = pools[upstream] else {

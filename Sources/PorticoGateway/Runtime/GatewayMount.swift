@@ -23,7 +23,9 @@ package protocol GatewayMount: Sendable {
     /// (canonical, without the query).
     func claim(host: String?, path: String) -> MountClaim
     /// Answers a claimed request. `clientAddress` is the caller as the trusted proxies say.
-    func respond(to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String?) async throws -> Response
+    func respond(
+        to request: Request, requestID: String, snapshot: RuntimeSnapshot, clientAddress: String?
+    ) async throws -> Response
 }
 
 /// A mount's answer to `claim(host:path:)`.

@@ -71,7 +71,11 @@ public final class GatewayRuntime: Service, Sendable {
             maximum: config.server.maxConnections ?? ConnectionBudget.defaultMaximum(descriptors: descriptors),
             maximumPerAddress: config.server.maxConnectionsPerIP)
         self.auth = auth
-        let limits = limits ?? LimitContext(store: Self.limiterStore(config: config, eventLoopGroup: eventLoopGroup, logger: logger), settings: config.limits)
+        let limits =
+            limits
+            ?? LimitContext(
+                store: Self.limiterStore(config: config, eventLoopGroup: eventLoopGroup, logger: logger),
+                settings: config.limits)
         self.limits = limits
         let cache = CacheContext(budget: config.cache.memory, clock: wallClock)
         self.cache = cache
@@ -81,7 +85,8 @@ public final class GatewayRuntime: Service, Sendable {
         self.configPath = configPath ?? config.sourceFile
         self.current = Mutex(
             RuntimeSnapshot(
-                config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache, analytics: analytics,
+                config: config, eventLoopGroup: eventLoopGroup, auth: auth, limits: limits, cache: cache,
+                analytics: analytics,
                 mounting: mounting, wallClock: wallClock))
         self.history = Mutex(ReloadHistory())
         (self.events, self.post) = AsyncStream.makeStream(of: Event.self)
@@ -114,7 +119,9 @@ public final class GatewayRuntime: Service, Sendable {
         let outcome: ReloadOutcome
         let requested = ContinuousClock.now
         do {
-            outcome = try await NIOThreadPool.singleton.runIfActive { self.reloadNow(trigger: trigger, requested: requested) }
+            outcome = try await NIOThreadPool.singleton.runIfActive {
+                self.reloadNow(trigger: trigger, requested: requested)
+            }
         } catch {
             outcome = .failed(message: "reload could not run: \(error)", diagnostics: [])
         }
@@ -135,7 +142,8 @@ public final class GatewayRuntime: Service, Sendable {
         }
         guard old.count == new.count else { return "the listeners went from \(old.count) to \(new.count)" }
         for (index, (before, after)) in zip(old, new).enumerated() where shape(before) != shape(after) {
-            return "listener \(index) changed (\(before.listen) to \(after.listen), or its protocols, min-version or client-ca)"
+            return
+                "listener \(index) changed (\(before.listen) to \(after.listen), or its protocols, min-version or client-ca)"
         }
         return nil
     }
@@ -159,15 +167,21 @@ public final class GatewayRuntime: Service, Sendable {
                 return .unchanged(hash: config.contentHash)
             }
             if let change = Self.listenerChange(old: old.config.listeners, new: config.listeners) {
-                let message = "\(configPath): \(change); listeners are fixed at start, so restart to apply it (certificate files may change)"
+                let message =
+                    "\(configPath): \(change); listeners are fixed at start, so restart to apply it (certificate files may change)"
                 history.withLock { $0.recordFailure(message: message, trigger: trigger) }
-                logger.error("reload rejected; the previous config keeps serving", metadata: ["reload.trigger": "\(trigger)", "config.errors": "\(message)"])
+                logger.error(
+                    "reload rejected; the previous config keeps serving",
+                    metadata: ["reload.trigger": "\(trigger)", "config.errors": "\(message)"])
                 return .failed(message: message, diagnostics: [])
             }
             warnAboutRestartOnlySettings(old: old.config, new: config)
-            for warning in config.warnings { logger.warning("config warning", metadata: ["config.warning": "\(warning)"]) }
+            for warning in config.warnings {
+                logger.warning("config warning", metadata: ["config.warning": "\(warning)"])
+            }
             let next = RuntimeSnapshot(
-                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits, cache: cache,
+                config: config, eventLoopGroup: eventLoopGroup, reusing: old.pools, auth: auth, limits: limits,
+                cache: cache,
                 analytics: analytics, mounting: mounting, wallClock: wallClock)
             cache.store.setBudget(config.cache.memory)
             current.withLock { $0 = next }
@@ -202,7 +216,9 @@ public final class GatewayRuntime: Service, Sendable {
 
     /// The store `limits.store` names: Redis, or this node's memory. A Redis store whose TLS
     /// settings cannot be read falls back to memory with an error in the log.
-    static func limiterStore(config: GatewayConfig, eventLoopGroup: any EventLoopGroup, logger: Logger) -> any LimiterStore {
+    static func limiterStore(
+        config: GatewayConfig, eventLoopGroup: any EventLoopGroup, logger: Logger
+    ) -> any LimiterStore {
         guard let store = config.limits.store else { return InMemoryLimiterStore(maxKeys: config.limits.maxKeys) }
         var client = RedisClient.Configuration(url: store.url)
         client.connectionsPerLoop = store.connections
@@ -214,7 +230,8 @@ public final class GatewayRuntime: Service, Sendable {
         }
         do {
             let redis = try RedisClient(configuration: client, eventLoopGroup: eventLoopGroup, logger: logger)
-            return RedisLimiterStore(client: redis, prefix: store.prefix, fallbackKeys: config.limits.maxKeys, logger: logger)
+            return RedisLimiterStore(
+                client: redis, prefix: store.prefix, fallbackKeys: config.limits.maxKeys, logger: logger)
         } catch {
             logger.error("limits.store cannot be used; limits count in memory", metadata: ["error": "\(error)"])
             return InMemoryLimiterStore(maxKeys: config.limits.maxKeys)
@@ -272,7 +289,8 @@ public final class GatewayRuntime: Service, Sendable {
         for pool in removed {
             await pool.shutdown()
             leaving.withLock { $0.removeAll { $0 === pool } }
-            logger.info("upstream removed; its connections are closed", metadata: ["upstream.name": "\(pool.config.name)"])
+            logger.info(
+                "upstream removed; its connections are closed", metadata: ["upstream.name": "\(pool.config.name)"])
         }
     }
 }

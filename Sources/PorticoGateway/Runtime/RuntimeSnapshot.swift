@@ -111,9 +111,12 @@ public final class RuntimeSnapshot: Sendable {
                 )
                 compiled.host = api.host
                 let policies = api.policies.overridden(by: route.policies)
-                if policies.websocket == true { compiled.upgradeIdleTimeout = (policies.streamIdleTimeout ?? .seconds(300)).duration }
+                if policies.websocket == true {
+                    compiled.upgradeIdleTimeout = (policies.streamIdleTimeout ?? .seconds(300)).duration
+                }
                 let split = route.split ?? api.split
-                compiled.upstream = split.map { "split:" + $0.sides.map(\.upstream).joined(separator: ",") } ?? api.upstream
+                compiled.upstream =
+                    split.map { "split:" + $0.sides.map(\.upstream).joined(separator: ",") } ?? api.upstream
                 entries.append((api.host, compiled))
             }
         }
@@ -124,7 +127,9 @@ public final class RuntimeSnapshot: Sendable {
             entry.route.chain.policies.compactMap { $0 as? RateLimitPolicy }.flatMap(\.routeLimits)
         }
         let plans = builder.planLimits
-        self.allLimits = (plans.keys.sorted().compactMap { plans[$0] } + routeLimits).filter { seen.insert($0.id).inserted }
+        self.allLimits = (plans.keys.sorted().compactMap { plans[$0] } + routeLimits).filter {
+            seen.insert($0.id).inserted
+        }
     }
 
     /// The state of `key` under every limit of this config that holds some, without charging it.
@@ -151,14 +156,18 @@ extension RuntimeSnapshot {
     /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
     /// `terminal` replaces every route's terminal stage (`PolicyHarness` plays the upstream so).
     public func respond(
-        to sent: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?, start: ContinuousClock.Instant,
+        to sent: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?,
+        start: ContinuousClock.Instant,
         logger: Logger
     ) async -> Served {
-        await respond(to: sent, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger, terminal: nil)
+        await respond(
+            to: sent, requestID: requestID, trace: trace, clientAddress: clientAddress, start: start, logger: logger,
+            terminal: nil)
     }
 
     package func respond(
-        to sent: Request, requestID: String, trace: TraceContext?, clientAddress: String?, start: ContinuousClock.Instant,
+        to sent: Request, requestID: String, trace: TraceContext?, clientAddress: String?,
+        start: ContinuousClock.Instant,
         logger: Logger, terminal: (any Policy)?
     ) async -> Served {
         let request: Request
@@ -168,7 +177,8 @@ extension RuntimeSnapshot {
         case .failure(let error):
             let path = CallRecord.bounded(sent.uri.path, to: CallRecord.maximumPathBytes)
             var served = Served(
-                response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
+                response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+                failure: error)
             served.path = path
             return served
         }
@@ -180,7 +190,8 @@ extension RuntimeSnapshot {
     }
 
     private func respondAdmitted(
-        to request: Request, requestID: String, trace: TraceContext?, clientAddress: String?, start: ContinuousClock.Instant,
+        to request: Request, requestID: String, trace: TraceContext?, clientAddress: String?,
+        start: ContinuousClock.Instant,
         logger: Logger, terminal: (any Policy)?
     ) async -> Served {
         let path = request.uri.path
@@ -189,20 +200,27 @@ extension RuntimeSnapshot {
             break
         case .refuse:
             let failure = GatewayError.noRoute
-            return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
+            return Served(
+                response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+                failure: failure)
         case .serve:
             do {
                 let address = limits.clientAddress.resolve(peer: clientAddress, headers: request.headers)
-                var response = try await mount!.respond(to: request, requestID: requestID, snapshot: self, clientAddress: address)
+                var response = try await mount!.respond(
+                    to: request, requestID: requestID, snapshot: self, clientAddress: address)
                 response.headers[requestIDHeader] = requestID
                 return Served(response: response)
             } catch let error as GatewayError {
-                return Served(response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: error)
+                return Served(
+                    response: error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+                    failure: error)
             } catch {
                 // The error's text names internal types and files: it goes to the log, not to the client.
                 logger.error("mounted handler failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
                 let wrapped = GatewayError.badGateway("The gateway could not answer.")
-                return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: wrapped)
+                return Served(
+                    response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+                    failure: wrapped)
             }
         }
         let match = routes.match(request.head, path: path)
@@ -210,7 +228,8 @@ extension RuntimeSnapshot {
         switch match {
         case .route(let route):
             let exchange = Exchange(
-                requestID: requestID, trace: trace ?? TraceContext(headers: request.headers), clientAddress: clientAddress, host: request.head.authority, start: start, route: route,
+                requestID: requestID, trace: trace ?? TraceContext(headers: request.headers),
+                clientAddress: clientAddress, host: request.head.authority, start: start, route: route,
                 request: request.head)
             do {
                 let chain = terminal.map(route.chain.replacingTerminal) ?? route.chain
@@ -218,17 +237,24 @@ extension RuntimeSnapshot {
             } catch let error as GatewayError {
                 var response = error.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader)
                 response.headers.append(contentsOf: exchange.errorFields)
-                if let cache = exchange.cacheStatus { response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue }
+                if let cache = exchange.cacheStatus {
+                    response.headers[CachePolicy.cacheStatusHeader] = cache.headerValue
+                }
                 return Served(response: response, exchange: exchange, failure: error)
             } catch {
                 let wrapped = GatewayError.badGateway("The gateway could not complete the request.")
                 logger.error("request failed", metadata: ["request.id": "\(requestID)", "error": "\(error)"])
-                return Served(response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), exchange: exchange, failure: wrapped)
+                return Served(
+                    response: wrapped.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+                    exchange: exchange, failure: wrapped)
             }
         case .methodNotAllowed(let allowed): failure = .methodNotAllowed(allowed: allowed)
-        case .unknownVersion(let requested, let available): failure = .unknownVersion(requested: requested, available: available)
+        case .unknownVersion(let requested, let available):
+            failure = .unknownVersion(requested: requested, available: available)
         case .notFound: failure = .noRoute
         }
-        return Served(response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader), failure: failure)
+        return Served(
+            response: failure.response(requestID: requestID, instance: path, requestIDHeader: requestIDHeader),
+            failure: failure)
     }
 }

@@ -22,7 +22,9 @@ struct ClientCertificate: Sendable, Equatable {
 
     /// The certificate's names; nil when it cannot be parsed (NIOSSL verified it, so that is rare).
     init?(_ certificate: NIOSSLCertificate) {
-        guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else { return nil }
+        guard let der = try? certificate.toDERBytes(), let parsed = try? Certificate(derEncoded: der) else {
+            return nil
+        }
         subject = parsed.subject.description
         for name in parsed.subject {
             for attribute in name where attribute.type == ASN1ObjectIdentifier.RDNAttributeType.commonName {

@@ -26,8 +26,11 @@ final class ConnectionGuard: @unchecked Sendable {
     }
 
     static let refusal: String = {
-        let body = #"{"type":"https://portico.dev/problems/too-many-connections","title":"Service Unavailable","status":503,"detail":"The gateway has no room for another connection from here; try again shortly."}"#
-        return "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: \(body.utf8.count)\r\n\r\n" + body
+        let body =
+            #"{"type":"https://portico.dev/problems/too-many-connections","title":"Service Unavailable","status":503,"detail":"The gateway has no room for another connection from here; try again shortly."}"#
+        return
+            "HTTP/1.1 503 Service Unavailable\r\ncontent-type: application/problem+json\r\nretry-after: 1\r\nconnection: close\r\ncontent-length: \(body.utf8.count)\r\n\r\n"
+            + body
     }()
 
     /// Sees the connection's bytes: admits or refuses it, and starts a head's clock.
@@ -45,7 +48,8 @@ final class ConnectionGuard: @unchecked Sendable {
         func channelActive(context: ChannelHandlerContext) {
             let address = context.channel.remoteAddress?.ipAddress
             guard owner.budget.admit(address) else {
-                owner.logger.debug("connection refused: budget reached", metadata: ["client.address": "\(address ?? "?")"])
+                owner.logger.debug(
+                    "connection refused: budget reached", metadata: ["client.address": "\(address ?? "?")"])
                 let refusal = context.channel.allocator.buffer(string: ConnectionGuard.refusal)
                 context.writeAndFlush(NIOAny(refusal)).whenComplete { _ in context.close(promise: nil) }
                 // On a TLS listener the write waits for a handshake the client may never make.
@@ -59,7 +63,9 @@ final class ConnectionGuard: @unchecked Sendable {
             let channel = context.channel
             owner.check = context.eventLoop.scheduleRepeatedTask(initialDelay: .seconds(1), delay: .seconds(1)) { _ in
                 if case .close(let reason) = owner.pace.check(now: .now()) {
-                    owner.logger.debug("connection closed", metadata: ["client.address": "\(owner.address ?? "?")", "reason": "\(reason)"])
+                    owner.logger.debug(
+                        "connection closed",
+                        metadata: ["client.address": "\(owner.address ?? "?")", "reason": "\(reason)"])
                     channel.close(promise: nil)
                 }
             }

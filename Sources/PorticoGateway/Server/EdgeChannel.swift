@@ -38,7 +38,9 @@ struct EdgeChannel: ServerChildChannel {
                     return http2.setup(channel: channel, logger: logger).map { .http2($0) }
                 }
                 guard servesHTTP1 else { return channel.eventLoop.makeFailedFuture(EdgeChannelError.http1NotServed) }
-                return channel.eventLoop.makeCompletedFuture { .http1(try http1.addHTTPHandlers(to: channel, guard: owner, logger: logger)) }
+                return channel.eventLoop.makeCompletedFuture {
+                    .http1(try http1.addHTTPHandlers(to: channel, guard: owner, logger: logger))
+                }
             }
             let negotiated: EventLoopFuture<Negotiated>
             if http1.tls != nil {

@@ -2,8 +2,8 @@ import Foundation
 import HTTPTypes
 import NIOCore
 import NIOHTTP1
-import NIOSSL
 import NIOHTTPTypes
+import NIOSSL
 import PorticoConfig
 
 /// Serves the common request on the event loop of its client connection, end to end: guard,
@@ -238,7 +238,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
     /// The client certificate a TLS listener with `client-ca` verified on this connection.
     private func clientCertificate(_ context: ChannelHandlerContext) -> ClientCertificate? {
         if let known = peerCertificate { return known }
-        let found = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate.flatMap(ClientCertificate.init)
+        let found = (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
+            .flatMap(ClientCertificate.init)
         peerCertificate = .some(found)
         return found
     }
@@ -264,7 +265,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, let call = current, !call.requestEnded, !call.done {
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed, let call = current,
+            !call.requestEnded, !call.done
+        {
             call.requestFailed(ProxyStage.clientBodyError(ChannelError.eof))
         }
         context.fireUserInboundEventTriggered(event)
@@ -294,7 +297,9 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
         // Only the streaming path writes through here; this path writes its own parts with `emit`.
         switch unwrapOutboundIn(data) {
         case .head(let head):
-            if emit(head: head, answersHead: passedHeads.first ?? false, promise: promise) { _ = passedHeads.popFirst() }
+            if emit(head: head, answersHead: passedHeads.first ?? false, promise: promise) {
+                _ = passedHeads.popFirst()
+            }
         case .body(let buffer):
             emit(body: buffer, promise: promise)
         case .end(let trailers):
@@ -382,7 +387,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
             let call = LoopCall.start(
                 sent, declaredLength: parsed.contentLength ?? 0,
                 // The parser reads nothing after an upgrade request (h2c's too), so the connection ends with it.
-                closeAfter: !parsed.keepAlive || parsed.upgrade, gateway: gateway, client: self, channel: context.channel)
+                closeAfter: !parsed.keepAlive || parsed.upgrade, gateway: gateway, client: self,
+                channel: context.channel)
         else { return nil }
         // A route with `websocket: true` tunnels a GET's; elsewhere it is a plain request (the
         // request guard removed `Upgrade`). h2c is HTTP/2's own upgrade, not a tunnel's.

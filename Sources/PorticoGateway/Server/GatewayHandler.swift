@@ -1,11 +1,11 @@
 import Foundation
 import HTTPTypes
-import PorticoConfig
-import PorticoStore
 import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import PorticoConfig
+import PorticoStore
 
 /// Handles one data-plane request: snapshot, request id, route match, chain, write, log.
 struct GatewayHandler: Sendable {
@@ -28,7 +28,8 @@ struct GatewayHandler: Sendable {
         snapshot.inFlight.add(1, ordering: .relaxed)
         defer { snapshot.inFlight.subtract(1, ordering: .releasing) }
         let header = snapshot.requestIDHeader
-        let requestID = request.headers[header].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
+        let requestID =
+            request.headers[header].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
         let method = request.method.rawValue
         let clientAddress = channel.remoteAddress?.ipAddress
         let trace = TraceContext(headers: request.headers)
@@ -43,13 +44,18 @@ struct GatewayHandler: Sendable {
         }
         if let failure, GRPCStatus.isGRPC(request.headers) {
             // A gRPC client reads the gateway's refusal from trailers, not from problem+json.
-            let (head, trailers) = GRPCStatus.answer(to: HTTPResponse(status: response.status, headerFields: response.headers), detail: failure.detail)
-            response = Response(status: head.status, headers: head.headerFields, body: ResponseBody { writer in try await writer.finish(trailers) })
+            let (head, trailers) = GRPCStatus.answer(
+                to: HTTPResponse(status: response.status, headerFields: response.headers), detail: failure.detail)
+            response = Response(
+                status: head.status, headers: head.headerFields,
+                body: ResponseBody { writer in try await writer.finish(trailers) })
         }
         if request.method == .head { response = response.createHeadResponse() }
         if snapshot.config.server.serverTiming {
             var timing = "total;dur=\(Self.rounded((ContinuousClock.now - start).milliseconds))"
-            if let upstream = exchange?.upstreamElapsed { timing += ", upstream;dur=\(Self.rounded(upstream.milliseconds))" }
+            if let upstream = exchange?.upstreamElapsed {
+                timing += ", upstream;dur=\(Self.rounded(upstream.milliseconds))"
+            }
             response.headers.append(HTTPField(name: Self.serverTiming, value: timing))
         }
 
@@ -62,7 +68,8 @@ struct GatewayHandler: Sendable {
         exchange?.finish()
 
         log(
-            time: time, requestID: requestID, method: method, path: served.path, exchange: exchange, status: Int(response.status.code),
+            time: time, requestID: requestID, method: method, path: served.path, exchange: exchange,
+            status: Int(response.status.code),
             failure: failure, failureLength: response.body.contentLength, start: start, clientAddress: clientAddress,
             traceID: trace.traceID, aborted: abort != nil, protocolVersion: Self.protocolVersion(of: channel))
         if let abort { throw abort }
@@ -70,7 +77,8 @@ struct GatewayHandler: Sendable {
 
     /// Writes the call record to every sink and the metrics: after the response, on both paths.
     func log(
-        time: Date, requestID: String, method: String, path: String, exchange: Exchange?, status: Int, failure: GatewayError?,
+        time: Date, requestID: String, method: String, path: String, exchange: Exchange?, status: Int,
+        failure: GatewayError?,
         failureLength: Int?, start: ContinuousClock.Instant, clientAddress: String?, traceID: String?, aborted: Bool,
         protocolVersion: String
     ) {
@@ -96,12 +104,15 @@ struct GatewayHandler: Sendable {
         )
         record.keyPrefix = identity?.keyPrefix
         // Formatted here, after the response is written, not on the way to it.
-        record.rateLimit = exchange?.rateLimit.map { $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)" }
+        record.rateLimit = exchange?.rateLimit.map {
+            $0.allowed ? "allowed \($0.policy) r=\($0.remaining)" : "refused \($0.policy)"
+        }
         record.cache = exchange?.cacheStatus?.outcome.rawValue
         record.traceID = traceID
         record.protocolVersion = protocolVersion
         if let issues = exchange?.validationIssues, !issues.isEmpty {
-            record.validation = CallRecord.bounded(issues.joined(separator: "; "), to: CallRecord.maximumValidationBytes)
+            record.validation = CallRecord.bounded(
+                issues.joined(separator: "; "), to: CallRecord.maximumValidationBytes)
         }
         if let backends = exchange?.backendCalls, !backends.isEmpty { record.backends = backends }
         if aborted { record.error = record.error ?? "aborted" }
@@ -137,7 +148,8 @@ struct GatewayHandler: Sendable {
         let path = request.uri.path
         guard path == "/healthz" || path == "/readyz" else { return nil }
         if path == "/healthz" { return Response.json("{\"status\":\"ok\"}", status: .ok) }
-        let config = "{\"hash\":\(JSONText.quote(snapshot.config.contentHash)),\"loaded_at\":\(JSONText.quote(CallRecord.timestamp(snapshot.loadedAt)))}"
+        let config =
+            "{\"hash\":\(JSONText.quote(snapshot.config.contentHash)),\"loaded_at\":\(JSONText.quote(CallRecord.timestamp(snapshot.loadedAt)))}"
         let (ready, json) = await runtime.readiness.report(config: config)
         return Response.json(json, status: ready ? .ok : .serviceUnavailable)
     }

@@ -1,11 +1,11 @@
 import Hummingbird
-import PorticoStore
 import HummingbirdCore
 import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOPosix
 import PorticoConfig
+import PorticoStore
 import ServiceLifecycle
 
 /// The data-plane listeners, as a `Service`: HTTP/1.1 with keep-alive and HTTP/2 (by ALPN, or h2c
@@ -71,7 +71,9 @@ public struct GatewayServer: Service {
     }
 
     /// One data-plane listener: cleartext, or TLS with the current snapshot's certificates.
-    private func run(_ listener: ListenerConfig, index: Int, report: @escaping @Sendable (Int) async -> Void) async throws {
+    private func run(
+        _ listener: ListenerConfig, index: Int, report: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let config = runtime.snapshot.config
         let handler = GatewayHandler(runtime: runtime, sinks: sinks, metrics: metrics, logger: logger)
         var channelConfiguration = HTTP1Channel.Configuration()
@@ -97,23 +99,30 @@ public struct GatewayServer: Service {
             guard let certificates = runtime.snapshot.certificates[index] else {
                 throw GatewayServerError("the certificates of listener \(listener.listen) could not be read")
             }
-            guarded.tls = try certificates.serverContext(protocols: listener.protocols) { runtime.snapshot.certificates[index] }
+            guarded.tls = try certificates.serverContext(protocols: listener.protocols) {
+                runtime.snapshot.certificates[index]
+            }
         }
         guard listener.servesHTTP2 else { return try await serve(guarded, listener: listener, report: report) }
         let responder = base.responder
         // One `HTTP2StreamHead` and one `HTTP2StreamPath` per stream (the argument is an autoclosure).
         let streams = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [HTTP2StreamHead(secure: listener.tls != nil), HTTP2StreamPath(gateway: handler)], idleTimeout: nil)
+            additionalChannelHandlers: [
+                HTTP2StreamHead(secure: listener.tls != nil), HTTP2StreamPath(gateway: handler),
+            ], idleTimeout: nil)
         var http2 = HTTP2Channel.Configuration(
             idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds), streamConfiguration: streams)
         http2.gracefulCloseTimeout = Duration.milliseconds(config.server.drainTimeout.milliseconds)
         let edge = EdgeChannel(
-            http1: guarded, http2: HTTP2Channel(responder: responder, configuration: http2), servesHTTP1: listener.servesHTTP1)
+            http1: guarded, http2: HTTP2Channel(responder: responder, configuration: http2),
+            servesHTTP1: listener.servesHTTP1)
         try await serve(edge, listener: listener, report: report)
     }
 
     /// Runs `channel`'s server on the listener's address until shutdown.
-    private func serve(_ channel: some ServerChildChannel, listener: ListenerConfig, report: @escaping @Sendable (Int) async -> Void) async throws {
+    private func serve(
+        _ channel: some ServerChildChannel, listener: ListenerConfig, report: @escaping @Sendable (Int) async -> Void
+    ) async throws {
         let runtime = self.runtime
         let logger = self.logger
         let server = channel.server(
@@ -140,7 +149,8 @@ public struct GatewayServer: Service {
     /// A cleartext listener that answers every request with 308 to the same host and path over
     /// HTTPS (no route, policy or log: nothing is served in cleartext).
     private func runRedirect(
-        _ listener: ListenerConfig, httpsPort: @escaping @Sendable () -> Int, report: @escaping @Sendable (Int) async -> Void
+        _ listener: ListenerConfig, httpsPort: @escaping @Sendable () -> Int,
+        report: @escaping @Sendable (Int) async -> Void
     ) async throws {
         var configuration = HTTP1Channel.Configuration()
         configuration.idleTimeout = .seconds(10)

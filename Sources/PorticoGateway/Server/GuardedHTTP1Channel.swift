@@ -53,13 +53,16 @@ struct GuardedHTTP1Channel: ServerChildChannel {
     func addHTTPHandlers(to channel: any Channel, guard owner: ConnectionGuard, logger: Logger) throws -> Value {
         let configuration = base.configuration
         let limits = HTTP1FieldLines.Limits(
-            fieldSize: configuration.httpDecoder.maxHeaderFieldSize, listSize: configuration.httpDecoder.maxHeaderListSize,
+            fieldSize: configuration.httpDecoder.maxHeaderFieldSize,
+            listSize: configuration.httpDecoder.maxHeaderListSize,
             fieldCount: configuration.httpDecoder.maxHeaderFieldCount)
         let pipeline = channel.pipeline.syncOperations
         try pipeline.addHandler(eventLoopPath(owner, HTTP1RequestParser(secure: tls != nil, limits: limits)))
         try pipeline.addHandlers(configuration.additionalChannelHandlers())
-        try pipeline.addHandler(HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
-        return try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
+        try pipeline.addHandler(
+            HTTPConnectionStateHandler(idleTimeout: configuration.idleTimeout.map { .init($0) }, logger: logger))
+        return try NIOAsyncChannel(
+            wrappingChannelSynchronously: channel, configuration: .init(isOutboundHalfClosureEnabled: true))
     }
 
     func handle(value: Value, logger: Logger) async {

@@ -67,7 +67,9 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
                 return pass(data, context: context)
             }
-            guard let call = start(head, declaredLength: length, context: context) else { return pass(data, context: context) }
+            guard let call = start(head, declaredLength: length, context: context) else {
+                return pass(data, context: context)
+            }
             state = .serving(call)
         case (.holding(let head), .end):
             guard let call = start(head, declaredLength: 0, context: context) else {
@@ -112,7 +114,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     private func canStream(_ head: HTTPRequest, context: ChannelHandlerContext) -> Bool {
         guard
             let call = LoopCall.start(
-                head, declaredLength: 0, streamed: true, closeAfter: false, gateway: gateway, client: self, channel: context.channel)
+                head, declaredLength: 0, streamed: true, closeAfter: false, gateway: gateway, client: self,
+                channel: context.channel)
         else { return false }
         gateway.runtime.paths.eventLoop.add(1, ordering: .relaxed)
         state = .serving(call)
@@ -120,10 +123,13 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     }
 
     /// The call for `head`, counted on the path that takes it.
-    private func start(_ head: HTTPRequest, declaredLength: Int, streamed: Bool = false, context: ChannelHandlerContext) -> LoopCall? {
+    private func start(
+        _ head: HTTPRequest, declaredLength: Int, streamed: Bool = false, context: ChannelHandlerContext
+    ) -> LoopCall? {
         guard
             let call = LoopCall.start(
-                head, declaredLength: declaredLength, streamed: streamed, closeAfter: false, gateway: gateway, client: self,
+                head, declaredLength: declaredLength, streamed: streamed, closeAfter: false, gateway: gateway,
+                client: self,
                 channel: context.channel)
         else {
             gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
@@ -145,7 +151,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     /// A `Content-Length` of at most 18 digits; nil for anything else, which the streaming path judges.
     static func length(_ value: String) -> Int? {
         let utf8 = value.utf8
-        guard !utf8.isEmpty, utf8.count <= 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+        guard !utf8.isEmpty, utf8.count <= 18, utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") })
+        else { return nil }
         return Int(value)
     }
 

@@ -49,7 +49,9 @@ final class ListenerCertificates: Sendable {
         for entry in entries {
             for suffix in entry.suffixes where name.hasSuffix(suffix) {
                 let label = name.dropLast(suffix.count)
-                if !label.isEmpty, !label.contains("."), suffix.count > (best?.length ?? 0) { best = (entry, suffix.count) }
+                if !label.isEmpty, !label.contains("."), suffix.count > (best?.length ?? 0) {
+                    best = (entry, suffix.count)
+                }
             }
         }
         return best?.entry ?? fallback
@@ -66,8 +68,11 @@ final class ListenerCertificates: Sendable {
     /// The listener's context: this snapshot's default certificate, the listener's protocol
     /// settings, and a callback that picks each handshake's certificate from whatever snapshot
     /// is current then.
-    func serverContext(protocols: [String], current: @escaping @Sendable () -> ListenerCertificates?) throws -> NIOSSLContext {
-        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: fallback.chain, privateKey: fallback.key)
+    func serverContext(
+        protocols: [String], current: @escaping @Sendable () -> ListenerCertificates?
+    ) throws -> NIOSSLContext {
+        var configuration = TLSConfiguration.makeServerConfiguration(
+            certificateChain: fallback.chain, privateKey: fallback.key)
         configuration.minimumTLSVersion = settings.minimumVersion == .v1_3 ? .tlsv13 : .tlsv12
         configuration.applicationProtocols = protocols
         if let ca = settings.clientCAPEM, let roots = try? NIOSSLCertificate.fromPEMBytes(ca), !roots.isEmpty {

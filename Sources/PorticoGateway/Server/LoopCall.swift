@@ -68,7 +68,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private(set) var tunnel: Tunnel?
 
     init(
-        gateway: GatewayHandler, client: any LoopClient, snapshot: RuntimeSnapshot, started: FastStart, method: HTTPRequest.Method,
+        gateway: GatewayHandler, client: any LoopClient, snapshot: RuntimeSnapshot, started: FastStart,
+        method: HTTPRequest.Method,
         pool: LoopConnectionPool, declaredLength: Int, streamed: Bool, closeAfter: Bool, wantsTrailers: Bool
     ) {
         self.gateway = gateway
@@ -93,16 +94,20 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     /// known length, on a route whose policies decide without waiting and whose upstream has a
     /// pool on this loop. Nil sends it to the streaming path, before any policy ran.
     static func start(
-        _ sent: HTTPRequest, declaredLength: Int, streamed: Bool = false, closeAfter: Bool, gateway: GatewayHandler, client: any LoopClient,
+        _ sent: HTTPRequest, declaredLength: Int, streamed: Bool = false, closeAfter: Bool, gateway: GatewayHandler,
+        client: any LoopClient,
         channel: any Channel
     ) -> LoopCall? {
         let start = ContinuousClock.now
         let method = sent.method
-        guard method != .head, method != .connect, declaredLength <= ProxyStage.smallBodyLimit, sent.headerFields[.expect] == nil
+        guard method != .head, method != .connect, declaredLength <= ProxyStage.smallBodyLimit,
+            sent.headerFields[.expect] == nil
         else { return nil }
         let snapshot = gateway.runtime.snapshot
         let rawPath = sent.path ?? "/"
-        if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") { return nil }
+        if snapshot.config.server.healthEndpoints, rawPath.hasPrefix("/healthz") || rawPath.hasPrefix("/readyz") {
+            return nil
+        }
         let peer = channel.remoteAddress?.ipAddress
         let loop = channel.eventLoop
         var pool: LoopConnectionPool?
@@ -111,7 +116,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             let started = FastStart.start(
                 sent, snapshot: snapshot, peer: peer, at: start,
                 requestID: { head in
-                    head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil } ?? requestIDs.next()
+                    head.headerFields[snapshot.requestIDHeader].flatMap { RequestIDGenerator.isValid($0) ? $0 : nil }
+                        ?? requestIDs.next()
                 },
                 accepts: { chain in
                     // Only an HTTP/2 stream to the target can carry a body as it comes.
@@ -185,7 +191,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             return writeWhole(head: own, body: ByteBuffer(), failure: nil)
         }
         if !streamed, (body?.readableBytes ?? 0) != declaredLength {
-            return answer(error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
+            return answer(
+                error: .badRequest("The request body could not be read: it was malformed, too slow, or cut off."))
         }
         let proxy = chain.proxy
         let now = ContinuousClock.now
@@ -256,7 +263,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
                 switch result {
                 case .success(let connection):
                     self.connection = connection
-                    var upstreamHead = self.chain.proxy.upstreamHead(self.head, exchange: self.exchange, target: target.config)
+                    var upstreamHead = self.chain.proxy.upstreamHead(
+                        self.head, exchange: self.exchange, target: target.config)
                     if self.declaredLength > 0 || Self.sendsLength(self.method) {
                         upstreamHead.headerFields[.contentLength] = String(self.declaredLength)
                     }
@@ -285,7 +293,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             switch result {
             case .success(let stream):
                 self.connection = stream
-                var upstreamHead = self.chain.proxy.upstreamHead(self.head, exchange: self.exchange, target: target.config)
+                var upstreamHead = self.chain.proxy.upstreamHead(
+                    self.head, exchange: self.exchange, target: target.config)
                 if !self.streamed, self.declaredLength > 0 || Self.sendsLength(self.method) {
                     upstreamHead.headerFields[.contentLength] = String(self.declaredLength)
                 }
@@ -327,7 +336,9 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         tunnel?.end()
         let tunnel = Tunnel(eventLoop: client.eventLoop, idleTimeout: TimeAmount(idle))
         self.tunnel = tunnel
-        UpgradeConnection.open(head, to: target.config, connectTimeout: pool.connectTimeout, timeout: TimeAmount(timeout), tunnel: tunnel, sink: self)
+        UpgradeConnection.open(
+            head, to: target.config, connectTimeout: pool.connectTimeout, timeout: TimeAmount(timeout), tunnel: tunnel,
+            sink: self)
     }
 
     /// Methods whose bodiless requests still say `Content-Length: 0`, as clients send them.
@@ -381,7 +392,10 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         } else {
             pool.report(outcome, target: target, now: now)
         }
-        if !bodyForwarded, case .retry(let wait) = attempts.answered(status: code, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+        if !bodyForwarded,
+            case .retry(let wait) = attempts.answered(
+                status: code, now: now, takeBudget: { pool.takeRetryFromBudget(now: now) })
+        {
             // Drained to its end, so the connection can be reused; the retry follows `upstreamEnd`.
             draining = true
             drainedRetry = wait
@@ -519,7 +533,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     }
 
     func answer(error: GatewayError) {
-        var (head, body) = error.problem(requestID: exchange.requestID, instance: path, requestIDHeader: snapshot.requestIDHeader)
+        var (head, body) = error.problem(
+            requestID: exchange.requestID, instance: path, requestIDHeader: snapshot.requestIDHeader)
         head.headerFields.append(contentsOf: exchange.errorFields)
         addServerTiming(&head)
         status = error.status.code
@@ -548,7 +563,9 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private func addServerTiming(_ head: inout HTTPResponse) {
         guard snapshot.config.server.serverTiming else { return }
         var timing = "total;dur=\(GatewayHandler.rounded((ContinuousClock.now - exchange.start).milliseconds))"
-        if let upstream = exchange.upstreamElapsed { timing += ", upstream;dur=\(GatewayHandler.rounded(upstream.milliseconds))" }
+        if let upstream = exchange.upstreamElapsed {
+            timing += ", upstream;dur=\(GatewayHandler.rounded(upstream.milliseconds))"
+        }
         head.headerFields.append(HTTPField(name: GatewayHandler.serverTiming, value: timing))
     }
 
@@ -567,8 +584,10 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         exchange.finish()
         snapshot.inFlight.subtract(1, ordering: .releasing)
         gateway.log(
-            time: time, requestID: exchange.requestID, method: method.rawValue, path: path, exchange: exchange, status: status,
-            failure: failure, failureLength: failureLength, start: exchange.start, clientAddress: exchange.clientAddress,
+            time: time, requestID: exchange.requestID, method: method.rawValue, path: path, exchange: exchange,
+            status: status,
+            failure: failure, failureLength: failureLength, start: exchange.start,
+            clientAddress: exchange.clientAddress,
             traceID: exchange.trace.traceID, aborted: aborted, protocolVersion: client.protocolVersion)
         client.callFinished(self, aborted: aborted)
     }

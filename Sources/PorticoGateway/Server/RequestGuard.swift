@@ -26,7 +26,8 @@ struct RequestGuard: Sendable {
     /// Hop-by-hop headers (RFC 9110 section 7.6.1). `Transfer-Encoding` stays: it frames the body
     /// the proxy stage forwards, and the proxy removes it there.
     static let hopByHop: Set<String> = [
-        "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization", "proxy-authenticate",
+        "connection", "proxy-connection", "keep-alive", "te", "trailer", "upgrade", "proxy-authorization",
+        "proxy-authenticate",
     ]
 
     /// Headers `Connection` may not remove: they frame the message or name its target.
@@ -34,7 +35,8 @@ struct RequestGuard: Sendable {
 
     /// What only a trusted proxy may tell the gateway, lowercased with `-`.
     static let forwarding: Set<String> = [
-        "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port", "x-forwarded-prefix",
+        "forwarded", "x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-forwarded-port",
+        "x-forwarded-prefix",
         "x-forwarded-server", "x-forwarded-ssl", "x-forwarded-scheme", "x-real-ip", "x-original-url", "x-original-uri",
         "x-rewrite-url", "x-client-ip", "true-client-ip", "x-cluster-client-ip",
     ]
@@ -107,7 +109,9 @@ struct RequestGuard: Sendable {
         if spelled.hasPrefix("x-consumer-") || spelled == "x-authenticated-scopes" { return .remove }
         // Only the mtls method says which client certificate was verified (`forward-cert`); the
         // listener's own `Portico-Client-Cert-*` fields are set, exactly so spelled, before this.
-        if spelled.hasPrefix("x-client-cert-") || (hasUnderscore && spelled.hasPrefix("portico-client-cert-")) { return .remove }
+        if spelled.hasPrefix("x-client-cert-") || (hasUnderscore && spelled.hasPrefix("portico-client-cert-")) {
+            return .remove
+        }
         if Self.forwarding.contains(spelled) { return !hasUnderscore && trusted() ? .keep : .remove }
         return .keep
     }

@@ -23,8 +23,12 @@ public enum FuzzEntry {
                 }
                 let path = normalized.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)[0]
                 let segments = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-                if segments.contains(where: { $0 == "." || $0 == ".." }) { fatalError("dot segment left: \(normalized.debugDescription)") }
-                if path.contains("\\") || path.contains("\0") { fatalError("backslash or NUL left: \(normalized.debugDescription)") }
+                if segments.contains(where: { $0 == "." || $0 == ".." }) {
+                    fatalError("dot segment left: \(normalized.debugDescription)")
+                }
+                if path.contains("\\") || path.contains("\0") {
+                    fatalError("backslash or NUL left: \(normalized.debugDescription)")
+                }
                 if escaped != .keep, path.uppercased().contains("%2F") || path.uppercased().contains("%5C") {
                     fatalError("encoded slash left: \(normalized.debugDescription)")
                 }
@@ -38,7 +42,9 @@ public enum FuzzEntry {
     public static func requestHead(path: String, headers text: String) {
         var fields = HTTPFields()
         for line in text.split(separator: "\n") {
-            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else { continue }
+            guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else {
+                continue
+            }
             fields.append(HTTPField(name: name, value: String(line[line.index(after: colon)...])))
         }
         var server = ServerConfig()
@@ -52,18 +58,27 @@ public enum FuzzEntry {
                 let admitted = changed ?? head
                 for field in admitted.headerFields {
                     let name = field.name.canonicalName.replacingOccurrences(of: "_", with: "-")
-                    if name.hasPrefix("x-consumer-") || name == "x-authenticated-scopes" { fatalError("identity header kept: \(field.name)") }
+                    if name.hasPrefix("x-consumer-") || name == "x-authenticated-scopes" {
+                        fatalError("identity header kept: \(field.name)")
+                    }
                     if RequestGuard.hopByHop.contains(name) { fatalError("hop-by-hop header kept: \(field.name)") }
-                    if peer != "10.1.2.3", RequestGuard.forwarding.contains(name) { fatalError("forwarding header kept: \(field.name)") }
+                    if peer != "10.1.2.3", RequestGuard.forwarding.contains(name) {
+                        fatalError("forwarding header kept: \(field.name)")
+                    }
                 }
             }
         }
     }
 
     /// A response head's caching headers as the cache reads them, then used as a hit would.
-    public static func cacheHeaders(cacheControl: String, age: String, expires: String, date: String, lastModified: String) {
+    public static func cacheHeaders(
+        cacheControl: String, age: String, expires: String, date: String, lastModified: String
+    ) {
         var fields = HTTPFields()
-        for (name, value) in [("Cache-Control", cacheControl), ("Age", age), ("Expires", expires), ("Date", date), ("Last-Modified", lastModified)] {
+        for (name, value) in [
+            ("Cache-Control", cacheControl), ("Age", age), ("Expires", expires), ("Date", date),
+            ("Last-Modified", lastModified),
+        ] {
             fields.append(HTTPField(name: HTTPField.Name(name)!, value: value))
         }
         let now = Date()
@@ -80,7 +95,9 @@ public enum FuzzEntry {
             _ = age > Double(control.maxAge ?? 0) || entry.freshnessLifetime - age < Double(control.minFresh ?? 0)
             if case .seconds(let limit)? = control.maxStale { _ = age - entry.freshnessLifetime <= Double(limit) }
         }
-        for text in [expires, date, lastModified] { if let parsed = HTTPDate.parse(text) { _ = HTTPDate.format(parsed) } }
+        for text in [expires, date, lastModified] {
+            if let parsed = HTTPDate.parse(text) { _ = HTTPDate.format(parsed) }
+        }
     }
 
     /// The admin API's and the portal's query parameters, as `name=value&…`.
@@ -124,9 +141,13 @@ public enum FuzzEntry {
         case .whole, .unsatisfiable: break
         }
         _ = ContentCoding.negotiate([text], offered: [.gzip, .deflate])
-        let matcher = OriginMatcher([.exact("https://a.example.com"), .subdomains(prefix: "https://", suffix: ".example.com")])
+        let matcher = OriginMatcher([
+            .exact("https://a.example.com"), .subdomains(prefix: "https://", suffix: ".example.com"),
+        ])
         if matcher.allows(text) != nil, text.lowercased() != "https://a.example.com" {
-            guard text.lowercased().hasPrefix("https://"), text.lowercased().hasSuffix(".example.com"), !text.contains("/", after: 8) else {
+            guard text.lowercased().hasPrefix("https://"), text.lowercased().hasSuffix(".example.com"),
+                !text.contains("/", after: 8)
+            else {
                 fatalError("origin \(text) allowed")
             }
         }
@@ -142,7 +163,9 @@ public enum FuzzEntry {
         let limits = HTTP1FieldLines.Limits(fieldSize: 4096, listSize: 8192, fieldCount: 64)
         /// Feeds `bytes` in pieces cut at `cuts` to `next` until it has no more events; the error
         /// status, if one is thrown.
-        func feed<Event>(_ cuts: [Int], _ next: (inout ByteBuffer) throws(HTTP1ParseError) -> Event?, _ take: (Event) -> Void) -> Int? {
+        func feed<Event>(
+            _ cuts: [Int], _ next: (inout ByteBuffer) throws(HTTP1ParseError) -> Event?, _ take: (Event) -> Void
+        ) -> Int? {
             var buffer = ByteBuffer()
             var start = 0
             for end in cuts + [bytes.count] where end >= start {
@@ -164,13 +187,16 @@ public enum FuzzEntry {
             let error = feed(cuts, { buffer throws(HTTP1ParseError) in try parser.next(&buffer) }) { event in
                 switch event {
                 case .head(let head):
-                    trace += "head \(head.request.method) \(head.request.path ?? "") \(head.request.headerFields.count);"
+                    trace +=
+                        "head \(head.request.method) \(head.request.path ?? "") \(head.request.headerFields.count);"
                     declared = head.contentLength
                     received = 0
                 case .body(let part):
                     received += part.readableBytes
                 case .end:
-                    if let declared, declared != received { fatalError("request body of \(received) bytes, declared \(declared)") }
+                    if let declared, declared != received {
+                        fatalError("request body of \(received) bytes, declared \(declared)")
+                    }
                     trace += "end \(received);"
                 }
             }
@@ -196,7 +222,9 @@ public enum FuzzEntry {
         let whole = requests([]), halves = requests([cut])
         if whole != halves { fatalError("request parse depends on the split at \(cut): \(whole) / \(halves)") }
         let wholeResponse = responses([]), halvesResponse = responses([cut])
-        if wholeResponse != halvesResponse { fatalError("response parse depends on the split at \(cut): \(wholeResponse) / \(halvesResponse)") }
+        if wholeResponse != halvesResponse {
+            fatalError("response parse depends on the split at \(cut): \(wholeResponse) / \(halvesResponse)")
+        }
     }
 }
 

@@ -1,9 +1,10 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import PorticoConfig
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// Resolves a name to its addresses with the system resolver (`getaddrinfo`), so `/etc/hosts`,
 /// search domains and the cluster's DNS all apply. It blocks: call it off the event loops.

@@ -1,6 +1,6 @@
 import HTTPTypes
-import PorticoConfig
 import Hummingbird
+import PorticoConfig
 
 /// Connection-specific headers that a proxy must not forward (RFC 9110 section 7.6.1).
 enum HopByHop {
@@ -53,7 +53,9 @@ enum HopByHop {
     /// Whether the `Connection` values hold `token` (ASCII case-insensitive), without making strings.
     static func connection(_ values: [String], has token: String) -> Bool {
         values.contains { value in
-            value.split(separator: ",").contains { asciiCaseInsensitiveEquals($0.withoutSurroundingWhitespace.utf8, token.utf8) }
+            value.split(separator: ",").contains {
+                asciiCaseInsensitiveEquals($0.withoutSurroundingWhitespace.utf8, token.utf8)
+            }
         }
     }
 

@@ -36,7 +36,9 @@ struct MirrorPolicy: Policy {
     }
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        guard share > 0, share >= 1 || Double.random(in: 0..<1) < share else { return try await next(request, exchange: exchange) }
+        guard share > 0, share >= 1 || Double.random(in: 0..<1) < share else {
+            return try await next(request, exchange: exchange)
+        }
         let length = request.headers[.contentLength].flatMap { Int($0) }
         if (length == nil && request.headers[.transferEncoding] != nil) || (length ?? 0) > ProxyStage.smallBodyLimit {
             exchange.mirror = MirrorOutcome(done: "skipped body")
@@ -60,7 +62,8 @@ struct MirrorPolicy: Policy {
         let outcome = MirrorOutcome()
         exchange.mirror = outcome
         let copy = Exchange(
-            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress, host: exchange.host, start: .now,
+            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress,
+            host: exchange.host, start: .now,
             route: exchange.route, request: exchange.request)
         copy.identity = exchange.identity
         let head = request.head
@@ -69,7 +72,8 @@ struct MirrorPolicy: Policy {
             defer { budget.inFlight.subtract(1, ordering: .relaxed) }
             let start = ContinuousClock.now
             do {
-                let response = try await chain.run(Request(head: head, body: RequestBody(buffer: copied)), exchange: copy)
+                let response = try await chain.run(
+                    Request(head: head, body: RequestBody(buffer: copied)), exchange: copy)
                 try await response.body.write(DiscardingWriter())
                 copy.finish()
                 outcome.complete("\(response.status.code) \(Self.milliseconds(since: start))ms")

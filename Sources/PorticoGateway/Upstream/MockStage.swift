@@ -51,14 +51,17 @@ struct MockStage: Policy {
         guard let operation, !preferences.isEmpty else {
             guard let mock = fallback.value else { throw GatewayError.noMockExample }
             return answer(
-                status: HTTPResponse.Status(code: mock.status), contentType: mock.contentType, body: ByteBuffer(bytes: mock.body),
+                status: HTTPResponse.Status(code: mock.status), contentType: mock.contentType,
+                body: ByteBuffer(bytes: mock.body),
                 applied: [], exchange: exchange)
         }
         var applied: [String] = []
         var candidates = operation.answers
         if let code = preferences["code"] {
-            guard let status = Int(code), (100...599).contains(status), let chosen = operation.answer(for: status) else {
-                throw GatewayError.badRequest("The operation documents no \(code) response for the mock to give (Prefer: code=\(code)).")
+            guard let status = Int(code), (100...599).contains(status), let chosen = operation.answer(for: status)
+            else {
+                throw GatewayError.badRequest(
+                    "The operation documents no \(code) response for the mock to give (Prefer: code=\(code)).")
             }
             candidates = [chosen]
             applied.append("code=\(code)")
@@ -78,7 +81,8 @@ struct MockStage: Policy {
                 if chosen != nil { break }
             }
             guard chosen != nil else {
-                throw GatewayError.badRequest("The operation has no example named '\(name)' for the mock to give (Prefer: example=\(name)).")
+                throw GatewayError.badRequest(
+                    "The operation has no example named '\(name)' for the mock to give (Prefer: example=\(name)).")
             }
             applied.append("example=\(name)")
         }
@@ -99,7 +103,8 @@ struct MockStage: Policy {
         let type = chosen.media?.contentType
         let bytes = chosen.value.map { MockOperation.body($0, contentType: type ?? "application/json") } ?? []
         return answer(
-            status: HTTPResponse.Status(code: chosen.answer.status), contentType: type, body: ByteBuffer(bytes: bytes), applied: applied,
+            status: HTTPResponse.Status(code: chosen.answer.status), contentType: type, body: ByteBuffer(bytes: bytes),
+            applied: applied,
             exchange: exchange)
     }
 
@@ -126,7 +131,9 @@ struct MockStage: Policy {
                 let key = pair.first.map { $0.trimmingWhitespace().lowercased() } ?? ""
                 guard ["code", "example", "dynamic"].contains(key), found[key] == nil else { continue }
                 var text = pair.count > 1 ? pair[1].trimmingWhitespace() : "true"
-                if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+                if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 {
+                    text = String(text.dropFirst().dropLast())
+                }
                 found[key] = String(text.prefix(256))
             }
         }
@@ -136,11 +143,14 @@ struct MockStage: Policy {
     /// A response's media types, those the client's `Accept` names first.
     static func ordered(_ media: [MockOperation.Media], accept: String?) -> [MockOperation.Media] {
         guard let accept, !media.isEmpty else { return media }
-        let wanted = accept.split(separator: ",").map { $0.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? "" }
+        let wanted = accept.split(separator: ",").map {
+            $0.split(separator: ";").first.map { $0.trimmingWhitespace().lowercased() } ?? ""
+        }
         func fits(_ type: String) -> Bool {
             let lowered = type.lowercased()
             return wanted.contains { range in
-                range == lowered || range == "*/*" || (range.hasSuffix("/*") && lowered.hasPrefix(String(range.dropLast())))
+                range == lowered || range == "*/*"
+                    || (range.hasSuffix("/*") && lowered.hasPrefix(String(range.dropLast())))
             }
         }
         return media.filter { fits($0.contentType) } + media.filter { !fits($0.contentType) }

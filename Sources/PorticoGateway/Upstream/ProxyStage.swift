@@ -1,10 +1,10 @@
 import AsyncHTTPClient
+import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Foundation
 import PorticoConfig
 
 /// The terminal stage: forwards the request to a target of the route's upstream and streams the
@@ -30,7 +30,8 @@ struct ProxyStage: Policy {
         // A small body is read whole before any upstream connection is taken, so a client that
         // trickles it holds none, and a broken one is answered 400 without the upstream hearing of it.
         var collected: ByteBuffer?
-        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > 0, length <= Self.smallBodyLimit {
+        if let length = request.headers[.contentLength].flatMap({ Int($0) }), length > 0, length <= Self.smallBodyLimit
+        {
             do {
                 let body = try await request.body.collect(upTo: Self.smallBodyLimit)
                 exchange.bytesIn.add(body.readableBytes, ordering: .relaxed)
@@ -39,7 +40,9 @@ struct ProxyStage: Policy {
                 throw Self.clientBodyError(error)
             }
         }
-        if case .reject(let wait) = pool.admit(now: start) { return try unavailable(retryAfter: wait, exchange: exchange) }
+        if case .reject(let wait) = pool.admit(now: start) {
+            return try unavailable(retryAfter: wait, exchange: exchange)
+        }
         // Whatever way this ends, the upstream's breaker hears how: a half-open breaker counts on it.
         var requestOutcome: UpstreamPool.TryOutcome = .failure
         defer { pool.reportRequest(requestOutcome, now: ContinuousClock.now) }
@@ -68,7 +71,8 @@ struct ProxyStage: Policy {
             let upstreamResponse: HTTPClientResponse
             do {
                 upstreamResponse = try await pool.client.execute(
-                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected), timeout: TimeAmount(tryTimeout))
+                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected),
+                    timeout: TimeAmount(tryTimeout))
             } catch {
                 let elapsed = ContinuousClock.now - sent
                 exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
@@ -82,7 +86,9 @@ struct ProxyStage: Policy {
                 pool.report(.failure, target: target, now: ContinuousClock.now)
                 if let gatewayError = error as? GatewayError { throw gatewayError }
                 let now = ContinuousClock.now
-                switch attempts.failed(Self.failure(for: error), now: now, takeBudget: { pool.takeRetryFromBudget(now: now) }) {
+                switch attempts.failed(
+                    Self.failure(for: error), now: now, takeBudget: { pool.takeRetryFromBudget(now: now) })
+                {
                 case .retry(let wait):
                     exchange.retries.add(1, ordering: .relaxed)
                     try await Task.sleep(for: wait)
@@ -99,7 +105,9 @@ struct ProxyStage: Policy {
             let outcome: UpstreamPool.TryOutcome = status >= 500 ? .failure : .success(elapsed)
             let answered = ContinuousClock.now
             pool.report(outcome, target: target, now: answered)
-            if case .retry(let wait) = attempts.answered(status: status, now: answered, takeBudget: { pool.takeRetryFromBudget(now: answered) }) {
+            if case .retry(let wait) = attempts.answered(
+                status: status, now: answered, takeBudget: { pool.takeRetryFromBudget(now: answered) })
+            {
                 // Read and drop the failed answer so its connection can be reused.
                 _ = try? await upstreamResponse.body.collect(upTo: Self.smallBodyLimit)
                 target.inFlight.subtract(1, ordering: .relaxed)
@@ -124,7 +132,8 @@ struct ProxyStage: Policy {
         let settings = pool.config
         let retryable = retrySafe || Self.idempotent.contains(head.method)
         return UpstreamAttempts(
-            settings: settings.retries, retryable: retryable && !Self.hasBody(head), perTry: .nanoseconds(timeout.nanoseconds),
+            settings: settings.retries, retryable: retryable && !Self.hasBody(head),
+            perTry: .nanoseconds(timeout.nanoseconds),
             totalTimeout: settings.totalTimeout.map(\.duration), start: start)
     }
 
@@ -136,7 +145,9 @@ struct ProxyStage: Policy {
         return head.headerFields[.contentLength].map { $0 != "0" } ?? false
     }
 
-    private func upstreamRequest(_ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?) -> HTTPClientRequest {
+    private func upstreamRequest(
+        _ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?
+    ) -> HTTPClientRequest {
         let head = upstreamHead(request.head, exchange: exchange, target: target)
         var upstreamRequest = HTTPClientRequest(url: pool.origin(of: target) + (head.path ?? "/"))
         upstreamRequest.method = HTTPMethod(rawValue: head.method.rawValue)
@@ -252,12 +263,18 @@ struct ProxyStage: Policy {
         }
         // A client's forwarding headers reach here only from a trusted proxy (`RequestGuard`),
         // whose word on the original scheme and host is kept.
-        if !fields.contains(Self.xForwardedProto) { fields.append(HTTPField(name: Self.xForwardedProto, value: request.scheme ?? "http")) }
-        if !fields.contains(Self.xForwardedHost), let originalHost { fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost)) }
+        if !fields.contains(Self.xForwardedProto) {
+            fields.append(HTTPField(name: Self.xForwardedProto, value: request.scheme ?? "http"))
+        }
+        if !fields.contains(Self.xForwardedHost), let originalHost {
+            fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost))
+        }
         fields[.via] = request.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
         fields[requestIDHeader] = exchange.requestID
         fields[Self.traceparent] = exchange.trace.traceparent
-        return HTTPRequest(method: request.method, scheme: nil, authority: authority, path: upstreamPath(for: request, target: target), headerFields: fields)
+        return HTTPRequest(
+            method: request.method, scheme: nil, authority: authority, path: upstreamPath(for: request, target: target),
+            headerFields: fields)
     }
 
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
@@ -301,7 +318,9 @@ struct ProxyStage: Policy {
             if let fieldName = HTTPField.Name(name) { received.append(HTTPField(name: fieldName, value: value)) }
         }
         let head = clientHead(
-            HTTPResponse(status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase), headerFields: received),
+            HTTPResponse(
+                status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
+                headerFields: received),
             exchange: exchange)
         let fields = head.headerFields
         let status = head.status

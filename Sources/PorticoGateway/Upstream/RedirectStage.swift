@@ -15,7 +15,9 @@ struct RedirectStage: Policy {
 
     func location(for exchange: Exchange) -> String {
         var location = renderer.render(config.to, exchange: exchange, for: .url)
-        if config.keepQuery, !location.contains("?"), let path = exchange.request.path, let question = path.utf8.firstIndex(of: UInt8(ascii: "?")) {
+        if config.keepQuery, !location.contains("?"), let path = exchange.request.path,
+            let question = path.utf8.firstIndex(of: UInt8(ascii: "?"))
+        {
             let query = Substring(path.utf8[question...])
             if query.count > 1 { location += query }
         }
@@ -24,7 +26,9 @@ struct RedirectStage: Policy {
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         try await StaticStage.drain(request, exchange: exchange)
-        let headers: HTTPFields = [.location: location(for: exchange), requestIDHeader: exchange.requestID, .contentLength: "0"]
+        let headers: HTTPFields = [
+            .location: location(for: exchange), requestIDHeader: exchange.requestID, .contentLength: "0",
+        ]
         return Response(status: HTTPResponse.Status(code: config.status), headers: headers, body: .init())
     }
 }

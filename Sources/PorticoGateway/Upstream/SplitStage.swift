@@ -34,7 +34,9 @@ final class SplitStage: Policy {
     }
 
     func choose(_ request: Request, exchange: Exchange) -> Int {
-        if let forceHeader, let name = request.headers[forceHeader], let forced = sides.firstIndex(where: { $0.upstream == name }) {
+        if let forceHeader, let name = request.headers[forceHeader],
+            let forced = sides.firstIndex(where: { $0.upstream == name })
+        {
             return forced
         }
         if let key = stickyKey(request, exchange: exchange) {

@@ -19,7 +19,9 @@ struct StaticStage: Policy {
         for pair in config.headers {
             if let name = HTTPField.Name(pair.name) { headers.append(HTTPField(name: name, value: pair.value)) }
         }
-        if headers[.contentType] == nil, !config.body.isEmpty { headers[.contentType] = config.contentType ?? "text/plain; charset=utf-8" }
+        if headers[.contentType] == nil, !config.body.isEmpty {
+            headers[.contentType] = config.contentType ?? "text/plain; charset=utf-8"
+        }
         self.headers = headers
         self.body = ByteBuffer(string: config.body)
         self.requestIDHeader = requestIDHeader

@@ -43,7 +43,8 @@ struct UpstreamAttempts {
     private(set) var currentTimeout: Duration = .zero
 
     init(
-        settings: RetryConfig, retryable: Bool, perTry: Duration, totalTimeout: Duration?, start: ContinuousClock.Instant,
+        settings: RetryConfig, retryable: Bool, perTry: Duration, totalTimeout: Duration?,
+        start: ContinuousClock.Instant,
         jitter: @escaping () -> Double = { Double.random(in: 0.5...1.5) }
     ) {
         self.settings = settings
@@ -85,12 +86,15 @@ struct UpstreamAttempts {
         return .retry(after: backoff())
     }
 
-    static let totalTimeout = GatewayError.gatewayTimeout("The upstream service did not answer within the total timeout.")
+    static let totalTimeout = GatewayError.gatewayTimeout(
+        "The upstream service did not answer within the total timeout.")
 
     private mutating func mayRetry(
         _ condition: RetryConfig.Condition?, now: ContinuousClock.Instant, takeBudget: () -> Bool
     ) -> Bool {
-        guard retryable, retries < settings.attempts, let condition, settings.on.contains(condition) else { return false }
+        guard retryable, retries < settings.attempts, let condition, settings.on.contains(condition) else {
+            return false
+        }
         if let deadline, now >= deadline { return false }
         guard takeBudget() else { return false }
         retries += 1

@@ -18,7 +18,9 @@ extension UpstreamPool {
                 if updateDNSTargets(addresses) {
                     logger.info(
                         "dns targets changed",
-                        metadata: ["upstream.name": "\(config.name)", "dns.addresses": "\(addresses.joined(separator: ", "))"])
+                        metadata: [
+                            "upstream.name": "\(config.name)", "dns.addresses": "\(addresses.joined(separator: ", "))",
+                        ])
                 }
             } catch {
                 logger.warning(
@@ -53,7 +55,9 @@ extension UpstreamPool {
             passed = false
         }
         guard !isClosed, let healthy = target.recordProbe(passed: passed) else { return }
-        let metadata: Logger.Metadata = ["upstream.name": "\(config.name)", "upstream.target": "\(target.config.origin)"]
+        let metadata: Logger.Metadata = [
+            "upstream.name": "\(config.name)", "upstream.target": "\(target.config.origin)",
+        ]
         if healthy {
             logger.info("target healthy again", metadata: metadata)
         } else {

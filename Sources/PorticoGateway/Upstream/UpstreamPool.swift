@@ -39,8 +39,10 @@ public final class UpstreamPool: Sendable {
             self.targets = targets
             self.weights = targets.map { max($0.config.weight, 0) }
             self.roundRobin = Mutex(SmoothWeightedRoundRobin(count: targets.count))
-            self.ring = balance == .consistentHash
-                ? ConsistentHashRing(names: targets.map { $0.config.origin + $0.config.basePath }, weights: weights) : nil
+            self.ring =
+                balance == .consistentHash
+                ? ConsistentHashRing(names: targets.map { $0.config.origin + $0.config.basePath }, weights: weights)
+                : nil
         }
     }
 
@@ -62,14 +64,18 @@ public final class UpstreamPool: Sendable {
         if let tls = config.tls {
             configuration.tlsConfiguration = Self.clientTLS(tls)
             // The name is the URL's host (so SNI and verification use it), resolved to the target.
-            if let name = tls.serverName, let target = config.targets.first { configuration.dnsOverride = [name: target.host] }
+            if let name = tls.serverName, let target = config.targets.first {
+                configuration.dnsOverride = [name: target.host]
+            }
         }
         self.serverName = config.tls?.serverName
         self.client = HTTPClient(eventLoopGroupProvider: .shared(eventLoopGroup), configuration: configuration)
         self.connections = UpstreamConnections(config: config, eventLoopGroup: eventLoopGroup)
         // HTTP/1.1 to `http://` targets, or HTTP/2 to either kind: the event-loop path's clients.
         self.servesEventLoopPath =
-            config.protocol == .h2 && (connections.h2TLS != nil || !(config.targets.contains { $0.scheme == "https" } || config.dns?.scheme == "https"))
+            config.protocol == .h2
+            && (connections.h2TLS != nil
+                || !(config.targets.contains { $0.scheme == "https" } || config.dns?.scheme == "https"))
             || config.targets.allSatisfy { $0.scheme == "http" } && (config.dns?.scheme ?? "http") == "http"
         var targets = config.targets.map { UpstreamTarget(config: $0, upstream: config) }
         if let dns = config.dns, let addresses = try? DNSResolver.resolve(dns.name, family: dns.family) {
@@ -141,7 +147,8 @@ public final class UpstreamPool: Sendable {
         }
         let healthy = allowed.filter(\.standing.available)
         let eligible = (healthy.isEmpty ? allowed : healthy).map(\.index)
-        guard let index = pick(among: eligible, in: set, hashKey: hashKey), set.targets[index].acquireBreaker(now: now) else {
+        guard let index = pick(among: eligible, in: set, hashKey: hashKey), set.targets[index].acquireBreaker(now: now)
+        else {
             return .open(retryAfter: .seconds(1))
         }
         return .target(set.targets[index])
@@ -156,7 +163,8 @@ public final class UpstreamPool: Sendable {
             return WeightedRandom.pick(eligible: eligible, weights: set.weights, using: &random)
         case .leastRequest:
             return LeastRequest.pick(
-                eligible: eligible, weights: set.weights, inFlight: { set.targets[$0].inFlight.load(ordering: .relaxed) },
+                eligible: eligible, weights: set.weights,
+                inFlight: { set.targets[$0].inFlight.load(ordering: .relaxed) },
                 using: &random)
         case .consistentHash:
             guard let hashKey, let ring = set.ring else {
@@ -221,7 +229,8 @@ public final class UpstreamPool: Sendable {
             let fixed = Array(set.targets.prefix(config.targets.count))
             let old = set.targets.dropFirst(config.targets.count)
             let resolved = addresses.map { address in
-                old.first { $0.config.host == address } ?? UpstreamTarget(config: Self.target(address: address, dns: dns), upstream: config)
+                old.first { $0.config.host == address }
+                    ?? UpstreamTarget(config: Self.target(address: address, dns: dns), upstream: config)
             }
             guard resolved.map(ObjectIdentifier.init) != old.map(ObjectIdentifier.init) else { return false }
             set = TargetSet(targets: fixed + resolved, balance: config.balance)

@@ -43,7 +43,11 @@ public final class UpstreamTarget: Sendable {
         state.withLock { state in
             var retryAfter: Duration?
             if let breaker = state.breaker, !breaker.wouldAllow(now: now) {
-                if case .open(let until) = breaker.state { retryAfter = max(until - now, .zero) } else { retryAfter = .seconds(1) }
+                if case .open(let until) = breaker.state {
+                    retryAfter = max(until - now, .zero)
+                } else {
+                    retryAfter = .seconds(1)
+                }
             }
             return Standing(
                 drained: state.drained,

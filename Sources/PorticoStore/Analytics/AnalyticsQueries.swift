@@ -12,7 +12,10 @@ public struct AnalyticsFilter: Sendable {
     /// 2 to 5, for 2xx to 5xx.
     public var statusClass: Int?
 
-    public init(from: Date, to: Date, api: String? = nil, version: String? = nil, route: String? = nil, consumer: String? = nil, statusClass: Int? = nil) {
+    public init(
+        from: Date, to: Date, api: String? = nil, version: String? = nil, route: String? = nil, consumer: String? = nil,
+        statusClass: Int? = nil
+    ) {
         self.from = from
         self.to = to
         self.api = api
@@ -60,7 +63,9 @@ extension RollupSummaries {
         let size = max(60, bucketSeconds - bucketSeconds % 60)
         let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
         let group = "(r.bucket / \(size)) * \(size)"
-        return try await summaries(filter, level: RollupLevels.level(level, for: filter, byConsumer: false), groupExpression: group).map { summary in
+        return try await summaries(
+            filter, level: RollupLevels.level(level, for: filter, byConsumer: false), groupExpression: group
+        ).map { summary in
             var point = summary
             point.time = Date(timeIntervalSince1970: Double(summary.key) ?? 0)
             return point
@@ -72,7 +77,8 @@ extension RollupSummaries {
         let span = filter.to.timeIntervalSince(filter.from)
         let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
         let rows = try await summaries(
-            filter, level: RollupLevels.level(level, for: filter, byConsumer: dimension == .consumer), groupExpression: "r.\(dimension.rawValue)")
+            filter, level: RollupLevels.level(level, for: filter, byConsumer: dimension == .consumer),
+            groupExpression: "r.\(dimension.rawValue)")
         return Array(rows.sorted { ($0.count, $1.key) > ($1.count, $0.key) }.prefix(limit)).map { row in
             var named = row
             if dimension == .status { named.key = "\(row.key)xx" }
@@ -89,7 +95,9 @@ enum RollupLevels {
     }
 
     /// A summed row's two dense histograms as the summary's percentiles.
-    static func summary(key: String, count: Int, errors: Int, bytesIn: Int, bytesOut: Int, total: [Int], upstream: [Int]) -> UsageSummary {
+    static func summary(
+        key: String, count: Int, errors: Int, bytesIn: Int, bytesOut: Int, total: [Int], upstream: [Int]
+    ) -> UsageSummary {
         UsageSummary(
             key: key, count: count, errors: errors, bytesIn: bytesIn, bytesOut: bytesOut,
             p50: LatencyHistogram.percentile(0.50, dense: total),
@@ -112,7 +120,9 @@ extension SQLiteStore: RollupSummaries {
         }
         // `to` rounded up: a query at 12:31:00.4 must still see the bucket starting at 12:31:00.
         arguments += [Int64(filter.from.timeIntervalSince1970), Int64(filter.to.timeIntervalSince1970.rounded(.up))]
-        for (column, value) in [("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer)] {
+        for (column, value) in [
+            ("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer),
+        ] {
             if let value {
                 conditions.append("r.\(column) = ?")
                 arguments.append(value)

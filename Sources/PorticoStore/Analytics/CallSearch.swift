@@ -77,17 +77,21 @@ extension SQLiteStore {
                     let part = Array(ids[chunk..<min(chunk + 500, ids.count)])
                     let marks = Array(repeating: "?", count: part.count).joined(separator: ", ")
                     for row in try Row.fetchAll(
-                        db, sql: "SELECT * FROM call_backends WHERE request_id IN (\(marks)) ORDER BY request_id, time, position",
+                        db,
+                        sql:
+                            "SELECT * FROM call_backends WHERE request_id IN (\(marks)) ORDER BY request_id, time, position",
                         arguments: StatementArguments(part))
                     {
                         byRequest[Key(id: row["request_id"], time: row["time"]), default: []].append(
                             BackendCallRecord(
-                                name: row["name"], target: row["target"], status: row["status"], milliseconds: row["ms"], error: row["error"],
+                                name: row["name"], target: row["target"], status: row["status"],
+                                milliseconds: row["ms"], error: row["error"],
                                 spanID: row["span_id"], cache: row["cache"]))
                     }
                 }
                 for index in calls.indices {
-                    calls[index].backends = byRequest[Key(id: calls[index].requestID, time: calls[index].time.timeIntervalSince1970)] ?? []
+                    calls[index].backends =
+                        byRequest[Key(id: calls[index].requestID, time: calls[index].time.timeIntervalSince1970)] ?? []
                 }
             }
             return calls
@@ -100,7 +104,8 @@ extension CallRecord {
         self.init(
             time: Date(timeIntervalSince1970: row["time"]), requestID: row["request_id"], method: row["method"],
             path: row["path"], api: row["api"], version: row["version"], consumer: row["consumer"], route: row["route"],
-            status: row["status"], bytesIn: row["bytes_in"], bytesOut: row["bytes_out"], totalMilliseconds: row["total_ms"],
+            status: row["status"], bytesIn: row["bytes_in"], bytesOut: row["bytes_out"],
+            totalMilliseconds: row["total_ms"],
             upstreamMilliseconds: row["upstream_ms"], target: row["target"], clientAddress: row["client"],
             error: row["error"], retries: row["retries"])
         keyPrefix = row["key_prefix"]
@@ -121,8 +126,10 @@ extension CallRecord {
         let fields: [String] = [
             CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
             String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),
-            upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "", String(retries),
-            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "", mirror ?? "", protocolVersion ?? "", validation ?? "",
+            upstreamMilliseconds.map(CallRecord.format) ?? "", target ?? "", clientAddress ?? "", error ?? "",
+            String(retries),
+            keyPrefix ?? "", rateLimit ?? "", cache ?? "", traceID ?? "", mirror ?? "", protocolVersion ?? "",
+            validation ?? "",
         ]
         return fields.map { field in
             field.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })

@@ -72,7 +72,8 @@ extension LatencyHistogram {
             var index = 0
             while index + 5 <= bytes.count {
                 let bucket = Int(bytes[index])
-                let count = UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16
+                let count =
+                    UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16
                     | UInt32(bytes[index + 4]) << 24
                 if bucket < counts.count { counts[bucket] += Int(count) }
                 index += 5
@@ -128,7 +129,8 @@ extension LatencyHistogram {
         var out = [UInt8]()
         out.reserveCapacity(a.count + b.count)
         func count(_ bytes: UnsafeRawBufferPointer, _ index: Int) -> UInt32 {
-            UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16 | UInt32(bytes[index + 4]) << 24
+            UInt32(bytes[index + 1]) | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3]) << 16 | UInt32(
+                bytes[index + 4]) << 24
         }
         var i = 0
         var j = 0

@@ -80,19 +80,24 @@ struct RollupBatch {
             let (total, upstream) = (reader.double(), reader.optionalDouble())
             for _ in 0..<3 { _ = reader.text() }  // target, client, error
             _ = reader.int()  // retries
-            for _ in 0..<7 { _ = reader.text() }  // key prefix, rate limit, cache, trace id, mirror, protocol, validation
+            // Key prefix, rate limit, cache, trace id, mirror, protocol, validation.
+            for _ in 0..<7 { _ = reader.text() }
             reader.skipBackends()
             if let limit, time >= limit { return }
             earliest = min(earliest, time)
 
-            let group = RawGroup(minute: time / 60, statusClass: status / 100, api: api, version: version, route: route, consumer: consumer)
+            let group = RawGroup(
+                minute: time / 60, statusClass: status / 100, api: api, version: version, route: route,
+                consumer: consumer)
             let call = Observation(
                 status: status, bytesIn: bytesIn, bytesOut: bytesOut, total: total, upstream: upstream,
                 totalBucket: UInt8(LatencyHistogram.bucket(milliseconds: total)),
                 upstreamBucket: upstream.map { UInt8(LatencyHistogram.bucket(milliseconds: $0)) })
             if previous?.matches(group) != true {
                 previous = group
-                let (api, version, route, consumer) = (group.string(api), group.string(version), group.string(route), group.string(consumer))
+                let (api, version, route, consumer) = (
+                    group.string(api), group.string(version), group.string(route), group.string(consumer)
+                )
                 for (index, level) in levels.enumerated() {
                     let key = Key(
                         level: level, bucket: time - time % level.seconds, api: api, version: version,
@@ -133,7 +138,8 @@ struct RollupBatch {
 
         func matches(_ other: RawGroup) -> Bool {
             minute == other.minute && statusClass == other.statusClass && Self.same(api, other.api)
-                && Self.same(version, other.version) && Self.same(route, other.route) && Self.same(consumer, other.consumer)
+                && Self.same(version, other.version) && Self.same(route, other.route)
+                && Self.same(consumer, other.consumer)
         }
 
         static func same(_ a: UnsafeRawBufferPointer?, _ b: UnsafeRawBufferPointer?) -> Bool {

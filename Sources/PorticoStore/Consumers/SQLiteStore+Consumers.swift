@@ -6,20 +6,24 @@ import PorticoConfig
 extension SQLiteStore {
     public func createConsumer(_ consumer: StoredConsumer) throws {
         try database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM consumers WHERE name = ?", arguments: [consumer.name]) == true {
+            if try Bool.fetchOne(db, sql: "SELECT 1 FROM consumers WHERE name = ?", arguments: [consumer.name]) == true
+            {
                 throw ConsumerStoreError.consumerExists(consumer.name)
             }
             try db.execute(
-                sql: "INSERT INTO consumers (name, groups, plan, scopes, password_hash, created) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT INTO consumers (name, groups, plan, scopes, password_hash, created) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [
-                    consumer.name, consumer.groups.joined(separator: ","), consumer.plan, consumer.scopes.joined(separator: " "),
+                    consumer.name, consumer.groups.joined(separator: ","), consumer.plan,
+                    consumer.scopes.joined(separator: " "),
                     consumer.passwordHash, consumer.created.timeIntervalSince1970,
                 ])
         }
     }
 
     public func consumers() throws -> [StoredConsumer] {
-        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM consumers ORDER BY name").map(Self.consumer) }
+        try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM consumers ORDER BY name").map(Self.consumer)
+        }
     }
 
     public func consumer(named name: String) throws -> StoredConsumer? {
@@ -60,15 +64,18 @@ extension SQLiteStore {
             sql: "INSERT INTO api_keys (consumer, prefix, digest, created, expires) VALUES (?, ?, ?, ?, ?)",
             arguments: [consumer, prefix, Data(digest), now.timeIntervalSince1970, expires?.timeIntervalSince1970])
         let record = StoredKey(
-            id: db.lastInsertedRowID, consumer: consumer, prefix: prefix, digest: digest, created: now, expires: expires)
+            id: db.lastInsertedRowID, consumer: consumer, prefix: prefix, digest: digest, created: now, expires: expires
+        )
         return CreatedKey(key: key, record: record)
     }
 
     /// The consumer's keys, newest first, revoked ones included.
     public func keys(ofConsumer consumer: String) throws -> [StoredKey] {
         try database.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE consumer = ? ORDER BY id DESC", arguments: [consumer])
-                .map(Self.key)
+            try Row.fetchAll(
+                db, sql: "SELECT * FROM api_keys WHERE consumer = ? ORDER BY id DESC", arguments: [consumer]
+            )
+            .map(Self.key)
         }
     }
 
@@ -85,7 +92,9 @@ extension SQLiteStore {
     /// Replaces a key with a new one. The old key keeps working for `grace`, then expires.
     ///
     /// The new key expires after the same lifetime the old one had, if it had one.
-    public func rotateKey(id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date = Date()) throws -> CreatedKey {
+    public func rotateKey(
+        id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date = Date()
+    ) throws -> CreatedKey {
         try database.write { db in
             guard
                 let old = try Row.fetchOne(
@@ -93,7 +102,8 @@ extension SQLiteStore {
                 ).map(Self.key), old.isActive(at: now)
             else { throw ConsumerStoreError.noSuchKey(id) }
             let lifetime = old.expires.map { $0.timeIntervalSince(old.created) }
-            let created = try Self.insertKey(db, consumer: consumer, expires: lifetime.map { now.addingTimeInterval($0) }, now: now)
+            let created = try Self.insertKey(
+                db, consumer: consumer, expires: lifetime.map { now.addingTimeInterval($0) }, now: now)
             let graceEnd = now.addingTimeInterval(grace)
             let expires = old.expires.map { min($0, graceEnd) } ?? graceEnd
             try db.execute(

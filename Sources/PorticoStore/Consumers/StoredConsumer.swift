@@ -11,7 +11,10 @@ public struct StoredConsumer: Sendable, Hashable {
     public var passwordHash: String?
     public var created: Date
 
-    public init(name: String, groups: [String] = [], plan: String? = nil, scopes: [String] = [], passwordHash: String? = nil, created: Date = Date()) {
+    public init(
+        name: String, groups: [String] = [], plan: String? = nil, scopes: [String] = [], passwordHash: String? = nil,
+        created: Date = Date()
+    ) {
         self.name = name
         self.groups = groups
         self.plan = plan

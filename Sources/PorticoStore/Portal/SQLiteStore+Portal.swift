@@ -57,7 +57,9 @@ extension SQLiteStore {
     // MARK: Accounts
 
     /// Creates an account and its consumer in one transaction.
-    public func createAccount(email: String, passwordHash: String, plan: String?, now: Date = Date()) throws -> PortalAccount {
+    public func createAccount(
+        email: String, passwordHash: String, plan: String?, now: Date = Date()
+    ) throws -> PortalAccount {
         try database.write { db in
             // The account's consumer is in the portal's own namespace, which no other consumer can enter.
             let consumer = ConsumerConfig.portalNamespace + email
@@ -67,18 +69,21 @@ extension SQLiteStore {
                 throw PortalStoreError.accountExists
             }
             try db.execute(
-                sql: "INSERT INTO consumers (name, groups, plan, scopes, password_hash, created) VALUES (?, 'portal', ?, '', NULL, ?)",
+                sql:
+                    "INSERT INTO consumers (name, groups, plan, scopes, password_hash, created) VALUES (?, 'portal', ?, '', NULL, ?)",
                 arguments: [consumer, plan, now.timeIntervalSince1970])
             try db.execute(
                 sql: "INSERT INTO portal_accounts (email, consumer, password_hash, created) VALUES (?, ?, ?, ?)",
                 arguments: [email, consumer, passwordHash, now.timeIntervalSince1970])
-            return PortalAccount(id: db.lastInsertedRowID, email: email, consumer: consumer, passwordHash: passwordHash, created: now)
+            return PortalAccount(
+                id: db.lastInsertedRowID, email: email, consumer: consumer, passwordHash: passwordHash, created: now)
         }
     }
 
     public func account(email: String) throws -> PortalAccount? {
         try database.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM portal_accounts WHERE email = ?", arguments: [email]).map(Self.account)
+            try Row.fetchOne(db, sql: "SELECT * FROM portal_accounts WHERE email = ?", arguments: [email]).map(
+                Self.account)
         }
     }
 
@@ -87,7 +92,8 @@ extension SQLiteStore {
     /// Starts a session for `account`; `digest` is the SHA-256 of the cookie's value.
     public func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date = Date()) throws {
         try database.write { db in
-            try db.execute(sql: "DELETE FROM portal_sessions WHERE expires <= ?", arguments: [now.timeIntervalSince1970])
+            try db.execute(
+                sql: "DELETE FROM portal_sessions WHERE expires <= ?", arguments: [now.timeIntervalSince1970])
             try db.execute(
                 sql: "INSERT INTO portal_sessions (digest, account, csrf, created, expires) VALUES (?, ?, ?, ?, ?)",
                 arguments: [Data(digest), account, csrf, now.timeIntervalSince1970, expires.timeIntervalSince1970])
@@ -106,26 +112,37 @@ extension SQLiteStore {
                         """,
                     arguments: [Data(digest), now.timeIntervalSince1970])
             else { return nil }
-            return PortalSession(account: Self.account(row), csrf: row["csrf"], expires: Date(timeIntervalSince1970: row["expires"]))
+            return PortalSession(
+                account: Self.account(row), csrf: row["csrf"], expires: Date(timeIntervalSince1970: row["expires"]))
         }
     }
 
     public func deleteSession(digest: [UInt8]) throws {
-        try database.write { db in try db.execute(sql: "DELETE FROM portal_sessions WHERE digest = ?", arguments: [Data(digest)]) }
+        try database.write { db in
+            try db.execute(sql: "DELETE FROM portal_sessions WHERE digest = ?", arguments: [Data(digest)])
+        }
     }
 
     // MARK: Apps
 
     /// Creates an app; `active` is false when the portal needs an operator's approval.
-    public func createApp(account: Int64, name: String, description: String, active: Bool, now: Date = Date()) throws -> PortalApp {
+    public func createApp(
+        account: Int64, name: String, description: String, active: Bool, now: Date = Date()
+    ) throws -> PortalApp {
         try database.write { db in
-            if try Bool.fetchOne(db, sql: "SELECT 1 FROM portal_apps WHERE account = ? AND name = ?", arguments: [account, name]) == true {
+            if try Bool.fetchOne(
+                db, sql: "SELECT 1 FROM portal_apps WHERE account = ? AND name = ?", arguments: [account, name]) == true
+            {
                 throw PortalStoreError.appExists
             }
             let status: PortalApp.Status = active ? .active : .pending
             try db.execute(
-                sql: "INSERT INTO portal_apps (account, name, description, status, created, decided) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [account, name, description, status.rawValue, now.timeIntervalSince1970, active ? now.timeIntervalSince1970 : nil])
+                sql:
+                    "INSERT INTO portal_apps (account, name, description, status, created, decided) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    account, name, description, status.rawValue, now.timeIntervalSince1970,
+                    active ? now.timeIntervalSince1970 : nil,
+                ])
             return try Self.app(db, id: db.lastInsertedRowID)!
         }
     }
@@ -133,7 +150,8 @@ extension SQLiteStore {
     /// Apps with their owner's email; one account's, or every app (optionally only those in `status`).
     public func apps(account: Int64? = nil, status: PortalApp.Status? = nil) throws -> [PortalApp] {
         try database.read { db in
-            var sql = "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE 1"
+            var sql =
+                "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE 1"
             var arguments: StatementArguments = []
             if let account {
                 sql += " AND p.account = ?"
@@ -162,7 +180,8 @@ extension SQLiteStore {
                 arguments: [next.rawValue, now.timeIntervalSince1970, id])
             if next == .revoked {
                 try db.execute(
-                    sql: "UPDATE api_keys SET revoked = ? WHERE app = ? AND revoked IS NULL", arguments: [now.timeIntervalSince1970, id])
+                    sql: "UPDATE api_keys SET revoked = ? WHERE app = ? AND revoked IS NULL",
+                    arguments: [now.timeIntervalSince1970, id])
             }
             return try Self.app(db, id: id)!
         }
@@ -182,7 +201,8 @@ extension SQLiteStore {
     public func appKeys(app id: Int64, account: Int64) throws -> [StoredKey] {
         try database.read { db in
             guard try Self.app(db, id: id)?.account == account else { throw PortalStoreError.noSuchApp }
-            return try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE app = ? ORDER BY id DESC", arguments: [id]).map(Self.key)
+            return try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE app = ? ORDER BY id DESC", arguments: [id])
+                .map(Self.key)
         }
     }
 
@@ -198,12 +218,19 @@ extension SQLiteStore {
     }
 
     /// Replaces a key of an active app of `account`; the old one keeps working for `grace`.
-    public func rotateAppKey(_ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date = Date()) throws -> CreatedKey {
+    public func rotateAppKey(
+        _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date = Date()
+    ) throws -> CreatedKey {
         let app = try database.read { db in try Self.ownedActiveApp(db, id: id, account: account) }
-        guard try database.read({ db in try Bool.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE id = ? AND app = ?", arguments: [key, id]) }) == true
+        guard
+            try database.read({ db in
+                try Bool.fetchOne(db, sql: "SELECT 1 FROM api_keys WHERE id = ? AND app = ?", arguments: [key, id])
+            }) == true
         else { throw ConsumerStoreError.noSuchKey(key) }
         let created = try rotateKey(id: key, ofConsumer: app.consumer, grace: grace, now: now)
-        try database.write { db in try db.execute(sql: "UPDATE api_keys SET app = ? WHERE id = ?", arguments: [id, created.record.id]) }
+        try database.write { db in
+            try db.execute(sql: "UPDATE api_keys SET app = ? WHERE id = ?", arguments: [id, created.record.id])
+        }
         return created
     }
 
@@ -221,7 +248,8 @@ extension SQLiteStore {
     private static func app(_ db: Database, id: Int64) throws -> PortalApp? {
         try Row.fetchOne(
             db,
-            sql: "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE p.id = ?",
+            sql:
+                "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE p.id = ?",
             arguments: [id]
         ).map(app)
     }

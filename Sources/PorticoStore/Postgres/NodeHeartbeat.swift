@@ -33,7 +33,8 @@ extension PostgresStore {
     /// Records that `node` is up now.
     public func heartbeat(node: String, now: Date) async throws {
         try await query(
-            "INSERT INTO nodes (id, seen) VALUES (\(node), \(now.timeIntervalSince1970)) ON CONFLICT (id) DO UPDATE SET seen = excluded.seen")
+            "INSERT INTO nodes (id, seen) VALUES (\(node), \(now.timeIntervalSince1970)) ON CONFLICT (id) DO UPDATE SET seen = excluded.seen"
+        )
     }
 
     /// The nodes seen since `since`, with when each was last seen.

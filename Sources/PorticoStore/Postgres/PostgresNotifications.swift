@@ -16,7 +16,10 @@ public struct PostgresNotifications: Service {
     let handlers: [String: @Sendable (String) async -> Void]
     let logger: Logger
 
-    public init(store: PostgresStore, logger: Logger, onAuthChange: @escaping @Sendable () async -> Void, onCachePurge: @escaping @Sendable (String) async -> Void) {
+    public init(
+        store: PostgresStore, logger: Logger, onAuthChange: @escaping @Sendable () async -> Void,
+        onCachePurge: @escaping @Sendable (String) async -> Void
+    ) {
         self.store = store
         self.logger = logger
         self.handlers = [Self.authChannel: { _ in await onAuthChange() }, Self.cacheChannel: onCachePurge]
@@ -43,7 +46,9 @@ public struct PostgresNotifications: Service {
                 }
             } catch {
                 if Task.isCancelled { return }
-                logger.debug("listening on the store failed; again in a second", metadata: ["channel": "\(channel)", "store.error": "\(error)"])
+                logger.debug(
+                    "listening on the store failed; again in a second",
+                    metadata: ["channel": "\(channel)", "store.error": "\(error)"])
             }
             try? await Task.sleep(for: .seconds(1))
         }
@@ -56,7 +61,9 @@ extension PostgresStore {
 
     /// Sends `payload` to every node listening on `channel`.
     public func notify(_ channel: String, payload: String) async throws {
-        guard payload.utf8.count <= Self.maximumNotificationBytes else { throw PostgresNotificationError.payloadTooLarge }
+        guard payload.utf8.count <= Self.maximumNotificationBytes else {
+            throw PostgresNotificationError.payloadTooLarge
+        }
         try await query("SELECT pg_notify(\(channel), \(payload))")
     }
 }

@@ -132,7 +132,7 @@ enum PostgresSchema {
             // The call log's batches by id, so that a retried batch whose first write committed is not written again.
             """
             CREATE TABLE call_batches (id TEXT PRIMARY KEY, written DOUBLE PRECISION NOT NULL)
-            """,
+            """
         ],
     ]
 
@@ -144,15 +144,19 @@ enum PostgresSchema {
     static func migrate(_ client: PostgresClient, logger: Logger) async throws {
         try await client.withTransaction(logger: logger) { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(migrationLock))", logger: logger)
-            try await connection.query("CREATE TABLE IF NOT EXISTS portico_schema (version INTEGER NOT NULL)", logger: logger)
+            try await connection.query(
+                "CREATE TABLE IF NOT EXISTS portico_schema (version INTEGER NOT NULL)", logger: logger)
             var version = 0
-            for try await value in try await connection.query("SELECT COALESCE(MAX(version), 0) FROM portico_schema", logger: logger)
-                .decode(Int.self)
-            {
+            for try await value in try await connection.query(
+                "SELECT COALESCE(MAX(version), 0) FROM portico_schema", logger: logger
+            )
+            .decode(Int.self) {
                 version = value
             }
             for (index, step) in steps.enumerated() where index + 1 > version {
-                for statement in step { try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger) }
+                for statement in step {
+                    try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                }
                 try await connection.query("INSERT INTO portico_schema (version) VALUES (\(index + 1))", logger: logger)
             }
         }

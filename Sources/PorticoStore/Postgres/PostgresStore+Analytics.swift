@@ -12,13 +12,17 @@ extension PostgresStore: RollupSummaries {
         }
         if let coarse = RollupBatch.Level(rawValue: level), RollupBatch.Level.coarse.contains(coarse) {
             // Hours and days hold the minutes before the watermark; the minutes after it are read as they are.
-            conditions.append("(r.level = \(bind(level)) OR (r.level = \(bind(coarse.source.rawValue)) AND r.bucket >= (SELECT until FROM rollup_watermark)))")
+            conditions.append(
+                "(r.level = \(bind(level)) OR (r.level = \(bind(coarse.source.rawValue)) AND r.bucket >= (SELECT until FROM rollup_watermark)))"
+            )
         } else {
             conditions.append("r.level = \(bind(level))")
         }
         conditions.append("r.bucket >= \(bind(Int64(filter.from.timeIntervalSince1970)))")
         conditions.append("r.bucket < \(bind(Int64(filter.to.timeIntervalSince1970.rounded(.up))))")
-        for (column, value) in [("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer)] {
+        for (column, value) in [
+            ("api", filter.api), ("version", filter.version), ("route", filter.route), ("consumer", filter.consumer),
+        ] {
             if let value { conditions.append("r.\(column) = \(bind(value))") }
         }
         if let statusClass = filter.statusClass { conditions.append("r.status_class = \(bind(statusClass))") }
@@ -63,23 +67,28 @@ extension PostgresStore: RollupSummaries {
             byRequest[Key(id: try row.text("request_id"), time: try row.double("time")), default: []].append(
                 BackendCallRecord(
                     name: try row.text("name"), target: try row.optionalText("target"), status: try row.int("status"),
-                    milliseconds: try row.double("ms"), error: try row.optionalText("error"), spanID: try row.optionalText("span_id"),
+                    milliseconds: try row.double("ms"), error: try row.optionalText("error"),
+                    spanID: try row.optionalText("span_id"),
                     cache: try row.optionalText("cache")))
         }
         for index in calls.indices {
-            calls[index].backends = byRequest[Key(id: calls[index].requestID, time: calls[index].time.timeIntervalSince1970)] ?? []
+            calls[index].backends =
+                byRequest[Key(id: calls[index].requestID, time: calls[index].time.timeIntervalSince1970)] ?? []
         }
         return calls
     }
 
     static func call(_ row: PostgresRandomAccessRow) throws -> CallRecord {
         var call = CallRecord(
-            time: try row.date("time"), requestID: try row.text("request_id"), method: try row.text("method"), path: try row.text("path"),
-            api: try row.optionalText("api"), version: try row.optionalText("version"), consumer: try row.optionalText("consumer"),
+            time: try row.date("time"), requestID: try row.text("request_id"), method: try row.text("method"),
+            path: try row.text("path"),
+            api: try row.optionalText("api"), version: try row.optionalText("version"),
+            consumer: try row.optionalText("consumer"),
             route: try row.optionalText("route"), status: try row.int("status"), bytesIn: try row.int("bytes_in"),
             bytesOut: try row.int("bytes_out"), totalMilliseconds: try row.double("total_ms"),
             upstreamMilliseconds: try row.optionalDouble("upstream_ms"), target: try row.optionalText("target"),
-            clientAddress: try row.optionalText("client"), error: try row.optionalText("error"), retries: try row.int("retries"))
+            clientAddress: try row.optionalText("client"), error: try row.optionalText("error"),
+            retries: try row.int("retries"))
         call.keyPrefix = try row.optionalText("key_prefix")
         call.rateLimit = try row.optionalText("rate_limit")
         call.cache = try row.optionalText("cache")

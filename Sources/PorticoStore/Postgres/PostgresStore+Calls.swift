@@ -7,11 +7,15 @@ import PostgresNIO
 /// the same transaction; the hour and day roll-up under an advisory lock; retention.
 extension PostgresStore {
     static let callColumns = [
-        "time", "request_id", "method", "path", "api", "version", "consumer", "route", "status", "bytes_in", "bytes_out", "total_ms",
-        "upstream_ms", "target", "client", "error", "retries", "key_prefix", "rate_limit", "cache", "trace_id", "mirror", "protocol",
+        "time", "request_id", "method", "path", "api", "version", "consumer", "route", "status", "bytes_in",
+        "bytes_out", "total_ms",
+        "upstream_ms", "target", "client", "error", "retries", "key_prefix", "rate_limit", "cache", "trace_id",
+        "mirror", "protocol",
         "validation",
     ]
-    static let backendColumns = ["time", "request_id", "position", "name", "target", "status", "ms", "error", "span_id", "cache"]
+    static let backendColumns = [
+        "time", "request_id", "position", "name", "target", "status", "ms", "error", "span_id", "cache",
+    ]
 
     public func insert(_ batch: CallRecordBatch) async throws {
         guard !batch.isEmpty else { return }
@@ -30,13 +34,16 @@ extension PostgresStore {
             for statement in calls + backends { try await connection.query(statement, logger: self.logger) }
             try await Self.add(rollups, to: connection, logger: self.logger)
             var watermark: Int64 = 0
-            for try await value in try await connection.query("SELECT until FROM rollup_watermark WHERE id = 1", logger: self.logger)
-                .decode(Int64.self)
-            {
+            for try await value in try await connection.query(
+                "SELECT until FROM rollup_watermark WHERE id = 1", logger: self.logger
+            )
+            .decode(Int64.self) {
                 watermark = value
             }
             if rollups.earliest < watermark {
-                try await Self.add(RollupBatch(batch, levels: RollupBatch.Level.coarse, before: watermark), to: connection, logger: self.logger)
+                try await Self.add(
+                    RollupBatch(batch, levels: RollupBatch.Level.coarse, before: watermark), to: connection,
+                    logger: self.logger)
             }
         }
     }
@@ -72,7 +79,9 @@ extension PostgresStore {
         }
         func flushBackends() {
             guard backendRows > 0 else { return }
-            backends.append(PostgresQuery(unsafeSQL: insertSQL("call_backends", backendColumns, rows: backendRows), binds: backendBinds))
+            backends.append(
+                PostgresQuery(
+                    unsafeSQL: insertSQL("call_backends", backendColumns, rows: backendRows), binds: backendBinds))
             backendBinds = PostgresBindings()
             backendRows = 0
         }
@@ -183,16 +192,18 @@ extension PostgresStore {
         let until = Int64(now.timeIntervalSince1970) / 3600 * 3600
         return try await transaction(timeout: nil) { connection in
             var locked = false
-            for try await value in try await connection.query("SELECT pg_try_advisory_xact_lock(\(PostgresSchema.rollupLock))", logger: self.logger)
-                .decode(Bool.self)
-            {
+            for try await value in try await connection.query(
+                "SELECT pg_try_advisory_xact_lock(\(PostgresSchema.rollupLock))", logger: self.logger
+            )
+            .decode(Bool.self) {
                 locked = value
             }
             guard locked else { return 0 }
             var from: Int64 = 0
-            for try await value in try await connection.query("SELECT until FROM rollup_watermark WHERE id = 1", logger: self.logger)
-                .decode(Int64.self)
-            {
+            for try await value in try await connection.query(
+                "SELECT until FROM rollup_watermark WHERE id = 1", logger: self.logger
+            )
+            .decode(Int64.self) {
                 from = value
             }
             guard until > from else { return 0 }
@@ -232,7 +243,8 @@ extension PostgresStore {
                 try await connection.query("DELETE FROM call_backends WHERE time < \(before)", logger: self.logger)
             }
             // A batch id matters only while its write may still be retried: a day is plenty.
-            try await connection.query("DELETE FROM call_batches WHERE written < \(now.timeIntervalSince1970 - 86_400)", logger: self.logger)
+            try await connection.query(
+                "DELETE FROM call_batches WHERE written < \(now.timeIntervalSince1970 - 86_400)", logger: self.logger)
             let levels = [("minute", retention.minutes), ("hour", retention.hours), ("day", retention.days)]
             for (level, keep) in levels + levels.map({ (RollupBatch.Level.allConsumersPrefix + $0.0, $0.1) }) {
                 guard let keep else { continue }
@@ -240,9 +252,11 @@ extension PostgresStore {
                 let before = Int64(now.timeIntervalSince1970 - keep.seconds)
                 if length == 60 {
                     try await count(
-                        "DELETE FROM rollups WHERE level = \(level) AND bucket + \(length) <= \(before) AND bucket < (SELECT until FROM rollup_watermark) RETURNING 1")
+                        "DELETE FROM rollups WHERE level = \(level) AND bucket + \(length) <= \(before) AND bucket < (SELECT until FROM rollup_watermark) RETURNING 1"
+                    )
                 } else {
-                    try await count("DELETE FROM rollups WHERE level = \(level) AND bucket + \(length) <= \(before) RETURNING 1")
+                    try await count(
+                        "DELETE FROM rollups WHERE level = \(level) AND bucket + \(length) <= \(before) RETURNING 1")
                 }
             }
             return removed

@@ -7,7 +7,10 @@ import PostgresNIO
 extension PostgresStore {
     public func createConsumer(_ consumer: StoredConsumer) async throws {
         try await transaction { connection in
-            guard try await Self.exists(connection, "SELECT 1 FROM consumers WHERE name = \(consumer.name)", logger: self.logger) == false else {
+            guard
+                try await Self.exists(
+                    connection, "SELECT 1 FROM consumers WHERE name = \(consumer.name)", logger: self.logger) == false
+            else {
                 throw ConsumerStoreError.consumerExists(consumer.name)
             }
             try await connection.query(
@@ -29,22 +32,28 @@ extension PostgresStore {
 
     public func deleteConsumer(named name: String) async throws {
         try await transaction { connection in
-            let deleted = try await Self.returnsRows(connection, "DELETE FROM consumers WHERE name = \(name) RETURNING name", logger: self.logger)
+            let deleted = try await Self.returnsRows(
+                connection, "DELETE FROM consumers WHERE name = \(name) RETURNING name", logger: self.logger)
             guard deleted else { throw ConsumerStoreError.noSuchConsumer(name) }
             try await connection.query("DELETE FROM api_keys WHERE consumer = \(name)", logger: self.logger)
         }
     }
 
     public func setPasswordHash(_ hash: String?, forConsumer name: String) async throws {
-        let updated = try await rows("UPDATE consumers SET password_hash = \(hash) WHERE name = \(name) RETURNING name") { try $0.text("name") }
+        let updated = try await rows("UPDATE consumers SET password_hash = \(hash) WHERE name = \(name) RETURNING name")
+        { try $0.text("name") }
         guard !updated.isEmpty else { throw ConsumerStoreError.noSuchConsumer(name) }
     }
 
     public func createKey(forConsumer consumer: String, expires: Date?, now: Date) async throws -> CreatedKey {
-        try await transaction { connection in try await Self.insertKey(connection, consumer: consumer, expires: expires, now: now, logger: self.logger) }
+        try await transaction { connection in
+            try await Self.insertKey(connection, consumer: consumer, expires: expires, now: now, logger: self.logger)
+        }
     }
 
-    static func insertKey(_ connection: PostgresConnection, consumer: String, expires: Date?, now: Date, app: Int64? = nil, logger: Logger) async throws -> CreatedKey {
+    static func insertKey(
+        _ connection: PostgresConnection, consumer: String, expires: Date?, now: Date, app: Int64? = nil, logger: Logger
+    ) async throws -> CreatedKey {
         let key = APIKey.generate()
         let digest = APIKey.digest(key)
         let prefix = APIKey.visiblePrefix(key)
@@ -58,7 +67,10 @@ extension PostgresStore {
         ).decode(Int64.self) {
             id = value
         }
-        return CreatedKey(key: key, record: StoredKey(id: id, consumer: consumer, prefix: prefix, digest: digest, created: now, expires: expires))
+        return CreatedKey(
+            key: key,
+            record: StoredKey(
+                id: id, consumer: consumer, prefix: prefix, digest: digest, created: now, expires: expires))
     }
 
     public func keys(ofConsumer consumer: String) async throws -> [StoredKey] {
@@ -72,15 +84,19 @@ extension PostgresStore {
         guard !revoked.isEmpty else { throw ConsumerStoreError.noSuchKey(id) }
     }
 
-    public func rotateKey(id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date) async throws -> CreatedKey {
+    public func rotateKey(
+        id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date
+    ) async throws -> CreatedKey {
         try await transaction { connection in
-            try await Self.rotate(connection, id: id, consumer: consumer, app: nil, grace: grace, now: now, logger: self.logger)
+            try await Self.rotate(
+                connection, id: id, consumer: consumer, app: nil, grace: grace, now: now, logger: self.logger)
         }
     }
 
     /// Replaces key `id` (of `app`, when given) within a transaction; see `SQLiteStore.rotateKey`.
     static func rotate(
-        _ connection: PostgresConnection, id: Int64, consumer: String, app: Int64?, grace: TimeInterval, now: Date, logger: Logger
+        _ connection: PostgresConnection, id: Int64, consumer: String, app: Int64?, grace: TimeInterval, now: Date,
+        logger: Logger
     ) async throws -> CreatedKey {
         var old: StoredKey?
         for try await row in try await connection.query(
@@ -91,11 +107,13 @@ extension PostgresStore {
         guard let old, old.isActive(at: now) else { throw ConsumerStoreError.noSuchKey(id) }
         let lifetime = old.expires.map { $0.timeIntervalSince(old.created) }
         let created = try await insertKey(
-            connection, consumer: consumer, expires: lifetime.map { now.addingTimeInterval($0) }, now: now, app: app, logger: logger)
+            connection, consumer: consumer, expires: lifetime.map { now.addingTimeInterval($0) }, now: now, app: app,
+            logger: logger)
         let graceEnd = now.addingTimeInterval(grace)
         let expires = old.expires.map { min($0, graceEnd) } ?? graceEnd
         try await connection.query(
-            "UPDATE api_keys SET expires = \(expires.timeIntervalSince1970), replaced_by = \(created.record.id) WHERE id = \(id)", logger: logger)
+            "UPDATE api_keys SET expires = \(expires.timeIntervalSince1970), replaced_by = \(created.record.id) WHERE id = \(id)",
+            logger: logger)
         return created
     }
 
@@ -119,7 +137,9 @@ extension PostgresStore {
             // One snapshot of all three (repeatable read), as SQLite's read transaction gives.
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: self.logger)
             var generation = 0
-            for try await value in try await connection.query("SELECT value FROM auth_generation WHERE id = 1", logger: self.logger).decode(Int.self) {
+            for try await value in try await connection.query(
+                "SELECT value FROM auth_generation WHERE id = 1", logger: self.logger
+            ).decode(Int.self) {
                 generation = value
             }
             var consumers: [StoredConsumer] = []
@@ -127,7 +147,9 @@ extension PostgresStore {
                 consumers.append(try Self.consumer(row.makeRandomAccess()))
             }
             var keys: [StoredKey] = []
-            for try await row in try await connection.query("SELECT * FROM api_keys WHERE revoked IS NULL", logger: self.logger) {
+            for try await row in try await connection.query(
+                "SELECT * FROM api_keys WHERE revoked IS NULL", logger: self.logger)
+            {
                 keys.append(try Self.key(row.makeRandomAccess()))
             }
             return StoredCredentials(generation: generation, consumers: consumers, keys: keys)
@@ -138,7 +160,9 @@ extension PostgresStore {
         try await returnsRows(connection, query, logger: logger)
     }
 
-    static func returnsRows(_ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger) async throws -> Bool {
+    static func returnsRows(
+        _ connection: PostgresConnection, _ query: PostgresQuery, logger: Logger
+    ) async throws -> Bool {
         var found = false
         for try await _ in try await connection.query(query, logger: logger) { found = true }
         return found
@@ -156,8 +180,10 @@ extension PostgresStore {
 
     static func key(_ row: PostgresRandomAccessRow) throws -> StoredKey {
         StoredKey(
-            id: try row.int64("id"), consumer: try row.text("consumer"), prefix: try row.text("prefix"), digest: try row.bytes("digest"),
-            created: try row.date("created"), expires: try row.optionalDate("expires"), revoked: try row.optionalDate("revoked"),
+            id: try row.int64("id"), consumer: try row.text("consumer"), prefix: try row.text("prefix"),
+            digest: try row.bytes("digest"),
+            created: try row.date("created"), expires: try row.optionalDate("expires"),
+            revoked: try row.optionalDate("revoked"),
             lastUsed: try row.optionalDate("last_used"), replacedBy: try row.optionalInt64("replaced_by"))
     }
 }

@@ -5,11 +5,14 @@ import PostgresNIO
 
 /// The developer portal's accounts, sessions and apps, as `SQLiteStore+Portal` keeps them.
 extension PostgresStore {
-    public func createAccount(email: String, passwordHash: String, plan: String?, now: Date) async throws -> PortalAccount {
+    public func createAccount(
+        email: String, passwordHash: String, plan: String?, now: Date
+    ) async throws -> PortalAccount {
         try await transaction { connection in
             let consumer = ConsumerConfig.portalNamespace + email
             let taken = try await Self.exists(
-                connection, "SELECT 1 FROM portal_accounts WHERE email = \(email) UNION ALL SELECT 1 FROM consumers WHERE name = \(consumer)",
+                connection,
+                "SELECT 1 FROM portal_accounts WHERE email = \(email) UNION ALL SELECT 1 FROM consumers WHERE name = \(consumer)",
                 logger: self.logger)
             guard !taken else { throw PortalStoreError.accountExists }
             try await connection.query(
@@ -36,7 +39,8 @@ extension PostgresStore {
 
     public func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date) async throws {
         try await transaction { connection in
-            try await connection.query("DELETE FROM portal_sessions WHERE expires <= \(now.timeIntervalSince1970)", logger: self.logger)
+            try await connection.query(
+                "DELETE FROM portal_sessions WHERE expires <= \(now.timeIntervalSince1970)", logger: self.logger)
             try await connection.query(
                 """
                 INSERT INTO portal_sessions (digest, account, csrf, created, expires)
@@ -51,16 +55,24 @@ extension PostgresStore {
             SELECT s.csrf, s.expires AS session_expires, a.* FROM portal_sessions s JOIN portal_accounts a ON a.id = s.account
             WHERE s.digest = \(ByteBuffer(bytes: digest)) AND s.expires > \(now.timeIntervalSince1970)
             """
-        ) { row in PortalSession(account: try Self.account(row), csrf: try row.text("csrf"), expires: try row.date("session_expires")) }.first
+        ) { row in
+            PortalSession(
+                account: try Self.account(row), csrf: try row.text("csrf"), expires: try row.date("session_expires"))
+        }.first
     }
 
     public func deleteSession(digest: [UInt8]) async throws {
         try await query("DELETE FROM portal_sessions WHERE digest = \(ByteBuffer(bytes: digest))")
     }
 
-    public func createApp(account: Int64, name: String, description: String, active: Bool, now: Date) async throws -> PortalApp {
+    public func createApp(
+        account: Int64, name: String, description: String, active: Bool, now: Date
+    ) async throws -> PortalApp {
         try await transaction { connection in
-            guard try await Self.exists(connection, "SELECT 1 FROM portal_apps WHERE account = \(account) AND name = \(name)", logger: self.logger) == false
+            guard
+                try await Self.exists(
+                    connection, "SELECT 1 FROM portal_apps WHERE account = \(account) AND name = \(name)",
+                    logger: self.logger) == false
             else { throw PortalStoreError.appExists }
             let status: PortalApp.Status = active ? .active : .pending
             var id: Int64 = 0
@@ -73,7 +85,9 @@ extension PostgresStore {
             ).decode(Int64.self) {
                 id = value
             }
-            guard let app = try await Self.app(connection, id: id, logger: self.logger) else { throw PortalStoreError.noSuchApp }
+            guard let app = try await Self.app(connection, id: id, logger: self.logger) else {
+                throw PortalStoreError.noSuchApp
+            }
             return app
         }
     }
@@ -93,15 +107,21 @@ extension PostgresStore {
 
     public func decideApp(id: Int64, approve: Bool, now: Date) async throws -> PortalApp {
         try await transaction { connection in
-            guard let app = try await Self.app(connection, id: id, logger: self.logger, locking: true) else { throw PortalStoreError.noSuchApp }
+            guard let app = try await Self.app(connection, id: id, logger: self.logger, locking: true) else {
+                throw PortalStoreError.noSuchApp
+            }
             let next = try app.status.decided(approve: approve)
             try await connection.query(
-                "UPDATE portal_apps SET status = \(next.rawValue), decided = \(now.timeIntervalSince1970) WHERE id = \(id)", logger: self.logger)
+                "UPDATE portal_apps SET status = \(next.rawValue), decided = \(now.timeIntervalSince1970) WHERE id = \(id)",
+                logger: self.logger)
             if next == .revoked {
                 try await connection.query(
-                    "UPDATE api_keys SET revoked = \(now.timeIntervalSince1970) WHERE app = \(id) AND revoked IS NULL", logger: self.logger)
+                    "UPDATE api_keys SET revoked = \(now.timeIntervalSince1970) WHERE app = \(id) AND revoked IS NULL",
+                    logger: self.logger)
             }
-            guard let decided = try await Self.app(connection, id: id, logger: self.logger) else { throw PortalStoreError.noSuchApp }
+            guard let decided = try await Self.app(connection, id: id, logger: self.logger) else {
+                throw PortalStoreError.noSuchApp
+            }
             return decided
         }
     }
@@ -109,7 +129,8 @@ extension PostgresStore {
     public func createAppKey(app id: Int64, account: Int64, now: Date) async throws -> CreatedKey {
         try await transaction { connection in
             let app = try await Self.ownedActiveApp(connection, id: id, account: account, logger: self.logger)
-            return try await Self.insertKey(connection, consumer: app.consumer, expires: nil, now: now, app: id, logger: self.logger)
+            return try await Self.insertKey(
+                connection, consumer: app.consumer, expires: nil, now: now, app: id, logger: self.logger)
         }
     }
 
@@ -129,22 +150,34 @@ extension PostgresStore {
         }
     }
 
-    public func rotateAppKey(_ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date) async throws -> CreatedKey {
+    public func rotateAppKey(
+        _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date
+    ) async throws -> CreatedKey {
         try await transaction { connection in
             let app = try await Self.ownedActiveApp(connection, id: id, account: account, logger: self.logger)
-            guard try await Self.exists(connection, "SELECT 1 FROM api_keys WHERE id = \(key) AND app = \(id)", logger: self.logger) else {
+            guard
+                try await Self.exists(
+                    connection, "SELECT 1 FROM api_keys WHERE id = \(key) AND app = \(id)", logger: self.logger)
+            else {
                 throw ConsumerStoreError.noSuchKey(key)
             }
-            return try await Self.rotate(connection, id: key, consumer: app.consumer, app: id, grace: grace, now: now, logger: self.logger)
+            return try await Self.rotate(
+                connection, id: key, consumer: app.consumer, app: id, grace: grace, now: now, logger: self.logger)
         }
     }
 
-    private static func ownedApp(_ connection: PostgresConnection, id: Int64, account: Int64, logger: Logger) async throws -> PortalApp {
-        guard let app = try await app(connection, id: id, logger: logger), app.account == account else { throw PortalStoreError.noSuchApp }
+    private static func ownedApp(
+        _ connection: PostgresConnection, id: Int64, account: Int64, logger: Logger
+    ) async throws -> PortalApp {
+        guard let app = try await app(connection, id: id, logger: logger), app.account == account else {
+            throw PortalStoreError.noSuchApp
+        }
         return app
     }
 
-    private static func ownedActiveApp(_ connection: PostgresConnection, id: Int64, account: Int64, logger: Logger) async throws -> PortalApp {
+    private static func ownedActiveApp(
+        _ connection: PostgresConnection, id: Int64, account: Int64, logger: Logger
+    ) async throws -> PortalApp {
         let app = try await ownedApp(connection, id: id, account: account, logger: logger)
         guard app.status == .active else { throw PortalStoreError.appNotActive(app.status) }
         return app
@@ -156,7 +189,9 @@ extension PostgresStore {
             : "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE p.id = \(id)"
     }
 
-    private static func app(_ connection: PostgresConnection, id: Int64, logger: Logger, locking: Bool = false) async throws -> PortalApp? {
+    private static func app(
+        _ connection: PostgresConnection, id: Int64, logger: Logger, locking: Bool = false
+    ) async throws -> PortalApp? {
         var found: PortalApp?
         for try await row in try await connection.query(appQuery(id: id, locking: locking), logger: logger) {
             found = try app(row.makeRandomAccess())
@@ -166,7 +201,8 @@ extension PostgresStore {
 
     private static func app(_ row: PostgresRandomAccessRow) throws -> PortalApp {
         PortalApp(
-            id: try row.int64("id"), account: try row.int64("account"), owner: try row.text("email"), consumer: try row.text("consumer"),
+            id: try row.int64("id"), account: try row.int64("account"), owner: try row.text("email"),
+            consumer: try row.text("consumer"),
             name: try row.text("name"), description: try row.text("description"),
             status: PortalApp.Status(rawValue: try row.text("status")) ?? .revoked, created: try row.date("created"),
             decided: try row.optionalDate("decided"))

@@ -35,7 +35,8 @@ public final class PostgresStore: DataStore, Service {
             tls = .require(.makeClientConfiguration())
         }
         var configuration = PostgresClient.Configuration(
-            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls)
+            host: url.host, port: url.port, username: url.user, password: url.password, database: url.database, tls: tls
+        )
         configuration.options.maximumConnections = maximumConnections
         configuration.options.connectTimeout = .seconds(5)
         self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
@@ -65,12 +66,15 @@ public final class PostgresStore: DataStore, Service {
 
     /// Rows of `query`, each read into a value by `read`.
     func rows<T: Sendable>(
-        _ query: PostgresQuery, timeout: Duration? = operationTimeout, _ read: @escaping @Sendable (PostgresRandomAccessRow) throws -> T
+        _ query: PostgresQuery, timeout: Duration? = operationTimeout,
+        _ read: @escaping @Sendable (PostgresRandomAccessRow) throws -> T
     ) async throws -> [T] {
         try await within(timeout) {
             try await self.ready()
             var result: [T] = []
-            for try await row in try await self.client.query(query, logger: self.logger) { result.append(try read(row.makeRandomAccess())) }
+            for try await row in try await self.client.query(query, logger: self.logger) {
+                result.append(try read(row.makeRandomAccess()))
+            }
             return result
         }
     }
@@ -82,7 +86,9 @@ public final class PostgresStore: DataStore, Service {
         try await within(timeout) {
             try await self.ready()
             do {
-                return try await self.client.withTransaction(logger: self.logger) { connection in try await body(connection) }
+                return try await self.client.withTransaction(logger: self.logger) { connection in
+                    try await body(connection)
+                }
             } catch let error as PostgresTransactionError {
                 throw error.closureError ?? error.commitError ?? error.beginError ?? error
             }
@@ -98,7 +104,9 @@ public final class PostgresStore: DataStore, Service {
         // PostgresNIO's errors describe themselves as "Generic description …" to keep SQL and
         // values out of logs; the code and the server's message say what happened without them.
         let body: @Sendable () async throws -> T = {
-            do { return try await body() } catch let error as PSQLError { throw PostgresStoreError.database(Self.describe(error)) }
+            do { return try await body() } catch let error as PSQLError {
+                throw PostgresStoreError.database(Self.describe(error))
+            }
         }
         guard let limit else { return try await body() }
         return try await withCheckedThrowingContinuation { continuation in
@@ -193,7 +201,9 @@ extension PostgresRandomAccessRow {
     func double(_ column: String) throws -> Double { try self[column].decode(Double.self) }
     func optionalDouble(_ column: String) throws -> Double? { try self[column].decode(Double?.self) }
     func date(_ column: String) throws -> Date { Date(timeIntervalSince1970: try double(column)) }
-    func optionalDate(_ column: String) throws -> Date? { try optionalDouble(column).map(Date.init(timeIntervalSince1970:)) }
+    func optionalDate(_ column: String) throws -> Date? {
+        try optionalDouble(column).map(Date.init(timeIntervalSince1970:))
+    }
     func bytes(_ column: String) throws -> [UInt8] {
         var buffer = try self[column].decode(ByteBuffer.self)
         return buffer.readBytes(length: buffer.readableBytes) ?? []

@@ -52,7 +52,10 @@ public struct BackendCallConfig: Sendable, Hashable {
 
         public static let defaultMaxItems = 100
 
-        public init(call: String, selector: JSONSelector, alias: String, concurrency: Int = 4, maxItems: Int = ForEach.defaultMaxItems) {
+        public init(
+            call: String, selector: JSONSelector, alias: String, concurrency: Int = 4,
+            maxItems: Int = ForEach.defaultMaxItems
+        ) {
             self.call = call
             self.selector = selector
             self.alias = alias

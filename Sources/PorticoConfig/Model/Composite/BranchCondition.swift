@@ -58,10 +58,14 @@ public indirect enum BranchCondition: Sendable, Hashable {
         var parser = Parser(tokens: tokens)
         do {
             let condition = try parser.disjunction()
-            guard parser.position == tokens.count else { throw TemplateProblem("unexpected \(tokens[parser.position]) in '\(text)'") }
+            guard parser.position == tokens.count else {
+                throw TemplateProblem("unexpected \(tokens[parser.position]) in '\(text)'")
+            }
             return .success(condition)
         } catch let problem as TemplateProblem {
-            return .failure(TemplateProblem("\(problem.description)\(problem.description.contains("'\(text)'") ? "" : " in '\(text)'")"))
+            return .failure(
+                TemplateProblem(
+                    "\(problem.description)\(problem.description.contains("'\(text)'") ? "" : " in '\(text)'")"))
         } catch {
             return .failure(TemplateProblem("bad condition '\(text)'"))
         }
@@ -94,7 +98,9 @@ public indirect enum BranchCondition: Sendable, Hashable {
                 }
                 tokens.append(.literal(String(characters[(position + 1)..<close])))
                 position = close + 1
-            } else if let symbol = ["==", "!=", "&&", "||"].first(where: { characters[position...].starts(with: Array($0)) }) {
+            } else if let symbol = ["==", "!=", "&&", "||"].first(where: {
+                characters[position...].starts(with: Array($0))
+            }) {
                 tokens.append(.symbol(symbol))
                 position += 2
             } else if "[],()".contains(character) {
@@ -142,11 +148,15 @@ public indirect enum BranchCondition: Sendable, Hashable {
             if tokens[position] == .symbol("(") {
                 position += 1
                 let inner = try disjunction()
-                guard position < tokens.count, tokens[position] == .symbol(")") else { throw TemplateProblem("a '(' without its ')'") }
+                guard position < tokens.count, tokens[position] == .symbol(")") else {
+                    throw TemplateProblem("a '(' without its ')'")
+                }
                 position += 1
                 return inner
             }
-            guard case .word(let name) = tokens[position] else { throw TemplateProblem("expected a value such as header.NAME, found \(tokens[position])") }
+            guard case .word(let name) = tokens[position] else {
+                throw TemplateProblem("expected a value such as header.NAME, found \(tokens[position])")
+            }
             let operand = try Self.operand(name)
             position += 1
             guard position < tokens.count else { return .present(operand) }
@@ -158,7 +168,9 @@ public indirect enum BranchCondition: Sendable, Hashable {
                 return equal ? .equals(operand, value) : .differs(operand, value)
             case .word("in"):
                 position += 1
-                guard position < tokens.count, tokens[position] == .symbol("[") else { throw TemplateProblem("'in' needs a list like ['a', 'b']") }
+                guard position < tokens.count, tokens[position] == .symbol("[") else {
+                    throw TemplateProblem("'in' needs a list like ['a', 'b']")
+                }
                 position += 1
                 var values: [String] = []
                 while position < tokens.count, tokens[position] != .symbol("]") {
@@ -179,7 +191,8 @@ public indirect enum BranchCondition: Sendable, Hashable {
             switch tokens[position] {
             case .literal(let text): return text
             // Numbers and booleans may be written bare; they compare as the text of the value.
-            case .word(let text) where text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) || text == "true" || text == "false":
+            case .word(let text)
+            where text.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) || text == "true" || text == "false":
                 return text
             default: throw TemplateProblem("expected a quoted value, found \(tokens[position])")
             }
@@ -194,7 +207,9 @@ public indirect enum BranchCondition: Sendable, Hashable {
             default: break
             }
             guard let dot = name.firstIndex(of: "."), name.index(after: dot) < name.endIndex else {
-                throw TemplateProblem("unknown value '\(name)' (known: header.NAME, query.NAME, path.NAME, body.FIELD, consumer.name, consumer.groups, consumer.plan, claims.NAME, method)")
+                throw TemplateProblem(
+                    "unknown value '\(name)' (known: header.NAME, query.NAME, path.NAME, body.FIELD, consumer.name, consumer.groups, consumer.plan, claims.NAME, method)"
+                )
             }
             let key = String(name[name.index(after: dot)...])
             switch name[..<dot] {
@@ -203,10 +218,14 @@ public indirect enum BranchCondition: Sendable, Hashable {
             case "path": return .path(key)
             case "claims": return .claim(key)
             case "body":
-                guard let selector = JSONSelector(key) else { throw TemplateProblem("'\(key)' is not a field of the body (like /country or order.total)") }
+                guard let selector = JSONSelector(key) else {
+                    throw TemplateProblem("'\(key)' is not a field of the body (like /country or order.total)")
+                }
                 return .body(selector)
             default:
-                throw TemplateProblem("unknown value '\(name)' (known: header.NAME, query.NAME, path.NAME, body.FIELD, consumer.name, consumer.groups, consumer.plan, claims.NAME, method)")
+                throw TemplateProblem(
+                    "unknown value '\(name)' (known: header.NAME, query.NAME, path.NAME, body.FIELD, consumer.name, consumer.groups, consumer.plan, claims.NAME, method)"
+                )
             }
         }
     }

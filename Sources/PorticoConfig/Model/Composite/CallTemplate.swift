@@ -48,7 +48,9 @@ public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
         while let open = rest.firstIndex(where: { $0 == "{" || $0 == "}" }) {
             guard rest[open] == "{" else { return .failure(.init("a '}' without its '{' in '\(text)'")) }
             literal += rest[..<open]
-            guard let close = rest[rest.index(after: open)...].firstIndex(where: { $0 == "}" || $0 == "{" }), rest[close] == "}" else {
+            guard let close = rest[rest.index(after: open)...].firstIndex(where: { $0 == "}" || $0 == "{" }),
+                rest[close] == "}"
+            else {
                 return .failure(.init("unterminated { in '\(text)'"))
             }
             let name = String(rest[rest.index(after: open)..<close])
@@ -67,7 +69,8 @@ public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
         return .success(CallTemplate(parts: parts, description: text))
     }
 
-    static let sources = "path.NAME, query.NAME, header.NAME, consumer.name, consumer.groups, consumer.plan, claims.NAME, request.id, client.ip, calls.CALL.body.FIELD, calls.CALL.status, calls.CALL.header.NAME"
+    static let sources =
+        "path.NAME, query.NAME, header.NAME, consumer.name, consumer.groups, consumer.plan, claims.NAME, request.id, client.ip, calls.CALL.body.FIELD, calls.CALL.status, calls.CALL.header.NAME"
 
     private static func part(named name: String, item: String?) -> Result<Part, TemplateProblem> {
         if let item, name == item || name.hasPrefix(item + ".") || name.hasPrefix(item + "[") {
@@ -82,7 +85,8 @@ public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
         if name.hasPrefix("calls.") {
             let rest = name.dropFirst("calls.".count)
             guard let dot = rest.firstIndex(of: "."), !rest[..<dot].isEmpty else {
-                return .failure(.init("'{\(name)}' must name a call and a value (calls.CALL.body.FIELD, calls.CALL.status)"))
+                return .failure(
+                    .init("'{\(name)}' must name a call and a value (calls.CALL.body.FIELD, calls.CALL.status)"))
             }
             let call = String(rest[..<dot])
             let value = rest[rest.index(after: dot)...]
@@ -91,7 +95,8 @@ public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
             if value.hasPrefix("body.") || value.hasPrefix("body/") {
                 let text = value.hasPrefix("body/") ? String(value.dropFirst(4)) : String(value.dropFirst(5))
                 guard let selector = JSONSelector(text), !selector.isMultiple else {
-                    return .failure(.init("'{\(name)}' is not a single field (use for-each for every element of an array)"))
+                    return .failure(
+                        .init("'{\(name)}' is not a single field (use for-each for every element of an array)"))
                 }
                 return .success(.call(call, .body(selector)))
             }

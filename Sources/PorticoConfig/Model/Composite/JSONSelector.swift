@@ -41,7 +41,8 @@ public struct JSONSelector: Sendable, Hashable, CustomStringConvertible {
                 let inside = String(characters[(position + 1)..<close])
                 if inside == "*" {
                     steps.append(.each)
-                } else if !inside.isEmpty, inside.utf8.count <= 9, inside.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) {
+                } else if !inside.isEmpty, inside.utf8.count <= 9, inside.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+                {
                     steps.append(.member(String(Int(inside)!)))
                 } else {
                     return nil

@@ -50,10 +50,11 @@ public struct MergeRules: Sendable, Hashable {
             if let moved = move.from.remove(from: &value) { move.to.set(moved, in: &value) }
         }
         if flatten, case .array(let items) = value {
-            value = .array(items.flatMap { item -> [JSONValue] in
-                if case .array(let inner) = item { return inner }
-                return [item]
-            })
+            value = .array(
+                items.flatMap { item -> [JSONValue] in
+                    if case .array(let inner) = item { return inner }
+                    return [item]
+                })
         }
         return value
     }
@@ -97,7 +98,9 @@ public struct MergeRules: Sendable, Hashable {
             if rest.isEmpty {
                 fields.removeAll { matches(step, key: $0.0) }
             } else {
-                for index in fields.indices where matches(step, key: fields[index].0) { remove(rest, from: &fields[index].1) }
+                for index in fields.indices where matches(step, key: fields[index].0) {
+                    remove(rest, from: &fields[index].1)
+                }
             }
             value = .object(fields)
         case .array(var items):
@@ -119,16 +122,22 @@ public struct MergeRules: Sendable, Hashable {
         case .object(var fields):
             if rest.isEmpty {
                 // The member keeps its place under its new name; one already called so goes.
-                guard case .member(let name) = step, name != newName, fields.contains(where: { $0.0 == name }) else { return }
+                guard case .member(let name) = step, name != newName, fields.contains(where: { $0.0 == name }) else {
+                    return
+                }
                 fields.removeAll { $0.0 == newName }
                 if let position = fields.lastIndex(where: { $0.0 == name }) { fields[position].0 = newName }
             } else {
-                for index in fields.indices where matches(step, key: fields[index].0) { rename(rest, to: newName, in: &fields[index].1) }
+                for index in fields.indices where matches(step, key: fields[index].0) {
+                    rename(rest, to: newName, in: &fields[index].1)
+                }
             }
             value = .object(fields)
         case .array(var items):
             guard !rest.isEmpty else { return }
-            for index in items.indices where matches(step, key: String(index)) { rename(rest, to: newName, in: &items[index]) }
+            for index in items.indices where matches(step, key: String(index)) {
+                rename(rest, to: newName, in: &items[index])
+            }
             value = .array(items)
         default:
             break

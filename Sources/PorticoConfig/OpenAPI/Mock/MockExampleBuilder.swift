@@ -13,7 +13,9 @@ struct MockExampleBuilder {
             var media: [MockOperation.Media] = []
             for (contentType, rawMedia) in response["content"].map(document.resolve)?.fields ?? [] {
                 let entry = document.resolve(rawMedia)
-                media.append(MockOperation.Media(contentType: contentType, examples: examples(of: entry), schema: entry["schema"]))
+                media.append(
+                    MockOperation.Media(
+                        contentType: contentType, examples: examples(of: entry), schema: entry["schema"]))
             }
             answers.append(MockOperation.Answer(key: key, status: status, media: media))
         }
@@ -22,7 +24,9 @@ struct MockExampleBuilder {
 
     private static func status(_ key: String) -> Int? {
         if key == "default" { return 200 }
-        if key.count == 3, key.uppercased().hasSuffix("XX"), let hundreds = Int(key.prefix(1)), (1...5).contains(hundreds) {
+        if key.count == 3, key.uppercased().hasSuffix("XX"), let hundreds = Int(key.prefix(1)),
+            (1...5).contains(hundreds)
+        {
             return hundreds * 100
         }
         guard let value = Int(key), (100...599).contains(value) else { return nil }

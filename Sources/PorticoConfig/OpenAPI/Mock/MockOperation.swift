@@ -48,12 +48,17 @@ public struct MockOperation: Sendable {
     /// first), with its first example or a value generated from its schema.
     public func defaultResponse() -> MockResponse? {
         guard let answer = preferred else { return nil }
-        guard let media = answer.media.first(where: { $0.contentType.lowercased().contains("json") }) ?? answer.media.first else {
+        guard
+            let media = answer.media.first(where: { $0.contentType.lowercased().contains("json") })
+                ?? answer.media.first
+        else {
             return MockResponse(status: answer.status, contentType: nil, body: [])
         }
         var sampler = SchemaSampler(document: document, random: nil)
         let value = media.examples.first?.value ?? media.schema.map { sampler.sample($0) } ?? .null
-        return MockResponse(status: answer.status, contentType: media.contentType, body: Self.body(value, contentType: media.contentType))
+        return MockResponse(
+            status: answer.status, contentType: media.contentType,
+            body: Self.body(value, contentType: media.contentType))
     }
 
     /// The body bytes of a value: JSON text, or a string's own text for other media types.

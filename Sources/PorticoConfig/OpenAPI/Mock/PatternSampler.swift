@@ -17,8 +17,11 @@ struct PatternSampler {
     static func sample(_ pattern: String, random: (any RandomNumberGenerator)?) -> String? {
         guard pattern.count <= 512 else { return nil }
         var sampler = PatternSampler(pattern: Array(pattern), random: random)
-        guard let text = sampler.alternatives(), sampler.index == sampler.pattern.count, text.count <= 4096 else { return nil }
-        guard let regex = compiled(pattern), regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        guard let text = sampler.alternatives(), sampler.index == sampler.pattern.count, text.count <= 4096 else {
+            return nil
+        }
+        guard let regex = compiled(pattern),
+            regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
         else { return nil }
         return text
     }
@@ -148,7 +151,8 @@ struct PatternSampler {
             if current == "-", index + 1 < pattern.count, pattern[index + 1] != "]" {
                 let upper = pattern[index + 1]
                 index += 2
-                guard let low = value.unicodeScalars.first?.value, let high = upper.unicodeScalars.first?.value, low <= high,
+                guard let low = value.unicodeScalars.first?.value, let high = upper.unicodeScalars.first?.value,
+                    low <= high,
                     high - low < 1024
                 else { return nil }
                 set += (low...high).compactMap { Unicode.Scalar($0).map(Character.init) }

@@ -16,7 +16,9 @@ public struct SchemaSampler {
     private let maximumValues: Int
     private var values = 0
 
-    public init(document: OpenAPIDocument, random: (any RandomNumberGenerator)?, maximumValues: Int = Self.defaultMaximumValues) {
+    public init(
+        document: OpenAPIDocument, random: (any RandomNumberGenerator)?, maximumValues: Int = Self.defaultMaximumValues
+    ) {
         self.document = document
         self.random = random
         self.maximumValues = maximumValues
@@ -50,14 +52,16 @@ public struct SchemaSampler {
                 let part = document.resolve(queue.removeFirst())
                 seen += 1
                 queue.insert(contentsOf: part["allOf"]?.items ?? [], at: 0)
-                for (name, property) in part["properties"]?.fields ?? [] where !properties.contains(where: { $0.0 == name }) {
+                for (name, property) in part["properties"]?.fields ?? []
+                where !properties.contains(where: { $0.0 == name }) {
                     properties.append((name, property))
                 }
                 required += part["required"]?.items ?? []
                 if part["properties"] == nil, part["required"] == nil, part["allOf"] == nil { others.append(part) }
             }
             if properties.isEmpty, let first = others.first { return sample(first, depth: depth + 1) }
-            return objectSample(.object([("properties", .object(properties)), ("required", .array(required))]), depth: depth)
+            return objectSample(
+                .object([("properties", .object(properties)), ("required", .array(required))]), depth: depth)
         }
         for key in ["oneOf", "anyOf"] {
             guard let options = schema[key]?.items, !options.isEmpty else { continue }
@@ -154,7 +158,9 @@ public struct SchemaSampler {
         // `numberValue` is finite: `Double.random` traps on an infinite range.
         let low = schema["minimum"]?.numberValue ?? (random == nil ? 1.5 : 0)
         let high = schema["maximum"]?.numberValue ?? low + 1000
-        guard random != nil, high > low, (high - low).isFinite, var source = random else { return .number(Self.text(low)) }
+        guard random != nil, high > low, (high - low).isFinite, var source = random else {
+            return .number(Self.text(low))
+        }
         let value = Double.random(in: low..<high, using: &source)
         random = source
         // Two decimals where that cannot overflow.
@@ -169,10 +175,16 @@ public struct SchemaSampler {
         let format = schema["format"]?.string
         let minimum = schema["minLength"]?.text.flatMap(Int.init) ?? 0
         let maximum = schema["maxLength"]?.text.flatMap(Int.init)
-        if let pattern = schema["pattern"]?.string, let text = PatternSampler.sample(pattern, random: random) { return text }
+        if let pattern = schema["pattern"]?.string, let text = PatternSampler.sample(pattern, random: random) {
+            return text
+        }
         var text: String
         switch format {
-        case "date-time": text = random == nil ? "2026-01-01T00:00:00Z" : "2026-\(pad(between(1, 12)))-\(pad(between(1, 28)))T\(pad(between(0, 23))):\(pad(between(0, 59))):\(pad(between(0, 59)))Z"
+        case "date-time":
+            text =
+                random == nil
+                ? "2026-01-01T00:00:00Z"
+                : "2026-\(pad(between(1, 12)))-\(pad(between(1, 28)))T\(pad(between(0, 23))):\(pad(between(0, 59))):\(pad(between(0, 59)))Z"
         case "date": text = random == nil ? "2026-01-01" : "2026-\(pad(between(1, 12)))-\(pad(between(1, 28)))"
         case "time": text = "12:00:00Z"
         case "uuid": text = random == nil ? "3fa85f64-5717-4562-b3fc-2c963f66afa6" : uuid()

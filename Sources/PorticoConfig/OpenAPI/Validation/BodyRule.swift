@@ -24,10 +24,13 @@ struct BodyRule: Sendable {
     /// The media type a `Content-Type` header names, lower case without parameters.
     static func mediaType(_ contentType: String) -> String {
         // The common case, `application/json` as is, costs one scan.
-        if !contentType.utf8.contains(where: { $0 == UInt8(ascii: ";") || $0 == 0x20 || $0 == 0x09 || ($0 >= 0x41 && $0 <= 0x5A) }) {
+        if !contentType.utf8.contains(where: {
+            $0 == UInt8(ascii: ";") || $0 == 0x20 || $0 == 0x09 || ($0 >= 0x41 && $0 <= 0x5A)
+        }) {
             return contentType
         }
-        return (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingWhitespace().lowercased()
+        return (contentType.split(separator: ";", maxSplits: 1).first.map(String.init) ?? "").trimmingWhitespace()
+            .lowercased()
     }
 
     static func kind(of type: String) -> Kind {
@@ -47,7 +50,8 @@ struct BodyRule: Sendable {
 
     /// Checks a body; `root` is the pointer the issues start with (`/body`).
     func validate(
-        _ bytes: [UInt8], contentType: String?, direction: ValidationDirection, root: String, into issues: inout IssueList
+        _ bytes: [UInt8], contentType: String?, direction: ValidationDirection, root: String,
+        into issues: inout IssueList
     ) -> BodyVerdict {
         guard !bytes.isEmpty || contentType != nil else {
             if required { issues.add(root, "is required") }
@@ -73,8 +77,10 @@ struct BodyRule: Sendable {
                 return .checked
             }
         case .form:
-            value = .object(FormBody.pairs(bytes).map { name, text in (name, FormBody.value(text, shape: media.fields[name])) })
-            return check(FormBody.grouped(value, shapes: media.fields), schema, direction: direction, root: root, &issues)
+            value = .object(
+                FormBody.pairs(bytes).map { name, text in (name, FormBody.value(text, shape: media.fields[name])) })
+            return check(
+                FormBody.grouped(value, shapes: media.fields), schema, direction: direction, root: root, &issues)
         case .multipart:
             guard let boundary = MultipartBody.boundary(contentType) else {
                 issues.add(root, "is multipart/form-data without a boundary parameter")
@@ -92,7 +98,10 @@ struct BodyRule: Sendable {
                     {
                         return (part.name, parsed)
                     }
-                    return (part.name, FormBody.value(String(decoding: part.body, as: UTF8.self), shape: media.fields[part.name]))
+                    return (
+                        part.name,
+                        FormBody.value(String(decoding: part.body, as: UTF8.self), shape: media.fields[part.name])
+                    )
                 }
                 value = FormBody.grouped(.object(fields), shapes: media.fields)
             }
@@ -101,7 +110,8 @@ struct BodyRule: Sendable {
     }
 
     private func check(
-        _ value: JSONValue, _ schema: SchemaNode, direction: ValidationDirection, root: String, _ issues: inout IssueList
+        _ value: JSONValue, _ schema: SchemaNode, direction: ValidationDirection, root: String,
+        _ issues: inout IssueList
     ) -> BodyVerdict {
         var context = SchemaNode.Context(direction: direction, root: root)
         schema.validate(value, &context, &issues)

@@ -22,10 +22,11 @@ enum FormBody {
             if values[name] == nil { order.append(name) }
             values[name, default: []].append(item)
         }
-        return .object(order.map { name in
-            let items = values[name] ?? []
-            if case .array? = shapes[name] { return (name, .array(items)) }
-            return (name, items.count == 1 ? items[0] : .array(items))
-        })
+        return .object(
+            order.map { name in
+                let items = values[name] ?? []
+                if case .array? = shapes[name] { return (name, .array(items)) }
+                return (name, items.count == 1 ? items[0] : .array(items))
+            })
     }
 }

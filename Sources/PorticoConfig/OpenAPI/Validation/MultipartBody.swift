@@ -17,7 +17,9 @@ enum MultipartBody {
             let pieces = parameter.split(separator: "=", maxSplits: 1)
             guard pieces.count == 2, pieces[0].trimmingWhitespace().lowercased() == "boundary" else { continue }
             var value = pieces[1].trimmingWhitespace()
-            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 { value = String(value.dropFirst().dropLast()) }
+            if value.hasPrefix("\""), value.hasSuffix("\""), value.count >= 2 {
+                value = String(value.dropFirst().dropLast())
+            }
             return value.isEmpty || value.utf8.count > 70 ? nil : value
         }
         return nil
@@ -25,12 +27,16 @@ enum MultipartBody {
 
     static func parts(_ bytes: [UInt8], boundary: String) -> Result<[Part], Problem> {
         let delimiter = Array(("--" + boundary).utf8)
-        guard var position = find(delimiter, in: bytes, from: 0) else { return .failure(.init("the boundary does not occur")) }
+        guard var position = find(delimiter, in: bytes, from: 0) else {
+            return .failure(.init("the boundary does not occur"))
+        }
         var parts: [Part] = []
         while true {
             position += delimiter.count
             // `--` after a delimiter closes the body.
-            if position + 1 < bytes.count, bytes[position] == UInt8(ascii: "-"), bytes[position + 1] == UInt8(ascii: "-") {
+            if position + 1 < bytes.count, bytes[position] == UInt8(ascii: "-"),
+                bytes[position + 1] == UInt8(ascii: "-")
+            {
                 return .success(parts)
             }
             guard position + 1 < bytes.count, bytes[position] == 13, bytes[position + 1] == 10 else {
@@ -70,7 +76,9 @@ enum MultipartBody {
             let pair = piece.split(separator: "=", maxSplits: 1)
             guard pair.count == 2, pair[0].trimmingWhitespace().lowercased() == wanted else { continue }
             var text = pair[1].trimmingWhitespace()
-            if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 { text = String(text.dropFirst().dropLast()) }
+            if text.hasPrefix("\""), text.hasSuffix("\""), text.count >= 2 {
+                text = String(text.dropFirst().dropLast())
+            }
             return text
         }
         return nil

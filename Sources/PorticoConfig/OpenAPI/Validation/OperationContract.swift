@@ -47,9 +47,18 @@ public struct OperationContract: Sendable {
     /// a `Content-Type`, or a media type the operation does not take.
     public func validate(bodyHead contentType: String?, hasBody: Bool) -> (BodyVerdict, [ValidationIssue]) {
         guard let body else { return (.checked, []) }
-        guard hasBody else { return (.checked, body.required ? [ValidationIssue(pointer: "/body", message: "is required")] : []) }
+        guard hasBody else {
+            return (.checked, body.required ? [ValidationIssue(pointer: "/body", message: "is required")] : [])
+        }
         guard let contentType else {
-            return (.checked, [ValidationIssue(pointer: "/body", message: "has no Content-Type; expected \(body.media.map(\.type).joined(separator: ", "))")])
+            return (
+                .checked,
+                [
+                    ValidationIssue(
+                        pointer: "/body",
+                        message: "has no Content-Type; expected \(body.media.map(\.type).joined(separator: ", "))")
+                ]
+            )
         }
         guard body.media(for: contentType) != nil else {
             return (.unsupported(BodyRule.mediaType(contentType), accepted: body.media.map(\.type)), [])
@@ -75,13 +84,17 @@ public struct OperationContract: Sendable {
                 ?? responses.first(where: { $0.key.uppercased() == range })?.body
                 ?? responses.first(where: { $0.key == "default" })?.body
         else {
-            return responses.isEmpty ? [] : [ValidationIssue(pointer: "/status", message: "\(status) is not a documented response")]
+            return responses.isEmpty
+                ? [] : [ValidationIssue(pointer: "/status", message: "\(status) is not a documented response")]
         }
         guard !rule.media.isEmpty else { return [] }
         var issues = IssueList(limit: Self.maximumIssues)
-        let verdict = rule.validate(bytes, contentType: contentType, direction: .response, root: "/response/body", into: &issues)
+        let verdict = rule.validate(
+            bytes, contentType: contentType, direction: .response, root: "/response/body", into: &issues)
         if case .unsupported(let type, let accepted) = verdict {
-            issues.add("/response/header/content-type", "\(type) is not documented for \(status) (\(accepted.joined(separator: ", ")))")
+            issues.add(
+                "/response/header/content-type",
+                "\(type) is not documented for \(status) (\(accepted.joined(separator: ", ")))")
         }
         return issues.issues
     }
@@ -90,7 +103,9 @@ public struct OperationContract: Sendable {
 extension OperationContract {
     /// Compiles the contract of `method` at `path` in `document`. Problems that leave a part
     /// unchecked (a bad pattern, a dangling `$ref`) are returned to be reported as warnings.
-    static func compile(path: String, method: String, document: OpenAPIDocument, compiler: SchemaCompiler) -> OperationContract? {
+    static func compile(
+        path: String, method: String, document: OpenAPIDocument, compiler: SchemaCompiler
+    ) -> OperationContract? {
         guard let (operation, item) = document.operation(path: path, method: method) else { return nil }
         // Path-level parameters apply unless the operation redefines one (same name and place).
         let own = (operation["parameters"]?.items ?? []).map(document.resolve)
@@ -99,7 +114,8 @@ extension OperationContract {
         }
         var parameters: [ParameterRule] = []
         for declaration in inherited + own {
-            guard let name = declaration["name"]?.string, let location = declaration["in"]?.string.flatMap(ParameterRule.Location.init)
+            guard let name = declaration["name"]?.string,
+                let location = declaration["in"]?.string.flatMap(ParameterRule.Location.init)
             else { continue }
             let defaultStyle: ParameterRule.Style = location == .query || location == .cookie ? .form : .simple
             let style = declaration["style"]?.string.flatMap(ParameterRule.Style.init) ?? defaultStyle
@@ -118,7 +134,9 @@ extension OperationContract {
                     required: location == .path || declaration["required"]?.bool == true, shape: shape,
                     schema: schemaValue.map(compiler.compile)))
         }
-        let body = operation["requestBody"].map(document.resolve).map { Self.bodyRule($0, document: document, compiler: compiler) }
+        let body = operation["requestBody"].map(document.resolve).map {
+            Self.bodyRule($0, document: document, compiler: compiler)
+        }
         var responses: [(key: String, body: BodyRule)] = []
         for (key, raw) in operation["responses"]?.fields ?? [] {
             responses.append((key, Self.bodyRule(document.resolve(raw), document: document, compiler: compiler)))
@@ -138,13 +156,17 @@ extension OperationContract {
                     fields[name] = shape(of: document.resolve(property), document: document)
                 }
             }
-            media.append(BodyRule.Media(type: lowered, kind: kind, schema: entry["schema"].map(compiler.compile), fields: fields))
+            media.append(
+                BodyRule.Media(type: lowered, kind: kind, schema: entry["schema"].map(compiler.compile), fields: fields)
+            )
         }
         return BodyRule(required: body["required"]?.bool == true, media: media)
     }
 
     /// An object schema's properties, through `allOf`.
-    private static func properties(of schema: JSONValue, document: OpenAPIDocument, depth: Int = 0) -> [(String, JSONValue)] {
+    private static func properties(
+        of schema: JSONValue, document: OpenAPIDocument, depth: Int = 0
+    ) -> [(String, JSONValue)] {
         guard depth < 8 else { return [] }
         var found = schema["properties"]?.fields ?? []
         for part in schema["allOf"]?.items ?? [] {

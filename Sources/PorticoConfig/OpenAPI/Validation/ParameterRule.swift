@@ -103,7 +103,9 @@ struct ParameterRule: Sendable {
                 index += 2
             }
             return .object(fields)
-        case .json: return (try? JSONParser.parse(Array(parts.joined(separator: ",").utf8))) ?? .string(parts.joined(separator: ","))
+        case .json:
+            return (try? JSONParser.parse(Array(parts.joined(separator: ",").utf8)))
+                ?? .string(parts.joined(separator: ","))
         case .text: return .string(parts.joined(separator: ","))
         }
     }
@@ -111,11 +113,12 @@ struct ParameterRule: Sendable {
     /// `R=100,G=200`: exploded object members.
     private func fromPairs(_ pairs: [String]) -> JSONValue {
         guard case .object(let kinds) = shape else { return fromParts(pairs) }
-        return .object(pairs.map { pair in
-            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            let key = String(parts[0])
-            return (key, Self.scalar(parts.count > 1 ? String(parts[1]) : "", kinds[key] ?? .any))
-        })
+        return .object(
+            pairs.map { pair in
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = String(parts[0])
+                return (key, Self.scalar(parts.count > 1 ? String(parts[1]) : "", kinds[key] ?? .any))
+            })
     }
 
     private func decodeSimple(_ raw: String) -> JSONValue {
@@ -127,7 +130,8 @@ struct ParameterRule: Sendable {
 
     private func decodeDelimited(_ raw: String, separator: Character) -> JSONValue {
         switch shape {
-        case .array, .object: return fromParts(raw.split(separator: separator, omittingEmptySubsequences: false).map(String.init))
+        case .array, .object:
+            return fromParts(raw.split(separator: separator, omittingEmptySubsequences: false).map(String.init))
         default: return fromParts([raw])
         }
     }
@@ -164,10 +168,11 @@ struct ParameterRule: Sendable {
             guard !members.isEmpty else { return nil }
             let kinds: [String: ScalarKind]
             if case .object(let known) = shape { kinds = known } else { kinds = [:] }
-            return .object(members.map { key, value in
-                let member = String(key.dropFirst(prefix.count).dropLast())
-                return (member, Self.scalar(value, kinds[member] ?? .any))
-            })
+            return .object(
+                members.map { key, value in
+                    let member = String(key.dropFirst(prefix.count).dropLast())
+                    return (member, Self.scalar(value, kinds[member] ?? .any))
+                })
         default:
             if case .object(let kinds) = shape, explode, style == .form {
                 let members = query.filter { kinds[$0.0] != nil }
@@ -216,7 +221,8 @@ public struct RequestParts {
     }
 
     static func decode(_ text: Substring) -> String {
-        let spaced = text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : String(text)
+        let spaced =
+            text.utf8.contains(UInt8(ascii: "+")) ? text.replacingOccurrences(of: "+", with: " ") : String(text)
         guard spaced.utf8.contains(UInt8(ascii: "%")) else { return spaced }
         return spaced.removingPercentEncoding ?? spaced
     }

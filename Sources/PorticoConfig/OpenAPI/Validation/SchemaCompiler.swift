@@ -40,17 +40,22 @@ final class SchemaCompiler {
 
     /// A quantified group that itself ends in a quantifier (`(a+)+`, `(\\w*)*`, `(x{1,9})+`) can
     /// make a backtracking matcher take exponential time on a hostile string.
-    nonisolated(unsafe) private static let nestedQuantifier = try! NSRegularExpression(pattern: #"\((?:[^()\\]|\\.)*[+*}]\)[+*{]"#)
+    nonisolated(unsafe) private static let nestedQuantifier = try! NSRegularExpression(
+        pattern: #"\((?:[^()\\]|\\.)*[+*}]\)[+*{]"#)
 
     private func regex(_ pattern: String) -> NSRegularExpression? {
         if let known = regexes[pattern] { return known }
         if Self.nestedQuantifier.firstMatch(in: pattern, range: NSRange(pattern.startIndex..., in: pattern)) != nil {
-            problems.append("pattern '\(pattern)' nests quantifiers, which a hostile string can make take exponential time; it is not checked")
+            problems.append(
+                "pattern '\(pattern)' nests quantifiers, which a hostile string can make take exponential time; it is not checked"
+            )
             regexes[pattern] = .some(nil)
             return nil
         }
         let compiled = try? NSRegularExpression(pattern: pattern)
-        if compiled == nil { problems.append("pattern '\(pattern)' is not a regular expression Portico can read; it is not checked") }
+        if compiled == nil {
+            problems.append("pattern '\(pattern)' is not a regular expression Portico can read; it is not checked")
+        }
         regexes[pattern] = compiled
         return compiled
     }
@@ -157,8 +162,10 @@ final class SchemaCompiler {
             }
             // A branch the mapping does not name is tagged with its schema's name.
             for option in (value("oneOf")?.items ?? []) + (value("anyOf")?.items ?? []) {
-                guard let reference = option["$ref"]?.string, let name = reference.split(separator: "/").last.map(String.init),
-                    mapping[name] == nil, let branch = target(reference), !mapping.values.contains(where: { $0 === branch })
+                guard let reference = option["$ref"]?.string,
+                    let name = reference.split(separator: "/").last.map(String.init),
+                    mapping[name] == nil, let branch = target(reference),
+                    !mapping.values.contains(where: { $0 === branch })
                 else { continue }
                 mapping[name] = branch
             }

@@ -40,11 +40,15 @@ enum SchemaFormat: String, Sendable {
         guard self == .int32 || self == .int64 else { return nil }
         // Digits alone are exact or out of range; only `1e3` or `5.0` goes through Double, and then
         // `Int64(exactly:)` refuses a fraction and anything past Int64's ends (2^63 traps `Int64(_:)`).
-        let digitsOnly = text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+") }
+        let digitsOnly = text.utf8.allSatisfy {
+            ($0 >= 48 && $0 <= 57) || $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "+")
+        }
         guard let value = Int64(text) ?? (digitsOnly ? nil : Double(text).flatMap({ Int64(exactly: $0) })) else {
             return "expected an \(rawValue), found \(text)"
         }
-        if self == .int32, value < Int64(Int32.min) || value > Int64(Int32.max) { return "expected an int32, found \(text)" }
+        if self == .int32, value < Int64(Int32.min) || value > Int64(Int32.max) {
+            return "expected an int32, found \(text)"
+        }
         return nil
     }
 
@@ -56,7 +60,8 @@ enum SchemaFormat: String, Sendable {
     /// RFC 3339 full-date: `2026-12-01`, with the month's days.
     static func isDate(_ text: Substring) -> Bool {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false)
-        guard parts.count == 3, let year = digits(parts[0], 4), let month = digits(parts[1], 2), let day = digits(parts[2], 2),
+        guard parts.count == 3, let year = digits(parts[0], 4), let month = digits(parts[1], 2),
+            let day = digits(parts[2], 2),
             (1...12).contains(month), day >= 1
         else { return false }
         let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
@@ -71,7 +76,8 @@ enum SchemaFormat: String, Sendable {
         let clock = rest.prefix(8)
         rest = rest.dropFirst(8)
         let parts = clock.split(separator: ":", omittingEmptySubsequences: false)
-        guard parts.count == 3, let hour = digits(parts[0], 2), let minute = digits(parts[1], 2), let second = digits(parts[2], 2),
+        guard parts.count == 3, let hour = digits(parts[0], 2), let minute = digits(parts[1], 2),
+            let second = digits(parts[2], 2),
             hour < 24, minute < 60, second <= 60
         else { return false }
         if rest.first == "." {
@@ -83,7 +89,9 @@ enum SchemaFormat: String, Sendable {
         if rest == "Z" || rest == "z" { return true }
         guard rest.count == 6, rest.first == "+" || rest.first == "-" else { return false }
         let offset = rest.dropFirst().split(separator: ":", omittingEmptySubsequences: false)
-        guard offset.count == 2, let hours = digits(offset[0], 2), let minutes = digits(offset[1], 2) else { return false }
+        guard offset.count == 2, let hours = digits(offset[0], 2), let minutes = digits(offset[1], 2) else {
+            return false
+        }
         return hours < 24 && minutes < 60
     }
 
@@ -111,10 +119,13 @@ enum SchemaFormat: String, Sendable {
 
     static func isIPv4(_ text: String) -> Bool {
         let parts = text.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 4 && parts.allSatisfy { part in
-            guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }), let value = Int(part) else { return false }
-            return value <= 255 && (part.count == 1 || part.first != "0")
-        }
+        return parts.count == 4
+            && parts.allSatisfy { part in
+                guard (1...3).contains(part.count), part.allSatisfy({ $0.isASCII && $0.isNumber }),
+                    let value = Int(part)
+                else { return false }
+                return value <= 255 && (part.count == 1 || part.first != "0")
+            }
     }
 
     static func isIPv6(_ text: String) -> Bool {

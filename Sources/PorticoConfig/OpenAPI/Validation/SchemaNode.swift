@@ -37,7 +37,8 @@ final class SchemaNode: @unchecked Sendable {
                 (.boolean, "boolean"), (.null, "null"),
             ]
             // `number` admits integers; saying so once is enough.
-            return all.filter { contains($0.0) && !($0.0 == .integer && contains(.number)) }.map(\.1).joined(separator: " or ")
+            return all.filter { contains($0.0) && !($0.0 == .integer && contains(.number)) }.map(\.1).joined(
+                separator: " or ")
         }
     }
 
@@ -137,7 +138,8 @@ final class SchemaNode: @unchecked Sendable {
             return
         }
         if let enumValues, !enumTexts.contains(value.jsonText) {
-            let listed = enumValues.prefix(10).map(\.jsonText).joined(separator: ", ") + (enumValues.count > 10 ? ", …" : "")
+            let listed =
+                enumValues.prefix(10).map(\.jsonText).joined(separator: ", ") + (enumValues.count > 10 ? ", …" : "")
             issues.add(context.pointer, "expected one of \(listed), found \(Self.describe(value))")
         }
         if let constant, constant.jsonText != value.jsonText {
@@ -182,7 +184,8 @@ final class SchemaNode: @unchecked Sendable {
     /// Validates through the branch the discriminator names; false when it names none (the
     /// oneOf/anyOf checks then run as usual).
     private func checkDiscriminator(
-        _ discriminator: (property: String, mapping: [String: SchemaNode]), _ value: JSONValue, _ context: inout Context,
+        _ discriminator: (property: String, mapping: [String: SchemaNode]), _ value: JSONValue,
+        _ context: inout Context,
         _ issues: inout IssueList
     ) -> Bool {
         guard case .object(let fields) = value, !(oneOf.isEmpty && anyOf.isEmpty) else { return false }
@@ -205,11 +208,16 @@ final class SchemaNode: @unchecked Sendable {
 
     private func checkNumber(_ text: String, _ context: inout Context, _ issues: inout IssueList) {
         if let format, let problem = format.problem(number: text) { issues.add(context.pointer, problem) }
-        guard minimum != nil || maximum != nil || exclusiveMinimum != nil || exclusiveMaximum != nil || multipleOf != nil,
+        guard
+            minimum != nil || maximum != nil || exclusiveMinimum != nil || exclusiveMaximum != nil || multipleOf != nil,
             let number = Double(text)
         else { return }
-        if let minimum, number < minimum { issues.add(context.pointer, "expected at least \(Self.text(minimum)), found \(text)") }
-        if let maximum, number > maximum { issues.add(context.pointer, "expected at most \(Self.text(maximum)), found \(text)") }
+        if let minimum, number < minimum {
+            issues.add(context.pointer, "expected at least \(Self.text(minimum)), found \(text)")
+        }
+        if let maximum, number > maximum {
+            issues.add(context.pointer, "expected at most \(Self.text(maximum)), found \(text)")
+        }
         if let exclusiveMinimum, number <= exclusiveMinimum {
             issues.add(context.pointer, "expected more than \(Self.text(exclusiveMinimum)), found \(text)")
         }
@@ -230,21 +238,30 @@ final class SchemaNode: @unchecked Sendable {
         let bytes = text.utf8.count
         if (minLength.map { bytes < $0 || bytes / 4 < $0 } ?? false) || (maxLength.map { bytes > $0 } ?? false) {
             let length = text.unicodeScalars.count
-            if let minLength, length < minLength { issues.add(context.pointer, "expected at least \(minLength) characters, found \(length)") }
-            if let maxLength, length > maxLength { issues.add(context.pointer, "expected at most \(maxLength) characters, found \(length)") }
+            if let minLength, length < minLength {
+                issues.add(context.pointer, "expected at least \(minLength) characters, found \(length)")
+            }
+            if let maxLength, length > maxLength {
+                issues.add(context.pointer, "expected at most \(maxLength) characters, found \(length)")
+            }
         }
         if let pattern {
             let range = NSRange(text.startIndex..., in: text)
             if pattern.firstMatch(in: text, range: range) == nil {
-                issues.add(context.pointer, "expected text matching \(patternText), found \(Self.describe(.string(text)))")
+                issues.add(
+                    context.pointer, "expected text matching \(patternText), found \(Self.describe(.string(text)))")
             }
         }
         if let format, let problem = format.problem(text) { issues.add(context.pointer, problem) }
     }
 
     private func checkArray(_ elements: [JSONValue], _ context: inout Context, _ issues: inout IssueList) {
-        if let minItems, elements.count < minItems { issues.add(context.pointer, "expected at least \(minItems) items, found \(elements.count)") }
-        if let maxItems, elements.count > maxItems { issues.add(context.pointer, "expected at most \(maxItems) items, found \(elements.count)") }
+        if let minItems, elements.count < minItems {
+            issues.add(context.pointer, "expected at least \(minItems) items, found \(elements.count)")
+        }
+        if let maxItems, elements.count > maxItems {
+            issues.add(context.pointer, "expected at most \(maxItems) items, found \(elements.count)")
+        }
         if uniqueItems {
             var seen: Set<String> = []
             for (index, element) in elements.enumerated() where !seen.insert(element.jsonText).inserted {
@@ -291,7 +308,10 @@ final class SchemaNode: @unchecked Sendable {
             defer { context.path.removeLast() }
             if let property = properties[name] {
                 if property.isOneSided(for: context.direction) {
-                    issues.add(context.pointer, context.direction == .request ? "is read-only and may not be sent" : "is write-only and may not be returned")
+                    issues.add(
+                        context.pointer,
+                        context.direction == .request
+                            ? "is read-only and may not be sent" : "is write-only and may not be returned")
                     continue
                 }
                 property.validate(value, &context, &issues)
@@ -338,7 +358,10 @@ final class SchemaNode: @unchecked Sendable {
 
     /// `3`, `-4`, `1e3` and `2.0` are integers (JSON Schema counts the value, not how it is written).
     static func isInteger(_ text: String) -> Bool {
-        if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") }) { return true }
+        if !text.utf8.contains(where: { $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "e") || $0 == UInt8(ascii: "E") })
+        {
+            return true
+        }
         guard let value = Double(text), value.isFinite else { return false }
         return value.rounded() == value
     }
@@ -349,7 +372,9 @@ final class SchemaNode: @unchecked Sendable {
         case .bool(let flag): return "boolean \(flag)"
         case .number(let text): return "number \(text.count > 40 ? String(text.prefix(40)) + "…" : text)"
         case .string(let text):
-            let shown = text.unicodeScalars.count > 40 ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "…" : text
+            let shown =
+                text.unicodeScalars.count > 40
+                ? String(String.UnicodeScalarView(text.unicodeScalars.prefix(40))) + "…" : text
             return "string " + JSONText.quote(shown)
         case .array(let items): return "an array of \(items.count)"
         case .object: return "an object"

@@ -43,7 +43,8 @@ struct APIKeyAuthenticator: Authenticator {
         }
         if let id = key.id { consumers.directory.recordUse(of: id, at: now) }
         var identity = Identity(
-            consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes, method: name,
+            consumer: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: consumer.scopes,
+            method: name,
             credential: key.label)
         identity.keyPrefix = key.prefix
         return .authenticated(identity)

@@ -13,7 +13,9 @@ public final class AuthContext: Sendable {
     /// Failed authentications by client address and consumer; kept across reloads.
     let failures = AuthFailures()
 
-    public init(directory: CredentialDirectory = CredentialDirectory(store: nil), logger: Logger = Logger(label: "portico.auth")) {
+    public init(
+        directory: CredentialDirectory = CredentialDirectory(store: nil), logger: Logger = Logger(label: "portico.auth")
+    ) {
         self.directory = directory
         self.logger = logger
     }
@@ -50,7 +52,8 @@ public final class AuthContext: Sendable {
                     source = jwks.withLock { sources in
                         if let existing = sources[key] { return existing }
                         let created = JWKSSource(
-                            url: url, refresh: settings.jwksRefresh.duration, minRefetch: settings.jwksMinRefetch.duration, logger: logger)
+                            url: url, refresh: settings.jwksRefresh.duration,
+                            minRefetch: settings.jwksMinRefetch.duration, logger: logger)
                         sources[key] = created
                         return created
                     }
@@ -65,7 +68,8 @@ public final class AuthContext: Sendable {
                     caches[key] = created
                     return created
                 }
-                result[method.name] = IntrospectionAuthenticator(name: method.name, method: settings, cache: cache, logger: logger)
+                result[method.name] = IntrospectionAuthenticator(
+                    name: method.name, method: settings, cache: cache, logger: logger)
             }
         }
         // Caches no method uses any more are dropped.

@@ -42,10 +42,14 @@ package final class AuthFailures: Sendable {
         let now = clock()
         return tables.withLock { tables in
             var wait: Int64 = 0
-            if let address, let count = tables.byAddress[address], now - count.start < window, count.failures >= perAddress {
+            if let address, let count = tables.byAddress[address], now - count.start < window,
+                count.failures >= perAddress
+            {
                 wait = max(wait, count.start + window - now)
             }
-            if let consumer, let count = tables.byConsumer[consumer], now - count.start < window, count.failures >= perConsumer {
+            if let consumer, let count = tables.byConsumer[consumer], now - count.start < window,
+                count.failures >= perConsumer
+            {
                 wait = max(wait, count.start + window - now)
             }
             return wait > 0 ? Int((wait + 999_999_999) / 1_000_000_000) : nil
@@ -58,7 +62,9 @@ package final class AuthFailures: Sendable {
         tables.withLock { tables in
             if let address { Self.count(&tables.byAddress, address, now: now, window: window, limit: maximumEntries) }
             if let consumer {
-                Self.count(&tables.byConsumer, CallRecord.bounded(consumer, to: CallRecord.maximumNameBytes), now: now, window: window, limit: maximumEntries)
+                Self.count(
+                    &tables.byConsumer, CallRecord.bounded(consumer, to: CallRecord.maximumNameBytes), now: now,
+                    window: window, limit: maximumEntries)
             }
         }
     }

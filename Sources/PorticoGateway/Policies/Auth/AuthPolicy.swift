@@ -79,7 +79,9 @@ struct AuthPolicy: FastPolicy {
 
     /// `decide` with each method asked once: what `known` holds (awaited by the streaming path),
     /// else what the method says at once, remembered.
-    func decide(_ sent: HTTPRequest, exchange: Exchange, known: inout [String: AuthOutcome]) throws(GatewayError) -> Decision {
+    func decide(
+        _ sent: HTTPRequest, exchange: Exchange, known: inout [String: AuthOutcome]
+    ) throws(GatewayError) -> Decision {
         try decide(sent, exchange: exchange) { method in
             if let outcome = known[method.name] { return outcome }
             let outcome = method.authenticateNow(sent, consumers: consumers)
@@ -97,7 +99,8 @@ struct AuthPolicy: FastPolicy {
         var identity: Identity?
         if !alternatives.isEmpty {
             // Only routes that take a password count failures per address: keys and tokens cannot be guessed.
-            let address = countsGuesses ? clientAddress.resolve(peer: exchange.clientAddress, headers: sent.headerFields) : nil
+            let address =
+                countsGuesses ? clientAddress.resolve(peer: exchange.clientAddress, headers: sent.headerFields) : nil
             if countsGuesses, let failures, let wait = failures.retryAfter(address: address) {
                 exchange.authFailure = "throttled"
                 throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
@@ -126,8 +129,12 @@ struct AuthPolicy: FastPolicy {
                 throw GatewayError.forbidden
             }
             head.headerFields[Identity.consumerNameHeader] = identity.consumer
-            if !identity.groups.isEmpty { head.headerFields[Identity.consumerGroupsHeader] = identity.groups.joined(separator: ",") }
-            if !identity.scopes.isEmpty { head.headerFields[Identity.scopesHeader] = identity.scopes.sorted().joined(separator: " ") }
+            if !identity.groups.isEmpty {
+                head.headerFields[Identity.consumerGroupsHeader] = identity.groups.joined(separator: ",")
+            }
+            if !identity.scopes.isEmpty {
+                head.headerFields[Identity.scopesHeader] = identity.scopes.sorted().joined(separator: " ")
+            }
         }
         if !forwardCredential {
             for method in methods { method.strip(&head) }
@@ -210,7 +217,9 @@ struct AuthPolicy: FastPolicy {
             throw GatewayError.authUnavailable
         }
         if !presented {
-            if let anonymous { return .identity(consumers.identity(of: anonymous, method: "anonymous").withMethod(nil)) }
+            if let anonymous {
+                return .identity(consumers.identity(of: anonymous, method: "anonymous").withMethod(nil))
+            }
             if optional { return .identity(nil) }
         }
         exchange.authFailure = presented ? "invalid" : "missing"

@@ -36,7 +36,8 @@ package struct ConsumerLookup: Sendable {
 
     /// The identity of a known consumer, or a bare one for a name only a token vouches for.
     package func identity(
-        of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = [], credential: String? = nil
+        of name: String, method: String, scopes: Set<String>? = nil, extraGroups: [String] = [],
+        credential: String? = nil
     ) -> Identity {
         let known = consumer(named: name)
         var groups = known?.groups ?? []

@@ -35,7 +35,8 @@ final class BasicAuthenticator: Authenticator {
     var challenge: String { "Basic realm=\"\(realm)\", charset=\"UTF-8\"" }
 
     func authenticate(_ request: Request, consumers: ConsumerLookup) async -> AuthOutcome {
-        guard let value = request.headers[.authorization], value.count > 6, value.prefix(6).lowercased() == "basic " else {
+        guard let value = request.headers[.authorization], value.count > 6, value.prefix(6).lowercased() == "basic "
+        else {
             return .absent
         }
         guard let decoded = Data(base64Encoded: String(value.dropFirst(6).trimmingCharacters(in: .whitespaces))),

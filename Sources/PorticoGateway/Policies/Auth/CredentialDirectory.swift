@@ -21,7 +21,9 @@ public final class CredentialDirectory: Service, Sendable {
     private let loaded: Mutex<Bool>
 
     /// - Parameter store: nil for a gateway with config-declared credentials only.
-    public init(store: (any DataStore)?, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "portico.auth")) {
+    public init(
+        store: (any DataStore)?, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "portico.auth")
+    ) {
         self.store = store
         self.interval = interval
         self.logger = logger
@@ -61,7 +63,9 @@ public final class CredentialDirectory: Service, Sendable {
         let stored = try await store.credentials()
         table.withLock { $0 = CredentialTable(stored: stored) }
         loaded.withLock { $0 = true }
-        logger.debug("credentials reloaded", metadata: ["auth.generation": "\(stored.generation)", "keys.count": "\(stored.keys.count)"])
+        logger.debug(
+            "credentials reloaded",
+            metadata: ["auth.generation": "\(stored.generation)", "keys.count": "\(stored.keys.count)"])
         return true
     }
 
@@ -73,17 +77,23 @@ public final class CredentialDirectory: Service, Sendable {
             return pending
         }
         guard !pending.isEmpty else { return }
-        do { try await store.recordKeyUse(pending) } catch { logger.warning("could not record key use", metadata: ["error": "\(error)"]) }
+        do { try await store.recordKeyUse(pending) } catch {
+            logger.warning("could not record key use", metadata: ["error": "\(error)"])
+        }
     }
 
     public func run() async throws {
         guard store != nil else { return }
         await cancelWhenGracefulShutdown {
             var sinceFlush = Duration.zero
-            do { try await self.refresh() } catch { self.logger.warning("could not read credentials", metadata: ["error": "\(error)"]) }
+            do { try await self.refresh() } catch {
+                self.logger.warning("could not read credentials", metadata: ["error": "\(error)"])
+            }
             while !Task.isCancelled {
                 try? await Task.sleep(for: self.interval)
-                do { try await self.refresh() } catch { self.logger.warning("could not read credentials", metadata: ["error": "\(error)"]) }
+                do { try await self.refresh() } catch {
+                    self.logger.warning("could not read credentials", metadata: ["error": "\(error)"])
+                }
                 sinceFlush += self.interval
                 if sinceFlush >= .seconds(5) {
                     sinceFlush = .zero

@@ -68,7 +68,9 @@ final class CredentialTable: Sendable {
 
     /// The store's runtime consumers and keys.
     convenience init(stored: StoredCredentials) {
-        let keys = stored.keys.map { Key(id: $0.id, consumer: $0.consumer, digest: $0.digest, expires: $0.expires, prefix: $0.prefix) }
+        let keys = stored.keys.map {
+            Key(id: $0.id, consumer: $0.consumer, digest: $0.digest, expires: $0.expires, prefix: $0.prefix)
+        }
         let consumers = stored.consumers.map { consumer in
             Consumer(
                 name: consumer.name, groups: consumer.groups, plan: consumer.plan, scopes: Set(consumer.scopes),

@@ -41,7 +41,8 @@ public struct Identity: Sendable, Hashable {
             case let string as String: text = string
             case let number as NSNumber:
                 // JSONSerialization gives booleans as NSNumbers of Objective-C type `c`.
-                text = String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : number.stringValue
+                text =
+                    String(cString: number.objCType) == "c" ? (number.boolValue ? "true" : "false") : number.stringValue
             default: continue
             }
             guard text.utf8.count <= 256 else { continue }

@@ -1,5 +1,5 @@
-import Crypto
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -39,10 +39,14 @@ final class IntrospectionAuthenticator: Authenticator {
             return .unavailable(reason: "introspection endpoint failed")
         }
         guard answer["active"] as? Bool == true else {
-            cache.store(.rejected(reason: "token not active"), for: token, until: now.addingTimeInterval(settings.negativeCacheTTL.seconds))
+            cache.store(
+                .rejected(reason: "token not active"), for: token,
+                until: now.addingTimeInterval(settings.negativeCacheTTL.seconds))
             return .rejected(reason: "token not active")
         }
-        let expires = (answer["exp"] as? NSNumber).flatMap { $0.doubleValue.isFinite ? Date(timeIntervalSince1970: $0.doubleValue) : nil }
+        let expires = (answer["exp"] as? NSNumber).flatMap {
+            $0.doubleValue.isFinite ? Date(timeIntervalSince1970: $0.doubleValue) : nil
+        }
         if let expires, expires <= now { return .rejected(reason: "token expired") }
         let consumer: String
         switch answer[settings.consumerClaim] {
@@ -53,7 +57,8 @@ final class IntrospectionAuthenticator: Authenticator {
         // A token never speaks for a portal account: those are reached with the portal's own keys.
         if ConsumerConfig.isPortalName(consumer) { return .rejected(reason: "claim names a portal consumer") }
         let scopes = JWTAuthenticator.strings(answer["scope"], separatedBy: " ")
-        var identity = consumers.identity(of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)")
+        var identity = consumers.identity(
+            of: consumer, method: name, scopes: Set(scopes), credential: "token:\(name):\(consumer)")
         identity.claims = Identity.scalarClaims(answer)
         let outcome = AuthOutcome.authenticated(identity)
         let limit = now.addingTimeInterval(settings.cacheTTL.seconds)
@@ -71,7 +76,8 @@ final class IntrospectionAuthenticator: Authenticator {
             request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
         }
         request.body = .bytes(ByteBuffer(string: "token=\(Self.formEncode(token))&token_type_hint=access_token"))
-        let response = try await HTTPClient.shared.execute(request, timeout: .milliseconds(Int64(settings.timeout.milliseconds)))
+        let response = try await HTTPClient.shared.execute(
+            request, timeout: .milliseconds(Int64(settings.timeout.milliseconds)))
         let body = try await response.body.collect(upTo: 1 << 20)
         guard response.status == .ok else { throw IntrospectionError.status(Int(response.status.code)) }
         guard let answer = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {

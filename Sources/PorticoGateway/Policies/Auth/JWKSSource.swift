@@ -87,7 +87,9 @@ final class JWKSSource: Sendable {
             request.headers.add(name: "Accept", value: "application/json")
             let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
             guard response.status == .ok else {
-                logger.warning("JWKS fetch failed; keeping the keys held", metadata: ["jwks.url": "\(url)", "http.status": "\(response.status.code)"])
+                logger.warning(
+                    "JWKS fetch failed; keeping the keys held",
+                    metadata: ["jwks.url": "\(url)", "http.status": "\(response.status.code)"])
                 return nil
             }
             let body = try await response.body.collect(upTo: 1 << 20)
@@ -97,7 +99,8 @@ final class JWKSSource: Sendable {
             logger.info("JWKS fetched", metadata: ["jwks.url": "\(url)", "keys.count": "\(usable.count)"])
             return table
         } catch {
-            logger.warning("JWKS fetch failed; keeping the keys held", metadata: ["jwks.url": "\(url)", "error": "\(error)"])
+            logger.warning(
+                "JWKS fetch failed; keeping the keys held", metadata: ["jwks.url": "\(url)", "error": "\(error)"])
             return nil
         }
     }

@@ -22,7 +22,9 @@ final class JWTAuthenticator: Authenticator {
     /// generation the identity was made at (a change to the consumer makes it again).
     /// By the SHA-256 of the token, so an entry costs the same whatever a token's length; least
     /// recently used out first.
-    private let verified = Mutex(LRUTable<SHA256Digest, (identity: Identity, expires: Date, generation: Int)>(capacity: JWTAuthenticator.cacheLimit))
+    private let verified = Mutex(
+        LRUTable<SHA256Digest, (identity: Identity, expires: Date, generation: Int)>(
+            capacity: JWTAuthenticator.cacheLimit))
     private let now: @Sendable () -> Date
     static let cacheLimit = 50_000
 
@@ -70,7 +72,9 @@ final class JWTAuthenticator: Authenticator {
     }
 
     /// Checks the signature and the claims. The reason of a failure goes to the log only.
-    func verify(_ token: Substring, at time: Date, consumers: ConsumerLookup) async -> Result<(identity: Identity, expires: Date), Failure> {
+    func verify(
+        _ token: Substring, at time: Date, consumers: ConsumerLookup
+    ) async -> Result<(identity: Identity, expires: Date), Failure> {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let headerBytes = Base64URL.decode(parts[0]),
             let header = (try? JSONSerialization.jsonObject(with: Data(headerBytes))) as? [String: Any]
@@ -98,17 +102,27 @@ final class JWTAuthenticator: Authenticator {
         guard let payloadBytes = Base64URL.decode(parts[1]),
             let claims = (try? JSONSerialization.jsonObject(with: Data(payloadBytes))) as? [String: Any]
         else { return .failure(.rejected("malformed claims")) }
-        guard let exp = (claims["exp"] as? NSNumber)?.doubleValue, exp.isFinite else { return .failure(.rejected("no exp claim")) }
+        guard let exp = (claims["exp"] as? NSNumber)?.doubleValue, exp.isFinite else {
+            return .failure(.rejected("no exp claim"))
+        }
         let expires = Date(timeIntervalSince1970: exp)
         guard time.timeIntervalSince(expires) <= leeway else { return .failure(.rejected("token expired")) }
         if let nbfValue = claims["nbf"] {
-            guard let nbf = (nbfValue as? NSNumber)?.doubleValue, nbf.isFinite else { return .failure(.rejected("bad nbf claim")) }
-            guard Date(timeIntervalSince1970: nbf).timeIntervalSince(time) <= leeway else { return .failure(.rejected("token not yet valid")) }
+            guard let nbf = (nbfValue as? NSNumber)?.doubleValue, nbf.isFinite else {
+                return .failure(.rejected("bad nbf claim"))
+            }
+            guard Date(timeIntervalSince1970: nbf).timeIntervalSince(time) <= leeway else {
+                return .failure(.rejected("token not yet valid"))
+            }
         }
-        if let issuer = settings.issuer, claims["iss"] as? String != issuer { return .failure(.rejected("wrong issuer")) }
+        if let issuer = settings.issuer, claims["iss"] as? String != issuer {
+            return .failure(.rejected("wrong issuer"))
+        }
         if !settings.audiences.isEmpty {
             let audiences = Self.strings(claims["aud"], separatedBy: nil)
-            guard audiences.contains(where: settings.audiences.contains) else { return .failure(.rejected("wrong audience")) }
+            guard audiences.contains(where: settings.audiences.contains) else {
+                return .failure(.rejected("wrong audience"))
+            }
         }
         let consumer: String
         switch claims[settings.consumerClaim] {
@@ -141,7 +155,9 @@ final class JWTAuthenticator: Authenticator {
     private func keyTable() async -> JWTKeyTable? {
         if let jwks { return await jwks.keys() }
         if let table = staticKeys.withLock({ $0 }) { return table }
-        guard let table = try? await JWTKeyTable.build(secret: inline.secret, publicKeys: inline.keys) else { return nil }
+        guard let table = try? await JWTKeyTable.build(secret: inline.secret, publicKeys: inline.keys) else {
+            return nil
+        }
         staticKeys.withLock { $0 = table }
         return table
     }

@@ -53,7 +53,11 @@ struct JWTKeyTable: Sendable {
             switch key {
             case .rsa(let rsa):
                 let digest = digests[String(alg.suffix(3))]!
-                if alg.hasPrefix("PS") { await keys.add(pss: rsa, digestAlgorithm: digest) } else { await keys.add(rsa: rsa, digestAlgorithm: digest) }
+                if alg.hasPrefix("PS") {
+                    await keys.add(pss: rsa, digestAlgorithm: digest)
+                } else {
+                    await keys.add(rsa: rsa, digestAlgorithm: digest)
+                }
                 out.append(Verifier(kid: kid, alg: alg, algorithm: try await keys.getKey()))
             case .es256(let ec):
                 await keys.add(ecdsa: ec)

@@ -12,7 +12,8 @@ struct MTLSAuthenticator: Authenticator {
     let challenge = "Certificate"
 
     static let forwarded = [
-        ("X-Client-Cert-Subject", ClientCertificate.subjectField), ("X-Client-Cert-CN", ClientCertificate.commonNameField),
+        ("X-Client-Cert-Subject", ClientCertificate.subjectField),
+        ("X-Client-Cert-CN", ClientCertificate.commonNameField),
         ("X-Client-Cert-DNS", ClientCertificate.dnsField), ("X-Client-Cert-Email", ClientCertificate.emailField),
         ("X-Client-Cert-URI", ClientCertificate.uriField),
     ].map { (HTTPField.Name($0.0)!, $0.1) }
@@ -39,7 +40,10 @@ struct MTLSAuthenticator: Authenticator {
         // known consumer.
         let names = head.headerFields[values: field]
         guard let consumer = names.lazy.compactMap({ consumers.consumer(named: $0) }).first else {
-            return .rejected(reason: "the client certificate (\(head.headerFields[ClientCertificate.subjectField] ?? "")) names no known consumer")
+            return .rejected(
+                reason:
+                    "the client certificate (\(head.headerFields[ClientCertificate.subjectField] ?? "")) names no known consumer"
+            )
         }
         return .authenticated(consumers.identity(of: consumer.name, method: name, credential: "cert:\(consumer.name)"))
     }
@@ -48,7 +52,9 @@ struct MTLSAuthenticator: Authenticator {
     func strip(_ head: inout HTTPRequest) {
         guard method.forwardCertificate else { return }
         for (outgoing, own) in Self.forwarded {
-            for value in head.headerFields[values: own] { head.headerFields.append(HTTPField(name: outgoing, value: value)) }
+            for value in head.headerFields[values: own] {
+                head.headerFields.append(HTTPField(name: outgoing, value: value))
+            }
         }
     }
 }

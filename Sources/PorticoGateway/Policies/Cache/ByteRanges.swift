@@ -51,7 +51,9 @@ enum ByteRanges: Equatable {
 
     /// A non-negative decimal, nil when not digits or past 15 digits (no length is that long).
     private static func digits(_ text: Substring) -> Int? {
-        guard !text.isEmpty, text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else { return nil }
+        guard !text.isEmpty, text.utf8.count <= 15, text.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+            return nil
+        }
         return Int(text)
     }
 }

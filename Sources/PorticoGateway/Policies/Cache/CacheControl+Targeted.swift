@@ -31,11 +31,13 @@ extension CacheControl {
         for (name, member) in dictionary {
             guard case .item(let item) = member else { continue }
             let bare = item.bareItem
-            let seconds: Int? = if case .integer(let number) = bare, number >= 0 { min(number, Self.maximumDeltaSeconds) } else { nil }
+            let seconds: Int? =
+                if case .integer(let number) = bare, number >= 0 { min(number, Self.maximumDeltaSeconds) } else { nil }
             let flag: Bool = if case .bool(true) = bare { true } else { false }
-            let fieldNames: [String]? = if case .string(let text) = bare {
-                text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
-            } else { nil }
+            let fieldNames: [String]? =
+                if case .string(let text) = bare {
+                    text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                } else { nil }
             switch name {
             case "max-age": maxAge = seconds ?? maxAge
             case "s-maxage": sMaxAge = seconds ?? sMaxAge

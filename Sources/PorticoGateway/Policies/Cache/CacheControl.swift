@@ -59,10 +59,14 @@ struct CacheControl: Sendable, Equatable {
         case "no-store": noStore = true
         case "no-cache":
             noCache = true
-            noCacheFields = value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? []
+            noCacheFields =
+                value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+                ?? []
         case "private":
             isPrivate = true
-            privateFields = value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } } ?? []
+            privateFields =
+                value.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces).lowercased() } }
+                ?? []
         case "public": isPublic = true
         case "must-revalidate": mustRevalidate = true
         case "proxy-revalidate": proxyRevalidate = true
@@ -99,7 +103,9 @@ struct CacheControl: Sendable, Equatable {
         var result: [(String, String?)] = []
         var index = line.startIndex
         while index < line.endIndex {
-            while index < line.endIndex, line[index] == " " || line[index] == "," || line[index] == "\t" { index = line.index(after: index) }
+            while index < line.endIndex, line[index] == " " || line[index] == "," || line[index] == "\t" {
+                index = line.index(after: index)
+            }
             guard index < line.endIndex else { break }
             let nameStart = index
             while index < line.endIndex, line[index] != "=", line[index] != "," { index = line.index(after: index) }
@@ -111,7 +117,9 @@ struct CacheControl: Sendable, Equatable {
                     index = line.index(after: index)
                     var text = ""
                     while index < line.endIndex, line[index] != "\"" {
-                        if line[index] == "\\", line.index(after: index) < line.endIndex { index = line.index(after: index) }
+                        if line[index] == "\\", line.index(after: index) < line.endIndex {
+                            index = line.index(after: index)
+                        }
                         text.append(line[index])
                         index = line.index(after: index)
                     }

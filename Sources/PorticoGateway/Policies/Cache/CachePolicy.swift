@@ -24,7 +24,10 @@ struct CachePolicy: Policy {
     let tagHeader: HTTPField.Name?
     let requestIDHeader: HTTPField.Name
 
-    init(config: CachePolicyConfig, context: CacheContext, keys: RequestKey, scope: String, requestIDHeader: HTTPField.Name) {
+    init(
+        config: CachePolicyConfig, context: CacheContext, keys: RequestKey, scope: String,
+        requestIDHeader: HTTPField.Name
+    ) {
         self.config = config
         self.requestIDHeader = requestIDHeader
         self.context = context
@@ -43,7 +46,9 @@ struct CachePolicy: Policy {
         return Int(min(limit, max(-limit, seconds)).rounded(.down))
     }
     /// Conditional request fields the cache answers itself instead of passing on.
-    static let conditionals: [HTTPField.Name] = [.ifNoneMatch, .ifModifiedSince, .ifMatch, .ifUnmodifiedSince, .ifRange]
+    static let conditionals: [HTTPField.Name] = [
+        .ifNoneMatch, .ifModifiedSince, .ifMatch, .ifUnmodifiedSince, .ifRange,
+    ]
 
     private var defaultTTL: Double { Double(config.defaultTTL.milliseconds) / 1000 }
 
@@ -52,33 +57,43 @@ struct CachePolicy: Policy {
         case .get, .head:
             break
         case .options, .trace, .connect:
-            return try await pass(request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "method"))
+            return try await pass(
+                request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "method"))
         default:
             return try await invalidating(request, exchange: exchange, next: next)
         }
         let control = CacheControl(request.headers, isRequest: true)
         let key = CacheStore.Key(
             host: (request.head.authority ?? "").lowercased(), target: request.head.path ?? "/",
-            extra: config.key.isEmpty ? scope : scope + "|" + keys.value(of: config.key, request: request, exchange: exchange))
+            extra: config.key.isEmpty
+                ? scope : scope + "|" + keys.value(of: config.key, request: request, exchange: exchange))
         let now = context.clock()
         let lookup = context.store.lookup(key, requestHeaders: request.headers)
         if let range = request.headers[.range] {
             // A range of a fresh, complete stored response is cut from it (RFC 9110 §14); any other
             // range request goes to the upstream as it is.
-            if request.method == .get, case .found(let entry, _) = lookup, entry.status == .ok, case .fresh = reuse(entry, control: control, now: now) {
-                return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .hit), range: range)
+            if request.method == .get, case .found(let entry, _) = lookup, entry.status == .ok,
+                case .fresh = reuse(entry, control: control, now: now)
+            {
+                return serve(
+                    entry, to: request, exchange: exchange, now: now, status: .init(outcome: .hit), range: range)
             }
-            return try await pass(request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "request", detail: "range"))
+            return try await pass(
+                request, exchange: exchange, next: next,
+                status: .init(outcome: .bypass, forward: "request", detail: "range"))
         }
         if case .found(let entry, let handle) = lookup {
             switch reuse(entry, control: control, now: now) {
             case .fresh:
                 return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .hit))
             case .stale(let reason):
-                return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .stale, detail: reason))
+                return serve(
+                    entry, to: request, exchange: exchange, now: now, status: .init(outcome: .stale, detail: reason))
             case .staleWhileRevalidate:
                 refreshInBackground(entry, handle: handle, key: key, request: request, exchange: exchange, next: next)
-                return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .stale, detail: "stale-while-revalidate"))
+                return serve(
+                    entry, to: request, exchange: exchange, now: now,
+                    status: .init(outcome: .stale, detail: "stale-while-revalidate"))
             case .validate(let why):
                 if control.onlyIfCached { return try onlyIfCached(exchange: exchange) }
                 return try await fetch(
@@ -89,9 +104,12 @@ struct CachePolicy: Policy {
         if control.onlyIfCached { return try onlyIfCached(exchange: exchange) }
         let forward = if case .varyMiss = lookup { "vary-miss" } else { "uri-miss" }
         if request.method == .head {
-            return try await pass(request, exchange: exchange, next: next, status: .init(outcome: .miss, forward: forward, detail: "head"))
+            return try await pass(
+                request, exchange: exchange, next: next, status: .init(outcome: .miss, forward: forward, detail: "head")
+            )
         }
-        return try await fetch(request, exchange: exchange, next: next, key: key, control: control, stored: nil, forward: forward)
+        return try await fetch(
+            request, exchange: exchange, next: next, key: key, control: control, stored: nil, forward: forward)
     }
 
     // MARK: Reuse
@@ -137,14 +155,18 @@ struct CachePolicy: Policy {
     /// The stored response (or a 304 when the client's own validators match it, or the `range`
     /// asked for when `If-Range` allows), with `Age` and `Cache-Status`.
     private func serve(
-        _ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus, range: String? = nil
+        _ entry: CachedResponse, to request: Request, exchange: Exchange, now: Date, status: CacheStatus,
+        range: String? = nil
     ) -> Response {
-        let (headers, notModified) = servedFields(entry, requestFields: request.headers, exchange: exchange, now: now, status: status)
+        let (headers, notModified) = servedFields(
+            entry, requestFields: request.headers, exchange: exchange, now: now, status: status)
         if notModified { return Response(status: .notModified, headers: headers) }
         if let range, Self.ifRangeAllows(request.headers, entry: entry) {
             return ranged(entry, headers: headers, range: range, exchange: exchange)
         }
-        return Response(status: entry.status, headers: whole(entry, headers, exchange: exchange), body: .init(byteBuffer: entry.body))
+        return Response(
+            status: entry.status, headers: whole(entry, headers, exchange: exchange),
+            body: .init(byteBuffer: entry.body))
     }
 
     /// The fields a stored response is served with (its age, `Cache-Status`, the request id),
@@ -160,7 +182,9 @@ struct CachePolicy: Policy {
         headers[.age] = String(Self.wholeSeconds(entry.currentAge(at: now)))
         headers[Self.cacheStatusHeader] = status.headerValue
         headers[requestIDHeader] = exchange.requestID
-        if entry.status == .ok, Self.clientValidatorsMatch(requestFields, etag: entry.etag, lastModified: entry.lastModified) {
+        if entry.status == .ok,
+            Self.clientValidatorsMatch(requestFields, etag: entry.etag, lastModified: entry.lastModified)
+        {
             return (Self.notModifiedFields(headers), true)
         }
         if entry.status == .ok { headers[Self.acceptRanges] = "bytes" }
@@ -229,7 +253,9 @@ struct CachePolicy: Policy {
             headers[.contentType] = nil
             return Response(status: .rangeNotSatisfiable, headers: headers)
         case .ranges(let ranges) where ranges.count == 1:
-            let part = entry.body.getSlice(at: entry.body.readerIndex + ranges[0].lowerBound, length: ranges[0].count) ?? ByteBuffer()
+            let part =
+                entry.body.getSlice(at: entry.body.readerIndex + ranges[0].lowerBound, length: ranges[0].count)
+                ?? ByteBuffer()
             headers[.contentRange] = "bytes \(ranges[0].lowerBound)-\(ranges[0].upperBound)/\(length)"
             headers[.contentLength] = String(part.readableBytes)
             exchange.bytesOut.add(part.readableBytes, ordering: .relaxed)
@@ -275,13 +301,16 @@ struct CachePolicy: Policy {
     /// A 304 keeps the fields a 200 would have had that describe the representation's metadata (RFC 9110 section 15.4.5).
     static func notModifiedFields(_ headers: HTTPFields) -> HTTPFields {
         var kept = headers
-        for name in [HTTPField.Name.contentLength, .contentType, .contentEncoding, .contentLanguage, .contentRange] { kept[name] = nil }
+        for name in [HTTPField.Name.contentLength, .contentType, .contentEncoding, .contentLanguage, .contentRange] {
+            kept[name] = nil
+        }
         return kept
     }
 
     private func onlyIfCached(exchange: Exchange) throws -> Response {
         exchange.cacheStatus = CacheStatus(outcome: .bypass, detail: "only-if-cached")
-        throw GatewayError.gatewayTimeout("The request asked for a cached response only (only-if-cached), and none is stored.")
+        throw GatewayError.gatewayTimeout(
+            "The request asked for a cached response only (only-if-cached), and none is stored.")
     }
 
     // MARK: Going to the upstream
@@ -292,7 +321,9 @@ struct CachePolicy: Policy {
     }
 
     /// Passes the request on without looking anything up.
-    private func pass(_ request: Request, exchange: Exchange, next: PolicyNext, status: CacheStatus) async throws -> Response {
+    private func pass(
+        _ request: Request, exchange: Exchange, next: PolicyNext, status: CacheStatus
+    ) async throws -> Response {
         exchange.cacheStatus = status
         var response = try await next(request, exchange: exchange)
         response.headers[CacheControl.porticoField] = nil
@@ -303,14 +334,17 @@ struct CachePolicy: Policy {
     /// Unsafe methods: a non-error response invalidates the target URI and the `Location` and
     /// `Content-Location` URIs on the same host (RFC 9111 section 4.4).
     private func invalidating(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        let response = try await pass(request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "method"))
+        let response = try await pass(
+            request, exchange: exchange, next: next, status: .init(outcome: .bypass, forward: "method"))
         guard (200..<400).contains(Int(response.status.code)) else { return response }
         let host = (request.head.authority ?? "").lowercased()
         let target = request.head.path ?? "/"
         context.store.invalidate(host: host, target: target)
         for name in [HTTPField.Name.location, .contentLocation] {
             for value in response.headers[values: name] {
-                if let other = Self.sameHostTarget(value, host: host, base: target) { context.store.invalidate(host: host, target: other) }
+                if let other = Self.sameHostTarget(value, host: host, base: target) {
+                    context.store.invalidate(host: host, target: other)
+                }
             }
         }
         return response
@@ -327,13 +361,16 @@ struct CachePolicy: Policy {
         if reference.hasPrefix("//") { return nil }
         if reference.hasPrefix("/") { return reference }
         let basePath = base.split(separator: "?", maxSplits: 1).first.map(String.init) ?? base
-        let folder = basePath.hasSuffix("/") ? basePath : String(basePath[...(basePath.lastIndex(of: "/") ?? basePath.startIndex)])
+        let folder =
+            basePath.hasSuffix("/")
+            ? basePath : String(basePath[...(basePath.lastIndex(of: "/") ?? basePath.startIndex)])
         return folder + reference
     }
 
     /// A miss or a revalidation, coalesced with concurrent ones for the same key.
     private func fetch(
-        _ request: Request, exchange: Exchange, next: PolicyNext, key: CacheStore.Key, control: CacheControl, stored: Stored?,
+        _ request: Request, exchange: Exchange, next: PolicyNext, key: CacheStore.Key, control: CacheControl,
+        stored: Stored?,
         forward: String
     ) async throws -> Response {
         let flightKey = key.description
@@ -342,23 +379,29 @@ struct CachePolicy: Policy {
             let land: @Sendable () -> Void = { [context] in context.flights.land(flightKey, flight) }
             // Whatever happens to the response (a failed write, a dropped body), the waiters are released.
             exchange.onFinish(land)
-            return try await self.forward(request, exchange: exchange, next: next, key: key, control: control, stored: stored, forward: forward, land: land)
+            return try await self.forward(
+                request, exchange: exchange, next: next, key: key, control: control, stored: stored, forward: forward,
+                land: land)
         case .follower(let flight):
             await flight.wait()
             let now = context.clock()
             if case .found(let entry, _) = context.store.lookup(key, requestHeaders: request.headers),
                 case .fresh = reuse(entry, control: control, now: now)
             {
-                return serve(entry, to: request, exchange: exchange, now: now, status: .init(outcome: .collapsed, forward: forward, collapsed: true))
+                return serve(
+                    entry, to: request, exchange: exchange, now: now,
+                    status: .init(outcome: .collapsed, forward: forward, collapsed: true))
             }
             return try await self.forward(
-                request, exchange: exchange, next: next, key: key, control: control, stored: stored, forward: forward, land: {})
+                request, exchange: exchange, next: next, key: key, control: control, stored: stored, forward: forward,
+                land: {})
         }
     }
 
     /// Sends the request upstream (conditionally when there is a stored response) and handles the answer.
     private func forward(
-        _ request: Request, exchange: Exchange, next: PolicyNext, key: CacheStore.Key, control: CacheControl, stored: Stored?,
+        _ request: Request, exchange: Exchange, next: PolicyNext, key: CacheStore.Key, control: CacheControl,
+        stored: Stored?,
         forward: String, land: @escaping @Sendable () -> Void
     ) async throws -> Response {
         let upstreamRequest = Self.conditional(request, on: stored?.entry)
@@ -384,7 +427,8 @@ struct CachePolicy: Policy {
         status.forwardStatus = code
         if let stored, code == 304 {
             land()
-            let updated = stored.entry.updated(with: response.headers, requestTime: requestTime, responseTime: responseTime, defaultTTL: defaultTTL)
+            let updated = stored.entry.updated(
+                with: response.headers, requestTime: requestTime, responseTime: responseTime, defaultTTL: defaultTTL)
             context.store.replace(stored.handle, key: key, with: updated)
             status.outcome = .revalidated
             return serve(updated, to: request, exchange: exchange, now: responseTime, status: status)
@@ -405,10 +449,13 @@ struct CachePolicy: Policy {
         status.stored = true
         var teed = varying(response)
         let collector = collector(
-            for: teed, requestHeaders: request.headers, key: key, requestTime: requestTime, responseTime: responseTime, land: land)
+            for: teed, requestHeaders: request.headers, key: key, requestTime: requestTime, responseTime: responseTime,
+            land: land)
         let original = teed.body
         if code == 200,
-            Self.clientValidatorsMatch(request.headers, etag: teed.headers[.eTag], lastModified: teed.headers[.lastModified].flatMap(HTTPDate.parse)),
+            Self.clientValidatorsMatch(
+                request.headers, etag: teed.headers[.eTag],
+                lastModified: teed.headers[.lastModified].flatMap(HTTPDate.parse)),
             context.refresher.submit({ try? await original.write(DrainWriter(collector: collector)) })
         {
             // The client holds this representation already: it gets 304 now, the body is stored in the background.
@@ -435,7 +482,9 @@ struct CachePolicy: Policy {
 
     /// The request as sent upstream: the client's conditionals removed (the cache answers them), the stored validators added.
     static func conditional(_ request: Request, on entry: CachedResponse?) -> Request {
-        guard conditionals.contains(where: { request.headers.contains($0) }) || entry?.hasValidator == true else { return request }
+        guard conditionals.contains(where: { request.headers.contains($0) }) || entry?.hasValidator == true else {
+            return request
+        }
         var head = request.head
         for name in conditionals { head.headerFields[name] = nil }
         if let entry {
@@ -462,8 +511,12 @@ struct CachePolicy: Policy {
         if responseControl.isPrivate, responseControl.privateFields.isEmpty { return "private" }
         if code == 206 || response.headers.contains(.contentRange) { return "partial" }
         // A stream of events is live: stored, it would be buffered, and replayed stale.
-        if let type = response.headers[.contentType], type.lowercased().hasPrefix("text/event-stream") { return "event stream" }
-        let explicit = responseControl.maxAge != nil || responseControl.sMaxAge != nil || (!targeted && response.headers.contains(.expires))
+        if let type = response.headers[.contentType], type.lowercased().hasPrefix("text/event-stream") {
+            return "event stream"
+        }
+        let explicit =
+            responseControl.maxAge != nil || responseControl.sMaxAge != nil
+            || (!targeted && response.headers.contains(.expires))
         if let listed = config.statuses {
             if !listed.contains(code) { return "status \(code)" }
         } else if !explicit, !CachePolicyConfig.heuristicStatuses.contains(code) {
@@ -472,16 +525,22 @@ struct CachePolicy: Policy {
         if response.headers[values: .vary].contains(where: { $0.contains("*") }) { return "vary *" }
         if response.headers.contains(.setCookie) {
             let classic = CacheControl(response.headers)
-            let withheld = (responseControl.privateFields + responseControl.noCacheFields + classic.privateFields + classic.noCacheFields)
+            let withheld =
+                (responseControl.privateFields + responseControl.noCacheFields + classic.privateFields
+                + classic.noCacheFields)
                 .contains("set-cookie")
             if !withheld, !(targeted && responseControl.isPublic) { return "set-cookie" }
         }
-        if let length = response.headers[.contentLength].flatMap(Int.init), length > config.maxObjectSize { return "too large" }
+        if let length = response.headers[.contentLength].flatMap(Int.init), length > config.maxObjectSize {
+            return "too large"
+        }
         // RFC 9111 section 3.5, extended to every credential the gateway checked: a response to an
         // authenticated request is shared only when it says so, or when the key is per caller.
         let authenticated = request.headers.contains(.authorization) || exchange.identity?.method != nil
         let perCaller = config.key.contains(.consumer) || config.key.contains(.credential)
-        if authenticated, !perCaller, !(responseControl.isPublic || responseControl.sMaxAge != nil || responseControl.mustRevalidate) {
+        if authenticated, !perCaller,
+            !(responseControl.isPublic || responseControl.sMaxAge != nil || responseControl.mustRevalidate)
+        {
             return "authenticated"
         }
         let hasValidator = response.headers.contains(.eTag) || response.headers.contains(.lastModified)
@@ -504,11 +563,13 @@ struct CachePolicy: Policy {
         land: @escaping @Sendable () -> Void
     ) -> BodyCollector {
         let headers = storedFields(response.headers)
-        let implicitFreshness = (config.statuses ?? CachePolicyConfig.heuristicStatuses).contains(Int(response.status.code))
+        let implicitFreshness = (config.statuses ?? CachePolicyConfig.heuristicStatuses).contains(
+            Int(response.status.code))
         let varyNames = Self.varyNames(headers)
-        let tags = tagHeader.map { name in
-            headers[values: name].flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
-        } ?? []
+        let tags =
+            tagHeader.map { name in
+                headers[values: name].flatMap { $0.split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init) }
+            } ?? []
         let status = response.status
         let defaultTTL = defaultTTL
         let storedHeaders = headers
@@ -519,7 +580,8 @@ struct CachePolicy: Policy {
                 store.store(
                     key,
                     CachedResponse(
-                        status: status, headers: storedHeaders, body: body, requestHeaders: requestHeaders, requestTime: requestTime,
+                        status: status, headers: storedHeaders, body: body, requestHeaders: requestHeaders,
+                        requestTime: requestTime,
                         responseTime: responseTime, varyNames: selecting, defaultTTL: defaultTTL, tags: tags,
                         implicitFreshness: implicitFreshness))
             }
@@ -532,7 +594,9 @@ struct CachePolicy: Policy {
         var names: [HTTPField.Name] = []
         for value in headers[values: .vary] {
             for name in value.split(separator: ",") {
-                if let field = HTTPField.Name(name.trimmingCharacters(in: .whitespaces)), !names.contains(field) { names.append(field) }
+                if let field = HTTPField.Name(name.trimmingCharacters(in: .whitespaces)), !names.contains(field) {
+                    names.append(field)
+                }
             }
         }
         return names
@@ -553,33 +617,42 @@ struct CachePolicy: Policy {
 
     /// Revalidates `entry` once, off the request path (stale-while-revalidate).
     private func refreshInBackground(
-        _ entry: CachedResponse, handle: CacheStore.Handle, key: CacheStore.Key, request: Request, exchange: Exchange, next: PolicyNext
+        _ entry: CachedResponse, handle: CacheStore.Handle, key: CacheStore.Key, request: Request, exchange: Exchange,
+        next: PolicyNext
     ) {
         let flightKey = key.description
         guard let flight = context.refreshes.startIfIdle(flightKey) else { return }
         let context = context
         let head = Self.conditional(Request(head: request.head, body: .init(buffer: ByteBuffer())), on: entry).head
         let background = Exchange(
-            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress, host: exchange.host, start: .now, route: exchange.route,
+            requestID: exchange.requestID, trace: exchange.trace, clientAddress: exchange.clientAddress,
+            host: exchange.host, start: .now, route: exchange.route,
             request: exchange.request)
         background.identity = exchange.identity
         let policy = self
         let submitted = context.refresher.submit {
             defer { context.refreshes.land(flightKey, flight) }
             let requestTime = context.clock()
-            guard let response = try? await next(Request(head: head, body: .init(buffer: ByteBuffer())), exchange: background) else {
+            guard
+                let response = try? await next(
+                    Request(head: head, body: .init(buffer: ByteBuffer())), exchange: background)
+            else {
                 background.finish()
                 return
             }
             let responseTime = context.clock()
             if response.status == .notModified {
-                let updated = entry.updated(with: response.headers, requestTime: requestTime, responseTime: responseTime, defaultTTL: policy.defaultTTL)
+                let updated = entry.updated(
+                    with: response.headers, requestTime: requestTime, responseTime: responseTime,
+                    defaultTTL: policy.defaultTTL)
                 context.store.replace(handle, key: key, with: updated)
             } else if response.status.code < 500 {
                 let bodiless = Request(head: head, body: .init(buffer: ByteBuffer()))
-                if policy.unstorable(bodiless, exchange: background, control: CacheControl(), response: response) == nil {
+                if policy.unstorable(bodiless, exchange: background, control: CacheControl(), response: response) == nil
+                {
                     let collector = policy.collector(
-                        for: policy.varying(response), requestHeaders: head.headerFields, key: key, requestTime: requestTime, responseTime: responseTime,
+                        for: policy.varying(response), requestHeaders: head.headerFields, key: key,
+                        requestTime: requestTime, responseTime: responseTime,
                         land: {})
                     try? await response.body.write(DrainWriter(collector: collector))
                 } else {

@@ -32,7 +32,9 @@ public struct CacheStatus: Sendable, Equatable {
     public var headerValue: String {
         var value = Self.cacheName
         switch outcome {
-        case .hit, .stale where forward == nil: value += "; hit"
+        case .hit,
+            .stale where forward == nil:
+            value += "; hit"
         default: break
         }
         if let forward { value += "; fwd=" + forward }

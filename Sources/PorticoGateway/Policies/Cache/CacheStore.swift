@@ -192,7 +192,9 @@ public final class CacheStore: Sendable {
             guard cost <= state.budget else { return false }
             for index in state.byURI[key.uri] ?? [] {
                 let slot = state.slots[index]!
-                if slot.key.extra == key.extra, slot.entry.vary.elementsEqual(entry.vary, by: { $0.name == $1.name && $0.value == $1.value }) {
+                if slot.key.extra == key.extra,
+                    slot.entry.vary.elementsEqual(entry.vary, by: { $0.name == $1.name && $0.value == $1.value })
+                {
                     state.remove(index)
                 }
             }
@@ -206,7 +208,9 @@ public final class CacheStore: Sendable {
     /// Replaces the entry at `handle` (after a 304), or stores it anew if it was evicted meanwhile.
     func replace(_ handle: Handle, key: Key, with entry: CachedResponse) {
         let replaced = state.withLock { state -> Bool in
-            guard handle.slot < state.slots.count, let slot = state.slots[handle.slot], slot.generation == handle.generation else {
+            guard handle.slot < state.slots.count, let slot = state.slots[handle.slot],
+                slot.generation == handle.generation
+            else {
                 return false
             }
             state.remove(handle.slot)
@@ -237,7 +241,8 @@ public final class CacheStore: Sendable {
                     doomed += indexes
                 }
             case .prefix(let host, let prefix):
-                for (uri, indexes) in state.byURI where uri.target.hasPrefix(prefix) && (host == nil || uri.host == host) {
+                for (uri, indexes) in state.byURI
+                where uri.target.hasPrefix(prefix) && (host == nil || uri.host == host) {
                     doomed += indexes
                 }
             case .tag(let tag):
@@ -254,7 +259,8 @@ public final class CacheStore: Sendable {
     public var statistics: Statistics {
         state.withLock { state in
             Statistics(
-                entries: state.slots.count - state.free.count, bytes: state.bytes, budget: state.budget, stores: state.stores,
+                entries: state.slots.count - state.free.count, bytes: state.bytes, budget: state.budget,
+                stores: state.stores,
                 evictions: state.evictions)
         }
     }

@@ -85,7 +85,8 @@ struct CachedResponse: Sendable {
         } else if defaultTTL > 0 {
             freshnessLifetime = defaultTTL
         } else if let lastModified = headers[.lastModified].flatMap(HTTPDate.parse) {
-            freshnessLifetime = min(Self.heuristicCap, max(0, dateValue.timeIntervalSince(lastModified)) * Self.heuristicFraction)
+            freshnessLifetime = min(
+                Self.heuristicCap, max(0, dateValue.timeIntervalSince(lastModified)) * Self.heuristicFraction)
         } else {
             freshnessLifetime = 0
         }
@@ -123,7 +124,9 @@ struct CachedResponse: Sendable {
 
     /// The entry after a 304 (RFC 9111 section 4.3.4): the 304's fields replace the stored ones,
     /// except `Content-Length`, and the ages start again from this exchange.
-    func updated(with notModified: HTTPFields, requestTime: Date, responseTime: Date, defaultTTL: Double) -> CachedResponse {
+    func updated(
+        with notModified: HTTPFields, requestTime: Date, responseTime: Date, defaultTTL: Double
+    ) -> CachedResponse {
         var merged = headers
         var replaced: Set<HTTPField.Name> = []
         // A cookie the 304 sets is the revalidating client's, unless the stored entry replays one already.
@@ -135,7 +138,8 @@ struct CachedResponse: Sendable {
         var requestHeaders = HTTPFields()
         for (name, value) in vary { if let value { requestHeaders[name] = value } }
         return CachedResponse(
-            status: status, headers: Self.shareable(merged), body: body, requestHeaders: requestHeaders, requestTime: requestTime,
+            status: status, headers: Self.shareable(merged), body: body, requestHeaders: requestHeaders,
+            requestTime: requestTime,
             responseTime: responseTime, varyNames: vary.map(\.name), defaultTTL: defaultTTL, tags: tags,
             implicitFreshness: implicitFreshness)
     }
@@ -158,7 +162,9 @@ struct CachedResponse: Sendable {
     static func normalized(_ fields: HTTPFields, _ name: HTTPField.Name) -> String? {
         let values = fields[values: name]
         guard !values.isEmpty else { return nil }
-        return values.joined(separator: ",").split(separator: ",").map { $0.split(whereSeparator: \.isWhitespace).joined(separator: " ") }
-            .joined(separator: ",")
+        return values.joined(separator: ",").split(separator: ",").map {
+            $0.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        }
+        .joined(separator: ",")
     }
 }

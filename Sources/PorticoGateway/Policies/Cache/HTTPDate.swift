@@ -4,7 +4,9 @@ import Foundation
 /// that recipients must still accept. Parsed and formatted by hand: it is on the cache's hot path.
 enum HTTPDate {
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
-    private static let monthNames = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+    private static let monthNames = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ]
     private static let dayNames = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"]
 
     /// The date, or nil when the text is not an HTTP date in any of the three forms.
@@ -36,10 +38,14 @@ enum HTTPDate {
             return nil
         }
         // Years outside 1…9999 are not dates any HTTP peer means, and keep the day arithmetic in range.
-        guard let day, let month, let year, let clock, (1...31).contains(day), (1...9999).contains(year) else { return nil }
+        guard let day, let month, let year, let clock, (1...31).contains(day), (1...9999).contains(year) else {
+            return nil
+        }
         guard clock.utf8.count <= 8 else { return nil }
         let time = clock.split(separator: ":").compactMap { Int($0) }
-        guard time.count == 3, (0...23).contains(time[0]), (0...59).contains(time[1]), (0...60).contains(time[2]) else { return nil }
+        guard time.count == 3, (0...23).contains(time[0]), (0...59).contains(time[1]), (0...60).contains(time[2]) else {
+            return nil
+        }
         let days = daysFromCivil(year: year, month: month, day: day)
         let seconds = days * 86_400 + time[0] * 3600 + time[1] * 60 + time[2]
         return Date(timeIntervalSince1970: TimeInterval(seconds))
@@ -53,7 +59,8 @@ enum HTTPDate {
         let (year, month, day) = civilFromDays(days)
         let weekday = dayNames[((days % 7) + 7) % 7]
         func two(_ value: Int) -> String { value < 10 ? "0\(value)" : String(value) }
-        return "\(weekday), \(two(day)) \(monthNames[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
+        return
+            "\(weekday), \(two(day)) \(monthNames[month - 1]) \(year) \(two(secondOfDay / 3600)):\(two(secondOfDay / 60 % 60)):\(two(secondOfDay % 60)) GMT"
     }
 
     private static func monthIndex(_ text: Substring) -> Int? {

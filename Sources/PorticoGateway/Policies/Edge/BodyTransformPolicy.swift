@@ -58,7 +58,8 @@ struct BodyTransformPolicy: Policy {
             exchange.bytesIn.subtract(edited.readableBytes, ordering: .relaxed)
         }
         var answer = try await next(request, exchange: exchange)
-        guard let rules = self.response, Self.isJSON(answer.headers[.contentType]), answer.headers[.contentEncoding] == nil,
+        guard let rules = self.response, Self.isJSON(answer.headers[.contentType]),
+            answer.headers[.contentEncoding] == nil,
             let length = answer.body.contentLength, length <= rules.maxSize
         else { return answer }
         let collector = BufferWriter(limit: rules.maxSize)
@@ -85,7 +86,8 @@ struct BodyTransformPolicy: Policy {
         for (pointer, value) in rules.set {
             switch value {
             case .constant(let constant): pointer.set(constant, in: &document)
-            case .template(let template): pointer.set(.string(renderer.render(template, exchange: exchange, for: .text)), in: &document)
+            case .template(let template):
+                pointer.set(.string(renderer.render(template, exchange: exchange, for: .text)), in: &document)
             }
         }
     }

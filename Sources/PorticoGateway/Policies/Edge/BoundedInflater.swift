@@ -20,7 +20,8 @@ enum BoundedInflater {
                 return output
             } catch let error as CompressNIOError where error == .bufferOverflow {
                 guard output.readableBytes < limit else { throw GatewayError.payloadTooLarge(limit: limit) }
-                output.reserveCapacity(minimumWritableBytes: min(limit + 1 - output.readableBytes, max(4096, output.readableBytes)))
+                output.reserveCapacity(
+                    minimumWritableBytes: min(limit + 1 - output.readableBytes, max(4096, output.readableBytes)))
             } catch let error as CompressNIOError where error == .inputBufferOverflow {
                 throw GatewayError.badRequest("The request body's \(coding.rawValue) stream is cut short.")
             } catch let error as GatewayError {

@@ -36,7 +36,8 @@ struct CORSPolicy: FastPolicy {
     let matched = MatchedOrigins()
     /// The fields every allowed preflight answer carries, whatever the origin.
     let preflightFields: [HTTPField]
-    static let preflightVary = HTTPField(name: .vary, value: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
+    static let preflightVary = HTTPField(
+        name: .vary, value: "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 
     static let requestMethod = HTTPField.Name("Access-Control-Request-Method")!
     static let requestHeaders = HTTPField.Name("Access-Control-Request-Headers")!
@@ -65,10 +66,12 @@ struct CORSPolicy: FastPolicy {
         self.maxAge = config.maxAge.map { String($0.milliseconds / 1000) }
         var prepared: [String: [HTTPField]] = [:]
         for case .exact(let origin) in config.origins {
-            prepared[origin] = Self.answerFields(origin: origin, credentials: config.credentials, exposeHeaders: exposeHeaders)
+            prepared[origin] = Self.answerFields(
+                origin: origin, credentials: config.credentials, exposeHeaders: exposeHeaders)
         }
         self.preparedFields = prepared
-        self.wildcardFields = Self.answerFields(origin: "*", credentials: config.credentials, exposeHeaders: exposeHeaders)
+        self.wildcardFields = Self.answerFields(
+            origin: "*", credentials: config.credentials, exposeHeaders: exposeHeaders)
         self.answerTail = Array(wildcardFields.dropFirst()) + [Self.varyOrigin]
         var preflight: [HTTPField] = []
         if let allowHeaders { preflight.append(HTTPField(name: Self.allowHeadersName, value: allowHeaders)) }
@@ -83,7 +86,8 @@ struct CORSPolicy: FastPolicy {
     }
 
     static func isPreflight(_ head: HTTPRequest) -> Bool {
-        head.method == .options && head.headerFields.firstValue(origin) != nil && head.headerFields.firstValue(requestMethod) != nil
+        head.method == .options && head.headerFields.firstValue(origin) != nil
+            && head.headerFields.firstValue(requestMethod) != nil
     }
 
     /// The answer fields for `origin`, or nil when it is not allowed; a listed exact origin
@@ -146,12 +150,17 @@ struct CORSPolicy: FastPolicy {
         let method = head.headerFields[Self.requestMethod] ?? ""
         let asked = Self.askedHeaders(head.headerFields[Self.requestHeaders])
         guard let allowOrigin = allowedValue(for: origin) else {
-            return refuse ? .failure(.denied("The origin \(origin ?? "(none)") may not call this API from a browser.")) : .success(answer)
+            return refuse
+                ? .failure(.denied("The origin \(origin ?? "(none)") may not call this API from a browser."))
+                : .success(answer)
         }
-        let methodAllowed = methods.map { $0.contains(method) || Self.safelisted.contains(method) } ?? HTTPMethodName.isToken(method)
+        let methodAllowed =
+            methods.map { $0.contains(method) || Self.safelisted.contains(method) } ?? HTTPMethodName.isToken(method)
         let headersAllowed = asked.map { names in names.allSatisfy { headers?.contains($0) ?? true } } ?? false
         guard methodAllowed, headersAllowed, let asked else {
-            return refuse ? .failure(.denied("This API does not allow the method or headers the browser asked for.")) : .success(answer)
+            return refuse
+                ? .failure(.denied("This API does not allow the method or headers the browser asked for."))
+                : .success(answer)
         }
         answer.headerFields.append(contentsOf: answerFields(origin: allowOrigin).filter { $0.name != .vary })
         answer.headerFields.append(HTTPField(name: Self.allowMethodsName, value: allowMethods ?? method))
@@ -185,7 +194,11 @@ struct CORSPolicy: FastPolicy {
         var upstreamCORS = false
         var vary = false
         for field in head.headerFields {
-            if field.name == .vary { vary = true } else if field.name.canonicalName.utf8.starts(with: Self.accessControl) { upstreamCORS = true }
+            if field.name == .vary {
+                vary = true
+            } else if field.name.canonicalName.utf8.starts(with: Self.accessControl) {
+                upstreamCORS = true
+            }
         }
         if upstreamCORS {
             head.headerFields[Self.allowOrigin] = nil
@@ -212,7 +225,9 @@ struct CORSPolicy: FastPolicy {
             fields.append(HTTPField(name: .vary, value: name))
             return
         }
-        let existing = fields[values: .vary].flatMap { $0.split(separator: ",") }.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        let existing = fields[values: .vary].flatMap { $0.split(separator: ",") }.map {
+            $0.trimmingCharacters(in: .whitespaces).lowercased()
+        }
         guard !existing.contains("*"), !existing.contains(name.lowercased()) else { return }
         fields.append(HTTPField(name: .vary, value: name))
     }

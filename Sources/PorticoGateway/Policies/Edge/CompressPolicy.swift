@@ -44,15 +44,19 @@ struct CompressPolicy: Policy {
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         var response = try await next(request, exchange: exchange)
         let status = response.status.code
-        guard status >= 200, status != 204, status != 206, status != 304, compresses(response.headers[.contentType]) else { return response }
+        guard status >= 200, status != 204, status != 206, status != 304, compresses(response.headers[.contentType])
+        else { return response }
         CORSPolicy.addVary("Accept-Encoding", to: &response.headers)
         let coding = request.headers[.acceptEncoding].flatMap(ContentCoding.init(rawValue:))
         let encoding = response.headers[.contentEncoding]?.trimmingCharacters(in: .whitespaces).lowercased()
         let length = response.body.contentLength ?? response.headers[.contentLength].flatMap { Int($0) }
         let noTransform = response.headers[values: .cacheControl].contains { value in
-            value.split(separator: ",").contains { $0.trimmingCharacters(in: .whitespaces).lowercased() == "no-transform" }
+            value.split(separator: ",").contains {
+                $0.trimmingCharacters(in: .whitespaces).lowercased() == "no-transform"
+            }
         }
-        guard let coding, encoding == nil || encoding == "identity", response.headers[HTTPField.Name("Content-Range")!] == nil, !noTransform,
+        guard let coding, encoding == nil || encoding == "identity",
+            response.headers[HTTPField.Name("Content-Range")!] == nil, !noTransform,
             length.map({ $0 >= minSize }) ?? true
         else { return response }
         response.headers[.contentEncoding] = coding.rawValue

@@ -29,7 +29,9 @@ package enum ContentCoding: String, Sendable, CaseIterable {
                 var valid = true
                 for parameter in parts.dropFirst() {
                     let pair = parameter.split(separator: "=", maxSplits: 1)
-                    guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "q" else { continue }
+                    guard pair.count == 2, pair[0].trimmingCharacters(in: .whitespaces).lowercased() == "q" else {
+                        continue
+                    }
                     guard let parsed = Self.quality(pair[1].trimmingCharacters(in: .whitespaces)) else {
                         valid = false
                         break
@@ -40,7 +42,8 @@ package enum ContentCoding: String, Sendable, CaseIterable {
                 switch token {
                 case "*": wildcard = quality
                 case "x-gzip": named[.gzip] = max(named[.gzip] ?? 0, quality)
-                default: if let coding = ContentCoding(rawValue: token) { named[coding] = max(named[coding] ?? 0, quality) }
+                default:
+                    if let coding = ContentCoding(rawValue: token) { named[coding] = max(named[coding] ?? 0, quality) }
                 }
             }
         }
@@ -55,7 +58,9 @@ package enum ContentCoding: String, Sendable, CaseIterable {
     /// A q-value in thousandths: `0`, `0.5`, `1`, `1.000` (RFC 9110 §12.4.2), or nil.
     static func quality(_ text: String) -> Int? {
         let utf8 = Array(text.utf8)
-        guard let first = utf8.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1"), utf8.count <= 5 else { return nil }
+        guard let first = utf8.first, first == UInt8(ascii: "0") || first == UInt8(ascii: "1"), utf8.count <= 5 else {
+            return nil
+        }
         var value = Int(first - UInt8(ascii: "0")) * 1000
         guard utf8.count > 1 else { return value }
         guard utf8[1] == UInt8(ascii: ".") else { return nil }

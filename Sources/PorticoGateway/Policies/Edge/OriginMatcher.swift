@@ -33,14 +33,18 @@ struct OriginMatcher: Sendable {
         if allowsAll { return true }
         // Origins are short, and one value: a longer or listed value is not one a browser sends.
         guard origin.utf8.count <= 512, !origin.utf8.contains(UInt8(ascii: ",")) else { return nil }
-        let lowered = origin.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") }) ? origin.lowercased() : origin
+        let lowered =
+            origin.utf8.contains(where: { $0 >= UInt8(ascii: "A") && $0 <= UInt8(ascii: "Z") })
+            ? origin.lowercased() : origin
         if !(exactChecked && lowered == origin), exact.contains(lowered) { return true }
         let bytes = lowered.utf8
         for (prefix, suffix) in subdomains where bytes.count > prefix.utf8.count + suffix.utf8.count {
             guard lowered.hasPrefix(prefix), lowered.hasSuffix(suffix) else { continue }
             // One label or more before the suffix, and nothing that ends the host early.
             let host = bytes.dropFirst(prefix.utf8.count).dropLast(suffix.utf8.count)
-            if host.last != UInt8(ascii: "."), !host.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "@") }) {
+            if host.last != UInt8(ascii: "."),
+                !host.contains(where: { $0 == UInt8(ascii: ":") || $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "@") })
+            {
                 return true
             }
         }

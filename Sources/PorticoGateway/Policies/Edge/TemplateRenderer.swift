@@ -38,12 +38,16 @@ struct TemplateRenderer: Sendable {
         switch target {
         case .text: output += value
         // A value of dots alone would be a `.` or `..` segment to the upstream.
-        case .url: output += value == "." || value == ".." ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
+        case .url:
+            output +=
+                value == "." || value == ".."
+                ? String(repeating: "%2E", count: value.count) : PercentEncoding.encode(value)
         case .header:
             if value.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x7F }) {
                 output += value
             } else {
-                output.unicodeScalars.append(contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
+                output.unicodeScalars.append(
+                    contentsOf: value.unicodeScalars.filter { $0.value >= 0x20 && $0.value != 0x7F })
             }
         }
     }
@@ -57,13 +61,15 @@ struct TemplateRenderer: Sendable {
         case .consumerPlan: return identity?.plan ?? ""
         case .claim(let name): return identity?.claims[name] ?? ""
         case .path(let name):
-            return PathParameters.value(of: name, template: exchange.route.template, path: exchange.request.path ?? "/") ?? ""
+            return PathParameters.value(of: name, template: exchange.route.template, path: exchange.request.path ?? "/")
+                ?? ""
         case .query(let name): return QueryParameter.value(of: name, in: exchange.request.path ?? "/") ?? ""
         case .header(let name): return HTTPField.Name(name).flatMap { exchange.request.headerFields[$0] } ?? ""
         case .requestID: return exchange.requestID
         case .routeName: return exchange.route.name
         case .apiName: return exchange.route.apiName
-        case .clientIP: return clientAddress.resolve(peer: exchange.clientAddress, headers: exchange.request.headerFields) ?? ""
+        case .clientIP:
+            return clientAddress.resolve(peer: exchange.clientAddress, headers: exchange.request.headerFields) ?? ""
         }
     }
 }

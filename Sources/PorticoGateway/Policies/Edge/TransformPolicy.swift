@@ -21,7 +21,9 @@ struct TransformPolicy: FastPolicy {
         let requestHeaders = request.flatMap { $0.headers.isEmpty ? nil : HeaderEdits($0.headers) }
         let query = request.flatMap { $0.query.isEmpty ? nil : $0.query }
         let responseHeaders = response.flatMap { $0.headers.isEmpty ? nil : HeaderEdits($0.headers) }
-        guard requestHeaders != nil || query != nil || request?.path != nil || responseHeaders != nil else { return nil }
+        guard requestHeaders != nil || query != nil || request?.path != nil || responseHeaders != nil else {
+            return nil
+        }
         self.requestHeaders = requestHeaders
         self.query = query
         self.path = request?.path
@@ -35,7 +37,9 @@ struct TransformPolicy: FastPolicy {
         guard path != nil || query != nil else { return .proceed }
         var target = head.path ?? "/"
         if let path {
-            let query = target.utf8.firstIndex(of: UInt8(ascii: "?")).map { String(Substring(target.utf8[target.utf8.index(after: $0)...])) }
+            let query = target.utf8.firstIndex(of: UInt8(ascii: "?")).map {
+                String(Substring(target.utf8[target.utf8.index(after: $0)...]))
+            }
             target = (strippedPrefix ?? "") + renderer.render(path, exchange: exchange, for: .url)
             if let query, !query.isEmpty { target += (target.contains("?") ? "&" : "?") + query }
         }
@@ -44,10 +48,12 @@ struct TransformPolicy: FastPolicy {
             for name in query.remove { target = QueryParameter.removing(name, from: target) }
             for (name, value) in query.set {
                 target = QueryParameter.appending(
-                    name, value: renderer.render(value, exchange: exchange, for: .text), to: QueryParameter.removing(name, from: target))
+                    name, value: renderer.render(value, exchange: exchange, for: .text),
+                    to: QueryParameter.removing(name, from: target))
             }
             for (name, value) in query.add {
-                target = QueryParameter.appending(name, value: renderer.render(value, exchange: exchange, for: .text), to: target)
+                target = QueryParameter.appending(
+                    name, value: renderer.render(value, exchange: exchange, for: .text), to: target)
             }
         }
         head.path = target
@@ -78,16 +84,22 @@ struct HeaderEdits: Sendable {
     let constants: [HTTPField.Name: HTTPField]
 
     init(_ rules: TemplateRules) {
-        self.rename = rules.rename.compactMap { pair in HTTPField.Name(pair.from).flatMap { from in HTTPField.Name(pair.to).map { (from, $0) } } }
+        self.rename = rules.rename.compactMap { pair in
+            HTTPField.Name(pair.from).flatMap { from in HTTPField.Name(pair.to).map { (from, $0) } }
+        }
         self.remove = rules.remove.compactMap { HTTPField.Name($0) }
         self.set = rules.set.compactMap { pair in HTTPField.Name(pair.name).map { ($0, pair.value) } }
         self.add = rules.add.compactMap { pair in HTTPField.Name(pair.name).map { ($0, pair.value) } }
         var constants: [HTTPField.Name: HTTPField] = [:]
-        for (name, value) in set + add where value.isConstant { constants[name] = HTTPField(name: name, value: value.description) }
+        for (name, value) in set + add where value.isConstant {
+            constants[name] = HTTPField(name: name, value: value.description)
+        }
         self.constants = constants
     }
 
-    private func field(_ name: HTTPField.Name, _ value: ValueTemplate, renderer: TemplateRenderer, exchange: Exchange) -> HTTPField {
+    private func field(
+        _ name: HTTPField.Name, _ value: ValueTemplate, renderer: TemplateRenderer, exchange: Exchange
+    ) -> HTTPField {
         if value.isConstant, let field = constants[name] { return field }
         return HTTPField(name: name, value: renderer.render(value, exchange: exchange, for: .header))
     }

@@ -23,10 +23,15 @@ public final class CompiledLimit: Sendable {
     /// The quota window holding the last request, so the calendar is consulted once per window.
     private let quotaWindow = Mutex<(start: Int64, end: Int64)?>(nil)
 
-    public init(config: LimitConfig, name: String, scope: String, timeZone: TimeZone, onStoreFailure: StoreFailureMode = .local) {
+    public init(
+        config: LimitConfig, name: String, scope: String, timeZone: TimeZone, onStoreFailure: StoreFailureMode = .local
+    ) {
         var hasher = ContentHash()
-        hasher.combine("\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")".utf8)
-        hasher.combine("|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)".utf8)
+        hasher.combine(
+            "\(scope)|\(config.rate?.description ?? "")|\(config.burst ?? 0)|\(config.quota?.description ?? "")".utf8)
+        hasher.combine(
+            "|\(config.algorithm.rawValue)|\(config.by.map(\.description).joined(separator: ","))|\(timeZone.identifier)"
+                .utf8)
         self.id = Int(truncatingIfNeeded: hasher.value)
         self.name = name
         self.quotaName = config.rate == nil ? name : name + "-quota"
@@ -48,7 +53,8 @@ public final class CompiledLimit: Sendable {
             sliding = nil
         }
         quota = config.quota.map { quota in
-            let kind: CalendarQuota.QuotaWindowKind = quota.window == .hour ? .hour : quota.window == .day ? .day : .month
+            let kind: CalendarQuota.QuotaWindowKind =
+                quota.window == .hour ? .hour : quota.window == .day ? .day : .month
             return CalendarQuota(limit: quota.count, window: kind, timeZone: timeZone)
         }
     }
@@ -80,7 +86,8 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && result.allowed
             decisions.append(
                 LimitDecision(
-                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: gcra.burst, window: gcra.windowSeconds,
+                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: gcra.burst,
+                    window: gcra.windowSeconds,
                     remaining: result.remaining, reset: Self.seconds(result.reset * 1000),
                     retryAfter: result.retryAfter.map { Self.seconds($0 * 1000) }))
             next.idleAt = max(next.idleAt, next.tat.saturatingMultiply(1000))
@@ -89,7 +96,8 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && result.allowed
             decisions.append(
                 LimitDecision(
-                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: sliding.limit, window: Int(sliding.window / 1000),
+                    allowed: result.allowed, policy: name, quotedPolicy: quotedName, quota: sliding.limit,
+                    window: Int(sliding.window / 1000),
                     remaining: result.remaining, reset: Self.seconds(result.reset * 1_000_000),
                     retryAfter: result.retryAfter.map { Self.seconds($0 * 1_000_000) }))
             next.idleAt = max(next.idleAt, (next.sliding.start + 2 * sliding.window) * 1_000_000)
@@ -105,7 +113,8 @@ public final class CompiledLimit: Sendable {
             allowed = allowed && fits
             decisions.append(
                 LimitDecision(
-                    allowed: fits, policy: quotaName, quotedPolicy: quotedQuotaName, quota: quota.limit, window: Self.seconds(window.end - window.start),
+                    allowed: fits, policy: quotaName, quotedPolicy: quotedQuotaName, quota: quota.limit,
+                    window: Self.seconds(window.end - window.start),
                     remaining: max(0, quota.limit - next.quotaUsed), reset: Self.seconds(window.end - now),
                     retryAfter: fits ? nil : Self.seconds(window.end - now)))
             next.idleAt = max(next.idleAt, window.end)

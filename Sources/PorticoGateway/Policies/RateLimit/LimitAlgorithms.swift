@@ -52,7 +52,9 @@ struct GCRA: Sendable, Hashable {
     static let maximumTolerance: Int64 = 10 * 365 * 86_400 * 1_000_000
 
     /// Decides for `cost` units at `now` (µs); updates `tat` only when allowed.
-    func decide(tat: inout Int64, now: Int64, cost: Int) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
+    func decide(
+        tat: inout Int64, now: Int64, cost: Int
+    ) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
         let base = max(tat, now)
         let next = base.saturatingAdd(Int64(cost).saturatingMultiply(interval))
         let allowAt = next - tolerance - interval
@@ -88,7 +90,9 @@ struct SlidingWindow: Sendable, Hashable {
         var previous = 0
     }
 
-    func decide(_ state: inout State, now: Int64, cost: Int) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
+    func decide(
+        _ state: inout State, now: Int64, cost: Int
+    ) -> (allowed: Bool, remaining: Int, reset: Int64, retryAfter: Int64?) {
         roll(&state, now: now)
         let elapsed = now - state.start
         // used × window, to stay in integers: previous × (window − elapsed) + current × window.

@@ -85,14 +85,19 @@ enum LimitScript {
         }
         let nowMilliseconds = now / 1_000_000
         if let sliding = limit.sliding {
-            values += [String(sliding.limit), String(sliding.window), String(nowMilliseconds - nowMilliseconds % sliding.window)]
+            values += [
+                String(sliding.limit), String(sliding.window),
+                String(nowMilliseconds - nowMilliseconds % sliding.window),
+            ]
         } else {
             values += ["0", "0", "0"]
         }
         values.append(String(nowMilliseconds))
         if let quota = limit.quota {
             let window = limit.quotaBounds(now: now, quota: quota)
-            values += [String(quota.limit), String(window.start), String(max(1, (window.end - now + 999_999) / 1_000_000))]
+            values += [
+                String(quota.limit), String(window.start), String(max(1, (window.end - now + 999_999) / 1_000_000)),
+            ]
         } else {
             values += ["0", "0", "0"]
         }
@@ -106,12 +111,15 @@ enum LimitScript {
         }
         func number(_ index: Int) throws -> Int64 {
             if case .null = values[index] { return 0 }
-            guard let value = values[index].int64 else { throw RedisError.protocolViolation("a limit field that is not a number") }
+            guard let value = values[index].int64 else {
+                throw RedisError.protocolViolation("a limit field that is not a number")
+            }
             return value
         }
         var entry = CompiledLimit.Entry()
         entry.tat = try number(1)
-        entry.sliding = SlidingWindow.State(start: try number(2), current: Int(try number(3)), previous: Int(try number(4)))
+        entry.sliding = SlidingWindow.State(
+            start: try number(2), current: Int(try number(3)), previous: Int(try number(4)))
         entry.quotaStart = try number(5)
         entry.quotaUsed = Int(try number(6))
         return (charged == 1, entry)

@@ -32,7 +32,8 @@ struct RateLimitPolicy: FastPolicy {
             if let refused = results.first(where: { !$0.allowed }) {
                 exchange.rateLimit = refused
                 throw GatewayError.tooManyRequests(
-                    retryAfter: refused.retryAfter ?? 1, headers: context.headers(decisions + results, tightest: refused))
+                    retryAfter: refused.retryAfter ?? 1,
+                    headers: context.headers(decisions + results, tightest: refused))
             }
             decisions += results
         }
@@ -63,7 +64,9 @@ struct RateLimitPolicy: FastPolicy {
             if let refused = results.first(where: { !$0.allowed }) {
                 exchange.rateLimit = refused
                 return .refuse(
-                    .tooManyRequests(retryAfter: refused.retryAfter ?? 1, headers: context.headers(decisions + results, tightest: refused)))
+                    .tooManyRequests(
+                        retryAfter: refused.retryAfter ?? 1,
+                        headers: context.headers(decisions + results, tightest: refused)))
             }
             decisions += results
         }

@@ -52,7 +52,10 @@ public final class RedisLimiterStore: LimiterStore {
     public func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) async throws -> [LimitDecision] {
         let reply: RESPValue
         do {
-            reply = try await client.run(LimitScript.script, keys: [self.key(key, limit: limit)], arguments: LimitScript.arguments(limit: limit, cost: cost, now: now)).get()
+            reply = try await client.run(
+                LimitScript.script, keys: [self.key(key, limit: limit)],
+                arguments: LimitScript.arguments(limit: limit, cost: cost, now: now)
+            ).get()
         } catch {
             return try failed(error, key: key, limit: limit, cost: cost, now: now)
         }
@@ -62,7 +65,8 @@ public final class RedisLimiterStore: LimiterStore {
             let decisions = limit.apply(to: &entry, cost: cost, now: now)
             if charged != decisions.allSatisfy(\.allowed) {
                 // The script and `apply` disagree: a bug, not a client's doing; the script's state stands.
-                logger.error("the Redis limit script and the node decided differently", metadata: ["limit": "\(limit.name)"])
+                logger.error(
+                    "the Redis limit script and the node decided differently", metadata: ["limit": "\(limit.name)"])
             }
             return decisions
         } catch {
@@ -75,11 +79,14 @@ public final class RedisLimiterStore: LimiterStore {
     public func peek(_ key: String, limits: [CompiledLimit], now: Int64) async throws -> [LimitDecision] {
         var result: [LimitDecision] = []
         for limit in limits {
-            let command = RESPCommand([Array("HMGET".utf8), self.key(key, limit: limit)] + LimitScript.fields.map { Array($0.utf8) })
+            let command = RESPCommand(
+                [Array("HMGET".utf8), self.key(key, limit: limit)] + LimitScript.fields.map { Array($0.utf8) })
             let values: [RESPValue]
             do {
                 values = try await client.send(command).get().elements ?? []
-                guard values.count == LimitScript.fields.count else { throw RedisError.protocolViolation("an unexpected reply to HMGET") }
+                guard values.count == LimitScript.fields.count else {
+                    throw RedisError.protocolViolation("an unexpected reply to HMGET")
+                }
             } catch {
                 result += fallback.peek(key, limits: [limit], now: now)
                 continue
@@ -91,7 +98,9 @@ public final class RedisLimiterStore: LimiterStore {
         return result
     }
 
-    private func failed(_ error: any Error, key: String, limit: CompiledLimit, cost: Int, now: Int64) throws -> [LimitDecision] {
+    private func failed(
+        _ error: any Error, key: String, limit: CompiledLimit, cost: Int, now: Int64
+    ) throws -> [LimitDecision] {
         let mode = limit.onStoreFailure
         let first = health.state.withLock { state -> Bool in
             let first = state.degradedSince == nil
@@ -101,7 +110,9 @@ public final class RedisLimiterStore: LimiterStore {
             return first
         }
         degraded.store(true, ordering: .relaxed)
-        if first { logger.warning("rate-limit store failing; limits follow on-store-failure", metadata: ["error": "\(error)"]) }
+        if first {
+            logger.warning("rate-limit store failing; limits follow on-store-failure", metadata: ["error": "\(error)"])
+        }
         switch mode {
         case .allow: return []
         case .deny: throw GatewayError.limitStoreUnavailable
@@ -115,6 +126,9 @@ public final class RedisLimiterStore: LimiterStore {
             defer { state.degradedSince = nil }
             return state.degradedSince
         }
-        if let was { logger.notice("rate-limit store answering again", metadata: ["degraded_s": "\(Int(Date().timeIntervalSince(was)))"]) }
+        if let was {
+            logger.notice(
+                "rate-limit store answering again", metadata: ["degraded_s": "\(Int(Date().timeIntervalSince(was)))"])
+        }
     }
 }

@@ -8,10 +8,13 @@ package enum ContractCheck {
     /// the issues found, a media type the operation does not take, and the request to pass on,
     /// holding the body's bytes when they were read to be checked. The streaming path's validation
     /// policy and the admin API check requests with this.
-    package static func check(_ request: Request, template: String, contract: OperationContract, reads: Set<String>, bodyLimit: Int)
+    package static func check(
+        _ request: Request, template: String, contract: OperationContract, reads: Set<String>, bodyLimit: Int
+    )
         async throws -> (request: Request, issues: [ValidationIssue], unsupported: (type: String, accepted: [String])?)
     {
-        var issues = contract.validate(RequestValidationPolicy.parts(of: request.head, template: template, reads: reads))
+        var issues = contract.validate(
+            RequestValidationPolicy.parts(of: request.head, template: template, reads: reads))
         var request = request
         var unsupported: (type: String, accepted: [String])?
         let contentType = request.headers[.contentType]
@@ -21,7 +24,8 @@ package enum ContractCheck {
                 issues += contract.validate(body: Array(buffer.readableBytesView), contentType: contentType).1
                 request = Request(head: request.head, body: RequestBody(buffer: buffer))
             } else {
-                let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: RequestValidationPolicy.hasBody(request.head))
+                let (verdict, found) = contract.validate(
+                    bodyHead: contentType, hasBody: RequestValidationPolicy.hasBody(request.head))
                 if case .unsupported(let type, let accepted) = verdict { unsupported = (type, accepted) }
                 issues += found
             }

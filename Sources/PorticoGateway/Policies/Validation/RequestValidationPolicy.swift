@@ -32,14 +32,18 @@ struct RequestValidationPolicy: FastPolicy {
     static let defaultBodyLimit = 1024 * 1024
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
-        let checked = try await ContractCheck.check(request, template: exchange.route.template, contract: contract, reads: reads, bodyLimit: bodyLimit)
+        let checked = try await ContractCheck.check(
+            request, template: exchange.route.template, contract: contract, reads: reads, bodyLimit: bodyLimit)
         if let (type, accepted) = checked.unsupported {
-            exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+            exchange.recordValidation(
+                "request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
             if enforce { throw GatewayError.unsupportedMediaType(type, accepted: accepted) }
         }
         if !checked.issues.isEmpty {
             exchange.recordValidation("request", checked.issues)
-            if enforce { throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues))) }
+            if enforce {
+                throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues)))
+            }
         }
         return try await next(checked.request, exchange: exchange)
     }
@@ -69,10 +73,13 @@ struct RequestValidationPolicy: FastPolicy {
 
     /// What the head says of the body: a 415 to answer (`enforce`, a media type not taken), and
     /// the issues (a missing required body, no `Content-Type`).
-    private func checkHead(contentType: String?, hasBody: Bool, exchange: Exchange) -> (GatewayError?, [ValidationIssue]) {
+    private func checkHead(
+        contentType: String?, hasBody: Bool, exchange: Exchange
+    ) -> (GatewayError?, [ValidationIssue]) {
         let (verdict, found) = contract.validate(bodyHead: contentType, hasBody: hasBody)
         guard case .unsupported(let type, let accepted) = verdict else { return (nil, found) }
-        exchange.recordValidation("request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
+        exchange.recordValidation(
+            "request", [ValidationIssue(pointer: "/header/content-type", message: "\(type) is not taken")])
         return (enforce ? .unsupportedMediaType(type, accepted: accepted) : nil, found)
     }
 

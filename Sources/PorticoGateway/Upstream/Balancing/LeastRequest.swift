@@ -7,7 +7,8 @@ enum LeastRequest {
     ) -> Int? {
         guard let first = WeightedRandom.pick(eligible: eligible, weights: weights, using: &random) else { return nil }
         guard eligible.count > 1,
-            let second = WeightedRandom.pick(eligible: eligible.filter { $0 != first }, weights: weights, using: &random)
+            let second = WeightedRandom.pick(
+                eligible: eligible.filter { $0 != first }, weights: weights, using: &random)
         else { return first }
         // Compare load per weight without division: a/wa < b/wb  <=>  a*wb < b*wa.
         let firstLoad = inFlight(first) * max(weights[second], 1)

@@ -38,7 +38,8 @@ final class H2TargetConnection: @unchecked Sendable {
     let serverName: String?
 
     init(
-        target: TargetConfig, eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount, tls: NIOSSLContext?,
+        target: TargetConfig, eventLoop: any EventLoop, connectTimeout: TimeAmount, idleTimeout: TimeAmount,
+        tls: NIOSSLContext?,
         serverName: String?
     ) {
         self.tls = tls
@@ -63,7 +64,8 @@ final class H2TargetConnection: @unchecked Sendable {
                         guard let tls = self.tls else { throw NIOSSLError.failedToLoadCertificate }
                         let name = self.serverName ?? self.target.host
                         let sni = (try? SocketAddress(ipAddress: name, port: 0)) == nil ? name : nil
-                        try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: tls, serverHostname: sni))
+                        try channel.pipeline.syncOperations.addHandler(
+                            NIOSSLClientHandler(context: tls, serverHostname: sni))
                     }
                     _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                         mode: .client, connectionConfiguration: .init(), streamConfiguration: .init(),
@@ -78,7 +80,10 @@ final class H2TargetConnection: @unchecked Sendable {
                 guard case .connecting(let waiters) = self.state else { return }
                 switch result {
                 case .success(let channel):
-                    guard let multiplexer = try? channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self).syncMultiplexer() else {
+                    guard
+                        let multiplexer = try? channel.pipeline.syncOperations.handler(type: NIOHTTP2Handler.self)
+                            .syncMultiplexer()
+                    else {
                         channel.close(promise: nil)
                         return self.failed(waiters, .connectFailure)
                     }
@@ -93,13 +98,16 @@ final class H2TargetConnection: @unchecked Sendable {
     }
 
     /// Hands `completion` a new stream on this connection, or the failure to open one.
-    func openStream(bodyIdleTimeout: TimeAmount, completion: @escaping (Result<H2UpstreamStream, UpstreamFailure>) -> Void) {
+    func openStream(
+        bodyIdleTimeout: TimeAmount, completion: @escaping (Result<H2UpstreamStream, UpstreamFailure>) -> Void
+    ) {
         eventLoop.assertInEventLoop()
         switch state {
         case .connecting(var waiters):
             waiters.append { result in
                 switch result {
-                case .success(let multiplexer): self.open(on: multiplexer, bodyIdleTimeout: bodyIdleTimeout, completion: completion)
+                case .success(let multiplexer):
+                    self.open(on: multiplexer, bodyIdleTimeout: bodyIdleTimeout, completion: completion)
                 case .failure(let failure): completion(.failure(failure))
                 }
             }
@@ -170,7 +178,9 @@ final class H2TargetConnection: @unchecked Sendable {
         onRetired = nil
     }
 
-    private func failed(_ waiters: [(Result<NIOHTTP2Handler.StreamMultiplexer, UpstreamFailure>) -> Void], _ failure: UpstreamFailure) {
+    private func failed(
+        _ waiters: [(Result<NIOHTTP2Handler.StreamMultiplexer, UpstreamFailure>) -> Void], _ failure: UpstreamFailure
+    ) {
         state = .closed
         retire()
         for waiter in waiters { waiter(.failure(failure)) }

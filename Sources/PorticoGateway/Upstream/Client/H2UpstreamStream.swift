@@ -45,7 +45,9 @@ final class H2UpstreamStream: ChannelDuplexHandler, UpstreamLeg, @unchecked Send
     // MARK: Use
 
     /// Writes the head, then `body`, then the end when `ends`; waits up to `timeout` for the response head.
-    func send(_ head: HTTPRequest, body: ByteBuffer?, ends: Bool, timeout: TimeAmount, to sink: any UpstreamResponseSink) {
+    func send(
+        _ head: HTTPRequest, body: ByteBuffer?, ends: Bool, timeout: TimeAmount, to sink: any UpstreamResponseSink
+    ) {
         eventLoop.assertInEventLoop()
         guard let context, case .idle = state else { return sink.upstreamFailed(.reset) }
         state = .awaitingHead(sink)

@@ -10,7 +10,8 @@ enum HTTP1ClientBootstrap {
     /// - Parameter codec: add NIO's client codec, and what its response decoder does with bytes it
     ///   holds when it is taken out (only an upgrade takes it out); nil for none.
     static func connect(
-        to target: TargetConfig, on eventLoop: any EventLoop, connectTimeout: TimeAmount, codec leftOverBytes: RemoveAfterUpgradeStrategy?,
+        to target: TargetConfig, on eventLoop: any EventLoop, connectTimeout: TimeAmount,
+        codec leftOverBytes: RemoveAfterUpgradeStrategy?,
         handler: some ChannelHandler & Sendable
     ) -> EventLoopFuture<any Channel> {
         ClientBootstrap(group: eventLoop)

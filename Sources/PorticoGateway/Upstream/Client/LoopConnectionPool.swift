@@ -57,7 +57,8 @@ final class LoopConnectionPool: @unchecked Sendable {
 
     /// Hands `completion` a connection to `target`: an idle one, a new one, or the next one freed
     /// if the limit is reached (failing with `poolExhausted` after the connect timeout).
-    func acquire(_ target: UpstreamTarget, completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+    func acquire(_ target: UpstreamTarget, completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void)
+    {
         eventLoop.assertInEventLoop()
         guard !closed else { return completion(.failure(.connectFailure)) }
         let key = ObjectIdentifier(target)
@@ -87,7 +88,9 @@ final class LoopConnectionPool: @unchecked Sendable {
 
     /// Hands `completion` a new stream to `target` on this loop's HTTP/2 connection to it,
     /// opening that connection first if there is none that takes streams.
-    func acquireStream(_ target: UpstreamTarget, completion: @escaping (Result<H2UpstreamStream, UpstreamFailure>) -> Void) {
+    func acquireStream(
+        _ target: UpstreamTarget, completion: @escaping (Result<H2UpstreamStream, UpstreamFailure>) -> Void
+    ) {
         eventLoop.assertInEventLoop()
         guard !closed else { return completion(.failure(.connectFailure)) }
         let key = ObjectIdentifier(target)
@@ -95,7 +98,8 @@ final class LoopConnectionPool: @unchecked Sendable {
             return connection.openStream(bodyIdleTimeout: bodyIdleTimeout, completion: completion)
         }
         let connection = H2TargetConnection(
-            target: target.config, eventLoop: eventLoop, connectTimeout: connectTimeout, idleTimeout: bodyIdleTimeout, tls: h2TLS,
+            target: target.config, eventLoop: eventLoop, connectTimeout: connectTimeout, idleTimeout: bodyIdleTimeout,
+            tls: h2TLS,
             serverName: serverName)
         connection.onRetired = { [weak self] retired in
             if self?.multiplexed[key] === retired { self?.multiplexed[key] = nil }
@@ -123,7 +127,10 @@ final class LoopConnectionPool: @unchecked Sendable {
 
     // MARK: Internals
 
-    private func connect(_ target: UpstreamTarget, key: ObjectIdentifier, completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void) {
+    private func connect(
+        _ target: UpstreamTarget, key: ObjectIdentifier,
+        completion: @escaping (Result<UpstreamConnection, UpstreamFailure>) -> Void
+    ) {
         let connection = UpstreamConnection(eventLoop: eventLoop, bodyIdleTimeout: bodyIdleTimeout)
         connection.onClose = { [weak self] connection in self?.closed(connection, key: key) }
         connection.onReusable = { [weak self] connection in self?.release(connection, key: key) }

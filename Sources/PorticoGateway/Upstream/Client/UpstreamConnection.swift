@@ -169,7 +169,9 @@ final class UpstreamConnection: ChannelDuplexHandler, UpstreamLeg, @unchecked Se
             guard case .awaitingHead = state else { return fail(.malformed) }
         case .head(let head):
             // Bytes nobody asked for, or a switch of protocols nobody asked for: the target is broken.
-            guard case .awaitingHead(let sink) = state, head.response.status.code != 101 else { return fail(.malformed) }
+            guard case .awaitingHead(let sink) = state, head.response.status.code != 101 else {
+                return fail(.malformed)
+            }
             keepAlive = head.keepAlive
             state = .streaming(sink)
             // The head timer, still pending, becomes the body's idle timer.

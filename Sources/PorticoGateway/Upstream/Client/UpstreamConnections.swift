@@ -17,7 +17,9 @@ final class UpstreamConnections: Sendable {
         let loops = Array(eventLoopGroup.makeIterator())
         let share = (config.maxConnections + loops.count - 1) / max(loops.count, 1)
         var tls: NIOSSLContext?
-        if config.protocol == .h2, config.targets.contains(where: { $0.scheme == "https" }) || config.dns?.scheme == "https" {
+        if config.protocol == .h2,
+            config.targets.contains(where: { $0.scheme == "https" }) || config.dns?.scheme == "https"
+        {
             var configuration = config.tls.map(UpstreamPool.clientTLS) ?? TLSConfiguration.makeClientConfiguration()
             configuration.applicationProtocols = ["h2"]
             tls = try? NIOSSLContext(configuration: configuration)
@@ -25,7 +27,8 @@ final class UpstreamConnections: Sendable {
         self.h2TLS = tls
         var pools: [ObjectIdentifier: LoopConnectionPool] = [:]
         for loop in loops {
-            pools[ObjectIdentifier(loop)] = LoopConnectionPool(eventLoop: loop, limit: share, config: config, h2TLS: tls)
+            pools[ObjectIdentifier(loop)] = LoopConnectionPool(
+                eventLoop: loop, limit: share, config: config, h2TLS: tls)
         }
         self.pools = pools
     }

@@ -55,7 +55,8 @@ public final class BackendCache: Sendable {
     func store(_ answer: CallAnswer, bytes: Int, for key: String, lifetime: Int, now: ContinuousClock.Instant) {
         let size = bytes + key.utf8.count + 128
         guard lifetime > 0, size <= maxEntryBytes, size <= budget else { return }
-        let entry = Entry(answer: answer, expires: now + .seconds(min(lifetime, 86_400 * 365)), bytes: size, bodyBytes: bytes)
+        let entry = Entry(
+            answer: answer, expires: now + .seconds(min(lifetime, 86_400 * 365)), bytes: size, bodyBytes: bytes)
         state.withLock { state in
             if let old = state.entries[key] {
                 state.bytes -= old.bytes
@@ -65,7 +66,10 @@ public final class BackendCache: Sendable {
             state.entries[key] = entry
             state.bytes += size
             // Keys of entries that expired on reading stay in `order` until a sweep.
-            guard state.bytes > budget || state.entries.count > maxEntries || state.order.count > 2 * state.entries.count + 64 else { return }
+            guard
+                state.bytes > budget || state.entries.count > maxEntries
+                    || state.order.count > 2 * state.entries.count + 64
+            else { return }
             // Expired entries first, then the oldest, until the new one fits.
             for (name, stored) in state.entries where stored.expires <= now {
                 state.entries[name] = nil
@@ -75,7 +79,9 @@ public final class BackendCache: Sendable {
             kept.reserveCapacity(state.entries.count)
             var seen: Set<String> = []
             for name in state.order where state.entries[name] != nil && seen.insert(name).inserted {
-                if state.bytes > budget || state.entries.count > maxEntries, name != key, let stored = state.entries[name] {
+                if state.bytes > budget || state.entries.count > maxEntries, name != key,
+                    let stored = state.entries[name]
+                {
                     state.entries[name] = nil
                     state.bytes -= stored.bytes
                 } else {

@@ -28,35 +28,46 @@ struct BackendCall: Sendable {
     /// Sends one request and reads its answer whole, within the call's deadline; records the
     /// call (or the element, `name`) on `exchange`.
     func fetch(
-        name: String, head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, cache: BackendCache?, budget: AnswerBudget
+        name: String, head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, cache: BackendCache?,
+        budget: AnswerBudget
     ) async -> Result<CallAnswer, CallFailure> {
         let start = ContinuousClock.now
         let cacheKey = cache == nil ? nil : Self.cacheKey(upstream: config.upstream, head: head)
         if let cache, let cacheKey, let hit = cache.answer(for: cacheKey, now: start) {
-            guard budget.take(hit.bytes) else { return .failure(Self.overBudget(name: name, callName: config.name, budget: budget)) }
+            guard budget.take(hit.bytes) else {
+                return .failure(Self.overBudget(name: name, callName: config.name, budget: budget))
+            }
             exchange.recordBackendCall(
-                BackendCallRecord(name: name, target: nil, status: hit.answer.status, milliseconds: 0, error: nil, spanID: nil, cache: "hit"))
+                BackendCallRecord(
+                    name: name, target: nil, status: hit.answer.status, milliseconds: 0, error: nil, spanID: nil,
+                    cache: "hit"))
             return .success(hit.answer)
         }
         let trace = exchange.trace.child()
         let child = Exchange(
-            requestID: exchange.requestID, trace: trace, clientAddress: exchange.clientAddress, host: exchange.host, start: start,
+            requestID: exchange.requestID, trace: trace, clientAddress: exchange.clientAddress, host: exchange.host,
+            start: start,
             route: exchange.route, request: head)
         child.identity = exchange.identity
         var head = head
         if let body { head.headerFields[.contentLength] = String(body.readableBytes) }
         let request = Request(head: head, body: RequestBody(buffer: body ?? ByteBuffer()))
-        let (proxy, chain, maxSize, timeout, callName, timeoutText) = (self.proxy, self.chain, config.maxSize, self.timeout, config.name, self.timeoutText)
+        let (proxy, chain, maxSize, timeout, callName, timeoutText) = (
+            self.proxy, self.chain, config.maxSize, self.timeout, config.name, self.timeoutText
+        )
         let result: Result<(HTTPResponse.Status, HTTPFields, ByteBuffer), CallFailure>
         do {
             let answer = try await Self.within(timeout) {
-                let response = try await proxy.handle(request, exchange: child, next: PolicyNext(chain: chain, index: 1))
+                let response = try await proxy.handle(
+                    request, exchange: child, next: PolicyNext(chain: chain, index: 1))
                 let writer = BufferWriter(limit: maxSize)
                 let gathered = writer.gathered
                 do {
                     try await response.body.write(writer)
-                } catch where gathered.overflowed {
-                    throw CallFailure(name: name, reason: "larger than \(maxSize) bytes", error: .badGateway("Call '\(callName)' answered more than \(maxSize) bytes."))
+                } catch  where gathered.overflowed {
+                    throw CallFailure(
+                        name: name, reason: "larger than \(maxSize) bytes",
+                        error: .badGateway("Call '\(callName)' answered more than \(maxSize) bytes."))
                 }
                 return (response.status, response.headers, gathered.buffer)
             }
@@ -65,18 +76,22 @@ struct BackendCall: Sendable {
             result = .failure(failure)
         } catch is DeadlineExceeded {
             result = .failure(
-                CallFailure(name: name, reason: "timeout", error: .gatewayTimeout("Call '\(callName)' took longer than \(timeoutText).")))
+                CallFailure(
+                    name: name, reason: "timeout",
+                    error: .gatewayTimeout("Call '\(callName)' took longer than \(timeoutText).")))
         } catch let error as GatewayError {
             result = .failure(Self.failure(name: name, error: error))
         } catch {
-            result = .failure(CallFailure(name: name, reason: "failed", error: .badGateway("Call '\(callName)' failed.")))
+            result = .failure(
+                CallFailure(name: name, reason: "failed", error: .badGateway("Call '\(callName)' failed.")))
         }
         child.finish()
         let elapsed = (ContinuousClock.now - start).milliseconds
         func record(status: Int, error: String?, cache: String? = nil) {
             exchange.recordBackendCall(
                 BackendCallRecord(
-                    name: name, target: child.upstreamTarget, status: status, milliseconds: elapsed, error: error, spanID: trace.spanID, cache: cache))
+                    name: name, target: child.upstreamTarget, status: status, milliseconds: elapsed, error: error,
+                    spanID: trace.spanID, cache: cache))
         }
         switch result {
         case .failure(let failure):
@@ -94,7 +109,9 @@ struct BackendCall: Sendable {
                 (parsed, held) = try Self.parse(bytes, headers: headers, limit: maxSize)
             } catch {
                 record(status: code, error: "not json")
-                return .failure(CallFailure(name: name, reason: "not json", error: .badGateway("Call '\(callName)' did not answer JSON.")))
+                return .failure(
+                    CallFailure(
+                        name: name, reason: "not json", error: .badGateway("Call '\(callName)' did not answer JSON.")))
             }
             // What is held counts, inflated: a small gzip body can be large.
             guard budget.take(held) else {
@@ -169,7 +186,9 @@ struct BackendCall: Sendable {
     struct DeadlineExceeded: Error {}
 
     /// `work`'s value, or `DeadlineExceeded` once `limit` has passed (the work is then cancelled).
-    static func within<T: Sendable>(_ limit: Duration, _ work: @escaping @Sendable () async throws -> T) async throws -> T {
+    static func within<T: Sendable>(
+        _ limit: Duration, _ work: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
         try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask { try await work() }
             group.addTask {

@@ -22,7 +22,9 @@ struct BranchStage: Policy {
         if readsBody, ProxyStage.hasBody(request.head) {
             let body = try await BoundedBody.collect(request, limit: maxBodySize)
             // A body that is not JSON matches no `body.` condition; it is still forwarded as sent.
-            if request.headers[.contentEncoding] == nil { document = try? JSONParser.parse(Array(body.readableBytesView)) }
+            if request.headers[.contentEncoding] == nil {
+                document = try? JSONParser.parse(Array(body.readableBytesView))
+            }
             var head = request.head
             head.headerFields[.transferEncoding] = nil
             head.headerFields[.contentLength] = String(body.readableBytes)
@@ -40,13 +42,16 @@ struct BranchStage: Policy {
         return try await fallback.handle(request, exchange: exchange, next: next)
     }
 
-    static func values(of operand: BranchCondition.Operand, head: HTTPRequest, document: JSONValue?, exchange: Exchange) -> [String] {
+    static func values(
+        of operand: BranchCondition.Operand, head: HTTPRequest, document: JSONValue?, exchange: Exchange
+    ) -> [String] {
         let identity = exchange.identity
         switch operand {
         case .header(let name): return HTTPField.Name(name).map { head.headerFields[values: $0] } ?? []
         case .query(let name): return QueryParameter.value(of: name, in: head.path ?? "/").map { [$0] } ?? []
         case .path(let name):
-            return PathParameters.value(of: name, template: exchange.route.template, path: exchange.request.path ?? "/").map { [$0] } ?? []
+            return PathParameters.value(of: name, template: exchange.route.template, path: exchange.request.path ?? "/")
+                .map { [$0] } ?? []
         case .body(let selector): return document.map { selector.values(in: $0).compactMap(\.scalarText) } ?? []
         case .consumerName: return identity.map { [$0.consumer] } ?? []
         case .consumerGroups: return identity?.groups ?? []

@@ -10,7 +10,8 @@ struct CallRenderer: Sendable {
 
     /// The rendered text, or the placeholder that had no value (an earlier answer lacking the field).
     func render(
-        _ template: CallTemplate, for target: TemplateRenderer.Target, exchange: Exchange, answers: [String: CallAnswer], item: JSONValue?
+        _ template: CallTemplate, for target: TemplateRenderer.Target, exchange: Exchange,
+        answers: [String: CallAnswer], item: JSONValue?
     ) -> Result<String, MissingValue> {
         var output = ""
         for part in template.parts {
@@ -20,18 +21,24 @@ struct CallRenderer: Sendable {
             case .request(let source):
                 TemplateRenderer.append(renderer.value(of: source, exchange: exchange), for: target, to: &output)
             case .call(let name, let value):
-                guard let answer = answers[name] else { return .failure(MissingValue(placeholder: "calls.\(name)", call: name)) }
+                guard let answer = answers[name] else {
+                    return .failure(MissingValue(placeholder: "calls.\(name)", call: name))
+                }
                 let text: String?
                 switch value {
                 case .status: text = String(answer.status)
                 case .header(let header): text = HTTPField.Name(header).flatMap { answer.headers[$0] }
                 case .body(let selector): text = selector.value(in: answer.body)?.scalarText
                 }
-                guard let text else { return .failure(MissingValue(placeholder: Self.describe(name: name, value: value), call: name)) }
+                guard let text else {
+                    return .failure(MissingValue(placeholder: Self.describe(name: name, value: value), call: name))
+                }
                 TemplateRenderer.append(text, for: target, to: &output)
             case .item(let selector):
                 guard let item, let text = (selector.map { $0.value(in: item) } ?? item)?.scalarText else {
-                    return .failure(MissingValue(placeholder: "the for-each element" + (selector.map { " field \($0)" } ?? ""), call: nil))
+                    return .failure(
+                        MissingValue(
+                            placeholder: "the for-each element" + (selector.map { " field \($0)" } ?? ""), call: nil))
                 }
                 TemplateRenderer.append(text, for: target, to: &output)
             }

@@ -19,13 +19,21 @@ struct CompositeMerge {
             var items: [JSONValue] = []
             for piece in pieces {
                 // A for-each call adds its elements, each other call its answer.
-                if piece.call.forEach != nil, case .array(let elements) = piece.value { items += elements } else { items.append(piece.value) }
+                if piece.call.forEach != nil, case .array(let elements) = piece.value {
+                    items += elements
+                } else {
+                    items.append(piece.value)
+                }
             }
             result = .array(items)
         } else {
             var fields: [(String, JSONValue)] = []
             func put(_ key: String, _ value: JSONValue) {
-                if let position = fields.firstIndex(where: { $0.0 == key }) { fields[position].1 = value } else { fields.append((key, value)) }
+                if let position = fields.firstIndex(where: { $0.0 == key }) {
+                    fields[position].1 = value
+                } else {
+                    fields.append((key, value))
+                }
             }
             for piece in pieces {
                 if let group = piece.call.group {
@@ -42,7 +50,11 @@ struct CompositeMerge {
         result = config.result.rules.apply(to: result)
         if let wrap = config.result.wrap { result = .object([(wrap, result)]) }
         if config.partial == .body, !failures.isEmpty, case .object(var fields) = result {
-            fields.append(("_partial", .array(failures.map { .object([("call", .string($0.name)), ("reason", .string($0.reason))]) })))
+            fields.append(
+                (
+                    "_partial",
+                    .array(failures.map { .object([("call", .string($0.name)), ("reason", .string($0.reason))]) })
+                ))
             result = .object(fields)
         }
         return result

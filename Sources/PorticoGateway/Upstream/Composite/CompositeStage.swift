@@ -28,7 +28,8 @@ struct CompositeStage: Policy {
     static let identityHeaders = [Identity.consumerNameHeader, Identity.consumerGroupsHeader, Identity.scopesHeader]
 
     init(
-        config: CompositeConfig, calls: [BackendCall], renderer: TemplateRenderer, cache: BackendCache?, requestIDHeader: HTTPField.Name,
+        config: CompositeConfig, calls: [BackendCall], renderer: TemplateRenderer, cache: BackendCache?,
+        requestIDHeader: HTTPField.Name,
         maxBodySize: Int
     ) {
         self.config = config
@@ -81,13 +82,23 @@ struct CompositeStage: Policy {
                             // Nothing to read: this call fails with the one it depends on.
                             let failure = CallFailure(
                                 name: call.config.name, reason: "needs '\(failed)', which failed",
-                                error: results[failed]?.failures.first?.error ?? .badGateway("Call '\(failed)' failed."))
+                                error: results[failed]?.failures.first?.error ?? .badGateway("Call '\(failed)' failed.")
+                            )
                             results[call.config.name] = .failed(failure)
-                            exchange.recordBackendCall(.init(name: call.config.name, target: nil, status: 0, milliseconds: 0, error: failure.reason, spanID: nil))
+                            exchange.recordBackendCall(
+                                .init(
+                                    name: call.config.name, target: nil, status: 0, milliseconds: 0,
+                                    error: failure.reason, spanID: nil))
                             progressed = true
                             continue
                         }
-                        group.addTask { (call.config.name, await self.perform(call, answers: answers, head: head, body: body, exchange: exchange, budget: budget)) }
+                        group.addTask {
+                            (
+                                call.config.name,
+                                await self.perform(
+                                    call, answers: answers, head: head, body: body, exchange: exchange, budget: budget)
+                            )
+                        }
                     }
                 }
             }
@@ -102,10 +113,14 @@ struct CompositeStage: Policy {
 
     /// One call: its single request, or one per element of its `for-each`.
     private func perform(
-        _ call: BackendCall, answers: [String: CallAnswer], head: HTTPRequest, body: ByteBuffer?, exchange: Exchange, budget: AnswerBudget
+        _ call: BackendCall, answers: [String: CallAnswer], head: HTTPRequest, body: ByteBuffer?, exchange: Exchange,
+        budget: AnswerBudget
     ) async -> CallResult {
         guard let forEach = call.config.forEach else {
-            switch await request(call, name: call.config.name, answers: answers, item: nil, head: head, body: body, exchange: exchange, budget: budget) {
+            switch await request(
+                call, name: call.config.name, answers: answers, item: nil, head: head, body: body, exchange: exchange,
+                budget: budget)
+            {
             case .success(let answer): return .answered(answer)
             case .failure(let failure): return .failed(failure)
             }
@@ -115,7 +130,9 @@ struct CompositeStage: Policy {
             return .failed(
                 CallFailure(
                     name: call.config.name, reason: "\(items.count) elements, more than max-items \(forEach.maxItems)",
-                    error: .badGateway("Call '\(call.config.name)' would be made \(items.count) times; at most \(forEach.maxItems) are allowed.")))
+                    error: .badGateway(
+                        "Call '\(call.config.name)' would be made \(items.count) times; at most \(forEach.maxItems) are allowed."
+                    )))
         }
         var answered = [CallAnswer?](repeating: nil, count: items.count)
         var failures: [CallFailure] = []
@@ -129,7 +146,8 @@ struct CompositeStage: Policy {
                     (
                         index,
                         await self.request(
-                            call, name: "\(call.config.name)[\(index)]", answers: answers, item: items[index], head: head, body: body, exchange: exchange,
+                            call, name: "\(call.config.name)[\(index)]", answers: answers, item: items[index],
+                            head: head, body: body, exchange: exchange,
                             budget: budget)
                     )
                 }
@@ -143,7 +161,9 @@ struct CompositeStage: Policy {
                 startNext()
             }
         }
-        failures.sort { $0.name.utf8.count != $1.name.utf8.count ? $0.name.utf8.count < $1.name.utf8.count : $0.name < $1.name }
+        failures.sort {
+            $0.name.utf8.count != $1.name.utf8.count ? $0.name.utf8.count < $1.name.utf8.count : $0.name < $1.name
+        }
         let kept = answered.compactMap { $0 }
         let lifetimes = kept.map(\.sharedLifetime)
         let collected = CallAnswer(
@@ -161,7 +181,8 @@ struct CompositeStage: Policy {
 
     /// One request of a call: its path and headers rendered, then sent.
     private func request(
-        _ call: BackendCall, name: String, answers: [String: CallAnswer], item: JSONValue?, head client: HTTPRequest, body: ByteBuffer?,
+        _ call: BackendCall, name: String, answers: [String: CallAnswer], item: JSONValue?, head client: HTTPRequest,
+        body: ByteBuffer?,
         exchange: Exchange, budget: AnswerBudget
     ) async -> Result<CallAnswer, CallFailure> {
         let path: String
@@ -178,7 +199,8 @@ struct CompositeStage: Policy {
             guard let fieldName = HTTPField.Name(header.name) else { continue }
             switch renderer.render(header.value, for: .header, exchange: exchange, answers: answers, item: item) {
             case .success(let value): fields[fieldName] = value
-            case .failure(let missing): return .failure(Self.missing(missing, call: call, name: name, exchange: exchange))
+            case .failure(let missing):
+                return .failure(Self.missing(missing, call: call, name: name, exchange: exchange))
             }
         }
         var sent: ByteBuffer?
@@ -187,16 +209,23 @@ struct CompositeStage: Policy {
             if let type = client.headerFields[.contentType] { fields[.contentType] = type }
         }
         let head = HTTPRequest(
-            method: HTTPRequest.Method(call.config.method) ?? .get, scheme: client.scheme, authority: client.authority, path: path, headerFields: fields)
+            method: HTTPRequest.Method(call.config.method) ?? .get, scheme: client.scheme, authority: client.authority,
+            path: path, headerFields: fields)
         return await call.fetch(
-            name: name, head: head, body: sent, exchange: exchange, cache: call.config.cache && sent == nil ? cache : nil, budget: budget)
+            name: name, head: head, body: sent, exchange: exchange,
+            cache: call.config.cache && sent == nil ? cache : nil, budget: budget)
     }
 
-    private static func missing(_ missing: CallRenderer.MissingValue, call: BackendCall, name: String, exchange: Exchange) -> CallFailure {
+    private static func missing(
+        _ missing: CallRenderer.MissingValue, call: BackendCall, name: String, exchange: Exchange
+    ) -> CallFailure {
         let failure = CallFailure(
             name: name, reason: "no value for \(missing.placeholder)",
-            error: .badGateway("Call '\(call.config.name)' needs \(missing.placeholder), which \(missing.call.map { "call '\($0)'" } ?? "the element") did not answer."))
-        exchange.recordBackendCall(.init(name: name, target: nil, status: 0, milliseconds: 0, error: failure.reason, spanID: nil))
+            error: .badGateway(
+                "Call '\(call.config.name)' needs \(missing.placeholder), which \(missing.call.map { "call '\($0)'" } ?? "the element") did not answer."
+            ))
+        exchange.recordBackendCall(
+            .init(name: name, target: nil, status: 0, milliseconds: 0, error: failure.reason, spanID: nil))
         return failure
     }
 
@@ -214,7 +243,8 @@ struct CompositeStage: Policy {
         headers[Self.completed] = failures.isEmpty ? "true" : "false"
         // A partial answer is never kept by a cache; a whole one as long as every part allows.
         let answers = calls.compactMap { results[$0.config.name]?.answer }
-        let directive = failures.isEmpty ? CacheDirective.combined(answers.map { CacheDirective($0) }) : .forbidden("no-store")
+        let directive =
+            failures.isEmpty ? CacheDirective.combined(answers.map { CacheDirective($0) }) : .forbidden("no-store")
         if let value = directive.fieldValue { headers[.cacheControl] = value }
         let bytes = ByteBuffer(string: merged.jsonText)
         headers[.contentLength] = String(bytes.readableBytes)

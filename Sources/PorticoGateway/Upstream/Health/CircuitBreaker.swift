@@ -79,7 +79,9 @@ struct CircuitBreaker: Sendable {
         let failed: Bool
         switch outcome {
         case .abandoned:
-            if case .halfOpen(let started, let succeeded) = state { state = .halfOpen(started: max(0, started - 1), succeeded: succeeded) }
+            if case .halfOpen(let started, let succeeded) = state {
+                state = .halfOpen(started: max(0, started - 1), succeeded: succeeded)
+            }
             return nil
         case .failure: failed = true
         case .success(let duration): failed = settings.slowCall.map { duration > $0.duration } ?? false

@@ -33,7 +33,9 @@ struct RetryBudget: Sendable {
         return true
     }
 
-    private mutating func update(_ now: ContinuousClock.Instant, _ change: (inout (second: Int64, requests: Int, retries: Int)) -> Void) {
+    private mutating func update(
+        _ now: ContinuousClock.Instant, _ change: (inout (second: Int64, requests: Int, retries: Int)) -> Void
+    ) {
         let second = (now - origin).components.seconds
         let oldest = second - window.components.seconds
         buckets.removeAll { $0.second <= oldest }

@@ -40,7 +40,8 @@ final class UpgradeConnection: ChannelInboundHandler, RemovableChannelHandler, @
     /// Connects to `target` on the tunnel's event loop and sends `head`. Failures reach the sink
     /// as a try's failures do.
     static func open(
-        _ head: HTTPRequest, to target: TargetConfig, connectTimeout: TimeAmount, timeout: TimeAmount, tunnel: Tunnel, sink: any UpgradeSink
+        _ head: HTTPRequest, to target: TargetConfig, connectTimeout: TimeAmount, timeout: TimeAmount, tunnel: Tunnel,
+        sink: any UpgradeSink
     ) {
         // HTTPTypes validated the head; the conversion fails only for a head without a path.
         guard let converted = try? HTTPRequestHead(head) else { return sink.upstreamFailed(.malformed) }
