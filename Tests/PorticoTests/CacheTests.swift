@@ -4,14 +4,15 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdCore
 import Logging
-import NIOPosix
 import NIOCore
 import NIOHTTP1
+import NIOPosix
 import PorticoConfig
-@testable import PorticoGateway
 import PorticoTesting
 import Synchronization
 import Testing
+
+@testable import PorticoGateway
 
 /// A wall clock the test moves by hand; the gateway's cache and the origin's `Date` both read it.
 final class TestClock: Sendable {
@@ -92,8 +93,13 @@ struct CacheTests {
     @Test("Cache-Control directives are parsed case-insensitively, with quoted values, the first occurrence winning")
     func directives() {
         var fields = HTTPFields()
-        fields.append(HTTPField(name: .cacheControl, value: "Public, MAX-AGE=60, s-maxage=\"120\", private=\"Set-Foo, X-Secret\""))
-        fields.append(HTTPField(name: .cacheControl, value: "max-age=5, stale-while-revalidate=30, stale-if-error=600, must-revalidate"))
+        fields.append(
+            HTTPField(name: .cacheControl, value: "Public, MAX-AGE=60, s-maxage=\"120\", private=\"Set-Foo, X-Secret\"")
+        )
+        fields.append(
+            HTTPField(
+                name: .cacheControl, value: "max-age=5, stale-while-revalidate=30, stale-if-error=600, must-revalidate")
+        )
         let control = CacheControl(fields)
         #expect(control.isPublic && control.maxAge == 60 && control.sMaxAge == 120)
         #expect(control.isPrivate && control.privateFields == ["set-foo", "x-secret"])
@@ -101,11 +107,15 @@ struct CacheTests {
         #expect(CacheControl(HTTPFields([HTTPField(name: .cacheControl, value: "max-age=soon")])).maxAge == 0)
 
         var request = HTTPFields()
-        request.append(HTTPField(name: .cacheControl, value: "max-stale, min-fresh=10, only-if-cached, no-cache, no-store"))
+        request.append(
+            HTTPField(name: .cacheControl, value: "max-stale, min-fresh=10, only-if-cached, no-cache, no-store"))
         let asked = CacheControl(request, isRequest: true)
         #expect(asked.maxStale == .any && asked.minFresh == 10 && asked.onlyIfCached && asked.noCache && asked.noStore)
-        #expect(CacheControl(HTTPFields([HTTPField(name: .cacheControl, value: "max-stale=30")])).maxStale == .seconds(30))
-        #expect(CacheControl(HTTPFields([HTTPField(name: HTTPField.Name("Pragma")!, value: "no-cache")]), isRequest: true).noCache)
+        #expect(
+            CacheControl(HTTPFields([HTTPField(name: .cacheControl, value: "max-stale=30")])).maxStale == .seconds(30))
+        #expect(
+            CacheControl(HTTPFields([HTTPField(name: HTTPField.Name("Pragma")!, value: "no-cache")]), isRequest: true)
+                .noCache)
     }
 
     @Test("HTTP dates in all three forms; IMF-fixdate round-trips")
@@ -121,7 +131,9 @@ struct CacheTests {
         #expect(HTTPDate.parse(HTTPDate.format(now)) == now)
     }
 
-    func entry(_ headers: [(String, String)], requestTime: Date, responseTime: Date, defaultTTL: Double = 0) -> CachedResponse {
+    func entry(
+        _ headers: [(String, String)], requestTime: Date, responseTime: Date, defaultTTL: Double = 0
+    ) -> CachedResponse {
         var fields = HTTPFields()
         for (name, value) in headers { fields.append(HTTPField(name: HTTPField.Name(name)!, value: value)) }
         return CachedResponse(
@@ -151,14 +163,26 @@ struct CacheTests {
     func lifetimes() {
         let t0 = Date(timeIntervalSince1970: 1_800_000_000)
         let date = ("Date", HTTPDate.format(t0))
-        #expect(entry([date, ("Cache-Control", "max-age=60, s-maxage=120")], requestTime: t0, responseTime: t0).freshnessLifetime == 120)
-        #expect(entry([date, ("Cache-Control", "max-age=60"), ("Expires", HTTPDate.format(t0 + 600))], requestTime: t0, responseTime: t0).freshnessLifetime == 60)
-        #expect(entry([date, ("Expires", HTTPDate.format(t0 + 600))], requestTime: t0, responseTime: t0).freshnessLifetime == 600)
+        #expect(
+            entry([date, ("Cache-Control", "max-age=60, s-maxage=120")], requestTime: t0, responseTime: t0)
+                .freshnessLifetime == 120)
+        #expect(
+            entry(
+                [date, ("Cache-Control", "max-age=60"), ("Expires", HTTPDate.format(t0 + 600))], requestTime: t0,
+                responseTime: t0
+            ).freshnessLifetime == 60)
+        #expect(
+            entry([date, ("Expires", HTTPDate.format(t0 + 600))], requestTime: t0, responseTime: t0).freshnessLifetime
+                == 600)
         #expect(entry([date, ("Expires", "0")], requestTime: t0, responseTime: t0).freshnessLifetime == 0)
         #expect(entry([date], requestTime: t0, responseTime: t0, defaultTTL: 30).freshnessLifetime == 30)
         // Heuristic: 10% of the time since Last-Modified, at most a day.
-        #expect(entry([date, ("Last-Modified", HTTPDate.format(t0 - 1000))], requestTime: t0, responseTime: t0).freshnessLifetime == 100)
-        #expect(entry([date, ("Last-Modified", HTTPDate.format(t0 - 100 * 86_400))], requestTime: t0, responseTime: t0).freshnessLifetime == 86_400)
+        #expect(
+            entry([date, ("Last-Modified", HTTPDate.format(t0 - 1000))], requestTime: t0, responseTime: t0)
+                .freshnessLifetime == 100)
+        #expect(
+            entry([date, ("Last-Modified", HTTPDate.format(t0 - 100 * 86_400))], requestTime: t0, responseTime: t0)
+                .freshnessLifetime == 86_400)
         #expect(entry([date], requestTime: t0, responseTime: t0).freshnessLifetime == 0)
     }
 
@@ -202,16 +226,23 @@ struct CacheTests {
         let origin = ScriptedOrigin(clock: clock)
         try await origin.serve { port in
             var text = yaml + "\n" + upstreamYAML(name: "origin", port: port)
-            if let memory { text = text.replacingOccurrences(of: "cache: {memory: 1MiB}", with: "cache: {memory: \(memory)}") }
+            if let memory {
+                text = text.replacingOccurrences(of: "cache: {memory: 1MiB}", with: "cache: {memory: \(memory)}")
+            }
             try await GatewayHarness.with(yaml: text, wallClock: { clock.now() }) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
-                    try await body(Setup(client: client, admin: adminClient(client, port: gateway.adminPort!), origin: origin, clock: clock, gateway: gateway))
+                    try await body(
+                        Setup(
+                            client: client, admin: adminClient(client, port: gateway.adminPort!), origin: origin,
+                            clock: clock, gateway: gateway))
                 }
             }
         }
     }
 
-    @Test("max-age: a miss is stored, hits carry Age and Cache-Status, a stale entry is revalidated with a 304 that updates its headers")
+    @Test(
+        "max-age: a miss is stored, hits carry Age and Cache-Status, a stale entry is revalidated with a 304 that updates its headers"
+    )
     func maxAgeAndRevalidation() async throws {
         try await Self.run { s in
             s.origin.set("/c/a", [("Cache-Control", "max-age=60"), ("ETag", "\"v1\""), ("X-Note", "first")])
@@ -240,7 +271,9 @@ struct CacheTests {
             #expect(revalidated.headers["X-Note"].first == "second")
             #expect(revalidated.headers["Age"].first == "0")
             let after = try await s.get("/c/a")
-            #expect(after.headers["X-Note"].first == "second" && after.headers["Cache-Status"].first == "Portico; hit; ttl=60")
+            #expect(
+                after.headers["X-Note"].first == "second"
+                    && after.headers["Cache-Status"].first == "Portico; hit; ttl=60")
             #expect(s.origin.count("/c/a") == 2)
         }
     }
@@ -257,7 +290,9 @@ struct CacheTests {
         }
     }
 
-    @Test("s-maxage wins over max-age and forbids serving stale; Expires, the default TTL and the heuristic give freshness")
+    @Test(
+        "s-maxage wins over max-age and forbids serving stale; Expires, the default TTL and the heuristic give freshness"
+    )
     func freshnessSources() async throws {
         try await Self.run { s in
             s.origin.set("/c/s", [("Cache-Control", "max-age=1, s-maxage=100")])
@@ -271,13 +306,17 @@ struct CacheTests {
             #expect(try await s.get("/c/expires").headers["Cache-Status"].first == "Portico; hit; ttl=10")
             s.clock.advance(20)
             // Stale without a validator: fetched again in full.
-            #expect(try await s.get("/c/expires").headers["Cache-Status"].first == "Portico; fwd=stale; fwd-status=200; stored")
+            #expect(
+                try await s.get("/c/expires").headers["Cache-Status"].first
+                    == "Portico; fwd=stale; fwd-status=200; stored")
             #expect(s.origin.count("/c/expires") == 2)
 
             // No freshness information: not stored on a route without a default TTL (no validator either)…
             s.origin.set("/c/bare", [])
             _ = try await s.get("/c/bare")
-            #expect(try await s.get("/c/bare").headers["Cache-Status"].first == "Portico; fwd=uri-miss; fwd-status=200; detail=\"no freshness\"")
+            #expect(
+                try await s.get("/c/bare").headers["Cache-Status"].first
+                    == "Portico; fwd=uri-miss; fwd-status=200; detail=\"no freshness\"")
             // …and fresh for the default TTL on a route with one.
             s.origin.set("/ttl/bare", [])
             _ = try await s.get("/ttl/bare")
@@ -305,7 +344,9 @@ struct CacheTests {
                 s.origin.set(path, [("Cache-Control", header)])
                 _ = try await s.get(path)
                 let again = try await s.get(path)
-                #expect(again.headers["Cache-Status"].first == "Portico; fwd=uri-miss; fwd-status=200; detail=\"\(reason)\"")
+                #expect(
+                    again.headers["Cache-Status"].first == "Portico; fwd=uri-miss; fwd-status=200; detail=\"\(reason)\""
+                )
                 #expect(s.origin.count(path) == 2)
             }
             s.origin.set("/c/cookie", [("Cache-Control", "max-age=60"), ("Set-Cookie", "session=1")])
@@ -313,7 +354,9 @@ struct CacheTests {
             _ = try await s.get("/c/cookie")
             #expect(s.origin.count("/c/cookie") == 2)
 
-            s.origin.set("/c/qualified", [("Cache-Control", "max-age=60, private=\"X-Secret\""), ("X-Secret", "s3"), ("X-Open", "o")])
+            s.origin.set(
+                "/c/qualified",
+                [("Cache-Control", "max-age=60, private=\"X-Secret\""), ("X-Secret", "s3"), ("X-Open", "o")])
             let first = try await s.get("/c/qualified")
             #expect(first.headers["X-Secret"].first == "s3")
             let hit = try await s.get("/c/qualified")
@@ -323,13 +366,17 @@ struct CacheTests {
             // A request's no-store keeps its response out of the store.
             s.origin.set("/c/asked", [("Cache-Control", "max-age=60")])
             let refused = try await s.get("/c/asked", [("Cache-Control", "no-store")])
-            #expect(refused.headers["Cache-Status"].first == "Portico; fwd=uri-miss; fwd-status=200; detail=\"request no-store\"")
+            #expect(
+                refused.headers["Cache-Status"].first
+                    == "Portico; fwd=uri-miss; fwd-status=200; detail=\"request no-store\"")
             _ = try await s.get("/c/asked")
             #expect(s.origin.count("/c/asked") == 2)
         }
     }
 
-    @Test("no-cache responses are stored but revalidated every time; a request's no-cache and max-age=0 force revalidation")
+    @Test(
+        "no-cache responses are stored but revalidated every time; a request's no-cache and max-age=0 force revalidation"
+    )
     func noCache() async throws {
         try await Self.run { s in
             s.origin.set("/c/nc", [("Cache-Control", "no-cache"), ("ETag", "\"n\"")])
@@ -381,7 +428,8 @@ struct CacheTests {
         try await Self.run { s in
             for directive in ["must-revalidate", "proxy-revalidate"] {
                 let path = "/c/\(directive)"
-                s.origin.set(path, [("Cache-Control", "max-age=10, \(directive), stale-if-error=600"), ("ETag", "\"m\"")])
+                s.origin.set(
+                    path, [("Cache-Control", "max-age=10, \(directive), stale-if-error=600"), ("ETag", "\"m\"")])
                 _ = try await s.get(path)
                 s.clock.advance(20)
                 let asked = try await s.get(path, [("Cache-Control", "max-stale")])
@@ -398,14 +446,23 @@ struct CacheTests {
     func clientConditionals() async throws {
         try await Self.run { s in
             let modified = HTTPDate.format(s.clock.now() - 3600)
-            s.origin.set("/c/cond", [("Cache-Control", "max-age=60"), ("ETag", "W/\"c1\""), ("Last-Modified", modified), ("Content-Type", "text/plain")])
+            s.origin.set(
+                "/c/cond",
+                [
+                    ("Cache-Control", "max-age=60"), ("ETag", "W/\"c1\""), ("Last-Modified", modified),
+                    ("Content-Type", "text/plain"),
+                ])
             _ = try await s.get("/c/cond")
             let matched = try await s.get("/c/cond", [("If-None-Match", "\"other\", \"c1\"")])
             #expect(matched.status == 304 && matched.body.readableBytes == 0)
-            #expect(matched.headers["ETag"].first == "W/\"c1\"" && matched.headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true)
+            #expect(
+                matched.headers["ETag"].first == "W/\"c1\""
+                    && matched.headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true)
             #expect(try await s.get("/c/cond", [("If-None-Match", "\"other\"")]).status == 200)
             #expect(try await s.get("/c/cond", [("If-Modified-Since", HTTPDate.format(s.clock.now()))]).status == 304)
-            #expect(try await s.get("/c/cond", [("If-Modified-Since", HTTPDate.format(s.clock.now() - 7200))]).status == 200)
+            #expect(
+                try await s.get("/c/cond", [("If-Modified-Since", HTTPDate.format(s.clock.now() - 7200))]).status == 200
+            )
             #expect(s.origin.count("/c/cond") == 1)
 
             // On a miss the client's validators are not passed on: the full response is fetched and stored, the client gets 304.
@@ -413,7 +470,9 @@ struct CacheTests {
             let cold = try await s.get("/c/cold", [("If-None-Match", "\"k\"")])
             #expect(cold.status == 304)
             #expect(s.origin.lastHeaders("/c/cold")?[.ifNoneMatch] == nil)
-            try await waitFor { try await s.get("/c/cold").headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true }
+            try await waitFor {
+                try await s.get("/c/cold").headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true
+            }
             #expect(try await s.get("/c/cold").text == "body")
             #expect(s.origin.count("/c/cold") == 1)
         }
@@ -423,7 +482,9 @@ struct CacheTests {
     func vary() async throws {
         try await Self.run { s in
             s.origin.set("/c/lang", [("Cache-Control", "max-age=60"), ("Vary", "Accept-Language")])
-            #expect(try await s.get("/c/lang", [("Accept-Language", "en")]).headers["Cache-Status"].first?.contains("uri-miss") == true)
+            #expect(
+                try await s.get("/c/lang", [("Accept-Language", "en")]).headers["Cache-Status"].first?.contains(
+                    "uri-miss") == true)
             let german = try await s.get("/c/lang", [("Accept-Language", "de")])
             #expect(german.headers["Cache-Status"].first?.contains("fwd=vary-miss") == true)
             #expect(try await s.get("/c/lang", [("Accept-Language", "en")]).headers["X-Served"].first == "1")
@@ -451,10 +512,14 @@ struct CacheTests {
             let beta = [("X-API-Key", "beta-key-0123456789abcdef0")]
             s.origin.set("/shared/plain", [("Cache-Control", "max-age=60")])
             _ = try await s.get("/shared/plain", alpha)
-            #expect(try await s.get("/shared/plain", alpha).headers["Cache-Status"].first?.contains("detail=\"authenticated\"") == true)
+            #expect(
+                try await s.get("/shared/plain", alpha).headers["Cache-Status"].first?.contains(
+                    "detail=\"authenticated\"") == true)
             s.origin.set("/shared/public", [("Cache-Control", "public, max-age=60")])
             _ = try await s.get("/shared/public", alpha)
-            #expect(try await s.get("/shared/public", beta).headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true)
+            #expect(
+                try await s.get("/shared/public", beta).headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true
+            )
             #expect(try await s.get("/shared/public").status == 401)  // the cache never answers before auth
 
             s.origin.set("/c/bearer", [("Cache-Control", "max-age=60")])
@@ -476,7 +541,11 @@ struct CacheTests {
         try await Self.run { s in
             s.origin.set("/c/swr", [("Cache-Control", "max-age=10, stale-while-revalidate=60")], body: "old")
             _ = try await s.get("/c/swr")
-            s.origin.set("/c/swr", ScriptedOrigin.Reply(headers: [("Cache-Control", "max-age=10, stale-while-revalidate=60")], body: "new", delay: .milliseconds(300)))
+            s.origin.set(
+                "/c/swr",
+                ScriptedOrigin.Reply(
+                    headers: [("Cache-Control", "max-age=10, stale-while-revalidate=60")], body: "new",
+                    delay: .milliseconds(300)))
             s.clock.advance(15)
             let answers = try await withThrowingTaskGroup(of: TestClient.Answer.self) { group in
                 for _ in 0..<5 { group.addTask { try await s.get("/c/swr") } }
@@ -484,7 +553,8 @@ struct CacheTests {
             }
             for answer in answers {
                 #expect(answer.text == "old")
-                #expect(answer.headers["Cache-Status"].first == "Portico; hit; ttl=-5; detail=\"stale-while-revalidate\"")
+                #expect(
+                    answer.headers["Cache-Status"].first == "Portico; hit; ttl=-5; detail=\"stale-while-revalidate\"")
             }
             try await waitFor { try await s.get("/c/swr").text == "new" }
             #expect(s.origin.count("/c/swr") == 2)
@@ -506,7 +576,9 @@ struct CacheTests {
             s.origin.set("/c/sie", status: 503, [], body: "down")
             let stale = try await s.get("/c/sie")
             #expect(stale.status == 200 && stale.text == "kept")
-            #expect(stale.headers["Cache-Status"].first == "Portico; fwd=stale; fwd-status=503; ttl=-10; detail=\"stale-if-error\"")
+            #expect(
+                stale.headers["Cache-Status"].first
+                    == "Portico; fwd=stale; fwd-status=503; ttl=-10; detail=\"stale-if-error\"")
             // The request can ask for it too.
             s.origin.set("/c/req-sie", [("Cache-Control", "max-age=10")], body: "kept")
             _ = try await s.get("/c/req-sie")
@@ -524,8 +596,12 @@ struct CacheTests {
     func staleIfUnreachable() async throws {
         let clock = TestClock()
         let origin = ScriptedOrigin(clock: clock)
-        let port = try await origin.serve { port in port }  // closed again: nothing listens there now
-        let yaml = upstreamYAML(name: "origin", port: port) + "\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n"
+        let refusing = try RefusingPort()
+        defer { withExtendedLifetime(refusing) {} }
+        let port = refusing.port
+        let yaml =
+            upstreamYAML(name: "origin", port: port)
+            + "\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n"
         try await GatewayHarness.with(yaml: yaml, wallClock: { clock.now() }) { gateway in
             try await withClient(baseURL: gateway.baseURL) { client in
                 let refused = try await client.send(.GET, "/c/x")
@@ -534,20 +610,26 @@ struct CacheTests {
             }
         }
         try await origin.serve { livePort in
-            let yaml = upstreamYAML(name: "origin", port: livePort) + "\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n"
+            let yaml =
+                upstreamYAML(name: "origin", port: livePort)
+                + "\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n"
             try await GatewayHarness.with(yaml: yaml, wallClock: { clock.now() }) { gateway in
                 try await withClient(baseURL: gateway.baseURL) { client in
                     origin.set("/c/x", [("Cache-Control", "max-age=1, stale-if-error=60")], body: "kept")
                     _ = try await client.send(.GET, "/c/x")
                     clock.advance(5)
                     // Point the upstream at the dead port by reloading the config.
-                    try upstreamYAML(name: "origin", port: port).appending("\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n")
-                        .appending("listen: 127.0.0.1:0\nstore:\n  sqlite: portico.sqlite\nserver:\n  access-log: false\n")
-                        .write(toFile: gateway.folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+                    try upstreamYAML(name: "origin", port: port).appending(
+                        "\napis:\n  - {name: c, base-path: /c, upstream: origin, strip-base-path: false, cache: true}\n"
+                    )
+                    .appending("listen: 127.0.0.1:0\nstore:\n  sqlite: portico.sqlite\nserver:\n  access-log: false\n")
+                    .write(toFile: gateway.folder + "/gateway.yaml", atomically: true, encoding: .utf8)
                     _ = await gateway.app.runtime.reload(trigger: "test")
                     let stale = try await client.send(.GET, "/c/x")
                     #expect(stale.status == 200 && stale.text == "kept")
-                    #expect(stale.headers["Cache-Status"].first == "Portico; fwd=stale; fwd-status=502; ttl=-4; detail=\"stale-if-error\"")
+                    #expect(
+                        stale.headers["Cache-Status"].first
+                            == "Portico; fwd=stale; fwd-status=502; ttl=-4; detail=\"stale-if-error\"")
                 }
             }
         }
@@ -561,7 +643,9 @@ struct CacheTests {
                 _ = try await s.get(path)
             }
             #expect(try await s.get("/c/item").headers["Cache-Status"].first?.hasPrefix("Portico; hit") == true)
-            s.origin.set("/c/item", status: 200, [("Location", "/c/other"), ("Content-Location", "http://127.0.0.1:\(s.gateway.port)/c/third")])
+            s.origin.set(
+                "/c/item", status: 200,
+                [("Location", "/c/other"), ("Content-Location", "http://127.0.0.1:\(s.gateway.port)/c/third")])
             let post = try await s.client.send(.POST, "/c/item", body: .bytes(ByteBuffer(string: "x")))
             #expect(post.headers["Cache-Status"].first == "Portico; fwd=method")
             s.origin.set("/c/item", [("Cache-Control", "max-age=600")])
@@ -588,24 +672,34 @@ struct CacheTests {
     @Test("Purge on the admin API by URL, by prefix, by tag and all; token required")
     func purge() async throws {
         try await Self.run { s in
-            for (path, tags) in [("/t/a", "pets cats"), ("/t/b", "pets"), ("/t/sub/c", "dogs"), ("/t/sub/d", "birds"), ("/c/e", "")] {
+            for (path, tags) in [
+                ("/t/a", "pets cats"), ("/t/b", "pets"), ("/t/sub/c", "dogs"), ("/t/sub/d", "birds"), ("/c/e", ""),
+            ] {
                 s.origin.set(path, [("Cache-Control", "max-age=600"), ("Surrogate-Key", tags)])
                 _ = try await s.get(path)
             }
             func cached(_ path: String) async throws -> Bool {
                 try await s.get(path, [("Cache-Control", "only-if-cached")]).status == 200
             }
-            let noToken = try await TestClient(client: s.client.client, baseURL: "http://127.0.0.1:\(s.gateway.adminPort!)")
-                .send(.POST, "/admin/cache/purge", body: .bytes(ByteBuffer(string: "{\"all\":true}")))
+            let noToken = try await TestClient(
+                client: s.client.client, baseURL: "http://127.0.0.1:\(s.gateway.adminPort!)"
+            )
+            .send(.POST, "/admin/cache/purge", body: .bytes(ByteBuffer(string: "{\"all\":true}")))
             #expect(noToken.status == 401)
             #expect(try await cached("/t/a"))
 
-            #expect(try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"tag\":\"cats\"}").json()["purged"] as? Int == 1)
+            #expect(
+                try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"tag\":\"cats\"}").json()["purged"] as? Int
+                    == 1)
             #expect(try await !cached("/t/a"))
             #expect(try await cached("/t/b"))
-            #expect(try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"url\":\"/t/b\"}").json()["purged"] as? Int == 1)
+            #expect(
+                try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"url\":\"/t/b\"}").json()["purged"] as? Int
+                    == 1)
             #expect(try await !cached("/t/b"))
-            #expect(try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"prefix\":\"/t/sub/\"}").json()["purged"] as? Int == 2)
+            #expect(
+                try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"prefix\":\"/t/sub/\"}").json()["purged"]
+                    as? Int == 2)
             #expect(try await !cached("/t/sub/c"))
             #expect(try await !cached("/t/sub/d"))
             #expect(try await cached("/c/e"))
@@ -613,7 +707,9 @@ struct CacheTests {
             #expect(bad.status == 400 && bad.headers["Content-Type"].first == "application/problem+json")
             let stats = try await s.admin.send(.GET, "/admin/cache").json()
             #expect(stats["entries"] as? Int == 1)
-            #expect(try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"all\":true}").json()["purged"] as? Int == 1)
+            #expect(
+                try await s.admin.send(.POST, "/admin/cache/purge", json: "{\"all\":true}").json()["purged"] as? Int
+                    == 1)
             #expect(try await !cached("/c/e"))
         }
     }
@@ -621,9 +717,13 @@ struct CacheTests {
     @Test("Coalescing: 100 concurrent requests for a cold key make exactly one upstream request")
     func coalescing() async throws {
         try await Self.run { s in
-            s.origin.set("/c/cold", ScriptedOrigin.Reply(headers: [("Cache-Control", "max-age=60")], body: "shared", delay: .milliseconds(500)))
+            s.origin.set(
+                "/c/cold",
+                ScriptedOrigin.Reply(
+                    headers: [("Cache-Control", "max-age=60")], body: "shared", delay: .milliseconds(500)))
             var configuration = HTTPClient.Configuration()
-            configuration.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 100)
+            configuration.connectionPool = .init(
+                idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 100)
             let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
             let client = TestClient(client: http, baseURL: s.gateway.baseURL)
             let answers = try await withThrowingTaskGroup(of: TestClient.Answer.self) { group in
@@ -669,7 +769,10 @@ struct CacheTests {
             func cached(_ path: String) async throws -> Bool {
                 try await s.get(path, [("Cache-Control", "only-if-cached")]).status == 200
             }
-            let held = [try await cached("/c/one"), try await cached("/c/two"), try await cached("/c/three"), try await cached("/c/four")]
+            let held = [
+                try await cached("/c/one"), try await cached("/c/two"), try await cached("/c/three"),
+                try await cached("/c/four"),
+            ]
             #expect(held == [true, false, true, true])
             let stats = try await s.admin.send(.GET, "/admin/cache").json()
             #expect((stats["bytes"] as? Int ?? .max) <= 64 * 1024)
@@ -684,7 +787,9 @@ struct CacheTests {
             _ = try await s.get("/c/logged")
             _ = try await s.get("/c/logged")
             try await s.gateway.app.callLog.flush()
-            let calls = try await s.admin.send(.GET, "/admin/analytics/calls?since=1h&limit=100").json()["calls"] as? [[String: Any]] ?? []
+            let calls =
+                try await s.admin.send(.GET, "/admin/analytics/calls?since=1h&limit=100").json()["calls"]
+                as? [[String: Any]] ?? []
             let logged = calls.filter { $0["path"] as? String == "/c/logged" }
             #expect(logged.compactMap { $0["cache"] as? String }.sorted() == ["hit", "miss"])
         }
