@@ -36,7 +36,7 @@ bench: deps
 # The generated admin API (Sources/PorticoAdmin/Generated) is the generator's to format.
 SWIFT_SOURCES = $(shell find Sources Tests -name '*.swift' -not -path '*/Generated/*')
 format:
-	swift-format format --in-place $(SWIFT_SOURCES)
+	@echo "swift-format format (Sources, Tests)"; swift-format format --in-place $(SWIFT_SOURCES)
 
 lint:
-	swift-format lint --strict $(SWIFT_SOURCES)
+	@echo "swift-format lint --strict (Sources, Tests)"; swift-format lint --strict $(SWIFT_SOURCES)

@@ -1,6 +1,7 @@
 import Foundation
 import PorticoConfig
 import PorticoGateway
+import PorticoStore
 
 /// The portal's documentation of one API version, built once per config from its OpenAPI document
 /// (or, for an API without one, from its routes).
@@ -57,11 +58,9 @@ struct SpecDocs: Sendable {
         tags = built.tags
     }
 
-    /// A date as `2026-12-01`.
+    /// A date as `2026-12-01` (UTC): the day of the gateway's one timestamp format.
     static func day(_ date: Date) -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withFullDate]
-        return formatter.string(from: date)
+        String(CallRecord.timestamp(date).prefix(10))
     }
 
     /// Makes an operation id usable in a URL fragment: `GET /pets/{id}` → `get-pets-id`.

@@ -55,8 +55,8 @@ struct HostileInputTests {
     /// One request on a new connection, as raw text.
     static func raw(_ port: Int, _ request: String) async throws -> RawResponse? {
         let client = try await RawClient.connect(port: port)
-        await await client.send(request)
-        return await await client.readResponse()
+        await client.send(request)
+        return await client.readResponse()
     }
 
     static func get(_ port: Int, _ target: String, headers: [String] = []) async throws -> RawResponse? {

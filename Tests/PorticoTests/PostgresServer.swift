@@ -79,8 +79,12 @@ final class PostgresServer: Sendable {
             log: log)
         process.withLock { $0 = child }
         for _ in 0..<500 {
-            if FileManager.default.fileExists(atPath: folder + "/.s.PGSQL.\(port)"), Self.accepts(port: port) {
-                try await Task.sleep(for: .milliseconds(50))
+            // Accepting a connection is not enough: while it starts up (or recovers after a stop) the
+            // server refuses sessions ("the database system is starting up"); pg_isready says 0 only
+            // once it takes them.
+            if FileManager.default.fileExists(atPath: folder + "/.s.PGSQL.\(port)"), Self.accepts(port: port),
+                Self.takesSessions(port: port)
+            {
                 return
             }
             if child.hasExited { break }
@@ -88,6 +92,15 @@ final class PostgresServer: Sendable {
         }
         throw TestingError(
             "postgres did not start: \(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").suffix(800))")
+    }
+
+    private static func takesSessions(port: Int) -> Bool {
+        guard
+            let check = try? ChildProcess(
+                binaries! + "/pg_isready", ["-q", "-h", "127.0.0.1", "-p", String(port)], outputFile: "/dev/null",
+                errorFile: "/dev/null")
+        else { return false }
+        return check.waitUntilExit() == 0
     }
 
     /// The server's PID, from `postmaster.pid` (runuser is its parent when this process is root).
