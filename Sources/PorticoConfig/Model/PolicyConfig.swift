@@ -107,34 +107,51 @@ public struct PolicyConfig: Sendable, Hashable {
         self.validateResponses = validateResponses
     }
 
-    /// These settings with every field that `more` sets taken from `more`.
+    /// These settings with every field that `more` sets taken from `more`: the most specific level
+    /// (a route over its API, an operation over its document) wins field by field.
     public func overridden(by more: PolicyConfig) -> PolicyConfig {
-        PolicyConfig(
-            requestHeaders: more.requestHeaders ?? requestHeaders,
-            responseHeaders: more.responseHeaders ?? responseHeaders,
-            maxBodySize: more.maxBodySize ?? maxBodySize,
-            timeout: more.timeout ?? timeout,
-            retrySafe: more.retrySafe ?? retrySafe,
-            auth: more.auth ?? auth,
-            allowGroups: more.allowGroups ?? allowGroups,
-            denyGroups: more.denyGroups ?? denyGroups,
-            scopes: more.scopes ?? scopes,
-            forwardCredential: more.forwardCredential ?? forwardCredential,
-            anonymous: more.anonymous ?? anonymous,
-            rateLimits: more.rateLimits ?? rateLimits,
-            cost: more.cost ?? cost,
-            cache: more.cache ?? cache,
-            cors: more.cors ?? cors,
-            ipRules: more.ipRules ?? ipRules,
-            compress: more.compress ?? compress,
-            requestTransform: more.requestTransform ?? requestTransform,
-            responseTransform: more.responseTransform ?? responseTransform,
-            mirror: more.mirror ?? mirror,
-            websocket: more.websocket ?? websocket,
-            streamIdleTimeout: more.streamIdleTimeout ?? streamIdleTimeout,
-            validate: more.validate ?? validate,
-            validateResponses: more.validateResponses ?? validateResponses
-        )
+        var merged = self
+        for field in Self.fields { field(more, &merged) }
+        return merged
+    }
+
+    /// Each field once, with its override rule: a value set in the more specific level replaces
+    /// the other (lists too: a route's `scopes` are the route's, not added to the API's).
+    private static let fields: [@Sendable (PolicyConfig, inout PolicyConfig) -> Void] = [
+        take(\.requestHeaders),
+        take(\.responseHeaders),
+        take(\.maxBodySize),
+        take(\.timeout),
+        take(\.retrySafe),
+        take(\.auth),
+        take(\.allowGroups),
+        take(\.denyGroups),
+        take(\.scopes),
+        take(\.forwardCredential),
+        take(\.anonymous),
+        take(\.rateLimits),
+        take(\.cost),
+        take(\.cache),
+        take(\.cors),
+        take(\.ipRules),
+        take(\.compress),
+        take(\.requestTransform),
+        take(\.responseTransform),
+        take(\.mirror),
+        take(\.websocket),
+        take(\.streamIdleTimeout),
+        take(\.validate),
+        take(\.validateResponses),
+    ]
+
+    private static func take<Value>(
+        _ field: WritableKeyPath<PolicyConfig, Value?> & Sendable
+    )
+        -> @Sendable (PolicyConfig, inout PolicyConfig) -> Void
+    {
+        { more, merged in
+            if let value = more[keyPath: field] { merged[keyPath: field] = value }
+        }
     }
 
     /// The keys that set these fields, without the `x-portico-` prefix used in OpenAPI documents.
