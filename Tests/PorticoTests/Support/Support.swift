@@ -36,10 +36,10 @@ func withClient<T: Sendable>(
     }
 }
 
-/// The package root, found from this file's path.
+/// The package root, found from this file's path (`Tests/PorticoTests/Support/Support.swift`).
 let packageRoot: String = {
     var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
+    for _ in 0..<4 { url.deleteLastPathComponent() }
     return url.path
 }()
 
