@@ -91,7 +91,7 @@ struct WebSocketTests {
             auth: keys
             routes:
               - path: /room
-              - {path: /quiet, stream-idle-timeout: 3s}
+              - {path: /quiet, stream-idle-timeout: 6s}
           - {name: plain, base-path: /plain, upstream: plain}
         """
     }
@@ -239,7 +239,7 @@ struct WebSocketTests {
                     var (head, buffered) = await Self.readHead(quiet)
                     #expect(head.hasPrefix("HTTP/1.1 101 "), "\(head)")
                     // Traffic keeps it open past the timeout...
-                    // (Messages 1 s apart, against a 3 s timeout: room for a loaded machine's pauses.)
+                    // (Messages 1 s apart, against a 6 s timeout: room for a loaded machine's pauses.)
                     for index in 0..<4 {
                         try await Task.sleep(for: .seconds(1))
                         await quiet.send(bytes: Self.clientFrame(opcode: 0x1, Array("ping \(index)".utf8)))
