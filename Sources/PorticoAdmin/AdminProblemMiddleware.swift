@@ -42,7 +42,7 @@ struct AdminProblemMiddleware: RouterMiddleware {
                 path: request.uri.path)
         case let decoding as DecodingError:
             return AdminAPI.problem(
-                .invalidRequest([Self.issue(decoding, operation: error.operationID)]), request, context)
+                .invalidRequest([Self.issue(decoding)]), request, context)
         default:
             switch error.httpStatus.code {
             case 415:
@@ -67,7 +67,7 @@ struct AdminProblemMiddleware: RouterMiddleware {
     }
 
     /// Where in the request a value could not be read, as a JSON pointer, and why.
-    static func issue(_ error: DecodingError, operation: String) -> ValidationIssue {
+    static func issue(_ error: DecodingError) -> ValidationIssue {
         let (path, reason): ([any CodingKey], String)
         switch error {
         case .typeMismatch(let type, let context):
