@@ -63,7 +63,7 @@ class AdminContractTests(unittest.TestCase):
                      "-H", f"Authorization: Bearer {TOKEN}", "--checks", "all",
                      "--max-examples", os.environ.get("PORTICO_CONTRACT_EXAMPLES", "25"), "--seed", "20261203",
                      "--no-color", "--report", "junit", "--report-dir", ARTIFACTS],
-                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600)
+                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=600, cwd=folder)
                 summary = run.stdout[run.stdout.find("SUMMARY"):] if "SUMMARY" in run.stdout else run.stdout[-3000:]
                 print("\n" + summary, file=sys.stderr)
                 self.assertEqual(run.returncode, 0, run.stdout[-20000:])
