@@ -1,11 +1,11 @@
 import Crypto
-public import Foundation
+internal import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import OpenAPIHummingbird
-public import OpenAPIRuntime
+internal import OpenAPIRuntime
 import PorticoConfig
 import PorticoGateway
 import PorticoRedis

@@ -1,5 +1,5 @@
-public import Foundation
-public import OpenAPIRuntime
+internal import Foundation
+internal import OpenAPIRuntime
 import PorticoStore
 
 /// Turns an answer the gateway renders as JSON text (the status, the call log, a key) into the

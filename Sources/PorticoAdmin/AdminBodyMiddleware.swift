@@ -1,6 +1,6 @@
-public import Foundation
+internal import Foundation
 import HTTPTypes
-public import OpenAPIRuntime
+internal import OpenAPIRuntime
 import PorticoGateway
 
 /// Reads an admin request's body before the generated server decodes it: at most

@@ -1,5 +1,5 @@
-public import Foundation
-public import OpenAPIRuntime
+internal import Foundation
+internal import OpenAPIRuntime
 import PorticoConfig
 
 /// `openapi.yaml`, the admin API's contract, as the binary carries it: served as JSON at

@@ -1,5 +1,5 @@
-public import Foundation
-public import OpenAPIRuntime
+internal import Foundation
+internal import OpenAPIRuntime
 import PorticoGateway
 import PorticoStore
 

@@ -1,8 +1,8 @@
-public import Foundation
+internal import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-public import OpenAPIRuntime
+internal import OpenAPIRuntime
 import PorticoConfig
 import PorticoGateway
 
