@@ -15,10 +15,7 @@ struct AdminHandler: APIProtocol {
     let metrics: GatewayMetrics
 
     func getStatus(_ input: Operations.GetStatus.Input) async throws -> Operations.GetStatus.Output {
-        .ok(
-            .init(
-                body: .json(try AdminAnswer.decode(await AdminAPI.status(of: runtime, callLog: callLog, store: store))))
-        )
+        .ok(.init(body: .json(await status())))
     }
 
     func reload(_ input: Operations.Reload.Input) async throws -> Operations.Reload.Output {
@@ -33,21 +30,21 @@ struct AdminHandler: APIProtocol {
     }
 
     func listRoutes(_ input: Operations.ListRoutes.Input) async throws -> Operations.ListRoutes.Output {
-        .ok(.init(body: .json(try AdminAnswer.decode(AdminAPI.routes(of: runtime.snapshot)))))
+        .ok(.init(body: .json(routes())))
     }
 
     func listUpstreams(_ input: Operations.ListUpstreams.Input) async throws -> Operations.ListUpstreams.Output {
-        .ok(.init(body: .json(try AdminAnswer.decode(AdminAPI.upstreams(of: runtime.snapshot)))))
+        .ok(.init(body: .json(upstreams())))
     }
 
     func drainTarget(_ input: Operations.DrainTarget.Input) async throws -> Operations.DrainTarget.Output {
         try setDrained(true, upstream: input.path.upstream, index: input.path.index)
-        return .ok(.init(body: .json(try AdminAnswer.decode(AdminAPI.upstreams(of: runtime.snapshot)))))
+        return .ok(.init(body: .json(upstreams())))
     }
 
     func undrainTarget(_ input: Operations.UndrainTarget.Input) async throws -> Operations.UndrainTarget.Output {
         try setDrained(false, upstream: input.path.upstream, index: input.path.index)
-        return .ok(.init(body: .json(try AdminAnswer.decode(AdminAPI.upstreams(of: runtime.snapshot)))))
+        return .ok(.init(body: .json(upstreams())))
     }
 
     private func setDrained(_ drained: Bool, upstream: String, index: Int64) throws {

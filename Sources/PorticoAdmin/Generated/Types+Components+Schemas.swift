@@ -124,106 +124,8 @@ extension Components {
         package struct Status: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Status/version`.
             package var version: Swift.String
-            /// This node of a cluster (node.id in the config; the host name by default), and its store: the kind, and for PostgreSQL the URL without its password, whether it answers, and the nodes on the same database seen in the last minute.
-            ///
             /// - Remark: Generated from `#/components/schemas/Status/node`.
-            package struct NodePayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/node/id`.
-                package var id: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Status/node/store`.
-                package struct StorePayload: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/kind`.
-                    @frozen package enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                        case sqlite = "sqlite"
-                        case postgres = "postgres"
-                    }
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/kind`.
-                    package var kind: Components.Schemas.Status.NodePayload.StorePayload.KindPayload
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/url`.
-                    package var url: Swift.String?
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/connected`.
-                    package var connected: Swift.Bool?
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/error`.
-                    package var error: Swift.String?
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/PeersPayload`.
-                    package struct PeersPayloadPayload: Codable, Hashable, Sendable {
-                        /// - Remark: Generated from `#/components/schemas/Status/node/store/PeersPayload/id`.
-                        package var id: Swift.String
-                        /// - Remark: Generated from `#/components/schemas/Status/node/store/PeersPayload/seen`.
-                        package var seen: Swift.String
-                        /// Creates a new `PeersPayloadPayload`.
-                        ///
-                        /// - Parameters:
-                        ///   - id:
-                        ///   - seen:
-                        package init(
-                            id: Swift.String,
-                            seen: Swift.String
-                        ) {
-                            self.id = id
-                            self.seen = seen
-                        }
-                        package enum CodingKeys: String, CodingKey {
-                            case id
-                            case seen
-                        }
-                    }
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/peers`.
-                    package typealias PeersPayload = [Components.Schemas.Status.NodePayload.StorePayload.PeersPayloadPayload]
-                    /// - Remark: Generated from `#/components/schemas/Status/node/store/peers`.
-                    package var peers: Components.Schemas.Status.NodePayload.StorePayload.PeersPayload?
-                    /// Creates a new `StorePayload`.
-                    ///
-                    /// - Parameters:
-                    ///   - kind:
-                    ///   - url:
-                    ///   - connected:
-                    ///   - error:
-                    ///   - peers:
-                    package init(
-                        kind: Components.Schemas.Status.NodePayload.StorePayload.KindPayload,
-                        url: Swift.String? = nil,
-                        connected: Swift.Bool? = nil,
-                        error: Swift.String? = nil,
-                        peers: Components.Schemas.Status.NodePayload.StorePayload.PeersPayload? = nil
-                    ) {
-                        self.kind = kind
-                        self.url = url
-                        self.connected = connected
-                        self.error = error
-                        self.peers = peers
-                    }
-                    package enum CodingKeys: String, CodingKey {
-                        case kind
-                        case url
-                        case connected
-                        case error
-                        case peers
-                    }
-                }
-                /// - Remark: Generated from `#/components/schemas/Status/node/store`.
-                package var store: Components.Schemas.Status.NodePayload.StorePayload
-                /// Creates a new `NodePayload`.
-                ///
-                /// - Parameters:
-                ///   - id:
-                ///   - store:
-                package init(
-                    id: Swift.String,
-                    store: Components.Schemas.Status.NodePayload.StorePayload
-                ) {
-                    self.id = id
-                    self.store = store
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case id
-                    case store
-                }
-            }
-            /// This node of a cluster (node.id in the config; the host name by default), and its store: the kind, and for PostgreSQL the URL without its password, whether it answers, and the nodes on the same database seen in the last minute.
-            ///
-            /// - Remark: Generated from `#/components/schemas/Status/node`.
-            package var node: Components.Schemas.Status.NodePayload
+            package var node: Components.Schemas.Node
             /// - Remark: Generated from `#/components/schemas/Status/config_file`.
             package var configFile: Swift.String
             /// - Remark: Generated from `#/components/schemas/Status/config_hash`.
@@ -231,42 +133,7 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/Status/loaded_at`.
             package var loadedAt: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/Status/reloads`.
-            package struct ReloadsPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/reloads/succeeded`.
-                package var succeeded: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/reloads/failed`.
-                package var failed: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/reloads/last_trigger`.
-                package var lastTrigger: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Status/reloads/last_reload_ms`.
-                package var lastReloadMs: Swift.Double?
-                /// Creates a new `ReloadsPayload`.
-                ///
-                /// - Parameters:
-                ///   - succeeded:
-                ///   - failed:
-                ///   - lastTrigger:
-                ///   - lastReloadMs:
-                package init(
-                    succeeded: Swift.Int,
-                    failed: Swift.Int,
-                    lastTrigger: Swift.String? = nil,
-                    lastReloadMs: Swift.Double? = nil
-                ) {
-                    self.succeeded = succeeded
-                    self.failed = failed
-                    self.lastTrigger = lastTrigger
-                    self.lastReloadMs = lastReloadMs
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case succeeded
-                    case failed
-                    case lastTrigger = "last_trigger"
-                    case lastReloadMs = "last_reload_ms"
-                }
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/reloads`.
-            package var reloads: Components.Schemas.Status.ReloadsPayload
+            package var reloads: Components.Schemas.ReloadCounts
             /// - Remark: Generated from `#/components/schemas/Status/last_error`.
             package var lastError: Swift.String?
             /// - Remark: Generated from `#/components/schemas/Status/last_error_at`.
@@ -278,219 +145,13 @@ extension Components {
             /// - Remark: Generated from `#/components/schemas/Status/upstreams`.
             package var upstreams: Swift.Int
             /// - Remark: Generated from `#/components/schemas/Status/call_log`.
-            package struct CallLogPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/call_log/queued`.
-                package var queued: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/call_log/written`.
-                package var written: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/call_log/dropped`.
-                package var dropped: Swift.Int
-                /// Creates a new `CallLogPayload`.
-                ///
-                /// - Parameters:
-                ///   - queued:
-                ///   - written:
-                ///   - dropped:
-                package init(
-                    queued: Swift.Int,
-                    written: Swift.Int,
-                    dropped: Swift.Int
-                ) {
-                    self.queued = queued
-                    self.written = written
-                    self.dropped = dropped
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case queued
-                    case written
-                    case dropped
-                }
-            }
-            /// - Remark: Generated from `#/components/schemas/Status/call_log`.
-            package var callLog: Components.Schemas.Status.CallLogPayload
-            /// Where rate limits are counted. For Redis: its URL without the password, the connections up, the protocol (3 or 2), since when decisions have failed over (null while Redis answers), the last error, the decisions made without Redis by on-store-failure rule, and the keys this node counts locally.
-            ///
+            package var callLog: Components.Schemas.CallLogStatus
             /// - Remark: Generated from `#/components/schemas/Status/limit_store`.
-            package struct LimitStorePayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/kind`.
-                @frozen package enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                    case memory = "memory"
-                    case redis = "redis"
-                }
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/kind`.
-                package var kind: Components.Schemas.Status.LimitStorePayload.KindPayload
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/url`.
-                package var url: Swift.String?
-                /// Connections to Redis that are up.
-                ///
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/connected`.
-                package var connected: Swift.Int?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/connections`.
-                package var connections: Swift.Int?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/protocol`.
-                package var _protocol: Swift.Int?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/degraded_since`.
-                package var degradedSince: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/last_error`.
-                package var lastError: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/failed_over`.
-                package struct FailedOverPayload: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/schemas/Status/limit_store/failed_over/allow`.
-                    package var allow: Swift.Int?
-                    /// - Remark: Generated from `#/components/schemas/Status/limit_store/failed_over/deny`.
-                    package var deny: Swift.Int?
-                    /// - Remark: Generated from `#/components/schemas/Status/limit_store/failed_over/local`.
-                    package var local: Swift.Int?
-                    /// Creates a new `FailedOverPayload`.
-                    ///
-                    /// - Parameters:
-                    ///   - allow:
-                    ///   - deny:
-                    ///   - local:
-                    package init(
-                        allow: Swift.Int? = nil,
-                        deny: Swift.Int? = nil,
-                        local: Swift.Int? = nil
-                    ) {
-                        self.allow = allow
-                        self.deny = deny
-                        self.local = local
-                    }
-                    package enum CodingKeys: String, CodingKey {
-                        case allow
-                        case deny
-                        case local
-                    }
-                }
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/failed_over`.
-                package var failedOver: Components.Schemas.Status.LimitStorePayload.FailedOverPayload?
-                /// - Remark: Generated from `#/components/schemas/Status/limit_store/local_keys`.
-                package var localKeys: Swift.Int?
-                /// Creates a new `LimitStorePayload`.
-                ///
-                /// - Parameters:
-                ///   - kind:
-                ///   - url:
-                ///   - connected: Connections to Redis that are up.
-                ///   - connections:
-                ///   - _protocol:
-                ///   - degradedSince:
-                ///   - lastError:
-                ///   - failedOver:
-                ///   - localKeys:
-                package init(
-                    kind: Components.Schemas.Status.LimitStorePayload.KindPayload,
-                    url: Swift.String? = nil,
-                    connected: Swift.Int? = nil,
-                    connections: Swift.Int? = nil,
-                    _protocol: Swift.Int? = nil,
-                    degradedSince: Swift.String? = nil,
-                    lastError: Swift.String? = nil,
-                    failedOver: Components.Schemas.Status.LimitStorePayload.FailedOverPayload? = nil,
-                    localKeys: Swift.Int? = nil
-                ) {
-                    self.kind = kind
-                    self.url = url
-                    self.connected = connected
-                    self.connections = connections
-                    self._protocol = _protocol
-                    self.degradedSince = degradedSince
-                    self.lastError = lastError
-                    self.failedOver = failedOver
-                    self.localKeys = localKeys
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case kind
-                    case url
-                    case connected
-                    case connections
-                    case _protocol = "protocol"
-                    case degradedSince = "degraded_since"
-                    case lastError = "last_error"
-                    case failedOver = "failed_over"
-                    case localKeys = "local_keys"
-                }
-            }
-            /// Where rate limits are counted. For Redis: its URL without the password, the connections up, the protocol (3 or 2), since when decisions have failed over (null while Redis answers), the last error, the decisions made without Redis by on-store-failure rule, and the keys this node counts locally.
-            ///
-            /// - Remark: Generated from `#/components/schemas/Status/limit_store`.
-            package var limitStore: Components.Schemas.Status.LimitStorePayload
-            /// Client connections open and refused, against the listener's bounds.
-            ///
+            package var limitStore: Components.Schemas.LimitStoreStatus
             /// - Remark: Generated from `#/components/schemas/Status/connections`.
-            package struct ConnectionsPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/connections/open`.
-                package var open: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/connections/max`.
-                package var max: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/connections/addresses`.
-                package var addresses: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/connections/max_per_ip`.
-                package var maxPerIp: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/connections/refused`.
-                package var refused: Swift.Int
-                /// Creates a new `ConnectionsPayload`.
-                ///
-                /// - Parameters:
-                ///   - open:
-                ///   - max:
-                ///   - addresses:
-                ///   - maxPerIp:
-                ///   - refused:
-                package init(
-                    open: Swift.Int,
-                    max: Swift.Int,
-                    addresses: Swift.Int,
-                    maxPerIp: Swift.Int,
-                    refused: Swift.Int
-                ) {
-                    self.open = open
-                    self.max = max
-                    self.addresses = addresses
-                    self.maxPerIp = maxPerIp
-                    self.refused = refused
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case open
-                    case max
-                    case addresses
-                    case maxPerIp = "max_per_ip"
-                    case refused
-                }
-            }
-            /// Client connections open and refused, against the listener's bounds.
-            ///
-            /// - Remark: Generated from `#/components/schemas/Status/connections`.
-            package var connections: Components.Schemas.Status.ConnectionsPayload
-            /// Requests served on the event-loop path and on the streaming path since start.
-            ///
+            package var connections: Components.Schemas.Connections
             /// - Remark: Generated from `#/components/schemas/Status/paths`.
-            package struct PathsPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Status/paths/event_loop`.
-                package var eventLoop: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/Status/paths/streaming`.
-                package var streaming: Swift.Int
-                /// Creates a new `PathsPayload`.
-                ///
-                /// - Parameters:
-                ///   - eventLoop:
-                ///   - streaming:
-                package init(
-                    eventLoop: Swift.Int,
-                    streaming: Swift.Int
-                ) {
-                    self.eventLoop = eventLoop
-                    self.streaming = streaming
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case eventLoop = "event_loop"
-                    case streaming
-                }
-            }
-            /// Requests served on the event-loop path and on the streaming path since start.
-            ///
-            /// - Remark: Generated from `#/components/schemas/Status/paths`.
-            package var paths: Components.Schemas.Status.PathsPayload
+            package var paths: Components.Schemas.ServingPaths
             /// Every table the gateway keeps for clients: what it holds and its bound.
             ///
             /// - Remark: Generated from `#/components/schemas/Status/tables`.
@@ -519,7 +180,7 @@ extension Components {
             ///
             /// - Parameters:
             ///   - version:
-            ///   - node: This node of a cluster (node.id in the config; the host name by default), and its store: the kind, and for PostgreSQL the URL without its password, whether it answers, and the nodes on the same database seen in the last minute.
+            ///   - node:
             ///   - configFile:
             ///   - configHash:
             ///   - loadedAt:
@@ -530,26 +191,26 @@ extension Components {
             ///   - routes:
             ///   - upstreams:
             ///   - callLog:
-            ///   - limitStore: Where rate limits are counted. For Redis: its URL without the password, the connections up, the protocol (3 or 2), since when decisions have failed over (null while Redis answers), the last error, the decisions made without Redis by on-store-failure rule, and the keys this node counts locally.
-            ///   - connections: Client connections open and refused, against the listener's bounds.
-            ///   - paths: Requests served on the event-loop path and on the streaming path since start.
+            ///   - limitStore:
+            ///   - connections:
+            ///   - paths:
             ///   - tables: Every table the gateway keeps for clients: what it holds and its bound.
             package init(
                 version: Swift.String,
-                node: Components.Schemas.Status.NodePayload,
+                node: Components.Schemas.Node,
                 configFile: Swift.String,
                 configHash: Swift.String,
                 loadedAt: Foundation.Date,
-                reloads: Components.Schemas.Status.ReloadsPayload,
+                reloads: Components.Schemas.ReloadCounts,
                 lastError: Swift.String? = nil,
                 lastErrorAt: Swift.String? = nil,
                 apis: Swift.Int,
                 routes: Swift.Int,
                 upstreams: Swift.Int,
-                callLog: Components.Schemas.Status.CallLogPayload,
-                limitStore: Components.Schemas.Status.LimitStorePayload,
-                connections: Components.Schemas.Status.ConnectionsPayload,
-                paths: Components.Schemas.Status.PathsPayload,
+                callLog: Components.Schemas.CallLogStatus,
+                limitStore: Components.Schemas.LimitStoreStatus,
+                connections: Components.Schemas.Connections,
+                paths: Components.Schemas.ServingPaths,
                 tables: Components.Schemas.Status.TablesPayload
             ) {
                 self.version = version
@@ -624,129 +285,13 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/Upstreams`.
         package struct Upstreams: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload`.
-            package struct UpstreamsPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/name`.
-                package var name: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/balance`.
-                package var balance: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/breaker`.
-                package var breaker: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload`.
-                package struct TargetsPayloadPayload: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/url`.
-                    package var url: Swift.String
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/weight`.
-                    package var weight: Swift.Int
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/healthy`.
-                    package var healthy: Swift.Bool
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/ejected`.
-                    package var ejected: Swift.Bool
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/drained`.
-                    package var drained: Swift.Bool
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/breaker`.
-                    package var breaker: Swift.String?
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/in_flight`.
-                    package var inFlight: Swift.Int
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/requests`.
-                    package var requests: Swift.Int
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/failures`.
-                    package var failures: Swift.Int
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/error_rate`.
-                    package var errorRate: Swift.Double
-                    /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/TargetsPayload/last_latency_ms`.
-                    package var lastLatencyMs: Swift.Double?
-                    /// Creates a new `TargetsPayloadPayload`.
-                    ///
-                    /// - Parameters:
-                    ///   - url:
-                    ///   - weight:
-                    ///   - healthy:
-                    ///   - ejected:
-                    ///   - drained:
-                    ///   - breaker:
-                    ///   - inFlight:
-                    ///   - requests:
-                    ///   - failures:
-                    ///   - errorRate:
-                    ///   - lastLatencyMs:
-                    package init(
-                        url: Swift.String,
-                        weight: Swift.Int,
-                        healthy: Swift.Bool,
-                        ejected: Swift.Bool,
-                        drained: Swift.Bool,
-                        breaker: Swift.String? = nil,
-                        inFlight: Swift.Int,
-                        requests: Swift.Int,
-                        failures: Swift.Int,
-                        errorRate: Swift.Double,
-                        lastLatencyMs: Swift.Double? = nil
-                    ) {
-                        self.url = url
-                        self.weight = weight
-                        self.healthy = healthy
-                        self.ejected = ejected
-                        self.drained = drained
-                        self.breaker = breaker
-                        self.inFlight = inFlight
-                        self.requests = requests
-                        self.failures = failures
-                        self.errorRate = errorRate
-                        self.lastLatencyMs = lastLatencyMs
-                    }
-                    package enum CodingKeys: String, CodingKey {
-                        case url
-                        case weight
-                        case healthy
-                        case ejected
-                        case drained
-                        case breaker
-                        case inFlight = "in_flight"
-                        case requests
-                        case failures
-                        case errorRate = "error_rate"
-                        case lastLatencyMs = "last_latency_ms"
-                    }
-                }
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/targets`.
-                package typealias TargetsPayload = [Components.Schemas.Upstreams.UpstreamsPayloadPayload.TargetsPayloadPayload]
-                /// - Remark: Generated from `#/components/schemas/Upstreams/UpstreamsPayload/targets`.
-                package var targets: Components.Schemas.Upstreams.UpstreamsPayloadPayload.TargetsPayload
-                /// Creates a new `UpstreamsPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - name:
-                ///   - balance:
-                ///   - breaker:
-                ///   - targets:
-                package init(
-                    name: Swift.String,
-                    balance: Swift.String,
-                    breaker: Swift.String? = nil,
-                    targets: Components.Schemas.Upstreams.UpstreamsPayloadPayload.TargetsPayload
-                ) {
-                    self.name = name
-                    self.balance = balance
-                    self.breaker = breaker
-                    self.targets = targets
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case name
-                    case balance
-                    case breaker
-                    case targets
-                }
-            }
             /// - Remark: Generated from `#/components/schemas/Upstreams/upstreams`.
-            package typealias UpstreamsPayload = [Components.Schemas.Upstreams.UpstreamsPayloadPayload]
-            /// - Remark: Generated from `#/components/schemas/Upstreams/upstreams`.
-            package var upstreams: Components.Schemas.Upstreams.UpstreamsPayload
+            package var upstreams: [Components.Schemas.Upstream]
             /// Creates a new `Upstreams`.
             ///
             /// - Parameters:
             ///   - upstreams:
-            package init(upstreams: Components.Schemas.Upstreams.UpstreamsPayload) {
+            package init(upstreams: [Components.Schemas.Upstream]) {
                 self.upstreams = upstreams
             }
             package enum CodingKeys: String, CodingKey {
@@ -755,74 +300,13 @@ extension Components {
         }
         /// - Remark: Generated from `#/components/schemas/Routes`.
         package struct Routes: Codable, Hashable, Sendable {
-            /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload`.
-            package struct RoutesPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/api`.
-                package var api: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/version`.
-                package var version: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/name`.
-                package var name: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/path`.
-                package var path: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/methods`.
-                package var methods: [Swift.String]
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/host`.
-                package var host: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/upstream`.
-                package var upstream: Swift.String
-                /// - Remark: Generated from `#/components/schemas/Routes/RoutesPayload/policies`.
-                package var policies: [Swift.String]
-                /// Creates a new `RoutesPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - api:
-                ///   - version:
-                ///   - name:
-                ///   - path:
-                ///   - methods:
-                ///   - host:
-                ///   - upstream:
-                ///   - policies:
-                package init(
-                    api: Swift.String,
-                    version: Swift.String? = nil,
-                    name: Swift.String,
-                    path: Swift.String,
-                    methods: [Swift.String],
-                    host: Swift.String? = nil,
-                    upstream: Swift.String,
-                    policies: [Swift.String]
-                ) {
-                    self.api = api
-                    self.version = version
-                    self.name = name
-                    self.path = path
-                    self.methods = methods
-                    self.host = host
-                    self.upstream = upstream
-                    self.policies = policies
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case api
-                    case version
-                    case name
-                    case path
-                    case methods
-                    case host
-                    case upstream
-                    case policies
-                }
-            }
             /// - Remark: Generated from `#/components/schemas/Routes/routes`.
-            package typealias RoutesPayload = [Components.Schemas.Routes.RoutesPayloadPayload]
-            /// - Remark: Generated from `#/components/schemas/Routes/routes`.
-            package var routes: Components.Schemas.Routes.RoutesPayload
+            package var routes: [Components.Schemas.Route]
             /// Creates a new `Routes`.
             ///
             /// - Parameters:
             ///   - routes:
-            package init(routes: Components.Schemas.Routes.RoutesPayload) {
+            package init(routes: [Components.Schemas.Route]) {
                 self.routes = routes
             }
             package enum CodingKeys: String, CodingKey {
@@ -1578,6 +1062,506 @@ extension Components {
             package enum CodingKeys: String, CodingKey {
                 case pointer
                 case detail
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Upstream`.
+        package struct Upstream: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Upstream/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Upstream/balance`.
+            package var balance: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Upstream/breaker`.
+            package var breaker: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Upstream/targets`.
+            package var targets: [Components.Schemas.Target]
+            /// Creates a new `Upstream`.
+            ///
+            /// - Parameters:
+            ///   - name:
+            ///   - balance:
+            ///   - breaker:
+            ///   - targets:
+            package init(
+                name: Swift.String,
+                balance: Swift.String,
+                breaker: Swift.String? = nil,
+                targets: [Components.Schemas.Target]
+            ) {
+                self.name = name
+                self.balance = balance
+                self.breaker = breaker
+                self.targets = targets
+            }
+            package enum CodingKeys: String, CodingKey {
+                case name
+                case balance
+                case breaker
+                case targets
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Target`.
+        package struct Target: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Target/url`.
+            package var url: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Target/weight`.
+            package var weight: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Target/healthy`.
+            package var healthy: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Target/ejected`.
+            package var ejected: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Target/drained`.
+            package var drained: Swift.Bool
+            /// - Remark: Generated from `#/components/schemas/Target/breaker`.
+            package var breaker: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Target/in_flight`.
+            package var inFlight: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Target/requests`.
+            package var requests: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Target/failures`.
+            package var failures: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Target/error_rate`.
+            package var errorRate: Swift.Double
+            /// - Remark: Generated from `#/components/schemas/Target/last_latency_ms`.
+            package var lastLatencyMs: Swift.Double?
+            /// Creates a new `Target`.
+            ///
+            /// - Parameters:
+            ///   - url:
+            ///   - weight:
+            ///   - healthy:
+            ///   - ejected:
+            ///   - drained:
+            ///   - breaker:
+            ///   - inFlight:
+            ///   - requests:
+            ///   - failures:
+            ///   - errorRate:
+            ///   - lastLatencyMs:
+            package init(
+                url: Swift.String,
+                weight: Swift.Int,
+                healthy: Swift.Bool,
+                ejected: Swift.Bool,
+                drained: Swift.Bool,
+                breaker: Swift.String? = nil,
+                inFlight: Swift.Int,
+                requests: Swift.Int,
+                failures: Swift.Int,
+                errorRate: Swift.Double,
+                lastLatencyMs: Swift.Double? = nil
+            ) {
+                self.url = url
+                self.weight = weight
+                self.healthy = healthy
+                self.ejected = ejected
+                self.drained = drained
+                self.breaker = breaker
+                self.inFlight = inFlight
+                self.requests = requests
+                self.failures = failures
+                self.errorRate = errorRate
+                self.lastLatencyMs = lastLatencyMs
+            }
+            package enum CodingKeys: String, CodingKey {
+                case url
+                case weight
+                case healthy
+                case ejected
+                case drained
+                case breaker
+                case inFlight = "in_flight"
+                case requests
+                case failures
+                case errorRate = "error_rate"
+                case lastLatencyMs = "last_latency_ms"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Route`.
+        package struct Route: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Route/api`.
+            package var api: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Route/version`.
+            package var version: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Route/name`.
+            package var name: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Route/path`.
+            package var path: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Route/methods`.
+            package var methods: [Swift.String]
+            /// - Remark: Generated from `#/components/schemas/Route/host`.
+            package var host: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/Route/upstream`.
+            package var upstream: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Route/policies`.
+            package var policies: [Swift.String]
+            /// Creates a new `Route`.
+            ///
+            /// - Parameters:
+            ///   - api:
+            ///   - version:
+            ///   - name:
+            ///   - path:
+            ///   - methods:
+            ///   - host:
+            ///   - upstream:
+            ///   - policies:
+            package init(
+                api: Swift.String,
+                version: Swift.String? = nil,
+                name: Swift.String,
+                path: Swift.String,
+                methods: [Swift.String],
+                host: Swift.String? = nil,
+                upstream: Swift.String,
+                policies: [Swift.String]
+            ) {
+                self.api = api
+                self.version = version
+                self.name = name
+                self.path = path
+                self.methods = methods
+                self.host = host
+                self.upstream = upstream
+                self.policies = policies
+            }
+            package enum CodingKeys: String, CodingKey {
+                case api
+                case version
+                case name
+                case path
+                case methods
+                case host
+                case upstream
+                case policies
+            }
+        }
+        /// This node of a cluster (node.id in the config; the host name by default), and its store: the kind, and for PostgreSQL the URL without its password, whether it answers, and the nodes on the same database seen in the last minute.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Node`.
+        package struct Node: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Node/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Node/store`.
+            package var store: Components.Schemas.StoreStatus
+            /// Creates a new `Node`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - store:
+            package init(
+                id: Swift.String,
+                store: Components.Schemas.StoreStatus
+            ) {
+                self.id = id
+                self.store = store
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case store
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/StoreStatus`.
+        package struct StoreStatus: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/kind`.
+            @frozen package enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case sqlite = "sqlite"
+                case postgres = "postgres"
+            }
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/kind`.
+            package var kind: Components.Schemas.StoreStatus.KindPayload
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/url`.
+            package var url: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/connected`.
+            package var connected: Swift.Bool?
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/error`.
+            package var error: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/StoreStatus/peers`.
+            package var peers: [Components.Schemas.Peer]?
+            /// Creates a new `StoreStatus`.
+            ///
+            /// - Parameters:
+            ///   - kind:
+            ///   - url:
+            ///   - connected:
+            ///   - error:
+            ///   - peers:
+            package init(
+                kind: Components.Schemas.StoreStatus.KindPayload,
+                url: Swift.String? = nil,
+                connected: Swift.Bool? = nil,
+                error: Swift.String? = nil,
+                peers: [Components.Schemas.Peer]? = nil
+            ) {
+                self.kind = kind
+                self.url = url
+                self.connected = connected
+                self.error = error
+                self.peers = peers
+            }
+            package enum CodingKeys: String, CodingKey {
+                case kind
+                case url
+                case connected
+                case error
+                case peers
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/Peer`.
+        package struct Peer: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Peer/id`.
+            package var id: Swift.String
+            /// - Remark: Generated from `#/components/schemas/Peer/seen`.
+            package var seen: Swift.String
+            /// Creates a new `Peer`.
+            ///
+            /// - Parameters:
+            ///   - id:
+            ///   - seen:
+            package init(
+                id: Swift.String,
+                seen: Swift.String
+            ) {
+                self.id = id
+                self.seen = seen
+            }
+            package enum CodingKeys: String, CodingKey {
+                case id
+                case seen
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/ReloadCounts`.
+        package struct ReloadCounts: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ReloadCounts/succeeded`.
+            package var succeeded: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ReloadCounts/failed`.
+            package var failed: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ReloadCounts/last_trigger`.
+            package var lastTrigger: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/ReloadCounts/last_reload_ms`.
+            package var lastReloadMs: Swift.Double?
+            /// Creates a new `ReloadCounts`.
+            ///
+            /// - Parameters:
+            ///   - succeeded:
+            ///   - failed:
+            ///   - lastTrigger:
+            ///   - lastReloadMs:
+            package init(
+                succeeded: Swift.Int,
+                failed: Swift.Int,
+                lastTrigger: Swift.String? = nil,
+                lastReloadMs: Swift.Double? = nil
+            ) {
+                self.succeeded = succeeded
+                self.failed = failed
+                self.lastTrigger = lastTrigger
+                self.lastReloadMs = lastReloadMs
+            }
+            package enum CodingKeys: String, CodingKey {
+                case succeeded
+                case failed
+                case lastTrigger = "last_trigger"
+                case lastReloadMs = "last_reload_ms"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/CallLogStatus`.
+        package struct CallLogStatus: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/CallLogStatus/queued`.
+            package var queued: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CallLogStatus/written`.
+            package var written: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/CallLogStatus/dropped`.
+            package var dropped: Swift.Int
+            /// Creates a new `CallLogStatus`.
+            ///
+            /// - Parameters:
+            ///   - queued:
+            ///   - written:
+            ///   - dropped:
+            package init(
+                queued: Swift.Int,
+                written: Swift.Int,
+                dropped: Swift.Int
+            ) {
+                self.queued = queued
+                self.written = written
+                self.dropped = dropped
+            }
+            package enum CodingKeys: String, CodingKey {
+                case queued
+                case written
+                case dropped
+            }
+        }
+        /// Where rate limits are counted. For Redis: its URL without the password, the connections up, the protocol (3 or 2), since when decisions have failed over (null while Redis answers), the last error, the decisions made without Redis by on-store-failure rule, and the keys this node counts locally.
+        ///
+        /// - Remark: Generated from `#/components/schemas/LimitStoreStatus`.
+        package struct LimitStoreStatus: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/kind`.
+            @frozen package enum KindPayload: String, Codable, Hashable, Sendable, CaseIterable {
+                case memory = "memory"
+                case redis = "redis"
+            }
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/kind`.
+            package var kind: Components.Schemas.LimitStoreStatus.KindPayload
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/url`.
+            package var url: Swift.String?
+            /// Connections to Redis that are up.
+            ///
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/connected`.
+            package var connected: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/connections`.
+            package var connections: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/protocol`.
+            package var _protocol: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/degraded_since`.
+            package var degradedSince: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/last_error`.
+            package var lastError: Swift.String?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/failed_over`.
+            package var failedOver: Components.Schemas.FailedOver?
+            /// - Remark: Generated from `#/components/schemas/LimitStoreStatus/local_keys`.
+            package var localKeys: Swift.Int?
+            /// Creates a new `LimitStoreStatus`.
+            ///
+            /// - Parameters:
+            ///   - kind:
+            ///   - url:
+            ///   - connected: Connections to Redis that are up.
+            ///   - connections:
+            ///   - _protocol:
+            ///   - degradedSince:
+            ///   - lastError:
+            ///   - failedOver:
+            ///   - localKeys:
+            package init(
+                kind: Components.Schemas.LimitStoreStatus.KindPayload,
+                url: Swift.String? = nil,
+                connected: Swift.Int? = nil,
+                connections: Swift.Int? = nil,
+                _protocol: Swift.Int? = nil,
+                degradedSince: Swift.String? = nil,
+                lastError: Swift.String? = nil,
+                failedOver: Components.Schemas.FailedOver? = nil,
+                localKeys: Swift.Int? = nil
+            ) {
+                self.kind = kind
+                self.url = url
+                self.connected = connected
+                self.connections = connections
+                self._protocol = _protocol
+                self.degradedSince = degradedSince
+                self.lastError = lastError
+                self.failedOver = failedOver
+                self.localKeys = localKeys
+            }
+            package enum CodingKeys: String, CodingKey {
+                case kind
+                case url
+                case connected
+                case connections
+                case _protocol = "protocol"
+                case degradedSince = "degraded_since"
+                case lastError = "last_error"
+                case failedOver = "failed_over"
+                case localKeys = "local_keys"
+            }
+        }
+        /// - Remark: Generated from `#/components/schemas/FailedOver`.
+        package struct FailedOver: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/FailedOver/allow`.
+            package var allow: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/FailedOver/deny`.
+            package var deny: Swift.Int?
+            /// - Remark: Generated from `#/components/schemas/FailedOver/local`.
+            package var local: Swift.Int?
+            /// Creates a new `FailedOver`.
+            ///
+            /// - Parameters:
+            ///   - allow:
+            ///   - deny:
+            ///   - local:
+            package init(
+                allow: Swift.Int? = nil,
+                deny: Swift.Int? = nil,
+                local: Swift.Int? = nil
+            ) {
+                self.allow = allow
+                self.deny = deny
+                self.local = local
+            }
+            package enum CodingKeys: String, CodingKey {
+                case allow
+                case deny
+                case local
+            }
+        }
+        /// Client connections open and refused, against the listener's bounds.
+        ///
+        /// - Remark: Generated from `#/components/schemas/Connections`.
+        package struct Connections: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/Connections/open`.
+            package var open: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Connections/max`.
+            package var max: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Connections/addresses`.
+            package var addresses: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Connections/max_per_ip`.
+            package var maxPerIp: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/Connections/refused`.
+            package var refused: Swift.Int
+            /// Creates a new `Connections`.
+            ///
+            /// - Parameters:
+            ///   - open:
+            ///   - max:
+            ///   - addresses:
+            ///   - maxPerIp:
+            ///   - refused:
+            package init(
+                open: Swift.Int,
+                max: Swift.Int,
+                addresses: Swift.Int,
+                maxPerIp: Swift.Int,
+                refused: Swift.Int
+            ) {
+                self.open = open
+                self.max = max
+                self.addresses = addresses
+                self.maxPerIp = maxPerIp
+                self.refused = refused
+            }
+            package enum CodingKeys: String, CodingKey {
+                case open
+                case max
+                case addresses
+                case maxPerIp = "max_per_ip"
+                case refused
+            }
+        }
+        /// Requests served on the event-loop path and on the streaming path since start.
+        ///
+        /// - Remark: Generated from `#/components/schemas/ServingPaths`.
+        package struct ServingPaths: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/ServingPaths/event_loop`.
+            package var eventLoop: Swift.Int
+            /// - Remark: Generated from `#/components/schemas/ServingPaths/streaming`.
+            package var streaming: Swift.Int
+            /// Creates a new `ServingPaths`.
+            ///
+            /// - Parameters:
+            ///   - eventLoop:
+            ///   - streaming:
+            package init(
+                eventLoop: Swift.Int,
+                streaming: Swift.Int
+            ) {
+                self.eventLoop = eventLoop
+                self.streaming = streaming
+            }
+            package enum CodingKeys: String, CodingKey {
+                case eventLoop = "event_loop"
+                case streaming
             }
         }
     }
