@@ -57,11 +57,16 @@ public struct CreatedKey: Sendable {
 }
 
 extension StoredKey {
+    /// `revoked`, `expired` (at `now`) or `active`.
+    public func status(at now: Date) -> String {
+        revoked != nil ? "revoked" : (expires.map { $0 <= now } == true ? "expired" : "active")
+    }
+
     /// The key as the admin API and the portal list it: everything but the key. `status` is
     /// `active`, `expired` (at `now`) or `revoked`.
     public func json(now: Date = Date()) -> String {
         func time(_ date: Date?) -> String { date.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null" }
-        let status = revoked != nil ? "revoked" : (expires.map { $0 <= now } == true ? "expired" : "active")
+        let status = status(at: now)
         var text = "{\"id\":\(id),\"prefix\":\(JSONText.quote(prefix)),\"status\":\"\(status)\""
         text += ",\"created\":\(time(created)),\"expires\":\(time(expires)),\"revoked\":\(time(revoked))"
         text += ",\"last_used\":\(time(lastUsed)),\"replaced_by\":" + (replacedBy.map { String($0) } ?? "null") + "}"
