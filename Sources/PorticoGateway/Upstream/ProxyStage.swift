@@ -127,23 +127,18 @@ struct ProxyStage: Policy {
         }
     }
 
-    /// The tries this request may make.
+    /// The tries this request may make. Only bodiless requests are retried: a streamed body
+    /// cannot be sent twice.
     func attempts(for head: HTTPRequest, start: ContinuousClock.Instant) -> UpstreamAttempts {
         let settings = pool.config
         let retryable = retrySafe || Self.idempotent.contains(head.method)
         return UpstreamAttempts(
-            settings: settings.retries, retryable: retryable && !Self.hasBody(head),
+            settings: settings.retries, retryable: retryable && !head.carriesBody,
             perTry: .nanoseconds(timeout.nanoseconds),
             totalTimeout: settings.totalTimeout.map(\.duration), start: start)
     }
 
     static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .trace, .put, .delete]
-
-    /// Only bodiless requests are retried: a streamed body cannot be sent twice.
-    static func hasBody(_ head: HTTPRequest) -> Bool {
-        if head.headerFields.contains(.transferEncoding) { return true }
-        return head.headerFields[.contentLength].map { $0 != "0" } ?? false
-    }
 
     private func upstreamRequest(
         _ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?

@@ -19,13 +19,13 @@ package enum ContractCheck {
         var unsupported: (type: String, accepted: [String])?
         let contentType = request.headers[.contentType]
         if contract.checksBody {
-            if RequestValidationPolicy.hasBody(request.head), contract.readsBody(contentType: contentType) {
+            if request.head.carriesBody, contract.readsBody(contentType: contentType) {
                 let buffer = try await BoundedBody.collect(request, limit: bodyLimit)
                 issues += contract.validate(body: Array(buffer.readableBytesView), contentType: contentType).1
                 request = Request(head: request.head, body: RequestBody(buffer: buffer))
             } else {
                 let (verdict, found) = contract.validate(
-                    bodyHead: contentType, hasBody: RequestValidationPolicy.hasBody(request.head))
+                    bodyHead: contentType, hasBody: request.head.carriesBody)
                 if case .unsupported(let type, let accepted) = verdict { unsupported = (type, accepted) }
                 issues += found
             }

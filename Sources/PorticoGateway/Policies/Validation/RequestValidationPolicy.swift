@@ -49,7 +49,7 @@ struct RequestValidationPolicy: FastPolicy {
     }
 
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
-        let hasBody = Self.hasBody(head)
+        let hasBody = head.carriesBody
         let contentType = head.headerFields[.contentType]
         // A body must be read whole to be checked: the streaming path does that.
         if contract.checksBody, hasBody, contract.readsBody(contentType: contentType) { return .slow }
@@ -65,11 +65,6 @@ struct RequestValidationPolicy: FastPolicy {
     }
 
     func respond(_ head: inout HTTPResponse, exchange: Exchange) {}
-
-    static func hasBody(_ head: HTTPRequest) -> Bool {
-        if let length = head.headerFields[.contentLength] { return length != "0" }
-        return head.headerFields[.transferEncoding] != nil
-    }
 
     /// What the head says of the body: a 415 to answer (`enforce`, a media type not taken), and
     /// the issues (a missing required body, no `Content-Type`).

@@ -19,7 +19,7 @@ struct BranchStage: Policy {
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         var request = request
         var document: JSONValue?
-        if readsBody, ProxyStage.hasBody(request.head) {
+        if readsBody, request.head.carriesBody {
             let body = try await BoundedBody.collect(request, limit: maxBodySize)
             // A body that is not JSON matches no `body.` condition; it is still forwarded as sent.
             if request.headers[.contentEncoding] == nil {
