@@ -9,6 +9,8 @@ import PorticoConfig
 struct AdminDocument: Sendable {
     /// The document as JSON, its keys in the order written.
     let json: String
+    /// The same, as `GET /admin/openapi.json` answers it, decoded once.
+    let object: OpenAPIObjectContainer
     /// Each operation's path template (split into segments; `{name}` matches any one) and contract.
     let operations: [(segments: [Substring], declared: OperationContract.Declared)]
 
@@ -22,16 +24,13 @@ struct AdminDocument: Sendable {
     init(yaml: String) throws {
         let root = try JSONValue.parse(yaml: yaml)
         json = root.jsonText
+        object = try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(json.utf8))
         let document = OpenAPIDocument(root: root, version: root["openapi"]?.string ?? "3.1.0", files: [])
         let (declared, problems) = OperationContract.all(in: document)
         guard problems.isEmpty else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: problems.joined(separator: "; ")))
         }
         operations = declared.map { ($0.path.split(separator: "/"), $0) }
-    }
-
-    func object() throws -> OpenAPIObjectContainer {
-        try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(json.utf8))
     }
 
     /// The operations whose template matches `path` (without its query).
