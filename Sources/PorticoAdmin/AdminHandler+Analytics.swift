@@ -48,11 +48,7 @@ extension AdminHandler {
 
     /// A `from` or `to` as `AnalyticsQuery` reads it: Unix seconds, an RFC 3339 time (which the
     /// generated server has read as a `Date`) within the years the call log holds, 1970 to 9999.
-    private static func time(_ value: Components.Parameters.From?) -> String? {
-        value.flatMap { $0.value1.map(seconds) ?? $0.value2 }
-    }
-
-    private static func time(_ value: Components.Parameters.To?) -> String? {
+    private static func time(_ value: Components.Schemas.TimeBound?) -> String? {
         value.flatMap { $0.value1.map(seconds) ?? $0.value2 }
     }
 

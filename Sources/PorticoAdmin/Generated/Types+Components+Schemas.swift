@@ -1064,6 +1064,55 @@ extension Components {
                 case detail
             }
         }
+        /// An RFC 3339 time, or Unix seconds.
+        ///
+        /// - Remark: Generated from `#/components/schemas/TimeBound`.
+        package struct TimeBound: Codable, Hashable, Sendable {
+            /// - Remark: Generated from `#/components/schemas/TimeBound/value1`.
+            package var value1: Foundation.Date?
+            /// - Remark: Generated from `#/components/schemas/TimeBound/value2`.
+            package var value2: Swift.String?
+            /// Creates a new `TimeBound`.
+            ///
+            /// - Parameters:
+            ///   - value1:
+            ///   - value2:
+            package init(
+                value1: Foundation.Date? = nil,
+                value2: Swift.String? = nil
+            ) {
+                self.value1 = value1
+                self.value2 = value2
+            }
+            package init(from decoder: any Swift.Decoder) throws {
+                var errors: [any Swift.Error] = []
+                do {
+                    self.value1 = try decoder.decodeFromSingleValueContainer()
+                } catch {
+                    errors.append(error)
+                }
+                do {
+                    self.value2 = try decoder.decodeFromSingleValueContainer()
+                } catch {
+                    errors.append(error)
+                }
+                try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
+                    [
+                        self.value1,
+                        self.value2
+                    ],
+                    type: Self.self,
+                    codingPath: decoder.codingPath,
+                    errors: errors
+                )
+            }
+            package func encode(to encoder: any Swift.Encoder) throws {
+                try encoder.encodeFirstNonNilValueToSingleValueContainer([
+                    self.value1,
+                    self.value2
+                ])
+            }
+        }
         /// - Remark: Generated from `#/components/schemas/Upstream`.
         package struct Upstream: Codable, Hashable, Sendable {
             /// - Remark: Generated from `#/components/schemas/Upstream/name`.

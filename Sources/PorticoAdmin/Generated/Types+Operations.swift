@@ -3695,104 +3695,10 @@ package enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/timeseries/GET/query/since`.
                 package var since: Components.Parameters.Since?
-                /// - Remark: Generated from `#/components/parameters/from`.
-                package struct From: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/from/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/from/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `From`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// Start (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/timeseries/GET/query/from`.
                 package var from: Components.Parameters.From?
-                /// - Remark: Generated from `#/components/parameters/to`.
-                package struct To: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/to/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/to/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `To`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// End (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/timeseries/GET/query/to`.
@@ -4044,104 +3950,10 @@ package enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/top/GET/query/since`.
                 package var since: Components.Parameters.Since?
-                /// - Remark: Generated from `#/components/parameters/from`.
-                package struct From: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/from/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/from/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `From`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// Start (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/top/GET/query/from`.
                 package var from: Components.Parameters.From?
-                /// - Remark: Generated from `#/components/parameters/to`.
-                package struct To: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/to/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/to/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `To`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// End (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/top/GET/query/to`.
@@ -4416,104 +4228,10 @@ package enum Operations {
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/calls/GET/query/since`.
                 package var since: Components.Parameters.Since?
-                /// - Remark: Generated from `#/components/parameters/from`.
-                package struct From: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/from/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/from/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `From`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// Start (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/calls/GET/query/from`.
                 package var from: Components.Parameters.From?
-                /// - Remark: Generated from `#/components/parameters/to`.
-                package struct To: Codable, Hashable, Sendable {
-                    /// - Remark: Generated from `#/components/parameters/to/value1`.
-                    package var value1: Foundation.Date?
-                    /// - Remark: Generated from `#/components/parameters/to/value2`.
-                    package var value2: Swift.String?
-                    /// Creates a new `To`.
-                    ///
-                    /// - Parameters:
-                    ///   - value1:
-                    ///   - value2:
-                    package init(
-                        value1: Foundation.Date? = nil,
-                        value2: Swift.String? = nil
-                    ) {
-                        self.value1 = value1
-                        self.value2 = value2
-                    }
-                    package init(from decoder: any Swift.Decoder) throws {
-                        var errors: [any Swift.Error] = []
-                        do {
-                            self.value1 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        do {
-                            self.value2 = try decoder.decodeFromSingleValueContainer()
-                        } catch {
-                            errors.append(error)
-                        }
-                        try Swift.DecodingError.verifyAtLeastOneSchemaIsNotNil(
-                            [
-                                self.value1,
-                                self.value2
-                            ],
-                            type: Self.self,
-                            codingPath: decoder.codingPath,
-                            errors: errors
-                        )
-                    }
-                    package func encode(to encoder: any Swift.Encoder) throws {
-                        try encoder.encodeFirstNonNilValueToSingleValueContainer([
-                            self.value1,
-                            self.value2
-                        ])
-                    }
-                }
                 /// End (RFC 3339 or Unix seconds).
                 ///
                 /// - Remark: Generated from `#/paths/admin/analytics/calls/GET/query/to`.
