@@ -144,6 +144,9 @@ public struct PolicyConfig: Sendable, Hashable {
         take(\.validateResponses),
     ]
 
+    /// How many fields have an override rule; a test holds it to the number of stored properties.
+    package static var overrideRuleCount: Int { fields.count }
+
     private static func take<Value>(
         _ field: WritableKeyPath<PolicyConfig, Value?> & Sendable
     )
