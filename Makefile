@@ -17,7 +17,7 @@ build: deps
 run: build
 	.build/debug/portico serve --config $(CONFIG)
 
-# The CLI tests, the browser tests (the portal; CORS and compression) and the admin API's contract test
+# The CLI tests, the browser tests (the portal; CORS and compression) and the admin and portal APIs' contract test
 # (schemathesis) run the built binary, so it is built first.
 # Screenshots of the browser tests go to $(PORTICO_ARTIFACTS), outside the repository.
 export PORTICO_ARTIFACTS ?= /tmp/portico-artifacts
@@ -27,13 +27,13 @@ test: lint build
 	$(SWIFT) test
 	python3 Tests/Portal/portal_browser_test.py
 	python3 Tests/Edge/cors_browser_test.py
-	python3 Tests/Contract/admin_contract_test.py
+	python3 Tests/Contract/api_contract_test.py
 
 bench: deps
 	bench/proxy.sh
 
 # The house style (.swift-format): `make format` rewrites, `make lint` (run by `make test`, so CI) checks.
-# The generated admin API (Sources/PorticoAdmin/Generated) is the generator's to format.
+# The generated servers (Sources/PorticoAdmin/Generated, Sources/PorticoDevPortal/Generated) are the generator's to format.
 SWIFT_SOURCES = $(shell find Sources Tests -name '*.swift' -not -path '*/Generated/*')
 format:
 	@echo "swift-format format (Sources, Tests)"; swift-format format --in-place $(SWIFT_SOURCES)

@@ -20,8 +20,9 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
-        // The admin API's server stubs and types are generated from its openapi.yaml (scripts/generate-admin-api.sh);
-        // the generated code is committed, so only the runtime and its Hummingbird transport are built.
+        // The admin and portal APIs' server stubs and types are generated from their openapi.yaml
+        // (scripts/generate-api.sh); the generated code is committed, so only the runtime and its
+        // Hummingbird transport are built.
         .package(url: "https://github.com/apple/swift-openapi-runtime.git", from: "1.13.4"),
         .package(url: "https://github.com/hummingbird-project/swift-openapi-hummingbird.git", from: "2.1.0"),
         .package(url: "https://github.com/mattpolzin/OpenAPIKit.git", from: "6.4.0"),
@@ -112,20 +113,38 @@ let package = Package(
                 .product(name: "NIOHTTPTypesHTTP2", package: "swift-nio-extras"),
             ]
         ),
+        // What the admin API and the portal's API share as APIs served from their own OpenAPI documents.
         .target(
-            name: "PorticoDevPortal",
+            name: "PorticoOpenAPIServer",
             dependencies: [
                 "PorticoConfig",
                 "PorticoGateway",
                 "PorticoStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+            ]
+        ),
+        .target(
+            name: "PorticoDevPortal",
+            dependencies: [
+                "PorticoConfig",
+                "PorticoGateway",
+                "PorticoOpenAPIServer",
+                "PorticoStore",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "OpenAPIRuntime", package: "swift-openapi-runtime"),
+                .product(name: "OpenAPIHummingbird", package: "swift-openapi-hummingbird"),
             ],
-            // The portal's pages, compiled into the binary so that it serves them on its own.
-            resources: [.embedInCode("Pages")]
+            exclude: ["openapi-generator-config.yaml"],
+            // The portal's pages and its API's document, compiled into the binary so that it serves them on its own.
+            resources: [.embedInCode("Pages"), .embedInCode("openapi.yaml")]
         ),
         .target(
             name: "PorticoAdmin",
@@ -133,6 +152,7 @@ let package = Package(
                 "PorticoConfig",
                 "PorticoGateway",
                 "PorticoDevPortal",
+                "PorticoOpenAPIServer",
                 "PorticoRedis",
                 "PorticoStore",
                 .product(name: "Hummingbird", package: "hummingbird"),

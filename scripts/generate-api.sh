@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Regenerates the admin API's types and server stubs from Sources/PorticoAdmin/openapi.yaml.
-# The output is committed (Sources/PorticoAdmin/Generated/), so a build needs only the runtime;
-# run this after changing openapi.yaml. The generator is built once into /tmp/portico-openapi-generator.
+# Regenerates the types and server stubs of the APIs Portico serves from their own documents:
+# the admin API (Sources/PorticoAdmin/openapi.yaml) and the portal's (Sources/PorticoDevPortal/openapi.yaml).
+# The output is committed (each target's Generated/), so a build needs only the runtime;
+# run this after changing an openapi.yaml. The generator is built once into /tmp/portico-openapi-generator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 tools=${PORTICO_GENERATOR_DIR:-/tmp/portico-openapi-generator}
@@ -16,6 +17,8 @@ let package = Package(
 SWIFT
     swift build -c release --package-path "$tools" --product swift-openapi-generator
 fi
-target=Sources/PorticoAdmin
-"$generator" generate "$target/openapi.yaml" --config "$target/openapi-generator-config.yaml" --output-directory "$target/Generated"
-echo "generated $(ls "$target/Generated" | tr '\n' ' ')"
+for target in Sources/PorticoAdmin Sources/PorticoDevPortal; do
+    "$generator" generate "$target/openapi.yaml" --config "$target/openapi-generator-config.yaml" \
+        --output-directory "$target/Generated"
+    echo "generated $target: $(ls "$target/Generated" | tr '\n' ' ')"
+done

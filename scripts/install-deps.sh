@@ -29,7 +29,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # The test-only PyPI packages: selenium drives Chromium in the browser tests, schemathesis
-# generates the admin API's contract test from its OpenAPI document.
+# generates the admin and portal APIs' contract tests from their OpenAPI documents.
 if [ "${1:-test}" != "build" ]; then
   for package in selenium schemathesis; do
     python3 -c "import $package" 2>/dev/null && continue

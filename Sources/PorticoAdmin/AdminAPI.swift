@@ -8,6 +8,7 @@ import OpenAPIHummingbird
 internal import OpenAPIRuntime
 import PorticoConfig
 import PorticoGateway
+import PorticoOpenAPIServer
 import PorticoRedis
 import PorticoStore
 import ServiceLifecycle
@@ -39,12 +40,15 @@ public struct AdminAPI: Sendable {
         let startToken = config.token
         // The token is read per request, so a reload can rotate it.
         router.add(middleware: AdminTokenMiddleware { runtime.snapshot.config.admin?.token ?? startToken })
-        router.add(middleware: AdminProblemMiddleware(logger: logger))
-        router.add(middleware: AdminRequestValidation())
+        router.add(
+            middleware: ProblemMiddleware(
+                document: .admin, name: "The admin API", documentPath: "GET /admin/openapi.json", logger: logger,
+                special: Self.rejectedReload))
+        router.add(middleware: ContractValidation(document: .admin))
         let handler = AdminHandler(runtime: runtime, store: store, callLog: callLog, metrics: metrics)
         do {
-            let coding = Configuration(dateTranscoder: AdminAnswer.dates, jsonEncodingOptions: [.sortedKeys])
-            try handler.registerHandlers(on: router, configuration: coding, middlewares: [AdminBodyMiddleware()])
+            try handler.registerHandlers(
+                on: router, configuration: GeneratedAnswer.configuration, middlewares: [BodyPresenceMiddleware()])
         } catch {
             // Only a path the router cannot hold fails here: the document's paths are fixed at build time and tested.
             preconditionFailure("the admin API's generated routes do not register: \(error)")
@@ -71,6 +75,18 @@ public struct AdminAPI: Sendable {
         )
     }
 
+    /// A rejected reload as 422 problem+json listing every config error, so a CI job can show them.
+    @Sendable static func rejectedReload(
+        _ error: any Error, _ request: Request, _ context: BasicRequestContext
+    )
+        -> Response?
+    {
+        guard let rejected = error as? ReloadRejected else { return nil }
+        return reloadProblem(
+            message: rejected.message, diagnostics: rejected.diagnostics, requestID: context.id,
+            path: request.uri.path)
+    }
+
     /// 422 problem+json listing every config error, so a CI job can show them.
     static func reloadProblem(
         message: String, diagnostics: [ConfigDiagnostic], requestID: String, path: String
@@ -87,11 +103,6 @@ public struct AdminAPI: Sendable {
         )
     }
 
-    /// An error as the admin API answers it: problem+json carrying the request id.
-    static func problem(_ error: GatewayError, _ request: Request, _ context: BasicRequestContext) -> Response {
-        error.response(
-            requestID: context.id, instance: request.uri.path, requestIDHeader: HTTPField.Name("X-Request-Id")!)
-    }
 }
 
 /// Refuses admin requests without the configured bearer token, as problem+json.
@@ -110,7 +121,7 @@ struct AdminTokenMiddleware: RouterMiddleware {
             APIKey.constantTimeEquals(
                 Array(SHA256.hash(data: Array(presented.utf8))), Array(SHA256.hash(data: Array(token().utf8))))
         else {
-            return AdminAPI.problem(.unauthorized, request, context)
+            return ProblemMiddleware<Context>.problem(.unauthorized, request, context)
         }
         return try await next(request, context)
     }

@@ -1,5 +1,4 @@
 internal import Foundation
-import PorticoDevPortal
 import PorticoGateway
 import PorticoStore
 
@@ -10,9 +9,7 @@ extension AdminHandler {
         let status = input.query.status.flatMap { PortalApp.Status(rawValue: $0.rawValue) }
         var apps: [Components.Schemas.App] = []
         for app in try await store.apps(account: nil, status: status) {
-            apps.append(
-                try AdminAnswer.decode(
-                    PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account))))
+            apps.append(Self.app(app, keys: try await store.appKeys(app: app.id, account: app.account)))
         }
         return .ok(.init(body: .json(.init(apps: apps))))
     }
@@ -25,12 +22,19 @@ extension AdminHandler {
         .ok(.init(body: .json(try await decide(input.path.app, approve: false))))
     }
 
+    /// An app as the admin API lists it, with its keys (never the keys themselves).
+    static func app(_ app: PortalApp, keys: [StoredKey], now: Date = Date()) -> Components.Schemas.App {
+        .init(
+            id: Int(app.id), name: app.name, description: app.description,
+            status: .init(rawValue: app.status.rawValue) ?? .pending, owner: app.owner, consumer: app.consumer,
+            created: app.created, decided: app.decided, keys: keys.map { key($0, now: now) })
+    }
+
     private func decide(_ id: Int64, approve: Bool) async throws -> Components.Schemas.App {
         do {
             let app = try await store.decideApp(id: id, approve: approve)
             _ = try? await runtime.auth.directory.refresh()
-            return try AdminAnswer.decode(
-                PortalAccounts.json(app, keys: try await store.appKeys(app: app.id, account: app.account)))
+            return Self.app(app, keys: try await store.appKeys(app: app.id, account: app.account))
         } catch PortalStoreError.noSuchApp {
             throw GatewayError.notFound("No app \(id).")
         } catch PortalStoreError.notPending(let status) {

@@ -1,5 +1,6 @@
 internal import Foundation
 import PorticoGateway
+import PorticoOpenAPIServer
 import PorticoStore
 
 /// What the cache holds against its budget, and purges by URL, prefix, tag or all.
@@ -42,6 +43,8 @@ extension AdminHandler {
     func getLimits(_ input: Operations.GetLimits.Input) async throws -> Operations.GetLimits.Output {
         let states = try await runtime.snapshot.limitState(of: input.query.key)
         return .ok(
-            .init(body: .json(.init(key: input.query.key, limits: try states.map { try AdminAnswer.decode($0.json) }))))
+            .init(
+                body: .json(.init(key: input.query.key, limits: try states.map { try GeneratedAnswer.decode($0.json) }))
+            ))
     }
 }

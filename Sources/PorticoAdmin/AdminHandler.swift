@@ -2,6 +2,7 @@ internal import Foundation
 internal import OpenAPIRuntime
 import PorticoConfig
 import PorticoGateway
+import PorticoOpenAPIServer
 import PorticoStore
 
 /// The admin API's operations, as `openapi.yaml` declares them: the generated server decodes and
@@ -61,6 +62,6 @@ struct AdminHandler: APIProtocol {
     }
 
     func openapi(_ input: Operations.Openapi.Input) async throws -> Operations.Openapi.Output {
-        .ok(.init(body: .json(AdminDocument.shared.object)))
+        .ok(.init(body: .json(ServedDocument.admin.object)))
     }
 }

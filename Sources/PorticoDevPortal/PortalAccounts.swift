@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+internal import Foundation
 import HTTPTypes
 import Hummingbird
 import NIOCore
@@ -16,7 +16,7 @@ import PorticoStore
 ///   before that (sign-up, sign-in) the token of the `portico_csrf` cookie that `GET …/session`
 ///   set (double submit). A request whose `Origin` names another host is refused as well.
 /// - Passwords are kept as PBKDF2 hashes, derived off the event loop.
-public struct PortalAccounts: Sendable {
+struct PortalAccounts: Sendable {
     let store: any DataStore
     let portal: PortalConfig
     let directory: CredentialDirectory
@@ -60,19 +60,22 @@ public struct PortalAccounts: Sendable {
 
     // MARK: Requests
 
-    func session(visitor: Visitor) -> (json: String, cookies: [String]) {
-        var cookies: [String] = []
-        var json = "{\"signup\":\(JSONText.quote(portal.signup.rawValue))"
+    /// Who is signed in; without a session, the anonymous CSRF token (kept when the visitor has a
+    /// well-formed one, else new) and the cookie that carries it.
+    func session(visitor: Visitor) -> (session: Components.Schemas.Session, cookie: String?) {
+        let signup = Components.Schemas.SignUpMode(portal.signup)
         if let session = visitor.session {
-            json += ",\"signed_in\":true,\"email\":\(JSONText.quote(session.account.email))"
-            json += ",\"consumer\":\(JSONText.quote(session.account.consumer)),\"csrf\":\(JSONText.quote(session.csrf))"
-            json += ",\"expires\":\(JSONText.quote(CallRecord.timestamp(session.expires)))}"
-        } else {
-            let token = visitor.anonymousToken.flatMap { $0.count == 43 ? $0 : nil } ?? Self.randomToken()
-            cookies.append(cookie(Self.csrfCookie, token, visitor: visitor, maxAge: nil))
-            json += ",\"signed_in\":false,\"csrf\":\(JSONText.quote(token))}"
+            return (
+                .init(
+                    signup: signup, signedIn: true, csrf: session.csrf, email: session.account.email,
+                    consumer: session.account.consumer, expires: session.expires), nil
+            )
         }
-        return (json, cookies)
+        let token = visitor.anonymousToken.flatMap { $0.count == 43 ? $0 : nil } ?? Self.randomToken()
+        return (
+            .init(signup: signup, signedIn: false, csrf: token),
+            cookie(Self.csrfCookie, token, visitor: visitor, maxAge: nil)
+        )
     }
 
     /// Refuses a state-changing request without the right CSRF token or from another origin.
@@ -95,7 +98,11 @@ public struct PortalAccounts: Sendable {
     /// Creates an account, and answers the same whether the email was new or already had one,
     /// so that sign-up cannot be used to learn who has an account: 202, no session, after one
     /// password derivation either way. The page then signs in with the same email and password.
-    func signUp(_ body: [String: Any], address: String?) async throws -> String {
+    func signUp(
+        email rawEmail: String, password: String, address: String?
+    ) async throws
+        -> Components.Schemas.SignUpAccepted
+    {
         guard portal.signup != .closed else {
             throw GatewayError.denied("Sign-up is closed on this portal; ask its operator for an account.")
         }
@@ -103,7 +110,7 @@ public struct PortalAccounts: Sendable {
             throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
         }
         failures.recordFailure(address: address)
-        let (email, password) = try Self.credentials(body)
+        let email = try Self.email(rawEmail)
         guard password.count >= 8 else { throw GatewayError.badRequest("A password must be at least 8 characters.") }
         guard password.count <= 1024 else {
             throw GatewayError.badRequest("A password may be at most 1024 characters.")
@@ -115,13 +122,13 @@ public struct PortalAccounts: Sendable {
         } catch PortalStoreError.accountExists {
             // The existing account is left as it is; the answer below does not say so.
         }
-        return "{\"status\":\"accepted\",\"detail\":\"Sign in with this email and password to continue.\"}"
+        return .init(status: .accepted, detail: "Sign in with this email and password to continue.")
     }
 
     func signIn(
-        _ body: [String: Any], visitor: Visitor, address: String?
-    ) async throws -> (json: String, cookies: [String]) {
-        let (email, password) = try Self.credentials(body)
+        email rawEmail: String, password: String, visitor: Visitor, address: String?
+    ) async throws -> (session: Components.Schemas.Session, cookie: String) {
+        let email = try Self.email(rawEmail)
         if let wait = failures.retryAfter(address: address, consumer: ConsumerConfig.portalNamespace + email) {
             throw GatewayError.tooManyRequests(retryAfter: wait, headers: [])
         }
@@ -136,14 +143,15 @@ public struct PortalAccounts: Sendable {
         return try await startSession(account, visitor: visitor)
     }
 
-    func signOut(visitor: Visitor) async throws -> [String] {
+    /// Ends the session; the cookie that expires it.
+    func signOut(visitor: Visitor) async throws -> String {
         if let digest = visitor.sessionDigest { try await store.deleteSession(digest: digest) }
-        return [cookie(Self.sessionCookie, "", visitor: visitor, maxAge: 0, httpOnly: true)]
+        return cookie(Self.sessionCookie, "", visitor: visitor, maxAge: 0, httpOnly: true)
     }
 
     private func startSession(
         _ account: PortalAccount, visitor: Visitor
-    ) async throws -> (json: String, cookies: [String]) {
+    ) async throws -> (session: Components.Schemas.Session, cookie: String) {
         let token = Self.randomToken()
         let csrf = Self.randomToken()
         let expires = Date().addingTimeInterval(portal.sessionLifetime.seconds)
@@ -153,44 +161,49 @@ public struct PortalAccounts: Sendable {
         next.session = session
         let cookie = cookie(
             Self.sessionCookie, token, visitor: visitor, maxAge: Int(portal.sessionLifetime.seconds), httpOnly: true)
-        return (self.session(visitor: next).json, [cookie])
+        return (self.session(visitor: next).session, cookie)
     }
 
-    func apps(of session: PortalSession) async throws -> String {
-        let apps = try await store.apps(account: session.account.id, status: nil)
-        var items: [String] = []
-        for app in apps {
-            let keys = try await store.appKeys(app: app.id, account: session.account.id)
-            items.append(Self.json(app, keys: keys))
+    func apps(of session: PortalSession) async throws -> [Components.Schemas.App] {
+        var apps: [Components.Schemas.App] = []
+        for app in try await store.apps(account: session.account.id, status: nil) {
+            apps.append(Self.app(app, keys: try await store.appKeys(app: app.id, account: session.account.id)))
         }
-        return "[" + items.joined(separator: ",") + "]"
+        return apps
     }
 
-    func createApp(_ body: [String: Any], session: PortalSession) async throws -> String {
-        guard let name = (body["name"] as? String)?.trimmingCharacters(in: .whitespacesAndNewlines), !name.isEmpty,
-            name.count <= 80
-        else { throw GatewayError.badRequest("An app needs a name of 1 to 80 characters.") }
-        let description = (body["description"] as? String) ?? ""
+    func createApp(
+        name given: String, description: String, session: PortalSession
+    ) async throws
+        -> Components.Schemas.App
+    {
+        let name = given.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !name.isEmpty, name.count <= 80 else {
+            throw GatewayError.badRequest("An app needs a name of 1 to 80 characters.")
+        }
         guard description.count <= 1000 else {
             throw GatewayError.badRequest("A description may be at most 1000 characters.")
         }
         do {
             let app = try await store.createApp(
                 account: session.account.id, name: name, description: description, active: portal.signup != .approval)
-            return Self.json(app, keys: [])
+            return Self.app(app, keys: [])
         } catch PortalStoreError.appExists {
             throw GatewayError.conflict("You already have an app called '\(name)'.")
         }
     }
 
-    func createKey(app: Int64, session: PortalSession) async throws -> String {
+    func createKey(app: Int64, session: PortalSession) async throws -> Components.Schemas.CreatedKey {
         let created = try await mapped { try await store.createAppKey(app: app, account: session.account.id) }
         _ = try? await directory.refresh()
-        return created.json
+        return Self.created(created)
     }
 
-    func rotateKey(_ key: Int64, app: Int64, body: [String: Any], session: PortalSession) async throws -> String {
-        let graceText = (body["grace"] as? String) ?? "1h"
+    func rotateKey(
+        _ key: Int64, app: Int64, grace graceText: String, session: PortalSession
+    ) async throws
+        -> Components.Schemas.CreatedKey
+    {
         guard let grace = ConfigDuration(parsing: graceText), grace.milliseconds <= 7 * 86_400_000 else {
             throw GatewayError.badRequest("grace must be a duration up to 7d, like 1h or 0s.")
         }
@@ -198,7 +211,7 @@ public struct PortalAccounts: Sendable {
             try await store.rotateAppKey(key, app: app, account: session.account.id, grace: grace.seconds)
         }
         _ = try? await directory.refresh()
-        return created.json
+        return Self.created(created)
     }
 
     func revokeKey(_ key: Int64, app: Int64, session: PortalSession) async throws {
@@ -220,30 +233,39 @@ public struct PortalAccounts: Sendable {
         }
     }
 
-    // MARK: JSON
+    // MARK: Answers
 
-    public static func json(_ app: PortalApp, keys: [StoredKey]) -> String {
-        var text =
-            "{\"id\":\(app.id),\"name\":\(JSONText.quote(app.name)),\"description\":\(JSONText.quote(app.description))"
-        text += ",\"status\":\(JSONText.quote(app.status.rawValue)),\"owner\":\(JSONText.quote(app.owner))"
-        text +=
-            ",\"consumer\":\(JSONText.quote(app.consumer)),\"created\":\(JSONText.quote(CallRecord.timestamp(app.created)))"
-        text += ",\"decided\":" + (app.decided.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null")
-        text += ",\"keys\":[" + keys.map { $0.json() }.joined(separator: ",") + "]}"
-        return text
+    /// An app as the portal lists it, with its keys (never the keys themselves).
+    static func app(_ app: PortalApp, keys: [StoredKey], now: Date = Date()) -> Components.Schemas.App {
+        .init(
+            id: Int(app.id), name: app.name, description: app.description,
+            status: .init(rawValue: app.status.rawValue) ?? .pending, owner: app.owner, consumer: app.consumer,
+            created: app.created, decided: app.decided, keys: keys.map { key($0, now: now) })
+    }
+
+    /// A key as listed: everything but the key itself.
+    static func key(_ key: StoredKey, now: Date = Date()) -> Components.Schemas.Key {
+        .init(
+            id: Int(key.id), prefix: key.prefix, status: .init(rawValue: key.status(at: now)) ?? .active,
+            created: key.created, expires: key.expires.map(CallRecord.timestamp),
+            revoked: key.revoked.map(CallRecord.timestamp), lastUsed: key.lastUsed.map(CallRecord.timestamp),
+            replacedBy: key.replacedBy.map { Int($0) })
+    }
+
+    /// A new key: as listed, with the key itself, shown this once.
+    static func created(_ created: CreatedKey) -> Components.Schemas.CreatedKey {
+        .init(value1: key(created.record), value2: .init(key: created.key))
     }
 
     // MARK: Helpers
 
-    static func credentials(_ body: [String: Any]) throws -> (email: String, password: String) {
-        guard let rawEmail = body["email"] as? String, let password = body["password"] as? String else {
-            throw GatewayError.badRequest("Send a JSON object with email and password.")
-        }
+    /// The email as accounts are kept: trimmed and lowercased, and one Portico accepts.
+    static func email(_ rawEmail: String) throws -> String {
         let email = rawEmail.trimmingCharacters(in: .whitespaces).lowercased()
         guard isEmail(email) else {
             throw GatewayError.badRequest("'\(rawEmail)' is not an email address Portico accepts.")
         }
-        return (email, password)
+        return email
     }
 
     /// `local@domain.tld` with the characters a consumer name may hold.

@@ -1,20 +1,23 @@
-import Foundation
+internal import Foundation
 import PorticoConfig
 
 /// The JSON bodies the portal's account endpoints read, reachable from `portico-bench fuzz json`
-/// (`bench/fuzz.sh`): parsed as they are on the request path, then their known fields.
+/// (`bench/fuzz.sh`): decoded into the generated types as the portal's server decodes them, then
+/// checked as the operations check them.
 public enum PortalFuzzEntry {
-    /// A JSON body: parsed, then the fields a sign-up, a key or an app reads.
+    /// A JSON body: as a sign-in, a new app and a key rotation.
     public static func jsonBody(_ bytes: [UInt8]) {
-        guard let object = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else { return }
-        _ = try? PortalAccounts.credentials(object)
-        if let grace = object["grace"] as? String, let duration = ConfigDuration(parsing: grace) {
-            _ = Date().addingTimeInterval(duration.seconds)
+        let decoder = JSONDecoder()
+        let data = Data(bytes)
+        if let body = try? decoder.decode(Components.Schemas.SignIn.self, from: data) {
+            _ = try? PortalAccounts.email(body.email)
         }
-        if let expires = object["expires"] as? String {
-            _ = ConfigDuration(parsing: expires).map { Date().addingTimeInterval($0.seconds) }
+        if let body = try? decoder.decode(Components.Schemas.NewApp.self, from: data) {
+            _ = body.name.trimmingCharacters(in: .whitespacesAndNewlines).count <= 80
+            _ = (body.description ?? "").count <= 1000
         }
-        if let name = object["name"] as? String { _ = ConsumerConfig.isValidName(name) }
-        if let description = object["description"] as? String { _ = description.count <= 1000 }
+        if let body = try? decoder.decode(Components.Schemas.Rotation.self, from: data), let grace = body.grace {
+            _ = ConfigDuration(parsing: grace).map { Date().addingTimeInterval($0.seconds) }
+        }
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+internal import Foundation
 import PorticoConfig
 import PorticoGateway
 import PorticoStore
@@ -438,7 +438,7 @@ extension SpecDocs {
                 .array(
                     steps.map { step in
                         var fields: [(String, JSONValue)] = [("method", .string(step.method))]
-                        if let method = methods[step.method] { fields += PortalAPI.describe(method) }
+                        if let method = methods[step.method] { fields += Self.described(method) }
                         fields.append(("scopes", .array(step.scopes.map(JSONValue.string))))
                         return .object(fields)
                     })
@@ -448,6 +448,14 @@ extension SpecDocs {
                 ("required", .bool(!requirement.alternatives.isEmpty && !requirement.optional)),
                 ("alternatives", .array(alternatives)), ("scopes", .array(scopes.map(JSONValue.string))),
             ])
+        }
+
+        /// `type`, and where the credential goes, of an auth method, as `GET …/api/portal` gives it.
+        static func described(_ method: AuthMethodConfig) -> [(String, JSONValue)] {
+            let described = PortalHandler.describe(method)
+            let places = [("header", described.header), ("query", described.query), ("scheme", described.scheme)]
+            return [("type", .string(described._type.rawValue))]
+                + places.compactMap { key, value in value.map { (key, JSONValue.string($0)) } }
         }
 
         /// The route's own limits (the developer's plan comes from `/api/me/limits`).

@@ -902,63 +902,8 @@ extension Components {
             package var created: Foundation.Date
             /// - Remark: Generated from `#/components/schemas/App/decided`.
             package var decided: Foundation.Date?
-            /// - Remark: Generated from `#/components/schemas/App/KeysPayload`.
-            package struct KeysPayloadPayload: Codable, Hashable, Sendable {
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/id`.
-                package var id: Swift.Int
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/prefix`.
-                package var prefix: Swift.String
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/status`.
-                @frozen package enum StatusPayload: String, Codable, Hashable, Sendable, CaseIterable {
-                    case active = "active"
-                    case expired = "expired"
-                    case revoked = "revoked"
-                }
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/status`.
-                package var status: Components.Schemas.App.KeysPayloadPayload.StatusPayload
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/created`.
-                package var created: Foundation.Date
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/expires`.
-                package var expires: Swift.String?
-                /// - Remark: Generated from `#/components/schemas/App/KeysPayload/last_used`.
-                package var lastUsed: Swift.String?
-                /// Creates a new `KeysPayloadPayload`.
-                ///
-                /// - Parameters:
-                ///   - id:
-                ///   - prefix:
-                ///   - status:
-                ///   - created:
-                ///   - expires:
-                ///   - lastUsed:
-                package init(
-                    id: Swift.Int,
-                    prefix: Swift.String,
-                    status: Components.Schemas.App.KeysPayloadPayload.StatusPayload,
-                    created: Foundation.Date,
-                    expires: Swift.String? = nil,
-                    lastUsed: Swift.String? = nil
-                ) {
-                    self.id = id
-                    self.prefix = prefix
-                    self.status = status
-                    self.created = created
-                    self.expires = expires
-                    self.lastUsed = lastUsed
-                }
-                package enum CodingKeys: String, CodingKey {
-                    case id
-                    case prefix
-                    case status
-                    case created
-                    case expires
-                    case lastUsed = "last_used"
-                }
-            }
             /// - Remark: Generated from `#/components/schemas/App/keys`.
-            package typealias KeysPayload = [Components.Schemas.App.KeysPayloadPayload]
-            /// - Remark: Generated from `#/components/schemas/App/keys`.
-            package var keys: Components.Schemas.App.KeysPayload
+            package var keys: [Components.Schemas.Key]
             /// Creates a new `App`.
             ///
             /// - Parameters:
@@ -980,7 +925,7 @@ extension Components {
                 consumer: Swift.String,
                 created: Foundation.Date,
                 decided: Foundation.Date? = nil,
-                keys: Components.Schemas.App.KeysPayload
+                keys: [Components.Schemas.Key]
             ) {
                 self.id = id
                 self.name = name
