@@ -4,16 +4,11 @@ import PackageDescription
 let package = Package(
     name: "Portico",
     platforms: [.macOS(.v15)],
+    // Portico is a daemon and its tools: no target is a library for other packages, so every
+    // declaration one target shares with another is `package`, and nothing is `public`.
     products: [
         .executable(name: "portico", targets: ["portico"]),
-        .library(name: "PorticoConfig", targets: ["PorticoConfig"]),
-        .library(name: "PorticoGateway", targets: ["PorticoGateway"]),
-        .library(name: "PorticoDevPortal", targets: ["PorticoDevPortal"]),
-        .library(name: "PorticoAdmin", targets: ["PorticoAdmin"]),
-        .library(name: "PorticoApp", targets: ["PorticoApp"]),
-        .library(name: "PorticoStore", targets: ["PorticoStore"]),
-        .library(name: "PorticoRedis", targets: ["PorticoRedis"]),
-        .library(name: "PorticoTesting", targets: ["PorticoTesting"]),
+        .executable(name: "portico-bench", targets: ["portico-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),

@@ -14,14 +14,14 @@ import PorticoStore
 import ServiceLifecycle
 
 /// The admin API on its own listener. Every route needs `Authorization: Bearer <admin.token>`.
-public struct AdminAPI: Sendable {
+package struct AdminAPI: Sendable {
     let runtime: GatewayRuntime
     let config: AdminConfig
     let store: any DataStore
     let callLog: CallLogWriter
     let metrics: GatewayMetrics
 
-    public init(
+    package init(
         runtime: GatewayRuntime, config: AdminConfig, store: any DataStore, callLog: CallLogWriter,
         metrics: GatewayMetrics
     ) {
@@ -57,7 +57,7 @@ public struct AdminAPI: Sendable {
     }
 
     /// The admin listener as a service.
-    public func application(
+    package func application(
         logger: Logger, onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     )
         -> some Service

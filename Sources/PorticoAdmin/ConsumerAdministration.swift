@@ -8,26 +8,26 @@ import PorticoStore
 ///
 /// Consumers declared in the config are read-only here (change the config for them), but keys
 /// can be created for them; runtime consumers live in the store.
-public struct ConsumerAdministration: Sendable {
-    public let store: any DataStore
+package struct ConsumerAdministration: Sendable {
+    package let store: any DataStore
     /// The consumers the config declares.
-    public let declared: [ConsumerConfig]
+    package let declared: [ConsumerConfig]
 
-    public init(store: any DataStore, declared: [ConsumerConfig]) {
+    package init(store: any DataStore, declared: [ConsumerConfig]) {
         self.store = store
         self.declared = declared
     }
 
     /// A consumer as listed: where it comes from, its groups, plan and scopes.
-    public struct Listing: Sendable {
-        public var name: String
-        public var groups: [String]
-        public var plan: String?
-        public var scopes: [String]
-        public var source: String
-        public var hasPassword: Bool
+    package struct Listing: Sendable {
+        package var name: String
+        package var groups: [String]
+        package var plan: String?
+        package var scopes: [String]
+        package var source: String
+        package var hasPassword: Bool
 
-        public var json: String {
+        package var json: String {
             var text = "{\"name\":\(JSONText.quote(name)),\"source\":\(JSONText.quote(source))"
             text += ",\"groups\":[" + groups.map(JSONText.quote).joined(separator: ",") + "]"
             text += ",\"plan\":" + (plan.map(JSONText.quote) ?? "null")
@@ -37,7 +37,7 @@ public struct ConsumerAdministration: Sendable {
         }
     }
 
-    public func list() async throws -> [Listing] {
+    package func list() async throws -> [Listing] {
         let fromConfig = declared.map {
             Listing(
                 name: $0.name, groups: $0.groups, plan: $0.plan, scopes: $0.scopes, source: "config",
@@ -51,12 +51,12 @@ public struct ConsumerAdministration: Sendable {
         return fromConfig + fromStore
     }
 
-    public func find(_ name: String) async throws -> Listing? {
+    package func find(_ name: String) async throws -> Listing? {
         try await list().first { $0.name == name }
     }
 
     /// Creates a runtime consumer, with a password if one is given.
-    public func create(
+    package func create(
         name: String, groups: [String], plan: String?, scopes: [String], password: String?
     ) async throws -> Listing {
         guard ConsumerConfig.isValidName(name) else {
@@ -76,7 +76,7 @@ public struct ConsumerAdministration: Sendable {
             name: name, groups: groups, plan: plan, scopes: scopes, source: "store", hasPassword: hash != nil)
     }
 
-    public func delete(_ name: String) async throws {
+    package func delete(_ name: String) async throws {
         if declared.contains(where: { $0.name == name }) {
             throw GatewayError.conflict("Consumer '\(name)' is declared in the config; remove it there.")
         }
@@ -85,7 +85,7 @@ public struct ConsumerAdministration: Sendable {
         }
     }
 
-    public func setPassword(_ password: String, for name: String) async throws {
+    package func setPassword(_ password: String, for name: String) async throws {
         if declared.contains(where: { $0.name == name }) {
             throw GatewayError.conflict("Consumer '\(name)' is declared in the config; set its password-hash there.")
         }
@@ -101,7 +101,7 @@ public struct ConsumerAdministration: Sendable {
     }
 
     /// Creates a key; `expiresIn` is a duration like `90d`.
-    public func createKey(for name: String, expiresIn: String?) async throws -> CreatedKey {
+    package func createKey(for name: String, expiresIn: String?) async throws -> CreatedKey {
         try await requireConsumer(name)
         var expires: Date?
         if let expiresIn {
@@ -113,12 +113,12 @@ public struct ConsumerAdministration: Sendable {
         return try await store.createKey(forConsumer: name, expires: expires)
     }
 
-    public func keys(of name: String) async throws -> [StoredKey] {
+    package func keys(of name: String) async throws -> [StoredKey] {
         try await requireConsumer(name)
         return try await store.keys(ofConsumer: name)
     }
 
-    public func revokeKey(_ id: Int64, of name: String) async throws {
+    package func revokeKey(_ id: Int64, of name: String) async throws {
         try await requireConsumer(name)
         do { try await store.revokeKey(id: id, ofConsumer: name) } catch ConsumerStoreError.noSuchKey {
             throw GatewayError.notFound("Consumer '\(name)' has no active key \(id).")
@@ -126,7 +126,7 @@ public struct ConsumerAdministration: Sendable {
     }
 
     /// Replaces a key; the old one keeps working for `grace` (a duration like `24h`, or `0s`).
-    public func rotateKey(_ id: Int64, of name: String, grace: String) async throws -> CreatedKey {
+    package func rotateKey(_ id: Int64, of name: String, grace: String) async throws -> CreatedKey {
         try await requireConsumer(name)
         guard let duration = ConfigDuration(parsing: grace) else {
             throw GatewayError.badRequest("grace must be a duration like 24h, 30m or 0s.")

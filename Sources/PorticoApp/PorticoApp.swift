@@ -8,16 +8,16 @@ import PorticoStore
 import ServiceLifecycle
 
 /// Everything `portico serve` runs, wired once so the CLI and the end-to-end tests start the same thing.
-public struct PorticoApp: Sendable {
-    public let runtime: GatewayRuntime
+package struct PorticoApp: Sendable {
+    package let runtime: GatewayRuntime
     /// SQLite, or PostgreSQL with `store.postgres`.
-    public let store: any DataStore
-    public let callLog: CallLogWriter
-    public let accessLog: AccessLogWriter?
+    package let store: any DataStore
+    package let callLog: CallLogWriter
+    package let accessLog: AccessLogWriter?
     /// The store's consumers and keys, polled so revocations apply within a second.
-    public let credentials: CredentialDirectory
+    package let credentials: CredentialDirectory
     /// The Prometheus metrics `/metrics` on the admin listener serves.
-    public let metrics = GatewayMetrics()
+    package let metrics = GatewayMetrics()
     private let config: GatewayConfig
     private let logger: Logger
 
@@ -25,7 +25,7 @@ public struct PorticoApp: Sendable {
     ///
     /// - Parameter configPath: the config file as the operator named it; reloads read it again.
     /// - Parameter wallClock: the time sunsets are checked against; tests pass their own.
-    public init(
+    package init(
         config: GatewayConfig, configPath: String? = nil, logger: Logger,
         wallClock: @escaping @Sendable () -> Date = { Date() }
     ) throws {
@@ -47,7 +47,7 @@ public struct PorticoApp: Sendable {
     /// listeners drain first, then the pools close, then the logs flush.
     ///
     /// - Parameter reloadOnSIGHUP: trap SIGHUP to reload; `portico serve` does, in-process tests do not.
-    public func services(
+    package func services(
         reloadOnSIGHUP: Bool = false,
         onGatewayListening: @escaping @Sendable (Int) async -> Void = { _ in },
         onAdminListening: @escaping @Sendable (Int) async -> Void = { _ in },

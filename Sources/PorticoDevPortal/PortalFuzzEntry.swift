@@ -4,9 +4,9 @@ import PorticoConfig
 /// The JSON bodies the portal's account endpoints read, reachable from `portico-bench fuzz json`
 /// (`bench/fuzz.sh`): decoded into the generated types as the portal's server decodes them, then
 /// checked as the operations check them.
-public enum PortalFuzzEntry {
+package enum PortalFuzzEntry {
     /// A JSON body: as a sign-in, a new app and a key rotation.
-    public static func jsonBody(_ bytes: [UInt8]) {
+    package static func jsonBody(_ bytes: [UInt8]) {
         let decoder = JSONDecoder()
         let data = Data(bytes)
         if let body = try? decoder.decode(Components.Schemas.SignIn.self, from: data) {

@@ -1,4 +1,4 @@
 /// The version `portico --version` and `/admin/status` report.
-public enum PorticoVersion {
-    public static let current = "0.1.0"
+package enum PorticoVersion {
+    package static let current = "0.1.0"
 }

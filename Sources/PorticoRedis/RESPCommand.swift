@@ -1,17 +1,17 @@
 import NIOCore
 
 /// A command as RESP sends it: an array of blob strings (`*3\r\n$3\r\nSET\r\n…`).
-public struct RESPCommand: Sendable {
+package struct RESPCommand: Sendable {
     /// The encoded bytes.
-    public let bytes: ByteBuffer
+    package let bytes: ByteBuffer
     /// The command's name, for errors and logs (never its arguments: they may hold secrets).
-    public let name: String
+    package let name: String
 
-    public init(_ arguments: [String]) {
+    package init(_ arguments: [String]) {
         self.init(arguments.map { Array($0.utf8) })
     }
 
-    public init(_ arguments: [[UInt8]]) {
+    package init(_ arguments: [[UInt8]]) {
         var buffer = ByteBuffer()
         buffer.reserveCapacity(16 + arguments.reduce(0) { $0 + $1.count + 16 })
         buffer.writeString("*\(arguments.count)\r\n")

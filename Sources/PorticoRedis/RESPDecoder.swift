@@ -6,34 +6,34 @@ import NIOCore
 /// element count and the nesting depth are bounded, and a reply past a bound closes the
 /// connection (`RedisError.protocolViolation`). Attributes (`|`) are read and dropped, as
 /// RESP3 lets a client do.
-public struct RESPDecoder: ByteToMessageDecoder {
-    public typealias InboundOut = RESPValue
+package struct RESPDecoder: ByteToMessageDecoder {
+    package typealias InboundOut = RESPValue
 
-    public struct Limits: Sendable {
+    package struct Limits: Sendable {
         /// The longest simple line (status, error, number).
-        public var maximumLineBytes = 64 * 1024
+        package var maximumLineBytes = 64 * 1024
         /// The longest blob string.
-        public var maximumBlobBytes = 64 * 1024 * 1024
+        package var maximumBlobBytes = 64 * 1024 * 1024
         /// The most elements of one array, set or map.
-        public var maximumElements = 1_048_576
-        public var maximumDepth = 32
+        package var maximumElements = 1_048_576
+        package var maximumDepth = 32
 
-        public init() {}
+        package init() {}
     }
 
     let limits: Limits
 
-    public init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
+    package mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
         guard let value = try Self.read(from: &buffer, limits: limits) else { return .needMoreData }
         context.fireChannelRead(wrapInboundOut(value))
         return .continue
     }
 
-    public mutating func decodeLast(
+    package mutating func decodeLast(
         context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool
     ) throws -> DecodingState {
         try decode(context: context, buffer: &buffer)
@@ -41,7 +41,7 @@ public struct RESPDecoder: ByteToMessageDecoder {
 
     /// One whole value from the front of `buffer`, consumed; nil (and nothing consumed) when
     /// the value has not fully arrived.
-    public static func read(from buffer: inout ByteBuffer, limits: Limits = Limits()) throws -> RESPValue? {
+    package static func read(from buffer: inout ByteBuffer, limits: Limits = Limits()) throws -> RESPValue? {
         var view = buffer
         guard let value = try parse(&view, limits: limits, depth: 0) else { return nil }
         buffer = view

@@ -3,7 +3,7 @@ import NIOCore
 /// A value of the Redis serialisation protocol, RESP3 (with RESP2's five types among them).
 ///
 /// Blob strings stay bytes: Redis keys and values are binary. Maps keep their pairs in order.
-public enum RESPValue: Sendable, Hashable {
+package enum RESPValue: Sendable, Hashable {
     /// `+OK`: a short status line.
     case simpleString(String)
     /// `-ERR …` or `!<len>`: an error reply, with its code first (`NOSCRIPT`, `WRONGPASS`, …).
@@ -26,18 +26,18 @@ public enum RESPValue: Sendable, Hashable {
     /// `>`: an out-of-band message (pub/sub, client tracking), never the reply to a command.
     case push([RESPValue])
 
-    public struct Pair: Sendable, Hashable {
-        public var key: RESPValue
-        public var value: RESPValue
+    package struct Pair: Sendable, Hashable {
+        package var key: RESPValue
+        package var value: RESPValue
 
-        public init(key: RESPValue, value: RESPValue) {
+        package init(key: RESPValue, value: RESPValue) {
             self.key = key
             self.value = value
         }
     }
 
     /// The value as text, for the types that carry text or a number.
-    public var string: String? {
+    package var string: String? {
         switch self {
         case .simpleString(let text), .verbatimString(let text), .bigNumber(let text): return text
         case .blobString(let bytes): return String(decoding: bytes, as: UTF8.self)
@@ -48,7 +48,7 @@ public enum RESPValue: Sendable, Hashable {
     }
 
     /// The value as an integer: an integer reply, or a string that holds one.
-    public var int64: Int64? {
+    package var int64: Int64? {
         switch self {
         case .integer(let value): return value
         case .simpleString, .blobString, .bigNumber: return string.flatMap { Int64($0) }
@@ -57,7 +57,7 @@ public enum RESPValue: Sendable, Hashable {
     }
 
     /// The elements of an array, set or push.
-    public var elements: [RESPValue]? {
+    package var elements: [RESPValue]? {
         switch self {
         case .array(let values), .set(let values), .push(let values): return values
         default: return nil

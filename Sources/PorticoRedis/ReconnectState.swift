@@ -2,8 +2,8 @@
 /// back-off that doubles with each failure in a row, from `minimumDelay` to `maximumDelay`,
 /// and resets once a connection is up. A state machine: the owner reports what happened and
 /// performs the action it gets back.
-public struct ReconnectState: Sendable {
-    public enum State: Sendable, Hashable {
+package struct ReconnectState: Sendable {
+    package enum State: Sendable, Hashable {
         case idle
         case connecting
         case connected
@@ -12,36 +12,36 @@ public struct ReconnectState: Sendable {
         case shutDown
     }
 
-    public enum Action: Sendable, Hashable {
+    package enum Action: Sendable, Hashable {
         case connect
         case connectAfter(Duration)
         case none
     }
 
-    public private(set) var state = State.idle
+    package private(set) var state = State.idle
     private var failures = 0
     let minimumDelay: Duration
     let maximumDelay: Duration
 
-    public init(minimumDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(5)) {
+    package init(minimumDelay: Duration = .milliseconds(100), maximumDelay: Duration = .seconds(5)) {
         self.minimumDelay = minimumDelay
         self.maximumDelay = maximumDelay
     }
 
-    public mutating func start() -> Action {
+    package mutating func start() -> Action {
         guard case .idle = state else { return .none }
         state = .connecting
         return .connect
     }
 
-    public mutating func connected() {
+    package mutating func connected() {
         guard state != .shutDown else { return }
         failures = 0
         state = .connected
     }
 
     /// The connection attempt failed, or an open connection closed.
-    public mutating func lost(now: ContinuousClock.Instant) -> Action {
+    package mutating func lost(now: ContinuousClock.Instant) -> Action {
         guard state != .shutDown else { return .none }
         // A connection that was up is retried after the shortest wait; failed attempts back off.
         let wasUp = state == .connected
@@ -52,13 +52,13 @@ public struct ReconnectState: Sendable {
     }
 
     /// The wait is over: connect.
-    public mutating func retry() -> Action {
+    package mutating func retry() -> Action {
         guard case .waiting = state else { return .none }
         state = .connecting
         return .connect
     }
 
-    public mutating func shutDown() {
+    package mutating func shutDown() {
         state = .shutDown
     }
 

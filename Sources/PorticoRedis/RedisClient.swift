@@ -9,32 +9,32 @@ import Synchronization
 /// A command goes to the next connection that is up. When none is, it fails at once with
 /// `RedisError.unavailable` (the reason is the last failure): a caller such as the rate limiter
 /// then decides by its own rule instead of waiting for a server that is gone.
-public final class RedisClient: Sendable {
-    public struct Configuration: Sendable {
-        public var url: RedisURL
-        public var connectionsPerLoop = 1
-        public var connectTimeout = TimeAmount.seconds(1)
+package final class RedisClient: Sendable {
+    package struct Configuration: Sendable {
+        package var url: RedisURL
+        package var connectionsPerLoop = 1
+        package var connectTimeout = TimeAmount.seconds(1)
         /// How long a command waits for its reply.
-        public var commandTimeout = TimeAmount.milliseconds(250)
+        package var commandTimeout = TimeAmount.milliseconds(250)
         /// For `rediss://` URLs; nil means the system's trust roots.
-        public var tls: TLSConfiguration?
-        public var minimumReconnectDelay = Duration.milliseconds(100)
-        public var maximumReconnectDelay = Duration.seconds(5)
+        package var tls: TLSConfiguration?
+        package var minimumReconnectDelay = Duration.milliseconds(100)
+        package var maximumReconnectDelay = Duration.seconds(5)
 
-        public init(url: RedisURL) {
+        package init(url: RedisURL) {
             self.url = url
         }
     }
 
     /// What `/admin/status` shows.
-    public struct Status: Sendable, Hashable {
+    package struct Status: Sendable, Hashable {
         /// Connections up, of `total`.
-        public var connected: Int
-        public var total: Int
+        package var connected: Int
+        package var total: Int
         /// Why the last connection failed or closed, while not all are up.
-        public var lastError: String?
+        package var lastError: String?
         /// 3 or 2, as the server agreed; nil while none is up.
-        public var protocolVersion: Int?
+        package var protocolVersion: Int?
     }
 
     private final class Slot: Sendable {
@@ -52,7 +52,7 @@ public final class RedisClient: Sendable {
         }
     }
 
-    public let configuration: Configuration
+    package let configuration: Configuration
     private let slots: [Slot]
     private let sslContext: NIOSSLContext?
     private let next = Atomic<Int>(0)
@@ -61,7 +61,7 @@ public final class RedisClient: Sendable {
     /// Push messages from every connection (RESP3 pub/sub), on the connection's event loop.
     private let onPush: (@Sendable ([RESPValue]) -> Void)?
 
-    public init(
+    package init(
         configuration: Configuration, eventLoopGroup: any EventLoopGroup, logger: Logger,
         onPush: (@Sendable ([RESPValue]) -> Void)? = nil
     ) throws {
@@ -86,7 +86,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Opens every connection; returns at once (the connections come up in the background).
-    public func start() {
+    package func start() {
         for slot in slots {
             let action = slot.state.withLock { $0.machine.start() }
             perform(action, slot: slot)
@@ -94,7 +94,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Closes every connection and stops reconnecting.
-    public func shutdown() {
+    package func shutdown() {
         for slot in slots {
             let (connection, timer) = slot.state.withLock { state in
                 state.machine.shutDown()
@@ -109,7 +109,7 @@ public final class RedisClient: Sendable {
         }
     }
 
-    public var status: Status {
+    package var status: Status {
         var connected = 0
         var version: Int?
         for slot in slots {
@@ -196,7 +196,7 @@ public final class RedisClient: Sendable {
     }
 
     /// Sends a command on a connection that is up; see `RedisConnection.send`.
-    public func send(_ command: RESPCommand) -> EventLoopFuture<RESPValue> {
+    package func send(_ command: RESPCommand) -> EventLoopFuture<RESPValue> {
         guard let connection = connection() else {
             let loop = slots[0].eventLoop
             return loop.makeFailedFuture(RedisError.unavailable(lastError.withLock { $0 } ?? "not connected yet"))
@@ -204,12 +204,12 @@ public final class RedisClient: Sendable {
         return connection.send(command, timeout: configuration.commandTimeout)
     }
 
-    public func send(_ arguments: [String]) async throws -> RESPValue {
+    package func send(_ arguments: [String]) async throws -> RESPValue {
         try await send(RESPCommand(arguments)).get()
     }
 
     /// Runs `script` with `EVALSHA`, loading it with `EVAL` when the server answers `NOSCRIPT`.
-    public func run(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) -> EventLoopFuture<RESPValue> {
+    package func run(_ script: RedisScript, keys: [[UInt8]], arguments: [[UInt8]]) -> EventLoopFuture<RESPValue> {
         let tail = [Array(String(keys.count).utf8)] + keys + arguments
         return send(RESPCommand([Array("EVALSHA".utf8), Array(script.sha1.utf8)] + tail)).flatMapError { error in
             guard let message = (error as? RedisError)?.serverMessage, message.hasPrefix("NOSCRIPT") else {

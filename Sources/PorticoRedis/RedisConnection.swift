@@ -7,10 +7,10 @@ import NIOSSL
 ///
 /// Sign-in asks for RESP3 with `HELLO 3` (and `AUTH` in it); a server that does not know
 /// `HELLO` (Redis before 6) gets RESP2 and a plain `AUTH`. Safe to use from any thread.
-public final class RedisConnection: Sendable {
-    public let channel: any Channel
+package final class RedisConnection: Sendable {
+    package let channel: any Channel
     /// 3 or 2: the protocol the server agreed to.
-    public let protocolVersion: Int
+    package let protocolVersion: Int
 
     init(channel: any Channel, protocolVersion: Int) {
         self.channel = channel
@@ -18,7 +18,7 @@ public final class RedisConnection: Sendable {
     }
 
     /// Connects on `eventLoop` and signs in; the future fails with the reason if either fails.
-    public static func connect(
+    package static func connect(
         to url: RedisURL, on eventLoop: any EventLoop, connectTimeout: TimeAmount, commandTimeout: TimeAmount,
         tls: NIOSSLContext?, onPush: (@Sendable ([RESPValue]) -> Void)? = nil
     ) -> EventLoopFuture<RedisConnection> {
@@ -83,7 +83,7 @@ public final class RedisConnection: Sendable {
 
     /// Sends `command`; the future has its reply, or fails with the server's error reply, a
     /// closed connection, or `RedisError.timeout` after `timeout`.
-    public func send(_ command: RESPCommand, timeout: TimeAmount?) -> EventLoopFuture<RESPValue> {
+    package func send(_ command: RESPCommand, timeout: TimeAmount?) -> EventLoopFuture<RESPValue> {
         Self.send(command, on: channel, timeout: timeout)
     }
 
@@ -103,10 +103,10 @@ public final class RedisConnection: Sendable {
         }
     }
 
-    public var isActive: Bool { channel.isActive }
-    public var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
+    package var isActive: Bool { channel.isActive }
+    package var closeFuture: EventLoopFuture<Void> { channel.closeFuture }
 
-    public func close() {
+    package func close() {
         channel.close(promise: nil)
     }
 }

@@ -1,5 +1,5 @@
 /// Why a Redis command did not get its answer.
-public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
+package struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     private enum Code: Sendable, Hashable {
         case server(String)
         case protocolViolation(String)
@@ -13,28 +13,28 @@ public struct RedisError: Error, Sendable, Hashable, CustomStringConvertible {
     private let code: Code
 
     /// The server answered the command with an error reply (`ERR …`, `NOSCRIPT …`).
-    public static func server(_ message: String) -> RedisError { RedisError(code: .server(message)) }
+    package static func server(_ message: String) -> RedisError { RedisError(code: .server(message)) }
     /// The server sent bytes that are not RESP, or a value past the decoder's limits.
-    public static func protocolViolation(_ detail: String) -> RedisError {
+    package static func protocolViolation(_ detail: String) -> RedisError {
         RedisError(code: .protocolViolation(detail))
     }
     /// The connection closed before the answer came.
-    public static let connectionClosed = RedisError(code: .connectionClosed)
+    package static let connectionClosed = RedisError(code: .connectionClosed)
     /// No connection is up; the client is reconnecting (the reason is the last failure).
-    public static func unavailable(_ reason: String) -> RedisError { RedisError(code: .unavailable(reason)) }
+    package static func unavailable(_ reason: String) -> RedisError { RedisError(code: .unavailable(reason)) }
     /// No answer within the command timeout.
-    public static let timeout = RedisError(code: .timeout)
-    public static func badURL(_ detail: String) -> RedisError { RedisError(code: .badURL(detail)) }
+    package static let timeout = RedisError(code: .timeout)
+    package static func badURL(_ detail: String) -> RedisError { RedisError(code: .badURL(detail)) }
     /// `HELLO`, `AUTH` or `SELECT` was refused.
-    public static func handshake(_ detail: String) -> RedisError { RedisError(code: .handshake(detail)) }
+    package static func handshake(_ detail: String) -> RedisError { RedisError(code: .handshake(detail)) }
 
     /// The server's error message, for an error reply.
-    public var serverMessage: String? {
+    package var serverMessage: String? {
         if case .server(let message) = code { return message }
         return nil
     }
 
-    public var description: String {
+    package var description: String {
         switch code {
         case .server(let message): return "Redis answered: \(message)"
         case .protocolViolation(let detail): return "Redis sent \(detail)"

@@ -1,14 +1,14 @@
 /// Where a Redis server is and how to sign in: `redis://[user:password@]host[:port][/db]`, or
 /// `rediss://` for TLS. A password alone is written `redis://:password@host`.
-public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
-    public var user: String?
-    public var password: String?
-    public var database: Int
-    public var tls: Bool
+package struct RedisURL: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
+    package var user: String?
+    package var password: String?
+    package var database: Int
+    package var tls: Bool
 
-    public init(
+    package init(
         host: String, port: Int = 6379, user: String? = nil, password: String? = nil, database: Int = 0,
         tls: Bool = false
     ) {
@@ -20,7 +20,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
         self.tls = tls
     }
 
-    public init(parsing text: String) throws {
+    package init(parsing text: String) throws {
         let rest: Substring
         if text.hasPrefix("redis://") {
             tls = false
@@ -124,7 +124,7 @@ public struct RedisURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The URL without its password, for logs and `/admin/status`.
-    public var description: String {
+    package var description: String {
         let credentials = user.map { "\($0):***@" } ?? (password == nil ? "" : ":***@")
         let address = host.contains(":") ? "[\(host)]" : host
         return "\(tls ? "rediss" : "redis")://\(credentials)\(address):\(port)/\(database)"

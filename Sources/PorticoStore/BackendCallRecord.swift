@@ -1,22 +1,22 @@
 /// One backend call of a composite endpoint, kept with the client's call record (the
 /// `call_backends` table, by request id).
-public struct BackendCallRecord: Sendable, Equatable {
+package struct BackendCallRecord: Sendable, Equatable {
     /// The call's name in the endpoint; a `for-each` element's is `name[index]`.
-    public var name: String
+    package var name: String
     /// The target that answered (`http://10.0.0.5:8080`); nil when none was tried or the cache answered.
-    public var target: String?
+    package var target: String?
     /// The backend's status; 0 when it gave none.
-    public var status: Int
+    package var status: Int
     /// Time from the call's start to its whole answer read.
-    public var milliseconds: Double
+    package var milliseconds: Double
     /// Why the call failed (`timeout`, `unavailable`, `status 404`, `not json`…); nil when it succeeded.
-    public var error: String?
+    package var error: String?
     /// The call's own span in the request's trace (16 hex digits).
-    public var spanID: String?
+    package var spanID: String?
     /// `hit` when the gateway's cache answered for the backend, `miss` when the answer was stored.
-    public var cache: String?
+    package var cache: String?
 
-    public init(
+    package init(
         name: String, target: String?, status: Int, milliseconds: Double, error: String?, spanID: String?,
         cache: String? = nil
     ) {
@@ -30,5 +30,5 @@ public struct BackendCallRecord: Sendable, Equatable {
     }
 
     /// A request keeps at most this many backend rows (a `for-each` may make up to 1,000 calls).
-    public static let maximumPerCall = 256
+    package static let maximumPerCall = 256
 }

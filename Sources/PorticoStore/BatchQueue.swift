@@ -5,7 +5,7 @@ import Synchronization
 ///
 /// Appending never waits: past `capacity` (counted by `cost`) the item is dropped and counted,
 /// so a slow sink costs records, never latency.
-public final class BatchQueue<Element: Sendable>: Sendable {
+package final class BatchQueue<Element: Sendable>: Sendable {
     private struct State {
         var items: [Element] = []
         var costs: [Int] = []
@@ -17,13 +17,13 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     private let capacity: Int
 
     /// - Parameter capacity: the most the queue holds, in the units `append(_:cost:)` counts.
-    public init(capacity: Int) {
+    package init(capacity: Int) {
         self.capacity = capacity
     }
 
     /// Adds an item unless the queue is full; returns how many items are queued now.
     @discardableResult
-    public func append(_ item: Element, cost: Int = 1) -> Int {
+    package func append(_ item: Element, cost: Int = 1) -> Int {
         state.withLock { state in
             guard state.cost + cost <= capacity else {
                 state.dropped += 1
@@ -37,7 +37,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     }
 
     /// Takes up to `limit` items, oldest first.
-    public func drain(upTo limit: Int) -> [Element] {
+    package func drain(upTo limit: Int) -> [Element] {
         state.withLock { state in
             guard state.items.count > limit else {
                 defer {
@@ -56,10 +56,10 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     }
 
     /// Items waiting.
-    public var count: Int { state.withLock { $0.items.count } }
+    package var count: Int { state.withLock { $0.items.count } }
 
     /// Takes everything queued.
-    public func drain() -> [Element] {
+    package func drain() -> [Element] {
         state.withLock { state in
             defer {
                 state.items.removeAll(keepingCapacity: true)
@@ -71,10 +71,10 @@ public final class BatchQueue<Element: Sendable>: Sendable {
     }
 
     /// Items dropped because the queue was full.
-    public var dropped: Int { state.withLock { $0.dropped } }
+    package var dropped: Int { state.withLock { $0.dropped } }
 
     /// Calls `flush` every `interval` until graceful shutdown, then once more for what is left.
-    public static func flushPeriodically(every interval: Duration, _ flush: @escaping @Sendable () async -> Void) async
+    package static func flushPeriodically(every interval: Duration, _ flush: @escaping @Sendable () async -> Void) async
     {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {

@@ -14,8 +14,8 @@ import Synchronization
 /// 5 s), so a store that is away for a while loses nothing the queue can hold. Each batch has an
 /// id, which a shared store records with it: a write that committed although its answer was
 /// lost is not written twice.
-public final class CallLogWriter: CallRecordSink, Service {
-    public static let batchSize = 1000
+package final class CallLogWriter: CallRecordSink, Service {
+    package static let batchSize = 1000
     private let queue: CallRecordQueue
     private let store: any DataStore
     private let logger: Logger
@@ -33,31 +33,31 @@ public final class CallLogWriter: CallRecordSink, Service {
     /// Flushes between taking a batch and committing it.
     private let writing = Atomic<Int>(0)
 
-    public init(store: any DataStore, capacity: Int = 100_000, logger: Logger) {
+    package init(store: any DataStore, capacity: Int = 100_000, logger: Logger) {
         self.store = store
         self.queue = CallRecordQueue(capacity: capacity)
         self.capacity = capacity
         self.logger = logger
     }
 
-    public func record(_ call: CallRecord) {
+    package func record(_ call: CallRecord) {
         queue.append(call)
     }
 
     /// Records dropped because the queue was full.
-    public var droppedCount: Int { queue.dropped }
+    package var droppedCount: Int { queue.dropped }
     /// Records waiting to be written (a refused batch waiting to be tried again included).
-    public var queuedCount: Int { queue.count + (retrying.withLock { $0?.count } ?? 0) }
+    package var queuedCount: Int { queue.count + (retrying.withLock { $0?.count } ?? 0) }
 
     /// Bytes the waiting calls hold, and the most they may (more are dropped and counted).
-    public var queuedBytes: Int { queue.bytes }
-    public var maximumQueuedBytes: Int { queue.maximumBytes }
+    package var queuedBytes: Int { queue.bytes }
+    package var maximumQueuedBytes: Int { queue.maximumBytes }
     /// The most calls that may wait.
-    public let capacity: Int
+    package let capacity: Int
     /// Records written since start.
-    public var writtenCount: Int { written.load(ordering: .relaxed) }
+    package var writtenCount: Int { written.load(ordering: .relaxed) }
 
-    public func run() async throws {
+    package func run() async throws {
         // The loop stops at graceful shutdown by checking, not by being cancelled: cancelling a
         // GRDB write in progress throws, and the batch it held would be lost.
         var lastWrite = ContinuousClock.now
@@ -105,7 +105,7 @@ public final class CallLogWriter: CallRecordSink, Service {
 
     /// Writes every queued record now, in batches, and returns once every record queued before
     /// the call is in the store, including a batch the service's own loop took and is writing.
-    public func flush() async {
+    package func flush() async {
         while true {
             // Counted before the drain, so a batch taken from the queue is always seen as in flight.
             writing.add(1, ordering: .acquiringAndReleasing)

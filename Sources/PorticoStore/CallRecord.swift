@@ -2,55 +2,55 @@ import Foundation
 import PorticoConfig
 
 /// One request, as the log phase sees it. Filled along the way and handed to the log sinks.
-public struct CallRecord: Sendable {
+package struct CallRecord: Sendable {
     /// Wall-clock time the request arrived.
-    public var time: Date
-    public var requestID: String
-    public var method: String
+    package var time: Date
+    package var requestID: String
+    package var method: String
     /// The path as the client sent it, without the query.
-    public var path: String
-    public var api: String?
+    package var path: String
+    package var api: String?
     /// The API version served.
-    public var version: String?
+    package var version: String?
     /// The authenticated consumer, once authentication names one.
-    public var consumer: String?
-    public var route: String?
-    public var status: Int
-    public var bytesIn: Int
-    public var bytesOut: Int
+    package var consumer: String?
+    package var route: String?
+    package var status: Int
+    package var bytesIn: Int
+    package var bytesOut: Int
     /// Total time in the gateway, head received to body sent.
-    public var totalMilliseconds: Double
+    package var totalMilliseconds: Double
     /// Time the upstream took to send its head; nil when no upstream was called.
-    public var upstreamMilliseconds: Double?
-    public var target: String?
-    public var clientAddress: String?
+    package var upstreamMilliseconds: Double?
+    package var target: String?
+    package var clientAddress: String?
     /// A problem slug (`bad-gateway`, `no-route`) when the gateway answered with an error.
-    public var error: String?
+    package var error: String?
     /// Tries beyond the first.
-    public var retries: Int
+    package var retries: Int
     /// Which API key was used: its visible prefix (`ptk_AbCd1234`), or `sha256:` and the start
     /// of its digest for a key from the config. Never the key.
-    public var keyPrefix: String?
+    package var keyPrefix: String?
     /// The rate-limit decision: `allowed <policy> r=<remaining>` for the tightest policy, or
     /// `refused <policy>`; nil when no limit applied.
-    public var rateLimit: String?
+    package var rateLimit: String?
     /// What the route's cache did: `hit`, `stale`, `revalidated`, `collapsed`, `miss` or `bypass`;
     /// nil on routes without a cache.
-    public var cache: String?
+    package var cache: String?
     /// The W3C trace id (32 hex digits) the call belongs to.
-    public var traceID: String?
+    package var traceID: String?
     /// The mirrored copy's outcome: `<status> <ms>ms` or `failed <reason>`; nil when not mirrored.
-    public var mirror: String?
+    package var mirror: String?
     /// The HTTP version the client spoke: `1.1` or `2`; nil in records from before it was kept.
-    public var protocolVersion: String?
+    package var protocolVersion: String?
     /// Where the request or its response broke the OpenAPI contract (`validate: report` or
     /// `enforce`, `validate-responses: report`): `request /query/limit: expected at most 100,
     /// found 500; …`, at most `maximumValidationBytes`; nil when it kept to it or is not checked.
-    public var validation: String?
+    package var validation: String?
     /// A composite endpoint's backend calls (the `call_backends` rows); empty otherwise.
-    public var backends: [BackendCallRecord] = []
+    package var backends: [BackendCallRecord] = []
 
-    public init(
+    package init(
         time: Date, requestID: String, method: String, path: String, api: String?, version: String? = nil,
         consumer: String? = nil, route: String?,
         status: Int, bytesIn: Int, bytesOut: Int, totalMilliseconds: Double, upstreamMilliseconds: Double?,
@@ -79,14 +79,14 @@ public struct CallRecord: Sendable {
     /// What a call keeps of a client's text at most, in UTF-8 bytes: a longer path, method or
     /// consumer name is cut there and ends in `truncationMarker`, so no client can make one call
     /// cost the store or the log more than a few KiB.
-    public static let maximumPathBytes = 2048
-    public static let maximumMethodBytes = 32
-    public static let maximumNameBytes = 256
-    public static let maximumValidationBytes = 2048
-    public static let truncationMarker = "[…]"
+    package static let maximumPathBytes = 2048
+    package static let maximumMethodBytes = 32
+    package static let maximumNameBytes = 256
+    package static let maximumValidationBytes = 2048
+    package static let truncationMarker = "[…]"
 
     /// `text` cut to at most `limit` bytes (marker included) on a character boundary.
-    public static func bounded(_ text: String, to limit: Int) -> String {
+    package static func bounded(_ text: String, to limit: Int) -> String {
         guard text.utf8.count > limit else { return text }
         var kept = Array(text.utf8.prefix(limit - truncationMarker.utf8.count))
         // Back off to the start of a character: never cut a UTF-8 sequence in two.
@@ -98,7 +98,7 @@ public struct CallRecord: Sendable {
     }
 
     /// The access-log line: one JSON object, no trailing newline.
-    public var jsonLine: String {
+    package var jsonLine: String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(512)
         appendJSONLine(to: &bytes)
@@ -107,7 +107,7 @@ public struct CallRecord: Sendable {
 
     /// `jsonLine`'s bytes, appended: the access log formats its batches so, without a string
     /// per field.
-    public func appendJSONLine(to out: inout [UInt8]) {
+    package func appendJSONLine(to out: inout [UInt8]) {
         func key(_ name: StaticString) {
             name.withUTF8Buffer { out.append(contentsOf: $0) }
         }
@@ -224,7 +224,7 @@ public struct CallRecord: Sendable {
     }
 
     /// RFC 3339 UTC with milliseconds, built without a formatter on the request path.
-    public static func timestamp(_ date: Date) -> String {
+    package static func timestamp(_ date: Date) -> String {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(24)
         appendTimestamp(date, to: &bytes)

@@ -11,26 +11,26 @@ import Foundation
 ///
 /// Layout per call: `Double` and `Int` as 8 little-endian bytes; an optional `Double` as a
 /// presence byte and 8 bytes; text as a 4-byte length (-1 when absent) and its UTF-8 bytes.
-public struct CallRecordBatch: Sendable {
+package struct CallRecordBatch: Sendable {
     private(set) var bytes: [UInt8] = []
     /// Set by the call log writer when it first tries the batch; the same on every retry.
-    public var id: UUID?
+    package var id: UUID?
     /// Where each call starts in `bytes`.
     private var starts: [Int] = []
 
-    public init() {}
+    package init() {}
 
-    public init(_ calls: [CallRecord]) {
+    package init(_ calls: [CallRecord]) {
         for call in calls { append(call) }
     }
 
-    public var count: Int { starts.count }
+    package var count: Int { starts.count }
 
     /// The packed bytes held.
     var byteCount: Int { bytes.count }
-    public var isEmpty: Bool { starts.isEmpty }
+    package var isEmpty: Bool { starts.isEmpty }
 
-    public mutating func append(_ call: CallRecord) {
+    package mutating func append(_ call: CallRecord) {
         starts.append(bytes.count)
         put(call.time.timeIntervalSince1970)
         put(call.requestID)

@@ -7,7 +7,7 @@ import PorticoConfig
 /// Two stores implement it, with the same queries and one test suite: `SQLiteStore` (the
 /// embedded default, one file per node) and `PostgresStore` (`store.postgres`, shared by a
 /// cluster's nodes). A synchronous method of SQLite's satisfies an `async` requirement here.
-public protocol DataStore: Sendable {
+package protocol DataStore: Sendable {
     /// `sqlite` or `postgres`, for `/admin/status`.
     var kind: String { get }
 
@@ -66,37 +66,37 @@ public protocol DataStore: Sendable {
 }
 
 extension DataStore {
-    public func createKey(forConsumer consumer: String, expires: Date?) async throws -> CreatedKey {
+    package func createKey(forConsumer consumer: String, expires: Date?) async throws -> CreatedKey {
         try await createKey(forConsumer: consumer, expires: expires, now: Date())
     }
-    public func revokeKey(id: Int64, ofConsumer consumer: String) async throws {
+    package func revokeKey(id: Int64, ofConsumer consumer: String) async throws {
         try await revokeKey(id: id, ofConsumer: consumer, now: Date())
     }
-    public func rotateKey(id: Int64, ofConsumer consumer: String, grace: TimeInterval) async throws -> CreatedKey {
+    package func rotateKey(id: Int64, ofConsumer consumer: String, grace: TimeInterval) async throws -> CreatedKey {
         try await rotateKey(id: id, ofConsumer: consumer, grace: grace, now: Date())
     }
-    public func createAccount(email: String, passwordHash: String, plan: String?) async throws -> PortalAccount {
+    package func createAccount(email: String, passwordHash: String, plan: String?) async throws -> PortalAccount {
         try await createAccount(email: email, passwordHash: passwordHash, plan: plan, now: Date())
     }
-    public func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date) async throws {
+    package func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date) async throws {
         try await createSession(digest: digest, account: account, csrf: csrf, expires: expires, now: Date())
     }
-    public func session(digest: [UInt8]) async throws -> PortalSession? {
+    package func session(digest: [UInt8]) async throws -> PortalSession? {
         try await session(digest: digest, now: Date())
     }
-    public func createApp(account: Int64, name: String, description: String, active: Bool) async throws -> PortalApp {
+    package func createApp(account: Int64, name: String, description: String, active: Bool) async throws -> PortalApp {
         try await createApp(account: account, name: name, description: description, active: active, now: Date())
     }
-    public func decideApp(id: Int64, approve: Bool) async throws -> PortalApp {
+    package func decideApp(id: Int64, approve: Bool) async throws -> PortalApp {
         try await decideApp(id: id, approve: approve, now: Date())
     }
-    public func createAppKey(app id: Int64, account: Int64) async throws -> CreatedKey {
+    package func createAppKey(app id: Int64, account: Int64) async throws -> CreatedKey {
         try await createAppKey(app: id, account: account, now: Date())
     }
-    public func revokeAppKey(_ key: Int64, app id: Int64, account: Int64) async throws {
+    package func revokeAppKey(_ key: Int64, app id: Int64, account: Int64) async throws {
         try await revokeAppKey(key, app: id, account: account, now: Date())
     }
-    public func rotateAppKey(
+    package func rotateAppKey(
         _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval
     ) async throws -> CreatedKey {
         try await rotateAppKey(key, app: id, account: account, grace: grace, now: Date())
@@ -104,5 +104,5 @@ extension DataStore {
 }
 
 extension SQLiteStore: DataStore {
-    public var kind: String { "sqlite" }
+    package var kind: String { "sqlite" }
 }

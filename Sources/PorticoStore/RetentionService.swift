@@ -5,18 +5,18 @@ import PorticoConfig
 import ServiceLifecycle
 
 /// Deletes call records and rollups older than their retention, at start and then every hour.
-public struct RetentionService: Service {
+package struct RetentionService: Service {
     let store: any DataStore
     let retention: StoreConfig.Retention
     let logger: Logger
 
-    public init(store: any DataStore, retention: StoreConfig.Retention, logger: Logger) {
+    package init(store: any DataStore, retention: StoreConfig.Retention, logger: Logger) {
         self.store = store
         self.retention = retention
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
@@ -36,7 +36,7 @@ public struct RetentionService: Service {
 extension SQLiteStore {
     /// Deletes what is older than each level's retention; returns the rows removed.
     @discardableResult
-    public func enforce(_ retention: StoreConfig.Retention, now: Date) async throws -> Int {
+    package func enforce(_ retention: StoreConfig.Retention, now: Date) async throws -> Int {
         try await database.write { db in
             var removed = 0
             if let keep = retention.calls {

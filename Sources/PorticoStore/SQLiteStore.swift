@@ -2,13 +2,13 @@ import Foundation
 import GRDB
 
 /// The embedded store: one SQLite file in WAL mode, migrated on open.
-public final class SQLiteStore: Sendable {
+package final class SQLiteStore: Sendable {
     /// The GRDB pool: one writer, concurrent readers.
-    public let database: DatabasePool
-    public let path: String
+    package let database: DatabasePool
+    package let path: String
 
     /// Opens (creating the folder and file if needed) and migrates the database at `path`.
-    public init(path: String) throws {
+    package init(path: String) throws {
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -255,7 +255,7 @@ public final class SQLiteStore: Sendable {
     }
 
     /// Writes one row, to show that the store takes writes (the readiness probe).
-    public func probeWrite() async throws {
+    package func probeWrite() async throws {
         try await database.write { db in
             try db.execute(
                 sql: "INSERT OR REPLACE INTO health_probe (id, checked_at) VALUES (1, ?)",
@@ -265,12 +265,12 @@ public final class SQLiteStore: Sendable {
 
     /// Inserts a batch of calls, and adds them to the minute rollups, in one transaction. A call
     /// from before the roll-up watermark goes into the hour and day rollups too.
-    public func insert(_ calls: [CallRecord]) async throws {
+    package func insert(_ calls: [CallRecord]) async throws {
         try await insert(CallRecordBatch(calls))
     }
 
     /// Inserts packed calls (see `insert(_:)` for `[CallRecord]`), binding their text in place.
-    public func insert(_ batch: CallRecordBatch) async throws {
+    package func insert(_ batch: CallRecordBatch) async throws {
         guard !batch.isEmpty else { return }
         let rollups = RollupBatch(batch)
         try await database.write { db in
@@ -380,7 +380,7 @@ public final class SQLiteStore: Sendable {
     /// the hour and day levels add the minutes after the watermark, so they never wait for it.
     /// Returns the minutes rolled.
     @discardableResult
-    public func rollUp(before now: Date) async throws -> Int {
+    package func rollUp(before now: Date) async throws -> Int {
         let until = Int64(now.timeIntervalSince1970) / 3600 * 3600
         return try await database.write { db in
             let from = try Self.rollupWatermark(db)
@@ -441,7 +441,7 @@ public final class SQLiteStore: Sendable {
     }
 
     /// How many calls are stored.
-    public func callCount() throws -> Int {
+    package func callCount() throws -> Int {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls") ?? 0 }
     }
 }

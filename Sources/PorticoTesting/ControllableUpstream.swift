@@ -9,32 +9,32 @@ import Synchronization
 ///
 /// Every path answers GET and POST with the upstream's name, unless the mode says otherwise: `failing` answers
 /// 500, `hanging` waits 30 seconds. `/health` follows the mode too. It counts the requests it got.
-public final class ControllableUpstream: Sendable {
-    public enum Mode: Sendable {
+package final class ControllableUpstream: Sendable {
+    package enum Mode: Sendable {
         case normal
         case failing
         case hanging
     }
 
-    public let name: String
+    package let name: String
     private let mode = Mutex<Mode>(.normal)
     private let received = Atomic<Int>(0)
     private let running = Mutex<(group: ServiceGroup, task: Task<Void, any Error>)?>(nil)
     private let boundPort = Mutex<Int>(0)
 
     /// Starts on a free port.
-    public init(name: String) async throws {
+    package init(name: String) async throws {
         self.name = name
         try await start(port: 0)
     }
 
-    public var port: Int { boundPort.withLock { $0 } }
-    public var requestCount: Int { received.load(ordering: .relaxed) }
+    package var port: Int { boundPort.withLock { $0 } }
+    package var requestCount: Int { received.load(ordering: .relaxed) }
 
-    public func setMode(_ newMode: Mode) { mode.withLock { $0 = newMode } }
+    package func setMode(_ newMode: Mode) { mode.withLock { $0 = newMode } }
 
     /// Starts listening again, on the same port as before.
-    public func restart() async throws {
+    package func restart() async throws {
         try await start(port: port)
     }
 
@@ -71,7 +71,7 @@ public final class ControllableUpstream: Sendable {
     }
 
     /// Stops listening; requests in flight are cut after a second.
-    public func stop() async {
+    package func stop() async {
         guard
             let (group, task) = running.withLock({ state in
                 defer { state = nil }; return state

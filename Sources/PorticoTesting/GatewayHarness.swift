@@ -4,23 +4,23 @@ import PorticoApp
 import PorticoConfig
 
 /// Starts a whole gateway in-process from a YAML text, in a fresh temporary folder.
-public enum GatewayHarness {
+package enum GatewayHarness {
     /// A gateway started by `with(yaml:)`.
-    public struct Running: Sendable {
-        public let port: Int
-        public let adminPort: Int?
+    package struct Running: Sendable {
+        package let port: Int
+        package let adminPort: Int?
         /// Every listener's bound port, in the order of the config's `listeners` (`listen` first).
-        public let listenerPorts: [Int]
-        public let folder: String
-        public let app: PorticoApp
-        public var baseURL: String { "http://127.0.0.1:\(port)" }
+        package let listenerPorts: [Int]
+        package let folder: String
+        package let app: PorticoApp
+        package var baseURL: String { "http://127.0.0.1:\(port)" }
     }
 
     /// Writes `yaml` (and `files`, relative to the same folder) and runs the gateway for `body`.
     ///
     /// Unless the YAML says otherwise, the gateway listens on a free port, keeps its SQLite file in
     /// the folder, and writes no access log.
-    public static func with<T: Sendable>(
+    package static func with<T: Sendable>(
         yaml: String,
         files: [String: String] = [:],
         wallClock: @escaping @Sendable () -> Date = { Date() },
@@ -61,7 +61,7 @@ public enum GatewayHarness {
     }
 
     /// A new empty folder under the system's temporary folder.
-    public static func makeTemporaryFolder() throws -> String {
+    package static func makeTemporaryFolder() throws -> String {
         let path = NSTemporaryDirectory() + "portico-test-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         return path

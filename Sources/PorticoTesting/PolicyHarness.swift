@@ -11,31 +11,31 @@ import Synchronization
 /// compiles it, a request goes through the chain of the route it matches, and a closure plays
 /// the upstream. `send` runs the streaming path's chain (`Policy.handle`), `sendFast` the
 /// event-loop path's (`FastStart`, `FastPolicy`), so a test can hold the two to one answer.
-public struct PolicyHarness: Sendable {
-    public let runtime: GatewayRuntime
+package struct PolicyHarness: Sendable {
+    package let runtime: GatewayRuntime
 
     /// What the upstream answers: a head and a body.
-    public struct Reply: Sendable {
-        public var head: HTTPResponse
-        public var body: String
-        public init(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: String = "") {
+    package struct Reply: Sendable {
+        package var head: HTTPResponse
+        package var body: String
+        package init(_ status: HTTPResponse.Status = .ok, headers: HTTPFields = [:], body: String = "") {
             self.head = HTTPResponse(status: status, headerFields: headers)
             self.body = body
         }
     }
 
     /// What the client gets, and what reached the upstream.
-    public struct Answer: Sendable {
-        public let head: HTTPResponse
-        public let body: String
+    package struct Answer: Sendable {
+        package let head: HTTPResponse
+        package let body: String
         /// The head the upstream received; nil when a policy answered first.
-        public let forwarded: HTTPRequest?
-        public let exchange: Exchange?
-        public var status: Int { head.status.code }
+        package let forwarded: HTTPRequest?
+        package let exchange: Exchange?
+        package var status: Int { head.status.code }
     }
 
     /// Runs `body` with a harness for `yaml`, then closes the upstream pools the config made.
-    public static func with<T: Sendable>(yaml: String, _ body: (PolicyHarness) async throws -> T) async throws -> T {
+    package static func with<T: Sendable>(yaml: String, _ body: (PolicyHarness) async throws -> T) async throws -> T {
         let harness = try PolicyHarness(yaml: yaml)
         do {
             let result = try await body(harness)
@@ -48,13 +48,13 @@ public struct PolicyHarness: Sendable {
     }
 
     /// Closes the upstream pools (their HTTP clients must be shut down before they go).
-    public func shutdown() async {
+    package func shutdown() async {
         for pool in runtime.snapshot.pools.values { await pool.shutdown() }
     }
 
     /// Loads `yaml` (written to a temporary folder, so that problems name a file and line).
     /// Call `shutdown()` when done, or use `with(yaml:_:)`.
-    public init(yaml: String, logger: Logger = Logger(label: "portico.policy-harness")) throws {
+    package init(yaml: String, logger: Logger = Logger(label: "portico.policy-harness")) throws {
         let folder = try GatewayHarness.makeTemporaryFolder()
         let file = folder + "/portico.yaml"
         try yaml.write(toFile: file, atomically: true, encoding: .utf8)
@@ -62,12 +62,13 @@ public struct PolicyHarness: Sendable {
         runtime = GatewayRuntime(config: config, logger: logger)
     }
 
-    public static func request(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:]) -> HTTPRequest {
+    package static func request(_ method: HTTPRequest.Method, _ path: String, headers: HTTPFields = [:]) -> HTTPRequest
+    {
         HTTPRequest(method: method, scheme: "http", authority: "gateway.test", path: path, headerFields: headers)
     }
 
     /// The request through the streaming path's chain, the route's terminal stage replaced by `upstream`.
-    public func send(
+    package func send(
         _ head: HTTPRequest, body: String = "", peer: String = "127.0.0.1",
         upstream: @escaping @Sendable (HTTPRequest) -> Reply = { _ in Reply() }
     ) async throws -> Answer {
@@ -86,7 +87,7 @@ public struct PolicyHarness: Sendable {
 
     /// The request through the event-loop path's first step and response phase; nil when that
     /// path would pass it to the streaming path.
-    public func sendFast(
+    package func sendFast(
         _ head: HTTPRequest, peer: String = "127.0.0.1", upstream: (HTTPRequest) -> Reply = { _ in Reply() }
     ) -> Answer? {
         let snapshot = runtime.snapshot

@@ -10,18 +10,18 @@ import Foundation
 /// send (a second `Host`, a broken chunked body, a head that trickles in), and reads what comes
 /// back. Its socket calls block, so each runs on a thread of its own, never on the cooperative
 /// pool that the gateway under test runs on. Meant for tests on 127.0.0.1.
-public final class RawClient: @unchecked Sendable {
+package final class RawClient: @unchecked Sendable {
     private let socket: Int32
 
     /// Connects to `127.0.0.1:port`; waits at most `timeout` for each read.
-    public static func connect(port: Int, timeout: Duration = .seconds(10)) async throws -> RawClient {
+    package static func connect(port: Int, timeout: Duration = .seconds(10)) async throws -> RawClient {
         try await offload { try RawClient(port: port, timeout: timeout) }
     }
 
     /// Runs blocking work on a thread of its own. Not on Dispatch's pool: the suite's many
     /// blocking reads (some waiting out long timeouts) can take all of its threads, and a send
     /// queued behind them would wait for seconds.
-    public static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
+    package static func offload<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread { continuation.resume(with: Result { try work() }) }
             thread.stackSize = 1 << 20
@@ -52,36 +52,36 @@ public final class RawClient: @unchecked Sendable {
 
     deinit { close(socket) }
 
-    public struct RawClientError: Error, CustomStringConvertible {
-        public let message: String
-        public var description: String { message }
+    package struct RawClientError: Error, CustomStringConvertible {
+        package let message: String
+        package var description: String { message }
     }
 
     /// Sends `text` as bytes; false when the connection is gone.
     @discardableResult
-    public func send(_ text: String) async -> Bool {
+    package func send(_ text: String) async -> Bool {
         (try? await Self.offload { self.sendNow(text) }) ?? false
     }
 
     /// Sends `bytes` as they are (binary protocols); false when the connection is gone.
     @discardableResult
-    public func send(bytes: [UInt8]) async -> Bool {
+    package func send(bytes: [UInt8]) async -> Bool {
         (try? await Self.offload { self.sendNow(bytes) }) ?? false
     }
 
     /// Everything until the peer closes or a read times out.
-    public func readAll() async -> String {
+    package func readAll() async -> String {
         String(decoding: await readAllBytes(), as: UTF8.self)
     }
 
     /// Everything until the peer closes (or resets) or a read times out, as bytes.
-    public func readAllBytes() async -> [UInt8] {
+    package func readAllBytes() async -> [UInt8] {
         (try? await Self.offload { self.readAllNow() }) ?? []
     }
 
     /// What one read returns: the bytes that have arrived, or none when the peer closed or the
     /// read timed out.
-    public func readSome() async -> [UInt8] {
+    package func readSome() async -> [UInt8] {
         (try? await Self.offload { self.readSomeNow() }) ?? []
     }
 
@@ -92,12 +92,12 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// One response: the head, then `Content-Length` bytes of body (or until close).
-    public func readResponse() async -> RawResponse? {
+    package func readResponse() async -> RawResponse? {
         (try? await Self.offload { self.readResponseNow() }) ?? nil
     }
 
     /// Whether the peer has closed the connection: a read returns end of file (not a timeout).
-    public func isClosedByPeer() async -> Bool {
+    package func isClosedByPeer() async -> Bool {
         (try? await Self.offload { self.isClosedByPeerNow() }) ?? false
     }
 
@@ -116,10 +116,10 @@ public final class RawClient: @unchecked Sendable {
     }
 
     /// Closes the sending side: the peer sees the end of the request stream.
-    public func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
+    package func shutdownWrite() { Glibc.shutdown(socket, Int32(SHUT_WR)) }
 
     /// Resets the connection (SO_LINGER 0): the peer's next read fails, as when a client crashes.
-    public func reset() {
+    package func reset() {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(socket, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         Glibc.shutdown(socket, Int32(SHUT_RDWR))
@@ -155,13 +155,13 @@ public final class RawClient: @unchecked Sendable {
 }
 
 /// A response read by `RawClient`.
-public struct RawResponse: Sendable {
-    public let status: Int
+package struct RawResponse: Sendable {
+    package let status: Int
     /// Header names lowercased.
-    public let headers: [(name: String, value: String)]
-    public let body: String
+    package let headers: [(name: String, value: String)]
+    package let body: String
 
-    public func header(_ name: String) -> String? { headers.first { $0.name == name.lowercased() }?.value }
+    package func header(_ name: String) -> String? { headers.first { $0.name == name.lowercased() }?.value }
 
     init?(parsing data: [UInt8], closed: Bool = false) {
         let text = String(decoding: data, as: UTF8.self)

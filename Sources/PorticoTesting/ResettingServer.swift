@@ -2,13 +2,13 @@ import NIOCore
 import NIOPosix
 
 /// A TCP listener that accepts and at once closes every connection, for 502 tests.
-public final class ResettingServer: Sendable {
+package final class ResettingServer: Sendable {
     private let channel: any Channel
 
     /// The bound port on 127.0.0.1.
-    public var port: Int { channel.localAddress?.port ?? 0 }
+    package var port: Int { channel.localAddress?.port ?? 0 }
 
-    public init() async throws {
+    package init() async throws {
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
@@ -18,7 +18,7 @@ public final class ResettingServer: Sendable {
             .get()
     }
 
-    public func close() async throws {
+    package func close() async throws {
         try await channel.close()
     }
 }

@@ -3,9 +3,9 @@ import ServiceLifecycle
 import Synchronization
 
 /// Runs services for the length of a closure, then shuts them down gracefully.
-public enum ServiceRunner {
+package enum ServiceRunner {
     /// Starts `services` in a service group, runs `body`, then triggers graceful shutdown and waits.
-    public static func with<T: Sendable>(
+    package static func with<T: Sendable>(
         _ services: [any Service],
         logger: Logger = Logger(label: "portico.test"),
         _ body: () async throws -> T
@@ -29,15 +29,15 @@ public enum ServiceRunner {
 }
 
 /// A port reported by a listener once it is bound (listeners in tests bind port 0).
-public final class BoundPort: Sendable {
+package final class BoundPort: Sendable {
     private let value = Mutex<Int?>(nil)
 
-    public init() {}
+    package init() {}
 
-    public func set(_ port: Int) { value.withLock { $0 = port } }
+    package func set(_ port: Int) { value.withLock { $0 = port } }
 
     /// Waits up to 10 seconds for the port.
-    public func wait() async throws -> Int {
+    package func wait() async throws -> Int {
         for _ in 0..<1000 {
             if let port = value.withLock({ $0 }) { return port }
             try await Task.sleep(for: .milliseconds(10))
@@ -47,7 +47,7 @@ public final class BoundPort: Sendable {
 }
 
 /// A failure of the test helpers themselves.
-public struct TestingError: Error, CustomStringConvertible {
-    public let description: String
-    public init(_ description: String) { self.description = description }
+package struct TestingError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ description: String) { self.description = description }
 }

@@ -4,25 +4,25 @@ import NIOCore
 import NIOHTTP1
 
 /// A small HTTP client for tests: sends one request and collects the answer.
-public struct TestClient: Sendable {
-    public let client: HTTPClient
-    public let baseURL: String
+package struct TestClient: Sendable {
+    package let client: HTTPClient
+    package let baseURL: String
 
-    public init(client: HTTPClient, baseURL: String) {
+    package init(client: HTTPClient, baseURL: String) {
         self.client = client
         self.baseURL = baseURL
     }
 
     /// An answer with its body collected.
-    public struct Answer: Sendable {
-        public var status: Int
-        public var headers: HTTPHeaders
-        public var body: ByteBuffer
+    package struct Answer: Sendable {
+        package var status: Int
+        package var headers: HTTPHeaders
+        package var body: ByteBuffer
 
-        public var text: String { String(buffer: body) }
+        package var text: String { String(buffer: body) }
 
         /// The body parsed as a JSON object.
-        public func json() throws -> [String: Any] {
+        package func json() throws -> [String: Any] {
             guard let object = try JSONSerialization.jsonObject(with: Data(buffer: body)) as? [String: Any] else {
                 throw TestingError("body is not a JSON object: \(text)")
             }
@@ -30,7 +30,7 @@ public struct TestClient: Sendable {
         }
     }
 
-    public func send(
+    package func send(
         _ method: HTTPMethod = .GET,
         _ path: String,
         headers: [(String, String)] = [],

@@ -15,9 +15,9 @@ import ServiceLifecycle
 /// - `/hop`: answers with hop-by-hop headers that a proxy must remove.
 /// - `/respond?Name=value&…`: answers 200 `ok` with each query parameter as a response header,
 ///   for tests of what a misbehaving upstream sends (`Cache-Control: max-age=99999999999999999999`).
-public enum TestUpstream {
+package enum TestUpstream {
     /// The upstream's routes.
-    public static func router() -> Router<BasicRequestContext> {
+    package static func router() -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.on("/echo/**", method: .get, use: echo)
         for method in [HTTPRequest.Method.post, .put, .delete, .patch, .options] {
@@ -83,7 +83,7 @@ public enum TestUpstream {
     }
 
     /// The upstream as a service; `port` receives the bound port.
-    public static func application(port: BoundPort, logger: Logger = Logger(label: "test.upstream")) -> some Service {
+    package static func application(port: BoundPort, logger: Logger = Logger(label: "test.upstream")) -> some Service {
         Application(
             router: router(),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)),

@@ -6,12 +6,12 @@ import Foundation
 /// A key is `ptk_` and 32 random base62 characters (about 190 bits). Only its SHA-256 digest
 /// and its first 12 characters (the visible prefix, enough to tell keys apart in a list) are
 /// ever stored; the key itself is printed once, when it is created.
-public enum APIKey {
+package enum APIKey {
     static let alphabet = Array("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz".utf8)
-    public static let prefixLength = 12
+    package static let prefixLength = 12
 
     /// A new random key.
-    public static func generate() -> String {
+    package static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
         var bytes = Array("ptk_".utf8)
         for _ in 0..<32 { bytes.append(alphabet[Int(generator.next(upperBound: UInt32(alphabet.count)))]) }
@@ -19,23 +19,23 @@ public enum APIKey {
     }
 
     /// The SHA-256 digest of a key, as stored.
-    public static func digest(_ key: some StringProtocol) -> [UInt8] {
+    package static func digest(_ key: some StringProtocol) -> [UInt8] {
         var key = String(key)
         let digest = key.withUTF8 { SHA256.hash(data: UnsafeRawBufferPointer($0)) }
         return digest.withUnsafeBytes { Array($0) }
     }
 
     /// The digest as lower-case hex, the form the store and the config use.
-    public static func hexDigest(_ key: some StringProtocol) -> String {
+    package static func hexDigest(_ key: some StringProtocol) -> String {
         hex(digest(key))
     }
 
     /// The part of a key that may be shown: its first 12 characters.
-    public static func visiblePrefix(_ key: String) -> String {
+    package static func visiblePrefix(_ key: String) -> String {
         String(key.prefix(prefixLength))
     }
 
-    public static func hex(_ bytes: [UInt8]) -> String {
+    package static func hex(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         out.reserveCapacity(bytes.count * 2)
@@ -47,7 +47,7 @@ public enum APIKey {
     }
 
     /// Bytes from lower- or upper-case hex; nil if `text` is not hex of whole bytes.
-    public static func bytes(fromHex text: String) -> [UInt8]? {
+    package static func bytes(fromHex text: String) -> [UInt8]? {
         let chars = Array(text.utf8)
         guard chars.count % 2 == 0 else { return nil }
         func value(_ char: UInt8) -> UInt8? {
@@ -70,7 +70,7 @@ public enum APIKey {
     }
 
     /// Compares without an early exit, so timing does not reveal how much of a guess was right.
-    public static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
+    package static func constantTimeEquals(_ lhs: [UInt8], _ rhs: [UInt8]) -> Bool {
         guard lhs.count == rhs.count else { return false }
         var difference: UInt8 = 0
         for index in lhs.indices { difference |= lhs[index] ^ rhs[index] }

@@ -5,7 +5,7 @@ import JWTKit
 ///
 /// The config loader reads each key when it loads the file, so a broken key is reported with
 /// its line; the gateway turns the parsed keys into jwt-kit verifiers.
-public enum JWTPublicKey: Sendable {
+package enum JWTPublicKey: Sendable {
     case rsa(Insecure.RSA.PublicKey)
     case es256(ES256PublicKey)
     case es384(ES384PublicKey)
@@ -13,7 +13,7 @@ public enum JWTPublicKey: Sendable {
     case jwk(JWK)
 
     /// Reads `text`, trying each kind of key the text can be.
-    public init(parsing text: String) throws(JWTKeyProblem) {
+    package init(parsing text: String) throws(JWTKeyProblem) {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if trimmed.hasPrefix("{") {
             do {
@@ -50,7 +50,7 @@ public enum JWTPublicKey: Sendable {
     }
 
     /// The algorithms this key can check.
-    public var algorithms: [String] {
+    package var algorithms: [String] {
         switch self {
         case .rsa: return ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
         case .es256: return ["ES256"]
@@ -61,7 +61,7 @@ public enum JWTPublicKey: Sendable {
     }
 
     /// The algorithms a JWK can check: its `alg` if it names one, else every one its key type allows.
-    public static func algorithms(of jwk: JWK) -> [String] {
+    package static func algorithms(of jwk: JWK) -> [String] {
         let byType: [String]
         switch jwk.keyType {
         case .rsa: byType = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512"]
@@ -80,7 +80,7 @@ public enum JWTPublicKey: Sendable {
 }
 
 /// Why a key could not be read.
-public struct JWTKeyProblem: Error, CustomStringConvertible {
-    public let description: String
+package struct JWTKeyProblem: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -6,17 +6,17 @@ import Foundation
 ///
 /// The text form is `pbkdf2-sha256$ROUNDS$SALT$HASH` with base64 salt and hash, so the rounds
 /// can be raised later without breaking stored hashes.
-public struct PasswordHash: Sendable, Hashable, CustomStringConvertible {
-    public let rounds: Int
-    public let salt: [UInt8]
-    public let hash: [UInt8]
+package struct PasswordHash: Sendable, Hashable, CustomStringConvertible {
+    package let rounds: Int
+    package let salt: [UInt8]
+    package let hash: [UInt8]
 
     /// OWASP's 2023 figure for PBKDF2-HMAC-SHA256.
-    public static let defaultRounds = 600_000
+    package static let defaultRounds = 600_000
     static let scheme = "pbkdf2-sha256"
 
     /// Hashes `password` with a new random 16-byte salt.
-    public init(password: String, rounds: Int = PasswordHash.defaultRounds) throws {
+    package init(password: String, rounds: Int = PasswordHash.defaultRounds) throws {
         var generator = SystemRandomNumberGenerator()
         let salt = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
         self.rounds = rounds
@@ -25,7 +25,7 @@ public struct PasswordHash: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Parses the text form; nil when it is not one.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.split(separator: "$", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == Self.scheme, let rounds = Int(parts[1]), rounds >= 210_000,
             let salt = Data(base64Encoded: String(parts[2])), salt.count >= 8,
@@ -36,12 +36,12 @@ public struct PasswordHash: Sendable, Hashable, CustomStringConvertible {
         self.hash = Array(hash)
     }
 
-    public var description: String {
+    package var description: String {
         "\(Self.scheme)$\(rounds)$\(Data(salt).base64EncodedString())$\(Data(hash).base64EncodedString())"
     }
 
     /// True when `password` is the one hashed; compared in constant time.
-    public func matches(_ password: String) -> Bool {
+    package func matches(_ password: String) -> Bool {
         guard let derived = try? Self.derive(password, salt: salt, rounds: rounds) else { return false }
         return APIKey.constantTimeEquals(derived, hash)
     }

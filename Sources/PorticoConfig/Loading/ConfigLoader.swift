@@ -5,10 +5,10 @@ import Yams
 ///
 /// `portico validate` and `portico serve` (and every reload) go through `load(file:)`, so a file
 /// that validates also loads. All problems are collected and thrown together as a `ConfigError`.
-public struct ConfigLoader: Sendable {
+package struct ConfigLoader: Sendable {
     private let environment: [String: String]
 
-    public init(environment: [String: String] = ProcessInfo.processInfo.environment) {
+    package init(environment: [String: String] = ProcessInfo.processInfo.environment) {
         self.environment = environment
     }
 
@@ -31,7 +31,7 @@ public struct ConfigLoader: Sendable {
     ]
 
     /// Loads and checks the config at `file`. Relative paths inside it resolve against its folder.
-    public func load(file: String) throws(ConfigError) -> GatewayConfig {
+    package func load(file: String) throws(ConfigError) -> GatewayConfig {
         let path = Self.absolute(file, relativeTo: FileManager.default.currentDirectoryPath)
         let sink = DiagnosticSink()
         var hash = ContentHash()
@@ -109,7 +109,7 @@ public struct ConfigLoader: Sendable {
     }
 
     /// `path` made absolute against the current folder, as `load(file:)` resolves it.
-    public static func absolutePath(_ path: String) -> String {
+    package static func absolutePath(_ path: String) -> String {
         absolute(path, relativeTo: FileManager.default.currentDirectoryPath)
     }
 

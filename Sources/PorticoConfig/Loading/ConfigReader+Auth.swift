@@ -290,15 +290,15 @@ extension ConsumerConfig {
     /// The namespace of the portal's developer accounts: their consumers are `portal:<email>`.
     /// A valid name has no `:`, so no config or operator consumer can be one, and the token
     /// methods refuse a claim that names one.
-    public static let portalNamespace = "portal:"
+    package static let portalNamespace = "portal:"
 
     /// Whether `name` belongs to the portal's namespace.
-    public static func isPortalName(_ name: String) -> Bool { name.hasPrefix(portalNamespace) }
+    package static func isPortalName(_ name: String) -> Bool { name.hasPrefix(portalNamespace) }
 
     /// The longest consumer name, in bytes.
-    public static let maximumNameBytes = 128
+    package static let maximumNameBytes = 128
 
-    public static func isValidName(_ name: String) -> Bool {
+    package static func isValidName(_ name: String) -> Bool {
         !name.isEmpty && name.utf8.count <= maximumNameBytes
             && name.unicodeScalars.allSatisfy {
                 CharacterSet.alphanumerics.contains($0) && $0.isASCII || "._-@+".unicodeScalars.contains($0)

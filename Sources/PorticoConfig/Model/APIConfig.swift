@@ -1,44 +1,44 @@
 /// One published API: a public prefix, the upstream behind it, and its routes.
-public struct APIConfig: Sendable {
-    public var name: String
+package struct APIConfig: Sendable {
+    package var name: String
     /// The API version label (for example `v1`); used in logs and, later, in version routing.
-    public var version: String?
+    package var version: String?
     /// The public path prefix, `/` or `/something` without a trailing slash.
-    public var basePath: String
+    package var basePath: String
     /// An exact host (`api.example.com`) or a wildcard (`*.example.com`); nil matches every host.
-    public var host: String?
+    package var host: String?
     /// The upstream's name, or `mock` to answer from the OpenAPI examples; empty for an API
     /// whose endpoints name their own upstreams.
-    public var upstream: String
+    package var upstream: String
     /// Whether the base path is removed before forwarding.
-    public var stripBasePath: Bool
+    package var stripBasePath: Bool
     /// The routes, then the `endpoints` (composite or branching). No route and no endpoint means
     /// the whole prefix is proxied for any method.
-    public var routes: [RouteConfig]
+    package var routes: [RouteConfig]
     /// The OpenAPI document the routes came from, if any (absolute path).
-    public var openAPIFile: String?
+    package var openAPIFile: String?
     /// That document, bundled (its files' `$ref`s made local), as the portal, mock and validators read it.
-    public var document: OpenAPIDocument?
+    package var document: OpenAPIDocument?
     /// The path prefix the upstream serves this API under (the OpenAPI `servers` URL path).
-    public var upstreamBasePath: String
+    package var upstreamBasePath: String
     /// Settings that apply to every route of this API unless a route overrides them.
-    public var policies: PolicyConfig
+    package var policies: PolicyConfig
     /// How a request names this API's version, when several share the name and base path.
-    public var versioning: VersioningConfig = .init()
+    package var versioning: VersioningConfig = .init()
     /// The version served to requests that name none.
-    public var isDefaultVersion = false
+    package var isDefaultVersion = false
     /// Deprecation and sunset of this version.
-    public var lifecycle: LifecycleConfig = .init()
+    package var lifecycle: LifecycleConfig = .init()
     /// A weighted split over upstreams, instead of `upstream`.
-    public var split: SplitConfig?
+    package var split: SplitConfig?
 
     /// The routes served: the declared ones, or for an API with neither routes nor an OpenAPI
     /// document the whole prefix for any method (a document with no operations serves nothing).
-    public var servedRoutes: [RouteConfig] {
+    package var servedRoutes: [RouteConfig] {
         routes.isEmpty && document == nil ? [RouteConfig(path: "/**", name: name)] : routes
     }
 
-    public init(
+    package init(
         name: String,
         version: String? = nil,
         basePath: String = "/",
@@ -64,45 +64,45 @@ public struct APIConfig: Sendable {
 }
 
 /// One route of an API: a path template and the methods it answers.
-public struct RouteConfig: Sendable {
+package struct RouteConfig: Sendable {
     /// The path template below the API's base path, like `/items/{id}`.
-    public var path: String
+    package var path: String
     /// Upper-case methods; empty means any method.
-    public var methods: [String]
+    package var methods: [String]
     /// A name for logs and metrics: the OpenAPI operationId, or `METHOD path`.
-    public var name: String?
+    package var name: String?
     /// Settings for this route; they override the API's.
-    public var policies: PolicyConfig
+    package var policies: PolicyConfig
     /// The answer the mock upstream gives for this route without a preference, built from
     /// `mockOperation` when asked for (building every operation's at load would cost a large
     /// document's reload most of its time).
-    public var mock: MockResponse? { mockOperation?.defaultResponse() }
+    package var mock: MockResponse? { mockOperation?.defaultResponse() }
     /// Deprecation and sunset of this route (OpenAPI `deprecated: true`, or the config's).
-    public var lifecycle: LifecycleConfig = .init()
+    package var lifecycle: LifecycleConfig = .init()
     /// A split for this route alone, overriding the API's upstream or split.
-    public var split: SplitConfig?
+    package var split: SplitConfig?
     /// An answer the gateway gives itself instead of calling an upstream.
-    public var respond: StaticResponseConfig?
+    package var respond: StaticResponseConfig?
     /// A redirect the gateway answers with instead of calling an upstream.
-    public var redirect: RedirectConfig?
+    package var redirect: RedirectConfig?
     /// A composite endpoint's backend calls and merge, instead of one upstream.
-    public var composite: CompositeConfig?
+    package var composite: CompositeConfig?
     /// A branching endpoint's cases, each with its upstream.
-    public var branch: BranchConfig?
+    package var branch: BranchConfig?
     /// The operation the portal documents for an endpoint (an OpenAPI operation object), when
     /// the config gives one.
-    public var operation: JSONValue?
+    package var operation: JSONValue?
     /// The path key of the OpenAPI operation this route was imported from (`/files/{name}.json`),
     /// with `methods[0]` the operation's method; nil for routes of the config.
-    public var openAPIPath: String?
+    package var openAPIPath: String?
     /// The operation's compiled contract, when the route validates requests or responses.
-    public var contract: OperationContract?
+    package var contract: OperationContract?
     /// Every response of the operation, for the mock's `Prefer: code=…, example=…, dynamic=true`.
-    public var mockOperation: MockOperation?
+    package var mockOperation: MockOperation?
     /// Where the route was declared, for messages.
-    public var location: String
+    package var location: String
 
-    public init(
+    package init(
         path: String,
         methods: [String] = [],
         name: String? = nil,
@@ -117,18 +117,18 @@ public struct RouteConfig: Sendable {
     }
 
     /// The name logs, metrics and rate-limit keys use: `name`, or `METHODS /base/path` without one.
-    public func displayName(under basePath: String) -> String {
+    package func displayName(under basePath: String) -> String {
         name ?? "\(methods.joined(separator: ",")) \(PathTemplate.join(basePath, path))"
     }
 }
 
 /// An answer taken from an OpenAPI document's examples.
-public struct MockResponse: Sendable, Hashable {
-    public var status: Int
-    public var contentType: String?
-    public var body: [UInt8]
+package struct MockResponse: Sendable, Hashable {
+    package var status: Int
+    package var contentType: String?
+    package var body: [UInt8]
 
-    public init(status: Int, contentType: String?, body: [UInt8]) {
+    package init(status: Int, contentType: String?, body: [UInt8]) {
         self.status = status
         self.contentType = contentType
         self.body = body

@@ -2,11 +2,11 @@
 ///
 /// Methods are named so that an API can accept two JWT issuers; APIs, routes and OpenAPI
 /// security schemes refer to them by name.
-public struct AuthMethodConfig: Sendable, Hashable {
-    public var name: String
-    public var kind: Kind
+package struct AuthMethodConfig: Sendable, Hashable {
+    package var name: String
+    package var kind: Kind
 
-    public enum Kind: Sendable, Hashable {
+    package enum Kind: Sendable, Hashable {
         case apiKey(APIKeyMethod)
         case jwt(JWTMethod)
         case basic(BasicMethod)
@@ -14,13 +14,13 @@ public struct AuthMethodConfig: Sendable, Hashable {
         case mtls(MTLSMethod)
     }
 
-    public init(name: String, kind: Kind) {
+    package init(name: String, kind: Kind) {
         self.name = name
         self.kind = kind
     }
 
     /// The `type:` value of each kind, as written in the config.
-    public var typeName: String {
+    package var typeName: String {
         switch kind {
         case .apiKey: return "api-key"
         case .jwt: return "jwt"
@@ -30,98 +30,98 @@ public struct AuthMethodConfig: Sendable, Hashable {
         }
     }
 
-    public static let typeNames = ["api-key", "jwt", "basic", "introspection", "mtls"]
+    package static let typeNames = ["api-key", "jwt", "basic", "introspection", "mtls"]
 }
 
 /// An API key in a header or a query parameter.
-public struct APIKeyMethod: Sendable, Hashable {
-    public var header: String = "X-API-Key"
+package struct APIKeyMethod: Sendable, Hashable {
+    package var header: String = "X-API-Key"
     /// A query parameter that may carry the key instead; nil accepts the header only.
-    public var query: String?
+    package var query: String?
 
-    public init(header: String = "X-API-Key", query: String? = nil) {
+    package init(header: String = "X-API-Key", query: String? = nil) {
         self.header = header
         self.query = query
     }
 }
 
 /// A JSON Web Token in `Authorization: Bearer`, checked with a secret, public keys or a JWKS.
-public struct JWTMethod: Sendable, Hashable {
+package struct JWTMethod: Sendable, Hashable {
     /// The shared secret of HS256/384/512.
-    public var secret: String?
+    package var secret: String?
     /// Public keys, each a PEM block or a JWK (JSON).
-    public var publicKeys: [String] = []
+    package var publicKeys: [String] = []
     /// Where the identity provider publishes its keys.
-    public var jwksURL: String?
+    package var jwksURL: String?
     /// The required `iss`; nil accepts any issuer.
-    public var issuer: String?
+    package var issuer: String?
     /// The accepted `aud` values; empty accepts any audience.
-    public var audiences: [String] = []
+    package var audiences: [String] = []
     /// The claim whose value names the consumer.
-    public var consumerClaim = "sub"
+    package var consumerClaim = "sub"
     /// A claim listing the consumer's groups (an array or a space-separated string), if any.
-    public var groupsClaim: String?
+    package var groupsClaim: String?
     /// How far `exp` and `nbf` may be off.
-    public var leeway: ConfigDuration = .seconds(30)
+    package var leeway: ConfigDuration = .seconds(30)
     /// The algorithms accepted; empty accepts every one the keys support.
-    public var algorithms: [String] = []
+    package var algorithms: [String] = []
     /// How often the JWKS is fetched again even when no unknown `kid` arrives.
-    public var jwksRefresh: ConfigDuration = .init(milliseconds: 300_000)
+    package var jwksRefresh: ConfigDuration = .init(milliseconds: 300_000)
     /// The least time between two fetches of the JWKS caused by an unknown `kid`.
-    public var jwksMinRefetch: ConfigDuration = .seconds(10)
+    package var jwksMinRefetch: ConfigDuration = .seconds(10)
 
-    public init() {}
+    package init() {}
 
     /// Every algorithm Portico checks.
-    public static let supportedAlgorithms = [
+    package static let supportedAlgorithms = [
         "HS256", "HS384", "HS512", "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "EdDSA",
     ]
 }
 
 /// HTTP Basic against consumer passwords kept as salted PBKDF2 hashes.
-public struct BasicMethod: Sendable, Hashable {
-    public var realm = "portico"
+package struct BasicMethod: Sendable, Hashable {
+    package var realm = "portico"
 
-    public init(realm: String = "portico") { self.realm = realm }
+    package init(realm: String = "portico") { self.realm = realm }
 }
 
 /// OAuth 2.0 token introspection (RFC 7662) of opaque bearer tokens.
-public struct IntrospectionMethod: Sendable, Hashable {
+package struct IntrospectionMethod: Sendable, Hashable {
     /// The introspection endpoint.
-    public var url: String
+    package var url: String
     /// The gateway's own client credentials at the endpoint (sent as HTTP Basic), if it needs them.
-    public var clientID: String?
-    public var clientSecret: String?
+    package var clientID: String?
+    package var clientSecret: String?
     /// The response member that names the consumer.
-    public var consumerClaim = "sub"
+    package var consumerClaim = "sub"
     /// The longest an answer is reused; an active token is never cached past its `exp`.
-    public var cacheTTL: ConfigDuration = .init(milliseconds: 300_000)
+    package var cacheTTL: ConfigDuration = .init(milliseconds: 300_000)
     /// How long an answer of "not active" is reused.
-    public var negativeCacheTTL: ConfigDuration = .seconds(10)
+    package var negativeCacheTTL: ConfigDuration = .seconds(10)
     /// How long to wait for the endpoint.
-    public var timeout: ConfigDuration = .seconds(5)
+    package var timeout: ConfigDuration = .seconds(5)
 
-    public init(url: String) { self.url = url }
+    package init(url: String) { self.url = url }
 }
 
 /// Who may call a route: the alternatives of methods, and what the caller needs beyond that.
-public struct AuthRequirement: Sendable, Hashable {
+package struct AuthRequirement: Sendable, Hashable {
     /// Any one alternative is enough; every step of an alternative must succeed (OpenAPI's
     /// security requirement objects). Empty means the route needs no authentication.
-    public var alternatives: [[AuthStep]]
+    package var alternatives: [[AuthStep]]
     /// True when a request with no credential at all may pass (OpenAPI's empty requirement `{}`).
-    public var optional: Bool
+    package var optional: Bool
 
-    public init(alternatives: [[AuthStep]], optional: Bool = false) {
+    package init(alternatives: [[AuthStep]], optional: Bool = false) {
         self.alternatives = alternatives
         self.optional = optional
     }
 
     /// `auth: none`.
-    public static let none = AuthRequirement(alternatives: [])
+    package static let none = AuthRequirement(alternatives: [])
 
     /// The methods named anywhere in the requirement, in order, once each.
-    public var methodNames: [String] {
+    package var methodNames: [String] {
         var seen: [String] = []
         for step in alternatives.joined() where !seen.contains(step.method) { seen.append(step.method) }
         return seen
@@ -129,32 +129,32 @@ public struct AuthRequirement: Sendable, Hashable {
 }
 
 /// One method of an alternative, with the scopes the operation needs from it.
-public struct AuthStep: Sendable, Hashable {
-    public var method: String
-    public var scopes: [String]
+package struct AuthStep: Sendable, Hashable {
+    package var method: String
+    package var scopes: [String]
 
-    public init(method: String, scopes: [String] = []) {
+    package init(method: String, scopes: [String] = []) {
         self.method = method
         self.scopes = scopes
     }
 }
 
 /// A caller known to the gateway: from the config's `consumers`, or created at runtime.
-public struct ConsumerConfig: Sendable, Hashable {
-    public var name: String
-    public var groups: [String] = []
+package struct ConsumerConfig: Sendable, Hashable {
+    package var name: String
+    package var groups: [String] = []
     /// The plan whose limits apply to this consumer.
-    public var plan: String?
+    package var plan: String?
     /// Scopes granted to this consumer when it authenticates with a key or a password.
-    public var scopes: [String] = []
+    package var scopes: [String] = []
     /// SHA-256 digests (hex) of the consumer's API keys; the keys themselves are never kept.
-    public var keyDigests: [String] = []
+    package var keyDigests: [String] = []
     /// A PBKDF2 hash of the consumer's password, as `portico consumers hash-password` prints it.
-    public var passwordHash: String?
+    package var passwordHash: String?
     /// Addresses this consumer may call from, wherever it calls.
-    public var ipRules: IPRulesConfig?
+    package var ipRules: IPRulesConfig?
 
-    public init(name: String, groups: [String] = [], plan: String? = nil) {
+    package init(name: String, groups: [String] = [], plan: String? = nil) {
         self.name = name
         self.groups = groups
         self.plan = plan
@@ -162,18 +162,18 @@ public struct ConsumerConfig: Sendable, Hashable {
 }
 
 /// A client certificate that a TLS listener with `client-ca` verified.
-public struct MTLSMethod: Sendable, Hashable {
+package struct MTLSMethod: Sendable, Hashable {
     /// Which name of the certificate is the consumer's.
-    public var consumerFrom: Source = .subjectCN
+    package var consumerFrom: Source = .subjectCN
     /// Whether the upstream gets the certificate's subject and names as `X-Client-Cert-*`.
-    public var forwardCertificate = false
+    package var forwardCertificate = false
 
-    public enum Source: String, Sendable, Hashable, CaseIterable {
+    package enum Source: String, Sendable, Hashable, CaseIterable {
         case subjectCN = "subject-cn"
         case sanDNS = "san-dns"
         case sanEmail = "san-email"
         case sanURI = "san-uri"
     }
 
-    public init() {}
+    package init() {}
 }

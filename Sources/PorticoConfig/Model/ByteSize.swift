@@ -1,7 +1,7 @@
 /// Sizes written in a config as `512`, `64KiB`, `1MiB`, `2GiB` (or the decimal `KB`, `MB`, `GB`).
-public enum ByteSize {
+package enum ByteSize {
     /// Parses a size into bytes, or returns nil.
-    public static func parse(_ text: String) -> Int? {
+    package static func parse(_ text: String) -> Int? {
         let trimmed = text.trimmingWhitespace()
         let units: [(suffix: String, factor: Int)] = [
             ("KiB", 1 << 10), ("MiB", 1 << 20), ("GiB", 1 << 30),

@@ -1,12 +1,12 @@
 import Foundation
 
 /// An address block written `10.0.0.0/8`, `fd00::/8`, or a single address.
-public struct CIDRBlock: Sendable, Hashable {
+package struct CIDRBlock: Sendable, Hashable {
     /// 4 bytes for IPv4, 16 for IPv6.
-    public let network: [UInt8]
-    public let prefixLength: Int
+    package let network: [UInt8]
+    package let prefixLength: Int
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
         guard let address = Self.bytes(of: String(parts[0])) else { return nil }
         let length = parts.count == 2 ? Int(parts[1]) : address.count * 8
@@ -16,7 +16,7 @@ public struct CIDRBlock: Sendable, Hashable {
     }
 
     /// True when `address` (text) lies in this block. IPv4-mapped IPv6 addresses match IPv4 blocks.
-    public func contains(_ address: String) -> Bool {
+    package func contains(_ address: String) -> Bool {
         guard var bytes = Self.bytes(of: address) else { return false }
         if bytes.count == 16, network.count == 4, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF,
             bytes[11] == 0xFF
@@ -35,7 +35,7 @@ public struct CIDRBlock: Sendable, Hashable {
     }
 
     /// The bytes of an IPv4 or IPv6 address in text form.
-    public static func bytes(of text: String) -> [UInt8]? {
+    package static func bytes(of text: String) -> [UInt8]? {
         var v4 = in_addr()
         if inet_pton(AF_INET, text, &v4) == 1 { return withUnsafeBytes(of: &v4) { Array($0) } }
         var v6 = in6_addr()

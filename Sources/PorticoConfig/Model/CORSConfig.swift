@@ -2,23 +2,23 @@
 ///
 /// Preflights are answered by the gateway, before auth and without calling the upstream;
 /// answers to allowed origins get `Access-Control-*` fields, errors included.
-public struct CORSConfig: Sendable, Hashable {
+package struct CORSConfig: Sendable, Hashable {
     /// The origins allowed: exact ones, `https://*.example.com`, `~regex`, or `*` for any.
-    public var origins: [OriginPattern]
+    package var origins: [OriginPattern]
     /// Methods a preflight may ask for; empty means the route's own methods.
-    public var methods: [String]
+    package var methods: [String]
     /// Request headers a preflight may ask for; empty means whatever it asks for.
-    public var headers: [String]
+    package var headers: [String]
     /// Response headers scripts may read beyond the CORS-safelisted ones.
-    public var exposeHeaders: [String]
+    package var exposeHeaders: [String]
     /// Whether requests with cookies or `Authorization` may be read by scripts.
-    public var credentials: Bool
+    package var credentials: Bool
     /// How long a browser may keep a preflight's answer.
-    public var maxAge: ConfigDuration?
+    package var maxAge: ConfigDuration?
     /// Whether a request from an origin not allowed gets 403 instead of an answer without CORS fields.
-    public var refuse: Bool
+    package var refuse: Bool
 
-    public init(
+    package init(
         origins: [OriginPattern] = [], methods: [String] = [], headers: [String] = [], exposeHeaders: [String] = [],
         credentials: Bool = false, maxAge: ConfigDuration? = nil, refuse: Bool = false
     ) {

@@ -1,22 +1,22 @@
 /// Compression of responses by the client's `Accept-Encoding`.
-public struct CompressConfig: Sendable, Hashable {
+package struct CompressConfig: Sendable, Hashable {
     /// Media types compressed: `application/json`, or `text/*` for a whole type.
-    public var types: [String]
+    package var types: [String]
     /// Responses known to be smaller than this are sent as they are.
-    public var minSize: Int
+    package var minSize: Int
     /// The zlib level, 1 (fastest) to 9 (smallest).
-    public var level: Int
+    package var level: Int
     /// The codings offered, in the gateway's order of preference.
-    public var encodings: [String]
+    package var encodings: [String]
 
-    public static let defaultTypes = [
+    package static let defaultTypes = [
         "text/*", "application/json", "application/*+json", "application/javascript", "application/xml",
         "application/*+xml",
         "image/svg+xml",
     ]
-    public static let knownEncodings = ["gzip", "deflate"]
+    package static let knownEncodings = ["gzip", "deflate"]
 
-    public init(
+    package init(
         types: [String] = CompressConfig.defaultTypes, minSize: Int = 1024, level: Int = 6,
         encodings: [String] = ["gzip", "deflate"]
     ) {

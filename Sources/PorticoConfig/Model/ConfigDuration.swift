@@ -1,20 +1,20 @@
 /// A duration written in a config as `250ms`, `30s`, `5m`, `1h` or `7d` (a bare number means seconds).
-public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
+package struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConvertible {
     /// The duration in milliseconds.
-    public var milliseconds: Int64
+    package var milliseconds: Int64
 
-    public init(milliseconds: Int64) {
+    package init(milliseconds: Int64) {
         self.milliseconds = milliseconds
     }
 
-    public static func seconds(_ seconds: Int64) -> ConfigDuration { .init(milliseconds: seconds * 1000) }
+    package static func seconds(_ seconds: Int64) -> ConfigDuration { .init(milliseconds: seconds * 1000) }
 
     /// The longest duration any setting or parameter accepts: 100 years. Longer text is refused
     /// rather than rounded, so no conversion downstream can overflow.
-    public static let maximum = ConfigDuration(milliseconds: 100 * 365 * 86_400_000)
+    package static let maximum = ConfigDuration(milliseconds: 100 * 365 * 86_400_000)
 
     /// Parses `250ms`, `1.5s`, `30s`, `5m`, `1h`, or a bare number of seconds. Returns nil for anything else.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let trimmed = text.trimmingWhitespace()
         let units: [(suffix: String, factor: Double)] = [
             ("ms", 1), ("s", 1000), ("m", 60_000), ("h", 3_600_000), ("d", 86_400_000),
@@ -35,25 +35,25 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
         self.milliseconds = Int64(milliseconds)
     }
 
-    public var seconds: Double { Double(milliseconds) / 1000 }
+    package var seconds: Double { Double(milliseconds) / 1000 }
 
-    public var duration: Duration { .milliseconds(milliseconds) }
+    package var duration: Duration { .milliseconds(milliseconds) }
 
-    public static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
+    package static func < (lhs: ConfigDuration, rhs: ConfigDuration) -> Bool { lhs.milliseconds < rhs.milliseconds }
 
-    public var description: String {
+    package var description: String {
         milliseconds % 1000 == 0 ? "\(milliseconds / 1000)s" : "\(milliseconds)ms"
     }
 }
 
 extension StringProtocol {
     /// Without leading and trailing whitespace.
-    public func trimmingWhitespace() -> String {
+    package func trimmingWhitespace() -> String {
         String(withoutSurroundingWhitespace)
     }
 
     /// The same as a slice, without copying (for header tokens on the request path).
-    public var withoutSurroundingWhitespace: Substring {
+    package var withoutSurroundingWhitespace: Substring {
         var view = Substring(self)
         while view.first?.isWhitespace == true { view.removeFirst() }
         while view.last?.isWhitespace == true { view.removeLast() }

@@ -1,45 +1,45 @@
 /// The whole loaded configuration: what `gateway.yaml` and the OpenAPI documents it names describe.
-public struct GatewayConfig: Sendable {
+package struct GatewayConfig: Sendable {
     /// The data-plane listener (the first of `listeners` when the config names only those).
-    public var listen: ListenAddress
+    package var listen: ListenAddress
     /// Every data-plane listener: `listen` as a cleartext one unless the config has only
     /// `listeners`, then those.
-    public var listeners: [ListenerConfig] = []
+    package var listeners: [ListenerConfig] = []
     /// This node of a cluster: its id, shown in `/admin/status`.
-    public var node = NodeConfig()
+    package var node = NodeConfig()
     /// The admin API listener; nil when the config has no `admin` section.
-    public var admin: AdminConfig?
+    package var admin: AdminConfig?
     /// Where call records and keys are kept.
-    public var store: StoreConfig
+    package var store: StoreConfig
     /// Settings of the HTTP server itself.
-    public var server: ServerConfig
+    package var server: ServerConfig
     /// The upstreams, by name, in file order.
-    public var upstreams: [UpstreamConfig]
+    package var upstreams: [UpstreamConfig]
     /// The APIs, in file order, with the routes of their OpenAPI documents already imported.
-    public var apis: [APIConfig]
+    package var apis: [APIConfig]
     /// The named authentication methods, in file order.
-    public var auth: [AuthMethodConfig] = []
+    package var auth: [AuthMethodConfig] = []
     /// The consumers declared in the config; more are created at runtime in the store.
-    public var consumers: [ConsumerConfig] = []
+    package var consumers: [ConsumerConfig] = []
     /// The plans consumers are on, by name.
-    public var plans: [String: PlanConfig] = [:]
+    package var plans: [String: PlanConfig] = [:]
     /// Settings shared by all rate limits and quotas.
-    public var limits = LimitsSettings()
+    package var limits = LimitsSettings()
     /// The developer portal and its JSON API on the data-plane listener; nil when off.
-    public var portal: PortalConfig?
+    package var portal: PortalConfig?
     /// The shared response cache's budget; routes turn caching on with their own `cache` key.
-    public var cache = CacheSettings()
+    package var cache = CacheSettings()
     /// The config file this was loaded from (absolute).
-    public var sourceFile: String
+    package var sourceFile: String
     /// Every file the config was read from: the root file and the OpenAPI documents.
-    public var sourceFiles: [String]
+    package var sourceFiles: [String]
     /// A hash over the bytes of every source file, to tell one loaded config from another.
-    public var contentHash: String
+    package var contentHash: String
     /// What the loader noticed that does not stop the config (a document with no operations);
     /// `portico validate` prints them and `serve` logs them.
-    public var warnings: [ConfigDiagnostic] = []
+    package var warnings: [ConfigDiagnostic] = []
 
-    public init(
+    package init(
         listen: ListenAddress = .init(host: "127.0.0.1", port: 8080),
         admin: AdminConfig? = nil,
         store: StoreConfig = .init(),
@@ -62,28 +62,28 @@ public struct GatewayConfig: Sendable {
     }
 
     /// The auth method with this name, if the config has one.
-    public func authMethod(named name: String) -> AuthMethodConfig? {
+    package func authMethod(named name: String) -> AuthMethodConfig? {
         auth.first { $0.name == name }
     }
 
     /// The upstream with this name, if the config has one.
-    public func upstream(named name: String) -> UpstreamConfig? {
+    package func upstream(named name: String) -> UpstreamConfig? {
         upstreams.first { $0.name == name }
     }
 }
 
 /// A `host:port` to listen on.
-public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
     /// Parses `host:port`, `:port` (all interfaces) or `[::1]:port`.
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65535).contains(port)
         else { return nil }
@@ -93,45 +93,45 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 }
 
 /// The admin API: its own listener, protected by a bearer token.
-public struct AdminConfig: Sendable {
-    public var listen: ListenAddress
-    public var token: String
+package struct AdminConfig: Sendable {
+    package var listen: ListenAddress
+    package var token: String
     /// The shortest token accepted: 32 characters, as many as 128 random bits in hex.
-    public static let minimumTokenLength = 32
+    package static let minimumTokenLength = 32
 
-    public init(listen: ListenAddress = .init(host: "127.0.0.1", port: 9901), token: String) {
+    package init(listen: ListenAddress = .init(host: "127.0.0.1", port: 9901), token: String) {
         self.listen = listen
         self.token = token
     }
 }
 
 /// Where Portico keeps its data.
-public struct StoreConfig: Sendable {
+package struct StoreConfig: Sendable {
     /// The SQLite file (absolute after loading); not used when `postgres` is set.
-    public var sqlitePath: String
+    package var sqlitePath: String
     /// The PostgreSQL server a cluster's nodes share, instead of SQLite.
-    public var postgres: PostgresURL?
+    package var postgres: PostgresURL?
     /// Call records held in memory before the writer drops new ones.
-    public var queue: Int
+    package var queue: Int
     /// Whether calls are recorded at all (on by default; off is for measuring its cost).
-    public var callLog = true
+    package var callLog = true
     /// How long each level of the call log is kept; nil keeps it forever.
-    public var retention: Retention
+    package var retention: Retention
 
-    public struct Retention: Sendable, Hashable {
-        public var calls: ConfigDuration? = .init(milliseconds: 7 * 86_400_000)
-        public var minutes: ConfigDuration? = .init(milliseconds: 2 * 86_400_000)
-        public var hours: ConfigDuration? = .init(milliseconds: 90 * 86_400_000)
-        public var days: ConfigDuration? = nil
+    package struct Retention: Sendable, Hashable {
+        package var calls: ConfigDuration? = .init(milliseconds: 7 * 86_400_000)
+        package var minutes: ConfigDuration? = .init(milliseconds: 2 * 86_400_000)
+        package var hours: ConfigDuration? = .init(milliseconds: 90 * 86_400_000)
+        package var days: ConfigDuration? = nil
 
-        public init() {}
+        package init() {}
     }
 
-    public init(sqlitePath: String = "data/portico.sqlite", queue: Int = 100_000, retention: Retention = .init()) {
+    package init(sqlitePath: String = "data/portico.sqlite", queue: Int = 100_000, retention: Retention = .init()) {
         self.sqlitePath = sqlitePath
         self.queue = queue
         self.retention = retention
@@ -139,46 +139,46 @@ public struct StoreConfig: Sendable {
 }
 
 /// Settings of the data-plane HTTP server.
-public struct ServerConfig: Sendable {
+package struct ServerConfig: Sendable {
     /// How long shutdown waits for in-flight requests before it stops them.
-    public var drainTimeout: ConfigDuration
+    package var drainTimeout: ConfigDuration
     /// How long an idle client connection stays open.
-    public var idleTimeout: ConfigDuration
+    package var idleTimeout: ConfigDuration
     /// Whether each request writes one JSON line to standard output.
-    public var accessLog: Bool
+    package var accessLog: Bool
     /// The header that carries the request id, both ways.
-    public var requestIDHeader: String
+    package var requestIDHeader: String
     /// Whether a change to the config files triggers a reload.
-    public var watchConfig: Bool
+    package var watchConfig: Bool
     /// How often the config files are checked for changes.
-    public var watchInterval: ConfigDuration
+    package var watchInterval: ConfigDuration
     /// Whether `/healthz` and `/readyz` answer on the data-plane listener.
-    public var healthEndpoints = true
+    package var healthEndpoints = true
     /// Whether responses carry `Server-Timing` with the gateway's total and the upstream's time.
-    public var serverTiming = false
+    package var serverTiming = false
     /// The level of the gateway's own log (JSON lines on standard output); `PORTICO_LOG_LEVEL` and `--log-level` override it.
-    public var logLevel = "info"
+    package var logLevel = "info"
     /// How request paths are canonicalized before matching and forwarding.
-    public var path = PathSettings()
+    package var path = PathSettings()
     /// Peers (addresses or CIDR blocks) whose `Forwarded`, `X-Forwarded-*`, `X-Real-IP`,
     /// `X-Original-URL` and `X-Rewrite-URL` are believed; everyone else's are removed.
-    public var trustedProxies: [String] = []
-    public var headersWithUnderscores = UnderscoreHeaders.drop
+    package var trustedProxies: [String] = []
+    package var headersWithUnderscores = UnderscoreHeaders.drop
     /// Open client connections at most; nil takes 80 % of the file-descriptor limit at start.
-    public var maxConnections: Int?
+    package var maxConnections: Int?
     /// Open client connections per client IP address at most.
-    public var maxConnectionsPerIP = 256
+    package var maxConnectionsPerIP = 256
     /// How long a client has to send a whole request head (slowloris).
-    public var headerTimeout = ConfigDuration.seconds(10)
+    package var headerTimeout = ConfigDuration.seconds(10)
     /// The slowest request body accepted, in bytes per second, after `body-grace`.
-    public var minBodyRate = 1024
+    package var minBodyRate = 1024
     /// How long a request body may run below `min-body-rate` before the request is ended.
-    public var bodyGrace = ConfigDuration.seconds(10)
+    package var bodyGrace = ConfigDuration.seconds(10)
 
     /// The levels `log-level` accepts, as swift-log names them.
-    public static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
+    package static let logLevels = ["trace", "debug", "info", "notice", "warning", "error", "critical"]
 
-    public init(
+    package init(
         drainTimeout: ConfigDuration = .seconds(30),
         idleTimeout: ConfigDuration = .seconds(75),
         accessLog: Bool = true,
@@ -196,9 +196,9 @@ public struct ServerConfig: Sendable {
 }
 
 /// The developer portal: where on the data-plane listener it and its JSON API are served.
-public struct PortalConfig: Sendable, Hashable {
+package struct PortalConfig: Sendable, Hashable {
     /// Who may create a developer account, and whether new apps need an operator's approval.
-    public enum Signup: String, Sendable, Hashable, CaseIterable {
+    package enum Signup: String, Sendable, Hashable, CaseIterable {
         /// Anyone may sign up; new apps are active at once.
         case open
         /// Anyone may sign up; new apps wait for an operator to approve them on the admin API.
@@ -208,19 +208,19 @@ public struct PortalConfig: Sendable, Hashable {
     }
 
     /// The path prefix, `/portal` by default; the JSON API is under `<path>/api`.
-    public var path = "/portal"
+    package var path = "/portal"
     /// The name shown in the portal's header and page titles.
-    public var title = "API portal"
-    public var signup = Signup.open
+    package var title = "API portal"
+    package var signup = Signup.open
     /// The folder of the portal's static files (absolute once loaded); nil serves the JSON API only.
-    public var files: String?
+    package var files: String?
     /// The plan a developer who signs up is put on; nil for none.
-    public var plan: String?
+    package var plan: String?
     /// How long a sign-in lasts.
-    public var sessionLifetime = ConfigDuration.seconds(12 * 3600)
+    package var sessionLifetime = ConfigDuration.seconds(12 * 3600)
     /// The portal's own host name: it answers there only, and the APIs do not, so a script in an
     /// upstream's response never shares the portal's origin. Nil serves it on every host.
-    public var host: String?
+    package var host: String?
 
-    public init(path: String = "/portal") { self.path = path }
+    package init(path: String = "/portal") { self.path = path }
 }

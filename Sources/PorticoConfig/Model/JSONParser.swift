@@ -3,12 +3,12 @@
 /// Strict: no comments, trailing commas, bare control characters or bytes that are not UTF-8
 /// (RFC 8259 §8.1; replacing them would change members the edit did not touch); nesting is
 /// bounded so a hostile document cannot exhaust the stack.
-public struct JSONParser {
+package struct JSONParser {
     /// Why a text is not JSON, with the byte offset.
-    public struct Failure: Error, Sendable, CustomStringConvertible {
-        public let offset: Int
-        public let reason: String
-        public var description: String { "\(reason) at byte \(offset)" }
+    package struct Failure: Error, Sendable, CustomStringConvertible {
+        package let offset: Int
+        package let reason: String
+        package var description: String { "\(reason) at byte \(offset)" }
     }
 
     private let bytes: [UInt8]
@@ -16,7 +16,7 @@ public struct JSONParser {
     private let maxDepth: Int
 
     /// Parses a whole document.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = 128) throws(Failure) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], maxDepth: Int = 128) throws(Failure) -> JSONValue {
         var parser = JSONParser(bytes: bytes, maxDepth: maxDepth)
         parser.skipSpace()
         let value = try parser.value(depth: 0)

@@ -1,11 +1,11 @@
 /// A JSON pointer (RFC 6901): `/meta/consumer`, `/items/0`, `""` for the whole document.
-public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
+package struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     /// The reference tokens, unescaped (`~1` is `/`, `~0` is `~`).
-    public let tokens: [String]
-    public let description: String
+    package let tokens: [String]
+    package let description: String
 
     /// Reads a pointer, or nil when it does not start with `/` or has a bad `~` escape.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         guard text.isEmpty || text.hasPrefix("/") else { return nil }
         var tokens: [String] = []
         for raw in text.split(separator: "/", omittingEmptySubsequences: false).dropFirst() {
@@ -33,13 +33,13 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// A reference token escaped for a pointer: `a/b~c` → `a~1b~0c`.
-    public static func escape(_ token: String) -> String {
+    package static func escape(_ token: String) -> String {
         guard token.utf8.contains(where: { $0 == UInt8(ascii: "/") || $0 == UInt8(ascii: "~") }) else { return token }
         return token.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
     }
 
     /// The value at this pointer, if there is one.
-    public func value(in document: JSONValue) -> JSONValue? {
+    package func value(in document: JSONValue) -> JSONValue? {
         var current = document
         for token in tokens {
             switch current {
@@ -58,7 +58,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
 
     /// Removes the value at this pointer; returns it, or nil when there was none.
     @discardableResult
-    public func remove(from document: inout JSONValue) -> JSONValue? {
+    package func remove(from document: inout JSONValue) -> JSONValue? {
         guard !tokens.isEmpty else { return nil }
         return Self.remove(tokens[...], from: &document)
     }
@@ -66,7 +66,7 @@ public struct JSONPointer: Sendable, Hashable, CustomStringConvertible {
     /// Sets the value at this pointer, creating missing parent objects. Returns false when a
     /// parent is not a container, or an array index is out of range (`-` appends).
     @discardableResult
-    public func set(_ value: JSONValue, in document: inout JSONValue) -> Bool {
+    package func set(_ value: JSONValue, in document: inout JSONValue) -> Bool {
         guard !tokens.isEmpty else {
             document = value
             return true

@@ -1,8 +1,8 @@
 /// Minimal JSON string escaping for the few documents the gateway writes by hand.
-public enum JSONText {
+package enum JSONText {
     /// True for text in JSON's number grammar (RFC 8259 §6): `-1.5e3`, not `0x10`, `+1`, `.5`,
     /// `1.`, `inf` or `nan`, so a value kept as a number is always valid JSON when written back.
-    public static func isNumber(_ text: String) -> Bool {
+    package static func isNumber(_ text: String) -> Bool {
         var bytes = text.utf8[...]
         if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
         let isDigit = { (byte: UInt8) in byte >= 48 && byte <= 57 }
@@ -24,7 +24,7 @@ public enum JSONText {
         return bytes.isEmpty
     }
 
-    public static func quote(_ text: String) -> String {
+    package static func quote(_ text: String) -> String {
         // Most values (ids, paths, names) need no escape: one scan of the bytes, one copy.
         if !text.utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
             return "\"" + text + "\""
@@ -49,7 +49,7 @@ public enum JSONText {
     }
 
     /// `quote(text)`'s bytes, appended: for documents built as bytes (the access log's lines).
-    public static func appendQuoted(_ text: String, to out: inout [UInt8]) {
+    package static func appendQuoted(_ text: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
@@ -72,7 +72,7 @@ public enum JSONText {
     }
 
     /// A decimal integer's digits, appended, without making a string.
-    public static func appendInteger(_ value: Int, to out: inout [UInt8]) {
+    package static func appendInteger(_ value: Int, to out: inout [UInt8]) {
         if value < 0 {
             out.append(UInt8(ascii: "-"))
             // The magnitude of Int.min does not fit an Int; as unsigned it does.

@@ -2,7 +2,7 @@ import Foundation
 import Yams
 
 /// A JSON value that keeps object keys in document order.
-public enum JSONValue: Equatable, Sendable {
+package enum JSONValue: Equatable, Sendable {
     case null
     case bool(Bool)
     /// The number as written, so `1.50` stays `1.50`.
@@ -11,7 +11,7 @@ public enum JSONValue: Equatable, Sendable {
     case array([JSONValue])
     case object([(String, JSONValue)])
 
-    public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.jsonText == rhs.jsonText }
+    package static func == (lhs: JSONValue, rhs: JSONValue) -> Bool { lhs.jsonText == rhs.jsonText }
 
     /// Reads a YAML node; plain scalars get YAML's core types, quoted ones stay strings.
     init(_ node: Node) {
@@ -43,7 +43,7 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
 
-    public var jsonText: String {
+    package var jsonText: String {
         switch self {
         case .null: return "null"
         case .bool(let value): return value ? "true" : "false"
@@ -55,13 +55,13 @@ public enum JSONValue: Equatable, Sendable {
         }
     }
     /// Reads YAML or JSON text with its keys in the order written.
-    public static func parse(yaml text: String) throws -> JSONValue {
+    package static func parse(yaml text: String) throws -> JSONValue {
         guard let node = try Yams.compose(yaml: text) else { return .null }
         return JSONValue(node)
     }
 
     /// Reads a YAML or JSON file (an OpenAPI document) with its keys in file order.
-    public static func load(file path: String) throws -> JSONValue {
+    package static func load(file path: String) throws -> JSONValue {
         guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8)
         else {
             throw CocoaError(.fileReadNoSuchFile, userInfo: [NSFilePathErrorKey: path])
@@ -71,35 +71,35 @@ public enum JSONValue: Equatable, Sendable {
     }
 
     /// The value under `key` of an object.
-    public subscript(key: String) -> JSONValue? {
+    package subscript(key: String) -> JSONValue? {
         guard case .object(let fields) = self else { return nil }
         return fields.first { $0.0 == key }?.1
     }
 
-    public var string: String? {
+    package var string: String? {
         if case .string(let text) = self { return text }
         return nil
     }
 
-    public var bool: Bool? {
+    package var bool: Bool? {
         if case .bool(let value) = self { return value }
         return nil
     }
 
     /// An object's fields in order; empty for anything else.
-    public var fields: [(String, JSONValue)] {
+    package var fields: [(String, JSONValue)] {
         if case .object(let fields) = self { return fields }
         return []
     }
 
     /// An array's items; empty for anything else.
-    public var items: [JSONValue] {
+    package var items: [JSONValue] {
         if case .array(let items) = self { return items }
         return []
     }
 
     /// A number or string as text (`"200"`, `3`), for keys such as status codes.
-    public var text: String? {
+    package var text: String? {
         switch self {
         case .string(let text), .number(let text): return text
         case .bool(let value): return value ? "true" : "false"

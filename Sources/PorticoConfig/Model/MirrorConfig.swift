@@ -1,11 +1,11 @@
 /// Shadow traffic: a share of a route's requests copied to a second upstream, whose answers are
 /// read and dropped (`mirror: {upstream: shop-v2, share: 10%}`).
-public struct MirrorConfig: Sendable, Hashable {
-    public var upstream: String
+package struct MirrorConfig: Sendable, Hashable {
+    package var upstream: String
     /// From 0 to 1.
-    public var share: Double
+    package var share: Double
 
-    public init(upstream: String, share: Double = 1) {
+    package init(upstream: String, share: Double = 1) {
         self.upstream = upstream
         self.share = share
     }

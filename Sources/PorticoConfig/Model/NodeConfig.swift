@@ -2,12 +2,12 @@ import Foundation
 
 /// `node: {id: …}`: which node of a cluster this is. Each node's config is its own file; the id
 /// tells the nodes apart in `/admin/status` and in the logs.
-public struct NodeConfig: Sendable, Hashable {
+package struct NodeConfig: Sendable, Hashable {
     /// Defaults to the host's name.
-    public var id: String = ProcessInfo.processInfo.hostName
+    package var id: String = ProcessInfo.processInfo.hostName
 
-    public init() {}
+    package init() {}
 
     /// The longest id: it is shown and logged, never parsed.
-    public static let maximumIDBytes = 128
+    package static let maximumIDBytes = 128
 }

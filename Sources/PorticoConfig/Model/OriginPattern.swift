@@ -1,5 +1,5 @@
 /// One entry of a CORS origin list.
-public enum OriginPattern: Sendable, Hashable {
+package enum OriginPattern: Sendable, Hashable {
     /// `*`: every origin.
     case any
     /// `https://shop.example.com`: this origin only (compared in lower case).
@@ -11,7 +11,7 @@ public enum OriginPattern: Sendable, Hashable {
     case regex(String)
 
     /// Reads a pattern, or says what is wrong with it.
-    public static func parse(_ text: String) -> Result<OriginPattern, OriginProblem> {
+    package static func parse(_ text: String) -> Result<OriginPattern, OriginProblem> {
         if text == "*" { return .success(.any) }
         if text.hasPrefix("~") {
             let expression = String(text.dropFirst())
@@ -50,7 +50,7 @@ public enum OriginPattern: Sendable, Hashable {
 }
 
 /// Why an origin pattern could not be read.
-public struct OriginProblem: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct OriginProblem: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

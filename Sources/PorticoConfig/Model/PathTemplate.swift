@@ -3,9 +3,9 @@
 /// A `{name}` stands for a non-empty part of one segment: the whole segment, or a part between
 /// literal text (`{Sid}.json`, `{owner}-{repo}`). `/**` at the end stands for any rest of the
 /// path; it is what an API without routes is given.
-public enum PathTemplate {
+package enum PathTemplate {
     /// One segment of a template.
-    public enum Segment: Sendable, Hashable {
+    package enum Segment: Sendable, Hashable {
         case literal(String)
         case parameter(String)
         /// Literal text and parameters within one segment.
@@ -16,7 +16,7 @@ public enum PathTemplate {
 
     /// The segments of a template. Empty segments (from `//` or a trailing `/`) are dropped.
     /// The template is assumed to have passed `problem(in:)`.
-    public static func segments(of template: String) -> [Segment] {
+    package static func segments(of template: String) -> [Segment] {
         template.split(separator: "/", omittingEmptySubsequences: true).map { part in
             if part == "**" { return .rest }
             guard part.contains("{") else { return .literal(String(part)) }
@@ -27,7 +27,7 @@ public enum PathTemplate {
     }
 
     /// The names of the template's parameters, in order.
-    public static func parameterNames(of template: String) -> [String] {
+    package static func parameterNames(of template: String) -> [String] {
         segments(of: template).flatMap { segment -> [String] in
             switch segment {
             case .parameter(let name): return [name]
@@ -38,7 +38,7 @@ public enum PathTemplate {
     }
 
     /// Why a route template is unusable, or nil when it is fine.
-    public static func problem(in template: String) -> String? {
+    package static func problem(in template: String) -> String? {
         guard template.hasPrefix("/") else { return "it must start with '/'" }
         if template.contains("?") || template.contains("#") { return "it must not hold '?' or '#'" }
         var names: Set<String> = []
@@ -56,7 +56,7 @@ public enum PathTemplate {
     }
 
     /// A base path normalized to `/` or `/a/b` (no trailing slash); nil when it is not a plain path.
-    public static func normalizePrefix(_ prefix: String) -> String? {
+    package static func normalizePrefix(_ prefix: String) -> String? {
         guard prefix.hasPrefix("/"), !prefix.contains(where: { "{}?#".contains($0) }) else { return nil }
         var value = prefix
         while value.count > 1 && value.hasSuffix("/") { value.removeLast() }
@@ -64,14 +64,14 @@ public enum PathTemplate {
     }
 
     /// `base` followed by `path`, with one slash between them.
-    public static func join(_ base: String, _ path: String) -> String {
+    package static func join(_ base: String, _ path: String) -> String {
         let head = base.hasSuffix("/") ? String(base.dropLast()) : base
         if path.isEmpty || path == "/" { return head.isEmpty ? "/" : head }
         return head + (path.hasPrefix("/") ? path : "/" + path)
     }
 
     /// The template with parameter names blanked, so `/a/{id}` and `/a/{key}` compare equal.
-    public static func shape(of template: String) -> String {
+    package static func shape(of template: String) -> String {
         "/"
             + segments(of: template).map { segment in
                 switch segment {
@@ -85,17 +85,17 @@ public enum PathTemplate {
 }
 
 /// Checks for method and header names (RFC 9110 tokens).
-public enum HTTPMethodName {
+package enum HTTPMethodName {
     private static let tokenCharacters = Set(
         "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
 
     /// True for a non-empty RFC 9110 token.
-    public static func isToken(_ text: String) -> Bool {
+    package static func isToken(_ text: String) -> Bool {
         !text.isEmpty && text.allSatisfy { tokenCharacters.contains($0) }
     }
 
     /// True for an upper-case token, the way methods are written.
-    public static func isValid(_ method: String) -> Bool {
+    package static func isValid(_ method: String) -> Bool {
         isToken(method) && method == method.uppercased()
     }
 }

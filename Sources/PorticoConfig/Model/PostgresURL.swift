@@ -5,20 +5,20 @@ import Foundation
 /// `sslmode` is `disable`, `prefer` (the default, as libpq's: TLS if the server offers it, not
 /// verified), `require` (TLS, not verified) or `verify-full` (TLS, with the certificate checked
 /// against the system's roots and the host name).
-public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
-    public enum TLSMode: String, Sendable, Hashable, CaseIterable {
+package struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
+    package enum TLSMode: String, Sendable, Hashable, CaseIterable {
         case disable, prefer, require
         case verifyFull = "verify-full"
     }
 
-    public var host: String
-    public var port: Int
-    public var user: String
-    public var password: String?
-    public var database: String
-    public var tls: TLSMode
+    package var host: String
+    package var port: Int
+    package var user: String
+    package var password: String?
+    package var database: String
+    package var tls: TLSMode
 
-    public init(parsing text: String) throws(PostgresURLError) {
+    package init(parsing text: String) throws(PostgresURLError) {
         guard let url = URLComponents(string: text), let scheme = url.scheme,
             scheme == "postgres" || scheme == "postgresql"
         else {
@@ -64,12 +64,12 @@ public struct PostgresURL: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The URL without its password, for logs and `/admin/status`.
-    public var description: String {
+    package var description: String {
         "postgres://\(user)\(password == nil ? "" : ":***")@\(host.contains(":") ? "[\(host)]" : host):\(port)/\(database)?sslmode=\(tls.rawValue)"
     }
 }
 
-public struct PostgresURLError: Error, CustomStringConvertible {
-    public let description: String
+package struct PostgresURLError: Error, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

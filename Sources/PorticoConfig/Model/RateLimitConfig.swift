@@ -1,21 +1,21 @@
 import Foundation
 
 /// A rate written `10/s`, `600/m`, `1000/h` or `5000/d`: so many requests per period.
-public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
-    public var count: Int
+package struct RateSpec: Sendable, Hashable, CustomStringConvertible {
+    package var count: Int
     /// The period in seconds.
-    public var period: Int
+    package var period: Int
 
-    public init(count: Int, period: Int) {
+    package init(count: Int, period: Int) {
         self.count = count
         self.period = period
     }
 
     /// The most requests one period may hold: a billion, and at most one per microsecond (the
     /// limiters' clock tick), so one request's interval is at least a microsecond.
-    public static let maximumCount = 1_000_000_000
+    package static let maximumCount = 1_000_000_000
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)),
             (1...Self.maximumCount).contains(count)
@@ -29,30 +29,30 @@ public struct RateSpec: Sendable, Hashable, CustomStringConvertible {
         self.init(count: count, period: period)
     }
 
-    public var description: String {
+    package var description: String {
         let unit = [1: "s", 60: "m", 3600: "h", 86_400: "d"][period] ?? "\(period)s"
         return "\(count)/\(unit)"
     }
 }
 
 /// A quota written `10000/month`, `500/day` or `100/hour`: so many requests per calendar window.
-public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
-    public enum Window: String, Sendable, Hashable, CaseIterable {
+package struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
+    package enum Window: String, Sendable, Hashable, CaseIterable {
         case hour, day, month
     }
 
-    public var count: Int
-    public var window: Window
+    package var count: Int
+    package var window: Window
 
     /// A trillion: counts stay exact as the doubles of the Redis store's script.
-    public static let maximumCount = 1_000_000_000_000
+    package static let maximumCount = 1_000_000_000_000
 
-    public init(count: Int, window: Window) {
+    package init(count: Int, window: Window) {
         self.count = count
         self.window = window
     }
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         let parts = text.split(separator: "/")
         guard parts.count == 2, let count = Int(parts[0].trimmingCharacters(in: .whitespaces)),
             (1...Self.maximumCount).contains(count),
@@ -61,11 +61,11 @@ public struct QuotaSpec: Sendable, Hashable, CustomStringConvertible {
         self.init(count: count, window: window)
     }
 
-    public var description: String { "\(count)/\(window.rawValue)" }
+    package var description: String { "\(count)/\(window.rawValue)" }
 }
 
 /// What a limit counts by. Several parts make one key (`by: [consumer, route]`).
-public enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
+package enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
     /// The authenticated consumer (the client address for requests without one).
     case consumer
     /// The credential: the API key, token subject or user that authenticated.
@@ -76,7 +76,7 @@ public enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
     case api
     case header(String)
 
-    public init?(parsing text: String) {
+    package init?(parsing text: String) {
         switch text {
         case "consumer": self = .consumer
         case "key", "credential": self = .credential
@@ -89,7 +89,7 @@ public enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .consumer: return "consumer"
         case .credential: return "key"
@@ -102,34 +102,34 @@ public enum LimitKeyPart: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// One limit: a rate (GCRA or sliding window), a quota, or both, counted by a key.
-public struct LimitConfig: Sendable, Hashable {
-    public enum Algorithm: String, Sendable, Hashable, CaseIterable {
+package struct LimitConfig: Sendable, Hashable {
+    package enum Algorithm: String, Sendable, Hashable, CaseIterable {
         case gcra
         case slidingWindow = "sliding-window"
     }
 
     /// The policy's name in `RateLimit-Policy`; defaults to one made from the settings.
-    public var name: String?
-    public var rate: RateSpec?
+    package var name: String?
+    package var rate: RateSpec?
     /// Requests allowed at once; defaults to the rate's count.
-    public var burst: Int?
-    public var quota: QuotaSpec?
-    public var algorithm: Algorithm = .gcra
-    public var by: [LimitKeyPart] = [.consumer]
+    package var burst: Int?
+    package var quota: QuotaSpec?
+    package var algorithm: Algorithm = .gcra
+    package var by: [LimitKeyPart] = [.consumer]
     /// What to do when the shared store cannot answer; nil takes `limits.on-store-failure`.
-    public var onStoreFailure: StoreFailureMode?
+    package var onStoreFailure: StoreFailureMode?
 
     /// The most a sliding window's limit × window (in ms) may be, 2^52: its weighted counts stay
     /// exact as doubles in the Redis store's script (52 million a day, or 1.25 billion an hour).
-    public static let maximumSlidingProduct: Int64 = 1 << 52
+    package static let maximumSlidingProduct: Int64 = 1 << 52
 
     /// Whether a sliding window of `limit` requests per `period` seconds is within `maximumSlidingProduct`.
-    public static func slidingWindowFits(limit: Int, period: Int) -> Bool {
+    package static func slidingWindowFits(limit: Int, period: Int) -> Bool {
         let (product, overflow) = Int64(limit).multipliedReportingOverflow(by: Int64(period) * 1000)
         return !overflow && product <= maximumSlidingProduct
     }
 
-    public init(rate: RateSpec? = nil, burst: Int? = nil, quota: QuotaSpec? = nil, by: [LimitKeyPart] = [.consumer]) {
+    package init(rate: RateSpec? = nil, burst: Int? = nil, quota: QuotaSpec? = nil, by: [LimitKeyPart] = [.consumer]) {
         self.rate = rate
         self.burst = burst
         self.quota = quota
@@ -138,18 +138,18 @@ public struct LimitConfig: Sendable, Hashable {
 }
 
 /// A plan: the limits every consumer on it gets, counted per consumer across all APIs.
-public struct PlanConfig: Sendable, Hashable {
-    public var name: String
-    public var rate: RateSpec?
-    public var burst: Int?
-    public var quota: QuotaSpec?
-    public var algorithm: LimitConfig.Algorithm = .gcra
-    public var onStoreFailure: StoreFailureMode?
+package struct PlanConfig: Sendable, Hashable {
+    package var name: String
+    package var rate: RateSpec?
+    package var burst: Int?
+    package var quota: QuotaSpec?
+    package var algorithm: LimitConfig.Algorithm = .gcra
+    package var onStoreFailure: StoreFailureMode?
 
-    public init(name: String) { self.name = name }
+    package init(name: String) { self.name = name }
 
     /// The plan as a limit counted by consumer.
-    public var limit: LimitConfig {
+    package var limit: LimitConfig {
         var limit = LimitConfig(rate: rate, burst: burst, quota: quota, by: [.consumer])
         limit.name = name
         limit.algorithm = algorithm
@@ -159,19 +159,19 @@ public struct PlanConfig: Sendable, Hashable {
 }
 
 /// Settings that apply to all limits: the `limits` root section.
-public struct LimitsSettings: Sendable, Hashable {
+package struct LimitsSettings: Sendable, Hashable {
     /// The time zone in which quota days and months begin.
-    public var timeZone = "UTC"
+    package var timeZone = "UTC"
     /// Also send `X-RateLimit-Limit`, `-Remaining` and `-Reset` for old clients.
-    public var legacyHeaders = false
+    package var legacyHeaders = false
     /// Proxies (addresses or CIDR blocks) whose `X-Forwarded-For` is believed when finding the client address.
-    public var trustedProxies: [String] = []
+    package var trustedProxies: [String] = []
     /// The most keys the in-memory limiter keeps; idle ones go first.
-    public var maxKeys = 1_000_000
+    package var maxKeys = 1_000_000
     /// Where limit state lives: this node's memory (nil), or a Redis server shared by the cluster.
-    public var store: LimitStoreConfig?
+    package var store: LimitStoreConfig?
     /// What a limit does when the shared store cannot answer, unless it says otherwise.
-    public var onStoreFailure = StoreFailureMode.local
+    package var onStoreFailure = StoreFailureMode.local
 
-    public init() {}
+    package init() {}
 }

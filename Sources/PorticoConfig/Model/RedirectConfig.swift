@@ -1,15 +1,15 @@
 /// A route that answers with a redirect (`redirect:`), for moved APIs.
-public struct RedirectConfig: Sendable, Hashable {
+package struct RedirectConfig: Sendable, Hashable {
     /// Where to: a path or an absolute URL, with placeholders (`/shop/items/${path.id}`).
-    public var to: ValueTemplate
+    package var to: ValueTemplate
     /// 301, 302, 303, 307 or 308.
-    public var status: Int
+    package var status: Int
     /// Whether the client's query string is appended when `to` has none.
-    public var keepQuery: Bool
+    package var keepQuery: Bool
 
-    public static let statuses: Set<Int> = [301, 302, 303, 307, 308]
+    package static let statuses: Set<Int> = [301, 302, 303, 307, 308]
 
-    public init(to: ValueTemplate, status: Int = 308, keepQuery: Bool = true) {
+    package init(to: ValueTemplate, status: Int = 308, keepQuery: Bool = true) {
         self.to = to
         self.status = status
         self.keepQuery = keepQuery

@@ -5,18 +5,18 @@
 /// parameter takes the shortest non-empty text before the next literal part: `{name}.{ext}` reads
 /// `archive.tar.gz` as `archive` and `tar.gz`. Matching never backtracks, so it costs one scan
 /// per literal part whatever a client sends.
-public struct SegmentPattern: Sendable, Hashable {
-    public enum Piece: Sendable, Hashable {
+package struct SegmentPattern: Sendable, Hashable {
+    package enum Piece: Sendable, Hashable {
         case literal(String)
         case parameter(String)
     }
 
-    public let pieces: [Piece]
+    package let pieces: [Piece]
     /// The pieces' literal bytes, for matching.
     private let literalBytes: [[UInt8]]
 
     /// At most this many parameters in one segment.
-    public static let maximumParameters = 8
+    package static let maximumParameters = 8
 
     init?(parsing text: Substring) {
         guard case .success(let pattern) = Self.parse(text) else { return nil }
@@ -32,7 +32,7 @@ public struct SegmentPattern: Sendable, Hashable {
     }
 
     /// Reads `{name}` parameters and the literal text around them.
-    public static func parse(_ text: Substring) -> Result<SegmentPattern, PatternProblem> {
+    package static func parse(_ text: Substring) -> Result<SegmentPattern, PatternProblem> {
         var pieces: [Piece] = []
         var literal = ""
         var index = text.startIndex
@@ -68,20 +68,20 @@ public struct SegmentPattern: Sendable, Hashable {
         return .success(SegmentPattern(pieces: pieces))
     }
 
-    public struct PatternProblem: Error, CustomStringConvertible {
-        public let description: String
+    package struct PatternProblem: Error, CustomStringConvertible {
+        package let description: String
         init(_ description: String) { self.description = description }
     }
 
-    public var parameterNames: [String] {
+    package var parameterNames: [String] {
         pieces.compactMap { if case .parameter(let name) = $0 { name } else { nil } }
     }
 
     /// Bytes of literal text; patterns with more are tried first.
-    public var literalLength: Int { literalBytes.reduce(0) { $0 + $1.count } }
+    package var literalLength: Int { literalBytes.reduce(0) { $0 + $1.count } }
 
     /// The pattern with parameter names blanked: `{}.json`.
-    public var shape: String {
+    package var shape: String {
         pieces.map { piece in
             switch piece {
             case .literal(let text): return text
@@ -91,7 +91,7 @@ public struct SegmentPattern: Sendable, Hashable {
     }
 
     /// The parameters' values (raw, not percent-decoded) in `segment`, or nil when it does not fit.
-    public func match(_ segment: Substring) -> [(name: String, value: Substring)]? {
+    package func match(_ segment: Substring) -> [(name: String, value: Substring)]? {
         let bytes = segment.utf8
         var start = bytes.startIndex
         var end = bytes.endIndex

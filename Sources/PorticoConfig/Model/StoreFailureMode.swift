@@ -1,5 +1,5 @@
 /// What a rate limit does when its shared store (Redis) cannot answer in time.
-public enum StoreFailureMode: String, Sendable, Hashable, CaseIterable {
+package enum StoreFailureMode: String, Sendable, Hashable, CaseIterable {
     /// Let the request through, uncounted.
     case allow
     /// Refuse the request with 503 problem+json.

@@ -1,16 +1,16 @@
 /// Edits to a request before it is forwarded (`request-transform`) or to a response before it is
 /// returned (`response-transform`). Header and query edits apply in the order rename, remove,
 /// set, add; body edits in the order rename, remove, set.
-public struct TransformConfig: Sendable, Hashable {
-    public var headers: TemplateRules
+package struct TransformConfig: Sendable, Hashable {
+    package var headers: TemplateRules
     /// Query parameters; requests only.
-    public var query: TemplateRules
+    package var query: TemplateRules
     /// The path the upstream is sent, below its base path (`/users/{id}?version=1`); requests only.
-    public var path: ValueTemplate?
+    package var path: ValueTemplate?
     /// Edits to a JSON body by JSON pointer (RFC 6901).
-    public var body: BodyRules?
+    package var body: BodyRules?
 
-    public init(
+    package init(
         headers: TemplateRules = .init(), query: TemplateRules = .init(), path: ValueTemplate? = nil,
         body: BodyRules? = nil
     ) {

@@ -1,35 +1,35 @@
 /// A named group of targets that serve one backend service.
-public struct UpstreamConfig: Sendable, Hashable {
+package struct UpstreamConfig: Sendable, Hashable {
     /// The name APIs use to point at it. `mock` is reserved for the built-in mock upstream.
-    public var name: String
-    public var targets: [TargetConfig]
+    package var name: String
+    package var targets: [TargetConfig]
     /// How long opening a connection to a target may take.
-    public var connectTimeout: ConfigDuration
+    package var connectTimeout: ConfigDuration
     /// How long the target may take to send the response head.
-    public var timeout: ConfigDuration
+    package var timeout: ConfigDuration
     /// How long a started body may stay silent, either way, before the exchange is dropped.
-    public var idleTimeout: ConfigDuration
+    package var idleTimeout: ConfigDuration
     /// The most connections kept open to each target.
-    public var maxConnections: Int
+    package var maxConnections: Int
     /// Whether the client's `Host` is forwarded instead of the target's.
-    public var preserveHost: Bool
-    public var balance: BalanceStrategy = .roundRobin
+    package var preserveHost: Bool
+    package var balance: BalanceStrategy = .roundRobin
     /// What consistent hashing hashes; required with `consistent-hash`.
-    public var hashOn: HashKey?
-    public var activeHealth: ActiveHealthConfig?
-    public var passiveHealth: PassiveHealthConfig?
-    public var circuitBreaker: CircuitBreakerConfig?
-    public var retries: RetryConfig = .init()
+    package var hashOn: HashKey?
+    package var activeHealth: ActiveHealthConfig?
+    package var passiveHealth: PassiveHealthConfig?
+    package var circuitBreaker: CircuitBreakerConfig?
+    package var retries: RetryConfig = .init()
     /// The time for all tries together, back-offs included; nil for no limit beyond the tries'.
-    public var totalTimeout: ConfigDuration?
+    package var totalTimeout: ConfigDuration?
     /// Targets resolved from DNS, besides `targets`.
-    public var dns: DNSTargetsConfig?
+    package var dns: DNSTargetsConfig?
     /// TLS to the `https://` targets: a private CA, a client certificate, the server name.
-    public var tls: UpstreamTLSConfig?
+    package var tls: UpstreamTLSConfig?
     /// What the targets speak: HTTP/1.1, or HTTP/2 (with prior knowledge over `http://`, h2c).
-    public var `protocol`: UpstreamProtocol = .http1
+    package var `protocol`: UpstreamProtocol = .http1
 
-    public init(
+    package init(
         name: String,
         targets: [TargetConfig],
         connectTimeout: ConfigDuration = .seconds(5),
@@ -48,22 +48,22 @@ public struct UpstreamConfig: Sendable, Hashable {
     }
 
     /// The name under which APIs get answers from their OpenAPI examples.
-    public static let mockName = "mock"
+    package static let mockName = "mock"
 }
 
 /// One server of an upstream.
-public struct TargetConfig: Sendable, Hashable {
+package struct TargetConfig: Sendable, Hashable {
     /// `http` or `https`.
-    public var scheme: String
-    public var host: String
-    public var port: Int
+    package var scheme: String
+    package var host: String
+    package var port: Int
     /// A path prefix the target serves under (from the URL), without a trailing slash.
-    public var basePath: String
-    public var weight: Int
+    package var basePath: String
+    package var weight: Int
     /// The `Host` sent to this target; nil means `host[:port]` (a DNS target sends the DNS name).
-    public var hostHeader: String?
+    package var hostHeader: String?
 
-    public init(
+    package init(
         scheme: String, host: String, port: Int, basePath: String = "", weight: Int = 1, hostHeader: String? = nil
     ) {
         self.scheme = scheme
@@ -75,7 +75,7 @@ public struct TargetConfig: Sendable, Hashable {
     }
 
     /// Parses `http://host:port/base`; nil when it is not an http(s) URL with a host.
-    public init?(url: String, weight: Int = 1) {
+    package init?(url: String, weight: Int = 1) {
         guard let schemeEnd = url.range(of: "://") else { return nil }
         let scheme = url[..<schemeEnd.lowerBound].lowercased()
         guard scheme == "http" || scheme == "https" else { return nil }
@@ -104,5 +104,5 @@ public struct TargetConfig: Sendable, Hashable {
     }
 
     /// `scheme://host:port`, without the base path.
-    public var origin: String { "\(scheme)://\(host):\(port)" }
+    package var origin: String { "\(scheme)://\(host):\(port)" }
 }

@@ -1,5 +1,5 @@
 /// The protocol an upstream's targets speak (`protocol:`).
-public enum UpstreamProtocol: String, Sendable, Hashable {
+package enum UpstreamProtocol: String, Sendable, Hashable {
     /// HTTP/1.1, with kept-alive connections (the default).
     case http1 = "http/1.1"
     /// HTTP/2: to `http://` targets with prior knowledge (h2c), one multiplexed connection per

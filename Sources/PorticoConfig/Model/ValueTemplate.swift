@@ -3,8 +3,8 @@
 ///
 /// Placeholders name a dotted source, which is how they differ from the config's `${VARIABLE}`
 /// environment references (those are replaced when the file is read).
-public struct ValueTemplate: Sendable, Hashable, CustomStringConvertible {
-    public enum Part: Sendable, Hashable {
+package struct ValueTemplate: Sendable, Hashable, CustomStringConvertible {
+    package enum Part: Sendable, Hashable {
         case text(String)
         case consumerName
         /// The consumer's groups, joined with commas.
@@ -25,19 +25,19 @@ public struct ValueTemplate: Sendable, Hashable, CustomStringConvertible {
         case clientIP
     }
 
-    public let parts: [Part]
+    package let parts: [Part]
     /// The text as written.
-    public let description: String
+    package let description: String
 
     /// True when the value has no placeholder.
-    public var isConstant: Bool { parts.allSatisfy { if case .text = $0 { true } else { false } } }
+    package var isConstant: Bool { parts.allSatisfy { if case .text = $0 { true } else { false } } }
 
     /// The names a placeholder may use, for messages.
-    public static let sources =
+    package static let sources =
         "consumer.name, consumer.groups, consumer.plan, claims.NAME, path.NAME, query.NAME, header.NAME, request.id, route.name, api.name, client.ip"
 
     /// Reads `text`, or says which placeholder is wrong.
-    public static func parse(_ text: String) -> Result<ValueTemplate, TemplateProblem> {
+    package static func parse(_ text: String) -> Result<ValueTemplate, TemplateProblem> {
         var parts: [Part] = []
         var literal = ""
         var rest = Substring(text)
@@ -83,19 +83,19 @@ public struct ValueTemplate: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
-    public init(parts: [Part], description: String) {
+    package init(parts: [Part], description: String) {
         self.parts = parts
         self.description = description
     }
 
     /// A value without placeholders.
-    public init(constant text: String) {
+    package init(constant text: String) {
         self.init(parts: text.isEmpty ? [] : [.text(text)], description: text)
     }
 }
 
 /// Why a template could not be read.
-public struct TemplateProblem: Error, Sendable, CustomStringConvertible {
-    public let description: String
+package struct TemplateProblem: Error, Sendable, CustomStringConvertible {
+    package let description: String
     init(_ description: String) { self.description = description }
 }

@@ -1,8 +1,8 @@
 import Foundation
 
 /// How a request names the version of an API it wants.
-public struct VersioningConfig: Sendable, Hashable {
-    public enum Source: String, Sendable, Hashable, CaseIterable {
+package struct VersioningConfig: Sendable, Hashable {
+    package enum Source: String, Sendable, Hashable, CaseIterable {
         /// Versions have their own base paths (`/v1/users`, `/v2/users`); nothing else to read.
         case path
         case header
@@ -11,17 +11,17 @@ public struct VersioningConfig: Sendable, Hashable {
         case mediaType = "media-type"
     }
 
-    public var by: Source
+    package var by: Source
     /// The header or query parameter; for `media-type`, the vendor name (defaults to the API's name).
-    public var name: String?
+    package var name: String?
 
-    public init(by: Source = .path, name: String? = nil) {
+    package init(by: Source = .path, name: String? = nil) {
         self.by = by
         self.name = name
     }
 
     /// The header or parameter read, with its default.
-    public var parameter: String {
+    package var parameter: String {
         switch by {
         case .header: return name ?? "Api-Version"
         case .query: return name ?? "version"
@@ -31,29 +31,29 @@ public struct VersioningConfig: Sendable, Hashable {
 }
 
 /// Deprecation and sunset of a version or a route (RFC 9745, RFC 8594).
-public struct LifecycleConfig: Sendable, Hashable {
+package struct LifecycleConfig: Sendable, Hashable {
     /// Since when the version or route is deprecated; `.distantPast` for `deprecated: true`.
-    public var deprecated: Date?
+    package var deprecated: Date?
     /// When it stops being served.
-    public var sunset: Date?
+    package var sunset: Date?
     /// The version that replaces it.
-    public var successor: String?
+    package var successor: String?
     /// A page that explains the deprecation.
-    public var docs: String?
+    package var docs: String?
     /// Keep serving after the sunset date instead of answering 410.
-    public var serveAfterSunset = false
+    package var serveAfterSunset = false
 
-    public init(deprecated: Date? = nil, sunset: Date? = nil, successor: String? = nil, docs: String? = nil) {
+    package init(deprecated: Date? = nil, sunset: Date? = nil, successor: String? = nil, docs: String? = nil) {
         self.deprecated = deprecated
         self.sunset = sunset
         self.successor = successor
         self.docs = docs
     }
 
-    public var isEmpty: Bool { deprecated == nil && sunset == nil }
+    package var isEmpty: Bool { deprecated == nil && sunset == nil }
 
     /// These settings with every field that `more` sets taken from `more`.
-    public func overridden(by more: LifecycleConfig) -> LifecycleConfig {
+    package func overridden(by more: LifecycleConfig) -> LifecycleConfig {
         var merged = self
         if let value = more.deprecated { merged.deprecated = value }
         if let value = more.sunset { merged.sunset = value }
@@ -64,7 +64,7 @@ public struct LifecycleConfig: Sendable, Hashable {
     }
 
     /// Parses `2026-12-01` (midnight UTC) or an RFC 3339 time.
-    public static func parseDate(_ text: String) -> Date? {
+    package static func parseDate(_ text: String) -> Date? {
         let parts = text.split(separator: "-")
         if parts.count == 3, let year = Int(parts[0]), let month = Int(parts[1]), let day = Int(parts[2]),
             parts[0].count == 4, (1...12).contains(month), (1...31).contains(day)
@@ -80,25 +80,25 @@ public struct LifecycleConfig: Sendable, Hashable {
 }
 
 /// One side of a traffic split.
-public struct SplitSide: Sendable, Hashable {
-    public var upstream: String
-    public var weight: Int
+package struct SplitSide: Sendable, Hashable {
+    package var upstream: String
+    package var weight: Int
 
-    public init(upstream: String, weight: Int) {
+    package init(upstream: String, weight: Int) {
         self.upstream = upstream
         self.weight = weight
     }
 }
 
 /// A weighted split of an API's traffic over upstreams (a canary).
-public struct SplitConfig: Sendable, Hashable {
-    public var sides: [SplitSide]
+package struct SplitConfig: Sendable, Hashable {
+    package var sides: [SplitSide]
     /// Keeps a caller on one side: `ip`, `header:NAME` or `cookie:NAME`. Nil spreads requests exactly by weight.
-    public var sticky: HashKey?
+    package var sticky: HashKey?
     /// A header whose value, an upstream's name, forces that side.
-    public var forceHeader: String?
+    package var forceHeader: String?
 
-    public init(sides: [SplitSide], sticky: HashKey? = nil, forceHeader: String? = nil) {
+    package init(sides: [SplitSide], sticky: HashKey? = nil, forceHeader: String? = nil) {
         self.sides = sides
         self.sticky = sticky
         self.forceHeader = forceHeader

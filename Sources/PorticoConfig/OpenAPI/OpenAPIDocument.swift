@@ -3,20 +3,20 @@ import Foundation
 /// An OpenAPI document as the gateway keeps it: one tree with every `$ref` local (files it
 /// referred to are bundled in), read once per config and shared by the portal, the mock and the
 /// validators.
-public final class OpenAPIDocument: Sendable {
+package final class OpenAPIDocument: Sendable {
     /// The bundled document.
-    public let root: JSONValue
+    package let root: JSONValue
     /// The `openapi` version as written: `3.0.3`, `3.1.0`, `3.2.0`.
-    public let version: String
+    package let version: String
     /// `components.schemas` by name.
-    public let schemas: [String: JSONValue]
+    package let schemas: [String: JSONValue]
     /// Every file the document was read from, the root first (absolute paths).
-    public let files: [String]
+    package let files: [String]
 
     /// Nested `$ref`s followed at most this deep before giving up (a chain, not a schema's depth).
     static let maximumReferenceChain = 32
 
-    public init(root: JSONValue, version: String, files: [String]) {
+    package init(root: JSONValue, version: String, files: [String]) {
         self.root = root
         self.version = version
         self.files = files
@@ -29,10 +29,10 @@ public final class OpenAPIDocument: Sendable {
 
     /// True for 3.0 documents, whose schemas are OpenAPI's JSON Schema subset (`nullable`,
     /// boolean `exclusiveMinimum`) rather than JSON Schema 2020-12.
-    public var isVersion30: Bool { version.hasPrefix("3.0") }
+    package var isVersion30: Bool { version.hasPrefix("3.0") }
 
     /// The value a local `$ref` (`#/components/schemas/Pet`) points to.
-    public func lookup(_ reference: String) -> JSONValue? {
+    package func lookup(_ reference: String) -> JSONValue? {
         let prefix = "#/components/schemas/"
         if reference.hasPrefix(prefix), !reference.dropFirst(prefix.count).contains("/") {
             let name = String(reference.dropFirst(prefix.count))
@@ -57,7 +57,7 @@ public final class OpenAPIDocument: Sendable {
     }
 
     /// `value` with `$ref`s followed until an object that is not a reference (or the chain ends).
-    public func resolve(_ value: JSONValue) -> JSONValue {
+    package func resolve(_ value: JSONValue) -> JSONValue {
         var current = value
         for _ in 0..<Self.maximumReferenceChain {
             guard let reference = current["$ref"]?.string, let target = lookup(reference) else { return current }
@@ -68,7 +68,7 @@ public final class OpenAPIDocument: Sendable {
 
     /// The operation `method` (lower case, as written) of the path item at `path`, with the
     /// path item (both resolved).
-    public func operation(path: String, method: String) -> (operation: JSONValue, pathItem: JSONValue)? {
+    package func operation(path: String, method: String) -> (operation: JSONValue, pathItem: JSONValue)? {
         guard let item = root["paths"]?[path].map(resolve) else { return nil }
         // 3.2 writes other methods under additionalOperations, as sent (`COPY`).
         guard let operation = (item[method] ?? item["additionalOperations"].map(resolve)?[method]).map(resolve) else {

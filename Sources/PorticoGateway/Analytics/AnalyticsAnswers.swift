@@ -4,17 +4,17 @@ import PorticoStore
 
 /// The analytics queries answered as documents: for the admin API, and, limited to the caller's
 /// own consumer, for the portal API. Every query reads the rollups, except the call search.
-public struct AnalyticsAnswers: Sendable {
-    public let store: any DataStore
+package struct AnalyticsAnswers: Sendable {
+    package let store: any DataStore
 
-    public init(store: any DataStore) {
+    package init(store: any DataStore) {
         self.store = store
     }
 
     /// A body and its content type.
-    public struct Document: Sendable {
-        public var text: String
-        public var contentType: String
+    package struct Document: Sendable {
+        package var text: String
+        package var contentType: String
 
         package init(text: String, contentType: String) {
             self.text = text
@@ -23,7 +23,7 @@ public struct AnalyticsAnswers: Sendable {
     }
 
     /// Counts, errors, bytes and latency percentiles per time bucket. `consumer` overrides any in the query.
-    public func timeSeries(_ query: AnalyticsQuery, consumer: String? = nil) async throws -> Document {
+    package func timeSeries(_ query: AnalyticsQuery, consumer: String? = nil) async throws -> Document {
         var filter = try query.filter()
         if let consumer { filter.consumer = consumer }
         let bucket = try query.duration("bucket") ?? .seconds(60)
@@ -32,7 +32,7 @@ public struct AnalyticsAnswers: Sendable {
     }
 
     /// The largest groups by `by` (route, consumer, status, version or api); `dimensions` limits the choice.
-    public func top(
+    package func top(
         _ query: AnalyticsQuery, consumer: String? = nil, dimensions: Set<UsageDimension> = Set(UsageDimension.allCases)
     )
         async throws -> Document
@@ -52,7 +52,7 @@ public struct AnalyticsAnswers: Sendable {
     }
 
     /// The call log, newest first, as JSON, JSON lines or CSV (`format`).
-    public func calls(_ query: AnalyticsQuery, consumer: String? = nil) async throws -> Document {
+    package func calls(_ query: AnalyticsQuery, consumer: String? = nil) async throws -> Document {
         var search = try query.search()
         if let consumer { search.consumer = consumer }
         let calls = try await store.searchCalls(search)

@@ -5,30 +5,30 @@ import PorticoConfig
 import PorticoStore
 
 /// The query parameters shared by the analytics endpoints and the CLI.
-public struct AnalyticsQuery: Sendable {
-    public var values: [String: String]
-    public var now: Date
+package struct AnalyticsQuery: Sendable {
+    package var values: [String: String]
+    package var now: Date
 
-    public init(_ values: [String: String], now: Date = Date()) {
+    package init(_ values: [String: String], now: Date = Date()) {
         self.values = values
         self.now = now
     }
 
-    public init(_ parameters: FlatDictionary<Substring, Substring>) {
+    package init(_ parameters: FlatDictionary<Substring, Substring>) {
         var values: [String: String] = [:]
         for (key, value) in parameters { values[String(key)] = String(value) }
         self.init(values)
     }
 
     /// The time range: `from`/`to` (RFC 3339 or Unix seconds), or `since` (a duration back from now; default 1h).
-    public func range() throws -> (from: Date, to: Date) {
+    package func range() throws -> (from: Date, to: Date) {
         let to = try values["to"].map(date) ?? now
         if let from = try values["from"].map(date) { return (from, to) }
         let since = try duration("since") ?? .seconds(3600)
         return (to.addingTimeInterval(-since.seconds), to)
     }
 
-    public func filter() throws -> AnalyticsFilter {
+    package func filter() throws -> AnalyticsFilter {
         let (from, to) = try range()
         var filter = AnalyticsFilter(
             from: from, to: to, api: values["api"], version: values["version"], route: values["route"],
@@ -42,7 +42,7 @@ public struct AnalyticsQuery: Sendable {
         return filter
     }
 
-    public func search() throws -> CallSearch {
+    package func search() throws -> CallSearch {
         var search = CallSearch()
         search.requestID = values["request_id"]
         search.consumer = values["consumer"]
@@ -74,14 +74,14 @@ public struct AnalyticsQuery: Sendable {
     }
 
     /// The most rows one search returns, the most it may skip, and the largest `min_ms`.
-    public static let maximumLimit = 10_000
-    public static let maximumOffset = 1_000_000_000
+    package static let maximumLimit = 10_000
+    package static let maximumOffset = 1_000_000_000
     static let maximumMilliseconds = 86_400_000.0
     /// Times are accepted from 1970 to the end of 9999, as RFC 3339 or Unix seconds.
     package static let latestSeconds = 253_402_300_799.0
 
     /// A whole number within `range` (by default 0 to a billion); 400 for anything else.
-    public func int(_ name: String, in range: ClosedRange<Int> = 0...1_000_000_000) throws -> Int? {
+    package func int(_ name: String, in range: ClosedRange<Int> = 0...1_000_000_000) throws -> Int? {
         guard let text = values[name] else { return nil }
         guard text.utf8.count <= 19, let value = Int(text), range.contains(value) else {
             throw GatewayError.badRequest(
@@ -90,7 +90,7 @@ public struct AnalyticsQuery: Sendable {
         return value
     }
 
-    public func duration(_ name: String) throws -> ConfigDuration? {
+    package func duration(_ name: String) throws -> ConfigDuration? {
         guard let text = values[name] else { return nil }
         guard let value = ConfigDuration(parsing: text), value.milliseconds > 0 else {
             throw GatewayError.badRequest("\(name) must be a duration like 15m, 1h or 7d, at most 100 years.")

@@ -8,16 +8,16 @@ import ServiceLifecycle
 /// service formats them as bytes (`CallRecord.appendJSONLine`) and writes them every 100 ms and
 /// once more at shutdown, so no JSON is made on the request path. When the queue is full, lines
 /// are dropped and counted.
-public final class AccessLogWriter: CallRecordSink, Service {
+package final class AccessLogWriter: CallRecordSink, Service {
     private let queue: BatchQueue<CallRecord>
     private let output: FileHandle
 
-    public init(output: FileHandle = .standardOutput, bufferLimit: Int = 8 << 20) {
+    package init(output: FileHandle = .standardOutput, bufferLimit: Int = 8 << 20) {
         self.output = output
         self.queue = BatchQueue(capacity: bufferLimit)
     }
 
-    public func record(_ call: CallRecord) {
+    package func record(_ call: CallRecord) {
         queue.append(call, cost: Self.estimatedLineBytes(call))
     }
 
@@ -32,14 +32,14 @@ public final class AccessLogWriter: CallRecordSink, Service {
     }
 
     /// Lines dropped because the queue was full.
-    public var droppedLines: Int { queue.dropped }
+    package var droppedLines: Int { queue.dropped }
 
-    public func run() async throws {
+    package func run() async throws {
         await BatchQueue<CallRecord>.flushPeriodically(every: .milliseconds(100)) { self.flush() }
     }
 
     /// Writes out what is queued.
-    public func flush() {
+    package func flush() {
         let calls = queue.drain()
         guard !calls.isEmpty else { return }
         var bytes: [UInt8] = []

@@ -10,9 +10,9 @@ import Synchronization
 /// Metadata keys are dotted (`request.id`, `upstream.name`) and become top-level fields. Portico
 /// never puts a key, token, password or cookie in a message or metadata; the access log's lines
 /// (also JSON, with `request_id`) go to the same stream.
-public struct JSONLogHandler: LogHandler {
-    public var logLevel: Logger.Level
-    public var metadata: Logger.Metadata = [:]
+package struct JSONLogHandler: LogHandler {
+    package var logLevel: Logger.Level
+    package var metadata: Logger.Metadata = [:]
     private let label: String
     private let output: Output
 
@@ -25,18 +25,18 @@ public struct JSONLogHandler: LogHandler {
 
     private static let standardOutput = Output(.standardOutput)
 
-    public init(label: String, level: Logger.Level, output: FileHandle? = nil) {
+    package init(label: String, level: Logger.Level, output: FileHandle? = nil) {
         self.label = label
         self.logLevel = level
         self.output = output.map(Output.init) ?? Self.standardOutput
     }
 
-    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+    package subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
         set { metadata[key] = newValue }
     }
 
-    public func log(event: LogEvent) {
+    package func log(event: LogEvent) {
         var line = "{\"time\":\"\(CallRecord.timestamp(Date()))\",\"level\":\"\(event.level.rawValue)\""
         line += ",\"logger\":\(JSONText.quote(label)),\"msg\":\(JSONText.quote(event.message.description))"
         var merged = metadata
@@ -48,7 +48,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     /// The level to log at: `--log-level` if given, else `PORTICO_LOG_LEVEL`, else the config's `server.log-level`.
-    public static func level(flag: Logger.Level?, environment: [String: String], config: String) -> Logger.Level {
+    package static func level(flag: Logger.Level?, environment: [String: String], config: String) -> Logger.Level {
         if let flag { return flag }
         if let text = environment["PORTICO_LOG_LEVEL"], let level = Logger.Level(rawValue: text.lowercased()) {
             return level

@@ -14,8 +14,8 @@ import Synchronization
 /// Label values come only from the config (API and route names, upstream names and target URLs,
 /// limit names) or from small fixed sets (method, status class, cache outcome, auth failure),
 /// never from request paths, so the number of series stays bounded.
-public final class GatewayMetrics: Sendable {
-    public let registry: PrometheusCollectorRegistry
+package final class GatewayMetrics: Sendable {
+    package let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let handles = Mutex<[RequestLabels: RequestHandles]>([:])
     private let counters = Mutex<[String: (counter: CoreMetrics.Counter, seen: Int)]>([:])
@@ -28,7 +28,7 @@ public final class GatewayMetrics: Sendable {
     ]
     static let methods: Set<String> = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 
-    public init() {
+    package init() {
         let registry = PrometheusCollectorRegistry()
         var factory = PrometheusMetricsFactory(registry: registry)
         factory.defaultDurationHistogramBuckets = Self.buckets
@@ -59,7 +59,7 @@ public final class GatewayMetrics: Sendable {
     ///
     /// - Parameter authFailure: why authentication or authorization refused it (`missing`,
     ///   `invalid`, `forbidden`, `unavailable`), if it did.
-    public func observe(_ call: CallRecord, authFailure: String?) {
+    package func observe(_ call: CallRecord, authFailure: String?) {
         let labels = RequestLabels(
             api: call.api ?? "none", route: call.route ?? "none",
             method: Self.methods.contains(call.method) ? call.method : "OTHER",
@@ -124,7 +124,7 @@ public final class GatewayMetrics: Sendable {
     }
 
     /// The Prometheus text exposition, after reading the current state of upstreams, the call log and reloads.
-    public func exposition(runtime: GatewayRuntime, callLog: CallLogWriter?) -> String {
+    package func exposition(runtime: GatewayRuntime, callLog: CallLogWriter?) -> String {
         let snapshot = runtime.snapshot
         let now = ContinuousClock.now
         for upstream in snapshot.config.upstreams {

@@ -4,7 +4,7 @@ import Synchronization
 
 /// What `/readyz` reports: the runtime has started with a compiled config, it is not shutting
 /// down, and the store takes writes (probed with a real write, at most once a second).
-public final class Readiness: Sendable {
+package final class Readiness: Sendable {
     private struct State {
         var started = false
         var draining = false
@@ -15,7 +15,7 @@ public final class Readiness: Sendable {
     private let probe: @Sendable () async throws -> Void
 
     /// - Parameter probe: a write to the store; it throws when the store cannot take one.
-    public init(probe: @escaping @Sendable () async throws -> Void = {}) {
+    package init(probe: @escaping @Sendable () async throws -> Void = {}) {
         self.probe = probe
     }
 
@@ -26,7 +26,7 @@ public final class Readiness: Sendable {
     func markDraining() { state.withLock { $0.draining = true } }
 
     /// Whether the gateway is ready, with each check's result as a JSON object.
-    public func report(config: String) async -> (ready: Bool, json: String) {
+    package func report(config: String) async -> (ready: Bool, json: String) {
         let now = ContinuousClock.now
         let (started, draining, cached) = state.withLock { ($0.started, $0.draining, $0.lastProbe) }
         var storeError: String?

@@ -4,21 +4,21 @@ import Synchronization
 /// W3C Trace Context (`traceparent`, version 00): the trace a request belongs to and the span
 /// the gateway opens for it. A valid incoming `traceparent` is continued (same trace id, the
 /// caller's span as parent); otherwise a new trace starts. Upstreams receive the gateway's span.
-public struct TraceContext: Sendable, Equatable {
+package struct TraceContext: Sendable, Equatable {
     /// 32 lowercase hex digits.
-    public let traceID: String
+    package let traceID: String
     /// The gateway's own span: 16 lowercase hex digits.
-    public let spanID: String
+    package let spanID: String
     /// The caller's span, when the request carried a `traceparent`.
-    public let parentSpanID: String?
+    package let parentSpanID: String?
     /// The trace flags, two hex digits (`01` sampled).
-    public let flags: String
+    package let flags: String
 
     static let traceparent = HTTPField.Name("traceparent")!
     static let tracestate = HTTPField.Name("tracestate")!
 
     /// Continues the request's trace, or starts one.
-    public init(headers: HTTPFields) {
+    package init(headers: HTTPFields) {
         if let value = headers[Self.traceparent], let parsed = Self.parse(value) {
             traceID = parsed.traceID
             parentSpanID = parsed.spanID
@@ -39,12 +39,12 @@ public struct TraceContext: Sendable, Equatable {
     }
 
     /// A span of this trace whose parent is this span: a composite endpoint's backend call.
-    public func child() -> TraceContext {
+    package func child() -> TraceContext {
         TraceContext(traceID: traceID, spanID: Self.hex(Self.nextRandom()), parentSpanID: spanID, flags: flags)
     }
 
     /// The header sent upstream: this trace, the gateway's span.
-    public var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
+    package var traceparent: String { "00-\(traceID)-\(spanID)-\(flags)" }
 
     /// The parts of a `traceparent` value, or nil if it is not valid (all-zero ids, wrong lengths,
     /// uppercase hex and version ff are invalid; a higher version is read by its first four fields).

@@ -8,28 +8,28 @@ import Synchronization
 ///
 /// One exchange belongs to one request and is touched by that request's task only, except the
 /// byte counters, which the body streams update and are therefore atomic.
-public final class Exchange: Sendable {
+package final class Exchange: Sendable {
     /// The request id: the client's valid `X-Request-Id`, or a new one.
-    public let requestID: String
+    package let requestID: String
     /// The W3C trace this request belongs to, and the gateway's span in it.
-    public let trace: TraceContext
+    package let trace: TraceContext
     /// The client's IP address as seen on the socket.
-    public let clientAddress: String?
+    package let clientAddress: String?
     /// The `Host` the client asked for.
-    public let host: String?
+    package let host: String?
     /// When the gateway received the request head.
-    public let start: ContinuousClock.Instant
+    package let start: ContinuousClock.Instant
     /// The matched route.
-    public let route: CompiledRoute
+    package let route: CompiledRoute
     /// The request head as it reached the chain (after the guard, before any policy), for
     /// response phases and templates that read the request.
-    public let request: HTTPRequest
+    package let request: HTTPRequest
     /// Request body bytes read from the client.
-    public let bytesIn = Atomic<Int>(0)
+    package let bytesIn = Atomic<Int>(0)
     /// Response body bytes written to the client.
-    public let bytesOut = Atomic<Int>(0)
+    package let bytesOut = Atomic<Int>(0)
     /// Tries beyond the first that the upstream stage made.
-    public let retries = Atomic<Int>(0)
+    package let retries = Atomic<Int>(0)
     private let finishers = Mutex<[@Sendable () -> Void]>([])
     private let caller = Mutex<Identity?>(nil)
     private let limitDecision = Mutex<LimitDecision?>(nil)
@@ -63,7 +63,7 @@ public final class Exchange: Sendable {
     }
 
     /// Records which target served the request and how long it took to answer with a head.
-    public func recordUpstream(target: String, elapsed: Duration?) {
+    package func recordUpstream(target: String, elapsed: Duration?) {
         upstreamState.withLock {
             $0.target = target
             $0.elapsed = elapsed
@@ -71,7 +71,7 @@ public final class Exchange: Sendable {
     }
 
     /// Runs `action` once the response has been written (or the write failed), whatever happened.
-    public func onFinish(_ action: @escaping @Sendable () -> Void) {
+    package func onFinish(_ action: @escaping @Sendable () -> Void) {
         finishers.withLock { $0.append(action) }
     }
 
@@ -81,31 +81,31 @@ public final class Exchange: Sendable {
     }
 
     /// Who is calling, once the auth policy has decided; nil on routes without auth.
-    public internal(set) var identity: Identity? {
+    package internal(set) var identity: Identity? {
         get { caller.withLock { $0 } }
         set { caller.withLock { $0 = newValue } }
     }
 
     /// The rate-limit decision for the call log: the refusing policy's, else the tightest's.
-    public internal(set) var rateLimit: LimitDecision? {
+    package internal(set) var rateLimit: LimitDecision? {
         get { limitDecision.withLock { $0 } }
         set { limitDecision.withLock { $0 = newValue } }
     }
 
     /// What the route's cache did; nil on routes without a cache.
-    public internal(set) var cacheStatus: CacheStatus? {
+    package internal(set) var cacheStatus: CacheStatus? {
         get { cacheOutcome.withLock { $0 } }
         set { cacheOutcome.withLock { $0 = newValue } }
     }
 
     /// Why auth refused the request (`missing`, `invalid`, `forbidden`, `scope`, `unavailable`), for metrics.
-    public internal(set) var authFailure: String? {
+    package internal(set) var authFailure: String? {
         get { authRefusal.withLock { $0 } }
         set { authRefusal.withLock { $0 = newValue } }
     }
 
     /// The first error that ended the client's request body, if one did: the client's fault.
-    public internal(set) var clientBodyError: (any Error)? {
+    package internal(set) var clientBodyError: (any Error)? {
         get { bodyFailure.withLock { $0 } }
         set { bodyFailure.withLock { if $0 == nil { $0 = newValue } } }
     }
@@ -150,6 +150,6 @@ public final class Exchange: Sendable {
         }
     }
 
-    public var upstreamTarget: String? { upstreamState.withLock { $0.target } }
-    public var upstreamElapsed: Duration? { upstreamState.withLock { $0.elapsed } }
+    package var upstreamTarget: String? { upstreamState.withLock { $0.target } }
+    package var upstreamElapsed: Duration? { upstreamState.withLock { $0.elapsed } }
 }

@@ -7,7 +7,7 @@ import PorticoStore
 /// An error the gateway answers a client with, rendered as RFC 9457 `application/problem+json`.
 ///
 /// A struct around a private code so that cases can be added without breaking callers.
-public struct GatewayError: Error, Sendable, CustomStringConvertible {
+package struct GatewayError: Error, Sendable, CustomStringConvertible {
     private enum Code: Sendable {
         case noRoute
         case methodNotAllowed(allowed: [String])
@@ -38,62 +38,62 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
 
     private let code: Code
 
-    public static let noRoute = GatewayError(code: .noRoute)
-    public static func methodNotAllowed(allowed: [String]) -> GatewayError {
+    package static let noRoute = GatewayError(code: .noRoute)
+    package static func methodNotAllowed(allowed: [String]) -> GatewayError {
         .init(code: .methodNotAllowed(allowed: allowed))
     }
-    public static func payloadTooLarge(limit: Int) -> GatewayError { .init(code: .payloadTooLarge(limit: limit)) }
-    public static func badGateway(_ detail: String) -> GatewayError { .init(code: .badGateway(detail)) }
-    public static func gatewayTimeout(_ detail: String) -> GatewayError { .init(code: .gatewayTimeout(detail)) }
-    public static let noMockExample = GatewayError(code: .noMockExample)
-    public static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
+    package static func payloadTooLarge(limit: Int) -> GatewayError { .init(code: .payloadTooLarge(limit: limit)) }
+    package static func badGateway(_ detail: String) -> GatewayError { .init(code: .badGateway(detail)) }
+    package static func gatewayTimeout(_ detail: String) -> GatewayError { .init(code: .gatewayTimeout(detail)) }
+    package static let noMockExample = GatewayError(code: .noMockExample)
+    package static func badRequest(_ detail: String) -> GatewayError { .init(code: .badRequest(detail)) }
     static func malformedRequest(_ error: HTTP1ParseError) -> GatewayError {
         .init(code: .malformedRequest(status: error.status, detail: error.detail))
     }
-    public static let unauthorized = GatewayError(code: .unauthorized)
-    public static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
-    public static func unknownVersion(requested: String, available: [String]) -> GatewayError {
+    package static let unauthorized = GatewayError(code: .unauthorized)
+    package static func notFound(_ detail: String) -> GatewayError { .init(code: .notFound(detail)) }
+    package static func unknownVersion(requested: String, available: [String]) -> GatewayError {
         .init(code: .unknownVersion(requested: requested, available: available))
     }
-    public static func gone(sunset: String, successor: String?) -> GatewayError {
+    package static func gone(sunset: String, successor: String?) -> GatewayError {
         .init(code: .gone(sunset: sunset, successor: successor))
     }
     /// A missing or bad credential on a data-plane route; the challenges name the accepted schemes.
-    public static func unauthenticated(challenges: [String]) -> GatewayError {
+    package static func unauthenticated(challenges: [String]) -> GatewayError {
         .init(code: .unauthenticated(challenges: challenges))
     }
     /// A valid credential that is not allowed here.
-    public static let forbidden = GatewayError(code: .forbidden)
+    package static let forbidden = GatewayError(code: .forbidden)
     /// A request that is refused for the reason given (a portal form without its CSRF token).
-    public static func denied(_ detail: String) -> GatewayError { .init(code: .denied(detail)) }
+    package static func denied(_ detail: String) -> GatewayError { .init(code: .denied(detail)) }
     /// The credential could not be checked (an introspection endpoint or a JWKS was unreachable).
-    public static let authUnavailable = GatewayError(code: .authUnavailable)
+    package static let authUnavailable = GatewayError(code: .authUnavailable)
     /// The shared limit store did not answer, and the limit says `on-store-failure: deny`.
-    public static let limitStoreUnavailable = GatewayError(code: .limitStoreUnavailable)
+    package static let limitStoreUnavailable = GatewayError(code: .limitStoreUnavailable)
     /// The request clashes with what exists (a consumer that is already there).
-    public static func conflict(_ detail: String) -> GatewayError { .init(code: .conflict(detail)) }
+    package static func conflict(_ detail: String) -> GatewayError { .init(code: .conflict(detail)) }
     /// A limit refused the request; `headers` are its RateLimit headers.
-    public static func tooManyRequests(retryAfter: Int, headers: [HTTPField]) -> GatewayError {
+    package static func tooManyRequests(retryAfter: Int, headers: [HTTPField]) -> GatewayError {
         .init(code: .tooManyRequests(retryAfter: retryAfter, headers: headers))
     }
     /// A request that breaks its OpenAPI operation; `errors` in the problem lists each issue.
-    public static func invalidRequest(_ issues: [ValidationIssue]) -> GatewayError {
+    package static func invalidRequest(_ issues: [ValidationIssue]) -> GatewayError {
         .init(code: .invalidRequest(issues))
     }
     /// A body of a media type the operation does not take.
-    public static func unsupportedMediaType(_ type: String, accepted: [String]) -> GatewayError {
+    package static func unsupportedMediaType(_ type: String, accepted: [String]) -> GatewayError {
         .init(code: .unsupportedMediaType(type, accepted: accepted))
     }
     /// No answer of a media type the request's `Accept` takes.
-    public static func notAcceptable(_ detail: String) -> GatewayError { .init(code: .notAcceptable(detail)) }
+    package static func notAcceptable(_ detail: String) -> GatewayError { .init(code: .notAcceptable(detail)) }
     /// A fault of the gateway's own; the detail says what failed, never a secret.
-    public static func internalError(_ detail: String) -> GatewayError { .init(code: .internalError(detail)) }
-    public static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
+    package static func internalError(_ detail: String) -> GatewayError { .init(code: .internalError(detail)) }
+    package static func upstreamUnavailable(upstream: String, retryAfter: Duration) -> GatewayError {
         .init(code: .upstreamUnavailable(upstream: upstream, retryAfter: retryAfter))
     }
 
     /// The HTTP status sent to the client.
-    public var status: HTTPResponse.Status {
+    package var status: HTTPResponse.Status {
         switch code {
         case .noRoute, .notFound: return .notFound
         case .methodNotAllowed: return .methodNotAllowed
@@ -126,7 +126,7 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
     }
 
     /// A short, stable slug used in the problem `type` URI and in the call log.
-    public var slug: String {
+    package var slug: String {
         switch code {
         case .noRoute: return "no-route"
         case .methodNotAllowed: return "method-not-allowed"
@@ -214,10 +214,10 @@ public struct GatewayError: Error, Sendable, CustomStringConvertible {
         }
     }
 
-    public var description: String { "\(status.code) \(slug): \(detail)" }
+    package var description: String { "\(status.code) \(slug): \(detail)" }
 
     /// The problem+json response, carrying the request id in the body and in the header.
-    public func response(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> Response {
+    package func response(requestID: String, instance: String, requestIDHeader: HTTPField.Name) -> Response {
         var (head, body) = problem(requestID: requestID, instance: instance, requestIDHeader: requestIDHeader)
         head.headerFields[.contentLength] = nil
         return Response(status: head.status, headers: head.headerFields, body: .init(byteBuffer: body))

@@ -1,9 +1,9 @@
 import Hummingbird
 
 /// A route's policies, sorted once when the config is compiled, ending in the upstream stage.
-public struct PolicyChain: Sendable {
+package struct PolicyChain: Sendable {
     /// The policies in the order they run, the terminal stage last.
-    public let policies: [any Policy]
+    package let policies: [any Policy]
     /// The same chain for the event-loop path, when every policy has a fast path and the
     /// terminal stage proxies to plain-HTTP targets.
     package let fast: FastChain?
@@ -11,7 +11,7 @@ public struct PolicyChain: Sendable {
     let answersPreflight: Bool
 
     /// Sorts by phase and priority; the terminal stage must be the only `upstream` policy.
-    public init(policies: [any Policy], terminal: any Policy) {
+    package init(policies: [any Policy], terminal: any Policy) {
         let sorted = policies.enumerated().sorted { lhs, rhs in
             if lhs.element.phase != rhs.element.phase { return lhs.element.phase < rhs.element.phase }
             if lhs.element.priority != rhs.element.priority { return lhs.element.priority > rhs.element.priority }
@@ -38,7 +38,7 @@ public struct PolicyChain: Sendable {
     }
 
     /// Runs the whole chain.
-    public func run(_ request: Request, exchange: Exchange) async throws -> Response {
+    package func run(_ request: Request, exchange: Exchange) async throws -> Response {
         try await run(request, exchange: exchange, from: 0)
     }
 

@@ -1,35 +1,35 @@
 import PorticoConfig
 
 /// A route ready to serve: what it matches and the chain that handles it.
-public struct CompiledRoute: Sendable {
+package struct CompiledRoute: Sendable {
     /// The API the route belongs to.
-    public let apiName: String
-    public let apiVersion: String?
+    package let apiName: String
+    package let apiVersion: String?
     /// The route's name in logs: the operationId, or `METHOD template`.
-    public let name: String
+    package let name: String
     /// The public path template, base path included.
-    public let template: String
+    package let template: String
     /// Upper-case methods; empty means any.
-    public let methods: Set<String>
+    package let methods: Set<String>
     /// The API's public base path, removed before forwarding when `stripBasePath` is set.
-    public let basePath: String
-    public let stripBasePath: Bool
+    package let basePath: String
+    package let stripBasePath: Bool
     /// How a request names the version, when versions share this path.
-    public let versioning: VersioningConfig
+    package let versioning: VersioningConfig
     /// Served to requests that name no version.
-    public let isDefaultVersion: Bool
+    package let isDefaultVersion: Bool
     /// The handling chain, built with the route.
-    public let chain: PolicyChain
+    package let chain: PolicyChain
     /// The host the route is bound to, if any.
-    public internal(set) var host: String?
+    package internal(set) var host: String?
     /// Where requests go: an upstream's name, `mock`, or `split:a,b`.
-    public internal(set) var upstream = ""
+    package internal(set) var upstream = ""
     /// With `websocket: true`: how long an upgraded connection may be silent both ways
     /// (`stream-idle-timeout`, 5 minutes by default). nil: `Upgrade` requests are proxied as plain ones.
-    public internal(set) var upgradeIdleTimeout: Duration?
+    package internal(set) var upgradeIdleTimeout: Duration?
 
     /// The chain's steps by name, in the order they run: `auth`, `rate-limit`, `cache`, …, then `proxy`, `mock` or `split`.
-    public var policyNames: [String] {
+    package var policyNames: [String] {
         chain.policies.map { policy in
             switch policy {
             case is LifecyclePolicy: return "lifecycle"

@@ -9,20 +9,20 @@ import PorticoConfig
 /// otherwise), a raw backslash, a dot segment with `;` parameters (`..;`, which Tomcat reads as
 /// `..`), a double-encoded dot, slash or backslash (`%252e`), NUL, controls, raw non-ASCII bytes
 /// and invalid percent-encoding. The query is kept as sent.
-public struct PathNormalizer: Sendable {
-    public let settings: PathSettings
+package struct PathNormalizer: Sendable {
+    package let settings: PathSettings
 
-    public init(settings: PathSettings = .init()) {
+    package init(settings: PathSettings = .init()) {
         self.settings = settings
     }
 
     /// Why a path was refused: the `detail` of the 400 the client gets.
-    public struct Refusal: Error, Sendable, Equatable {
-        public let reason: String
+    package struct Refusal: Error, Sendable, Equatable {
+        package let reason: String
     }
 
     /// The canonical target (path and query) for `target`, or why it is refused.
-    public func normalize(_ target: String) -> Result<String, Refusal> {
+    package func normalize(_ target: String) -> Result<String, Refusal> {
         // Most targets are canonical already: checked in place, returned as they came, no copy.
         let merge = settings.mergeSlashes
         if target.utf8.withContiguousStorageIfAvailable({ Self.isCanonicalTarget($0, mergeSlashes: merge) }) == true {

@@ -5,9 +5,9 @@ import PorticoConfig
 /// Built once per config snapshot. At each segment a literal child is tried first, then segment
 /// patterns (`{name}.json`, most literal text first), then a `{param}` child, and all before a
 /// `/**` rest, so the route with the longest literal prefix wins.
-public struct RouteTable: Sendable {
+package struct RouteTable: Sendable {
     /// The result of a lookup.
-    public enum Match: Sendable {
+    package enum Match: Sendable {
         case route(CompiledRoute)
         /// The path exists, but not for this method.
         case methodNotAllowed(allowed: [String])
@@ -30,10 +30,10 @@ public struct RouteTable: Sendable {
     private let wildcardHosts: [(suffix: String, node: Node)]
     private let anyHost: Node
     /// How many routes the table holds.
-    public let count: Int
+    package let count: Int
 
     /// Builds the table. Routes must already be free of conflicts (the config loader checks that).
-    public init(routes: [(host: String?, route: CompiledRoute)]) {
+    package init(routes: [(host: String?, route: CompiledRoute)]) {
         var exact: [String: Node] = [:]
         var wildcard: [(String, Node)] = []
         let any = Node()
@@ -99,7 +99,7 @@ public struct RouteTable: Sendable {
 
     /// Finds the route for a request. `host` may carry a port, which is ignored. `version` reads
     /// the version a request names for a route's versioning (nil when it names none).
-    public func match(
+    package func match(
         host: String?, method: String, path: String, version: (CompiledRoute) -> String? = { _ in nil }
     ) -> Match {
         var segments: [Substring] = []

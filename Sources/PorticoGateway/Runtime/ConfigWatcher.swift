@@ -6,13 +6,13 @@ import ServiceLifecycle
 ///
 /// Polls each file's modification time, size and inode; `ConfigWatch` decides when a change
 /// has settled enough to reload.
-public struct ConfigWatcher: Service {
+package struct ConfigWatcher: Service {
     let runtime: GatewayRuntime
     let interval: Duration
     let settle: Duration
     let logger: Logger
 
-    public init(runtime: GatewayRuntime, interval: Duration, settle: Duration = .milliseconds(150), logger: Logger) {
+    package init(runtime: GatewayRuntime, interval: Duration, settle: Duration = .milliseconds(150), logger: Logger) {
         self.runtime = runtime
         self.interval = interval
         self.settle = settle
@@ -39,7 +39,7 @@ public struct ConfigWatcher: Service {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { await watch() }
     }
 

@@ -14,7 +14,7 @@ import Synchronization
 /// request path, and swaps it in only if the config is valid. Requests that took the old
 /// snapshot finish on it; once they have, the pools it had and the new one does not are closed.
 /// As a `Service` it runs those retirements and closes every pool at shutdown.
-public final class GatewayRuntime: Service, Sendable {
+package final class GatewayRuntime: Service, Sendable {
     private let current: Mutex<RuntimeSnapshot>
     private let history: Mutex<ReloadHistory>
     /// Serializes reloads: two triggers at once must not compile and swap concurrently.
@@ -28,18 +28,18 @@ public final class GatewayRuntime: Service, Sendable {
     private let logger: Logger
     private let wallClock: @Sendable () -> Date
     /// Credentials and key caches that every snapshot shares.
-    public let auth: AuthContext
+    package let auth: AuthContext
     /// The rate-limit store and clock that every snapshot shares, so counters survive reloads.
-    public let limits: LimitContext
+    package let limits: LimitContext
     /// The response cache every snapshot shares, so entries survive reloads.
-    public let cache: CacheContext
+    package let cache: CacheContext
     /// What `/readyz` reports.
-    public let readiness: Readiness
+    package let readiness: Readiness
     /// Open client connections against `server.max-connections` and `max-connections-per-ip`,
     /// fixed at start (the listener is not rebuilt on reload).
-    public let connections: ConnectionBudget
+    package let connections: ConnectionBudget
     /// Requests served on the event-loop path and requests passed on to the streaming path.
-    public let paths = ServingPaths()
+    package let paths = ServingPaths()
     /// The call store's queries, for the portal API's usage endpoints.
     private let analytics: AnalyticsAnswers?
     /// What the app mounts beside the routes (the developer portal), rebuilt with each snapshot.
@@ -101,13 +101,13 @@ public final class GatewayRuntime: Service, Sendable {
     }
 
     /// The snapshot to use for one request, from start to end.
-    public var snapshot: RuntimeSnapshot { current.withLock { $0 } }
+    package var snapshot: RuntimeSnapshot { current.withLock { $0 } }
 
     /// Reload counters and the last error, for `/admin/status`.
-    public var reloadHistory: ReloadHistory { history.withLock { $0 } }
+    package var reloadHistory: ReloadHistory { history.withLock { $0 } }
 
     /// The files a change to which should trigger a reload: the config and the documents it names.
-    public var watchedFiles: [String] {
+    package var watchedFiles: [String] {
         let files = snapshot.config.sourceFiles
         let root = ConfigLoader.absolutePath(configPath)
         return files.contains(root) ? files : [root] + files
@@ -115,7 +115,7 @@ public final class GatewayRuntime: Service, Sendable {
 
     /// Loads the config file again and swaps in the result if it is valid and different.
     @discardableResult
-    public func reload(trigger: String) async -> ReloadOutcome {
+    package func reload(trigger: String) async -> ReloadOutcome {
         let outcome: ReloadOutcome
         let requested = ContinuousClock.now
         do {
@@ -238,7 +238,7 @@ public final class GatewayRuntime: Service, Sendable {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         readiness.markStarted()
         let redis = (limits.store as? RedisLimiterStore)?.client
         redis?.start()
@@ -296,7 +296,7 @@ public final class GatewayRuntime: Service, Sendable {
 }
 
 /// What a reload did.
-public enum ReloadOutcome: Sendable {
+package enum ReloadOutcome: Sendable {
     case applied(hash: String, duration: Duration)
     /// The files compile to the config already running.
     case unchanged(hash: String)
@@ -305,15 +305,15 @@ public enum ReloadOutcome: Sendable {
 }
 
 /// Reload counters and the last error.
-public struct ReloadHistory: Sendable {
-    public private(set) var succeeded = 0
-    public private(set) var failed = 0
-    public private(set) var lastError: String?
-    public private(set) var lastErrorAt: Date?
-    public private(set) var lastTrigger: String?
-    public private(set) var lastDuration: Duration?
+package struct ReloadHistory: Sendable {
+    package private(set) var succeeded = 0
+    package private(set) var failed = 0
+    package private(set) var lastError: String?
+    package private(set) var lastErrorAt: Date?
+    package private(set) var lastTrigger: String?
+    package private(set) var lastDuration: Duration?
     /// When the last successful reload was asked for (by the watcher, a signal or the admin API).
-    public private(set) var lastRequestedAt: ContinuousClock.Instant?
+    package private(set) var lastRequestedAt: ContinuousClock.Instant?
 
     mutating func recordSuccess(duration: Duration, trigger: String, requested: ContinuousClock.Instant) {
         succeeded += 1
@@ -334,7 +334,7 @@ public struct ReloadHistory: Sendable {
 
 extension Duration {
     /// The duration in (fractional) milliseconds.
-    public var milliseconds: Double {
+    package var milliseconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) * 1000 + Double(attoseconds) / 1e15
     }

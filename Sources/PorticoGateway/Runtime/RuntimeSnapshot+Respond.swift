@@ -11,21 +11,21 @@ import Synchronization
 /// as problem+json.
 extension RuntimeSnapshot {
     /// What serving one request produced, before the response is written.
-    public struct Served: Sendable {
-        public var response: Response
+    package struct Served: Sendable {
+        package var response: Response
         /// The request's exchange; nil when no route matched.
-        public var exchange: Exchange?
+        package var exchange: Exchange?
         /// The error the response reports, if it is one.
-        public var failure: GatewayError?
+        package var failure: GatewayError?
         /// The path the call is logged with: the canonical one, or the refused one cut short.
-        public var path: String = ""
+        package var path: String = ""
     }
 
     /// Matches the request to a route and runs its chain; every failure becomes a problem+json response.
     ///
     /// The gateway's handler writes and logs what this returns; `portico-bench auth` calls it in a loop.
     /// `terminal` replaces every route's terminal stage (`PolicyHarness` plays the upstream so).
-    public func respond(
+    package func respond(
         to sent: Request, requestID: String, trace: TraceContext? = nil, clientAddress: String?,
         start: ContinuousClock.Instant,
         logger: Logger

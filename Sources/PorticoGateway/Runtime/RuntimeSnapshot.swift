@@ -11,29 +11,29 @@ import Synchronization
 ///
 /// A request takes the current snapshot once and uses it to the end, so a reload never changes
 /// the rules under a request in flight.
-public final class RuntimeSnapshot: Sendable {
-    public let config: GatewayConfig
-    public let routes: RouteTable
+package final class RuntimeSnapshot: Sendable {
+    package let config: GatewayConfig
+    package let routes: RouteTable
     /// Every compiled route, in config order, for `/admin/routes`.
-    public let routeList: [CompiledRoute]
+    package let routeList: [CompiledRoute]
     /// The upstream pools by name.
-    public let pools: [String: UpstreamPool]
+    package let pools: [String: UpstreamPool]
     /// When this snapshot was compiled.
-    public let loadedAt: Date
+    package let loadedAt: Date
     /// Requests being served with this snapshot; a replaced snapshot's pools close when it reaches 0.
     let inFlight = Atomic<Int>(0)
 
     /// How many requests are being served with this snapshot now.
-    public var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
+    package var requestsInFlight: Int { inFlight.load(ordering: .relaxed) }
     package let requestIDHeader: HTTPField.Name
     /// The wall clock that sunsets are checked against.
     let wallClock: @Sendable () -> Date
     /// Each plan's limit, by plan name.
-    public let planLimits: [String: CompiledLimit]
+    package let planLimits: [String: CompiledLimit]
     /// This config's rate-limit settings and the shared store.
-    public let limits: LimitContext
+    package let limits: LimitContext
     /// Every limit of this config: the plans' and the routes'.
-    public let allLimits: [CompiledLimit]
+    package let allLimits: [CompiledLimit]
     /// The app's handlers beside the routes (the developer portal), when the config has them.
     let mount: (any GatewayMount)?
     /// What every request passes before anything else: one Host, a canonical path, clean headers.
@@ -77,7 +77,7 @@ public final class RuntimeSnapshot: Sendable {
     }
 
     /// The state of `key` under every limit of this config that holds some, without charging it.
-    public func limitState(of key: String) async throws -> [LimitDecision] {
+    package func limitState(of key: String) async throws -> [LimitDecision] {
         try await limits.store.peek(key, limits: allLimits, now: limits.clock())
     }
 

@@ -12,9 +12,9 @@ import Synchronization
 /// process never runs out of file descriptors (it raises its soft limit to the hard one at start
 /// and, by default, caps connections at 80 % of it). The per-address table has one entry per
 /// address with open connections, so it is bounded by the total cap.
-public final class ConnectionBudget: Sendable {
-    public let maximum: Int
-    public let maximumPerAddress: Int
+package final class ConnectionBudget: Sendable {
+    package let maximum: Int
+    package let maximumPerAddress: Int
     private let state = Mutex<State>(State())
 
     struct State {
@@ -23,7 +23,7 @@ public final class ConnectionBudget: Sendable {
         var byAddress: [String: Int] = [:]
     }
 
-    public init(maximum: Int, maximumPerAddress: Int) {
+    package init(maximum: Int, maximumPerAddress: Int) {
         self.maximum = max(1, maximum)
         self.maximumPerAddress = max(1, maximumPerAddress)
     }
@@ -54,12 +54,12 @@ public final class ConnectionBudget: Sendable {
     }
 
     /// Connections open now, addresses with connections, and connections refused since start.
-    public var report: (open: Int, addresses: Int, refused: Int) {
+    package var report: (open: Int, addresses: Int, refused: Int) {
         state.withLock { ($0.open, $0.byAddress.count, $0.refused) }
     }
 
     /// The soft file-descriptor limit after raising it to the hard limit (`RLIMIT_NOFILE`).
-    public static func raiseFileLimit() -> Int {
+    package static func raiseFileLimit() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
         if limit.rlim_cur < limit.rlim_max {
@@ -72,7 +72,7 @@ public final class ConnectionBudget: Sendable {
 
     /// The default cap for a soft limit of `descriptors`: 80 %, leaving room for upstream
     /// connections, the store, logs and the config watcher.
-    public static func defaultMaximum(descriptors: Int) -> Int {
+    package static func defaultMaximum(descriptors: Int) -> Int {
         max(16, descriptors / 10 * 8)
     }
 }

@@ -13,7 +13,7 @@ import ServiceLifecycle
 /// from the current snapshot), and cleartext listeners that only redirect to HTTPS.
 ///
 /// On graceful shutdown it stops accepting, lets requests in flight finish, and returns.
-public struct GatewayServer: Service {
+package struct GatewayServer: Service {
     let runtime: GatewayRuntime
     let sinks: [any CallRecordSink]
     let metrics: GatewayMetrics?
@@ -24,7 +24,7 @@ public struct GatewayServer: Service {
     /// - Parameters:
     ///   - onListening: called with the first listener's bound port once it is up (useful with port 0).
     ///   - onListenerListening: called with each listener's index in `listeners` and its bound port.
-    public init(
+    package init(
         runtime: GatewayRuntime,
         sinks: [any CallRecordSink],
         metrics: GatewayMetrics? = nil,
@@ -40,7 +40,7 @@ public struct GatewayServer: Service {
         self.onListenerListening = onListenerListening
     }
 
-    public func run() async throws {
+    package func run() async throws {
         // A shared store may take a moment to answer at start: open the listeners once its keys
         // are read, so that none is refused for not being read yet (at most 10 s, then anyway).
         if !(await runtime.auth.directory.waitUntilLoaded(limit: .seconds(10))) {

@@ -7,10 +7,10 @@ import PorticoConfig
 /// (`bench/fuzz.sh`), which feeds each millions of generated inputs. Each entry runs the same
 /// code the request path runs and checks what must hold of its result; a violated property
 /// stops the process, as a crash would, so the fuzzer reports both the same way.
-public enum FuzzEntry {
+package enum FuzzEntry {
     /// `PathNormalizer` under every setting: an accepted path is canonical, stays so when
     /// normalized again, and holds no dot segment, backslash, NUL or (unless kept) encoded slash.
-    public static func path(_ target: String) {
+    package static func path(_ target: String) {
         for escaped in PathSettings.EscapedSlashes.allCases {
             for merge in [true, false] {
                 var settings = PathSettings()
@@ -39,7 +39,7 @@ public enum FuzzEntry {
     }
 
     /// A request head through `RequestGuard`: `text` is split into header lines `name: value`.
-    public static func requestHead(path: String, headers text: String) {
+    package static func requestHead(path: String, headers text: String) {
         var fields = HTTPFields()
         for line in text.split(separator: "\n") {
             guard let colon = line.firstIndex(of: ":"), let name = HTTPField.Name(String(line[..<colon])) else {
@@ -71,7 +71,7 @@ public enum FuzzEntry {
     }
 
     /// A response head's caching headers as the cache reads them, then used as a hit would.
-    public static func cacheHeaders(
+    package static func cacheHeaders(
         cacheControl: String, age: String, expires: String, date: String, lastModified: String
     ) {
         var fields = HTTPFields()
@@ -101,7 +101,7 @@ public enum FuzzEntry {
     }
 
     /// The admin API's and the portal's query parameters, as `name=value&…`.
-    public static func query(_ text: String) {
+    package static func query(_ text: String) {
         var values: [String: String] = [:]
         for pair in text.split(separator: "&") {
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -118,7 +118,7 @@ public enum FuzzEntry {
     /// the same text, then edited by pointer), a `Range` against a length (every range inside
     /// it), `Accept-Encoding`, an `Origin` against an origin list, `Access-Control-Request-Headers`,
     /// and a template.
-    public static func edge(_ text: String, length: Int) {
+    package static func edge(_ text: String, length: Int) {
         let bytes = Array(text.utf8)
         if var document = try? JSONParser.parse(bytes) {
             let printed = document.jsonText
@@ -159,7 +159,7 @@ public enum FuzzEntry {
     /// Bytes through both HTTP/1.1 parsers, whole and cut at `split`: the same events and the
     /// same error either way (a parser that depends on how reads fall is one an attacker can
     /// steer), and every body that ends has exactly its declared length.
-    public static func http1(_ bytes: [UInt8], split: Int) {
+    package static func http1(_ bytes: [UInt8], split: Int) {
         let limits = HTTP1FieldLines.Limits(fieldSize: 4096, listSize: 8192, fieldCount: 64)
         /// Feeds `bytes` in pieces cut at `cuts` to `next` until it has no more events; the error
         /// status, if one is thrown.

@@ -12,8 +12,8 @@ import Synchronization
 /// upstream closes exactly its connections. The state machines are driven here under short locks;
 /// the clock is passed in so the same code runs in tests. The target list can change (DNS), so it
 /// is an immutable `TargetSet` swapped whole.
-public final class UpstreamPool: Sendable {
-    public let config: UpstreamConfig
+package final class UpstreamPool: Sendable {
+    package let config: UpstreamConfig
     let client: HTTPClient
     /// The event-loop path's connections: one pool per loop.
     let connections: UpstreamConnections
@@ -108,7 +108,7 @@ public final class UpstreamPool: Sendable {
     }
 
     /// The targets now: the configured ones, then those from DNS.
-    public var targets: [UpstreamTarget] { current.withLock { $0.targets } }
+    package var targets: [UpstreamTarget] { current.withLock { $0.targets } }
 
     // MARK: Choosing a target
 
@@ -203,7 +203,7 @@ public final class UpstreamPool: Sendable {
     }
 
     /// The upstream breaker's state (`closed`, `open`, `half-open`) for the admin API; nil without a breaker.
-    public var breakerStateName: String? {
+    package var breakerStateName: String? {
         let now = ContinuousClock.now
         return breaker?.withLock { breaker in
             if case .open(let until) = breaker.state, now >= until { return "half-open" }
@@ -248,7 +248,7 @@ public final class UpstreamPool: Sendable {
     }
 
     /// True once `shutdown()` has been called.
-    public var isClosed: Bool { closed.load(ordering: .acquiring) }
+    package var isClosed: Bool { closed.load(ordering: .acquiring) }
 }
 
 extension UpstreamPool.TryOutcome {

@@ -2,10 +2,10 @@ import PorticoConfig
 import Synchronization
 
 /// One target of an upstream and what the gateway knows about it right now.
-public final class UpstreamTarget: Sendable {
-    public let config: TargetConfig
+package final class UpstreamTarget: Sendable {
+    package let config: TargetConfig
     /// Requests sent to it and not yet finished (least-request balances on this).
-    public let inFlight = Atomic<Int>(0)
+    package let inFlight = Atomic<Int>(0)
     private let state: Mutex<State>
 
     struct State {
@@ -89,24 +89,24 @@ public final class UpstreamTarget: Sendable {
 
     /// Takes the target out of rotation (or puts it back) without a config change; kept across
     /// reloads that keep the upstream.
-    public func setDrained(_ drained: Bool) {
+    package func setDrained(_ drained: Bool) {
         state.withLock { $0.drained = drained }
     }
 
     /// A snapshot of the target's state for the admin API.
-    public struct Report: Sendable {
-        public var healthy: Bool
-        public var ejected: Bool
-        public var drained: Bool
+    package struct Report: Sendable {
+        package var healthy: Bool
+        package var ejected: Bool
+        package var drained: Bool
         /// `closed`, `open` or `half-open`; nil without a breaker.
-        public var breaker: String?
-        public var inFlight: Int
-        public var requests: Int
-        public var failures: Int
-        public var lastLatency: Duration?
+        package var breaker: String?
+        package var inFlight: Int
+        package var requests: Int
+        package var failures: Int
+        package var lastLatency: Duration?
     }
 
-    public func report(now: ContinuousClock.Instant) -> Report {
+    package func report(now: ContinuousClock.Instant) -> Report {
         let inFlight = inFlight.load(ordering: .relaxed)
         return state.withLock { state in
             Report(

@@ -2,17 +2,17 @@ import Foundation
 import GRDB
 
 /// What an analytics query covers.
-public struct AnalyticsFilter: Sendable {
-    public var from: Date
-    public var to: Date
-    public var api: String?
-    public var version: String?
-    public var route: String?
-    public var consumer: String?
+package struct AnalyticsFilter: Sendable {
+    package var from: Date
+    package var to: Date
+    package var api: String?
+    package var version: String?
+    package var route: String?
+    package var consumer: String?
     /// 2 to 5, for 2xx to 5xx.
-    public var statusClass: Int?
+    package var statusClass: Int?
 
-    public init(
+    package init(
         from: Date, to: Date, api: String? = nil, version: String? = nil, route: String? = nil, consumer: String? = nil,
         statusClass: Int? = nil
     ) {
@@ -27,24 +27,24 @@ public struct AnalyticsFilter: Sendable {
 }
 
 /// Counts and latency percentiles for one time bucket or one group.
-public struct UsageSummary: Sendable {
+package struct UsageSummary: Sendable {
     /// The bucket's start, or the group's key.
-    public var key: String
-    public var time: Date?
-    public var count: Int
-    public var errors: Int
-    public var bytesIn: Int
-    public var bytesOut: Int
-    public var p50: Double?
-    public var p95: Double?
-    public var p99: Double?
-    public var upstreamP50: Double?
-    public var upstreamP95: Double?
-    public var upstreamP99: Double?
+    package var key: String
+    package var time: Date?
+    package var count: Int
+    package var errors: Int
+    package var bytesIn: Int
+    package var bytesOut: Int
+    package var p50: Double?
+    package var p95: Double?
+    package var p99: Double?
+    package var upstreamP50: Double?
+    package var upstreamP95: Double?
+    package var upstreamP99: Double?
 }
 
 /// The groupings `top` can break usage down by.
-public enum UsageDimension: String, Sendable, CaseIterable {
+package enum UsageDimension: String, Sendable, CaseIterable {
     case api, version, route, consumer
     case status = "status_class"
 }
@@ -59,7 +59,7 @@ protocol RollupSummaries: DataStore {
 extension RollupSummaries {
     /// Usage per time bucket, from the rollups: minute rollups for buckets under an hour, hour
     /// rollups for whole hours, day rollups for whole days.
-    public func timeSeries(_ filter: AnalyticsFilter, bucketSeconds: Int) async throws -> [UsageSummary] {
+    package func timeSeries(_ filter: AnalyticsFilter, bucketSeconds: Int) async throws -> [UsageSummary] {
         let size = max(60, bucketSeconds - bucketSeconds % 60)
         let level = size % 86_400 == 0 ? "day" : size % 3600 == 0 ? "hour" : "minute"
         let group = "(r.bucket / \(size)) * \(size)"
@@ -73,7 +73,8 @@ extension RollupSummaries {
     }
 
     /// The `limit` largest groups by call count.
-    public func top(_ dimension: UsageDimension, _ filter: AnalyticsFilter, limit: Int) async throws -> [UsageSummary] {
+    package func top(_ dimension: UsageDimension, _ filter: AnalyticsFilter, limit: Int) async throws -> [UsageSummary]
+    {
         let span = filter.to.timeIntervalSince(filter.from)
         let level = span <= 6 * 3600 ? "minute" : span <= 90 * 86_400 ? "hour" : "day"
         let rows = try await summaries(

@@ -2,23 +2,23 @@ import Foundation
 import GRDB
 
 /// A search of the raw call log.
-public struct CallSearch: Sendable {
-    public var requestID: String?
-    public var consumer: String?
+package struct CallSearch: Sendable {
+    package var requestID: String?
+    package var consumer: String?
     /// An exact status.
-    public var status: Int?
+    package var status: Int?
     /// 2 to 5, for 2xx to 5xx.
-    public var statusClass: Int?
-    public var route: String?
-    public var api: String?
-    public var from: Date?
-    public var to: Date?
+    package var statusClass: Int?
+    package var route: String?
+    package var api: String?
+    package var from: Date?
+    package var to: Date?
     /// Only calls that took at least this long in total.
-    public var minMilliseconds: Double?
-    public var limit = 100
-    public var offset = 0
+    package var minMilliseconds: Double?
+    package var limit = 100
+    package var offset = 0
 
-    public init() {}
+    package init() {}
 
     /// A value a condition compares with.
     enum Value: Sendable {
@@ -48,7 +48,7 @@ public struct CallSearch: Sendable {
 
 extension SQLiteStore {
     /// Matching calls, newest first.
-    public func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
+    package func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
         let conditions = search.conditions
         var arguments: [(any DatabaseValueConvertible)?] = conditions.map { condition -> any DatabaseValueConvertible in
             switch condition.value {
@@ -118,11 +118,11 @@ extension CallRecord {
     }
 
     /// The CSV header row matching `csvLine`.
-    public static let csvHeader =
+    package static let csvHeader =
         "time,request_id,method,path,api,version,consumer,route,status,bytes_in,bytes_out,total_ms,upstream_ms,target,client,error,retries,key_prefix,rate_limit,cache,trace_id,mirror,protocol,validation"
 
     /// One RFC 4180 CSV row.
-    public var csvLine: String {
+    package var csvLine: String {
         let fields: [String] = [
             CallRecord.timestamp(time), requestID, method, path, api ?? "", version ?? "", consumer ?? "", route ?? "",
             String(status), String(bytesIn), String(bytesOut), CallRecord.format(totalMilliseconds),

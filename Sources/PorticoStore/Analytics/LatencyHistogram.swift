@@ -3,36 +3,36 @@ import Foundation
 /// Log-scale latency buckets: bucket `b` starts at 0.05 ms × 2^(b/4), so each bucket is about 19 %
 /// wide and a percentile read from the buckets is within about ±9 % of the exact value. 100 buckets
 /// reach past 20 minutes.
-public enum LatencyHistogram {
-    public static let bucketCount = 100
+package enum LatencyHistogram {
+    package static let bucketCount = 100
     static let base = 0.05
     static let perDoubling = 4.0
 
     /// The bucket a duration in milliseconds falls in.
-    public static func bucket(milliseconds: Double) -> Int {
+    package static func bucket(milliseconds: Double) -> Int {
         guard milliseconds > base else { return 0 }
         return min(Int((log2(milliseconds / base) * perDoubling).rounded(.down)), bucketCount - 1)
     }
 
     /// The lower bound of a bucket, in milliseconds.
-    public static func lowerBound(_ bucket: Int) -> Double {
+    package static func lowerBound(_ bucket: Int) -> Double {
         base * pow(2, Double(bucket) / perDoubling)
     }
 
     /// The value reported for a bucket: the geometric middle of its bounds.
-    public static func representative(_ bucket: Int) -> Double {
+    package static func representative(_ bucket: Int) -> Double {
         bucket == 0 ? base / 2 : base * pow(2, (Double(bucket) + 0.5) / perDoubling)
     }
 
     /// The `quantile` (0 to 1) of the distribution given as counts per bucket; nil when empty.
-    public static func percentile(_ quantile: Double, counts: [Int: Int]) -> Double? {
+    package static func percentile(_ quantile: Double, counts: [Int: Int]) -> Double? {
         var dense = [Int](repeating: 0, count: bucketCount)
         for (bucket, count) in counts where dense.indices.contains(bucket) { dense[bucket] += count }
         return percentile(quantile, dense: dense)
     }
 
     /// The same, from `bucketCount` counts indexed by bucket.
-    public static func percentile(_ quantile: Double, dense counts: [Int]) -> Double? {
+    package static func percentile(_ quantile: Double, dense counts: [Int]) -> Double? {
         let total = counts.reduce(0, +)
         guard total > 0 else { return nil }
         let rank = max(1, Int((quantile * Double(total)).rounded(.up)))
@@ -57,7 +57,7 @@ extension LatencyHistogram {
 
     /// Counts per bucket as a compact blob: for each non-empty bucket, its index (one byte) and
     /// its count (four bytes, little-endian), in bucket order. Rollup rows store histograms so.
-    public static func encode(_ counts: [Int: Int]) -> Data {
+    package static func encode(_ counts: [Int: Int]) -> Data {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(counts.count * 5)
         for (bucket, count) in counts.sorted(by: { $0.key < $1.key }) where count > 0 {
@@ -67,7 +67,7 @@ extension LatencyHistogram {
     }
 
     /// Adds an encoded histogram into `bucketCount` dense counts.
-    public static func decode(_ data: Data, into counts: inout [Int]) {
+    package static func decode(_ data: Data, into counts: inout [Int]) {
         data.withUnsafeBytes { bytes in
             var index = 0
             while index + 5 <= bytes.count {
@@ -82,7 +82,7 @@ extension LatencyHistogram {
     }
 
     /// Dense counts encoded, empty buckets left out.
-    public static func encode(dense counts: [Int]) -> Data {
+    package static func encode(dense counts: [Int]) -> Data {
         var bytes: [UInt8] = []
         for (bucket, count) in counts.enumerated() where count > 0 {
             append(UInt8(bucket), UInt32(clamping: count), to: &bytes)
@@ -105,7 +105,7 @@ extension LatencyHistogram {
         return Data(bytes)
     }
 
-    public static func decode(_ data: Data, into counts: inout [Int: Int]) {
+    package static func decode(_ data: Data, into counts: inout [Int: Int]) {
         var index = data.startIndex
         while index + 5 <= data.endIndex {
             let bucket = Int(data[index])

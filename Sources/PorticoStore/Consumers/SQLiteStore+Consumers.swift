@@ -4,7 +4,7 @@ import PorticoConfig
 
 /// Runtime consumers and API keys. Keys are stored as SHA-256 digests with a visible prefix.
 extension SQLiteStore {
-    public func createConsumer(_ consumer: StoredConsumer) throws {
+    package func createConsumer(_ consumer: StoredConsumer) throws {
         try database.write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM consumers WHERE name = ?", arguments: [consumer.name]) == true
             {
@@ -21,19 +21,19 @@ extension SQLiteStore {
         }
     }
 
-    public func consumers() throws -> [StoredConsumer] {
+    package func consumers() throws -> [StoredConsumer] {
         try database.read { db in try Row.fetchAll(db, sql: "SELECT * FROM consumers ORDER BY name").map(Self.consumer)
         }
     }
 
-    public func consumer(named name: String) throws -> StoredConsumer? {
+    package func consumer(named name: String) throws -> StoredConsumer? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM consumers WHERE name = ?", arguments: [name]).map(Self.consumer)
         }
     }
 
     /// Deletes a runtime consumer and all its keys.
-    public func deleteConsumer(named name: String) throws {
+    package func deleteConsumer(named name: String) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM consumers WHERE name = ?", arguments: [name])
             guard db.changesCount > 0 else { throw ConsumerStoreError.noSuchConsumer(name) }
@@ -42,7 +42,7 @@ extension SQLiteStore {
     }
 
     /// Sets (or with nil, removes) a runtime consumer's password hash.
-    public func setPasswordHash(_ hash: String?, forConsumer name: String) throws {
+    package func setPasswordHash(_ hash: String?, forConsumer name: String) throws {
         try database.write { db in
             try db.execute(sql: "UPDATE consumers SET password_hash = ? WHERE name = ?", arguments: [hash, name])
             guard db.changesCount > 0 else { throw ConsumerStoreError.noSuchConsumer(name) }
@@ -52,7 +52,7 @@ extension SQLiteStore {
     /// Creates a key for `consumer` and returns it; the key itself is not kept.
     ///
     /// The caller checks that the consumer exists: it may be declared in the config rather than here.
-    public func createKey(forConsumer consumer: String, expires: Date?, now: Date = Date()) throws -> CreatedKey {
+    package func createKey(forConsumer consumer: String, expires: Date?, now: Date = Date()) throws -> CreatedKey {
         try database.write { db in try Self.insertKey(db, consumer: consumer, expires: expires, now: now) }
     }
 
@@ -70,7 +70,7 @@ extension SQLiteStore {
     }
 
     /// The consumer's keys, newest first, revoked ones included.
-    public func keys(ofConsumer consumer: String) throws -> [StoredKey] {
+    package func keys(ofConsumer consumer: String) throws -> [StoredKey] {
         try database.read { db in
             try Row.fetchAll(
                 db, sql: "SELECT * FROM api_keys WHERE consumer = ? ORDER BY id DESC", arguments: [consumer]
@@ -80,7 +80,7 @@ extension SQLiteStore {
     }
 
     /// Revokes a key at once.
-    public func revokeKey(id: Int64, ofConsumer consumer: String, now: Date = Date()) throws {
+    package func revokeKey(id: Int64, ofConsumer consumer: String, now: Date = Date()) throws {
         try database.write { db in
             try db.execute(
                 sql: "UPDATE api_keys SET revoked = ? WHERE id = ? AND consumer = ? AND revoked IS NULL",
@@ -92,7 +92,7 @@ extension SQLiteStore {
     /// Replaces a key with a new one. The old key keeps working for `grace`, then expires.
     ///
     /// The new key expires after the same lifetime the old one had, if it had one.
-    public func rotateKey(
+    package func rotateKey(
         id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date = Date()
     ) throws -> CreatedKey {
         try database.write { db in
@@ -114,7 +114,7 @@ extension SQLiteStore {
     }
 
     /// Records when keys were last used; the gateway batches these.
-    public func recordKeyUse(_ uses: [Int64: Date]) throws {
+    package func recordKeyUse(_ uses: [Int64: Date]) throws {
         guard !uses.isEmpty else { return }
         try database.write { db in
             let statement = try db.cachedStatement(
@@ -124,12 +124,12 @@ extension SQLiteStore {
     }
 
     /// The counter every credential change bumps.
-    public func authGeneration() throws -> Int {
+    package func authGeneration() throws -> Int {
         try database.read { db in try Int.fetchOne(db, sql: "SELECT value FROM auth_generation WHERE id = 1") ?? 0 }
     }
 
     /// Runtime consumers and every key not revoked, read in one transaction with the generation.
-    public func credentials() throws -> StoredCredentials {
+    package func credentials() throws -> StoredCredentials {
         try database.read { db in
             let generation = try Int.fetchOne(db, sql: "SELECT value FROM auth_generation WHERE id = 1") ?? 0
             let consumers = try Row.fetchAll(db, sql: "SELECT * FROM consumers").map(Self.consumer)

@@ -2,16 +2,16 @@ import Foundation
 import PorticoConfig
 
 /// A consumer created at runtime, through the admin API or the CLI.
-public struct StoredConsumer: Sendable, Hashable {
-    public var name: String
-    public var groups: [String]
-    public var plan: String?
-    public var scopes: [String]
+package struct StoredConsumer: Sendable, Hashable {
+    package var name: String
+    package var groups: [String]
+    package var plan: String?
+    package var scopes: [String]
     /// The PBKDF2 hash of the consumer's password (`PasswordHash`'s text form), if it has one.
-    public var passwordHash: String?
-    public var created: Date
+    package var passwordHash: String?
+    package var created: Date
 
-    public init(
+    package init(
         name: String, groups: [String] = [], plan: String? = nil, scopes: [String] = [], passwordHash: String? = nil,
         created: Date = Date()
     ) {
@@ -25,46 +25,46 @@ public struct StoredConsumer: Sendable, Hashable {
 }
 
 /// An API key as stored: its digest and visible prefix, never the key.
-public struct StoredKey: Sendable, Hashable {
-    public var id: Int64
-    public var consumer: String
+package struct StoredKey: Sendable, Hashable {
+    package var id: Int64
+    package var consumer: String
     /// The key's first characters, to tell keys apart in a list.
-    public var prefix: String
+    package var prefix: String
     /// The SHA-256 digest of the key.
-    public var digest: [UInt8]
-    public var created: Date
-    public var expires: Date?
-    public var revoked: Date?
-    public var lastUsed: Date?
+    package var digest: [UInt8]
+    package var created: Date
+    package var expires: Date?
+    package var revoked: Date?
+    package var lastUsed: Date?
     /// The key that replaced this one in a rotation.
-    public var replacedBy: Int64?
+    package var replacedBy: Int64?
 
     /// Usable at `now`: not revoked and not expired.
-    public func isActive(at now: Date) -> Bool {
+    package func isActive(at now: Date) -> Bool {
         revoked == nil && (expires.map { $0 > now } ?? true)
     }
 }
 
 /// A key just created: the only time the key itself exists outside the caller's hands.
-public struct CreatedKey: Sendable {
-    public var key: String
-    public var record: StoredKey
+package struct CreatedKey: Sendable {
+    package var key: String
+    package var record: StoredKey
 
     /// The key's JSON (`StoredKey.json`) with the key itself: shown this once.
-    public var json: String {
+    package var json: String {
         String(record.json().dropLast()) + ",\"key\":\(JSONText.quote(key))}"
     }
 }
 
 extension StoredKey {
     /// `revoked`, `expired` (at `now`) or `active`.
-    public func status(at now: Date) -> String {
+    package func status(at now: Date) -> String {
         revoked != nil ? "revoked" : (expires.map { $0 <= now } == true ? "expired" : "active")
     }
 
     /// The key as the admin API and the portal list it: everything but the key. `status` is
     /// `active`, `expired` (at `now`) or `revoked`.
-    public func json(now: Date = Date()) -> String {
+    package func json(now: Date = Date()) -> String {
         func time(_ date: Date?) -> String { date.map { JSONText.quote(CallRecord.timestamp($0)) } ?? "null" }
         let status = status(at: now)
         var text = "{\"id\":\(id),\"prefix\":\(JSONText.quote(prefix)),\"status\":\"\(status)\""
@@ -75,20 +75,20 @@ extension StoredKey {
 }
 
 /// What the gateway loads to check credentials: runtime consumers and their usable keys.
-public struct StoredCredentials: Sendable {
-    public var generation: Int
-    public var consumers: [StoredConsumer]
+package struct StoredCredentials: Sendable {
+    package var generation: Int
+    package var consumers: [StoredConsumer]
     /// Keys not revoked; expired ones are included so that their expiry is checked per request.
-    public var keys: [StoredKey]
+    package var keys: [StoredKey]
 }
 
 /// Why a consumer or key operation was refused.
-public enum ConsumerStoreError: Error, Equatable, CustomStringConvertible {
+package enum ConsumerStoreError: Error, Equatable, CustomStringConvertible {
     case consumerExists(String)
     case noSuchConsumer(String)
     case noSuchKey(Int64)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .consumerExists(let name): return "consumer '\(name)' already exists"
         case .noSuchConsumer(let name): return "no consumer named '\(name)'"

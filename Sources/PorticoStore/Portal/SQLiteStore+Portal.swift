@@ -57,7 +57,7 @@ extension SQLiteStore {
     // MARK: Accounts
 
     /// Creates an account and its consumer in one transaction.
-    public func createAccount(
+    package func createAccount(
         email: String, passwordHash: String, plan: String?, now: Date = Date()
     ) throws -> PortalAccount {
         try database.write { db in
@@ -80,7 +80,7 @@ extension SQLiteStore {
         }
     }
 
-    public func account(email: String) throws -> PortalAccount? {
+    package func account(email: String) throws -> PortalAccount? {
         try database.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM portal_accounts WHERE email = ?", arguments: [email]).map(
                 Self.account)
@@ -90,7 +90,8 @@ extension SQLiteStore {
     // MARK: Sessions
 
     /// Starts a session for `account`; `digest` is the SHA-256 of the cookie's value.
-    public func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date = Date()) throws {
+    package func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date = Date()) throws
+    {
         try database.write { db in
             try db.execute(
                 sql: "DELETE FROM portal_sessions WHERE expires <= ?", arguments: [now.timeIntervalSince1970])
@@ -101,7 +102,7 @@ extension SQLiteStore {
     }
 
     /// The live session with this digest, with its account.
-    public func session(digest: [UInt8], now: Date = Date()) throws -> PortalSession? {
+    package func session(digest: [UInt8], now: Date = Date()) throws -> PortalSession? {
         try database.read { db in
             guard
                 let row = try Row.fetchOne(
@@ -117,7 +118,7 @@ extension SQLiteStore {
         }
     }
 
-    public func deleteSession(digest: [UInt8]) throws {
+    package func deleteSession(digest: [UInt8]) throws {
         try database.write { db in
             try db.execute(sql: "DELETE FROM portal_sessions WHERE digest = ?", arguments: [Data(digest)])
         }
@@ -126,7 +127,7 @@ extension SQLiteStore {
     // MARK: Apps
 
     /// Creates an app; `active` is false when the portal needs an operator's approval.
-    public func createApp(
+    package func createApp(
         account: Int64, name: String, description: String, active: Bool, now: Date = Date()
     ) throws -> PortalApp {
         try database.write { db in
@@ -148,7 +149,7 @@ extension SQLiteStore {
     }
 
     /// Apps with their owner's email; one account's, or every app (optionally only those in `status`).
-    public func apps(account: Int64? = nil, status: PortalApp.Status? = nil) throws -> [PortalApp] {
+    package func apps(account: Int64? = nil, status: PortalApp.Status? = nil) throws -> [PortalApp] {
         try database.read { db in
             var sql =
                 "SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account WHERE 1"
@@ -165,13 +166,13 @@ extension SQLiteStore {
         }
     }
 
-    public func app(id: Int64) throws -> PortalApp? {
+    package func app(id: Int64) throws -> PortalApp? {
         try database.read { db in try Self.app(db, id: id) }
     }
 
     /// An operator's decision on an app. Approving makes a pending app active; revoking (or
     /// rejecting a pending one) also revokes every key the app has.
-    public func decideApp(id: Int64, approve: Bool, now: Date = Date()) throws -> PortalApp {
+    package func decideApp(id: Int64, approve: Bool, now: Date = Date()) throws -> PortalApp {
         try database.write { db in
             guard let app = try Self.app(db, id: id) else { throw PortalStoreError.noSuchApp }
             let next = try app.status.decided(approve: approve)
@@ -188,7 +189,7 @@ extension SQLiteStore {
     }
 
     /// A new key for an active app of `account`.
-    public func createAppKey(app id: Int64, account: Int64, now: Date = Date()) throws -> CreatedKey {
+    package func createAppKey(app id: Int64, account: Int64, now: Date = Date()) throws -> CreatedKey {
         try database.write { db in
             let app = try Self.ownedActiveApp(db, id: id, account: account)
             let created = try Self.insertKey(db, consumer: app.consumer, expires: nil, now: now)
@@ -198,7 +199,7 @@ extension SQLiteStore {
     }
 
     /// The keys of an app of `account`, newest first.
-    public func appKeys(app id: Int64, account: Int64) throws -> [StoredKey] {
+    package func appKeys(app id: Int64, account: Int64) throws -> [StoredKey] {
         try database.read { db in
             guard try Self.app(db, id: id)?.account == account else { throw PortalStoreError.noSuchApp }
             return try Row.fetchAll(db, sql: "SELECT * FROM api_keys WHERE app = ? ORDER BY id DESC", arguments: [id])
@@ -207,7 +208,7 @@ extension SQLiteStore {
     }
 
     /// Revokes one key of an app of `account`.
-    public func revokeAppKey(_ key: Int64, app id: Int64, account: Int64, now: Date = Date()) throws {
+    package func revokeAppKey(_ key: Int64, app id: Int64, account: Int64, now: Date = Date()) throws {
         try database.write { db in
             _ = try Self.ownedApp(db, id: id, account: account)
             try db.execute(
@@ -218,7 +219,7 @@ extension SQLiteStore {
     }
 
     /// Replaces a key of an active app of `account`; the old one keeps working for `grace`.
-    public func rotateAppKey(
+    package func rotateAppKey(
         _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date = Date()
     ) throws -> CreatedKey {
         let app = try database.read { db in try Self.ownedActiveApp(db, id: id, account: account) }
@@ -269,30 +270,30 @@ extension SQLiteStore {
     }
 }
 
-public struct PortalAccount: Sendable {
-    public var id: Int64
-    public var email: String
+package struct PortalAccount: Sendable {
+    package var id: Int64
+    package var email: String
     /// The consumer the account's keys authenticate as.
-    public var consumer: String
-    public var passwordHash: String
-    public var created: Date
+    package var consumer: String
+    package var passwordHash: String
+    package var created: Date
 }
 
-public struct PortalSession: Sendable {
-    public var account: PortalAccount
+package struct PortalSession: Sendable {
+    package var account: PortalAccount
     /// The token every state-changing request of this session must carry.
-    public var csrf: String
-    public var expires: Date
+    package var csrf: String
+    package var expires: Date
 
-    public init(account: PortalAccount, csrf: String, expires: Date) {
+    package init(account: PortalAccount, csrf: String, expires: Date) {
         self.account = account
         self.csrf = csrf
         self.expires = expires
     }
 }
 
-public struct PortalApp: Sendable {
-    public enum Status: String, Sendable {
+package struct PortalApp: Sendable {
+    package enum Status: String, Sendable {
         case pending, active, rejected, revoked
 
         /// Where an operator's decision takes an app: approving makes a pending app active;
@@ -307,20 +308,20 @@ public struct PortalApp: Sendable {
         }
     }
 
-    public var id: Int64
-    public var account: Int64
+    package var id: Int64
+    package var account: Int64
     /// The owner's email.
-    public var owner: String
-    public var consumer: String
-    public var name: String
-    public var description: String
-    public var status: Status
-    public var created: Date
+    package var owner: String
+    package var consumer: String
+    package var name: String
+    package var description: String
+    package var status: Status
+    package var created: Date
     /// When an operator approved, rejected or revoked it (or when it was created, if no approval was needed).
-    public var decided: Date?
+    package var decided: Date?
 }
 
-public enum PortalStoreError: Error, Equatable {
+package enum PortalStoreError: Error, Equatable {
     case accountExists
     case appExists
     case noSuchApp

@@ -8,15 +8,15 @@ import ServiceLifecycle
 /// node read its credentials again, `portico_cache` carries a cache purge made through any
 /// node's admin API. Each channel holds one connection of the pool; a lost one is listened on
 /// again after a second. Polling the credential generation stays as the fallback.
-public struct PostgresNotifications: Service {
-    public static let authChannel = "portico_auth"
-    public static let cacheChannel = "portico_cache"
+package struct PostgresNotifications: Service {
+    package static let authChannel = "portico_auth"
+    package static let cacheChannel = "portico_cache"
 
     let store: PostgresStore
     let handlers: [String: @Sendable (String) async -> Void]
     let logger: Logger
 
-    public init(
+    package init(
         store: PostgresStore, logger: Logger, onAuthChange: @escaping @Sendable () async -> Void,
         onCachePurge: @escaping @Sendable (String) async -> Void
     ) {
@@ -25,7 +25,7 @@ public struct PostgresNotifications: Service {
         self.handlers = [Self.authChannel: { _ in await onAuthChange() }, Self.cacheChannel: onCachePurge]
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown {
             await withDiscardingTaskGroup { group in
                 for (channel, handler) in handlers {
@@ -57,10 +57,10 @@ public struct PostgresNotifications: Service {
 
 extension PostgresStore {
     /// The most a notification may carry (PostgreSQL's limit is 8,000 bytes).
-    public static let maximumNotificationBytes = 7_900
+    package static let maximumNotificationBytes = 7_900
 
     /// Sends `payload` to every node listening on `channel`.
-    public func notify(_ channel: String, payload: String) async throws {
+    package func notify(_ channel: String, payload: String) async throws {
         guard payload.utf8.count <= Self.maximumNotificationBytes else {
             throw PostgresNotificationError.payloadTooLarge
         }
@@ -68,6 +68,6 @@ extension PostgresStore {
     }
 }
 
-public enum PostgresNotificationError: Error {
+package enum PostgresNotificationError: Error {
     case payloadTooLarge
 }

@@ -41,7 +41,7 @@ extension PostgresStore: RollupSummaries {
         }
     }
 
-    public func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
+    package func searchCalls(_ search: CallSearch) async throws -> [CallRecord] {
         var binds = PostgresBindings()
         var conditions: [String] = []
         for condition in search.conditions {

@@ -17,7 +17,7 @@ extension PostgresStore {
         "time", "request_id", "position", "name", "target", "status", "ms", "error", "span_id", "cache",
     ]
 
-    public func insert(_ batch: CallRecordBatch) async throws {
+    package func insert(_ batch: CallRecordBatch) async throws {
         guard !batch.isEmpty else { return }
         let (calls, backends) = Self.insertStatements(batch)
         let rollups = RollupBatch(batch)
@@ -188,7 +188,7 @@ extension PostgresStore {
     /// Rolls the minutes of finished hours into hours and days, as `SQLiteStore.rollUp`, once:
     /// a node that does not get the rollup lock at once leaves it to the node that has it.
     @discardableResult
-    public func rollUp(before now: Date) async throws -> Int {
+    package func rollUp(before now: Date) async throws -> Int {
         let until = Int64(now.timeIntervalSince1970) / 3600 * 3600
         return try await transaction(timeout: nil) { connection in
             var locked = false
@@ -231,7 +231,7 @@ extension PostgresStore {
     }
 
     @discardableResult
-    public func enforce(_ retention: StoreConfig.Retention, now: Date) async throws -> Int {
+    package func enforce(_ retention: StoreConfig.Retention, now: Date) async throws -> Int {
         try await transaction { connection in
             var removed = 0
             func count(_ query: PostgresQuery) async throws {

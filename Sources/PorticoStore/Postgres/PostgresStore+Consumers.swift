@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// Runtime consumers and API keys, as `SQLiteStore+Consumers` keeps them.
 extension PostgresStore {
-    public func createConsumer(_ consumer: StoredConsumer) async throws {
+    package func createConsumer(_ consumer: StoredConsumer) async throws {
         try await transaction { connection in
             guard
                 try await Self.exists(
@@ -22,15 +22,15 @@ extension PostgresStore {
         }
     }
 
-    public func consumers() async throws -> [StoredConsumer] {
+    package func consumers() async throws -> [StoredConsumer] {
         try await rows("SELECT * FROM consumers ORDER BY name", Self.consumer)
     }
 
-    public func consumer(named name: String) async throws -> StoredConsumer? {
+    package func consumer(named name: String) async throws -> StoredConsumer? {
         try await rows("SELECT * FROM consumers WHERE name = \(name)", Self.consumer).first
     }
 
-    public func deleteConsumer(named name: String) async throws {
+    package func deleteConsumer(named name: String) async throws {
         try await transaction { connection in
             let deleted = try await Self.returnsRows(
                 connection, "DELETE FROM consumers WHERE name = \(name) RETURNING name", logger: self.logger)
@@ -39,13 +39,13 @@ extension PostgresStore {
         }
     }
 
-    public func setPasswordHash(_ hash: String?, forConsumer name: String) async throws {
+    package func setPasswordHash(_ hash: String?, forConsumer name: String) async throws {
         let updated = try await rows("UPDATE consumers SET password_hash = \(hash) WHERE name = \(name) RETURNING name")
         { try $0.text("name") }
         guard !updated.isEmpty else { throw ConsumerStoreError.noSuchConsumer(name) }
     }
 
-    public func createKey(forConsumer consumer: String, expires: Date?, now: Date) async throws -> CreatedKey {
+    package func createKey(forConsumer consumer: String, expires: Date?, now: Date) async throws -> CreatedKey {
         try await transaction { connection in
             try await Self.insertKey(connection, consumer: consumer, expires: expires, now: now, logger: self.logger)
         }
@@ -73,18 +73,18 @@ extension PostgresStore {
                 id: id, consumer: consumer, prefix: prefix, digest: digest, created: now, expires: expires))
     }
 
-    public func keys(ofConsumer consumer: String) async throws -> [StoredKey] {
+    package func keys(ofConsumer consumer: String) async throws -> [StoredKey] {
         try await rows("SELECT * FROM api_keys WHERE consumer = \(consumer) ORDER BY id DESC", Self.key)
     }
 
-    public func revokeKey(id: Int64, ofConsumer consumer: String, now: Date) async throws {
+    package func revokeKey(id: Int64, ofConsumer consumer: String, now: Date) async throws {
         let revoked = try await rows(
             "UPDATE api_keys SET revoked = \(now.timeIntervalSince1970) WHERE id = \(id) AND consumer = \(consumer) AND revoked IS NULL RETURNING id"
         ) { try $0.int64("id") }
         guard !revoked.isEmpty else { throw ConsumerStoreError.noSuchKey(id) }
     }
 
-    public func rotateKey(
+    package func rotateKey(
         id: Int64, ofConsumer consumer: String, grace: TimeInterval, now: Date
     ) async throws -> CreatedKey {
         try await transaction { connection in
@@ -117,7 +117,7 @@ extension PostgresStore {
         return created
     }
 
-    public func recordKeyUse(_ uses: [Int64: Date]) async throws {
+    package func recordKeyUse(_ uses: [Int64: Date]) async throws {
         guard !uses.isEmpty else { return }
         let ids = uses.keys.sorted()
         let times = ids.map { uses[$0]!.timeIntervalSince1970 }
@@ -128,11 +128,11 @@ extension PostgresStore {
             """)
     }
 
-    public func authGeneration() async throws -> Int {
+    package func authGeneration() async throws -> Int {
         try await rows("SELECT value FROM auth_generation WHERE id = 1") { try $0.int("value") }.first ?? 0
     }
 
-    public func credentials() async throws -> StoredCredentials {
+    package func credentials() async throws -> StoredCredentials {
         try await transaction { connection in
             // One snapshot of all three (repeatable read), as SQLite's read transaction gives.
             try await connection.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ", logger: self.logger)

@@ -5,7 +5,7 @@ import PostgresNIO
 
 /// The developer portal's accounts, sessions and apps, as `SQLiteStore+Portal` keeps them.
 extension PostgresStore {
-    public func createAccount(
+    package func createAccount(
         email: String, passwordHash: String, plan: String?, now: Date
     ) async throws -> PortalAccount {
         try await transaction { connection in
@@ -33,11 +33,11 @@ extension PostgresStore {
         }
     }
 
-    public func account(email: String) async throws -> PortalAccount? {
+    package func account(email: String) async throws -> PortalAccount? {
         try await rows("SELECT * FROM portal_accounts WHERE email = \(email)", Self.account).first
     }
 
-    public func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date) async throws {
+    package func createSession(digest: [UInt8], account: Int64, csrf: String, expires: Date, now: Date) async throws {
         try await transaction { connection in
             try await connection.query(
                 "DELETE FROM portal_sessions WHERE expires <= \(now.timeIntervalSince1970)", logger: self.logger)
@@ -49,7 +49,7 @@ extension PostgresStore {
         }
     }
 
-    public func session(digest: [UInt8], now: Date) async throws -> PortalSession? {
+    package func session(digest: [UInt8], now: Date) async throws -> PortalSession? {
         try await rows(
             """
             SELECT s.csrf, s.expires AS session_expires, a.* FROM portal_sessions s JOIN portal_accounts a ON a.id = s.account
@@ -61,11 +61,11 @@ extension PostgresStore {
         }.first
     }
 
-    public func deleteSession(digest: [UInt8]) async throws {
+    package func deleteSession(digest: [UInt8]) async throws {
         try await query("DELETE FROM portal_sessions WHERE digest = \(ByteBuffer(bytes: digest))")
     }
 
-    public func createApp(
+    package func createApp(
         account: Int64, name: String, description: String, active: Bool, now: Date
     ) async throws -> PortalApp {
         try await transaction { connection in
@@ -92,7 +92,7 @@ extension PostgresStore {
         }
     }
 
-    public func apps(account: Int64?, status: PortalApp.Status?) async throws -> [PortalApp] {
+    package func apps(account: Int64?, status: PortalApp.Status?) async throws -> [PortalApp] {
         try await rows(
             """
             SELECT p.*, a.email, a.consumer FROM portal_apps p JOIN portal_accounts a ON a.id = p.account
@@ -101,11 +101,11 @@ extension PostgresStore {
             """, Self.app)
     }
 
-    public func app(id: Int64) async throws -> PortalApp? {
+    package func app(id: Int64) async throws -> PortalApp? {
         try await rows(Self.appQuery(id: id), Self.app).first
     }
 
-    public func decideApp(id: Int64, approve: Bool, now: Date) async throws -> PortalApp {
+    package func decideApp(id: Int64, approve: Bool, now: Date) async throws -> PortalApp {
         try await transaction { connection in
             guard let app = try await Self.app(connection, id: id, logger: self.logger, locking: true) else {
                 throw PortalStoreError.noSuchApp
@@ -126,7 +126,7 @@ extension PostgresStore {
         }
     }
 
-    public func createAppKey(app id: Int64, account: Int64, now: Date) async throws -> CreatedKey {
+    package func createAppKey(app id: Int64, account: Int64, now: Date) async throws -> CreatedKey {
         try await transaction { connection in
             let app = try await Self.ownedActiveApp(connection, id: id, account: account, logger: self.logger)
             return try await Self.insertKey(
@@ -134,12 +134,12 @@ extension PostgresStore {
         }
     }
 
-    public func appKeys(app id: Int64, account: Int64) async throws -> [StoredKey] {
+    package func appKeys(app id: Int64, account: Int64) async throws -> [StoredKey] {
         guard try await self.app(id: id)?.account == account else { throw PortalStoreError.noSuchApp }
         return try await rows("SELECT * FROM api_keys WHERE app = \(id) ORDER BY id DESC", Self.key)
     }
 
-    public func revokeAppKey(_ key: Int64, app id: Int64, account: Int64, now: Date) async throws {
+    package func revokeAppKey(_ key: Int64, app id: Int64, account: Int64, now: Date) async throws {
         try await transaction { connection in
             _ = try await Self.ownedApp(connection, id: id, account: account, logger: self.logger)
             let revoked = try await Self.returnsRows(
@@ -150,7 +150,7 @@ extension PostgresStore {
         }
     }
 
-    public func rotateAppKey(
+    package func rotateAppKey(
         _ key: Int64, app id: Int64, account: Int64, grace: TimeInterval, now: Date
     ) async throws -> CreatedKey {
         try await transaction { connection in

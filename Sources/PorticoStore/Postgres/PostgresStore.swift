@@ -14,15 +14,15 @@ import Synchronization
 /// Credential changes bump `auth_generation` and `NOTIFY portico_auth` (triggers), which every
 /// node's `CredentialDirectory` polls; the hour and day rollups are computed by whichever node
 /// holds the rollup lock.
-public final class PostgresStore: DataStore, Service {
-    public let client: PostgresClient
-    public let url: PostgresURL
+package final class PostgresStore: DataStore, Service {
+    package let client: PostgresClient
+    package let url: PostgresURL
     let logger: Logger
     private let migration = MigrationOnce()
 
-    public var kind: String { "postgres" }
+    package var kind: String { "postgres" }
 
-    public init(url: PostgresURL, logger: Logger, maximumConnections: Int = 8) throws {
+    package init(url: PostgresURL, logger: Logger, maximumConnections: Int = 8) throws {
         let tls: PostgresClient.Configuration.TLS
         switch url.tls {
         case .disable:
@@ -44,7 +44,7 @@ public final class PostgresStore: DataStore, Service {
         self.logger = logger
     }
 
-    public func run() async throws {
+    package func run() async throws {
         await cancelWhenGracefulShutdown { await self.client.run() }
     }
 
@@ -123,22 +123,22 @@ public final class PostgresStore: DataStore, Service {
         }
     }
 
-    public func probeWrite() async throws {
+    package func probeWrite() async throws {
         try await query(
             "INSERT INTO health_probe (id, checked_at) VALUES (1, \(Date().timeIntervalSince1970)) ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
             timeout: .seconds(2))
     }
 
-    public func callCount() async throws -> Int {
+    package func callCount() async throws -> Int {
         try await rows("SELECT COUNT(*) FROM calls") { try $0[0].decode(Int.self) }.first ?? 0
     }
 }
 
-public enum PostgresStoreError: Error, CustomStringConvertible {
+package enum PostgresStoreError: Error, CustomStringConvertible {
     case timeout(Duration)
     case database(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .timeout(let limit): return "PostgreSQL did not answer within \(limit)"
         case .database(let detail): return "PostgreSQL: \(detail)"

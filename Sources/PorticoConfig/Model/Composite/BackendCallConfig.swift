@@ -1,58 +1,58 @@
 /// One backend call of a composite endpoint: a method and path on an upstream, and what of its
 /// answer goes where in the merged result.
-public struct BackendCallConfig: Sendable, Hashable {
+package struct BackendCallConfig: Sendable, Hashable {
     /// Unique within the endpoint; other calls read its answer as `calls.NAME`.
-    public var name: String
-    public var upstream: String
-    public var method: String = "GET"
+    package var name: String
+    package var upstream: String
+    package var method: String = "GET"
     /// The path and query sent, rendered per request.
-    public var path: CallTemplate
+    package var path: CallTemplate
     /// Headers set on the call, rendered per request.
-    public var headers: [Header] = []
+    package var headers: [Header] = []
     /// Whether the client's request body is sent with this call.
-    public var forwardBody = false
+    package var forwardBody = false
     /// The member of the result the answer goes under; nil merges an object answer into the top level.
-    public var group: String?
+    package var group: String?
     /// What of the answer is kept.
-    public var rules = MergeRules()
+    package var rules = MergeRules()
     /// The call's deadline over all its tries; nil takes the route's or the upstream's timeout.
-    public var timeout: ConfigDuration?
+    package var timeout: ConfigDuration?
     /// A required call that fails fails the client's request; an optional one leaves a partial answer.
-    public var required = true
+    package var required = true
     /// Calls this call once per value the selector finds in an earlier call's answer.
-    public var forEach: ForEach?
+    package var forEach: ForEach?
     /// Whether the backend's answers are kept in the gateway's cache, as its `Cache-Control` allows.
-    public var cache = false
+    package var cache = false
     /// The largest answer read, in bytes.
-    public var maxSize = BackendCallConfig.defaultMaxSize
+    package var maxSize = BackendCallConfig.defaultMaxSize
     /// Where the call was declared, for messages.
-    public var location = ""
+    package var location = ""
 
-    public static let defaultMaxSize = 1 << 20
+    package static let defaultMaxSize = 1 << 20
 
-    public struct Header: Sendable, Hashable {
-        public var name: String
-        public var value: CallTemplate
-        public init(name: String, value: CallTemplate) {
+    package struct Header: Sendable, Hashable {
+        package var name: String
+        package var value: CallTemplate
+        package init(name: String, value: CallTemplate) {
             self.name = name
             self.value = value
         }
     }
 
     /// `for-each: calls.order.body.items[*].product_id`, `as: item`, `concurrency: 8`.
-    public struct ForEach: Sendable, Hashable {
-        public var call: String
-        public var selector: JSONSelector
+    package struct ForEach: Sendable, Hashable {
+        package var call: String
+        package var selector: JSONSelector
         /// The element's name in the path and headers.
-        public var alias: String
+        package var alias: String
         /// Calls in flight at once.
-        public var concurrency: Int
+        package var concurrency: Int
         /// More elements than this fail the call instead of fanning out without bound.
-        public var maxItems: Int
+        package var maxItems: Int
 
-        public static let defaultMaxItems = 100
+        package static let defaultMaxItems = 100
 
-        public init(
+        package init(
             call: String, selector: JSONSelector, alias: String, concurrency: Int = 4,
             maxItems: Int = ForEach.defaultMaxItems
         ) {
@@ -64,14 +64,14 @@ public struct BackendCallConfig: Sendable, Hashable {
         }
     }
 
-    public init(name: String, upstream: String, path: CallTemplate) {
+    package init(name: String, upstream: String, path: CallTemplate) {
         self.name = name
         self.upstream = upstream
         self.path = path
     }
 
     /// The calls this one waits for: those its templates read and the one it iterates over.
-    public var dependencies: Set<String> {
+    package var dependencies: Set<String> {
         var names = path.calls
         for header in headers { names.formUnion(header.value.calls) }
         if let forEach { names.insert(forEach.call) }

@@ -6,7 +6,7 @@
 /// A value read from the request may have several values (repeated headers, a consumer's
 /// groups): `==` and `in` hold when one of them matches, `!=` when none does, and a bare operand
 /// when there is a non-empty one.
-public indirect enum BranchCondition: Sendable, Hashable {
+package indirect enum BranchCondition: Sendable, Hashable {
     case any([BranchCondition])
     case all([BranchCondition])
     case present(Operand)
@@ -14,7 +14,7 @@ public indirect enum BranchCondition: Sendable, Hashable {
     case differs(Operand, String)
     case oneOf(Operand, [String])
 
-    public enum Operand: Sendable, Hashable {
+    package enum Operand: Sendable, Hashable {
         case header(String)
         case query(String)
         case path(String)
@@ -27,7 +27,7 @@ public indirect enum BranchCondition: Sendable, Hashable {
     }
 
     /// Whether the condition holds, with `values` giving each operand's values in the request.
-    public func holds(_ values: (Operand) -> [String]) -> Bool {
+    package func holds(_ values: (Operand) -> [String]) -> Bool {
         switch self {
         case .any(let conditions): return conditions.contains { $0.holds(values) }
         case .all(let conditions): return conditions.allSatisfy { $0.holds(values) }
@@ -39,7 +39,7 @@ public indirect enum BranchCondition: Sendable, Hashable {
     }
 
     /// True when the condition reads the request body.
-    public var readsBody: Bool {
+    package var readsBody: Bool {
         switch self {
         case .any(let conditions), .all(let conditions): return conditions.contains(where: \.readsBody)
         case .present(let operand), .equals(let operand, _), .differs(let operand, _), .oneOf(let operand, _):
@@ -49,7 +49,7 @@ public indirect enum BranchCondition: Sendable, Hashable {
     }
 
     /// Reads a condition, or says what is wrong with it.
-    public static func parse(_ text: String) -> Result<BranchCondition, TemplateProblem> {
+    package static func parse(_ text: String) -> Result<BranchCondition, TemplateProblem> {
         var tokens: [Token] = []
         switch tokenize(text) {
         case .success(let found): tokens = found

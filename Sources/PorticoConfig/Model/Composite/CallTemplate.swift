@@ -6,8 +6,8 @@
 /// earlier call's answer (`calls.NAME.body.SELECTOR`, `calls.NAME.status`,
 /// `calls.NAME.header.NAME`), or the element of a `for-each` (its `as` name, alone or followed by
 /// a selector).
-public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
-    public enum Part: Sendable, Hashable {
+package struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
+    package enum Part: Sendable, Hashable {
         case text(String)
         /// A value of the client's request or identity.
         case request(ValueTemplate.Part)
@@ -18,30 +18,30 @@ public struct CallTemplate: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// What a placeholder reads of a call's answer.
-    public enum CallValue: Sendable, Hashable {
+    package enum CallValue: Sendable, Hashable {
         case body(JSONSelector)
         case status
         case header(String)
     }
 
-    public let parts: [Part]
-    public let description: String
+    package let parts: [Part]
+    package let description: String
 
-    public init(parts: [Part], description: String) {
+    package init(parts: [Part], description: String) {
         self.parts = parts
         self.description = description
     }
 
     /// The calls whose answers the template reads.
-    public var calls: Set<String> {
+    package var calls: Set<String> {
         Set(parts.compactMap { if case .call(let name, _) = $0 { name } else { nil } })
     }
 
     /// True when the template reads the `for-each` element.
-    public var readsItem: Bool { parts.contains { if case .item = $0 { true } else { false } } }
+    package var readsItem: Bool { parts.contains { if case .item = $0 { true } else { false } } }
 
     /// Reads `text`; `item` is the `for-each` element's name, if the call has one.
-    public static func parse(_ text: String, item: String?) -> Result<CallTemplate, TemplateProblem> {
+    package static func parse(_ text: String, item: String?) -> Result<CallTemplate, TemplateProblem> {
         var parts: [Part] = []
         var literal = ""
         var rest = Substring(text)

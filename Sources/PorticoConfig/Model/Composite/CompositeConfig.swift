@@ -1,21 +1,21 @@
 /// A composite endpoint (`calls:`): one client call answered from several backend calls, run
 /// concurrently where they do not depend on each other, and merged into one JSON answer.
-public struct CompositeConfig: Sendable, Hashable {
+package struct CompositeConfig: Sendable, Hashable {
     /// In declaration order; the order of running follows the dependencies.
-    public var calls: [BackendCallConfig]
+    package var calls: [BackendCallConfig]
     /// What happens when an optional call fails.
-    public var partial: PartialMode = .header
+    package var partial: PartialMode = .header
     /// What of the merged result is kept, and how it is wrapped.
-    public var result = ResultShape()
+    package var result = ResultShape()
     /// How the endpoint counts against rate limits and quotas.
-    public var count: CountMode = .once
+    package var count: CountMode = .once
     /// Client request headers sent on to every backend call (besides the gateway's own:
     /// request id, trace, forwarding and identity headers).
-    public var forwardHeaders: [String] = ["Accept-Language"]
+    package var forwardHeaders: [String] = ["Accept-Language"]
     /// The most bytes all the calls' answers may add up to; past it, calls fail.
-    public var maxMergedSize = 8 << 20
+    package var maxMergedSize = 8 << 20
 
-    public enum PartialMode: String, Sendable, Hashable, CaseIterable {
+    package enum PartialMode: String, Sendable, Hashable, CaseIterable {
         /// `X-Portico-Completed: false` on the answer.
         case header
         /// The header, and a `_partial` member listing each failed call and why.
@@ -24,7 +24,7 @@ public struct CompositeConfig: Sendable, Hashable {
         case fail
     }
 
-    public enum CountMode: String, Sendable, Hashable, CaseIterable {
+    package enum CountMode: String, Sendable, Hashable, CaseIterable {
         /// One client call costs its `cost`.
         case once
         /// Each declared backend call costs the route's `cost` (a `for-each` counts once).
@@ -32,22 +32,22 @@ public struct CompositeConfig: Sendable, Hashable {
     }
 
     /// `result: {wrap: data, array: false, allow: […], deny: […], rename: {…}, move: {…}}`.
-    public struct ResultShape: Sendable, Hashable {
+    package struct ResultShape: Sendable, Hashable {
         /// The merged result goes under this member of a new object.
-        public var wrap: String?
+        package var wrap: String?
         /// The result is an array of each call's answer, in declaration order, instead of an object.
-        public var array = false
-        public var rules = MergeRules()
-        public init() {}
+        package var array = false
+        package var rules = MergeRules()
+        package init() {}
     }
 
-    public init(calls: [BackendCallConfig]) {
+    package init(calls: [BackendCallConfig]) {
         self.calls = calls
     }
 
     /// The calls in an order where each comes after the calls it depends on, or nil when the
     /// dependencies form a cycle (the loader reports it).
-    public var runOrder: [Int]? {
+    package var runOrder: [Int]? {
         var order: [Int] = []
         var done: Set<String> = []
         var left = Array(calls.indices)

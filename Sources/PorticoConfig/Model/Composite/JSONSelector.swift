@@ -1,28 +1,28 @@
 /// A way into a JSON answer, as composite endpoints write it: `team_id`, `items[*].product_id`,
 /// `items[0].id`, or a JSON pointer (`/items/0/id`). `[*]` (or a `*` pointer token) takes every
 /// element of an array, so a selector can name many values.
-public struct JSONSelector: Sendable, Hashable, CustomStringConvertible {
-    public enum Step: Sendable, Hashable {
+package struct JSONSelector: Sendable, Hashable, CustomStringConvertible {
+    package enum Step: Sendable, Hashable {
         /// An object member, or an array element when the name is an index.
         case member(String)
         /// Every element of an array (every member of an object).
         case each
     }
 
-    public let steps: [Step]
-    public let description: String
+    package let steps: [Step]
+    package let description: String
 
     /// True when the selector can name more than one value.
-    public var isMultiple: Bool { steps.contains(.each) }
+    package var isMultiple: Bool { steps.contains(.each) }
 
-    public init(steps: [Step], description: String) {
+    package init(steps: [Step], description: String) {
         self.steps = steps
         self.description = description
     }
 
     /// Reads a dotted selector or a JSON pointer; nil when it is malformed. The empty text is
     /// the whole value.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         if text.isEmpty || text.hasPrefix("/") {
             guard let pointer = JSONPointer(text) else { return nil }
             self.init(steps: pointer.tokens.map { $0 == "*" ? .each : .member($0) }, description: text)
@@ -69,7 +69,7 @@ public struct JSONSelector: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Every value the selector names in `document`, in document order.
-    public func values(in document: JSONValue) -> [JSONValue] {
+    package func values(in document: JSONValue) -> [JSONValue] {
         var current = [document]
         for step in steps {
             var next: [JSONValue] = []
@@ -93,12 +93,12 @@ public struct JSONSelector: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The first value named, if any.
-    public func value(in document: JSONValue) -> JSONValue? { values(in: document).first }
+    package func value(in document: JSONValue) -> JSONValue? { values(in: document).first }
 }
 
 extension JSONValue {
     /// A string, number or boolean as the text a URL or header gets; nil for null, arrays and objects.
-    public var scalarText: String? {
+    package var scalarText: String? {
         switch self {
         case .string(let text), .number(let text): return text
         case .bool(let value): return value ? "true" : "false"

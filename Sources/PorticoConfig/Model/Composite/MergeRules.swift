@@ -3,44 +3,44 @@
 ///
 /// Pointers may hold `*` tokens, which match every element of an array (and every member of an
 /// object): `/items/*/price`.
-public struct MergeRules: Sendable, Hashable {
+package struct MergeRules: Sendable, Hashable {
     /// The part of the answer to use instead of the whole (`/data`).
-    public var target: JSONPointer?
+    package var target: JSONPointer?
     /// When set, only these members are kept (with their parents).
-    public var allow: [JSONSelector] = []
+    package var allow: [JSONSelector] = []
     /// Members removed.
-    public var deny: [JSONSelector] = []
+    package var deny: [JSONSelector] = []
     /// Members renamed where they are: the pointer's last token becomes the new name.
-    public var rename: [Rename] = []
+    package var rename: [Rename] = []
     /// Members moved from one pointer to another (no wildcards).
-    public var move: [Move] = []
+    package var move: [Move] = []
     /// An array of arrays becomes one array.
-    public var flatten = false
+    package var flatten = false
 
-    public struct Rename: Sendable, Hashable {
-        public var from: JSONSelector
-        public var to: String
-        public init(from: JSONSelector, to: String) {
+    package struct Rename: Sendable, Hashable {
+        package var from: JSONSelector
+        package var to: String
+        package init(from: JSONSelector, to: String) {
             self.from = from
             self.to = to
         }
     }
 
-    public struct Move: Sendable, Hashable {
-        public var from: JSONPointer
-        public var to: JSONPointer
-        public init(from: JSONPointer, to: JSONPointer) {
+    package struct Move: Sendable, Hashable {
+        package var from: JSONPointer
+        package var to: JSONPointer
+        package init(from: JSONPointer, to: JSONPointer) {
             self.from = from
             self.to = to
         }
     }
 
-    public init() {}
+    package init() {}
 
-    public var isEmpty: Bool { self == MergeRules() }
+    package var isEmpty: Bool { self == MergeRules() }
 
     /// `value` shaped by the rules.
-    public func apply(to value: JSONValue) -> JSONValue {
+    package func apply(to value: JSONValue) -> JSONValue {
         var value = value
         if let target { value = target.value(in: value) ?? .null }
         if !allow.isEmpty { value = Self.project(value, patterns: allow.map { $0.steps[...] }) }

@@ -1,36 +1,36 @@
 /// Every answer the mock upstream can give for one operation, as its document describes them, so
 /// that a request can pick one with Prism's `Prefer` conventions (`code=404`, `example=cat`,
 /// `dynamic=true`).
-public struct MockOperation: Sendable {
-    public struct Answer: Sendable {
+package struct MockOperation: Sendable {
+    package struct Answer: Sendable {
         /// The status as written: `200`, `4XX` or `default`.
-        public var key: String
+        package var key: String
         /// The status sent: the code, the first of a range (`4XX` → 400), or 200 for `default`.
-        public var status: Int
+        package var status: Int
         /// Each media type of the response, in document order; empty for a response without a body.
-        public var media: [Media]
+        package var media: [Media]
     }
 
-    public struct Media: Sendable {
-        public var contentType: String
+    package struct Media: Sendable {
+        package var contentType: String
         /// Named examples in document order (`example` alone is named `default`).
-        public var examples: [(name: String, value: JSONValue)]
+        package var examples: [(name: String, value: JSONValue)]
         /// The schema, with `$ref`s into `document`.
-        public var schema: JSONValue?
+        package var schema: JSONValue?
     }
 
     /// The operation's responses in document order.
-    public var answers: [Answer]
+    package var answers: [Answer]
     /// The document the schemas refer into.
-    public var document: OpenAPIDocument
+    package var document: OpenAPIDocument
 
     /// The answer sent without a preference: the first 2xx, else the first of all.
-    public var preferred: Answer? {
+    package var preferred: Answer? {
         answers.first { (200...299).contains($0.status) && $0.key != "default" } ?? answers.first
     }
 
     /// The answer for a status a client asked for: exact, else its range (`4XX`), else `default`.
-    public func answer(for status: Int) -> Answer? {
+    package func answer(for status: Int) -> Answer? {
         if let exact = answers.first(where: { $0.key == String(status) }) { return exact }
         let range = "\(status / 100)XX"
         if var ranged = answers.first(where: { $0.key.uppercased() == range }) {
@@ -46,7 +46,7 @@ public struct MockOperation: Sendable {
 
     /// The answer without a preference: the preferred response's JSON media type (else its
     /// first), with its first example or a value generated from its schema.
-    public func defaultResponse() -> MockResponse? {
+    package func defaultResponse() -> MockResponse? {
         guard let answer = preferred else { return nil }
         guard
             let media = answer.media.first(where: { $0.contentType.lowercased().contains("json") })
@@ -62,7 +62,7 @@ public struct MockOperation: Sendable {
     }
 
     /// The body bytes of a value: JSON text, or a string's own text for other media types.
-    public static func body(_ value: JSONValue, contentType: String) -> [UInt8] {
+    package static func body(_ value: JSONValue, contentType: String) -> [UInt8] {
         if !contentType.lowercased().contains("json"), case .string(let text) = value { return Array(text.utf8) }
         return Array(value.jsonText.utf8)
     }

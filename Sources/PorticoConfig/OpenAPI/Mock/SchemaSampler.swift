@@ -5,18 +5,18 @@
 ///
 /// `$ref`s are followed through the document; nesting stops at `maximumDepth` and arrays hold at
 /// most a few items, so no schema (a recursive one included) makes a large answer.
-public struct SchemaSampler {
+package struct SchemaSampler {
     let document: OpenAPIDocument
     var random: (any RandomNumberGenerator)?
 
     static let maximumDepth = 8
     /// Values one sample may hold at most: past it, optional properties are left out and
     /// nested values are null, so a wide, deep schema still gives a small answer.
-    public static let defaultMaximumValues = 2000
+    package static let defaultMaximumValues = 2000
     private let maximumValues: Int
     private var values = 0
 
-    public init(
+    package init(
         document: OpenAPIDocument, random: (any RandomNumberGenerator)?, maximumValues: Int = Self.defaultMaximumValues
     ) {
         self.document = document
@@ -24,7 +24,7 @@ public struct SchemaSampler {
         self.maximumValues = maximumValues
     }
 
-    public mutating func sample(_ schema: JSONValue) -> JSONValue {
+    package mutating func sample(_ schema: JSONValue) -> JSONValue {
         sample(schema, depth: 0)
     }
 

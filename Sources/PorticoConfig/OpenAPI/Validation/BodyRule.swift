@@ -120,7 +120,7 @@ struct BodyRule: Sendable {
 }
 
 /// What checking a body came to.
-public enum BodyVerdict: Sendable, Equatable {
+package enum BodyVerdict: Sendable, Equatable {
     /// Checked; the issues (if any) are in the list.
     case checked
     /// The media type is not one the operation accepts (415).

@@ -1,14 +1,14 @@
 extension OperationContract {
     /// One operation of a document: its path template, its upper-case method and its contract.
-    public struct Declared: Sendable {
-        public let path: String
-        public let method: String
-        public let contract: OperationContract
+    package struct Declared: Sendable {
+        package let path: String
+        package let method: String
+        package let contract: OperationContract
     }
 
     /// The contract of every operation in `document`, and the problems that leave a part of one
     /// unchecked (a bad pattern, a dangling `$ref`). The admin API checks its requests with these.
-    public static func all(in document: OpenAPIDocument) -> (operations: [Declared], problems: [String]) {
+    package static func all(in document: OpenAPIDocument) -> (operations: [Declared], problems: [String]) {
         let compiler = SchemaCompiler(document: document)
         var operations: [Declared] = []
         for (path, item) in document.root["paths"]?.fields ?? [] {

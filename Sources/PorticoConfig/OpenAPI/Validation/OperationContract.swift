@@ -1,26 +1,26 @@
 /// An operation's contract, compiled from its document: the parameters and body a request must
 /// have, and the responses the upstream may give. Built once per config for the routes that
 /// validate; checking a request allocates only for what it reads.
-public struct OperationContract: Sendable {
+package struct OperationContract: Sendable {
     let parameters: [ParameterRule]
     let body: BodyRule?
     /// Responses by status key as written (`200`, `4XX`, `default`).
     let responses: [(key: String, body: BodyRule)]
 
     /// Where the declared parameters are, so a request's other parts are not parsed for nothing.
-    public var reads: Set<String> { Set(parameters.map(\.location.rawValue)) }
+    package var reads: Set<String> { Set(parameters.map(\.location.rawValue)) }
 
     /// At most this many issues are listed for one message.
-    public static let maximumIssues = 20
+    package static let maximumIssues = 20
 
     /// True when the operation declares a request body, which must then be read to be checked.
-    public var checksBody: Bool { body.map { !$0.media.isEmpty || $0.required } ?? false }
+    package var checksBody: Bool { body.map { !$0.media.isEmpty || $0.required } ?? false }
 
     /// True when the operation documents its responses.
-    public var checksResponses: Bool { !responses.isEmpty }
+    package var checksResponses: Bool { !responses.isEmpty }
 
     /// The request's parameters against their declarations.
-    public func validate(_ request: RequestParts) -> [ValidationIssue] {
+    package func validate(_ request: RequestParts) -> [ValidationIssue] {
         var issues = IssueList(limit: Self.maximumIssues)
         for parameter in parameters {
             let pointer = "/\(parameter.location.rawValue)/" + JSONPointer.escape(parameter.name)
@@ -38,14 +38,14 @@ public struct OperationContract: Sendable {
     /// True when a body of this type must be read to be checked: the operation takes it, as JSON,
     /// a form or multipart, with a schema. Other bodies (an upload of `application/octet-stream`)
     /// stream through unread, checked by `validate(bodyHead:hasBody:)` alone.
-    public func readsBody(contentType: String?) -> Bool {
+    package func readsBody(contentType: String?) -> Bool {
         guard let body, let contentType, let media = body.media(for: contentType) else { return false }
         return media.schema != nil && media.kind != .opaque
     }
 
     /// What can be said of the body from the head alone: a required body missing, a body without
     /// a `Content-Type`, or a media type the operation does not take.
-    public func validate(bodyHead contentType: String?, hasBody: Bool) -> (BodyVerdict, [ValidationIssue]) {
+    package func validate(bodyHead contentType: String?, hasBody: Bool) -> (BodyVerdict, [ValidationIssue]) {
         guard let body else { return (.checked, []) }
         guard hasBody else {
             return (.checked, body.required ? [ValidationIssue(pointer: "/body", message: "is required")] : [])
@@ -67,7 +67,7 @@ public struct OperationContract: Sendable {
     }
 
     /// The request body against `requestBody`. `bytes` is the whole body (empty when none).
-    public func validate(body bytes: [UInt8], contentType: String?) -> (BodyVerdict, [ValidationIssue]) {
+    package func validate(body bytes: [UInt8], contentType: String?) -> (BodyVerdict, [ValidationIssue]) {
         guard let body else { return (.checked, []) }
         var issues = IssueList(limit: Self.maximumIssues)
         let verdict = body.validate(bytes, contentType: contentType, direction: .request, root: "/body", into: &issues)
@@ -76,7 +76,7 @@ public struct OperationContract: Sendable {
 
     /// A response against the documented one for its status (exact, `4XX`, then `default`);
     /// an undocumented status is an issue itself.
-    public func validate(response status: Int, contentType: String?, body bytes: [UInt8]) -> [ValidationIssue] {
+    package func validate(response status: Int, contentType: String?, body bytes: [UInt8]) -> [ValidationIssue] {
         let key = String(status)
         let range = "\(status / 100)XX"
         guard

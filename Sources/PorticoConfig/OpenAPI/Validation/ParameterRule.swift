@@ -196,13 +196,13 @@ struct ParameterRule: Sendable {
 /// HTTP library: the path's parameter values (percent-decoded), the query's pairs (decoded, in
 /// order), headers by lower-case name, and a cookie by name. The caller reads only what the
 /// contract's parameters need (`OperationContract.reads`).
-public struct RequestParts {
-    public var pathValues: [String: String]
-    public var query: [(String, String)]
-    public var header: (String) -> [String]
-    public var cookie: (String) -> String?
+package struct RequestParts {
+    package var pathValues: [String: String]
+    package var query: [(String, String)]
+    package var header: (String) -> [String]
+    package var cookie: (String) -> String?
 
-    public init(
+    package init(
         pathValues: [String: String], query: [(String, String)], header: @escaping (String) -> [String],
         cookie: @escaping (String) -> String?
     ) {
@@ -213,7 +213,7 @@ public struct RequestParts {
     }
 
     /// `a=1&b=x+y&c` as `[(a, 1), (b, x y), (c, "")]`, percent-decoded (a bad escape is kept as written).
-    public static func queryPairs(_ query: Substring) -> [(String, String)] {
+    package static func queryPairs(_ query: Substring) -> [(String, String)] {
         query.split(separator: "&", omittingEmptySubsequences: true).map { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return (decode(parts[0]), parts.count > 1 ? decode(parts[1]) : "")

@@ -1,20 +1,20 @@
 /// One way a request (or response) breaks its OpenAPI contract: where, as a JSON pointer into
 /// the message (`/body/items/3/price`, `/query/limit`), and what was expected.
-public struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
-    public var pointer: String
-    public var message: String
+package struct ValidationIssue: Sendable, Hashable, CustomStringConvertible {
+    package var pointer: String
+    package var message: String
 
-    public init(pointer: String, message: String) {
+    package init(pointer: String, message: String) {
         self.pointer = pointer
         self.message = message
     }
 
-    public var description: String { "\(pointer): \(message)" }
+    package var description: String { "\(pointer): \(message)" }
 }
 
 /// Which message a schema checks: `readOnly` properties may not be sent in a request and
 /// `writeOnly` ones not in a response; `required` does not apply to the other side's properties.
-public enum ValidationDirection: Sendable {
+package enum ValidationDirection: Sendable {
     case request
     case response
 }

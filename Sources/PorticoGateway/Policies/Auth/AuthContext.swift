@@ -5,15 +5,15 @@ import Synchronization
 /// The auth state that outlives a config snapshot: the store's credentials, the JWKS caches and
 /// the introspection caches. A reload builds new authenticators on top of the same caches, so it
 /// neither refetches every JWKS nor floods an introspection endpoint.
-public final class AuthContext: Sendable {
-    public let directory: CredentialDirectory
+package final class AuthContext: Sendable {
+    package let directory: CredentialDirectory
     private let jwks = Mutex<[String: JWKSSource]>([:])
     private let introspection = Mutex<[String: IntrospectionCache]>([:])
     let logger: Logger
     /// Failed authentications by client address and consumer; kept across reloads.
     let failures = AuthFailures()
 
-    public init(
+    package init(
         directory: CredentialDirectory = CredentialDirectory(store: nil), logger: Logger = Logger(label: "portico.auth")
     ) {
         self.directory = directory
@@ -21,7 +21,7 @@ public final class AuthContext: Sendable {
     }
 
     /// Entries held now by the auth tables every snapshot shares, with their bounds, for `/admin/status`.
-    public var tables: [(name: String, entries: Int, maximum: Int)] {
+    package var tables: [(name: String, entries: Int, maximum: Int)] {
         let introspected = introspection.withLock { $0.values.reduce(0) { $0 + $1.count } }
         let sources = introspection.withLock { $0.count }
         return [

@@ -10,7 +10,7 @@ import Synchronization
 /// Runs as a service that polls the store's credential generation (a counter that every change
 /// bumps, from this process or from `portico keys` in another), so a revoked key is refused
 /// within a poll interval with no restart. It also writes keys' last-used times in batches.
-public final class CredentialDirectory: Service, Sendable {
+package final class CredentialDirectory: Service, Sendable {
     private let store: (any DataStore)?
     private let table = Mutex<CredentialTable>(.empty)
     private let uses = Mutex<[Int64: Date]>([:])
@@ -21,7 +21,7 @@ public final class CredentialDirectory: Service, Sendable {
     private let loaded: Mutex<Bool>
 
     /// - Parameter store: nil for a gateway with config-declared credentials only.
-    public init(
+    package init(
         store: (any DataStore)?, interval: Duration = .milliseconds(250), logger: Logger = Logger(label: "portico.auth")
     ) {
         self.store = store
@@ -38,7 +38,7 @@ public final class CredentialDirectory: Service, Sendable {
     /// Waits (up to `limit`) until the store's credentials have been read once: the listeners
     /// open after that, so that no stored key is refused because it was not read yet. False if
     /// the store did not answer in time.
-    public func waitUntilLoaded(limit: Duration) async -> Bool {
+    package func waitUntilLoaded(limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit
         while !loaded.withLock({ $0 }) {
             guard ContinuousClock.now < deadline, !Task.isCancelled else { return false }
@@ -56,7 +56,7 @@ public final class CredentialDirectory: Service, Sendable {
 
     /// Reads the store again if its generation moved. Returns true when the table changed.
     @discardableResult
-    public func refresh() async throws -> Bool {
+    package func refresh() async throws -> Bool {
         guard let store else { return false }
         let generation = try await store.authGeneration()
         guard generation != current.generation || !loaded.withLock({ $0 }) else { return false }
@@ -70,7 +70,7 @@ public final class CredentialDirectory: Service, Sendable {
     }
 
     /// Writes the last-used times noted since the previous flush.
-    public func flushUses() async {
+    package func flushUses() async {
         guard let store else { return }
         let pending = uses.withLock { pending in
             defer { pending = [:] }
@@ -82,7 +82,7 @@ public final class CredentialDirectory: Service, Sendable {
         }
     }
 
-    public func run() async throws {
+    package func run() async throws {
         guard store != nil else { return }
         await cancelWhenGracefulShutdown {
             var sinceFlush = Duration.zero

@@ -2,24 +2,24 @@ import Foundation
 import HTTPTypes
 
 /// Who is calling, as the auth policy established it; later policies and the call log read it.
-public struct Identity: Sendable, Hashable {
+package struct Identity: Sendable, Hashable {
     /// The consumer's name.
-    public var consumer: String
-    public var groups: [String]
+    package var consumer: String
+    package var groups: [String]
     /// The plan whose limits apply.
-    public var plan: String?
+    package var plan: String?
     /// What the credential allows: a token's `scope`/`scp`, or the consumer's own scopes.
-    public var scopes: Set<String>
+    package var scopes: Set<String>
     /// The auth method that established the identity; nil for the anonymous consumer.
-    public var method: String?
+    package var method: String?
     /// Which credential it was, for limits `by: key`: `key:<id>`, `jwt:<method>:<subject>`, …
-    public var credential: String?
+    package var credential: String?
     /// For an API key, what the call log shows of it: its visible prefix, or `sha256:…` for a config key.
-    public var keyPrefix: String?
+    package var keyPrefix: String?
     /// The token's top-level string, number and boolean claims, for transforms (`${claims.tenant}`).
-    public var claims: [String: String] = [:]
+    package var claims: [String: String] = [:]
 
-    public init(
+    package init(
         consumer: String, groups: [String] = [], plan: String? = nil, scopes: Set<String> = [], method: String? = nil,
         credential: String? = nil
     ) {
@@ -53,9 +53,9 @@ public struct Identity: Sendable, Hashable {
     }
 
     /// The headers the upstream receives; any a client sends are removed first.
-    public static let consumerNameHeader = HTTPField.Name("X-Consumer-Name")!
-    public static let consumerGroupsHeader = HTTPField.Name("X-Consumer-Groups")!
-    public static let scopesHeader = HTTPField.Name("X-Authenticated-Scopes")!
+    package static let consumerNameHeader = HTTPField.Name("X-Consumer-Name")!
+    package static let consumerGroupsHeader = HTTPField.Name("X-Consumer-Groups")!
+    package static let scopesHeader = HTTPField.Name("X-Authenticated-Scopes")!
 }
 
 /// What one auth method made of a request.

@@ -2,17 +2,17 @@ import Foundation
 
 /// The cache state every snapshot shares, so entries survive reloads: the store, the flights
 /// that coalesce misses, the background refreshes, and the clock ages are measured with.
-public final class CacheContext: Sendable {
-    public let store: CacheStore
+package final class CacheContext: Sendable {
+    package let store: CacheStore
     /// Composite endpoints' backend answers (`cache: true` on a call), kept across reloads.
-    public let backends = BackendCache()
+    package let backends = BackendCache()
     let flights = CacheFlights()
     /// One background revalidation per key at a time.
     let refreshes = CacheFlights()
     let refresher = CacheRefresher()
     let clock: @Sendable () -> Date
 
-    public init(budget: Int, clock: @escaping @Sendable () -> Date = { Date() }) {
+    package init(budget: Int, clock: @escaping @Sendable () -> Date = { Date() }) {
         self.store = CacheStore(budget: budget)
         self.clock = clock
     }

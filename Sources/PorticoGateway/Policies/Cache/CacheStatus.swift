@@ -1,7 +1,7 @@
 /// What the cache did with one request: the `Cache-Status` header (RFC 9211) and the call log's `cache` field.
-public struct CacheStatus: Sendable, Equatable {
+package struct CacheStatus: Sendable, Equatable {
     /// The call log's short form.
-    public enum Outcome: String, Sendable {
+    package enum Outcome: String, Sendable {
         /// Served from the cache, fresh.
         case hit
         /// Served from the cache, stale (max-stale, stale-while-revalidate, stale-if-error).
@@ -16,7 +16,7 @@ public struct CacheStatus: Sendable, Equatable {
         case bypass
     }
 
-    public var outcome: Outcome
+    package var outcome: Outcome
     /// RFC 9211 `fwd`: why the request went to the upstream.
     var forward: String?
     var forwardStatus: Int?
@@ -29,7 +29,7 @@ public struct CacheStatus: Sendable, Equatable {
     static let cacheName = "Portico"
 
     /// The `Cache-Status` field value.
-    public var headerValue: String {
+    package var headerValue: String {
         var value = Self.cacheName
         switch outcome {
         case .hit,

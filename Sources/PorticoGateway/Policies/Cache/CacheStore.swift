@@ -6,7 +6,7 @@ import Synchronization
 ///
 /// Entries are kept in a slab with an intrusive LRU list, all behind one lock; every operation
 /// is a few dictionary and array steps, so a hit holds the lock for well under a microsecond.
-public final class CacheStore: Sendable {
+package final class CacheStore: Sendable {
     private let state: Mutex<State>
 
     /// Where an entry lives: the request's host and target (path and query), plus the route's scope and key parts.
@@ -40,16 +40,16 @@ public final class CacheStore: Sendable {
     }
 
     /// What `/admin/cache` shows.
-    public struct Statistics: Sendable {
-        public var entries: Int
-        public var bytes: Int
-        public var budget: Int
-        public var stores: Int
-        public var evictions: Int
+    package struct Statistics: Sendable {
+        package var entries: Int
+        package var bytes: Int
+        package var budget: Int
+        package var stores: Int
+        package var evictions: Int
     }
 
     /// What a purge matches.
-    public enum Purge: Sendable {
+    package enum Purge: Sendable {
         /// One URL: a path with its query, optionally with a host (any host when nil).
         case url(host: String?, target: String)
         /// Every URL whose target starts with the prefix.
@@ -151,12 +151,12 @@ public final class CacheStore: Sendable {
     }
 
     /// A store that holds at most `budget` bytes of entries.
-    public init(budget: Int) {
+    package init(budget: Int) {
         state = Mutex(State(budget: budget))
     }
 
     /// Changes the budget (on reload), evicting the least recently used entries to fit.
-    public func setBudget(_ budget: Int) {
+    package func setBudget(_ budget: Int) {
         state.withLock { state in
             state.budget = budget
             state.evict(toFit: 0)
@@ -232,7 +232,7 @@ public final class CacheStore: Sendable {
     }
 
     /// Removes what `purge` matches; returns how many entries went.
-    public func purge(_ purge: Purge) -> Int {
+    package func purge(_ purge: Purge) -> Int {
         state.withLock { state in
             var doomed: [Int] = []
             switch purge {
@@ -256,7 +256,7 @@ public final class CacheStore: Sendable {
     }
 
     /// Entry and byte counts against the budget.
-    public var statistics: Statistics {
+    package var statistics: Statistics {
         state.withLock { state in
             Statistics(
                 entries: state.slots.count - state.free.count, bytes: state.bytes, budget: state.budget,

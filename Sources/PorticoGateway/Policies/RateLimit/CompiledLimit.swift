@@ -6,11 +6,11 @@ import Synchronization
 ///
 /// `id` is derived from the scope and the settings, so a reload that keeps a limit unchanged
 /// keeps its id, and with it every key's counters in the store.
-public final class CompiledLimit: Sendable {
-    public let id: Int
+package final class CompiledLimit: Sendable {
+    package let id: Int
     /// The name in `RateLimit-Policy` of the rate part, and of the quota part.
-    public let name: String
-    public let quotaName: String
+    package let name: String
+    package let quotaName: String
     /// Both names as structured-field strings, for the headers.
     let quotedName: String
     let quotedQuotaName: String
@@ -19,11 +19,11 @@ public final class CompiledLimit: Sendable {
     let sliding: SlidingWindow?
     let quota: CalendarQuota?
     /// What this limit does when a shared store cannot answer.
-    public let onStoreFailure: StoreFailureMode
+    package let onStoreFailure: StoreFailureMode
     /// The quota window holding the last request, so the calendar is consulted once per window.
     private let quotaWindow = Mutex<(start: Int64, end: Int64)?>(nil)
 
-    public init(
+    package init(
         config: LimitConfig, name: String, scope: String, timeZone: TimeZone, onStoreFailure: StoreFailureMode = .local
     ) {
         var hasher = ContentHash()

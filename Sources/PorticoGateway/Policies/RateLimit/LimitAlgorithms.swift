@@ -2,24 +2,24 @@ import Foundation
 import PorticoConfig
 
 /// What one limit decided for one request.
-public struct LimitDecision: Sendable, Hashable {
-    public var allowed: Bool
+package struct LimitDecision: Sendable, Hashable {
+    package var allowed: Bool
     /// The policy's name, as `RateLimit-Policy` names it.
-    public var policy: String
+    package var policy: String
     /// The name as a structured-field string, quoted once when the limit is compiled.
     var quotedPolicy: String
     /// The requests the policy allows per window (`q`) and the window in seconds (`w`).
-    public var quota: Int
-    public var window: Int
+    package var quota: Int
+    package var window: Int
     /// Requests left now (`r`).
-    public var remaining: Int
+    package var remaining: Int
     /// Seconds until the policy is back to full, or its window resets (`t`).
-    public var reset: Int
+    package var reset: Int
     /// For a refused request: seconds until it would be allowed.
-    public var retryAfter: Int?
+    package var retryAfter: Int?
 
     /// The state as the admin and portal APIs show it.
-    public var json: String {
+    package var json: String {
         "{\"policy\":\(JSONText.quote(policy)),\"quota\":\(quota),\"window_s\":\(window)"
             + ",\"remaining\":\(remaining),\"reset_s\":\(reset)}"
     }

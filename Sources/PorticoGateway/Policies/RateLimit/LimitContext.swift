@@ -4,14 +4,14 @@ import PorticoConfig
 
 /// What every snapshot's rate-limit policies share: the store (so counters outlive a reload),
 /// the clock, and how headers and client addresses are made.
-public final class LimitContext: Sendable {
-    public let store: any LimiterStore
+package final class LimitContext: Sendable {
+    package let store: any LimiterStore
     /// Nanoseconds since 1970; tests inject their own.
     package let clock: @Sendable () -> Int64
     let clientAddress: ClientAddress
     let legacyHeaders: Bool
 
-    public init(
+    package init(
         store: any LimiterStore, settings: LimitsSettings = .init(),
         clock: @escaping @Sendable () -> Int64 = { LimitContext.wallClockNanoseconds() }
     ) {
@@ -26,7 +26,7 @@ public final class LimitContext: Sendable {
         LimitContext(store: store, settings: settings, clock: clock)
     }
 
-    public static func wallClockNanoseconds() -> Int64 {
+    package static func wallClockNanoseconds() -> Int64 {
         var spec = timespec()
         clock_gettime(CLOCK_REALTIME, &spec)
         return Int64(spec.tv_sec) * 1_000_000_000 + Int64(spec.tv_nsec)

@@ -6,7 +6,7 @@ import Synchronization
 /// The in-memory store is the default. A cluster store (Redis: one script per decision, the
 /// entry's fields in a hash with a TTL of `idleAt`) implements the same call; it is `async` so
 /// such a store can wait on the network.
-public protocol LimiterStore: Sendable {
+package protocol LimiterStore: Sendable {
     func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) async throws -> [LimitDecision]
     /// The state of `key` under each limit that has one, without charging anything.
     func peek(_ key: String, limits: [CompiledLimit], now: Int64) async throws -> [LimitDecision]
@@ -16,7 +16,7 @@ public protocol LimiterStore: Sendable {
 }
 
 extension LimiterStore {
-    public func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? { nil }
+    package func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? { nil }
 }
 
 /// Limit state in memory: sharded dictionaries behind locks, with idle keys swept out.
@@ -24,7 +24,7 @@ extension LimiterStore {
 /// An entry is idle once it holds nothing a fresh one would not (the GCRA arrival time and the
 /// windows have passed). Each shard sweeps its idle entries every 4,096 decisions and whenever
 /// it passes its share of `maxKeys`; if a sweep frees too little, the oldest-idle entries go.
-public final class InMemoryLimiterStore: LimiterStore {
+package final class InMemoryLimiterStore: LimiterStore {
     struct Key: Hashable, Sendable {
         let limit: Int
         let value: String
@@ -43,14 +43,14 @@ public final class InMemoryLimiterStore: LimiterStore {
     private let perShard: Int
 
     /// The most keys held (each key part a client chooses is at most `RequestKey.maximumPartBytes`).
-    public var maximumKeys: Int { perShard * shards.count }
+    package var maximumKeys: Int { perShard * shards.count }
 
-    public init(maxKeys: Int = 1_000_000, shards: Int = 64) {
+    package init(maxKeys: Int = 1_000_000, shards: Int = 64) {
         self.shards = (0..<shards).map { _ in ShardBox() }
         self.perShard = max(16, maxKeys / shards)
     }
 
-    public func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision] {
+    package func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision] {
         let key = Key(limit: limit.id, value: key)
         let shard = shards[Int(UInt(bitPattern: key.hashValue) % UInt(shards.count))]
         return shard.state.withLock { shard in
@@ -60,11 +60,11 @@ public final class InMemoryLimiterStore: LimiterStore {
         }
     }
 
-    public func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? {
+    package func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? {
         decide(key, limit: limit, cost: cost, now: now)
     }
 
-    public func peek(_ key: String, limits: [CompiledLimit], now: Int64) -> [LimitDecision] {
+    package func peek(_ key: String, limits: [CompiledLimit], now: Int64) -> [LimitDecision] {
         var result: [LimitDecision] = []
         for limit in limits {
             let key = Key(limit: limit.id, value: key)
@@ -76,7 +76,7 @@ public final class InMemoryLimiterStore: LimiterStore {
     }
 
     /// How many keys are held.
-    public var count: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
+    package var count: Int { shards.reduce(0) { $0 + $1.state.withLock { $0.entries.count } } }
 
     private func sweep(_ shard: inout Shard, now: Int64) {
         shard.entries = shard.entries.filter { $0.value.idleAt > now }

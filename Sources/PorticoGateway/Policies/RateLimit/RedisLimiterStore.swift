@@ -11,19 +11,19 @@ import Synchronization
 /// what its `on-store-failure` says: `allow` lets the request through uncounted, `deny` answers
 /// 503, `local` counts it in this node's memory (`fallback`) until Redis answers again. The
 /// client reconnects by itself with back-off; `health` says what `/admin/status` shows.
-public final class RedisLimiterStore: LimiterStore {
-    public let client: RedisClient
+package final class RedisLimiterStore: LimiterStore {
+    package let client: RedisClient
     let prefix: [UInt8]
     /// This node's counters for `on-store-failure: local`.
-    public let fallback: InMemoryLimiterStore
-    public let health = StoreHealth()
+    package let fallback: InMemoryLimiterStore
+    package let health = StoreHealth()
     /// Whether decisions have failed since Redis last answered: read without a lock on every
     /// decision, so that only a recovery takes the health lock.
     private let degraded = Atomic<Bool>(false)
     private let logger: Logger
 
     /// What the store has been through, for `/admin/status` and the metrics.
-    public final class StoreHealth: Sendable {
+    package final class StoreHealth: Sendable {
         struct State {
             var degradedSince: Date?
             var lastError: String?
@@ -32,13 +32,13 @@ public final class RedisLimiterStore: LimiterStore {
         let state = Mutex(State())
 
         /// Since when decisions have failed (nil while Redis answers).
-        public var degradedSince: Date? { state.withLock { $0.degradedSince } }
-        public var lastError: String? { state.withLock { $0.lastError } }
+        package var degradedSince: Date? { state.withLock { $0.degradedSince } }
+        package var lastError: String? { state.withLock { $0.lastError } }
         /// Decisions made without Redis, by the rule that made them.
-        public var failures: [StoreFailureMode: Int] { state.withLock { $0.failures } }
+        package var failures: [StoreFailureMode: Int] { state.withLock { $0.failures } }
     }
 
-    public init(client: RedisClient, prefix: String, fallbackKeys: Int, logger: Logger) {
+    package init(client: RedisClient, prefix: String, fallbackKeys: Int, logger: Logger) {
         self.client = client
         self.prefix = Array(prefix.utf8)
         self.fallback = InMemoryLimiterStore(maxKeys: fallbackKeys)
@@ -49,7 +49,7 @@ public final class RedisLimiterStore: LimiterStore {
         prefix + Array("\(UInt64(bitPattern: Int64(limit.id))):".utf8) + Array(value.utf8)
     }
 
-    public func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) async throws -> [LimitDecision] {
+    package func decide(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) async throws -> [LimitDecision] {
         let reply: RESPValue
         do {
             reply = try await client.run(
@@ -76,7 +76,7 @@ public final class RedisLimiterStore: LimiterStore {
 
     /// The state in Redis; while Redis cannot answer, this node's local counters (what
     /// `on-store-failure: local` has counted), so the portal's usage page still answers.
-    public func peek(_ key: String, limits: [CompiledLimit], now: Int64) async throws -> [LimitDecision] {
+    package func peek(_ key: String, limits: [CompiledLimit], now: Int64) async throws -> [LimitDecision] {
         var result: [LimitDecision] = []
         for limit in limits {
             let command = RESPCommand(

@@ -9,7 +9,7 @@ import Synchronization
 /// first, then the oldest. Keys hold the upstream, method, path and every header the call sends
 /// that is not unique per request, so two consumers share an entry only when the backend would
 /// have seen the same request.
-public final class BackendCache: Sendable {
+package final class BackendCache: Sendable {
     struct Entry: Sendable {
         let answer: CallAnswer
         let expires: ContinuousClock.Instant
@@ -95,7 +95,7 @@ public final class BackendCache: Sendable {
     var count: Int { state.withLock { $0.entries.count } }
 
     /// Drops every answer; returns how many there were.
-    public func removeAll() -> Int {
+    package func removeAll() -> Int {
         state.withLock { state in
             defer { state = State() }
             return state.entries.count
