@@ -149,12 +149,7 @@ struct ConfigNode {
     }
 
     func duration(context: String) -> ConfigDuration? {
-        guard let text = string(context: context) else { return nil }
-        guard let value = ConfigDuration(parsing: text) else {
-            report("\(context): bad duration '\(text)' (write it like 250ms, 30s, 5m or 1h)")
-            return nil
-        }
-        return value
+        parsed(ConfigDuration.self, context: context)
     }
 
     /// A duration of at least `minimum` (written as in a config, like `1m`); shorter ones are reported.

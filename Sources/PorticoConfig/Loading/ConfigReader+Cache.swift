@@ -55,18 +55,11 @@ extension ConfigLoader.Reader {
 
     /// A list of key parts (`consumer`, `key`, `ip`, `route`, `api`, `header:NAME`), as rate limits' `by` and the cache's `key` take.
     func readKeyParts(_ node: ConfigNode, context: String) -> [LimitKeyPart]? {
-        guard let texts = node.stringList(context: context) else { return nil }
-        var parts: [LimitKeyPart] = []
-        for text in texts {
-            guard let part = LimitKeyPart(parsing: text) else {
-                node.report("\(context): unknown part '\(text)' (known: consumer, key, ip, route, api, header:NAME)")
-                continue
-            }
-            if case .header(let name) = part, !HTTPMethodName.isToken(name) {
-                node.report("\(context): '\(name)' is not a valid header name")
-                continue
-            }
-            parts.append(part)
+        guard let read = node.parsedList(LimitKeyPart.self, context: context) else { return nil }
+        let parts = read.filter { part in
+            guard case .header(let name) = part, !HTTPMethodName.isToken(name) else { return true }
+            node.report("\(context): '\(name)' is not a valid header name")
+            return false
         }
         return parts.isEmpty ? nil : parts
     }

@@ -61,17 +61,8 @@ extension ConfigLoader.Reader {
         guard let fields = node.fields(allowed: ["allow", "deny"], context: context) else { return nil }
         var rules = IPRulesConfig()
         for (key, list) in [("allow", \IPRulesConfig.allow), ("deny", \IPRulesConfig.deny)] {
-            guard let listNode = fields[key], let texts = listNode.stringList(context: "\(context) \(key)") else {
-                continue
-            }
-            for text in texts {
-                guard let block = CIDRBlock(parsing: text) else {
-                    listNode.report(
-                        "\(context) \(key): '\(text)' is not an address or CIDR block (like 10.0.0.0/8 or 2001:db8::/32)"
-                    )
-                    continue
-                }
-                rules[keyPath: list].append(block)
+            if let blocks = fields[key]?.parsedList(CIDRBlock.self, context: "\(context) \(key)") {
+                rules[keyPath: list] += blocks
             }
         }
         if fields["allow"] == nil && fields["deny"] == nil { node.report("\(context) needs allow or deny") }

@@ -16,9 +16,9 @@ extension ConfigLoader.Reader {
                 continue
             }
             var plan = PlanConfig(name: entry.key)
-            plan.rate = fields["rate"].flatMap { readRate($0, context: context) }
+            plan.rate = fields["rate"].flatMap { $0.parsed(RateSpec.self, context: context) }
             plan.burst = fields["burst"]?.int(context: "\(context) burst", range: 1...100_000_000)
-            plan.quota = fields["quota"].flatMap { readQuota($0, context: context) }
+            plan.quota = fields["quota"].flatMap { $0.parsed(QuotaSpec.self, context: context) }
             if let algorithm = fields["algorithm"].flatMap({ readAlgorithm($0, context: context) }) {
                 plan.algorithm = algorithm
             }
@@ -58,8 +58,7 @@ extension ConfigLoader.Reader {
             let proxies = proxiesNode.stringList(context: "limits.trusted-proxies")
         {
             for proxy in proxies where CIDRBlock(parsing: proxy) == nil {
-                proxiesNode.report(
-                    "limits.trusted-proxies: '\(proxy)' is not an address or a CIDR block like 10.0.0.0/8")
+                proxiesNode.report(CIDRBlock.problem(proxy, context: "limits.trusted-proxies"))
             }
             settings.trustedProxies = proxies
         }
@@ -146,9 +145,9 @@ extension ConfigLoader.Reader {
             guard let fields = item.fields(allowed: Self.limitKeys, context: context) else { return nil }
             var limit = LimitConfig()
             limit.name = fields["name"]?.nonEmptyString(context: "\(context) name")
-            limit.rate = fields["rate"].flatMap { readRate($0, context: context) }
+            limit.rate = fields["rate"].flatMap { $0.parsed(RateSpec.self, context: context) }
             limit.burst = fields["burst"]?.int(context: "\(context) burst", range: 1...100_000_000)
-            limit.quota = fields["quota"].flatMap { readQuota($0, context: context) }
+            limit.quota = fields["quota"].flatMap { $0.parsed(QuotaSpec.self, context: context) }
             if let algorithm = fields["algorithm"].flatMap({ readAlgorithm($0, context: context) }) {
                 limit.algorithm = algorithm
             }
@@ -168,25 +167,6 @@ extension ConfigLoader.Reader {
             limits.append(limit)
         }
         return limits
-    }
-
-    private func readRate(_ node: ConfigNode, context: String) -> RateSpec? {
-        guard let text = node.string(context: "\(context) rate") else { return nil }
-        guard let rate = RateSpec(parsing: text) else {
-            node.report(
-                "\(context): bad rate '\(text)' (write it like 10/s, 600/m, 1000/h or 5000/d; at most 1000000/s)")
-            return nil
-        }
-        return rate
-    }
-
-    private func readQuota(_ node: ConfigNode, context: String) -> QuotaSpec? {
-        guard let text = node.string(context: "\(context) quota") else { return nil }
-        guard let quota = QuotaSpec(parsing: text) else {
-            node.report("\(context): bad quota '\(text)' (write it like 100/hour, 5000/day or 10000/month)")
-            return nil
-        }
-        return quota
     }
 
     private func readAlgorithm(_ node: ConfigNode, context: String) -> LimitConfig.Algorithm? {

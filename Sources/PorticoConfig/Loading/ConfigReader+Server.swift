@@ -5,12 +5,7 @@ import Yams
 /// The top-level sections `admin`, `store` and `server`, and listen addresses.
 extension ConfigLoader.Reader {
     func readAddress(_ node: ConfigNode, context: String) -> ListenAddress? {
-        guard let text = node.string(context: context) else { return nil }
-        guard let address = ListenAddress(parsing: text) else {
-            node.report("\(context) must be host:port, found '\(text)'")
-            return nil
-        }
-        return address
+        node.parsed(ListenAddress.self, context: context)
     }
 
     func readAdmin(_ node: ConfigNode) -> AdminConfig? {
@@ -127,7 +122,7 @@ extension ConfigLoader.Reader {
         }
         if let node = fields["trusted-proxies"], let proxies = node.stringList(context: "server.trusted-proxies") {
             for proxy in proxies where CIDRBlock(parsing: proxy) == nil {
-                node.report("server.trusted-proxies: '\(proxy)' is not an address or a CIDR block like 10.0.0.0/8")
+                node.report(CIDRBlock.problem(proxy, context: "server.trusted-proxies"))
             }
             server.trustedProxies = proxies
         }

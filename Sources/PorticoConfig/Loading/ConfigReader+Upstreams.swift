@@ -79,13 +79,7 @@ extension ConfigLoader.Reader {
                 node.report("unknown balance '\(text)' (known: \(known))")
             }
         }
-        if let node = fields["hash-on"], let text = node.string(context: "hash-on") {
-            if let key = HashKey(parsing: text) {
-                upstream.hashOn = key
-            } else {
-                node.report("hash-on must be header:NAME, cookie:NAME, ip, consumer or path, found '\(text)'")
-            }
-        }
+        if let key = fields["hash-on"]?.parsed(HashKey.self, context: "hash-on") { upstream.hashOn = key }
         if upstream.balance == .consistentHash, upstream.hashOn == nil, fields["hash-on"] == nil {
             (fields["balance"] ?? fields["targets"])?.report("\(context): consistent-hash needs hash-on")
         }
@@ -230,13 +224,8 @@ extension ConfigLoader.Reader {
         if let node = fields["on"], let items = node.sequence(context: "retries.on") {
             var conditions: Set<RetryConfig.Condition> = []
             for item in items {
-                guard let text = item.string(context: "a retry condition") else { continue }
-                if let condition = RetryConfig.Condition(parsing: text) {
+                if let condition = item.parsed(RetryConfig.Condition.self, context: "a retry condition") {
                     conditions.insert(condition)
-                } else {
-                    item.report(
-                        "unknown retry condition '\(text)' (known: connect-failure, reset, timeout, or a 5xx status)"
-                    )
                 }
             }
             retries.on = conditions
