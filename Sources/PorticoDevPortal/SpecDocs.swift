@@ -431,7 +431,7 @@ extension SpecDocs {
 
         /// The methods that may call the route: alternatives, each a list of steps.
         func auth(_ route: RouteConfig?) -> JSONValue {
-            let requirement = route?.policies.auth ?? api.policies.auth
+            let requirement = route?.policies.access.auth ?? api.policies.access.auth
             guard let requirement else { return .object([("required", .bool(false)), ("alternatives", .array([]))]) }
             let methods = Dictionary(config.auth.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
             let alternatives: [JSONValue] = requirement.alternatives.map { steps in
@@ -443,7 +443,7 @@ extension SpecDocs {
                         return .object(fields)
                     })
             }
-            let scopes = route?.policies.scopes ?? api.policies.scopes ?? []
+            let scopes = route?.policies.access.scopes ?? api.policies.access.scopes ?? []
             return .object([
                 ("required", .bool(!requirement.alternatives.isEmpty && !requirement.optional)),
                 ("alternatives", .array(alternatives)), ("scopes", .array(scopes.map(JSONValue.string))),
@@ -460,7 +460,7 @@ extension SpecDocs {
 
         /// The route's own limits (the developer's plan comes from `/api/me/limits`).
         func limits(_ route: RouteConfig?) -> JSONValue {
-            let limits = route?.policies.rateLimits ?? api.policies.rateLimits ?? []
+            let limits = route?.policies.limits.rateLimits ?? api.policies.limits.rateLimits ?? []
             return .array(
                 limits.map { limit in
                     var fields: [(String, JSONValue)] = [

@@ -102,7 +102,8 @@ extension ConfigLoader.Reader {
     ) {
         guard let document = api.document else {
             let modes = [
-                ("validate", api.policies.validate), ("validate-responses", api.policies.validateResponses),
+                ("validate", api.policies.validation.validate),
+                ("validate-responses", api.policies.validation.validateResponses),
             ]
             for (key, mode) in modes where (mode ?? .off) != .off {
                 fields[key]?.report("\(context) sets \(key) but has no openapi document to validate against")
@@ -114,8 +115,8 @@ extension ConfigLoader.Reader {
             let route = api.routes[index]
             guard let path = route.openAPIPath, let method = route.methods.first else { continue }
             let policies = api.policies.overridden(by: route.policies)
-            let requests = policies.validate ?? .off
-            let responses = policies.validateResponses ?? .off
+            let requests = policies.validation.validate ?? .off
+            let responses = policies.validation.validateResponses ?? .off
             guard requests != .off || responses != .off else { continue }
             let operationMethod =
                 OpenAPIImporter.methods.contains(method.lowercased()) ? method.lowercased() : method

@@ -271,7 +271,7 @@ extension ConfigLoader.Reader {
         let known = Set(config.auth.map(\.name))
         let defined = known.isEmpty ? "none" : config.auth.map(\.name).joined(separator: ", ")
         func check(_ policies: PolicyConfig, _ place: String) {
-            for name in policies.auth?.methodNames ?? [] where !known.contains(name) {
+            for name in policies.access.auth?.methodNames ?? [] where !known.contains(name) {
                 root.report("\(place) names auth method '\(name)', which is not defined in auth (defined: \(defined))")
             }
         }

@@ -7,22 +7,28 @@ extension ConfigLoader.Reader {
     /// Reads the policy keys of a mapping. In OpenAPI documents they carry the prefix `x-portico-`.
     func readPolicies(_ fields: [String: ConfigNode], prefix: String, context: String) -> PolicyConfig {
         var policies = PolicyConfig()
-        if let node = fields[prefix + "request-headers"] { policies.requestHeaders = readHeaderRules(node) }
-        if let node = fields[prefix + "response-headers"] { policies.responseHeaders = readHeaderRules(node) }
+        if let node = fields[prefix + "request-headers"] { policies.forwarding.requestHeaders = readHeaderRules(node) }
+        if let node = fields[prefix + "response-headers"] {
+            policies.forwarding.responseHeaders = readHeaderRules(node)
+        }
         if let node = fields[prefix + "max-body-size"] {
-            policies.maxBodySize = node.byteSize(context: prefix + "max-body-size")
+            policies.forwarding.maxBodySize = node.byteSize(context: prefix + "max-body-size")
         }
-        if let node = fields[prefix + "timeout"] { policies.timeout = node.duration(context: prefix + "timeout") }
+        if let node = fields[prefix + "timeout"] {
+            policies.forwarding.timeout = node.duration(context: prefix + "timeout")
+        }
         if let node = fields[prefix + "retry-safe"] {
-            policies.retrySafe = node.bool(context: prefix + "retry-safe")
+            policies.forwarding.retrySafe = node.bool(context: prefix + "retry-safe")
         }
-        if let node = fields[prefix + "websocket"] { policies.websocket = node.bool(context: prefix + "websocket") }
+        if let node = fields[prefix + "websocket"] {
+            policies.upgrade.websocket = node.bool(context: prefix + "websocket")
+        }
         if let node = fields[prefix + "stream-idle-timeout"] {
             // 0 would close every tunnel at once.
-            policies.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout", atLeast: "1s")
+            policies.upgrade.streamIdleTimeout = node.duration(context: prefix + "stream-idle-timeout", atLeast: "1s")
         }
         if let node = fields[prefix + "validate"] {
-            policies.validate = node.choice(ValidationMode.self, context: prefix + "validate")
+            policies.validation.validate = node.choice(ValidationMode.self, context: prefix + "validate")
         }
         if let node = fields[prefix + "validate-responses"],
             let mode = node.choice(ValidationMode.self, context: prefix + "validate-responses")
@@ -32,30 +38,30 @@ extension ConfigLoader.Reader {
                     "\(prefix)validate-responses is report or off: a response already sent upstream cannot be refused"
                 )
             } else {
-                policies.validateResponses = mode
+                policies.validation.validateResponses = mode
             }
         }
         if let node = fields[prefix + "auth"] {
-            policies.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth")
+            policies.access.auth = readAuthRequirement(node, context: "\(context) \(prefix)auth")
         }
         if let node = fields[prefix + "allow-groups"] {
-            policies.allowGroups = node.stringList(context: prefix + "allow-groups")
+            policies.access.allowGroups = node.stringList(context: prefix + "allow-groups")
         }
         if let node = fields[prefix + "deny-groups"] {
-            policies.denyGroups = node.stringList(context: prefix + "deny-groups")
+            policies.access.denyGroups = node.stringList(context: prefix + "deny-groups")
         }
-        if let node = fields[prefix + "scopes"] { policies.scopes = node.stringList(context: prefix + "scopes") }
+        if let node = fields[prefix + "scopes"] { policies.access.scopes = node.stringList(context: prefix + "scopes") }
         if let node = fields[prefix + "forward-credential"] {
-            policies.forwardCredential = node.bool(context: prefix + "forward-credential")
+            policies.access.forwardCredential = node.bool(context: prefix + "forward-credential")
         }
         if let node = fields[prefix + "anonymous"] {
-            policies.anonymous = node.nonEmptyString(context: prefix + "anonymous")
+            policies.access.anonymous = node.nonEmptyString(context: prefix + "anonymous")
         }
         if let node = fields[prefix + "rate-limit"] {
-            policies.rateLimits = readRateLimits(node, context: "\(context) \(prefix)rate-limit")
+            policies.limits.rateLimits = readRateLimits(node, context: "\(context) \(prefix)rate-limit")
         }
         if let node = fields[prefix + "cost"] {
-            policies.cost = node.int(context: prefix + "cost", range: 1...1_000_000)
+            policies.limits.cost = node.int(context: prefix + "cost", range: 1...1_000_000)
         }
         if let node = fields[prefix + "cache"] {
             policies.cache = readCachePolicy(node, context: "\(context) \(prefix)cache")
@@ -70,14 +76,14 @@ extension ConfigLoader.Reader {
             policies.compress = readCompress(node, context: "\(context) \(prefix)compress")
         }
         if let node = fields[prefix + "request-transform"] {
-            policies.requestTransform = readTransform(
+            policies.transforms.requestTransform = readTransform(
                 node, request: true, context: "\(context) \(prefix)request-transform")
         }
         if let node = fields[prefix + "mirror"] {
             policies.mirror = readMirror(node, context: "\(context) \(prefix)mirror")
         }
         if let node = fields[prefix + "response-transform"] {
-            policies.responseTransform = readTransform(
+            policies.transforms.responseTransform = readTransform(
                 node, request: false, context: "\(context) \(prefix)response-transform")
         }
         return policies

@@ -67,7 +67,7 @@ struct OpenAPIImporter {
         let security = SecurityImporter(components: top["components"], methods: authMethods) { node in
             follow(node, from: path, files: files)?.node
         }
-        if let node = top["security"] { spec.policies.auth = security.requirement(node) }
+        if let node = top["security"] { spec.policies.access.auth = security.requirement(node) }
         let document = spec.document
         let examples = MockExampleBuilder(document: document)
 
@@ -125,7 +125,7 @@ struct OpenAPIImporter {
                     path: templateText, methods: [method], name: name,
                     location: "\(entry.keyNode.file):\(entry.keyNode.line)")
                 route.policies = readExtensions(operationFields, reader: reader, context: context)
-                if let node = fields["security"] { route.policies.auth = security.requirement(node) }
+                if let node = fields["security"] { route.policies.access.auth = security.requirement(node) }
                 if fields["deprecated"]?.bool(context: "deprecated") == true {
                     route.lifecycle.deprecated = .distantPast
                 }

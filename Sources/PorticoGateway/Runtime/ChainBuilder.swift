@@ -58,8 +58,8 @@ struct ChainBuilder {
 
     /// The route's own limits (from the API, or overridden by the route), named for `RateLimit-Policy`.
     private func routeLimits(api: APIConfig, route: RouteConfig, policies: PolicyConfig) -> [CompiledLimit] {
-        let limits = policies.rateLimits ?? []
-        let fromRoute = route.policies.rateLimits != nil
+        let limits = policies.limits.rateLimits ?? []
+        let fromRoute = route.policies.limits.rateLimits != nil
         let scope =
             fromRoute
             ? "\(api.name)@\(api.version ?? "")/\(route.name ?? route.path)" : "\(api.name)@\(api.version ?? "")"
@@ -97,17 +97,18 @@ struct ChainBuilder {
             let calls = route.composite.map { $0.count == .perCall ? $0.calls.count : 1 } ?? 1
             steps.append(
                 RateLimitPolicy(
-                    routeLimits: ownLimits, plans: planLimits, cost: (policies.cost ?? 1) * calls, context: limits,
+                    routeLimits: ownLimits, plans: planLimits, cost: (policies.limits.cost ?? 1) * calls,
+                    context: limits,
                     keys: keys))
         }
         if let contract = route.contract {
-            if let mode = policies.validate, mode != .off {
+            if let mode = policies.validation.validate, mode != .off {
                 steps.append(
                     RequestValidationPolicy(
                         contract: contract, enforce: mode == .enforce,
-                        bodyLimit: policies.maxBodySize ?? RequestValidationPolicy.defaultBodyLimit))
+                        bodyLimit: policies.forwarding.maxBodySize ?? RequestValidationPolicy.defaultBodyLimit))
             }
-            if policies.validateResponses == .report, contract.checksResponses {
+            if policies.validation.validateResponses == .report, contract.checksResponses {
                 steps.append(ResponseValidationPolicy(contract: contract, limit: ResponseValidationPolicy.defaultLimit))
             }
         }
@@ -122,8 +123,10 @@ struct ChainBuilder {
             steps.append(AcceptEncodingPolicy(config: compress))
             steps.append(CompressPolicy(config: compress))
         }
-        if let limit = policies.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
-        if let headers = HeadersPolicy(request: policies.requestHeaders, response: policies.responseHeaders) {
+        if let limit = policies.forwarding.maxBodySize { steps.append(BodySizeLimitPolicy(limit: limit)) }
+        if let headers = HeadersPolicy(
+            request: policies.forwarding.requestHeaders, response: policies.forwarding.responseHeaders)
+        {
             steps.append(headers)
         }
         if let mirror = policies.mirror, pools[mirror.upstream] != nil {
@@ -131,13 +134,15 @@ struct ChainBuilder {
             steps.append(MirrorPolicy(config: mirror, stage: stage, background: cache.refresher, budget: mirrorBudget))
         }
         if let transform = TransformPolicy(
-            request: policies.requestTransform, response: policies.responseTransform, renderer: renderer,
+            request: policies.transforms.requestTransform, response: policies.transforms.responseTransform,
+            renderer: renderer,
             strippedPrefix: api.stripBasePath ? api.basePath : nil)
         {
             steps.append(transform)
         }
         if let bodies = BodyTransformPolicy(
-            request: policies.requestTransform?.body, response: policies.responseTransform?.body, renderer: renderer)
+            request: policies.transforms.requestTransform?.body, response: policies.transforms.responseTransform?.body,
+            renderer: renderer)
         {
             steps.append(bodies)
         }
@@ -184,10 +189,10 @@ struct ChainBuilder {
         let calls = composite.calls.compactMap { call -> BackendCall? in
             // The loader checked every upstream; a pool is missing only while a test builds chains by hand.
             guard let pool = pools[call.upstream] else { return nil }
-            let perTry = call.timeout ?? policies.timeout ?? pool.config.timeout
+            let perTry = call.timeout ?? policies.forwarding.timeout ?? pool.config.timeout
             let proxy = ProxyStage(
                 pool: pool, strippedPrefix: nil, upstreamBasePath: "", timeout: .milliseconds(perTry.milliseconds),
-                retrySafe: policies.retrySafe ?? false, requestIDHeader: requestIDHeader)
+                retrySafe: policies.forwarding.retrySafe ?? false, requestIDHeader: requestIDHeader)
             // Without its own timeout a call may take its upstream's tries, within the total timeout.
             let deadline =
                 call.timeout ?? pool.config.totalTimeout
@@ -197,7 +202,7 @@ struct ChainBuilder {
         return CompositeStage(
             config: composite, calls: calls, renderer: renderer, cache: cache.backends,
             requestIDHeader: requestIDHeader,
-            maxBodySize: policies.maxBodySize ?? BackendCallConfig.defaultMaxSize)
+            maxBodySize: policies.forwarding.maxBodySize ?? BackendCallConfig.defaultMaxSize)
     }
 
     /// The proxy to an upstream, or the mock.
@@ -209,13 +214,13 @@ struct ChainBuilder {
         guard let pool = pools[upstream] else {
             return MockStage(operation: route.mockOperation, requestIDHeader: requestIDHeader)
         }
-        let timeout = policies.timeout ?? pool.config.timeout
+        let timeout = policies.forwarding.timeout ?? pool.config.timeout
         return ProxyStage(
             pool: pool,
             strippedPrefix: api.stripBasePath ? api.basePath : nil,
             upstreamBasePath: api.upstreamBasePath,
             timeout: TimeAmount.milliseconds(timeout.milliseconds),
-            retrySafe: policies.retrySafe ?? false,
+            retrySafe: policies.forwarding.retrySafe ?? false,
             requestIDHeader: requestIDHeader
         )
     }

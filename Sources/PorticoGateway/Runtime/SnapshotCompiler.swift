@@ -80,8 +80,8 @@ struct SnapshotCompiler {
                 )
                 compiled.host = api.host
                 let policies = api.policies.overridden(by: route.policies)
-                if policies.websocket == true {
-                    compiled.upgradeIdleTimeout = (policies.streamIdleTimeout ?? .seconds(300)).duration
+                if policies.upgrade.websocket == true {
+                    compiled.upgradeIdleTimeout = (policies.upgrade.streamIdleTimeout ?? .seconds(300)).duration
                 }
                 let split = route.split ?? api.split
                 compiled.upstream =

@@ -38,17 +38,17 @@ struct AuthPolicy: FastPolicy {
         policies: PolicyConfig, authenticators: [String: any Authenticator], consumers: ConsumerLookup, logger: Logger,
         failures: AuthFailures? = nil, clientAddress: ClientAddress = ClientAddress(trustedProxies: [])
     ) {
-        let requirement = policies.auth ?? .none
-        let extraScopes = Set(policies.scopes ?? [])
+        let requirement = policies.access.auth ?? .none
+        let extraScopes = Set(policies.access.scopes ?? [])
         self.alternatives = requirement.alternatives.map { steps in
             (steps.compactMap { authenticators[$0.method] }, Set(steps.flatMap(\.scopes)).union(extraScopes))
         }
         self.methods = requirement.methodNames.compactMap { authenticators[$0] }
         self.optional = requirement.optional
-        self.anonymous = policies.anonymous
-        self.allowGroups = policies.allowGroups.map(Set.init)
-        self.denyGroups = Set(policies.denyGroups ?? [])
-        self.forwardCredential = policies.forwardCredential ?? false
+        self.anonymous = policies.access.anonymous
+        self.allowGroups = policies.access.allowGroups.map(Set.init)
+        self.denyGroups = Set(policies.access.denyGroups ?? [])
+        self.forwardCredential = policies.access.forwardCredential ?? false
         self.consumers = consumers
         self.logger = logger
         self.failures = failures

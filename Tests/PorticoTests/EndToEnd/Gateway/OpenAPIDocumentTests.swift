@@ -92,7 +92,7 @@ struct OpenAPIDocumentTests {
             api.routes.map { "\($0.methods[0]) \($0.path) \($0.name ?? "")" } == [
                 "GET /droplets listDroplets", "GET /droplets/{id}.json getDroplet",
             ])
-        #expect(api.routes[0].policies.timeout == ConfigDuration(milliseconds: 3000))
+        #expect(api.routes[0].policies.forwarding.timeout == ConfigDuration(milliseconds: 3000))
         #expect(api.routes[0].location.hasSuffix("api/paths/droplets.yaml:1"))
         // Every file is watched for hot reload.
         #expect(

@@ -32,8 +32,8 @@ struct OpenAPIImportTests {
                 "DELETE /users/{username} deleteUser",
             ])
         #expect(petstore.upstreamBasePath == "/api/v1")
-        #expect(petstore.policies.responseHeaders?.set.first?.name == "X-API")
-        #expect(petstore.routes[1].policies.maxBodySize == 64 * 1024)
+        #expect(petstore.policies.forwarding.responseHeaders?.set.first?.name == "X-API")
+        #expect(petstore.routes[1].policies.forwarding.maxBodySize == 64 * 1024)
         #expect(petstore.routes.allSatisfy { $0.mock != nil })
     }
 
@@ -92,8 +92,8 @@ struct OpenAPIImportTests {
         let api = try #require(config.apis.first)
         #expect(api.routes.map(\.path) == ["/widgets", "/widgets/{widgetId}"])
         #expect(api.routes.map(\.methods) == [["GET"], ["GET"]])
-        #expect(api.routes[1].policies.timeout == ConfigDuration(milliseconds: 1500))
-        #expect(api.routes[1].policies.requestHeaders?.remove == ["Cookie"])
+        #expect(api.routes[1].policies.forwarding.timeout == ConfigDuration(milliseconds: 1500))
+        #expect(api.routes[1].policies.forwarding.requestHeaders?.remove == ["Cookie"])
         #expect(api.upstreamBasePath == "/v2")
         let mock = try #require(api.routes[0].mock)
         #expect(String(decoding: mock.body, as: UTF8.self) == "[{\"id\":\"w-1\",\"size\":3}]")

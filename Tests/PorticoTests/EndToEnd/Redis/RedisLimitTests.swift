@@ -146,7 +146,7 @@ struct RedisLimitTests {
         #expect(store.timeout == ConfigDuration(milliseconds: 80) && store.connections == 2 && store.prefix == "pc:")
         #expect(good.limits.onStoreFailure == .deny)
         #expect(good.plans["gold"]?.onStoreFailure == .allow)
-        #expect(good.apis[0].policies.rateLimits?.map(\.onStoreFailure) == [nil, .local])
+        #expect(good.apis[0].policies.limits.rateLimits?.map(\.onStoreFailure) == [nil, .local])
         #expect(try loadConfig(base + "limits: {store: memory}\napis: [{name: a, upstream: b}]").limits.store == nil)
         #expect(
             try loadConfig(base + "limits: {store: 'redis://127.0.0.1'}\napis: [{name: a, upstream: b}]").limits.store?
