@@ -42,9 +42,11 @@ extension AdminHandler {
 
     func getLimits(_ input: Operations.GetLimits.Input) async throws -> Operations.GetLimits.Output {
         let states = try await runtime.snapshot.limitState(of: input.query.key)
-        return .ok(
-            .init(
-                body: .json(.init(key: input.query.key, limits: try states.map { try GeneratedAnswer.decode($0.json) }))
-            ))
+        let limits = states.map { state in
+            Components.Schemas.LimitState(
+                policy: state.policy, quota: state.quota, windowS: state.window, remaining: state.remaining,
+                resetS: state.reset)
+        }
+        return .ok(.init(body: .json(.init(key: input.query.key, limits: limits))))
     }
 }

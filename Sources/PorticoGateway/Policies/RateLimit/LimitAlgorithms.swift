@@ -17,12 +17,6 @@ package struct LimitDecision: Sendable, Hashable {
     package var reset: Int
     /// For a refused request: seconds until it would be allowed.
     package var retryAfter: Int?
-
-    /// The state as the admin and portal APIs show it.
-    package var json: String {
-        "{\"policy\":\(JSONText.quote(policy)),\"quota\":\(quota),\"window_s\":\(window)"
-            + ",\"remaining\":\(remaining),\"reset_s\":\(reset)}"
-    }
 }
 
 /// GCRA (the generic cell rate algorithm): a request is allowed if the "theoretical arrival
