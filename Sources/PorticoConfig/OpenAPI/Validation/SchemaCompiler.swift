@@ -40,7 +40,7 @@ final class SchemaCompiler {
 
     /// A quantified group that itself ends in a quantifier (`(a+)+`, `(\\w*)*`, `(x{1,9})+`) can
     /// make a backtracking matcher take exponential time on a hostile string.
-    nonisolated(unsafe) private static let nestedQuantifier = try! NSRegularExpression(
+    private static let nestedQuantifier = try! NSRegularExpression(
         pattern: #"\((?:[^()\\]|\\.)*[+*}]\)[+*{]"#)
 
     private func regex(_ pattern: String) -> NSRegularExpression? {
