@@ -216,8 +216,25 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Fast tests of one part at a time: no socket, no process, no server.
         .testTarget(
-            name: "PorticoTests",
+            name: "PorticoUnitTests",
+            dependencies: [
+                "PorticoConfig",
+                "PorticoGateway",
+                "PorticoStore",
+                "PorticoTesting",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        // Real sockets, servers and processes; the fixtures both targets read are in Tests/Fixtures.
+        .testTarget(
+            name: "PorticoEndToEndTests",
             dependencies: [
                 "PorticoConfig",
                 "PorticoRedis",
@@ -245,8 +262,7 @@ let package = Package(
                 .product(name: "OpenAPIKit", package: "OpenAPIKit"),
                 .product(name: "GRPCCore", package: "grpc-swift-2"),
                 .product(name: "GRPCNIOTransportHTTP2", package: "grpc-swift-nio-transport"),
-            ],
-            resources: [.copy("Fixtures")]
+            ]
         ),
     ]
 )

@@ -1,25 +1,14 @@
 import Foundation
 import PorticoConfig
+import PorticoTesting
 import Testing
 
 /// The compiled contract of `Fixtures/validation/shop.yaml`: each parameter style and body type,
 /// and the JSON pointer and words of each issue.
 @Suite("OpenAPI request and response validation")
 struct ValidationContractTests {
-    static let shop = try! String(contentsOfFile: fixture("validation/shop.yaml"), encoding: .utf8)
-
-    static let contracts: [String: OperationContract] = {
-        let yaml = """
-            upstreams:
-              svc: {targets: [{url: "http://127.0.0.1:9"}]}
-            apis:
-              - {name: shop, openapi: shop.yaml, upstream: svc, validate: enforce, validate-responses: report}
-            """
-        let config = try! loadConfig(yaml, files: ["shop.yaml": shop])
-        var contracts: [String: OperationContract] = [:]
-        for route in config.apis[0].routes { contracts[route.name ?? ""] = route.contract }
-        return contracts
-    }()
+    static let shop = ShopFixture.document
+    static let contracts = ShopFixture.contracts
 
     func parts(
         path: [String: String] = [:], query: String = "", headers: [String: [String]] = [:],

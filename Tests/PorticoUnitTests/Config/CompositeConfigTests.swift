@@ -1,5 +1,6 @@
 import Foundation
 import PorticoConfig
+import PorticoTesting
 import Testing
 
 /// The pieces of composite endpoints that need no server: selectors, templates, conditions,

@@ -9,7 +9,7 @@ import Testing
 /// records, responses checked against a real upstream, and Prism's `Prefer` forms.
 @Suite("Validation and the mock at the gateway")
 struct ValidationGatewayTests {
-    static let shop = ValidationContractTests.shop
+    static let shop = ShopFixture.document
     static let admin = "admin: {listen: 127.0.0.1:0, token: test-admin-token-0123456789abcdef}\n"
     static let json = [("Content-Type", "application/json")]
 
@@ -205,7 +205,7 @@ struct ValidationGatewayTests {
                 #expect(both.headers.first(name: "Preference-Applied") == "code=201, example=small")
 
                 // Dynamic answers fit the schema and differ from call to call.
-                let contract = try #require(ValidationContractTests.contracts["createOrder"])
+                let contract = try #require(ShopFixture.contracts["createOrder"])
                 var bodies: Set<String> = []
                 for _ in 0..<5 {
                     let dynamic = try await post("dynamic=true")

@@ -36,42 +36,11 @@ func withClient<T: Sendable>(
     }
 }
 
-/// The package root, found from this file's path (`Tests/PorticoTests/Support/Support.swift`).
-let packageRoot: String = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<4 { url.deleteLastPathComponent() }
-    return url.path
-}()
-
 /// The `portico` binary built next to the tests (`make test` builds it first).
 let porticoBinary: String = {
     if let path = ProcessInfo.processInfo.environment["PORTICO_BINARY"] { return path }
     return packageRoot + "/.build/debug/portico"
 }()
-
-/// A fixture file's path.
-func fixture(_ name: String) -> String {
-    packageRoot + "/Tests/PorticoTests/Fixtures/" + name
-}
-
-/// Loads `yaml` (with `files` beside it) and returns the diagnostics, with the folder cut from file names.
-func configDiagnostics(
-    _ yaml: String, files: [String: String] = [:], environment: [String: String]? = nil
-) throws -> [ConfigDiagnostic] {
-    let folder = try writeConfigFolder(yaml, files: files)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
-    do {
-        _ = try (environment.map { ConfigLoader(environment: $0) } ?? ConfigLoader()).load(
-            file: folder + "/gateway.yaml")
-        return []
-    } catch {
-        return error.diagnostics.map { diagnostic in
-            var copy = diagnostic
-            copy.file = (diagnostic.file as NSString).lastPathComponent
-            return copy
-        }
-    }
-}
 
 /// The upstream config section pointing at a test upstream.
 func upstreamYAML(name: String = "backend", port: Int, extra: String = "") -> String {
@@ -156,26 +125,4 @@ func runPortico(_ arguments: [String], input: String? = nil) async throws -> Com
             }
         }
     }
-}
-
-/// Loads `yaml` (with `files` beside it, in sub-folders as named), which must be valid.
-func loadConfig(_ yaml: String, files: [String: String] = [:]) throws -> GatewayConfig {
-    let folder = try writeConfigFolder(yaml, files: files)
-    defer { try? FileManager.default.removeItem(atPath: folder) }
-    var config = try ConfigLoader().load(file: folder + "/gateway.yaml")
-    config.sourceFiles = config.sourceFiles.map { String($0.dropFirst(folder.count + 1)) }
-    return config
-}
-
-/// A new temporary folder holding `gateway.yaml` and `files` (in sub-folders as named); the caller removes it.
-func writeConfigFolder(_ yaml: String, files: [String: String] = [:]) throws -> String {
-    let folder = try GatewayHarness.makeTemporaryFolder()
-    try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
-    for (name, text) in files {
-        let path = folder + "/" + name
-        try FileManager.default.createDirectory(
-            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-    }
-    return folder
 }
