@@ -1,7 +1,7 @@
 /// A config value written as one string, read by its type's `init?(parsing:)`: durations, rates,
-/// quotas, addresses, CIDR blocks, limit key parts, hash keys, retry conditions. `ConfigNode.parsed(_:context:)` reads any of
-/// them the same way and reports a string that does not read with the type's own message, which
-/// says how to write it.
+/// quotas, addresses, CIDR blocks, limit key parts, hash keys, retry conditions.
+/// `ConfigNode.parsed(_:context:)` reads any of them the same way and reports a string that does
+/// not read with the type's own message, which says how to write it.
 protocol ConfigValue {
     init?(parsing text: String)
     /// The config error for `text` at `context`, with an example of the right form.
