@@ -35,7 +35,7 @@ package struct AdminAPI: Sendable {
     /// The admin routes, behind the token check: the operations of `openapi.yaml`, registered by
     /// the server code generated from it (`Generated/`), answered by `AdminHandler`.
     func router(logger: Logger) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+        let router = Router(context: BasicRequestContext.self, options: .autoGenerateHeadEndpoints)
         let runtime = self.runtime
         let startToken = config.token
         // The token is read per request, so a reload can rotate it.
@@ -48,7 +48,8 @@ package struct AdminAPI: Sendable {
         let handler = AdminHandler(runtime: runtime, store: store, callLog: callLog, metrics: metrics)
         do {
             try handler.registerHandlers(
-                on: router, configuration: GeneratedAnswer.configuration, middlewares: [BodyPresenceMiddleware()])
+                on: router, configuration: GeneratedAnswer.configuration,
+                middlewares: [BodyPresenceMiddleware(limit: 1 << 20)])
         } catch {
             // Only a path the router cannot hold fails here: the document's paths are fixed at build time and tested.
             preconditionFailure("the admin API's generated routes do not register: \(error)")

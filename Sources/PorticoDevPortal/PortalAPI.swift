@@ -22,6 +22,8 @@ struct PortalAPI: GatewayMount {
     let files: PortalFiles
     let responder: RouterResponder<PortalRequestContext>
     let logger = Logger(label: "portico.portal")
+    /// The largest body a portal request may carry (a sign-up, an app): 64 KiB.
+    static let bodyLimit = 64 * 1024
 
     init(
         config: GatewayConfig, portal: PortalConfig, authenticators: [String: any Authenticator],
@@ -41,17 +43,17 @@ struct PortalAPI: GatewayMount {
     /// The API's routes: refusals as problems, the document's checks, the call bound for the
     /// operations, then the generated server under `prefix`.
     static func router(handler: PortalHandler, prefix: String, logger: Logger) -> Router<PortalRequestContext> {
-        let router = Router(context: PortalRequestContext.self)
+        let router = Router(context: PortalRequestContext.self, options: .autoGenerateHeadEndpoints)
         router.add(
             middleware: ProblemMiddleware(
                 document: .portal, prefix: prefix, name: "The portal API", documentPath: "GET \(prefix)/openapi.json",
                 logger: logger))
-        router.add(middleware: ContractValidation(document: .portal, prefix: prefix, bodyLimit: 64 * 1024))
+        router.add(middleware: ContractValidation(document: .portal, prefix: prefix, bodyLimit: Self.bodyLimit))
         router.add(middleware: PortalCallMiddleware())
         do {
             try handler.registerHandlers(
                 on: router.group(RouterPath(prefix)), configuration: GeneratedAnswer.configuration,
-                middlewares: [BodyPresenceMiddleware()])
+                middlewares: [BodyPresenceMiddleware(limit: Self.bodyLimit)])
         } catch {
             // Only a path the router cannot hold fails here: the document's paths are fixed at build time and tested.
             preconditionFailure("the portal API's generated routes do not register: \(error)")

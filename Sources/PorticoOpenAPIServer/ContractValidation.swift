@@ -1,3 +1,4 @@
+import Foundation
 import Hummingbird
 import PorticoConfig
 import PorticoGateway
@@ -24,14 +25,31 @@ package struct ContractValidation<Context: ProblemContext>: RouterMiddleware {
     package func handle(
         _ request: Request, context: Context, next: (Request, Context) async throws -> Response
     ) async throws -> Response {
-        let method = request.method.rawValue
+        // HEAD is answered by the GET operation (the router's own HEAD), so it is checked as GET.
+        let method = request.method == .head ? "GET" : request.method.rawValue
         let path = Substring(request.uri.path)
         guard path.hasPrefix(prefix),
-            let operation = document.operations(matching: path.dropFirst(prefix.count)).first(where: {
-                $0.method == method
+            let (operation, answers) = document.operations(matching: path.dropFirst(prefix.count)).first(where: {
+                $0.declared.method == method
             })
         else {
             return try await next(request, context)
+        }
+        var request = request
+        if let accept = request.headers[.accept] {
+            // Checked before the operation runs, not after it as the generated server does, so a
+            // refused answer never follows a change already made (a key rotated, an app created).
+            let acceptable = answers.filter { Self.accepts(accept, $0) }
+            guard !acceptable.isEmpty || answers.isEmpty else {
+                throw GatewayError.notAcceptable(
+                    "This operation answers \(answers.joined(separator: " or ")), which Accept: \(accept) does not take."
+                )
+            }
+            if !acceptable.isEmpty {
+                var head = request.head
+                head.headerFields[.accept] = acceptable.joined(separator: ", ")
+                request = Request(head: head, body: request.body)
+            }
         }
         let contract = operation.contract
         let checked = try await ContractCheck.check(
@@ -44,5 +62,19 @@ package struct ContractValidation<Context: ProblemContext>: RouterMiddleware {
             throw GatewayError.invalidRequest(Array(checked.issues.prefix(OperationContract.maximumIssues)))
         }
         return try await next(checked.request, context)
+    }
+
+    /// Whether an `Accept` value takes `mediaType`: a range equal to it, `type/*` or `*/*`
+    /// (parameters and weights aside, as the generated server compares them).
+    static func accepts(_ accept: String, _ mediaType: String) -> Bool {
+        let wanted = mediaType.lowercased().split(separator: "/", maxSplits: 1)
+        guard wanted.count == 2 else { return false }
+        return accept.split(separator: ",").contains { entry in
+            let range = entry.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            let parts = range?.split(separator: "/", maxSplits: 1) ?? []
+            guard parts.count == 2 else { return false }
+            return parts[0] == "*" && parts[1] == "*"
+                || parts[0] == wanted[0] && (parts[1] == "*" || parts[1] == wanted[1])
+        }
     }
 }

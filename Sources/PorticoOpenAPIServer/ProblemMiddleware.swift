@@ -62,7 +62,9 @@ package struct ProblemMiddleware<Context: ProblemContext>: RouterMiddleware {
         switch error.underlyingError {
         case let refusal as GatewayError:
             return Self.problem(refusal, request, context)
-        case let decoding as DecodingError:
+        case let decoding as DecodingError where error.httpStatus.code < 500:
+            // The generated server could not read the request; an answer that does not decode
+            // (`GeneratedAnswer`) is the gateway's fault and falls to the 500 below.
             return Self.problem(.invalidRequest([Self.issue(decoding)]), request, context)
         default:
             switch error.httpStatus.code {

@@ -16,8 +16,9 @@ package struct ServedDocument: Sendable {
     package let json: String
     /// The same, decoded once, as the generated `openapi.json` operation answers it.
     package let object: Object
-    /// Each operation's path template (split into segments; `{name}` matches any one) and contract.
-    let operations: [(segments: [Substring], declared: OperationContract.Declared)]
+    /// Each operation's path template (split into segments; `{name}` matches any one), contract,
+    /// and the media types of its 2xx answers.
+    let operations: [(segments: [Substring], declared: OperationContract.Declared, answers: [String])]
 
     /// Reads a document compiled into the binary; a document that does not load is a build
     /// mistake, which the tests catch, so this stops the process rather than serve without it.
@@ -36,7 +37,12 @@ package struct ServedDocument: Sendable {
         guard problems.isEmpty else {
             throw DecodingError.dataCorrupted(.init(codingPath: [], debugDescription: problems.joined(separator: "; ")))
         }
-        operations = declared.map { ($0.path.split(separator: "/"), $0) }
+        let paths = root["paths"]
+        operations = declared.map { operation in
+            let responses = paths?[operation.path]?[operation.method.lowercased()]?["responses"]?.fields ?? []
+            let answers = responses.filter { $0.0.hasPrefix("2") }.flatMap { ($0.1["content"]?.fields ?? []).map(\.0) }
+            return (operation.path.split(separator: "/"), operation, answers)
+        }
     }
 
     /// The document with `url` as its one server: where a config puts the API (the portal's path).
@@ -47,18 +53,21 @@ package struct ServedDocument: Sendable {
         return try JSONDecoder().decode(OpenAPIObjectContainer.self, from: Data(JSONValue.object(fields).jsonText.utf8))
     }
 
-    /// The operations whose template matches `path` (relative to the server's prefix, without its query).
-    package func operations(matching path: Substring) -> [OperationContract.Declared] {
+    /// The operations whose template matches `path` (relative to the server's prefix, without its
+    /// query), with the media types of their 2xx answers.
+    package func operations(matching path: Substring) -> [(declared: OperationContract.Declared, answers: [String])] {
         let segments = path.split(separator: "/")
         return operations.filter { template in
             template.segments.count == segments.count
                 && zip(template.segments, segments).allSatisfy { $0.hasPrefix("{") && $0.hasSuffix("}") || $0 == $1 }
-        }.map(\.declared)
+        }.map { ($0.declared, $0.answers) }
     }
 
-    /// The methods the document gives `path`, or nil when no path of it matches.
+    /// The methods the document gives `path` (with `HEAD` wherever there is `GET`, which the router
+    /// answers for it), or nil when no path of it matches.
     package func methods(for path: Substring) -> [String]? {
-        let matching = operations(matching: path)
-        return matching.isEmpty ? nil : Set(matching.map(\.method)).sorted()
+        let methods = Set(operations(matching: path).map(\.declared.method))
+        guard !methods.isEmpty else { return nil }
+        return (methods.contains("GET") ? methods.union(["HEAD"]) : methods).sorted()
     }
 }

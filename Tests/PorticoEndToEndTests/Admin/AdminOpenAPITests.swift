@@ -238,6 +238,31 @@ struct AdminOpenAPITests {
         return a.count == b.count && zip(a, b).allSatisfy { $0.hasPrefix("{") || $0 == $1 }
     }
 
+    @Test("Accept is checked before an operation runs, so a refused answer changes nothing; HEAD answers as GET")
+    func acceptBeforeTheOperation() async throws {
+        try await Self.run { client, admin, gateway in
+            let bare = TestClient(client: client.client, baseURL: "http://127.0.0.1:\(gateway.adminPort!)")
+            let token = ("Authorization", "Bearer test-admin-token-0123456789abcdef")
+            #expect(try await admin.send(.POST, "/admin/consumers", json: #"{"name":"picky"}"#).status == 201)
+            // The generated server checks Accept only after the operation: the key would exist, unseen.
+            let refused = try await bare.send(
+                .POST, "/admin/consumers/picky/keys", headers: [token, ("Accept", "text/plain")])
+            #expect(refused.status == 406)
+            #expect(refused.headers["Content-Type"].first == "application/problem+json")
+            let keys = try await admin.send(.GET, "/admin/consumers/picky/keys").json()
+            #expect((keys["keys"] as? [Any])?.isEmpty == true, "\(keys)")
+            let taken = try await bare.send(
+                .POST, "/admin/consumers/picky/keys", headers: [token, ("Accept", "text/plain, application/*;q=0.5")])
+            #expect(taken.status == 201)
+
+            let head = try await bare.send(.HEAD, "/admin/status", headers: [token])
+            #expect(head.status == 200 && head.body.readableBytes == 0)
+            let patched = try await bare.send(.PATCH, "/admin/status", headers: [token])
+            #expect(patched.status == 405)
+            #expect(patched.headers["Allow"].first == "GET, HEAD")
+        }
+    }
+
     @Test("Every admin endpoint wants the token; a missing or wrong one gets the same 401 problem, which names nothing")
     func tokenOnEveryEndpoint() async throws {
         try await Self.run { client, admin, gateway in
