@@ -65,9 +65,11 @@ package struct ContractValidation<Context: ProblemContext>: RouterMiddleware {
     }
 
     /// Whether an `Accept` value takes `mediaType`: a range equal to it, `type/*` or `*/*`
-    /// (parameters and weights aside, as the generated server compares them).
+    /// (parameters and weights aside on both sides, as the generated server compares them, so
+    /// `text/plain` takes `text/plain; version=0.0.4`).
     static func accepts(_ accept: String, _ mediaType: String) -> Bool {
-        let wanted = mediaType.lowercased().split(separator: "/", maxSplits: 1)
+        let bare = mediaType.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        let wanted = bare.lowercased().split(separator: "/", maxSplits: 1)
         guard wanted.count == 2 else { return false }
         return accept.split(separator: ",").contains { entry in
             let range = entry.split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }

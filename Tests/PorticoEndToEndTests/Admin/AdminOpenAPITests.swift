@@ -255,6 +255,9 @@ struct AdminOpenAPITests {
                 .POST, "/admin/consumers/picky/keys", headers: [token, ("Accept", "text/plain, application/*;q=0.5")])
             #expect(taken.status == 201)
 
+            // A media type's parameters do not count: text/plain takes text/plain; version=0.0.4.
+            #expect(try await bare.send(.GET, "/metrics", headers: [token, ("Accept", "text/plain")]).status == 200)
+
             let head = try await bare.send(.HEAD, "/admin/status", headers: [token])
             #expect(head.status == 200 && head.body.readableBytes == 0)
             let patched = try await bare.send(.PATCH, "/admin/status", headers: [token])
