@@ -52,7 +52,7 @@ struct ObservabilityTests {
                     base-path: /shop
                     upstream: origin
                     auth: [keys]
-                    rate-limit: {name: tight, rate: 5/m, burst: 5, by: consumer}
+                    rate-limit: {name: tight, rate: 5/h, burst: 5, by: consumer}
                     routes:
                       - {path: /echo/items, name: items, cache: {default-ttl: 60s, key: [consumer]}}
                       - {path: /echo/orders, name: orders, methods: [POST]}

@@ -109,10 +109,11 @@ struct BrittleService: RegistrableRPCService {
 
 // MARK: - Server and client lifetimes
 
-/// Call options used by the helpers below: a 10 s deadline per call.
+/// Call options used by the helpers below: a 30 s deadline per call, which a loaded 2-core machine
+/// stays well inside (a 10 s one timed out once here with a build beside the suite).
 let grpcTestCallOptions: CallOptions = {
     var options = CallOptions.defaults
-    options.timeout = .seconds(10)
+    options.timeout = .seconds(30)
     return options
 }()
 
@@ -141,7 +142,7 @@ func withGRPCServer(
 }
 
 /// Connects a plaintext HTTP/2 client to 127.0.0.1:`port`, runs its connections while `body`
-/// runs, then shuts it down. Every call gets a default 10 s timeout from the service config.
+/// runs, then shuts it down. Every call gets a default 30 s timeout from the service config.
 func withGRPCClient(
     port: Int,
     isolation: isolated (any Actor)? = #isolation,
@@ -151,7 +152,7 @@ func withGRPCClient(
         target: .ipv4(address: "127.0.0.1", port: port),
         transportSecurity: .plaintext,
         serviceConfig: ServiceConfig(methodConfig: [
-            MethodConfig(names: [MethodConfig.Name(service: "")], timeout: .seconds(10))
+            MethodConfig(names: [MethodConfig.Name(service: "")], timeout: .seconds(30))
         ])
     )
     let client = GRPCClient(transport: transport)
