@@ -1,5 +1,4 @@
 import HummingbirdCore
-import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOTLS
@@ -9,14 +8,12 @@ import NIOTLS
 /// HTTP/1.1. Either way the connection has the same TLS handler and guard first.
 ///
 /// HTTP/1.1 connections get `GuardedHTTP1Channel`'s pipeline, with the event-loop path. HTTP/2
-/// connections get Hummingbird's: NIOHTTP2 with its defences (a limit of 100 concurrent
-/// streams, 16 KiB of decoded header list, rate limits on resets, stream errors and control
-/// frames, at most 5 CONTINUATION frames in a row), a connection manager for the idle timeout
-/// and graceful shutdown, and each stream served by the streaming path, where every policy runs.
+/// connections get `EdgeHTTP2Connection`'s: NIOHTTP2 with its defences, and each stream served
+/// on the event loop, or passed on to the streaming path where a policy must wait.
 struct EdgeChannel: ServerChildChannel {
     enum Negotiated: Sendable {
         case http1(GuardedHTTP1Channel.Value)
-        case http2(HTTP2Channel.Value)
+        case http2(EdgeHTTP2Connection.Value)
     }
 
     struct Value: ServerChildChannelValue {
@@ -25,7 +22,7 @@ struct EdgeChannel: ServerChildChannel {
     }
 
     let http1: GuardedHTTP1Channel
-    let http2: HTTP2Channel
+    let http2: EdgeHTTP2Connection
     /// Whether HTTP/1.1 is served beside HTTP/2.
     let servesHTTP1: Bool
 

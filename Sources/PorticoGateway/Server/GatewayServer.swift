@@ -1,6 +1,5 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdHTTP2
 import Logging
 import NIOCore
 import NIOPosix
@@ -104,18 +103,11 @@ package struct GatewayServer: Service {
             }
         }
         guard listener.servesHTTP2 else { return try await serve(guarded, listener: listener, report: report) }
-        let responder = base.responder
-        // One `HTTP2StreamHead` and one `HTTP2StreamPath` per stream (the argument is an autoclosure).
-        let streams = HTTP1Channel.Configuration(
-            additionalChannelHandlers: [
-                HTTP2StreamHead(secure: listener.tls != nil), HTTP2StreamPath(gateway: handler),
-            ], idleTimeout: nil)
-        var http2 = HTTP2Channel.Configuration(
-            idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds), streamConfiguration: streams)
-        http2.gracefulCloseTimeout = Duration.milliseconds(config.server.drainTimeout.milliseconds)
-        let edge = EdgeChannel(
-            http1: guarded, http2: HTTP2Channel(responder: responder, configuration: http2),
-            servesHTTP1: listener.servesHTTP1)
+        let http2 = EdgeHTTP2Connection(
+            gateway: handler, responder: base.responder, secure: listener.tls != nil,
+            idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds),
+            gracefulCloseTimeout: .milliseconds(config.server.drainTimeout.milliseconds))
+        let edge = EdgeChannel(http1: guarded, http2: http2, servesHTTP1: listener.servesHTTP1)
         try await serve(edge, listener: listener, report: report)
     }
 

@@ -4,8 +4,9 @@ import NIOHTTPTypes
 
 /// Serves an HTTP/2 stream's request on the event loop of its connection, as `EventLoopPath`
 /// does for HTTP/1.1: the same `LoopCall`, with this loop's upstream pool, and no task. It sits
-/// after `HTTP2StreamHead` in the stream's pipeline and before Hummingbird's async channel,
-/// which serves whatever this handler passes on (the streaming path).
+/// after `HTTP2StreamHead` in the stream's pipeline and before the stream's async channel,
+/// which serves whatever this handler passes on (the streaming path); `EdgeHTTP2Connection`
+/// starts a task for a stream only then.
 ///
 /// A head with a `Content-Length` is decided at once. A head without one is held until the
 /// stream's next part: its end (a request without a body, the common case) is served here; a
@@ -33,6 +34,9 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     private var context: ChannelHandlerContext?
     private var holdingReads = false
     private var readHeld = false
+    /// Hands the stream to the task that serves the streaming path; called before the first
+    /// part is passed on, and never for a stream served here.
+    var passOn: ((any Channel) -> Void)?
 
     init(gateway: GatewayHandler) {
         self.gateway = gateway
@@ -54,7 +58,7 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
                 // sends one: the request goes to the target at once, its body as it comes.
                 guard let call = start(head, declaredLength: 0, streamed: true, context: context) else {
                     state = .passing
-                    return context.fireChannelRead(wrapInboundOut(.head(Self.markedStreamed(head))))
+                    return forward(context: context, wrapInboundOut(.head(Self.markedStreamed(head))))
                 }
                 state = .serving(call)
                 return call.begin()
@@ -74,8 +78,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
         case (.holding(let head), .end):
             guard let call = start(head, declaredLength: 0, context: context) else {
                 state = .passing
-                context.fireChannelRead(wrapInboundOut(.head(head)))
-                return context.fireChannelRead(data)
+                forward(context: context, wrapInboundOut(.head(head)))
+                return forward(context: context, data)
             }
             state = .serving(call)
             call.requestComplete()
@@ -87,8 +91,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
         case (.holding(let head), _):
             gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
             state = .passing
-            context.fireChannelRead(wrapInboundOut(.head(Self.markedStreamed(head))))
-            context.fireChannelRead(data)
+            forward(context: context, wrapInboundOut(.head(Self.markedStreamed(head))))
+            forward(context: context, data)
         case (.serving(let call), .body(let buffer)):
             guard !call.requestEnded else { return }
             if !call.streamed, (call.body?.readableBytes ?? 0) + buffer.readableBytes > call.declaredLength {
@@ -107,6 +111,15 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
 
     private func pass(_ data: NIOAny, context: ChannelHandlerContext) {
         if case .awaitingHead = state { state = .passing }
+        forward(context: context, data)
+    }
+
+    /// Passes `data` on to the streaming path, handing the stream to it first.
+    private func forward(context: ChannelHandlerContext, _ data: NIOAny) {
+        if let passOn {
+            self.passOn = nil
+            passOn(context.channel)
+        }
         context.fireChannelRead(data)
     }
 
@@ -157,6 +170,7 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        passOn = nil
         if case .serving(let call) = state { call.clientLeft() }
         context.fireChannelInactive()
     }

@@ -1,0 +1,110 @@
+import HTTPTypes
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOHTTP2
+import NIOHTTPTypes
+import NIOHTTPTypesHTTP2
+
+/// An HTTP/2 connection at the edge whose streams are served on its event loop, with no task
+/// per stream.
+///
+/// Hummingbird's `HTTP2Channel` yields every stream to the connection's task, which starts a
+/// task per stream that waits for the request head: two hops to the cooperative pool and back
+/// for each request, even one that `HTTP2StreamPath` then serves on the loop. Here each stream's
+/// pipeline is built in NIOHTTP2's stream initializer (codec, `HTTP2StreamHead`,
+/// `HTTP2StreamPath`); only a stream that `HTTP2StreamPath` passes on to the streaming path gets
+/// the rest (Hummingbird's state handler and an async channel) and is handed to the
+/// connection's task, which serves it with the responder in a task of its own.
+///
+/// NIOHTTP2 keeps its defences (100 concurrent streams, a 16 KiB decoded header list, limits on
+/// resets, stream errors, control frames and CONTINUATION runs); NIOHTTP2's connection manager
+/// closes the connection after `idleTimeout` with no stream open, and on shutdown sends GOAWAY
+/// and waits at most `gracefulCloseTimeout` for the open streams; `HTTP2InputClosedHandler`
+/// closes it when the client shuts its side.
+struct EdgeHTTP2Connection: Sendable {
+    typealias Stream = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
+
+    struct Value: ServerChildChannelValue {
+        /// The streams passed on to the streaming path, as they are; finished when the connection closes.
+        let passed: AsyncStream<Stream>
+        let channel: any Channel
+    }
+
+    let gateway: GatewayHandler
+    let responder: HTTPChannelHandler.Responder
+    let secure: Bool
+    let idleTimeout: TimeAmount?
+    let gracefulCloseTimeout: TimeAmount?
+
+    /// Adds HTTP/2 to a connection whose protocol is negotiated (ALPN or the h2c preface).
+    func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
+        channel.eventLoop.makeCompletedFuture {
+            let (passed, continuation) = AsyncStream.makeStream(of: Stream.self)
+            let manager = NIOHTTP2ServerConnectionManagementHandler(
+                eventLoop: channel.eventLoop,
+                configuration: .init(
+                    maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: gracefulCloseTimeout, keepalive: nil))
+            let defaults = NIOHTTP2Handler.Configuration()
+            let gateway = self.gateway
+            let secure = self.secure
+            _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
+                mode: .server, connectionConfiguration: defaults.connection, streamConfiguration: defaults.stream,
+                streamDelegate: manager.http2StreamDelegate
+            ) { stream in
+                stream.eventLoop.makeCompletedFuture {
+                    let path = HTTP2StreamPath(gateway: gateway)
+                    let operations = stream.pipeline.syncOperations
+                    try operations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
+                    try operations.addHandler(HTTP2StreamHead(secure: secure))
+                    try operations.addHandler(path)
+                    path.passOn = { stream in
+                        // The rest of the pipeline is built only for a stream passed on.
+                        do {
+                            try stream.pipeline.syncOperations.addHandler(
+                                HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                            continuation.yield(try Stream(wrappingChannelSynchronously: stream))
+                        } catch {
+                            stream.close(promise: nil)
+                        }
+                    }
+                }
+            }
+            try channel.pipeline.syncOperations.addHandlers(manager, HTTP2InputClosedHandler())
+            channel.closeFuture.whenComplete { _ in continuation.finish() }
+            return Value(passed: passed, channel: channel)
+        }
+    }
+
+    /// Serves the passed-on streams until the connection closes.
+    func handle(value: Value, logger: Logger) async {
+        await withDiscardingTaskGroup { group in
+            for await stream in value.passed {
+                group.addTask { await serve(stream, logger: logger) }
+            }
+        }
+    }
+
+    /// One request on the streaming path: the head, then the responder with the rest of the parts.
+    private func serve(_ stream: Stream, logger: Logger) async {
+        do {
+            try await withTaskCancellationHandler {
+                try await stream.executeThenClose { inbound, outbound in
+                    var parts = inbound.makeAsyncIterator()
+                    guard let part = try await parts.next() else { return }
+                    guard case .head(let head) = part else { throw HTTP2StreamBody.PartOutOfOrder() }
+                    let body = HTTP2StreamBody(parts)
+                    let request = Request(head: head, body: RequestBody(asyncSequence: body))
+                    try await responder(request, ResponseWriter(outbound: outbound), stream.channel)
+                    // Read to the stream's end (the iterator's copies share their place in it).
+                    while try await parts.next() != nil {}
+                }
+            } onCancel: {
+                stream.channel.close(mode: .input, promise: nil)
+            }
+        } catch {
+            logger.trace(
+                "an HTTP/2 stream on the streaming path failed to read or write", metadata: ["error": "\(error)"])
+        }
+    }
+}
