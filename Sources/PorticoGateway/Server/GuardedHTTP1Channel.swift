@@ -37,14 +37,14 @@ struct GuardedHTTP1Channel: ServerChildChannel {
         }
     }
 
-    /// The handlers every connection has, whatever it speaks: TLS (on a TLS listener) and the
-    /// guard's raw side. Returns the connection's guard.
+    /// The handlers every connection has, whatever it speaks: TLS and its write coalescer (on a
+    /// TLS listener) and the guard's raw side. Returns the connection's guard.
     func addConnectionHandlers(to channel: any Channel) throws -> ConnectionGuard {
         let pace = ConnectionPace(
             headerTimeout: server.headerTimeout, minimumBodyRate: server.minimumBodyRate, bodyGrace: server.bodyGrace)
         let owner = ConnectionGuard(budget: budget, pace: pace, logger: self.logger)
         let pipeline = channel.pipeline.syncOperations
-        if let tls { try pipeline.addHandler(NIOSSLServerHandler(context: tls)) }
+        if let tls { try pipeline.addHandlers(NIOSSLServerHandler(context: tls), TLSWriteCoalescer()) }
         try pipeline.addHandler(ConnectionGuard.RawSide(owner))
         return owner
     }
