@@ -21,7 +21,8 @@ import NIOHTTPTypesHTTP2
 /// resets, stream errors, control frames and CONTINUATION runs); NIOHTTP2's connection manager
 /// closes the connection after `idleTimeout` with no stream open, and on shutdown sends GOAWAY
 /// and waits at most `gracefulCloseTimeout` for the open streams; `HTTP2InputClosedHandler`
-/// closes it when the client shuts its side.
+/// closes it when the client shuts its side. `LoopTickFlush`, before NIOHTTP2's handler, joins
+/// the flushes of the streams that finish in one tick of the loop.
 struct EdgeHTTP2Connection: Sendable {
     typealias Stream = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
@@ -48,6 +49,7 @@ struct EdgeHTTP2Connection: Sendable {
             let defaults = NIOHTTP2Handler.Configuration()
             let gateway = self.gateway
             let secure = self.secure
+            try channel.pipeline.syncOperations.addHandler(LoopTickFlush())
             _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                 mode: .server, connectionConfiguration: defaults.connection, streamConfiguration: defaults.stream,
                 streamDelegate: manager.http2StreamDelegate

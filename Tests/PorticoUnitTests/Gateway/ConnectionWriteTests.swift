@@ -4,7 +4,9 @@ import Testing
 
 @testable import PorticoGateway
 
-/// `TLSWriteCoalescer`: small writes before a flush joined into one, for one TLS record.
+/// The two handlers that shape a connection's writes: `TLSWriteCoalescer` (small writes before a
+/// flush joined into one, for one TLS record) and `LoopTickFlush` (an HTTP/2 connection's flushes
+/// deferred to the end of the loop's tick).
 @Suite("Connection writes")
 struct ConnectionWriteTests {
     /// Every buffer written through the channel so far, as text.
@@ -62,6 +64,28 @@ struct ConnectionWriteTests {
         #expect(events == ["write last words", "close"])
     }
 
+    @Test("flushes in one tick become one, after the tick's events; a close flushes at once")
+    func tickFlush() throws {
+        let channel = EmbeddedChannel(handler: LoopTickFlush())
+        var flushes = 0
+        try channel.pipeline.syncOperations.addHandler(FlushCounter { flushes += 1 }, position: .first)
+        channel.write(ByteBuffer(string: "one"), promise: nil)
+        channel.flush()
+        channel.write(ByteBuffer(string: "two"), promise: nil)
+        channel.flush()
+        #expect(flushes == 0)
+        channel.embeddedEventLoop.run()
+        #expect(flushes == 1)
+        #expect(try Self.written(channel) == ["one", "two"])
+        channel.write(ByteBuffer(string: "three"), promise: nil)
+        channel.flush()
+        _ = channel.close()
+        #expect(flushes == 2)
+        #expect(try Self.written(channel) == ["three"])
+        channel.embeddedEventLoop.run()
+        #expect(flushes == 2)
+    }
+
     /// Records the writes and closes that reach it.
     final class EventRecorder: ChannelOutboundHandler {
         typealias OutboundIn = ByteBuffer
@@ -74,6 +98,17 @@ struct ConnectionWriteTests {
         func close(context: ChannelHandlerContext, mode: CloseMode, promise: EventLoopPromise<Void>?) {
             record("close")
             context.close(mode: mode, promise: promise)
+        }
+    }
+
+    /// Counts the flushes that reach it.
+    final class FlushCounter: ChannelOutboundHandler {
+        typealias OutboundIn = NIOAny
+        let counted: () -> Void
+        init(_ counted: @escaping () -> Void) { self.counted = counted }
+        func flush(context: ChannelHandlerContext) {
+            counted()
+            context.flush()
         }
     }
 }
