@@ -5,6 +5,7 @@ import NIOCore
 import NIOHTTP2
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
+import NIOSSL
 
 /// An HTTP/2 connection at the edge whose streams are served on its event loop, with no task
 /// per stream.
@@ -12,10 +13,10 @@ import NIOHTTPTypesHTTP2
 /// Hummingbird's `HTTP2Channel` yields every stream to the connection's task, which starts a
 /// task per stream that waits for the request head: two hops to the cooperative pool and back
 /// for each request, even one that `HTTP2StreamPath` then serves on the loop. Here each stream's
-/// pipeline is built in NIOHTTP2's stream initializer (codec, `HTTP2StreamHead`,
-/// `HTTP2StreamPath`); only a stream that `HTTP2StreamPath` passes on to the streaming path gets
-/// the rest (Hummingbird's state handler and an async channel) and is handed to the
-/// connection's task, which serves it with the responder in a task of its own.
+/// pipeline is built in NIOHTTP2's stream initializer (the codec and `HTTP2StreamPath`, given
+/// the connection's client certificate, read once); only a stream that `HTTP2StreamPath` passes
+/// on to the streaming path gets the rest (Hummingbird's state handler and an async channel) and
+/// is handed to the connection's task, which serves it with the responder in a task of its own.
 ///
 /// NIOHTTP2 keeps its defences (100 concurrent streams, a 16 KiB decoded header list, limits on
 /// resets, stream errors, control frames and CONTINUATION runs); NIOHTTP2's connection manager
@@ -49,17 +50,19 @@ struct EdgeHTTP2Connection: Sendable {
             let defaults = NIOHTTP2Handler.Configuration()
             let gateway = self.gateway
             let secure = self.secure
+            // The handshake is done (the protocol was negotiated), so the certificate is known.
+            let certificate =
+                secure
+                ? (try? channel.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self))?.peerCertificate
+                    .flatMap(ClientCertificate.init) : nil
             try channel.pipeline.syncOperations.addHandler(LoopTickFlush())
             _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
                 mode: .server, connectionConfiguration: defaults.connection, streamConfiguration: defaults.stream,
                 streamDelegate: manager.http2StreamDelegate
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    let path = HTTP2StreamPath(gateway: gateway)
-                    let operations = stream.pipeline.syncOperations
-                    try operations.addHandler(HTTP2FramePayloadToHTTPServerCodec())
-                    try operations.addHandler(HTTP2StreamHead(secure: secure))
-                    try operations.addHandler(path)
+                    let path = HTTP2StreamPath(gateway: gateway, secure: secure, certificate: certificate)
+                    try stream.pipeline.syncOperations.addHandlers(HTTP2FramePayloadToHTTPServerCodec(), path)
                     path.passOn = { stream in
                         // The rest of the pipeline is built only for a stream passed on.
                         do {

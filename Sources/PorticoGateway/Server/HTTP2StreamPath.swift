@@ -4,9 +4,14 @@ import NIOHTTPTypes
 
 /// Serves an HTTP/2 stream's request on the event loop of its connection, as `EventLoopPath`
 /// does for HTTP/1.1: the same `LoopCall`, with this loop's upstream pool, and no task. It sits
-/// after `HTTP2StreamHead` in the stream's pipeline and before the stream's async channel,
-/// which serves whatever this handler passes on (the streaming path); `EdgeHTTP2Connection`
-/// starts a task for a stream only then.
+/// after the stream's codec and before the stream's async channel, which serves whatever this
+/// handler passes on (the streaming path); `EdgeHTTP2Connection` starts a task for a stream
+/// only then.
+///
+/// First it makes the request head say what the listener knows, as `EventLoopPath` does: the
+/// scheme is the listener's (a client's `:scheme` is its own claim), and the
+/// `Portico-Client-Cert-*` fields are the connection's verified client certificate, whatever the
+/// client sent under those names. The certificate is read once per connection, not per stream.
 ///
 /// A head with a `Content-Length` is decided at once. A head without one is held until the
 /// stream's next part: its end (a request without a body, the common case) is served here; a
@@ -30,6 +35,10 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     }
 
     let gateway: GatewayHandler
+    /// Whether the connection is TLS, which makes the scheme `https`.
+    let secure: Bool
+    /// The connection's verified client certificate, if it presented one.
+    let certificate: ClientCertificate?
     private var state = State.awaitingHead
     private var context: ChannelHandlerContext?
     private var holdingReads = false
@@ -38,8 +47,10 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     /// part is passed on, and never for a stream served here.
     var passOn: ((any Channel) -> Void)?
 
-    init(gateway: GatewayHandler) {
+    init(gateway: GatewayHandler, secure: Bool, certificate: ClientCertificate?) {
         self.gateway = gateway
+        self.secure = secure
+        self.certificate = certificate
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -49,7 +60,14 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     // MARK: Inbound
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let part = unwrapInboundIn(data)
+        var part = unwrapInboundIn(data)
+        var data = data
+        if case .head(var head) = part {
+            head.scheme = secure ? "https" : "http"
+            ClientCertificate.apply(certificate, to: &head.headerFields)
+            part = .head(head)
+            data = wrapInboundOut(part)
+        }
         switch (state, part) {
         case (.awaitingHead, .head(let head)):
             let lengths = head.headerFields[values: .contentLength]
