@@ -3,7 +3,8 @@ import NIOSSL
 
 /// `listeners:`: the data plane's addresses, with TLS and the HTTPS redirect.
 extension ConfigLoader.Reader {
-    static let listenerKeys: Set<String> = ["listen", "tls", "protocols", "redirect-https"]
+    static let listenerKeys: Set<String> = ["listen", "tls", "protocols", "redirect-https", "http2"]
+    static let http2Keys: Set<String> = ["max-concurrent-streams", "initial-window-size", "max-header-list-size"]
     static let tlsKeys: Set<String> = ["certificates", "client-ca", "min-version"]
 
     func readListeners(_ node: ConfigNode, config: inout GatewayConfig, hash: inout ContentHash) -> [ListenerConfig] {
@@ -26,6 +27,10 @@ extension ConfigLoader.Reader {
                 listener.protocols = readProtocols(
                     protocols, node: protocolsNode, tls: fields["tls"] != nil, context: context)
             }
+            if let http2Node = fields["http2"] {
+                listener.http2 = readHTTP2(http2Node, context: "\(context) http2")
+                if !listener.servesHTTP2 { http2Node.report("\(context) has http2 settings but does not serve h2") }
+            }
             if let tlsNode = fields["tls"] {
                 listener.tls = readTLS(tlsNode, context: "\(context) tls", config: &config, hash: &hash)
                 if listener.redirectHTTPS {
@@ -41,6 +46,28 @@ extension ConfigLoader.Reader {
             node.report("listeners: redirect-https needs a listener with tls to redirect to")
         }
         return listeners
+    }
+
+    /// `http2:` on a listener: its SETTINGS, each in its range.
+    func readHTTP2(_ node: ConfigNode, context: String) -> HTTP2ListenerSettings {
+        var settings = HTTP2ListenerSettings()
+        guard let fields = node.fields(allowed: Self.http2Keys, context: context) else { return settings }
+        if let value = fields["max-concurrent-streams"]?.int(
+            context: "\(context) max-concurrent-streams", range: HTTP2ListenerSettings.streamRange)
+        {
+            settings.maxConcurrentStreams = value
+        }
+        if let value = fields["initial-window-size"]?.int(
+            context: "\(context) initial-window-size", range: HTTP2ListenerSettings.windowRange)
+        {
+            settings.initialWindowSize = value
+        }
+        if let value = fields["max-header-list-size"]?.int(
+            context: "\(context) max-header-list-size", range: HTTP2ListenerSettings.headerListRange)
+        {
+            settings.maxHeaderListSize = value
+        }
+        return settings
     }
 
     /// `protocols`: `http/1.1` and `h2` (by ALPN over TLS; with prior knowledge, `h2c`, in

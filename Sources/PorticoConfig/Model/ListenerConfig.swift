@@ -7,6 +7,8 @@ package struct ListenerConfig: Sendable, Hashable {
     /// preference; in cleartext `h2` is HTTP/2 with prior knowledge (h2c), told from HTTP/1.1 by
     /// the connection's first bytes.
     package var protocols: [String] = ["http/1.1"]
+    /// The HTTP/2 settings, for a listener that serves `h2`.
+    package var http2 = HTTP2ListenerSettings()
 
     package var servesHTTP1: Bool { protocols.contains("http/1.1") }
     package var servesHTTP2: Bool { protocols.contains("h2") }

@@ -132,7 +132,7 @@ package final class GatewayRuntime: Service, Sendable {
     /// sockets and their TLS contexts are made at start); nil when nothing did.
     static func listenerChange(old: [ListenerConfig], new: [ListenerConfig]) -> String? {
         func shape(_ listener: ListenerConfig) -> String {
-            var text = "\(listener.listen) \(listener.protocols) redirect=\(listener.redirectHTTPS)"
+            var text = "\(listener.listen) \(listener.protocols) redirect=\(listener.redirectHTTPS) \(listener.http2)"
             if let tls = listener.tls {
                 var ca = ContentHash()
                 ca.combine(tls.clientCAPEM ?? [])
@@ -143,7 +143,7 @@ package final class GatewayRuntime: Service, Sendable {
         guard old.count == new.count else { return "the listeners went from \(old.count) to \(new.count)" }
         for (index, (before, after)) in zip(old, new).enumerated() where shape(before) != shape(after) {
             return
-                "listener \(index) changed (\(before.listen) to \(after.listen), or its protocols, min-version or client-ca)"
+                "listener \(index) changed (\(before.listen) to \(after.listen), or its protocols, http2, min-version or client-ca)"
         }
         return nil
     }

@@ -6,6 +6,7 @@ import NIOHTTP2
 import NIOHTTPTypes
 import NIOHTTPTypesHTTP2
 import NIOSSL
+import PorticoConfig
 
 /// An HTTP/2 connection at the edge whose streams are served on its event loop, with no task
 /// per stream.
@@ -18,8 +19,9 @@ import NIOSSL
 /// on to the streaming path gets the rest (Hummingbird's state handler and an async channel) and
 /// is handed to the connection's task, which serves it with the responder in a task of its own.
 ///
-/// NIOHTTP2 keeps its defences (100 concurrent streams, a 16 KiB decoded header list, limits on
-/// resets, stream errors, control frames and CONTINUATION runs); NIOHTTP2's connection manager
+/// NIOHTTP2 keeps its defences (the listener's stream limit and header list size, 100 streams and
+/// 16 KiB unless `http2:` says otherwise, and limits on resets, stream errors, control frames and
+/// CONTINUATION runs); NIOHTTP2's connection manager
 /// closes the connection after `idleTimeout` with no stream open, and on shutdown sends GOAWAY
 /// and waits at most `gracefulCloseTimeout` for the open streams; `HTTP2InputClosedHandler`
 /// closes it when the client shuts its side. `LoopTickFlush`, before NIOHTTP2's handler, joins
@@ -38,6 +40,8 @@ struct EdgeHTTP2Connection: Sendable {
     let secure: Bool
     let idleTimeout: TimeAmount?
     let gracefulCloseTimeout: TimeAmount?
+    /// The listener's `http2:` settings.
+    let settings: HTTP2ListenerSettings
 
     /// Adds HTTP/2 to a connection whose protocol is negotiated (ALPN or the h2c preface).
     func setup(channel: any Channel, logger: Logger) -> EventLoopFuture<Value> {
@@ -47,7 +51,14 @@ struct EdgeHTTP2Connection: Sendable {
                 eventLoop: channel.eventLoop,
                 configuration: .init(
                     maxIdleTime: idleTimeout, maxAge: nil, maxGraceTime: gracefulCloseTimeout, keepalive: nil))
-            let defaults = NIOHTTP2Handler.Configuration()
+            var configuration = NIOHTTP2Handler.Configuration()
+            configuration.connection.initialSettings = [
+                HTTP2Setting(parameter: .maxConcurrentStreams, value: settings.maxConcurrentStreams),
+                HTTP2Setting(parameter: .maxHeaderListSize, value: settings.maxHeaderListSize),
+                HTTP2Setting(parameter: .initialWindowSize, value: settings.initialWindowSize),
+            ]
+            configuration.connection.targetWindowSize = max(65535, settings.initialWindowSize)
+            configuration.stream.targetWindowSize = settings.initialWindowSize
             let gateway = self.gateway
             let secure = self.secure
             // The handshake is done (the protocol was negotiated), so the certificate is known.
@@ -57,7 +68,8 @@ struct EdgeHTTP2Connection: Sendable {
                     .flatMap(ClientCertificate.init) : nil
             try channel.pipeline.syncOperations.addHandler(LoopTickFlush())
             _ = try channel.pipeline.syncOperations.configureHTTP2Pipeline(
-                mode: .server, connectionConfiguration: defaults.connection, streamConfiguration: defaults.stream,
+                mode: .server, connectionConfiguration: configuration.connection,
+                streamConfiguration: configuration.stream,
                 streamDelegate: manager.http2StreamDelegate
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {

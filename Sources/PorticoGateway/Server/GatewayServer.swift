@@ -106,7 +106,7 @@ package struct GatewayServer: Service {
         let http2 = EdgeHTTP2Connection(
             gateway: handler, responder: base.responder, secure: listener.tls != nil,
             idleTimeout: .milliseconds(config.server.idleTimeout.milliseconds),
-            gracefulCloseTimeout: .milliseconds(config.server.drainTimeout.milliseconds))
+            gracefulCloseTimeout: .milliseconds(config.server.drainTimeout.milliseconds), settings: listener.http2)
         let edge = EdgeChannel(http1: guarded, http2: http2, servesHTTP1: listener.servesHTTP1)
         try await serve(edge, listener: listener, report: report)
     }

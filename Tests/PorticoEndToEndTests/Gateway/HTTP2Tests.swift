@@ -265,6 +265,44 @@ struct HTTP2Tests {
         }
     }
 
+    @Test("a listener's http2 settings are what its first SETTINGS frame says")
+    func settings() async throws {
+        try await Self.withUpstream(gather: .init(size: 1)) { upstream in
+            let listeners = """
+                  - listen: 127.0.0.1:0
+                    protocols: [h2]
+                    http2: {max-concurrent-streams: 7, initial-window-size: 1048576, max-header-list-size: 8192}
+                """
+            try await GatewayHarness.with(yaml: Self.yaml(listeners: listeners, upstream: upstream)) { gateway in
+                let client = try await RawClient.connect(port: gateway.listenerPorts[1], timeout: .seconds(10))
+                await client.send(
+                    bytes: Array("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".utf8)
+                        + Self.frame(type: 4, flags: 0, stream: 0, payload: []))
+                var received: [UInt8] = []
+                var settings: [UInt8]?
+                while settings == nil {
+                    let more = await client.readSome()
+                    if more.isEmpty { break }
+                    received += more
+                    settings = Self.frames(received).first { $0.type == 4 }?.payload
+                }
+                var values: [Int: Int] = [:]
+                for offset in stride(from: 0, to: (settings ?? []).count - 5, by: 6) {
+                    let entry = settings![offset..<offset + 6].map(Int.init)
+                    values[entry[0] << 8 | entry[1]] = entry[2] << 24 | entry[3] << 16 | entry[4] << 8 | entry[5]
+                }
+                // SETTINGS_MAX_CONCURRENT_STREAMS, SETTINGS_INITIAL_WINDOW_SIZE, SETTINGS_MAX_HEADER_LIST_SIZE.
+                #expect(values[3] == 7, "\(values)")
+                #expect(values[4] == 1_048_576, "\(values)")
+                #expect(values[6] == 8192, "\(values)")
+                let answer = try await curl([
+                    "--http2-prior-knowledge", "http://127.0.0.1:\(gateway.listenerPorts[1])/open/echo/x",
+                ])
+                #expect(answer.status == 200)
+            }
+        }
+    }
+
     /// An HTTP/2 frame (RFC 9113 §4.1).
     static func frame(type: UInt8, flags: UInt8, stream: UInt32, payload: [UInt8]) -> [UInt8] {
         let length = UInt32(payload.count)

@@ -380,11 +380,25 @@ struct TLSListenerTests {
             ("    protocols: []", "must list http/1.1, h2 or both"),
             ("    tls: {certificates: []}", "at least one"),
             ("    redirect-https: true", "redirect-https needs a listener with tls"),
+            ("    http2: {max-concurrent-streams: 8}", "has http2 settings but does not serve h2"),
+            ("    protocols: [h2c]\n    http2: {max-concurrent-streams: 0}", "between 1 and 10000, found 0"),
+            (
+                "    protocols: [h2c]\n    http2: {initial-window-size: 2147483648}",
+                "initial-window-size must be between 1 and 2147483647"
+            ),
+            (
+                "    protocols: [h2c]\n    http2: {max-header-list-size: 99999999999999999999}",
+                "max-header-list-size must be a whole number"
+            ),
+            ("    protocols: [h2c]\n    http2: {max-streams: 8}", "max-streams"),
         ]
         for (tls, message) in cases {
             let found = try problems(tls)
             #expect(found.contains { $0.contains(message) }, "\(tls): \(found)")
         }
         #expect(try problems("    tls: {certificates: [{cert: a.pem, key: a.key, hosts: [a.example.com]}]}") == [])
+        #expect(
+            try problems("    protocols: [h2c]\n    http2: {max-concurrent-streams: 8, initial-window-size: 1048576}")
+                == [])
     }
 }
