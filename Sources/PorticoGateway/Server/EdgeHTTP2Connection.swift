@@ -21,11 +21,11 @@ import PorticoConfig
 ///
 /// NIOHTTP2 keeps its defences (the listener's stream limit and header list size, 100 streams and
 /// 16 KiB unless `http2:` says otherwise, and limits on resets, stream errors, control frames and
-/// CONTINUATION runs); NIOHTTP2's connection manager
-/// closes the connection after `idleTimeout` with no stream open, and on shutdown sends GOAWAY
-/// and waits at most `gracefulCloseTimeout` for the open streams; `HTTP2InputClosedHandler`
-/// closes it when the client shuts its side. `LoopTickFlush`, before NIOHTTP2's handler, joins
-/// the flushes of the streams that finish in one tick of the loop.
+/// CONTINUATION runs). NIOHTTP2's connection manager closes the connection after `idleTimeout`
+/// with no stream open, and on shutdown sends GOAWAY and waits at most `gracefulCloseTimeout`
+/// for the open streams; `HTTP2InputClosedHandler` closes it when the client shuts its side.
+/// `LoopTickFlush`, before NIOHTTP2's handler, joins the flushes of the streams that finish in
+/// one tick of the loop.
 struct EdgeHTTP2Connection: Sendable {
     typealias Stream = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
