@@ -161,6 +161,41 @@ struct CLITests {
         }
     }
 
+    @Test("SIGTERM over HTTP/2: the stream in flight finishes, and the gateway exits 0 without waiting out the drain")
+    func gracefulShutdownHTTP2() async throws {
+        try await withUpstream { upstreamPort in
+            let folder = try GatewayHarness.makeTemporaryFolder()
+            defer { try? FileManager.default.removeItem(atPath: folder) }
+            let yaml = """
+                listeners:
+                  - listen: 127.0.0.1:0
+                    protocols: [h2c, http/1.1]
+                server: {access-log: false, drain-timeout: 20s}
+                \(upstreamYAML(port: upstreamPort))
+                apis:
+                  - {name: backend, base-path: /api, upstream: backend}
+                """
+            try yaml.write(toFile: folder + "/gateway.yaml", atomically: true, encoding: .utf8)
+            let gateway = try PorticoProcess(["serve", "--config", folder + "/gateway.yaml"])
+            let port = try await gateway.port(of: "gateway")
+            try await withClient(baseURL: "http://127.0.0.1:\(port)") { client in
+                try await waitUntilAnswering(client)
+            }
+            // The stream is open when the signal comes; the drain waits for it, not for its timeout.
+            async let slow = curl(["--http2-prior-knowledge", "http://127.0.0.1:\(port)/api/slow/1500"])
+            try await Task.sleep(for: .milliseconds(500))
+            let signalled = ContinuousClock.now
+            kill(gateway.process.processIdentifier, SIGTERM)
+            let answer = try await slow
+            #expect(answer.version == "2")
+            #expect(answer.status == 200)
+            #expect(answer.body == "slow")
+            let result = gateway.finish()
+            #expect(result.status == 0)
+            #expect(ContinuousClock.now - signalled < .seconds(15), "the drain waited for its timeout")
+        }
+    }
+
     func waitUntilAnswering(_ client: TestClient) async throws {
         for _ in 0..<200 {
             if (try? await client.send(.GET, "/api/echo/ready", timeout: .seconds(1)))?.status == 200 { return }
