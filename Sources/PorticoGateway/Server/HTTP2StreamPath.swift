@@ -214,6 +214,14 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     var protocolVersion: String { "2" }
 
     func write(head: HTTPResponse) {
+        var head = head
+        // A request id is new in every response: entered in HPACK's dynamic table, it would only
+        // push out the fields that do repeat, and cost an insertion and an eviction each time.
+        if case .serving(let call) = state,
+            let index = head.headerFields.firstIndex(where: { $0.name == call.snapshot.requestIDHeader })
+        {
+            head.headerFields[index].indexingStrategy = .avoid
+        }
         context?.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 
