@@ -265,8 +265,9 @@ struct ProxyStage: Policy {
             fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost))
         }
         fields[.via] = request.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
-        fields[requestIDHeader] = exchange.requestID
-        fields[Self.traceparent] = exchange.trace.traceparent
+        // Both are new in every request: an HTTP/2 upstream's HPACK table is not to keep them.
+        fields[fields: requestIDHeader] = [Self.unindexed(requestIDHeader, exchange.requestID)]
+        fields[fields: Self.traceparent] = [Self.unindexed(Self.traceparent, exchange.trace.traceparent)]
         return HTTPRequest(
             method: request.method, scheme: nil, authority: authority, path: upstreamPath(for: request, target: target),
             headerFields: fields)
@@ -275,6 +276,14 @@ struct ProxyStage: Policy {
     static let xForwardedProto = HTTPField.Name("X-Forwarded-Proto")!
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
     static let traceparent = HTTPField.Name("traceparent")!
+
+    /// A field that HTTP/2's header compression is not to enter in its dynamic table (RFC 7541
+    /// §7.1): a value new in every message would only push out the fields that repeat.
+    static func unindexed(_ name: HTTPField.Name, _ value: String) -> HTTPField {
+        var field = HTTPField(name: name, value: value)
+        field.indexingStrategy = .avoid
+        return field
+    }
 
     /// The head the client gets for a target's answer: hop-by-hop fields gone, `Via` and the request id added.
     func clientHead(_ upstream: HTTPResponse, exchange: Exchange) -> HTTPResponse {
