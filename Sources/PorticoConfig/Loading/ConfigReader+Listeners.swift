@@ -67,6 +67,11 @@ extension ConfigLoader.Reader {
         {
             settings.maxHeaderListSize = value
         }
+        if settings.windowsTogether > HTTP2ListenerSettings.connectionBodyLimit {
+            node.report(
+                "\(context): max-concurrent-streams × initial-window-size is \(settings.windowsTogether) bytes, "
+                    + "over the \(HTTP2ListenerSettings.connectionBodyLimit) one connection may hold unread")
+        }
         return settings
     }
 

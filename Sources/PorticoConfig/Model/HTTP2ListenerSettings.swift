@@ -13,9 +13,15 @@ package struct HTTP2ListenerSettings: Sendable, Hashable {
 
     package init() {}
 
-    /// The ranges each setting is checked against: RFC 9113's limit for the window, and bounds
-    /// that keep a connection's memory finite for the others.
-    package static let streamRange = 1...10_000
-    package static let windowRange = 1...2_147_483_647
+    /// The ranges each setting is checked against, which keep a connection's memory bounded: each
+    /// open stream is a channel, and may hold up to its window of request body not yet read.
+    package static let streamRange = 1...1000
+    package static let windowRange = 1...16_777_216
     package static let headerListRange = 1024...1_048_576
+    /// The most request body one connection may hold unread: every stream's window together.
+    package static let connectionBodyLimit = 268_435_456
+
+    /// What every stream's window comes to on one connection (bounded by the ranges, so it
+    /// cannot overflow).
+    package var windowsTogether: Int { maxConcurrentStreams * initialWindowSize }
 }

@@ -381,10 +381,18 @@ struct TLSListenerTests {
             ("    tls: {certificates: []}", "at least one"),
             ("    redirect-https: true", "redirect-https needs a listener with tls"),
             ("    http2: {max-concurrent-streams: 8}", "has http2 settings but does not serve h2"),
-            ("    protocols: [h2c]\n    http2: {max-concurrent-streams: 0}", "between 1 and 10000, found 0"),
+            ("    protocols: [h2c]\n    http2: {max-concurrent-streams: 0}", "between 1 and 1000, found 0"),
             (
-                "    protocols: [h2c]\n    http2: {initial-window-size: 2147483648}",
-                "initial-window-size must be between 1 and 2147483647"
+                "    protocols: [h2c]\n    http2: {initial-window-size: 2147483647}",
+                "initial-window-size must be between 1 and 16777216"
+            ),
+            (
+                "    protocols: [h2c]\n    http2: {max-concurrent-streams: 1000, initial-window-size: 1048576}",
+                "is 1048576000 bytes, over the 268435456 one connection may hold unread"
+            ),
+            (
+                "    protocols: [h2c]\n    http2: {initial-window-size: .nan}",
+                "initial-window-size must be a whole number"
             ),
             (
                 "    protocols: [h2c]\n    http2: {max-header-list-size: 99999999999999999999}",
