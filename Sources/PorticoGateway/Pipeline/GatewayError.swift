@@ -249,7 +249,8 @@ package struct GatewayError: Error, Sendable, CustomStringConvertible {
             json += ",\"versions\":[" + available.map(JSONText.quote).joined(separator: ",") + "]"
         }
         json += "}"
-        var headers: HTTPFields = [.contentType: "application/problem+json", requestIDHeader: requestID]
+        var headers: HTTPFields = [.contentType: "application/problem+json"]
+        headers.setUnindexed(requestIDHeader, requestID)
         if case .methodNotAllowed(let allowed) = code { headers[.allow] = allowed.joined(separator: ", ") }
         if case .unauthorized = code { headers[.wwwAuthenticate] = "Bearer" }
         if case .tooManyRequests(let retryAfter, let limitHeaders) = code {

@@ -78,7 +78,7 @@ extension RuntimeSnapshot {
                 let address = limits.clientAddress.resolve(peer: clientAddress, headers: request.headers)
                 var response = try await mount!.respond(
                     to: request, requestID: requestID, snapshot: self, clientAddress: address)
-                response.headers[requestIDHeader] = requestID
+                response.headers.setUnindexed(requestIDHeader, requestID)
                 return Served(response: response)
             } catch let error as GatewayError {
                 return Served(

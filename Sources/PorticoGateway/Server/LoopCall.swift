@@ -522,7 +522,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
             return answer(error: .upstreamUnavailable(upstream: proxy.pool.config.name, retryAfter: retryAfter))
         }
         var head = HTTPResponse(status: .init(code: fallback.status))
-        head.headerFields[proxy.requestIDHeader] = exchange.requestID
+        head.headerFields.setUnindexed(proxy.requestIDHeader, exchange.requestID)
         if let contentType = fallback.contentType { head.headerFields[.contentType] = contentType }
         head.headerFields[.contentLength] = String(fallback.body.count)
         for policy in chain.policies.reversed() { policy.respond(&head, exchange: exchange) }

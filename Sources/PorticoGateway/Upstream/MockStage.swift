@@ -111,7 +111,8 @@ struct MockStage: Policy {
     private func answer(
         status: HTTPResponse.Status, contentType: String?, body: ByteBuffer, applied: [String], exchange: Exchange
     ) -> Response {
-        var headers: HTTPFields = [requestIDHeader: exchange.requestID, Self.mockHeader: "true"]
+        var headers: HTTPFields = [Self.mockHeader: "true"]
+        headers.setUnindexed(requestIDHeader, exchange.requestID)
         if let contentType { headers[.contentType] = contentType }
         if !applied.isEmpty { headers[Self.preferenceApplied] = applied.joined(separator: ", ") }
         if operation != nil { headers[.vary] = "Prefer, Accept" }

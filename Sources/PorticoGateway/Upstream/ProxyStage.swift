@@ -168,7 +168,8 @@ struct ProxyStage: Policy {
     /// The answer while the breakers are open: the configured fallback, or 503 with `Retry-After`.
     private func unavailable(retryAfter: Duration, exchange: Exchange) throws -> Response {
         if let fallback = pool.config.circuitBreaker?.fallback {
-            var headers: HTTPFields = [requestIDHeader: exchange.requestID]
+            var headers = HTTPFields()
+            headers.setUnindexed(requestIDHeader, exchange.requestID)
             if let contentType = fallback.contentType { headers[.contentType] = contentType }
             return Response(
                 status: HTTPResponse.Status(code: fallback.status), headers: headers,
@@ -265,9 +266,8 @@ struct ProxyStage: Policy {
             fields.append(HTTPField(name: Self.xForwardedHost, value: originalHost))
         }
         fields[.via] = request.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
-        // Both are new in every request: an HTTP/2 upstream's HPACK table is not to keep them.
-        fields[fields: requestIDHeader] = [Self.unindexed(requestIDHeader, exchange.requestID)]
-        fields[fields: Self.traceparent] = [Self.unindexed(Self.traceparent, exchange.trace.traceparent)]
+        fields.setUnindexed(requestIDHeader, exchange.requestID)
+        fields.setUnindexed(Self.traceparent, exchange.trace.traceparent)
         return HTTPRequest(
             method: request.method, scheme: nil, authority: authority, path: upstreamPath(for: request, target: target),
             headerFields: fields)
@@ -277,14 +277,6 @@ struct ProxyStage: Policy {
     static let xForwardedHost = HTTPField.Name("X-Forwarded-Host")!
     static let traceparent = HTTPField.Name("traceparent")!
 
-    /// A field that HTTP/2's header compression is not to enter in its dynamic table (RFC 7541
-    /// §7.1): a value new in every message would only push out the fields that repeat.
-    static func unindexed(_ name: HTTPField.Name, _ value: String) -> HTTPField {
-        var field = HTTPField(name: name, value: value)
-        field.indexingStrategy = .avoid
-        return field
-    }
-
     /// The head the client gets for a target's answer: hop-by-hop fields gone, `Via` and the request id added.
     func clientHead(_ upstream: HTTPResponse, exchange: Exchange) -> HTTPResponse {
         var head = upstream
@@ -293,7 +285,7 @@ struct ProxyStage: Policy {
         if head.headerFields[.transferEncoding] != nil { head.headerFields[.contentLength] = nil }
         HopByHop.strip(&head.headerFields)
         head.headerFields[.via] = head.headerFields[.via].map { $0 + ", " + Self.via } ?? Self.via
-        head.headerFields[requestIDHeader] = exchange.requestID
+        head.headerFields.setUnindexed(requestIDHeader, exchange.requestID)
         return head
     }
 

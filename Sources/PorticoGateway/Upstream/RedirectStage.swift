@@ -26,9 +26,8 @@ struct RedirectStage: Policy {
 
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         try await StaticStage.drain(request, exchange: exchange)
-        let headers: HTTPFields = [
-            .location: location(for: exchange), requestIDHeader: exchange.requestID, .contentLength: "0",
-        ]
+        var headers: HTTPFields = [.location: location(for: exchange), .contentLength: "0"]
+        headers.setUnindexed(requestIDHeader, exchange.requestID)
         return Response(status: HTTPResponse.Status(code: config.status), headers: headers, body: .init())
     }
 }

@@ -30,7 +30,7 @@ struct StaticStage: Policy {
     func handle(_ request: Request, exchange: Exchange, next: PolicyNext) async throws -> Response {
         try await StaticStage.drain(request, exchange: exchange)
         var headers = self.headers
-        headers[requestIDHeader] = exchange.requestID
+        headers.setUnindexed(requestIDHeader, exchange.requestID)
         exchange.bytesOut.add(body.readableBytes, ordering: .relaxed)
         return Response(status: status, headers: headers, body: .init(byteBuffer: body))
     }

@@ -181,7 +181,7 @@ struct CachePolicy: Policy {
         headers[CacheControl.porticoField] = nil
         headers[.age] = String(Self.wholeSeconds(entry.currentAge(at: now)))
         headers[Self.cacheStatusHeader] = status.headerValue
-        headers[requestIDHeader] = exchange.requestID
+        headers.setUnindexed(requestIDHeader, exchange.requestID)
         if entry.status == .ok,
             Self.clientValidatorsMatch(requestFields, etag: entry.etag, lastModified: entry.lastModified)
         {

@@ -239,7 +239,8 @@ struct CompositeStage: Policy {
             failures += failed
         }
         let merged = CompositeMerge(config: config, calls: calls.map(\.config)).merge(results, failures: failures)
-        var headers: HTTPFields = [.contentType: "application/json", requestIDHeader: exchange.requestID]
+        var headers: HTTPFields = [.contentType: "application/json"]
+        headers.setUnindexed(requestIDHeader, exchange.requestID)
         headers[Self.completed] = failures.isEmpty ? "true" : "false"
         // A partial answer is never kept by a cache; a whole one as long as every part allows.
         let answers = calls.compactMap { results[$0.config.name]?.answer }
