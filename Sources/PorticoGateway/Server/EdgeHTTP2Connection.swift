@@ -29,6 +29,24 @@ import PorticoConfig
 struct EdgeHTTP2Connection: Sendable {
     typealias Stream = NIOAsyncChannel<HTTPRequestPart, HTTPResponsePart>
 
+    /// Hands a stream to the connection's task, which serves it on the streaming path; one per
+    /// connection, copied into each stream's `HTTP2StreamPath` (no allocation per stream).
+    struct Handoff: Sendable {
+        let continuation: AsyncStream<Stream>.Continuation
+        let logger: Logger
+
+        /// Builds the rest of `stream`'s pipeline (only a stream passed on needs it) and yields it.
+        func pass(_ stream: any Channel) {
+            do {
+                try stream.pipeline.syncOperations.addHandler(
+                    HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
+                continuation.yield(try Stream(wrappingChannelSynchronously: stream))
+            } catch {
+                stream.close(promise: nil)
+            }
+        }
+    }
+
     struct Value: ServerChildChannelValue {
         /// The streams passed on to the streaming path, as they are; finished when the connection closes.
         let passed: AsyncStream<Stream>
@@ -61,6 +79,7 @@ struct EdgeHTTP2Connection: Sendable {
             configuration.stream.targetWindowSize = settings.initialWindowSize
             let gateway = self.gateway
             let secure = self.secure
+            let handoff = Handoff(continuation: continuation, logger: logger)
             // The handshake is done (the protocol was negotiated), so the certificate is known.
             let certificate =
                 secure
@@ -73,18 +92,9 @@ struct EdgeHTTP2Connection: Sendable {
                 streamDelegate: manager.http2StreamDelegate
             ) { stream in
                 stream.eventLoop.makeCompletedFuture {
-                    let path = HTTP2StreamPath(gateway: gateway, secure: secure, certificate: certificate)
+                    let path = HTTP2StreamPath(
+                        gateway: gateway, secure: secure, certificate: certificate, handoff: handoff)
                     try stream.pipeline.syncOperations.addHandlers(HTTP2FramePayloadToHTTPServerCodec(), path)
-                    path.passOn = { stream in
-                        // The rest of the pipeline is built only for a stream passed on.
-                        do {
-                            try stream.pipeline.syncOperations.addHandler(
-                                HTTPConnectionStateHandler(idleTimeout: nil, logger: logger))
-                            continuation.yield(try Stream(wrappingChannelSynchronously: stream))
-                        } catch {
-                            stream.close(promise: nil)
-                        }
-                    }
                 }
             }
             try channel.pipeline.syncOperations.addHandlers(manager, HTTP2InputClosedHandler())

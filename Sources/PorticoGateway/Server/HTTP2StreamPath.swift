@@ -43,14 +43,18 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     private var context: ChannelHandlerContext?
     private var holdingReads = false
     private var readHeld = false
-    /// Hands the stream to the task that serves the streaming path; called before the first
-    /// part is passed on, and never for a stream served here.
-    var passOn: ((any Channel) -> Void)?
+    /// Hands the stream to the task that serves the streaming path, before the first part is
+    /// passed on; never used for a stream served here.
+    private let handoff: EdgeHTTP2Connection.Handoff
+    private var handedOff = false
 
-    init(gateway: GatewayHandler, secure: Bool, certificate: ClientCertificate?) {
+    init(
+        gateway: GatewayHandler, secure: Bool, certificate: ClientCertificate?, handoff: EdgeHTTP2Connection.Handoff
+    ) {
         self.gateway = gateway
         self.secure = secure
         self.certificate = certificate
+        self.handoff = handoff
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -61,12 +65,10 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var part = unwrapInboundIn(data)
-        var data = data
         if case .head(var head) = part {
             head.scheme = secure ? "https" : "http"
             ClientCertificate.apply(certificate, to: &head.headerFields)
             part = .head(head)
-            data = wrapInboundOut(part)
         }
         switch (state, part) {
         case (.awaitingHead, .head(let head)):
@@ -87,10 +89,10 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
             }
             guard lengths.count == 1, let length = Self.length(lengths[0]) else {
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
-                return pass(data, context: context)
+                return pass(wrapInboundOut(part), context: context)
             }
             guard let call = start(head, declaredLength: length, context: context) else {
-                return pass(data, context: context)
+                return pass(wrapInboundOut(part), context: context)
             }
             state = .serving(call)
         case (.holding(let head), .end):
@@ -122,6 +124,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
             call.requestComplete(trailers: trailers)
         case (.serving, .head):
             break
+        case (.passing, .head):
+            pass(wrapInboundOut(part), context: context)  // the head as set above
         case (.awaitingHead, _), (.passing, _):
             pass(data, context: context)
         }
@@ -134,9 +138,9 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
 
     /// Passes `data` on to the streaming path, handing the stream to it first.
     private func forward(context: ChannelHandlerContext, _ data: NIOAny) {
-        if let passOn {
-            self.passOn = nil
-            passOn(context.channel)
+        if !handedOff {
+            handedOff = true
+            handoff.pass(context.channel)
         }
         context.fireChannelRead(data)
     }
@@ -188,7 +192,7 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        passOn = nil
+        handedOff = true  // a stream gone is handed to no one
         if case .serving(let call) = state { call.clientLeft() }
         context.fireChannelInactive()
     }
@@ -214,14 +218,6 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     var protocolVersion: String { "2" }
 
     func write(head: HTTPResponse) {
-        var head = head
-        // A request id is new in every response: entered in HPACK's dynamic table, it would only
-        // push out the fields that do repeat, and cost an insertion and an eviction each time.
-        if case .serving(let call) = state,
-            let index = head.headerFields.firstIndex(where: { $0.name == call.snapshot.requestIDHeader })
-        {
-            head.headerFields[index].indexingStrategy = .avoid
-        }
         context?.write(wrapOutboundOut(.head(head)), promise: nil)
     }
 

@@ -14,10 +14,6 @@ final class LoopTickFlush: ChannelOutboundHandler, RemovableChannelHandler {
 
     private var scheduled = false
 
-    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        context.write(data, promise: promise)
-    }
-
     func flush(context: ChannelHandlerContext) {
         guard !scheduled else { return }
         scheduled = true
