@@ -86,14 +86,15 @@ package struct PolicyHarness: Sendable {
     }
 
     /// The request through the event-loop path's first step and response phase; nil when that
-    /// path would pass it to the streaming path.
+    /// path would pass it to the streaming path, or a policy's work must wait first.
     package func sendFast(
         _ head: HTTPRequest, peer: String = "127.0.0.1", upstream: (HTTPRequest) -> Reply = { _ in Reply() }
     ) -> Answer? {
         let snapshot = runtime.snapshot
         guard
             let started = FastStart.start(
-                head, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "harness-request" })
+                head, snapshot: snapshot, peer: peer, at: .now, requestID: { _ in "harness-request" }),
+            started.waiting == nil
         else { return nil }
         defer { started.exchange.finish() }
         if let answer = started.answer {

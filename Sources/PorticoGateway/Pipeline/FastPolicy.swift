@@ -2,13 +2,23 @@ import HTTPTypes
 
 /// A policy whose common case decides on the event loop, without suspending.
 ///
-/// A route whose policies are all fast, and whose terminal stage proxies to plain-HTTP targets,
-/// is served by `EventLoopExchange` on the client connection's event loop; other routes, and
-/// requests a fast policy cannot decide at once, take the streaming path (`Policy.handle`).
+/// A route whose policies are all fast, and whose terminal stage proxies to targets the
+/// event-loop path's clients reach, is served by `LoopCall` on the client connection's event
+/// loop. A request a fast policy cannot decide at once either waits there (`.wait`: the work that
+/// waits runs in a task, and the call resumes on its loop) or takes the streaming path (`.slow`,
+/// `Policy.handle`), which is also where other routes go.
 package protocol FastPolicy: Policy {
-    /// The request phase. `.slow` must come before the policy changes anything (a charge, a
-    /// count), since the streaming path then starts the chain over.
+    /// The request phase. `.wait` and `.slow` must come before the policy changes anything (a
+    /// charge, a count): `admitWaiting` decides again from the start, and the streaming path
+    /// starts the chain over.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission
+    /// The request phase after `admit` said `.wait`: the work that waits (a key fetch, a
+    /// password hash, a remote limiter), then the whole decision, with the head to send on.
+    /// Runs off the event loop; the call resumes on its loop with the result.
+    func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest)
+    /// Whether `admit` may say `.slow`: a request that waited can no longer take the streaming
+    /// path, so a route with such a policy sends a request that must wait there whole.
+    var mayPassOn: Bool { get }
     /// The response phase, on the head of the answer; runs in reverse order, not for errors.
     func respond(_ head: inout HTTPResponse, exchange: Exchange)
 }
@@ -21,8 +31,23 @@ package enum FastAdmission {
     case refuse(GatewayError)
     /// Answer with this head and no body, as the gateway's own (a CORS preflight).
     case answer(HTTPResponse)
-    /// This request needs work that waits (a key fetch, a password hash): take the streaming path.
+    /// This request needs work that waits (a key fetch, a password hash): `admitWaiting` does
+    /// it, and the call resumes on its event loop after it.
+    case wait
+    /// This request needs what the event-loop path does not give a policy (the request body,
+    /// to validate it): take the streaming path.
     case slow
+}
+
+extension FastPolicy {
+    /// A policy that never says `.wait` decides as at once.
+    package func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest) {
+        var head = head
+        let admission = admit(&head, exchange: exchange)
+        return (admission, head)
+    }
+
+    package var mayPassOn: Bool { false }
 }
 
 /// A route's chain as the event-loop path runs it: fast policies, then the proxy.

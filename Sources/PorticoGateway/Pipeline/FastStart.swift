@@ -21,6 +21,10 @@ package struct FastStart {
     package var answer: HTTPResponse?
     /// The cache's answer, response phases applied, instead of the upstream's.
     package var cached: (head: HTTPResponse, body: ByteBuffer)?
+    /// The policy whose work waits (`.wait`): the call runs its `admitWaiting`, then `resume`.
+    package private(set) var waiting: Int?
+    /// The fresh cache entry found before any policy ran, answered once they all passed.
+    private let hit: CachedResponse?
 
     /// Starts `sent` on the event loop, or nil when the streaming path must serve it: the
     /// guard refuses it (that path answers), a mount claims it, it matches no route with a
@@ -38,7 +42,7 @@ package struct FastStart {
             accepts(chain)
         else { return nil }
         // A cached route is served here only for a fresh hit, found before any policy runs.
-        var hit: CachedResponse?
+        var hit: CachedResponse? = nil
         if let cache = chain.cache {
             guard let found = cache.policy.freshHit(head) else { return nil }
             hit = found
@@ -47,23 +51,58 @@ package struct FastStart {
             requestID: requestID(head), trace: TraceContext(headers: head.headerFields), clientAddress: peer,
             host: head.authority,
             start: start, route: route, request: head)
-        var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path)
+        var started = FastStart(route: route, chain: chain, exchange: exchange, head: head, path: path, hit: hit)
+        guard started.admit(from: 0) else { return nil }
+        return started
+    }
+
+    /// Runs the policies before the cache from `index` on, then answers a cache hit; false when
+    /// one must take the streaming path (only before any waited: see `mayPassOn`).
+    private mutating func admit(from index: Int) -> Bool {
         let before = chain.cache?.before ?? chain.policies.count
-        for policy in chain.policies[..<before] {
-            switch policy.admit(&started.head, exchange: exchange) {
-            case .proceed: continue
-            case .refuse(let error): started.refusal = error
-            case .answer(let answer): started.answer = answer
-            case .slow: return nil
+        var index = index
+        while index < before {
+            let policy = chain.policies[index]
+            switch policy.admit(&head, exchange: exchange) {
+            case .proceed:
+                index += 1
+                continue
+            case .refuse(let error): refusal = error
+            case .answer(let answer): self.answer = answer
+            case .wait:
+                // Once a request waited it cannot take the streaming path: a later policy that
+                // may send it there sends it now, before anything waited.
+                if chain.policies[(index + 1)...].contains(where: { $0.mayPassOn }) { return false }
+                waiting = index
+            case .slow:
+                return false
             }
-            return started
+            return true
         }
         if let hit, let cache = chain.cache {
-            var (answer, body) = cache.policy.answer(hit, requestFields: started.head.headerFields, exchange: exchange)
+            var (answer, body) = cache.policy.answer(hit, requestFields: head.headerFields, exchange: exchange)
             for policy in chain.policies[..<before].reversed() { policy.respond(&answer, exchange: exchange) }
-            started.cached = (answer, body)
+            cached = (answer, body)
         }
-        return started
+        return true
+    }
+
+    /// The policy at `waiting` decided, its work done: its decision, then the policies after it
+    /// (one of which may wait in turn).
+    mutating func resume(_ admission: FastAdmission, head: HTTPRequest) {
+        guard let index = waiting else { return }
+        waiting = nil
+        self.head = head
+        switch admission {
+        case .proceed:
+            if !admit(from: index + 1) {
+                refusal = .internalError("A policy sent a request that had waited to the streaming path.")
+            }
+        case .refuse(let error): refusal = error
+        case .answer(let answer): self.answer = answer
+        case .wait, .slow:
+            refusal = .internalError("A policy could not decide after it waited.")
+        }
     }
 
     /// The head the proxy sends to `target`: the policies' head with the proxy's changes.

@@ -18,7 +18,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     let client: any LoopClient
     let snapshot: RuntimeSnapshot
     /// The route, exchange and policies' head and answer, from `FastStart`.
-    let started: FastStart
+    private(set) var started: FastStart
     let time: Date
     let method: HTTPRequest.Method
     let pool: LoopConnectionPool
@@ -62,6 +62,10 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     /// The back-off before the retry that follows draining a 5xx.
     private var drainedRetry = Duration.zero
     private(set) var done = false
+    /// Whether a policy's work that waits (`FastStart.waiting`) is under way.
+    private var admitting = false
+    /// Whether the request was ready to begin while a policy's work was under way.
+    private var beginsWhenAdmitted = false
     /// The client's `Upgrade` value, on a route with `websocket: true`: the request is a
     /// handshake, and a 101 turns the connection into `tunnel`.
     var upgrade: String?
@@ -91,8 +95,10 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     static let streamedBodyHeld = 64 * 1024
 
     /// The call for `sent` if the event-loop path can serve it: a request with a small body of
-    /// known length, on a route whose policies decide without waiting and whose upstream has a
-    /// pool on this loop. Nil sends it to the streaming path, before any policy ran.
+    /// known length, on a route whose policies are all fast and whose upstream has a pool on this
+    /// loop. A policy that must wait for something (a key fetch, a password hash, Redis) waits
+    /// here, and the call goes on on this loop after it. Nil sends it to the streaming path,
+    /// before any policy changed anything.
     static func start(
         _ sent: HTTPRequest, declaredLength: Int, streamed: Bool = false, closeAfter: Bool, gateway: GatewayHandler,
         client: any LoopClient,
@@ -129,9 +135,34 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         else { return nil }
         snapshot.inFlight.add(1, ordering: .relaxed)
         let wantsTrailers = sent.headerFields[.te].map { $0.lowercased().contains("trailers") } ?? false
-        return LoopCall(
+        let call = LoopCall(
             gateway: gateway, client: client, snapshot: snapshot, started: started, method: method, pool: pool,
             declaredLength: declaredLength, streamed: streamed, closeAfter: closeAfter, wantsTrailers: wantsTrailers)
+        call.admitWaiting()
+        return call
+    }
+
+    /// Runs the work that waits of the policy at `started.waiting`, if any, in a task (the body
+    /// keeps arriving meanwhile), and resumes the policies on this loop when it is done.
+    private func admitWaiting() {
+        guard let index = started.waiting else { return }
+        admitting = true
+        let policy = chain.policies[index]
+        let head = started.head
+        let exchange = started.exchange
+        client.eventLoop.makeFutureWithTask { await policy.admitWaiting(head, exchange: exchange) }
+            .whenSuccess { admission, head in self.admitted(admission, head: head) }
+    }
+
+    private func admitted(_ admission: FastAdmission, head: HTTPRequest) {
+        admitting = false
+        guard !done else { return }
+        started.resume(admission, head: head)
+        if started.waiting != nil { return admitWaiting() }
+        if beginsWhenAdmitted {
+            beginsWhenAdmitted = false
+            begin()
+        }
     }
 
     var chain: FastChain { started.chain }
@@ -178,6 +209,10 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
 
     /// Answers the request, or sends it to a target: at its end, or at its head when streamed.
     func begin() {
+        if admitting {
+            beginsWhenAdmitted = true
+            return
+        }
         if let refusal = started.refusal { return answer(error: refusal) }
         if let (head, body) = started.cached {
             var head = head

@@ -191,6 +191,58 @@ struct GRPCTests {
         }
     }
 
+    @Test("a policy that must wait (a password hash) waits on the event loop; the call still goes to the h2c target")
+    func waitingPolicy() async throws {
+        let hash = try PasswordHash(password: "correct horse battery", rounds: 210_000).description
+        try await withGRPCServer { upstream in
+            let yaml = """
+                listen: 127.0.0.1:0
+                admin: {listen: 127.0.0.1:0, token: \(Self.token)}
+                server: {access-log: false, watch-config: false}
+                listeners:
+                  - listen: 127.0.0.1:0
+                    protocols: [h2c]
+                upstreams:
+                  echo: {targets: [{url: "http://127.0.0.1:\(upstream)"}], protocol: h2}
+                auth:
+                  staff: {type: basic}
+                consumers:
+                  - {name: alice, password-hash: "\(hash)"}
+                apis:
+                  - {name: echo, base-path: /portico.test.Echo, strip-base-path: false, upstream: echo, auth: staff}
+                """
+            try await GatewayHarness.with(yaml: yaml) { gateway in
+                let admin = adminClient(
+                    TestClient(client: HTTPClient.shared, baseURL: "http://127.0.0.1:\(gateway.adminPort!)"),
+                    port: gateway.adminPort!)
+                let before = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                func basic(_ password: String) -> Metadata {
+                    ["authorization": .string("Basic " + Data("alice:\(password)".utf8).base64EncodedString())]
+                }
+                try await withGRPCClient(port: gateway.listenerPorts[1]) { client in
+                    // Basic auth always waits for PBKDF2 (or its cache) off the loop. Before the call
+                    // could wait there, it went to the streaming path, whose HTTP/1.1 client no
+                    // h2c target answers.
+                    let (reply, metadata) = try await unaryEcho(
+                        client, "after the hash", metadata: basic("correct horse battery"))
+                    #expect(reply == "after the hash")
+                    #expect(metadata[stringValues: "echo-seen-consumer"].first(where: { _ in true }) == "alice")
+                    #expect(
+                        try await countStream(client, 2, metadata: basic("correct horse battery")).map(\.0) == [
+                            "1", "2",
+                        ])
+                    let wrong = await Self.status {
+                        try await unaryCall(client, EchoService.unary, metadata: basic("wrong"))
+                    }
+                    #expect(wrong?.code == .unauthenticated, "\(String(describing: wrong))")
+                }
+                let after = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
+                #expect((after["event_loop"] ?? 0) - (before["event_loop"] ?? 0) == 3, "\(before) \(after)")
+                #expect((after["streaming"] ?? 0) == (before["streaming"] ?? 0), "\(before) \(after)")
+            }
+        }
+    }
+
     @Test("what counts as a gRPC request, and grpc-message's encoding")
     func grpcRequests() {
         func fields(_ type: String) -> HTTPFields { [.contentType: type] }

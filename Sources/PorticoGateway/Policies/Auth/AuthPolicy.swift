@@ -230,8 +230,8 @@ struct AuthPolicy: FastPolicy {
 
 extension AuthPolicy {
     /// Decides on the event loop when every method it asks can answer at once (an API key, a
-    /// cached token); one that must wait (a key fetch, a password hash) sends the request to
-    /// the streaming path, which decides again from the start.
+    /// cached token); one that must wait (a key fetch, introspection, a password hash) waits in
+    /// `admitWaiting`, which decides again from the start.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
         if alternatives.isEmpty, anonymous == nil { return .proceed }
         // One decision, no retry: nothing to remember between asks, so no table per request.
@@ -242,10 +242,29 @@ extension AuthPolicy {
                 head = passed
                 return .proceed
             case .needs:
-                return .slow
+                return .wait
             }
         } catch {
             return .refuse(error)
+        }
+    }
+
+    /// The decision with each method that must wait awaited, as the streaming path makes it.
+    func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest) {
+        var known: [String: AuthOutcome] = [:]
+        // The methods read only the head; the body stays with the call.
+        let request = Request(head: head, body: RequestBody(buffer: ByteBuffer()))
+        do {
+            while true {
+                switch try decide(head, exchange: exchange, known: &known) {
+                case .pass(let passed):
+                    return (.proceed, passed)
+                case .needs(let method):
+                    known[method.name] = await method.authenticate(request, consumers: consumers)
+                }
+            }
+        } catch {
+            return (.refuse(error), head)
         }
     }
 

@@ -237,7 +237,7 @@ struct CORSPolicy: FastPolicy {
         switch admit(&head, exchange: exchange) {
         case .answer(let answer): return Response(status: answer.status, headers: answer.headerFields, body: .init())
         case .refuse(let error): throw error
-        case .proceed, .slow: break
+        case .proceed, .wait, .slow: break
         }
         var response = try await next(request, exchange: exchange)
         var answer = HTTPResponse(status: response.status, headerFields: response.headers)

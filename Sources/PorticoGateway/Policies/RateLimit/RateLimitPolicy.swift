@@ -47,7 +47,8 @@ struct RateLimitPolicy: FastPolicy {
     }
 
     /// Decides on the event loop with a store that answers at once (memory). The first limit is
-    /// asked before anything is charged, so a store that must wait sends the request on unharmed.
+    /// asked before anything is charged, so a store that must wait (Redis) waits unharmed:
+    /// `admitWaiting` then asks every limit.
     func admit(_ head: inout HTTPRequest, exchange: Exchange) -> FastAdmission {
         let identity = exchange.identity
         var limits = routeLimits
@@ -59,7 +60,7 @@ struct RateLimitPolicy: FastPolicy {
             let key = keys.value(of: limit.by, headers: head.headerFields, exchange: exchange)
             guard let results = context.store.decideNow(key, limit: limit, cost: cost, now: now) else {
                 // Only a store that never answers at once says nil, so this is the first limit.
-                return .slow
+                return .wait
             }
             if let refused = results.first(where: { !$0.allowed }) {
                 exchange.rateLimit = refused
@@ -75,6 +76,34 @@ struct RateLimitPolicy: FastPolicy {
         exchange.rateLimit = tightest
         exchange.responseFields.append(contentsOf: context.headers(decisions, tightest: tightest))
         return .proceed
+    }
+
+    /// `admit` with a store that must be asked over the network; runs off the event loop.
+    func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest) {
+        var limits = routeLimits
+        if let plan = exchange.identity?.plan, let limit = plans[plan] { limits.insert(limit, at: 0) }
+        let now = context.clock()
+        var decisions: [LimitDecision] = []
+        for limit in limits {
+            let key = keys.value(of: limit.by, headers: head.headerFields, exchange: exchange)
+            let results: [LimitDecision]
+            do {
+                results = try await context.store.decide(key, limit: limit, cost: cost, now: now)
+            } catch {
+                return (.refuse(error as? GatewayError ?? .limitStoreUnavailable), head)
+            }
+            if let refused = results.first(where: { !$0.allowed }) {
+                exchange.rateLimit = refused
+                let headers = context.headers(decisions + results, tightest: refused)
+                return (.refuse(.tooManyRequests(retryAfter: refused.retryAfter ?? 1, headers: headers)), head)
+            }
+            decisions += results
+        }
+        guard !decisions.isEmpty else { return (.proceed, head) }
+        let tightest = LimitContext.tightest(decisions)
+        exchange.rateLimit = tightest
+        exchange.responseFields.append(contentsOf: context.headers(decisions, tightest: tightest))
+        return (.proceed, head)
     }
 
     func respond(_ head: inout HTTPResponse, exchange: Exchange) {

@@ -66,6 +66,9 @@ struct RequestValidationPolicy: FastPolicy {
 
     func respond(_ head: inout HTTPResponse, exchange: Exchange) {}
 
+    /// A body to check sends its request to the streaming path.
+    var mayPassOn: Bool { contract.checksBody }
+
     /// What the head says of the body: a 415 to answer (`enforce`, a media type not taken), and
     /// the issues (a missing required body, no `Content-Type`).
     private func checkHead(
