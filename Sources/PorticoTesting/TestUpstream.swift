@@ -9,7 +9,7 @@ import ServiceLifecycle
 ///
 /// - `/echo/...`: answers JSON with the method, the path and query as received, the headers in
 ///   order (repeats kept) and the body.
-/// - `/download/{bytes}`: streams that many bytes in 64 KiB chunks.
+/// - `/download/{bytes}`: streams that many bytes in 64 KiB chunks (`HEAD`: says that length).
 /// - `/upload`: reads the body as a stream and answers `{"bytes": N}`.
 /// - `/slow/{milliseconds}`: waits, then answers `slow`.
 /// - `/hop`: answers with hop-by-hop headers that a proxy must remove.
@@ -39,6 +39,12 @@ package enum TestUpstream {
                     try await writer.finish(nil)
                 }
             )
+        }
+        // HEAD of a download: its length, no body.
+        router.on("/download/{bytes}", method: .head) { _, context -> Response in
+            let total = context.parameters.get("bytes", as: Int.self) ?? 0
+            return Response(
+                status: .ok, headers: [.contentType: "application/octet-stream", .contentLength: String(total)])
         }
         // A body of unknown length: `parts` lines, each its own write.
         router.get("/stream/{parts}") { _, context -> Response in

@@ -407,7 +407,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
     var isClientWritable: Bool { context?.channel.isWritable ?? false }
     var protocolVersion: String { "1.1" }
 
-    func write(head: HTTPResponse) { emit(head: head, answersHead: false, promise: nil) }
+    func write(head: HTTPResponse) { emit(head: head, answersHead: current?.method == .head, promise: nil) }
     func write(body: ByteBuffer) { emit(body: body, promise: nil) }
     func write(end trailers: HTTPFields?, promise: EventLoopPromise<Void>) { emit(end: trailers, promise: promise) }
     func flushResponse() { flushBytes() }

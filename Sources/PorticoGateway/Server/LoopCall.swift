@@ -106,7 +106,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     ) -> LoopCall? {
         let start = ContinuousClock.now
         let method = sent.method
-        guard method != .head, method != .connect, declaredLength <= ProxyStage.smallBodyLimit,
+        guard method != .connect, declaredLength <= ProxyStage.smallBodyLimit,
             sent.headerFields[.expect] == nil
         else { return nil }
         let snapshot = gateway.runtime.snapshot
@@ -481,7 +481,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     }
 
     func upstreamBody(_ buffer: ByteBuffer) {
-        guard !done, !draining else { return }
+        // An answer to `HEAD` has no body, whatever a target sends.
+        guard !done, !draining, method != .head else { return }
         exchange.bytesOut.add(buffer.readableBytes, ordering: .relaxed)
         client.write(body: buffer)
     }
@@ -583,7 +584,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private func writeWhole(head: HTTPResponse, body: ByteBuffer, trailers: HTTPFields? = nil, failure: GatewayError?) {
         responseStarted = true
         client.write(head: head)
-        client.write(body: body)
+        if method != .head { client.write(body: body) }
         let promise = client.eventLoop.makePromise(of: Void.self)
         client.write(end: trailers, promise: promise)
         client.flushResponse()

@@ -54,6 +54,9 @@ struct HTTP2Tests {
                 status: .ok, headers: [.contentType: "application/json"],
                 body: .init(byteBuffer: ByteBuffer(bytes: json)))
         }
+        router.on("/echo/**", method: .head) { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json", .contentLength: "12"])
+        }
         router.post("/echo/**") { request, _ -> String in
             let body = try await request.body.collect(upTo: 1 << 20)
             return "\(body.readableBytes) \(request.headers[.contentLength] ?? "-")"
@@ -217,6 +220,12 @@ struct HTTP2Tests {
                     #expect(try Self.headers(h2.body)["x-forwarded-proto"] == "http")
                     let keyed = try await curl(["--http2-prior-knowledge", "http://127.0.0.1:\(port)/keyed/echo/x"])
                     #expect(keyed.status == 401)
+                    // HEAD: the target's length in a HEADERS frame that ends the stream (curl -I
+                    // writes the head where the body would go).
+                    let head = try await curl(["--http2-prior-knowledge", "-I", "http://127.0.0.1:\(port)/open/echo/h"])
+                    #expect(head.status == 200)
+                    #expect(head.version == "2")
+                    #expect(head.body.lowercased().contains("content-length: 12"), "\(head.body)")
                 }
                 let http1 = try await curl(["--http1.1", "http://127.0.0.1:\(gateway.listenerPorts[1])/open/echo/h1"])
                 #expect(http1.version == "1.1")
