@@ -70,6 +70,10 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
     private var pendingClose: (CloseMode, EventLoopPromise<Void>?)?
     /// A parse error behind the request served here, answered after it.
     private var heldError: HTTP1ParseError?
+    /// Whether the client has closed its side, and whether the streaming path heard that the
+    /// request it reads was cut off by it.
+    private var inputClosed = false
+    private var reportedCutOff = false
     /// The connection's verified client certificate, read once after the handshake; `.some(nil)`
     /// when there is none.
     private var peerCertificate: ClientCertificate??
@@ -159,6 +163,8 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
             }
             if case .passing = mode { passed = true }
         }
+        // Pipelined bytes parsed after a half-close: a request they began can never end.
+        if inputClosed { reportCutOffPassedRequest(context) }
         return passed
     }
 
@@ -246,10 +252,7 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
 
     func channelInactive(context: ChannelHandlerContext) {
         current?.clientLeft()
-        if case .passing = mode, (try? parser.inputEnded(buffered: unparsed?.readableBytes ?? 0)) == nil {
-            // A request the streaming path reads was cut off.
-            context.fireErrorCaught(HTTP1ParseError.truncated)
-        }
+        reportCutOffPassedRequest(context)
         unparsed = nil
         idleTimer?.cancel()
         idleTimer = nil
@@ -270,7 +273,23 @@ final class EventLoopPath: ChannelDuplexHandler, RemovableChannelHandler, LoopCl
         {
             call.requestFailed(ProxyStage.clientBodyError(ChannelError.eof))
         }
+        if let channelEvent = event as? ChannelEvent, channelEvent == .inputClosed {
+            // A half-close (listeners allow it) mid-body must not reach the target as a short body.
+            inputClosed = true
+            reportCutOffPassedRequest(context)
+        }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// Tells the streaming path, once, that the request it reads was cut off (a half-close or the
+    /// end of the connection before the body's end), so that it answers 400 and blames the client
+    /// rather than sending the target a short body and blaming the target for the answer.
+    private func reportCutOffPassedRequest(_ context: ChannelHandlerContext) {
+        guard !reportedCutOff, case .passing = mode,
+            (try? parser.inputEnded(buffered: unparsed?.readableBytes ?? 0)) == nil
+        else { return }
+        reportedCutOff = true
+        context.fireErrorCaught(HTTP1ParseError.truncated)
     }
 
     func close(context: ChannelHandlerContext, mode closeMode: CloseMode, promise: EventLoopPromise<Void>?) {

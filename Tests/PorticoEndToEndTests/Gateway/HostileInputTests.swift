@@ -425,15 +425,23 @@ struct HostileInputTests {
                 gateway in
                 for index in 0..<12 {
                     let client = try await RawClient.connect(port: gateway.port)
-                    if index % 2 == 0 {
+                    switch index % 3 {
+                    case 0:
                         // A chunk size that is not hex.
                         await client.send(
                             "POST /echo/open/x HTTP/1.1\r\nHost: 127.0.0.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\nzz\r\n"
                         )
-                    } else {
+                    case 1:
                         // A body cut off before its declared length, small enough to be read first.
                         await client.send(
                             "POST /echo/open/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 1000\r\n\r\npartial")
+                        client.shutdownWrite()
+                    default:
+                        // A large body (streamed to the target as it comes) cut off by a half-close:
+                        // the target must not get a short body and be blamed for its answer.
+                        await client.send(
+                            "POST /echo/open/x HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 307200\r\n\r\n"
+                                + String(repeating: "a", count: 100 * 1024))
                         client.shutdownWrite()
                     }
                     if let response = await client.readResponse() {
