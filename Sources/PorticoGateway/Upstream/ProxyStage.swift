@@ -68,11 +68,10 @@ struct ProxyStage: Policy {
 
             target.inFlight.add(1, ordering: .relaxed)
             let sent = ContinuousClock.now
-            let upstreamResponse: HTTPClientResponse
+            let answer: UpstreamAnswer
             do {
-                upstreamResponse = try await pool.client.execute(
-                    upstreamRequest(request, exchange: exchange, target: target.config, collected: collected),
-                    timeout: TimeAmount(tryTimeout))
+                answer = try await send(
+                    request, exchange: exchange, target: target, collected: collected, timeout: tryTimeout)
             } catch {
                 let elapsed = ContinuousClock.now - sent
                 exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
@@ -101,7 +100,8 @@ struct ProxyStage: Policy {
             }
             let elapsed = ContinuousClock.now - sent
             exchange.recordUpstream(target: target.config.origin, elapsed: elapsed)
-            let status = Int(upstreamResponse.status.code)
+            let answerHead = answer.head
+            let status = answerHead.status.code
             let outcome: UpstreamPool.TryOutcome = status >= 500 ? .failure : .success(elapsed)
             let answered = ContinuousClock.now
             pool.report(outcome, target: target, now: answered)
@@ -109,7 +109,7 @@ struct ProxyStage: Policy {
                 status: status, now: answered, takeBudget: { pool.takeRetryFromBudget(now: answered) })
             {
                 // Read and drop the failed answer so its connection can be reused.
-                _ = try? await upstreamResponse.body.collect(upTo: Self.smallBodyLimit)
+                await answer.discard(upTo: Self.smallBodyLimit)
                 target.inFlight.subtract(1, ordering: .relaxed)
                 exchange.retries.add(1, ordering: .relaxed)
                 try await Task.sleep(for: wait)
@@ -119,7 +119,7 @@ struct ProxyStage: Policy {
             // The target stays busy until the response body has been sent.
             exchange.onFinish { target.inFlight.subtract(1, ordering: .relaxed) }
             do {
-                return try await response(from: upstreamResponse, exchange: exchange)
+                return try await response(from: answer, head: answerHead, exchange: exchange)
             } catch {
                 if let gatewayError = error as? GatewayError { throw gatewayError }
                 throw Self.failure(for: error).gatewayError(timeout: tryTimeout)
@@ -139,6 +139,67 @@ struct ProxyStage: Policy {
     }
 
     static let idempotent: Set<HTTPRequest.Method> = [.get, .head, .options, .trace, .put, .delete]
+
+    /// One try at `target`: on a stream of the gateway's own HTTP/2 client for `protocol: h2`
+    /// (AsyncHTTPClient reaches HTTP/2 targets only over TLS, never an `http://` one), through
+    /// AsyncHTTPClient otherwise.
+    private func send(
+        _ request: Request, exchange: Exchange, target: UpstreamTarget, collected: ByteBuffer?, timeout: Duration
+    ) async throws -> UpstreamAnswer {
+        guard pool.config.protocol == .h2, pool.servesEventLoopPath, let loopPool = pool.connections.anyPool() else {
+            let response = try await pool.client.execute(
+                upstreamRequest(request, exchange: exchange, target: target.config, collected: collected),
+                timeout: TimeAmount(timeout))
+            return .client(response)
+        }
+        var head = upstreamHead(request.head, exchange: exchange, target: target.config)
+        // HTTP/2 carries the scheme in the head (`:scheme`), where HTTP/1.1 has none.
+        head.scheme = target.config.scheme
+        // The client's `TE` is gone with the other hop-by-hop fields; gRPC targets want it.
+        if GRPCStatus.isGRPC(request.headers) { head.headerFields[.te] = "trailers" }
+        let declared = request.headers[.contentLength]
+        if let collected {
+            head.headerFields[.contentLength] = String(collected.readableBytes)
+        } else if let declared {
+            head.headerFields[.contentLength] = declared
+        } else if LoopCall.sendsLength(request.head.method), !request.headers.contains(.transferEncoding) {
+            head.headerFields[.contentLength] = "0"
+        }
+        let streamed = collected == nil ? requestBody(of: request, exchange: exchange) : nil
+        let call = H2StreamedCall(loop: loopPool.eventLoop)
+        let response = try await call.send(
+            head, body: collected, ends: streamed == nil, target: target, pool: loopPool,
+            timeout: TimeAmount(timeout),
+            opened: {
+                // The body goes on beside the wait for the head: a target may answer before it
+                // has read all of it. Its own task, as the answer outlives this call.
+                guard let streamed else { return }
+                Task {
+                    await Self.pump(streamed, declared: declared.flatMap { Int($0) }, into: call, exchange: exchange)
+                }
+            })
+        return .stream(response, call)
+    }
+
+    /// Writes a streamed request body to its HTTP/2 stream as the client sends it. A body that
+    /// ends short of its `Content-Length` (the client closed mid-body) is the client's fault.
+    private static func pump(_ body: ObservedBody, declared: Int?, into call: H2StreamedCall, exchange: Exchange) async
+    {
+        var total = 0
+        do {
+            for try await chunk in body {
+                total += chunk.readableBytes
+                guard await call.write(chunk) else { return }
+            }
+        } catch {
+            return call.clientFailed()
+        }
+        if let declared, total != declared {
+            exchange.clientBodyError = GatewayError.badRequest("The request body is shorter than its Content-Length.")
+            return call.clientFailed()
+        }
+        call.end()
+    }
 
     private func upstreamRequest(
         _ request: Request, exchange: Exchange, target: TargetConfig, collected: ByteBuffer?
@@ -198,6 +259,7 @@ struct ProxyStage: Policy {
 
     /// What an error of AsyncHTTPClient or NIO means for a try.
     static func failure(for error: any Error) -> UpstreamFailure {
+        if let failure = error as? UpstreamFailure { return failure }
         if let clientError = error as? HTTPClientError {
             switch clientError {
             case .connectTimeout: return .connectTimeout
@@ -291,55 +353,50 @@ struct ProxyStage: Policy {
 
     /// A streamed body when the request has one (a length, or chunked framing).
     private func requestBody(_ request: Request, exchange: Exchange) -> HTTPClientRequest.Body? {
-        let counted = ObservedBody(base: request.body, failed: { exchange.clientBodyError = $0 }) { chunk, _ in
+        guard let counted = requestBody(of: request, exchange: exchange) else { return nil }
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
+            return .stream(counted, length: .known(length))
+        }
+        return .stream(counted, length: .unknown)
+    }
+
+    /// The request's body, counted as it is read, when it has one (a length, or chunked framing).
+    private func requestBody(of request: Request, exchange: Exchange) -> ObservedBody? {
+        if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
+            guard length > 0 else { return nil }
+        } else if !request.headers.contains(.transferEncoding) {
+            return nil
+        }
+        return ObservedBody(base: request.body, failed: { exchange.clientBodyError = $0 }) { chunk, _ in
             exchange.bytesIn.add(chunk, ordering: .relaxed)
         }
-        if let length = request.headers[.contentLength].flatMap({ Int64($0) }) {
-            return length == 0 ? nil : .stream(counted, length: .known(length))
-        }
-        if request.headers.contains(.transferEncoding) {
-            return .stream(counted, length: .unknown)
-        }
-        return nil
     }
 
     /// Bodies up to this size whose length the upstream declared are read whole before the head is
     /// written, so head, body and end leave in one write instead of three.
     static let smallBodyLimit = 64 * 1024
 
-    private func response(from upstream: HTTPClientResponse, exchange: Exchange) async throws -> Response {
-        var received = HTTPFields()
-        received.reserveCapacity(upstream.headers.count + 2)
-        for (name, value) in upstream.headers {
-            if let fieldName = HTTPField.Name(name) { received.append(HTTPField(name: fieldName, value: value)) }
-        }
-        let head = clientHead(
-            HTTPResponse(
-                status: .init(code: Int(upstream.status.code), reasonPhrase: upstream.status.reasonPhrase),
-                headerFields: received),
-            exchange: exchange)
+    private func response(
+        from upstream: UpstreamAnswer, head upstreamHead: HTTPResponse, exchange: Exchange
+    ) async throws -> Response {
+        let head = clientHead(upstreamHead, exchange: exchange)
         let fields = head.headerFields
         let status = head.status
         let declaredLength = fields[.contentLength].flatMap { Int($0) }
 
         if let declaredLength, declaredLength <= Self.smallBodyLimit {
             // Small and of known length: collect it (bounded by the declared length) and answer in one write.
-            let body = try await upstream.body.collect(upTo: Self.smallBodyLimit)
+            let body = try await upstream.collect(upTo: Self.smallBodyLimit)
             exchange.bytesOut.add(body.readableBytes, ordering: .relaxed)
             var response = Response(status: status, headers: fields, body: .init(byteBuffer: body))
             response.headers[.contentLength] = String(declaredLength)
             return response
         }
-        let body = upstream.body
         return Response(
             status: status,
             headers: fields,
             body: ResponseBody { writer in
-                for try await chunk in body {
-                    exchange.bytesOut.add(chunk.readableBytes, ordering: .relaxed)
-                    try await writer.write(chunk)
-                }
-                try await writer.finish(nil)
+                try await upstream.stream(to: &writer) { exchange.bytesOut.add($0, ordering: .relaxed) }
             }
         )
     }

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import HTTPTypes
 import Logging
 import NIOCore
 import NIOPosix
@@ -44,12 +45,9 @@ extension UpstreamPool {
     }
 
     private func probe(_ target: UpstreamTarget, settings: ActiveHealthConfig, logger: Logger) async {
-        let request = HTTPClientRequest(url: origin(of: target.config) + target.config.basePath + settings.path)
         var passed = false
         do {
-            let response = try await client.execute(request, timeout: .milliseconds(settings.timeout.milliseconds))
-            _ = try? await response.body.collect(upTo: 64 * 1024)
-            let status = Int(response.status.code)
+            let status = try await probeStatus(target, settings: settings)
             passed = settings.statuses.isEmpty ? (200..<400).contains(status) : settings.statuses.contains(status)
         } catch {
             passed = false
@@ -63,5 +61,25 @@ extension UpstreamPool {
         } else {
             logger.warning("target unhealthy; no longer sent traffic", metadata: metadata)
         }
+    }
+
+    /// The status a probe of `target` got, in the protocol its traffic uses: a `protocol: h2`
+    /// target may speak nothing else (h2c), so it is asked on a stream of its HTTP/2 connection.
+    private func probeStatus(_ target: UpstreamTarget, settings: ActiveHealthConfig) async throws -> Int {
+        let path = target.config.basePath + settings.path
+        let timeout = TimeAmount.milliseconds(settings.timeout.milliseconds)
+        if config.protocol == .h2, servesEventLoopPath, let loopPool = connections.anyPool() {
+            let authority = target.config.hostHeader ?? "\(serverName ?? target.config.host):\(target.config.port)"
+            let head = HTTPRequest(method: .get, scheme: target.config.scheme, authority: authority, path: path)
+            let call = H2StreamedCall(loop: loopPool.eventLoop)
+            let response = try await call.send(
+                head, body: nil, ends: true, target: target, pool: loopPool, timeout: timeout)
+            _ = try? await UpstreamAnswer.stream(response, call).collect(upTo: 64 * 1024)
+            return response.status.code
+        }
+        let response = try await client.execute(
+            HTTPClientRequest(url: origin(of: target.config) + path), timeout: timeout)
+        _ = try? await response.body.collect(upTo: 64 * 1024)
+        return Int(response.status.code)
     }
 }

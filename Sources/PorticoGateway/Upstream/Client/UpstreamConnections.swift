@@ -9,11 +9,13 @@ import PorticoConfig
 /// between the loops.
 final class UpstreamConnections: Sendable {
     private let pools: [ObjectIdentifier: LoopConnectionPool]
+    private let group: any EventLoopGroup
     /// For `protocol: h2` with `https://` targets: the TLS client context (the upstream's CA,
     /// client certificate, ALPN `h2`), made once; nil if it could not be (the streaming path then serves).
     let h2TLS: NIOSSLContext?
 
     init(config: UpstreamConfig, eventLoopGroup: any EventLoopGroup) {
+        self.group = eventLoopGroup
         let loops = Array(eventLoopGroup.makeIterator())
         let share = (config.maxConnections + loops.count - 1) / max(loops.count, 1)
         var tls: NIOSSLContext?
@@ -36,6 +38,11 @@ final class UpstreamConnections: Sendable {
     /// The pool of `loop`; nil for a loop outside the group (the caller then takes the slow path).
     func pool(for loop: any EventLoop) -> LoopConnectionPool? {
         pools[ObjectIdentifier(loop)]
+    }
+
+    /// The pool of the group's next loop, for a caller on none of them (the streaming path).
+    func anyPool() -> LoopConnectionPool? {
+        pool(for: group.any())
     }
 
     /// Closes every loop's idle connections.
