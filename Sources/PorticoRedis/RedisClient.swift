@@ -185,8 +185,13 @@ package final class RedisClient: Sendable {
         perform(action, slot: slot)
     }
 
-    /// The next connection that is up, round robin from the one after the last used.
+    /// The connection of the caller's event loop when it is up (its answer then needs no hop
+    /// between threads), else the next connection that is up, round robin from the one after
+    /// the last used.
     private func connection() -> RedisConnection? {
+        for slot in slots where slot.eventLoop.inEventLoop {
+            if let connection = slot.state.withLock({ $0.connection }), connection.isActive { return connection }
+        }
         let start = next.wrappingAdd(1, ordering: .relaxed).oldValue
         for offset in 0..<slots.count {
             let slot = slots[(start &+ offset) % slots.count]

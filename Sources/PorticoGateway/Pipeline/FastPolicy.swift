@@ -1,11 +1,12 @@
 import HTTPTypes
+import NIOCore
 
 /// A policy whose common case decides on the event loop, without suspending.
 ///
 /// A route whose policies are all fast, and whose terminal stage proxies to targets the
 /// event-loop path's clients reach, is served by `LoopCall` on the client connection's event
 /// loop. A request a fast policy cannot decide at once either waits there (`.wait`: the work that
-/// waits runs in a task, and the call resumes on its loop) or takes the streaming path (`.slow`,
+/// waits runs in a task, or as a future of a NIO client, and the call resumes on its loop) or takes the streaming path (`.slow`,
 /// `Policy.handle`), which is also where other routes go.
 package protocol FastPolicy: Policy {
     /// The request phase. `.wait` and `.slow` must come before the policy changes anything (a
@@ -16,6 +17,11 @@ package protocol FastPolicy: Policy {
     /// password hash, a remote limiter), then the whole decision, with the head to send on.
     /// Runs off the event loop; the call resumes on its loop with the result.
     func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest)
+    /// `admitWaiting` as a future completed on `loop`, for work that a NIO client does (a remote
+    /// limiter): the call then waits without a task. Nil (the default) runs `admitWaiting` in a task.
+    func admitWaiting(
+        _ head: HTTPRequest, exchange: Exchange, on loop: any EventLoop
+    ) -> EventLoopFuture<(FastAdmission, HTTPRequest)>?
     /// Whether `admit` may say `.slow`: a request that waited can no longer take the streaming
     /// path, so a route with such a policy sends a request that must wait there whole.
     var mayPassOn: Bool { get }
@@ -46,6 +52,10 @@ extension FastPolicy {
         let admission = admit(&head, exchange: exchange)
         return (admission, head)
     }
+
+    package func admitWaiting(
+        _ head: HTTPRequest, exchange: Exchange, on loop: any EventLoop
+    ) -> EventLoopFuture<(FastAdmission, HTTPRequest)>? { nil }
 
     package var mayPassOn: Bool { false }
 }

@@ -142,16 +142,20 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         return call
     }
 
-    /// Runs the work that waits of the policy at `started.waiting`, if any, in a task (the body
-    /// keeps arriving meanwhile), and resumes the policies on this loop when it is done.
+    /// Runs the work that waits of the policy at `started.waiting`, if any, as the policy's
+    /// future on this loop or else in a task (the body keeps arriving meanwhile), and resumes
+    /// the policies on this loop when it is done.
     private func admitWaiting() {
         guard let index = started.waiting else { return }
         admitting = true
         let policy = chain.policies[index]
         let head = started.head
         let exchange = started.exchange
-        client.eventLoop.makeFutureWithTask { await policy.admitWaiting(head, exchange: exchange) }
-            .whenSuccess { admission, head in self.admitted(admission, head: head) }
+        let loop = client.eventLoop
+        let decided =
+            policy.admitWaiting(head, exchange: exchange, on: loop)
+            ?? loop.makeFutureWithTask { await policy.admitWaiting(head, exchange: exchange) }
+        decided.whenSuccess { admission, head in self.admitted(admission, head: head) }
     }
 
     private func admitted(_ admission: FastAdmission, head: HTTPRequest) {

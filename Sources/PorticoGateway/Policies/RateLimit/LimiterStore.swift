@@ -1,4 +1,5 @@
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Where limit state lives. One call decides for one key under one limit, atomically.
@@ -13,10 +14,18 @@ package protocol LimiterStore: Sendable {
     /// The decision made at once, without suspending; nil for a store that must ask elsewhere
     /// (the event-loop path then passes the request to the streaming path).
     func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]?
+    /// The decision of a store that must ask elsewhere, as a future completed on `loop` (the
+    /// event-loop path then waits for it without a task); nil for a store that has no such call.
+    func decide(
+        _ key: String, limit: CompiledLimit, cost: Int, now: Int64, on loop: any EventLoop
+    ) -> EventLoopFuture<[LimitDecision]>?
 }
 
 extension LimiterStore {
     package func decideNow(_ key: String, limit: CompiledLimit, cost: Int, now: Int64) -> [LimitDecision]? { nil }
+    package func decide(
+        _ key: String, limit: CompiledLimit, cost: Int, now: Int64, on loop: any EventLoop
+    ) -> EventLoopFuture<[LimitDecision]>? { nil }
 }
 
 /// Limit state in memory: sharded dictionaries behind locks, with idle keys swept out.

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOCore
 import PorticoConfig
 
 /// Enforces every limit that applies to a request: the consumer's plan, then the API's and the
@@ -80,30 +81,99 @@ struct RateLimitPolicy: FastPolicy {
 
     /// `admit` with a store that must be asked over the network; runs off the event loop.
     func admitWaiting(_ head: HTTPRequest, exchange: Exchange) async -> (FastAdmission, HTTPRequest) {
-        var limits = routeLimits
-        if let plan = exchange.identity?.plan, let limit = plans[plan] { limits.insert(limit, at: 0) }
-        let now = context.clock()
-        var decisions: [LimitDecision] = []
-        for limit in limits {
-            let key = keys.value(of: limit.by, headers: head.headerFields, exchange: exchange)
+        var tally = Tally(policy: self, head: head, exchange: exchange)
+        for limit in tally.limits {
             let results: [LimitDecision]
             do {
-                results = try await context.store.decide(key, limit: limit, cost: cost, now: now)
+                results = try await context.store.decide(tally.key(limit), limit: limit, cost: cost, now: tally.now)
             } catch {
-                return (.refuse(error as? GatewayError ?? .limitStoreUnavailable), head)
+                return (tally.failed(error), head)
             }
+            if let refusal = tally.add(results) { return (refusal, head) }
+        }
+        return (tally.proceed(), head)
+    }
+
+    /// `admit` with a store whose client is NIO's (Redis): each limit asked in turn, on `loop`.
+    func admitWaiting(
+        _ head: HTTPRequest, exchange: Exchange, on loop: any EventLoop
+    ) -> EventLoopFuture<(FastAdmission, HTTPRequest)>? {
+        let tally = Tally(policy: self, head: head, exchange: exchange)
+        guard let first = tally.limits.first,
+            let asked = context.store.decide(tally.key(first), limit: first, cost: cost, now: tally.now, on: loop)
+        else { return nil }
+        return settle(asked, index: 0, tally: tally, loop: loop).map { ($0, head) }
+    }
+
+    /// The answer for the limit at `index`, then the next limit's, until one refuses or all passed.
+    private func settle(
+        _ asked: EventLoopFuture<[LimitDecision]>, index: Int, tally: Tally, loop: any EventLoop
+    ) -> EventLoopFuture<FastAdmission> {
+        asked.flatMap { results in
+            var tally = tally
+            if let refusal = tally.add(results) { return loop.makeSucceededFuture(refusal) }
+            let next = index + 1
+            guard next < tally.limits.count else { return loop.makeSucceededFuture(tally.proceed()) }
+            let limit = tally.limits[next]
+            guard
+                let asked = self.context.store.decide(
+                    tally.key(limit), limit: limit, cost: self.cost, now: tally.now, on: loop)
+            else {
+                return loop.makeSucceededFuture(
+                    .refuse(.internalError("The limit store stopped answering on the loop.")))
+            }
+            return self.settle(asked, index: next, tally: tally, loop: loop)
+        }
+        .flatMapErrorThrowing { error in tally.failed(error) }
+    }
+
+    /// One request's decisions across its limits, in order, as `admitWaiting` collects them.
+    private struct Tally {
+        let policy: RateLimitPolicy
+        let head: HTTPRequest
+        let exchange: Exchange
+        let limits: [CompiledLimit]
+        let now: Int64
+        var decisions: [LimitDecision] = []
+
+        init(policy: RateLimitPolicy, head: HTTPRequest, exchange: Exchange) {
+            self.policy = policy
+            self.head = head
+            self.exchange = exchange
+            var limits = policy.routeLimits
+            if let plan = exchange.identity?.plan, let limit = policy.plans[plan] { limits.insert(limit, at: 0) }
+            self.limits = limits
+            self.now = policy.context.clock()
+        }
+
+        func key(_ limit: CompiledLimit) -> String {
+            policy.keys.value(of: limit.by, headers: head.headerFields, exchange: exchange)
+        }
+
+        /// Adds one limit's results; the refusal when one of them refuses.
+        mutating func add(_ results: [LimitDecision]) -> FastAdmission? {
             if let refused = results.first(where: { !$0.allowed }) {
                 exchange.rateLimit = refused
-                let headers = context.headers(decisions + results, tightest: refused)
-                return (.refuse(.tooManyRequests(retryAfter: refused.retryAfter ?? 1, headers: headers)), head)
+                let headers = policy.context.headers(decisions + results, tightest: refused)
+                return .refuse(.tooManyRequests(retryAfter: refused.retryAfter ?? 1, headers: headers))
             }
             decisions += results
+            return nil
         }
-        guard !decisions.isEmpty else { return (.proceed, head) }
-        let tightest = LimitContext.tightest(decisions)
-        exchange.rateLimit = tightest
-        exchange.responseFields.append(contentsOf: context.headers(decisions, tightest: tightest))
-        return (.proceed, head)
+
+        /// Every limit passed: the tightest goes on the exchange and its fields on the response.
+        func proceed() -> FastAdmission {
+            guard !decisions.isEmpty else { return .proceed }
+            let tightest = LimitContext.tightest(decisions)
+            exchange.rateLimit = tightest
+            exchange.responseFields.append(contentsOf: policy.context.headers(decisions, tightest: tightest))
+            return .proceed
+        }
+
+        /// The store failed and its `on-store-failure` said deny (or the error is not the store's).
+        func failed(_ error: any Error) -> FastAdmission {
+            .refuse(error as? GatewayError ?? .limitStoreUnavailable)
+        }
     }
 
     func respond(_ head: inout HTTPResponse, exchange: Exchange) {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOCore
 import PorticoConfig
 import PorticoRedis
 import Synchronization
@@ -59,6 +60,32 @@ package final class RedisLimiterStore: LimiterStore {
         } catch {
             return try failed(error, key: key, limit: limit, cost: cost, now: now)
         }
+        return try decisions(from: reply, key: key, limit: limit, cost: cost, now: now)
+    }
+
+    /// The same decision as a future on `loop`: the script runs on that loop's connection when
+    /// it is up, so its answer needs no hop.
+    package func decide(
+        _ key: String, limit: CompiledLimit, cost: Int, now: Int64, on loop: any EventLoop
+    ) -> EventLoopFuture<[LimitDecision]>? {
+        client.run(
+            LimitScript.script, keys: [self.key(key, limit: limit)],
+            arguments: LimitScript.arguments(limit: limit, cost: cost, now: now)
+        )
+        .hop(to: loop)
+        .flatMapThrowing { reply in try self.decisions(from: reply, key: key, limit: limit, cost: cost, now: now) }
+        .flatMapErrorThrowing { error in
+            // `decisions` throws only after `failed` decided, and `failed` throws only a GatewayError.
+            if error is GatewayError { throw error }
+            return try self.failed(error, key: key, limit: limit, cost: cost, now: now)
+        }
+    }
+
+    /// The decisions that the script's `reply` says; a reply that cannot be read counts as a
+    /// failure of the store.
+    private func decisions(
+        from reply: RESPValue, key: String, limit: CompiledLimit, cost: Int, now: Int64
+    ) throws -> [LimitDecision] {
         do {
             var (charged, entry) = try LimitScript.entry(from: reply)
             recovered()
