@@ -7,9 +7,10 @@
 set -euo pipefail
 
 packages=(libsqlite3-dev zlib1g-dev)
-# openssl makes the TLS tests' certificates; curl is the HTTP/2 tests' h2c client; the cluster
-# tests start their own redis-server and PostgreSQL (initdb in a temporary folder) on 127.0.0.1.
-[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl curl redis-server postgresql)
+# openssl makes the TLS tests' certificates; curl and nghttp (nghttp2-client) are the HTTP/2
+# tests' h2c clients; the cluster tests start their own redis-server and PostgreSQL (initdb in a
+# temporary folder) on 127.0.0.1.
+[ "${1:-test}" = "build" ] || packages+=(chromium chromium-driver python3-pip openssl curl nghttp2-client redis-server postgresql)
 missing=()
 for package in "${packages[@]}"; do
   dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")

@@ -1,6 +1,8 @@
 import HTTPTypes
 import NIOCore
+import NIOHTTP2
 import NIOHTTPTypes
+import NIOHTTPTypesHTTP2
 
 /// Serves an HTTP/2 stream's request on the event loop of its connection, as `EventLoopPath`
 /// does for HTTP/1.1: the same `LoopCall`, with this loop's upstream pool, and no task. It sits
@@ -13,7 +15,8 @@ import NIOHTTPTypes
 /// `Portico-Client-Cert-*` fields are the connection's verified client certificate, whatever the
 /// client sent under those names. The certificate is read once per connection, not per stream.
 ///
-/// A head with a `Content-Length` is decided at once. A head without one is held until the
+/// A head with a `Content-Length` is decided at once; a body over `ProxyStage.smallBodyLimit`
+/// to an upstream with `protocol: h2` then goes to it as it comes. A head without one is held until the
 /// stream's next part: its end (a request without a body, the common case) is served here; a
 /// body means a streamed request, and head and body go on to the streaming path. Either way the
 /// policies run once, on the path that serves the request.
@@ -91,10 +94,13 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
                 gateway.runtime.paths.streaming.add(1, ordering: .relaxed)
                 return pass(wrapInboundOut(part), context: context)
             }
-            guard let call = start(head, declaredLength: length, context: context) else {
+            // A large body goes to an `h2` upstream as it comes; to others it takes the streaming path.
+            let streamed = length > ProxyStage.smallBodyLimit
+            guard let call = start(head, declaredLength: length, streamed: streamed, context: context) else {
                 return pass(wrapInboundOut(part), context: context)
             }
             state = .serving(call)
+            if streamed { call.begin() }
         case (.holding(let head), .end):
             guard let call = start(head, declaredLength: 0, context: context) else {
                 state = .passing
@@ -241,8 +247,23 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     }
 
     func callFinished(_ call: LoopCall, aborted: Bool) {
-        // The stream closes once both sides ended; one whose request is still coming is reset.
-        if aborted || call.closeAfter || !call.requestEnded { context?.close(promise: nil) }
+        // The stream closes once both sides ended. A cut-off answer or a broken request resets it
+        // (CANCEL); a whole answer to a request still coming stops the client's sending.
+        guard let context else { return }
+        if aborted || call.closeAfter { return context.close(promise: nil) }
+        if !call.requestEnded { Self.stopSending(context) }
+    }
+
+    /// Asks the client to stop sending a request whose whole answer has gone: RST_STREAM with
+    /// NO_ERROR after the response, as RFC 9113 §8.1 says, which a client takes as the end of a
+    /// good exchange (closing the stream would send CANCEL, which it takes as a failure).
+    static func stopSending(_ context: ChannelHandlerContext) {
+        // Written below this handler, past the codec, which takes HTTP parts only.
+        guard
+            let codec = try? context.pipeline.syncOperations.context(
+                handlerType: HTTP2FramePayloadToHTTPServerCodec.self)
+        else { return context.close(promise: nil) }
+        codec.writeAndFlush(NIOAny(HTTP2Frame.FramePayload.rstStream(.noError)), promise: nil)
     }
 
     func holdRequestBody(_ hold: Bool) {

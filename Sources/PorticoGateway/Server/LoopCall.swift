@@ -23,8 +23,9 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     let method: HTTPRequest.Method
     let pool: LoopConnectionPool
     let declaredLength: Int
-    /// A request whose body goes to the target as it comes (an HTTP/2 stream with no length, to
-    /// an upstream with `protocol: h2`: gRPC's streams); `declaredLength` does not apply.
+    /// A request whose body goes to the target as it comes, to an upstream with `protocol: h2`:
+    /// an HTTP/2 stream with no length (gRPC's streams; `declaredLength` is 0 and does not apply),
+    /// or with a length over `ProxyStage.smallBodyLimit` (`declaredLength` is sent on and held to).
     let streamed: Bool
     /// A gRPC request: gateway errors are answered as gRPC statuses, and the target's
     /// `grpc-status` decides how the try counts for health and breakers.
@@ -47,6 +48,8 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private var stream: H2UpstreamStream?
     /// Whether a streamed request's body began to leave: it can no longer be tried again.
     private var bodyForwarded = false
+    /// The bytes of a streamed body with a length received so far.
+    private var receivedLength = 0
     /// Whether the client's reads are held until the target's leg takes more.
     private var holdingClient = false
     /// The outcome of a gRPC try, reported when its trailers tell how it went.
@@ -106,7 +109,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     ) -> LoopCall? {
         let start = ContinuousClock.now
         let method = sent.method
-        guard method != .connect, declaredLength <= ProxyStage.smallBodyLimit,
+        guard method != .connect, streamed || declaredLength <= ProxyStage.smallBodyLimit,
             sent.headerFields[.expect] == nil
         else { return nil }
         let snapshot = gateway.runtime.snapshot
@@ -189,6 +192,13 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     /// `declaredLength` check), or for a streamed request, sent on as it comes.
     func received(_ buffer: ByteBuffer) {
         exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
+        if streamed, declaredLength > 0 {
+            // A streamed body with a length is held to it, as the target was told it.
+            receivedLength += buffer.readableBytes
+            if receivedLength > declaredLength {
+                return requestFailed(.badRequest("The request body is longer than its Content-Length."))
+            }
+        }
         if streamed, let stream {
             bodyForwarded = true
             stream.write(body: buffer)
@@ -202,6 +212,9 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     /// The request is in: answer it, or send it to a target. A streamed request began at its
     /// head (`begin`); its end goes on to the target.
     func requestComplete(trailers: HTTPFields? = nil) {
+        if streamed, declaredLength > 0, receivedLength != declaredLength {
+            return requestFailed(.badRequest("The request body is shorter than its Content-Length."))
+        }
         requestEnded = true
         if streamed {
             // Before the stream opened, `send` writes the end with the head.
@@ -334,7 +347,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
                 self.connection = stream
                 var upstreamHead = self.chain.proxy.upstreamHead(
                     self.head, exchange: self.exchange, target: target.config)
-                if !self.streamed, self.declaredLength > 0 || Self.sendsLength(self.method) {
+                if self.streamed ? self.declaredLength > 0 : self.declaredLength > 0 || Self.sendsLength(self.method) {
                     upstreamHead.headerFields[.contentLength] = String(self.declaredLength)
                 }
                 // HTTP/2 carries the scheme in the head (`:scheme`), where HTTP/1.1 has none.

@@ -29,6 +29,7 @@ struct HTTP2UpstreamTests {
               active: {path: /health, interval: 100ms, timeout: 5s, healthy: 1, unhealthy: 1}
         apis:
           - {name: files, base-path: /files, upstream: h2c}
+          - {name: small, base-path: /small, upstream: h2c, max-body-size: 100KiB}
           - {name: checked, base-path: /checked, openapi: checked.yaml, upstream: h2c, validate: enforce}
         """
     }
@@ -103,7 +104,8 @@ struct HTTP2UpstreamTests {
                 #expect(chunked.headers.first(name: "x-seen-length") == "-")
                 #expect(chunked.headers.first(name: "x-seen-sha256") == Self.sha256(large))
 
-                // HTTP/2 from the client, 300 KiB with a length.
+                // HTTP/2 from the client, 300 KiB with a length: streamed to the target on the
+                // event loop, stream to stream, with its length.
                 let h2 = try await curl([
                     "--http2-prior-knowledge", "-i", "--data-binary", "@" + file, "-H", "Content-Type: text/plain",
                     "http://127.0.0.1:\(gateway.listenerPorts[1])/files/h2",
@@ -112,6 +114,12 @@ struct HTTP2UpstreamTests {
                 #expect(h2.version == "2")
                 #expect(h2.body.contains("x-seen-sha256: \(Self.sha256(large))"), "\(h2.body.prefix(600))")
                 #expect(h2.body.hasSuffix(large))
+                #expect(h2.body.contains("x-seen-length: \(large.utf8.count)"), "\(h2.body.prefix(600))")
+                // Over the route's limit: refused at the head, before the target hears of it,
+                // and the client asked to stop sending without an error (RFC 9113 §8.1).
+                let tooLarge = try await nghttp(["-d", file, "http://127.0.0.1:\(gateway.listenerPorts[1])/small/big"])
+                #expect(tooLarge.status == 413, "\(tooLarge.log.suffix(1500))")
+                #expect(tooLarge.reset == "NO_ERROR", "\(tooLarge.log.suffix(1500))")
 
                 // Validation reads the body on the streaming path: a valid one is forwarded,
                 // an invalid one is refused before the target hears of it.
@@ -139,11 +147,13 @@ struct HTTP2UpstreamTests {
                 }
                 #expect(upstream.seen.contains("RESET POST /cut"), "\(upstream.seen)")
 
-                // All of them took the streaming path; none was refused for want of a client.
+                // All but the two HTTP/2 ones took the streaming path; none was refused for want of a client.
                 let after = try #require(try await admin.send(.GET, "/admin/status").json()["paths"] as? [String: Int])
-                #expect((after["streaming"] ?? 0) - (before["streaming"] ?? 0) >= 6, "\(before) \(after)")
+                #expect((after["streaming"] ?? 0) - (before["streaming"] ?? 0) >= 5, "\(before) \(after)")
+                #expect((after["event_loop"] ?? 0) - (before["event_loop"] ?? 0) == 2, "\(before) \(after)")
                 let seen = upstream.seen
                 #expect(seen.filter { $0 == "POST /notes" }.count == 1, "\(seen)")
+                #expect(!seen.contains { $0.hasSuffix("/big") }, "\(seen)")
                 // The probes went over h2 and passed: the target is healthy (one failed probe
                 // would have taken it out).
                 #expect(seen.contains("GET /health"))
