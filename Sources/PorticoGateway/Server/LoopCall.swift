@@ -263,6 +263,12 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
         closeAfter = true
         requestEnded = true
         requestOutcome = nil
+        if responseStarted {
+            // A streamed request broken off after the target's answer began: the client learns
+            // of it only by the reset of its stream.
+            finish(status: status, failure: error, failureLength: nil, aborted: true)
+            return client.abortResponse()
+        }
         answer(error: error)
     }
 
@@ -627,6 +633,14 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private func finish(status: Int, failure: GatewayError?, failureLength: Int?, aborted: Bool) {
         guard !done else { return }
         done = true
+        // A target's leg still open (a streamed request broken off) ends with the call: an
+        // HTTP/2 stream is reset rather than left waiting for the rest of the body.
+        retryTimer?.cancel()
+        if let leg = connection {
+            connection = nil
+            stream = nil
+            leg.abandon()
+        }
         // Also when the client left while the target was being asked.
         leaveTarget()
         if var outcome = requestOutcome {
