@@ -112,11 +112,12 @@ package final class CallLogWriter: CallRecordSink, Service {
             // The batch the store last refused goes first, whole and with its id, so that a write
             // that did commit although the store's answer was lost is recognised and not repeated.
             var batch = retrying.withLock { $0.take() } ?? queue.drain(upTo: Self.batchSize)
-            if batch.id == nil { batch.id = UUID() }
             guard !batch.isEmpty else {
                 writing.subtract(1, ordering: .acquiringAndReleasing)
                 break
             }
+            // Made only for a batch that is written (Foundation reads /dev/urandom for each).
+            if batch.id == nil { batch.id = UUID() }
             do {
                 try await store.insert(batch)
                 written.add(batch.count, ordering: .relaxed)
