@@ -50,6 +50,8 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
     /// passed on; never used for a stream served here.
     private let handoff: EdgeHTTP2Connection.Handoff
     private var handedOff = false
+    /// Whether the client's request reached its end (its END_STREAM).
+    private var clientEnded = false
 
     init(
         gateway: GatewayHandler, secure: Bool, certificate: ClientCertificate?, handoff: EdgeHTTP2Connection.Handoff
@@ -68,6 +70,7 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         var part = unwrapInboundIn(data)
+        if case .end = part { clientEnded = true }
         if case .head(var head) = part {
             head.scheme = secure ? "https" : "http"
             ClientCertificate.apply(certificate, to: &head.headerFields)
@@ -271,6 +274,20 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
         if !hold, readHeld, let context {
             readHeld = false
             context.read()
+        }
+    }
+
+    /// The streaming path's response. Its whole answer to a request still coming (refused at
+    /// the head, say) stops the client's sending once the answer's end has left, as a call here
+    /// does; the streaming path would otherwise read the rest of the body, however long, to its end.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        guard case .passing = state, !clientEnded, case .end = unwrapOutboundIn(data) else {
+            return context.write(data, promise: promise)
+        }
+        let written = promise ?? context.eventLoop.makePromise()
+        context.write(data, promise: written)
+        written.futureResult.whenSuccess {
+            if !self.clientEnded, let context = self.context { Self.stopSending(context) }
         }
     }
 

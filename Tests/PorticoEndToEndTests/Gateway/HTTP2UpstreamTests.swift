@@ -30,7 +30,7 @@ struct HTTP2UpstreamTests {
         apis:
           - {name: files, base-path: /files, upstream: h2c}
           - {name: small, base-path: /small, upstream: h2c, max-body-size: 100KiB}
-          - {name: checked, base-path: /checked, openapi: checked.yaml, upstream: h2c, validate: enforce}
+          - {name: checked, base-path: /checked, openapi: checked.yaml, upstream: h2c, validate: enforce, max-body-size: 100KiB}
         """
     }
 
@@ -132,6 +132,14 @@ struct HTTP2UpstreamTests {
                     .POST, "/checked/notes", headers: [("Content-Type", "application/json")],
                     body: .bytes(ByteBuffer(string: #"{"title":7}"#)))
                 #expect(invalid.status == 400)
+                // The streaming path refuses one too large: the client is asked to stop sending
+                // as on the event loop, not read to the end of its body.
+                let tooLargeToCheck = try await nghttp([
+                    "-d", file, "-H", "content-type: application/json",
+                    "http://127.0.0.1:\(gateway.listenerPorts[1])/checked/notes",
+                ])
+                #expect(tooLargeToCheck.status == 413, "\(tooLargeToCheck.log.suffix(1500))")
+                #expect(tooLargeToCheck.reset == "NO_ERROR", "\(tooLargeToCheck.log.suffix(1500))")
 
                 // A client that breaks off its body: the target's stream is reset, not left
                 // waiting for the rest.
