@@ -501,7 +501,9 @@ struct HostileInputTests {
                 let (refused, took) = try await basic("ops", "correct horse battery")
                 #expect(refused?.status == 429)
                 #expect(Int(refused?.header("retry-after") ?? "") ?? 0 >= 1)
-                #expect(took < .milliseconds(100), "a refused try still hashed: \(took)")
+                // Against the hashed tries' own time, not a fixed figure: a loaded 2-core box
+                // slows both (a fixed 100 ms failed once at 176 ms there).
+                #expect(took * 6 < known, "a refused try still hashed: \(took), three hashed \(known)")
                 try await Self.stillUp(gateway.port)
             }
         }
