@@ -124,9 +124,6 @@ final class HTTP2StreamPath: ChannelDuplexHandler, RemovableChannelHandler, Loop
             forward(context: context, data)
         case (.serving(let call), .body(let buffer)):
             guard !call.requestEnded else { return }
-            if !call.streamed, (call.body?.readableBytes ?? 0) + buffer.readableBytes > call.declaredLength {
-                return call.requestFailed(.badRequest("The request body is longer than its Content-Length."))
-            }
             call.received(buffer)
         case (.serving(let call), .end(let trailers)):
             guard !call.requestEnded else { return }

@@ -48,7 +48,7 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
     private var stream: H2UpstreamStream?
     /// Whether a streamed request's body began to leave: it can no longer be tried again.
     private var bodyForwarded = false
-    /// The bytes of a streamed body with a length received so far.
+    /// The bytes of the body received so far.
     private var receivedLength = 0
     /// Whether the client's reads are held until the target's leg takes more.
     private var holdingClient = false
@@ -188,12 +188,12 @@ final class LoopCall: UpgradeSink, @unchecked Sendable {
 
     // MARK: From the client
 
-    /// A piece of the request body: kept until the request is sent (bounded by the client side's
-    /// `declaredLength` check), or for a streamed request, sent on as it comes.
+    /// A piece of the request body: kept until the request is sent (held to its
+    /// `declaredLength`), or for a streamed request, sent on as it comes.
     func received(_ buffer: ByteBuffer) {
         exchange.bytesIn.add(buffer.readableBytes, ordering: .relaxed)
-        if streamed, declaredLength > 0 {
-            // A streamed body with a length is held to it, as the target was told it.
+        if !streamed || declaredLength > 0 {
+            // A body is held to its length (the target is told it), unless it is streamed without one.
             receivedLength += buffer.readableBytes
             if receivedLength > declaredLength {
                 return requestFailed(.badRequest("The request body is longer than its Content-Length."))
